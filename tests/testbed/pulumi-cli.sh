@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Provides the pinned Pulumi CLI, built from Go modules (the npm `pulumi` package only
+# downloads from the internet, which this machine cannot reach). Idempotent: a cached
+# build is reused. Prints the directory holding `pulumi` on stdout; logs go to stderr.
+set -euo pipefail
+PULUMI_VERSION="${PULUMI_VERSION:-v3.248.0}"
+CACHE="${PULUMI_QEMU_CACHE:-$HOME/.cache/pulumi-qemu}"
+BIN="$CACHE/pulumi-$PULUMI_VERSION/bin"
+log() { echo "pulumi-cli: $*" >&2; }
+
+if [ -x "$BIN/pulumi" ] && [ "$("$BIN/pulumi" version 2>/dev/null)" = "$PULUMI_VERSION" ]; then
+  echo "$BIN"; exit 0
+fi
+if command -v pulumi >/dev/null 2>&1 && [ "$(pulumi version 2>/dev/null)" = "$PULUMI_VERSION" ]; then
+  dirname "$(command -v pulumi)"; exit 0
+fi
+command -v go >/dev/null || { log "Go is needed to build the Pulumi CLI and was not found"; exit 1; }
+
+# A wrapper module: upstream pkg/go.mod has `replace` lines, so `go install pkg@v` fails.
+SRC="$CACHE/pulumi-$PULUMI_VERSION/src"
+mkdir -p "$SRC" "$BIN"
+cat > "$SRC/go.mod" <<MOD
+module pulumiqemu.local/pulumi-cli
+
+go 1.25
+
+require (
+	github.com/pulumi/pulumi/pkg/v3 $PULUMI_VERSION
+	github.com/pulumi/pulumi/sdk/v3 $PULUMI_VERSION
+)
+
+replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
+MOD
+cat > "$SRC/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
+GO
+cd "$SRC"
+log "resolving modules for $PULUMI_VERSION (first run only)"
+GOFLAGS=-mod=mod go mod tidy -e >&2
+log "building pulumi $PULUMI_VERSION (several minutes on 2 cores, first run only)"
+CGO_ENABLED=0 go build -trimpath -o "$BIN/pulumi.tmp" \
+  -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+  github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2
+mv "$BIN/pulumi.tmp" "$BIN/pulumi"
+log "built $BIN/pulumi"
+echo "$BIN"
