@@ -8,6 +8,10 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 HOSTS=(h1 h2 h3)
 SUBNET=10.213.77            # host i: veth 10.213.77.(4i+1) <-> 10.213.77.(4i+2) in netns
 PLAIN_USER=pqemu-user       # non-root, not in the kvm group; only on h3
+# uid 0 with /bin/sh as login shell. Tests log in as this user, not "root": bash sources
+# ~/.bashrc for every command sshd runs, and this machine's /root/.bashrc (pyenv init) costs
+# about 570 ms per command. One suite still logs in as "root" to show that works too.
+ROOT_USER=pqemu-root
 ns() { echo "pqemu-$1"; }
 addr() { echo "$SUBNET.$((4 * $1 + 2))"; }
 
@@ -25,6 +29,7 @@ host_up() {
   fi
   [ -f "$dir/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$dir/ssh_host_ed25519_key"
   cp "$TESTBED_STATE/client_key.pub" "$dir/authorized_keys.root"
+  cp "$TESTBED_STATE/client_key.pub" "$dir/authorized_keys.$ROOT_USER"
   [ "$name" = h3 ] && cp "$TESTBED_STATE/client_key.pub" "$dir/authorized_keys.$PLAIN_USER"
   cat > "$dir/sshd_config" <<CFG
 ListenAddress $(addr "$i")
@@ -40,6 +45,7 @@ StrictModes no
 AllowTcpForwarding yes
 AllowStreamLocalForwarding yes
 MaxSessions 10
+LogLevel VERBOSE
 Subsystem sftp internal-sftp
 CFG
   if ! { [ -f "$dir/sshd.pid" ] && kill -0 "$(cat "$dir/sshd.pid")" 2>/dev/null; }; then
@@ -54,6 +60,7 @@ up() {
   [ -f "$TESTBED_STATE/client_key" ] || ssh-keygen -q -t ed25519 -N '' -C pulumi-qemu-tests -f "$TESTBED_STATE/client_key"
   # "*" as password: no password login, but not a locked account (sshd refuses locked ones).
   id "$PLAIN_USER" >/dev/null 2>&1 || useradd -M -p "*" -d "$TESTBED_STATE/h3/work" -s /bin/sh "$PLAIN_USER"
+  id "$ROOT_USER" >/dev/null 2>&1 || useradd -o -u 0 -g 0 -M -p "*" -d "$TESTBED_STATE" -s /bin/sh "$ROOT_USER"
   for i in "${!HOSTS[@]}"; do host_up "$i"; done
   chown -R "$PLAIN_USER" "$TESTBED_STATE/h3/work"
   write_json
@@ -63,8 +70,8 @@ up() {
 write_json() {
   local out="$TESTBED_STATE/testbed.json.tmp" sep=""
   {
-    printf '{\n  "clientKey": "%s",\n  "plainUser": "%s",\n  "guest": {"dir": "%s"},\n  "hosts": [' \
-      "$TESTBED_STATE/client_key" "$PLAIN_USER" "$GUEST_DIR"
+    printf '{\n  "clientKey": "%s",\n  "rootUser": "%s",\n  "plainUser": "%s",\n  "guest": {"dir": "%s"},\n  "hosts": [' \
+      "$TESTBED_STATE/client_key" "$ROOT_USER" "$PLAIN_USER" "$GUEST_DIR"
     for i in "${!HOSTS[@]}"; do
       local name=${HOSTS[$i]} dir="$TESTBED_STATE/${HOSTS[$i]}"
       printf '%s\n    {"name": "%s", "address": "%s", "port": 22, "workDir": "%s", "hostKey": "%s"}' \
@@ -89,7 +96,12 @@ down() {
     ip netns list | grep -qw "$(ns "$name")" && ip netns del "$(ns "$name")"
     ip link show "pqv-$name" >/dev/null 2>&1 && ip link del "pqv-$name"
   done
-  id "$PLAIN_USER" >/dev/null 2>&1 && userdel "$PLAIN_USER"
+  if id "$PLAIN_USER" >/dev/null 2>&1; then
+    pkill -KILL -u "$PLAIN_USER" 2>/dev/null || true
+    for _ in $(seq 1 20); do userdel "$PLAIN_USER" 2>/dev/null && break; sleep 0.1; done
+  fi
+  # -f: processes of uid 0 always exist; the alias goes, root stays.
+  if id "$ROOT_USER" >/dev/null 2>&1; then userdel -f "$ROOT_USER" 2>/dev/null || true; fi
   case "$TESTBED_STATE" in /tmp/pulumi-qemu-testbed*) rm -rf "$TESTBED_STATE" ;; esac
   log "hosts down"
 }

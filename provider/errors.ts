@@ -1,0 +1,78 @@
+/** Errors of the core. Each has a stable `code`; command failures carry argv, exit code and stderr tail. */
+
+export type ErrorCode =
+  | "COMMAND_FAILED"
+  | "CONNECT_FAILED"
+  | "CONNECT_TIMEOUT"
+  | "AUTH_FAILED"
+  | "HOST_KEY_MISMATCH"
+  | "HOST_KEY_UNKNOWN"
+  | "INVALID_ARGUMENT"
+  | "TRANSPORT_CLOSED"
+  | "TIMEOUT";
+
+export class QemuError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+const STDERR_TAIL_CHARS = 2000;
+
+export function tail(text: string, chars = STDERR_TAIL_CHARS): string {
+  return text.length <= chars ? text : "..." + text.slice(text.length - chars);
+}
+
+/** A remote or local program ended with a non-zero exit code or a signal. */
+export class CommandError extends QemuError {
+  readonly argv: string[];
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly stderrTail: string;
+  constructor(where: string, argv: string[], exitCode: number | null, signal: string | null, stderr: string) {
+    const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
+    const stderrTail = tail(stderr.trim());
+    super("COMMAND_FAILED", `${where}: \`${argv.join(" ")}\` ${how}${stderrTail ? `: ${stderrTail}` : ""}`);
+    this.argv = argv;
+    this.exitCode = exitCode;
+    this.signal = signal;
+    this.stderrTail = stderrTail;
+  }
+}
+
+/** Reaching a host failed: connection, authentication, host key or a dropped link. */
+export class TransportError extends QemuError {
+  readonly host: string;
+  constructor(code: ErrorCode, host: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.host = host;
+  }
+}
+
+/** The host presented a key that is not the pinned or known one. Never retried. */
+export class HostKeyError extends TransportError {
+  readonly expected: string[];
+  readonly actual: string;
+  constructor(code: "HOST_KEY_MISMATCH" | "HOST_KEY_UNKNOWN", host: string, expected: string[], actual: string) {
+    const message = code === "HOST_KEY_MISMATCH"
+      ? `host key of ${host} does not match: expected ${expected.join(" or ")}, got ${actual}. ` +
+        `If the host was reinstalled, update the pinned key; otherwise someone may be intercepting the connection.`
+      : `host key of ${host} is unknown (got ${actual}): pin it with hostKey, list it in knownHostsFile, ` +
+        `or set insecureAcceptAnyHostKey to skip verification.`;
+    super(code, host, message);
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** Bad input, rejected before anything touches a host. `property` names the input. */
+export class InvalidArgumentError extends QemuError {
+  readonly property: string;
+  constructor(property: string, reason: string) {
+    super("INVALID_ARGUMENT", `${property}: ${reason}`);
+    this.property = property;
+  }
+}

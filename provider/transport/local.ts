@@ -1,0 +1,81 @@
+/** The embedded default: the machine the Pulumi program runs on, through child_process and net. */
+import { spawn } from "child_process";
+import { randomBytes } from "crypto";
+import { promises as fs } from "fs";
+import * as net from "net";
+import * as path from "path";
+import type { Duplex } from "stream";
+import { QemuError, TransportError } from "../errors";
+import type { ExecOptions, ExecResult, Transport } from "./types";
+
+export class LocalTransport implements Transport {
+  readonly description = "local";
+
+  async exec(argv: string[], options?: ExecOptions): Promise<ExecResult> {
+    const { stdoutBytes, ...result } = await this.execBuffer(argv, options);
+    return { ...result, stdout: stdoutBytes.toString("utf8") };
+  }
+
+  execBuffer(argv: string[], options: ExecOptions = {}): Promise<ExecResult & { stdoutBytes: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let timer: NodeJS.Timeout | undefined;
+      let timedOut = false;
+      if (options.timeoutMs) {
+        timer = setTimeout(() => {
+          timedOut = true;
+          child.kill("SIGKILL");
+        }, options.timeoutMs);
+      }
+      child.stdout.on("data", (d: Buffer) => out.push(d));
+      child.stderr.on("data", (d: Buffer) => err.push(d));
+      child.stdin.on("error", () => undefined); // a program that exits without reading stdin
+      child.on("error", (e) => {
+        clearTimeout(timer);
+        reject(new TransportError("CONNECT_FAILED", "local", `cannot run ${argv[0]}: ${e.message}`, { cause: e }));
+      });
+      child.on("close", (code, signal) => {
+        clearTimeout(timer);
+        if (timedOut) {
+          reject(new QemuError("TIMEOUT", `local: \`${argv.join(" ")}\` did not finish within ${options.timeoutMs} ms`));
+          return;
+        }
+        const stdoutBytes = Buffer.concat(out);
+        resolve({ stdout: "", stdoutBytes, stderr: Buffer.concat(err).toString("utf8"), exitCode: code, signal });
+      });
+      child.stdin.end(options.stdin ?? "");
+    });
+  }
+
+  async writeFile(filePath: string, data: string | Buffer, options: { mode?: number } = {}): Promise<void> {
+    const tmp = path.join(path.dirname(filePath), `.${path.basename(filePath)}.tmp-${randomBytes(6).toString("hex")}`);
+    try {
+      await fs.writeFile(tmp, data, { mode: options.mode ?? 0o600, flag: "wx" });
+      await fs.chmod(tmp, options.mode ?? 0o600);
+      await fs.rename(tmp, filePath);
+    } catch (e) {
+      await fs.rm(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  readFile(filePath: string): Promise<Buffer> {
+    return fs.readFile(filePath);
+  }
+
+  connectUnix(socketPath: string): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ path: socketPath });
+      socket.once("connect", () => {
+        socket.removeListener("error", reject);
+        resolve(socket);
+      });
+      socket.once("error", (e) =>
+        reject(new TransportError("CONNECT_FAILED", "local", `cannot connect to ${socketPath}: ${e.message}`, { cause: e })));
+    });
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,212 @@
+/**
+ * SSH transport: one pooled connection per host per process, channels capped below sshd's
+ * MaxSessions, bounded connect retries with backoff and jitter, host keys verified by default.
+ */
+import { createHash, randomBytes } from "crypto";
+import type { Client, ClientChannel } from "ssh2";
+import type { Duplex } from "stream";
+import { CommandError, QemuError, TransportError } from "../errors";
+import { atomicWriteArgv, readFileArgv } from "./remoteFiles";
+import { Semaphore } from "./semaphore";
+import { openConnection, type OpenedConnection } from "./sshConnect";
+import { describeHop, validateSshOptions, type SshOptions } from "./sshOptions";
+import { shJoin } from "./quote";
+import type { ExecOptions, ExecResult, Transport } from "./types";
+
+const NOT_RETRIED = new Set(["HOST_KEY_MISMATCH", "HOST_KEY_UNKNOWN", "AUTH_FAILED"]);
+
+export class SshTransport implements Transport {
+  readonly description: string;
+  /** Successful connections to the target so far (for tests and benchmarks). */
+  connectionsOpened = 0;
+  private connection?: OpenedConnection;
+  private connecting?: Promise<OpenedConnection>;
+  private readonly channels: Semaphore;
+  private inFlight = 0;
+  private idleTimer?: NodeJS.Timeout;
+
+  constructor(private readonly options: SshOptions) {
+    validateSshOptions(options);
+    this.description = describeHop(options);
+    this.channels = new Semaphore(options.maxChannels ?? 8);
+  }
+
+  async exec(argv: string[], options?: ExecOptions): Promise<ExecResult> {
+    const { stdoutBytes, ...result } = await this.execBuffer(argv, options);
+    return { ...result, stdout: stdoutBytes.toString("utf8") };
+  }
+
+  execBuffer(argv: string[], options: ExecOptions = {}): Promise<ExecResult & { stdoutBytes: Buffer }> {
+    // `exec` makes the program replace the login shell, so its exit status and signal reach us
+    // unchanged. With a timeout, the shell first prints its PID (the program keeps it) so that
+    // the program can be killed: sshd ignores SSH signal requests for sessions without a tty.
+    const withPid = options.timeoutMs !== undefined;
+    const command = (withPid ? "echo $$; " : "") + "exec " + shJoin(argv);
+    return this.withChannel(async (client, release) => {
+      const stream = await this.openChannel(() => new Promise<ClientChannel>((resolve, reject) =>
+        client.exec(command, (err, s) => (err ? reject(err) : resolve(s)))), release, `a session for \`${argv.join(" ")}\``);
+      const result = await collect(stream, argv, this.description, options, (pid) => void this.exec(["kill", "-KILL", pid]).catch(() => undefined));
+      return withPid ? { ...result, stdoutBytes: result.stdoutBytes.subarray(result.stdoutBytes.indexOf(10) + 1) } : result;
+    });
+  }
+
+  async writeFile(path: string, data: string | Buffer, options: { mode?: number } = {}): Promise<void> {
+    const bytes = typeof data === "string" ? Buffer.from(data) : data;
+    const argv = atomicWriteArgv(path, bytes.length, options.mode ?? 0o600, randomBytes(6).toString("hex"));
+    const result = await this.exec(argv, { stdin: bytes });
+    if (result.exitCode !== 0) throw new CommandError(`${this.description}: writing ${path}`, ["sh", "-c", "<atomic write>", path], result.exitCode, result.signal, result.stderr);
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    const argv = readFileArgv(path);
+    const result = await this.execBuffer(argv);
+    if (result.exitCode !== 0) throw new CommandError(this.description, argv, result.exitCode, result.signal, result.stderr);
+    return result.stdoutBytes;
+  }
+
+  /** Through OpenSSH streamlocal forwarding: no socat needed on the host. The slot is held while the stream is open. */
+  connectUnix(path: string): Promise<Duplex> {
+    return this.withChannel(async (client, release) => {
+      const stream = await this.openChannel(() => new Promise<ClientChannel>((resolve, reject) =>
+        client.openssh_forwardOutStreamLocal(path, (err, s) => (err ? reject(err) : resolve(s)))), release, `Unix socket ${path}`);
+      return stream;
+    }, { holdSlot: true });
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection) connection.chain[0].end();
+  }
+
+  /** Runs `use` with a channel slot and a live connection; the slot is freed when the channel closes. */
+  private async withChannel<T>(use: (client: Client, release: () => void) => Promise<T>, how: { holdSlot?: boolean } = {}): Promise<T> {
+    const releaseSlot = await this.channels.acquire();
+    this.inFlight++;
+    clearTimeout(this.idleTimer);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      releaseSlot();
+      this.inFlight--;
+      if (this.inFlight === 0) this.scheduleIdleClose();
+    };
+    try {
+      const client = (await this.connect()).client;
+      const result = await use(client, release);
+      if (!how.holdSlot) release();
+      return result;
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  /** Opens a channel; if the pooled connection died under us, reconnects once (nothing ran yet). */
+  private async openChannel(open: () => Promise<ClientChannel>, release: () => void, what: string): Promise<ClientChannel> {
+    let stream: ClientChannel;
+    try {
+      try {
+        stream = await open();
+      } catch (e) {
+        if (this.connection) throw e;
+        await this.connect();
+        stream = await open();
+      }
+    } catch (e) {
+      throw e instanceof QemuError ? e
+        : new TransportError("CONNECT_FAILED", this.description, `${this.description}: cannot open ${what}: ${(e as Error).message}`, { cause: e });
+    }
+    stream.once("close", release);
+    return stream;
+  }
+
+  private scheduleIdleClose(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => void this.close(), this.options.idleCloseMs ?? 5000);
+    this.idleTimer.unref();
+  }
+
+  private connect(): Promise<OpenedConnection> {
+    if (this.connection) return Promise.resolve(this.connection);
+    if (!this.connecting) {
+      this.connecting = this.connectWithRetries().finally(() => (this.connecting = undefined));
+    }
+    return this.connecting;
+  }
+
+  private async connectWithRetries(): Promise<OpenedConnection> {
+    const timeoutMs = this.options.connectTimeoutMs ?? 10000;
+    const deadline = Date.now() + timeoutMs;
+    const retries = this.options.retries ?? 2;
+    const hops = [...(this.options.jumpHosts ?? []), this.options];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const connection = await openConnection(hops, deadline, this.options.keepaliveIntervalMs ?? 15000);
+        this.connectionsOpened++;
+        connection.client.on("close", () => {
+          if (this.connection === connection) this.connection = undefined;
+        });
+        this.connection = connection;
+        return connection;
+      } catch (e) {
+        const code = (e as QemuError).code;
+        const backoff = Math.min(4000, 250 * 2 ** attempt) + Math.random() * 250;
+        if (NOT_RETRIED.has(code) || attempt >= retries || Date.now() + backoff >= deadline) throw e;
+        await new Promise((r) => setTimeout(r, backoff));
+      }
+    }
+  }
+}
+
+function collect(stream: ClientChannel, argv: string[], where: string, options: ExecOptions,
+  kill: (pid: string) => void): Promise<ExecResult & { stdoutBytes: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let exitCode: number | null = null;
+    let signal: string | null = null;
+    let timer: NodeJS.Timeout | undefined;
+    if (options.timeoutMs) {
+      timer = setTimeout(() => {
+        const pid = /^(\d+)\n/.exec(Buffer.concat(out).toString("latin1"))?.[1];
+        if (pid) kill(pid);
+        stream.close();
+        reject(new QemuError("TIMEOUT", `${where}: \`${argv.join(" ")}\` did not finish within ${options.timeoutMs} ms`));
+      }, options.timeoutMs);
+    }
+    stream.on("data", (d: Buffer) => out.push(d));
+    stream.stderr.on("data", (d: Buffer) => err.push(d));
+    stream.on("exit", (code: number | null, sig?: string) => {
+      exitCode = code ?? null;
+      signal = sig ? (sig.startsWith("SIG") ? sig : `SIG${sig}`) : null;
+    });
+    stream.on("error", () => undefined);
+    stream.on("close", () => {
+      clearTimeout(timer);
+      resolve({ stdout: "", stdoutBytes: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8"), exitCode, signal });
+    });
+    stream.end(options.stdin ?? undefined);
+  });
+}
+
+const pool = new Map<string, SshTransport>();
+
+/** The process-wide connection for these options: every resource on one host shares it. */
+export function sshTransport(options: SshOptions): SshTransport {
+  const key = createHash("sha256").update(JSON.stringify(options)).digest("hex");
+  let transport = pool.get(key);
+  if (!transport) {
+    transport = new SshTransport(options);
+    pool.set(key, transport);
+  }
+  return transport;
+}
+
+export async function closeAllSshTransports(): Promise<void> {
+  const all = [...pool.values()];
+  pool.clear();
+  await Promise.all(all.map((t) => t.close()));
+}

@@ -1,0 +1,32 @@
+import type { Duplex } from "stream";
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** null when the program was ended by a signal. */
+  exitCode: number | null;
+  signal: string | null;
+}
+
+export interface ExecOptions {
+  /** Bytes written to the program's stdin, which is then closed. */
+  stdin?: string | Buffer;
+  /** Ends the program (and rejects with code TIMEOUT) after this many milliseconds. */
+  timeoutMs?: number;
+}
+
+/** How every part of the package reaches a host: argv in, results out. */
+export interface Transport {
+  /** "local" or "user@host:port", for messages. */
+  readonly description: string;
+  /** Runs argv; resolves with its outcome whatever the exit code. Non-empty stderr is not failure. */
+  exec(argv: string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Like exec, with stdout as raw bytes. */
+  execBuffer(argv: string[], options?: ExecOptions): Promise<ExecResult & { stdoutBytes: Buffer }>;
+  /** Writes atomically: a temp name in the same directory, then rename. */
+  writeFile(path: string, data: string | Buffer, options?: { mode?: number }): Promise<void>;
+  readFile(path: string): Promise<Buffer>;
+  /** A byte stream to a Unix socket on the host (QMP). */
+  connectUnix(path: string): Promise<Duplex>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,56 @@
+/** The testbed as tests see it: the hosts that tests/testbed/hosts.sh brought up. */
+import { readFileSync } from "fs";
+import * as path from "path";
+import type { SshOptions } from "../../provider/transport";
+
+export interface TestHost {
+  name: string;
+  address: string;
+  port: number;
+  workDir: string;
+  hostKey: string;
+}
+
+interface TestbedFile {
+  clientKey: string;
+  /** uid 0 with /bin/sh as login shell (see hosts.sh for why not "root" itself). */
+  rootUser: string;
+  plainUser: string;
+  guest: { dir: string };
+  hosts: TestHost[];
+}
+
+const STATE = process.env.PULUMI_QEMU_TESTBED ?? "/tmp/pulumi-qemu-testbed";
+
+export function testbed(): TestbedFile {
+  return JSON.parse(readFileSync(path.join(STATE, "testbed.json"), "utf8")) as TestbedFile;
+}
+
+/** SSH options to reach a test host as uid 0 (or as `user`), its host key pinned. */
+export function sshOptionsFor(host: TestHost, overrides: Partial<SshOptions> = {}): SshOptions {
+  const bed = testbed();
+  return {
+    host: host.address,
+    port: host.port,
+    user: bed.rootUser,
+    privateKey: readFileSync(bed.clientKey, "utf8"),
+    hostKey: host.hostKey,
+    connectTimeoutMs: 10000,
+    ...overrides,
+  };
+}
+
+function sshdLogCount(host: TestHost, pattern: RegExp): number {
+  const log = readFileSync(path.join(STATE, host.name, "sshd.log"), "utf8");
+  return (log.match(pattern) ?? []).length;
+}
+
+/** How many logins the host's sshd has accepted so far (an independent count of connections). */
+export function acceptedLogins(host: TestHost): number {
+  return sshdLogCount(host, /Accepted publickey/g);
+}
+
+/** How many TCP connections the host's sshd has seen so far (LogLevel VERBOSE). */
+export function connectionsSeen(host: TestHost): number {
+  return sshdLogCount(host, /^Connection from /gm);
+}
