@@ -94,7 +94,7 @@ down() {
       done
     fi
     ip netns list | grep -qw "$(ns "$name")" && ip netns del "$(ns "$name")"
-    ip link show "pqv-$name" >/dev/null 2>&1 && ip link del "pqv-$name"
+    ip link del "pqv-$name" >/dev/null 2>&1 || true
   done
   if id "$PLAIN_USER" >/dev/null 2>&1; then
     pkill -KILL -u "$PLAIN_USER" 2>/dev/null || true
