@@ -7,12 +7,22 @@ PULUMI_VERSION="${PULUMI_VERSION:-v3.248.0}"
 CACHE="${PULUMI_QEMU_CACHE:-$HOME/.cache/pulumi-qemu}"
 BIN="$CACHE/pulumi-$PULUMI_VERSION/bin"
 log() { echo "pulumi-cli: $*" >&2; }
+REPO="$(cd "$(dirname "$0")/../.." && pwd)"
+
+# The dynamic-provider plugin is a script inside the @pulumi/pulumi npm package; the engine
+# looks for it beside the CLI or on PATH.
+add_nodejs_provider_plugin() {
+  local script="$REPO/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
+  [ -f "$script" ] || { log "run npm install first: $script is missing"; exit 1; }
+  install -m 755 "$script" "$1/pulumi-resource-pulumi-nodejs"
+}
 
 if [ -x "$BIN/pulumi" ] && [ "$("$BIN/pulumi" version 2>/dev/null)" = "$PULUMI_VERSION" ]; then
-  echo "$BIN"; exit 0
+  add_nodejs_provider_plugin "$BIN"; echo "$BIN"; exit 0
 fi
 if command -v pulumi >/dev/null 2>&1 && [ "$(pulumi version 2>/dev/null)" = "$PULUMI_VERSION" ]; then
-  dirname "$(command -v pulumi)"; exit 0
+  mkdir -p "$BIN"; ln -sf "$(command -v pulumi)" "$BIN/pulumi"
+  add_nodejs_provider_plugin "$BIN"; echo "$BIN"; exit 0
 fi
 command -v go >/dev/null || { log "Go is needed to build the Pulumi CLI and was not found"; exit 1; }
 
@@ -46,5 +56,6 @@ CGO_ENABLED=0 go build -trimpath -o "$BIN/pulumi.tmp" \
   -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
   github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2
 mv "$BIN/pulumi.tmp" "$BIN/pulumi"
+add_nodejs_provider_plugin "$BIN"
 log "built $BIN/pulumi"
 echo "$BIN"
