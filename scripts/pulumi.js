@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// `npm run pulumi -- <args>`: the project's pinned Pulumi CLI, offline (file backend, no update
+// check, no plugin download). Commands that run a program (preview, up, refresh, destroy) on a
+// Node.js project are served by @pulumi/pulumi's own language server in this process over
+// --client, because the pulumi-language-nodejs binary cannot be built here (see README).
+const { execFileSync, spawn } = require("child_process");
+const fs = require("fs");
+const path = require("path");
+
+const repo = path.resolve(__dirname, "..");
+const args = process.argv.slice(2);
+const cache = process.env.PULUMI_QEMU_CACHE || path.join(process.env.HOME || "/root", ".cache/pulumi-qemu");
+const bin = execFileSync("bash", [path.join(repo, "tests/testbed/pulumi-cli.sh")], { stdio: ["ignore", "pipe", "inherit"] }).toString().trim();
+const stateDir = path.join(cache, "state");
+fs.mkdirSync(stateDir, { recursive: true });
+const env = {
+  ...process.env,
+  PULUMI_BACKEND_URL: process.env.PULUMI_BACKEND_URL || `file://${stateDir}`,
+  PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "pulumi-qemu-local",
+  PULUMI_SKIP_UPDATE_CHECK: "true",
+  PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+  PULUMI_HOME: process.env.PULUMI_HOME || path.join(cache, "pulumi-home"),
+  PATH: `${bin}:${process.env.PATH}`,
+};
+const cwd = process.env.INIT_CWD || process.cwd(); // npm run changes cwd to the package root
+const PROGRAM_COMMANDS = new Set(["preview", "pre", "up", "update", "refresh", "destroy", "down"]);
+
+function projectMain(dir) {
+  const yamlText = fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8");
+  const main = /^main:\s*(\S+)/m.exec(yamlText);
+  return path.resolve(dir, main ? main[1] : ".");
+}
+
+async function languageServer(dir) {
+  // TypeScript programs: transpile on load, as the Node.js language host would.
+  const ts = require("typescript");
+  require.extensions[".ts"] = (module, filename) => {
+    const out = ts.transpileModule(fs.readFileSync(filename, "utf8"), {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+      fileName: filename,
+    });
+    module._compile(out.outputText, filename);
+  };
+  const grpc = require("@grpc/grpc-js");
+  const { LanguageServer } = require("@pulumi/pulumi/automation/server");
+  const langrpc = require("@pulumi/pulumi/proto/language_grpc_pb");
+  const entry = projectMain(dir);
+  const program = async () => {
+    // The CLI may run the program more than once in this process (preview, then update):
+    // load the project's own modules afresh each time so that every run registers its resources.
+    for (const key of Object.keys(require.cache)) {
+      if (key.startsWith(dir + path.sep) && !key.includes(`${path.sep}node_modules${path.sep}`)) delete require.cache[key];
+    }
+    const exported = require(entry);
+    return typeof exported === "function" ? exported() : exported;
+  };
+  const server = new grpc.Server({ "grpc.max_receive_message_length": 400 * 1024 * 1024 });
+  server.addService(langrpc.LanguageRuntimeService, new LanguageServer(program));
+  const port = await new Promise((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  return { server, address: `127.0.0.1:${port}` };
+}
+
+async function main() {
+  const runsProgram = PROGRAM_COMMANDS.has(args[0]) && fs.existsSync(path.join(cwd, "Pulumi.yaml"));
+  let server;
+  const cliArgs = [...args];
+  if (runsProgram) {
+    const served = await languageServer(cwd);
+    server = served.server;
+    cliArgs.push(`--client=${served.address}`);
+  }
+  const child = spawn(path.join(bin, "pulumi"), cliArgs, { cwd, env, stdio: "inherit" });
+  child.on("exit", (code, signal) => {
+    if (server) server.forceShutdown();
+    process.exit(code ?? (signal ? 1 : 0));
+  });
+}
+main().catch((e) => { console.error(e.message); process.exit(1); });
