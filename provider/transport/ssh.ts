@@ -14,6 +14,8 @@ import { shJoin } from "./quote";
 import type { ExecOptions, ExecResult, Transport } from "./types";
 
 const NOT_RETRIED = new Set(["HOST_KEY_MISMATCH", "HOST_KEY_UNKNOWN", "AUTH_FAILED"]);
+const SSH_OPEN_CONNECT_FAILED = 2;
+const CHANNEL_OPEN_RETRIES = 5;
 
 export class SshTransport implements Transport {
   readonly description: string;
@@ -108,19 +110,32 @@ export class SshTransport implements Transport {
   private async openChannel(open: () => Promise<ClientChannel>, release: () => void, what: string): Promise<ClientChannel> {
     let stream: ClientChannel;
     try {
-      try {
-        stream = await open();
-      } catch (e) {
-        if (this.connection) throw e;
-        await this.connect();
-        stream = await open();
-      }
+      stream = await this.openWithRetries(open);
     } catch (e) {
       throw e instanceof QemuError ? e
         : new TransportError("CONNECT_FAILED", this.description, `${this.description}: cannot open ${what}: ${(e as Error).message}`, { cause: e });
     }
     stream.once("close", release);
     return stream;
+  }
+
+  /**
+   * A refused channel open means nothing ran, so it is safe to try again: sshd frees a session
+   * slot a little after the channel closes, so a burst at the cap can briefly exceed MaxSessions.
+   * A connect failure (reason 2: e.g. a missing Unix socket) is final.
+   */
+  private async openWithRetries(open: () => Promise<ClientChannel>): Promise<ClientChannel> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (!this.connection) await this.connect();
+        return await open();
+      } catch (e) {
+        const reason = (e as { reason?: number }).reason;
+        const connectionLost = !this.connection;
+        if (e instanceof QemuError || reason === SSH_OPEN_CONNECT_FAILED || attempt >= CHANNEL_OPEN_RETRIES) throw e;
+        if (!connectionLost) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt + Math.random() * 50));
+      }
+    }
   }
 
   private scheduleIdleClose(): void {
