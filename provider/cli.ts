@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+/**
+ * pulumi-qemu probe [ssh://user@host[:port]] [--json] [--identity FILE]
+ *   [--host-key KEY | --known-hosts FILE | --insecure-accept-any-host-key]
+ *   [--work-dir DIR] [--guest-arch ARCH] [--reprobe]
+ */
+import { readFileSync } from "fs";
+import { homedir } from "os";
+import * as path from "path";
+import { probeHost, type CapabilityReport } from "./host/capabilities";
+import { closeAllSshTransports, LocalTransport, sshTransport, type SshOptions, type Transport } from "./transport";
+
+const USAGE = "usage: pulumi-qemu probe [ssh://user@host[:port]] [--json] [--identity FILE] " +
+  "[--host-key KEY | --known-hosts FILE | --insecure-accept-any-host-key] [--work-dir DIR] [--guest-arch ARCH] [--reprobe]";
+
+function fail(message: string): never {
+  console.error(`pulumi-qemu: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Record<string, string | boolean> {
+  const flags: Record<string, string | boolean> = {};
+  const valued = new Set(["--identity", "--host-key", "--known-hosts", "--work-dir", "--guest-arch"]);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (valued.has(a)) {
+      if (i + 1 >= argv.length) fail(`${a} needs a value`);
+      flags[a] = argv[++i];
+    } else if (["--json", "--reprobe", "--insecure-accept-any-host-key"].includes(a)) flags[a] = true;
+    else if (a.startsWith("ssh://") && !flags.target) flags.target = a;
+    else fail(`unknown argument ${JSON.stringify(a)}`);
+  }
+  return flags;
+}
+
+function sshOptionsFromUrl(url: string, flags: Record<string, string | boolean>): SshOptions {
+  const m = /^ssh:\/\/(?:([^@/]+)@)?([^:/]+|\[[^\]]+\])(?::(\d+))?\/?$/.exec(url);
+  if (!m) fail(`cannot read ${JSON.stringify(url)}: expected ssh://user@host[:port]`);
+  const identity = (flags["--identity"] as string | undefined) ?? [path.join(homedir(), ".ssh/id_ed25519"), path.join(homedir(), ".ssh/id_rsa")]
+    .find((f) => { try { readFileSync(f); return true; } catch { return false; } });
+  const options: SshOptions = {
+    host: m[2].replace(/^\[|\]$/g, ""),
+    port: m[3] ? Number(m[3]) : 22,
+    user: m[1] ?? process.env.USER ?? "root",
+    privateKey: identity ? readFileSync(identity, "utf8") : undefined,
+    agent: identity ? undefined : process.env.SSH_AUTH_SOCK,
+  };
+  if (flags["--host-key"]) options.hostKey = flags["--host-key"] as string;
+  else if (flags["--insecure-accept-any-host-key"]) options.insecureAcceptAnyHostKey = true;
+  else options.knownHostsFile = (flags["--known-hosts"] as string | undefined) ?? path.join(homedir(), ".ssh/known_hosts");
+  return options;
+}
+
+function table(report: CapabilityReport, where: string): string {
+  const mark = (b: boolean) => (b ? "yes" : "no");
+  const rows = report.accelerators.map((a) =>
+    `  ${a.name.padEnd(5)} present: ${mark(a.present).padEnd(3)}  accessible: ${mark(a.accessible).padEnd(3)}  qemu: ${mark(a.qemuSupports).padEnd(3)}  usable: ${a.usable ? "YES" : "no "}` +
+    `${a.deprecated ? "  (deprecated)" : ""}${a.reason ? `\n        ${a.reason}` : ""}`);
+  const qemu = report.qemu.map((q) => `${q.name} ${q.version}`).join(", ") || "none found";
+  return [`Host ${where}: ${report.host.os} ${report.host.arch}, ${report.host.cores} cores, ${Math.round(report.host.memoryBytes / 2 ** 30)} GiB, user ${report.host.user}`,
+    `QEMU: ${qemu}`, ...rows,
+    `Recommended for ${report.guestArch} guests: ${report.recommended ?? "none (nothing usable)"}`].join("\n");
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command !== "probe") fail(command ? `unknown command ${JSON.stringify(command)}` : "a command is required");
+  const flags = parseArgs(rest);
+  const target = flags.target as string | undefined;
+  const transport: Transport = target ? sshTransport(sshOptionsFromUrl(target, flags)) : new LocalTransport();
+  const workDir = (flags["--work-dir"] as string | undefined) ?? (target ? ".pulumi-qemu" : path.join(homedir(), ".cache/pulumi-qemu/host"));
+  try {
+    const report = await probeHost(transport, { workDir, guestArch: flags["--guest-arch"] as string | undefined, reprobe: flags["--reprobe"] === true });
+    console.log(flags["--json"] ? JSON.stringify(report, null, 2) : table(report, transport.description));
+  } finally {
+    await closeAllSshTransports();
+  }
+}
+
+main().catch((e: Error) => {
+  console.error(`pulumi-qemu: ${e.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,82 @@
+/**
+ * The capability report of a host: one round trip for the facts, then the functional probe for
+ * each accelerator that could work, cached on the host by QEMU version and kernel.
+ */
+import { CommandError } from "../errors";
+import type { Transport } from "../transport";
+import { DETECTORS, recommend } from "./accelerators/detectors";
+import { judgeProbe, LONG_MODE_PROBE_IMAGE, probeArgv, PROBE_REVISION, PROBE_TIMEOUT_MS, type ProbeOutcome } from "./accelerators/longModeProbe";
+import type { AcceleratorName, AcceleratorReport } from "./accelerators/types";
+import { factsArgv, PROBE_CACHE_DIR } from "./factsScript";
+import { nativeQemu, normalizeArch, parseFacts, type CachedProbe, type HostFacts } from "./facts";
+
+export interface CapabilityReport {
+  host: { os: string; arch: string; kernel: string; user: string; cpuModel: string; cores: number; memoryBytes: number };
+  qemu: Array<{ name: string; path: string; version: string; accelerators: string[] }>;
+  accelerators: AcceleratorReport[];
+  /** Best usable accelerator for `guestArch`; undefined when nothing is usable. */
+  recommended?: AcceleratorName;
+  guestArch: string;
+}
+
+export interface ProbeOptions {
+  /** Where the probe image and its cache live on the host. */
+  workDir: string;
+  /** Default: the host's own architecture. */
+  guestArch?: string;
+  /** Ignore cached probe results (a refresh that must re-run the guest). */
+  reprobe?: boolean;
+}
+
+export async function gatherFacts(transport: Transport, workDir: string): Promise<HostFacts> {
+  const argv = factsArgv(workDir);
+  const r = await transport.exec(argv, { timeoutMs: 30000 });
+  if (r.exitCode !== 0) throw new CommandError(`${transport.description}: gathering host facts`, ["sh", "-c", "<facts script>"], r.exitCode, r.signal, r.stderr);
+  return parseFacts(r.stdout);
+}
+
+function cacheKey(accelerator: string, facts: HostFacts): string {
+  return `${accelerator}|${nativeQemu(facts)?.version ?? "?"}|${facts.kernel}|${facts.user}|${PROBE_REVISION}`;
+}
+
+async function runProbe(transport: Transport, facts: HostFacts, accelerator: AcceleratorName, workDir: string): Promise<ProbeOutcome> {
+  const qemu = nativeQemu(facts)!;
+  if (!["x86_64", "amd64"].includes(facts.arch)) return { usable: false, reason: `no functional probe for ${facts.arch} hosts yet` };
+  const dir = `${workDir}/${PROBE_CACHE_DIR}`;
+  const image = `${dir}/longmode-probe.img`;
+  const made = await transport.exec(["mkdir", "-p", dir]);
+  if (made.exitCode !== 0) throw new CommandError(transport.description, ["mkdir", "-p", dir], made.exitCode, made.signal, made.stderr);
+  await transport.writeFile(image, LONG_MODE_PROBE_IMAGE, { mode: 0o644 });
+  let outcome: ProbeOutcome;
+  try {
+    const r = await transport.exec(probeArgv(qemu.path, accelerator, image), { timeoutMs: PROBE_TIMEOUT_MS });
+    outcome = judgeProbe({ ...r, timedOut: false });
+  } catch (e) {
+    if ((e as { code?: string }).code !== "TIMEOUT") throw e;
+    outcome = judgeProbe({ stdout: "", stderr: "", exitCode: null, timedOut: true });
+  }
+  const cached: CachedProbe = { accelerator, key: cacheKey(accelerator, facts), ...outcome };
+  await transport.writeFile(`${dir}/${accelerator}.json`, JSON.stringify(cached), { mode: 0o644 });
+  return outcome;
+}
+
+export async function probeHost(transport: Transport, options: ProbeOptions): Promise<CapabilityReport> {
+  const facts = await gatherFacts(transport, options.workDir);
+  const outcomes = new Map<AcceleratorName, ProbeOutcome>();
+  for (const [name, detect] of DETECTORS) {
+    const unprobed = detect(facts);
+    if (!(unprobed.present && unprobed.accessible && unprobed.qemuSupports)) continue;
+    const cached = options.reprobe ? undefined : facts.probeCache.find((c) => c.key === cacheKey(name, facts));
+    outcomes.set(name, cached ?? await runProbe(transport, facts, name, options.workDir));
+  }
+  const accelerators = DETECTORS.map(([name, detect]) => detect(facts, outcomes.get(name)));
+  const hostArch = normalizeArch(facts.arch);
+  const guestArch = normalizeArch(options.guestArch ?? hostArch);
+  return {
+    host: { os: facts.os, arch: facts.arch, kernel: facts.kernel, user: facts.user, cpuModel: facts.cpuModel, cores: facts.cores, memoryBytes: facts.memoryBytes },
+    qemu: facts.qemu,
+    accelerators,
+    recommended: recommend(accelerators, hostArch, guestArch),
+    guestArch,
+  };
+}

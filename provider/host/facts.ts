@@ -1,0 +1,101 @@
+/** Host facts parsed from the facts script's key=value output. Pure. */
+
+export interface QemuBinary {
+  name: string;
+  path: string;
+  /** "7.2.22", or "" when --version printed nothing we understand. */
+  version: string;
+  accelerators: string[];
+}
+
+export interface CachedProbe {
+  accelerator: string;
+  key: string;
+  usable: boolean;
+  reason?: string;
+}
+
+export interface HostFacts {
+  os: string;
+  arch: string;
+  kernel: string;
+  user: string;
+  groups: string[];
+  cpuModel: string;
+  cpuVirtFlags: string[];
+  cores: number;
+  memoryBytes: number;
+  memoryAvailableBytes?: number;
+  kvmDevice: "present" | "absent";
+  kvmAccess?: "rw" | "denied";
+  /** "root:kvm 660" */
+  kvmOwner?: string;
+  kernelModules: string[];
+  haxmDevice: boolean;
+  /** macOS kern.hv_support: "1" or "0"; undefined elsewhere. */
+  hvSupport?: string;
+  qemu: QemuBinary[];
+  qemuImg?: string;
+  probeCache: CachedProbe[];
+}
+
+export function parseFacts(text: string): HostFacts {
+  const values = new Map<string, string[]>();
+  for (const line of text.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq <= 0) continue;
+    const key = line.slice(0, eq);
+    values.set(key, [...(values.get(key) ?? []), line.slice(eq + 1).trim()]);
+  }
+  const one = (key: string) => values.get(key)?.[0] ?? "";
+  const words = (key: string) => one(key).split(/\s+/).filter(Boolean);
+  const qemuNames = [...values.keys()].filter((k) => /^qemu\.[^.]+\.path$/.test(k)).map((k) => k.split(".")[1]);
+  return {
+    os: one("os"),
+    arch: one("arch"),
+    kernel: one("kernel"),
+    user: one("user"),
+    groups: words("groups"),
+    cpuModel: one("cpu_model"),
+    cpuVirtFlags: words("cpu_virt_flags"),
+    cores: Number(one("cores")) || 0,
+    memoryBytes: Number(one("memory_bytes")) || 0,
+    memoryAvailableBytes: one("memory_available_bytes") ? Number(one("memory_available_bytes")) : undefined,
+    kvmDevice: one("kvm_device") === "present" ? "present" : "absent",
+    kvmAccess: one("kvm_access") === "rw" ? "rw" : one("kvm_access") === "denied" ? "denied" : undefined,
+    kvmOwner: one("kvm_owner") || undefined,
+    kernelModules: values.get("kernel_module") ?? [],
+    haxmDevice: one("haxm_device") === "present",
+    hvSupport: values.has("hv_support") ? one("hv_support") : undefined,
+    qemu: qemuNames.sort().map((name) => ({
+      name,
+      path: one(`qemu.${name}.path`),
+      version: /version (\d+\.\d+(\.\d+)?)/.exec(one(`qemu.${name}.version`))?.[1] ?? "",
+      accelerators: words(`qemu.${name}.accel`),
+    })),
+    qemuImg: one("qemu_img") || undefined,
+    probeCache: (values.get("probe_cache") ?? []).flatMap((json) => {
+      try {
+        return [JSON.parse(json) as CachedProbe];
+      } catch {
+        return []; // a damaged cache entry is re-probed
+      }
+    }),
+  };
+}
+
+const NATIVE_BINARY: Record<string, string> = {
+  x86_64: "qemu-system-x86_64", amd64: "qemu-system-x86_64",
+  aarch64: "qemu-system-aarch64", arm64: "qemu-system-aarch64",
+  riscv64: "qemu-system-riscv64", ppc64le: "qemu-system-ppc64", s390x: "qemu-system-s390x",
+};
+
+/** QEMU's name for an architecture as uname or a user writes it. */
+export function normalizeArch(arch: string): string {
+  return ({ amd64: "x86_64", arm64: "aarch64" } as Record<string, string>)[arch] ?? arch;
+}
+
+/** The host's QEMU for guests of its own architecture, if installed. */
+export function nativeQemu(facts: HostFacts): QemuBinary | undefined {
+  return facts.qemu.find((q) => q.name === NATIVE_BINARY[facts.arch]);
+}

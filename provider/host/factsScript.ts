@@ -1,0 +1,60 @@
+/**
+ * One POSIX sh script that gathers every fact the detectors need in one round trip, printed as
+ * key=value lines (Linux, macOS, FreeBSD). Windows hosts need the PowerShell twin (issue 9).
+ */
+export const PROBE_CACHE_DIR = ".pulumi-qemu-probe";
+
+export function factsScript(): string {
+  return String.raw`set +e
+echo "os=$(uname -s)"
+echo "arch=$(uname -m)"
+echo "kernel=$(uname -r)"
+echo "user=$(id -un)"
+echo "groups=$(id -Gn)"
+if [ -r /proc/cpuinfo ]; then
+  echo "cpu_model=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+  echo "cpu_virt_flags=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(vmx|svm)$' | sort -u | tr '\n' ' ')"
+else
+  echo "cpu_model=$(sysctl -n machdep.cpu.brand_string 2>/dev/null || sysctl -n hw.model 2>/dev/null)"
+fi
+echo "cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null)"
+if [ -r /proc/meminfo ]; then
+  echo "memory_bytes=$(awk '/^MemTotal:/{printf "%.0f\n", $2 * 1024}' /proc/meminfo)"
+  echo "memory_available_bytes=$(awk '/^MemAvailable:/{printf "%.0f\n", $2 * 1024}' /proc/meminfo)"
+else
+  echo "memory_bytes=$(sysctl -n hw.memsize 2>/dev/null || sysctl -n hw.physmem 2>/dev/null)"
+fi
+if [ -e /dev/kvm ]; then
+  echo "kvm_device=present"
+  if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then echo "kvm_access=rw"; else echo "kvm_access=denied"; fi
+  echo "kvm_owner=$(stat -c '%U:%G %a' /dev/kvm 2>/dev/null)"
+else
+  echo "kvm_device=absent"
+fi
+for m in kvm kvm_intel kvm_amd; do [ -d /sys/module/$m ] && echo "kernel_module=$m"; done
+[ -e /dev/HAX ] && echo "haxm_device=present"
+hv=$(sysctl -n kern.hv_support 2>/dev/null) && echo "hv_support=$hv"
+seen=" "
+for dir in $(echo "$PATH" | tr ':' ' ') /usr/local/bin /opt/homebrew/bin /opt/local/bin; do
+  for f in "$dir"/qemu-system-*; do
+    [ -x "$f" ] || continue
+    name=$(basename "$f")
+    case "$seen" in *" $name "*) continue ;; esac
+    seen="$seen$name "
+    echo "qemu.$name.path=$f"
+    echo "qemu.$name.version=$("$f" --version 2>/dev/null | head -n1)"
+    echo "qemu.$name.accel=$("$f" -accel help 2>/dev/null | tail -n +2 | tr '\n' ' ')"
+  done
+done
+echo "qemu_img=$(command -v qemu-img)"
+if [ -n "$1" ] && [ -d "$1/${PROBE_CACHE_DIR}" ]; then
+  for f in "$1/${PROBE_CACHE_DIR}"/*.json; do [ -f "$f" ] && echo "probe_cache=$(cat "$f")"; done
+fi
+exit 0
+`;
+}
+
+/** argv that runs the script; $1 is the working directory whose probe cache is read. */
+export function factsArgv(workDir: string): string[] {
+  return ["sh", "-c", factsScript(), "pulumi-qemu-facts", workDir];
+}
