@@ -14,8 +14,7 @@ import { shJoin } from "./quote";
 import type { ExecOptions, ExecResult, Transport } from "./types";
 
 const NOT_RETRIED = new Set(["HOST_KEY_MISMATCH", "HOST_KEY_UNKNOWN", "AUTH_FAILED"]);
-const SSH_OPEN_CONNECT_FAILED = 2;
-const CHANNEL_OPEN_RETRIES = 5;
+const CHANNEL_OPEN_RETRIES = 6;
 
 export class SshTransport implements Transport {
   readonly description: string;
@@ -46,7 +45,7 @@ export class SshTransport implements Transport {
     const command = (withPid ? "echo $$; " : "") + "exec " + shJoin(argv);
     return this.withChannel(async (client, release) => {
       const stream = await this.openChannel(() => new Promise<ClientChannel>((resolve, reject) =>
-        client.exec(command, (err, s) => (err ? reject(err) : resolve(s)))), release, `a session for \`${argv.join(" ")}\``);
+        client.exec(command, (err, s) => (err ? reject(err) : resolve(s)))), release, `a session for \`${argv.join(" ")}\``, true);
       const result = await collect(stream, argv, this.description, options, (pid) => void this.exec(["kill", "-KILL", pid]).catch(() => undefined));
       return withPid ? { ...result, stdoutBytes: result.stdoutBytes.subarray(result.stdoutBytes.indexOf(10) + 1) } : result;
     });
@@ -70,7 +69,7 @@ export class SshTransport implements Transport {
   connectUnix(path: string): Promise<Duplex> {
     return this.withChannel(async (client, release) => {
       const stream = await this.openChannel(() => new Promise<ClientChannel>((resolve, reject) =>
-        client.openssh_forwardOutStreamLocal(path, (err, s) => (err ? reject(err) : resolve(s)))), release, `Unix socket ${path}`);
+        client.openssh_forwardOutStreamLocal(path, (err, s) => (err ? reject(err) : resolve(s)))), release, `Unix socket ${path}`, false);
       return stream;
     }, { holdSlot: true });
   }
@@ -107,10 +106,10 @@ export class SshTransport implements Transport {
   }
 
   /** Opens a channel; if the pooled connection died under us, reconnects once (nothing ran yet). */
-  private async openChannel(open: () => Promise<ClientChannel>, release: () => void, what: string): Promise<ClientChannel> {
+  private async openChannel(open: () => Promise<ClientChannel>, release: () => void, what: string, retryRefusal: boolean): Promise<ClientChannel> {
     let stream: ClientChannel;
     try {
-      stream = await this.openWithRetries(open);
+      stream = await this.openWithRetries(open, retryRefusal);
     } catch (e) {
       throw e instanceof QemuError ? e
         : new TransportError("CONNECT_FAILED", this.description, `${this.description}: cannot open ${what}: ${(e as Error).message}`, { cause: e });
@@ -120,20 +119,20 @@ export class SshTransport implements Transport {
   }
 
   /**
-   * A refused channel open means nothing ran, so it is safe to try again: sshd frees a session
+   * A refused session open means nothing ran, so it is safe to try again: sshd frees a session
    * slot a little after the channel closes, so a burst at the cap can briefly exceed MaxSessions.
-   * A connect failure (reason 2: e.g. a missing Unix socket) is final.
+   * sshd gives the same reason (2, "open failed") for a missing Unix socket, so a refused
+   * streamlocal channel is final.
    */
-  private async openWithRetries(open: () => Promise<ClientChannel>): Promise<ClientChannel> {
+  private async openWithRetries(open: () => Promise<ClientChannel>, retryRefusal: boolean): Promise<ClientChannel> {
     for (let attempt = 0; ; attempt++) {
       try {
         if (!this.connection) await this.connect();
         return await open();
       } catch (e) {
-        const reason = (e as { reason?: number }).reason;
         const connectionLost = !this.connection;
-        if (e instanceof QemuError || reason === SSH_OPEN_CONNECT_FAILED || attempt >= CHANNEL_OPEN_RETRIES) throw e;
-        if (!connectionLost) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt + Math.random() * 50));
+        if (e instanceof QemuError || !retryRefusal || attempt >= CHANNEL_OPEN_RETRIES) throw e;
+        if (!connectionLost) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt) + Math.random() * 50));
       }
     }
   }
