@@ -137,11 +137,14 @@ describe("SshTransport", function () {
   it("does not retry a refused login, and names the user and host", async () => {
     const otherKey = path.join(mkdtempSync(path.join(tmpdir(), "pulumi-qemu-key-")), "k");
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", otherKey]);
-    const before = connectionsSeen(h2);
-    const t = open(sshOptionsFor(h2, { privateKey: readFileSync(otherKey, "utf8"), retries: 3 }));
-    await assert.rejects(t.exec(["true"]), (e: TransportError) => e.code === "AUTH_FAILED" && e.message.includes(`${testbed().rootUser}@${h2.address}`));
-    assert.strictEqual(connectionsSeen(h2) - before, 1, "a refused login must be tried once");
-    rmSync(path.dirname(otherKey), { recursive: true, force: true });
+    try {
+      const before = connectionsSeen(h2);
+      const t = open(sshOptionsFor(h2, { privateKey: readFileSync(otherKey, "utf8"), retries: 3 }));
+      await assert.rejects(t.exec(["true"]), (e: TransportError) => e.code === "AUTH_FAILED" && e.message.includes(`${testbed().rootUser}@${h2.address}`));
+      assert.strictEqual(connectionsSeen(h2) - before, 1, "a refused login must be tried once");
+    } finally {
+      rmSync(path.dirname(otherKey), { recursive: true, force: true });
+    }
   });
 
   it("never puts the private key or password in an error message", async () => {
