@@ -43,6 +43,16 @@ export class CommandError extends QemuError {
   }
 }
 
+/**
+ * Returns the result of a program that exited 0, else throws CommandError. `shown` stands for
+ * argv in the message where argv is a long script.
+ */
+export function expectSuccess<R extends { exitCode: number | null; signal: string | null; stderr: string }>(
+  where: string, argv: string[], result: R, shown: string[] = argv): R {
+  if (result.exitCode !== 0) throw new CommandError(where, shown, result.exitCode, result.signal, result.stderr);
+  return result;
+}
+
 /** Reaching a host failed: connection, authentication, host key or a dropped link. */
 export class TransportError extends QemuError {
   readonly host: string;

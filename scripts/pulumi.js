@@ -3,24 +3,21 @@
 // check, no plugin download). Commands that run a program (preview, up, refresh, destroy) on a
 // Node.js project are served by @pulumi/pulumi's own language server in this process over
 // --client, because the pulumi-language-nodejs binary cannot be built here (see README).
-const { execFileSync, spawn } = require("child_process");
+const { spawn } = require("child_process");
 const fs = require("fs");
 const path = require("path");
+const { CACHE, engineEnv, pulumiBinDir } = require("./engine");
 
-const repo = path.resolve(__dirname, "..");
 const args = process.argv.slice(2);
-const cache = process.env.PULUMI_QEMU_CACHE || path.join(process.env.HOME || "/root", ".cache/pulumi-qemu");
-const bin = execFileSync("bash", [path.join(repo, "tests/testbed/pulumi-cli.sh")], { stdio: ["ignore", "pipe", "inherit"] }).toString().trim();
-const stateDir = path.join(cache, "state");
+const bin = pulumiBinDir();
+const stateDir = path.join(CACHE, "state");
 fs.mkdirSync(stateDir, { recursive: true });
+// The user's own backend and Pulumi home win over the offline defaults.
 const env = {
   ...process.env,
+  ...engineEnv(stateDir),
   PULUMI_BACKEND_URL: process.env.PULUMI_BACKEND_URL || `file://${stateDir}`,
-  PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "pulumi-qemu-local",
-  PULUMI_SKIP_UPDATE_CHECK: "true",
-  PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-  PULUMI_HOME: process.env.PULUMI_HOME || path.join(cache, "pulumi-home"),
-  PATH: `${bin}:${process.env.PATH}`,
+  PULUMI_HOME: process.env.PULUMI_HOME || path.join(CACHE, "pulumi-home"),
 };
 const cwd = process.env.INIT_CWD || process.cwd(); // npm run changes cwd to the package root
 const PROGRAM_COMMANDS = new Set(["preview", "pre", "up", "update", "refresh", "destroy", "down"]);

@@ -2,7 +2,7 @@
  * The capability report of a host: one round trip for the facts, then the functional probe for
  * each accelerator that could work, cached on the host by QEMU version and kernel.
  */
-import { CommandError } from "../errors";
+import { expectSuccess } from "../errors";
 import type { Transport } from "../transport";
 import { DETECTORS, recommend } from "./accelerators/detectors";
 import { judgeProbe, LONG_MODE_PROBE_IMAGE, probeArgv, PROBE_REVISION, PROBE_TIMEOUT_MS, type ProbeOutcome } from "./accelerators/longModeProbe";
@@ -31,8 +31,7 @@ export interface ProbeOptions {
 export async function gatherFacts(transport: Transport, workDir: string): Promise<HostFacts> {
   const argv = factsArgv(workDir);
   const r = await transport.exec(argv, { timeoutMs: 30000 });
-  if (r.exitCode !== 0) throw new CommandError(`${transport.description}: gathering host facts`, ["sh", "-c", "<facts script>"], r.exitCode, r.signal, r.stderr);
-  return parseFacts(r.stdout);
+  return parseFacts(expectSuccess(`${transport.description}: gathering host facts`, argv, r, ["sh", "-c", "<facts script>"]).stdout);
 }
 
 function cacheKey(accelerator: string, facts: HostFacts): string {
@@ -44,8 +43,8 @@ async function runProbe(transport: Transport, facts: HostFacts, accelerator: Acc
   if (!["x86_64", "amd64"].includes(facts.arch)) return { usable: false, reason: `no functional probe for ${facts.arch} hosts yet` };
   const dir = `${workDir}/${PROBE_CACHE_DIR}`;
   const image = `${dir}/longmode-probe.img`;
-  const made = await transport.exec(["mkdir", "-p", dir]);
-  if (made.exitCode !== 0) throw new CommandError(transport.description, ["mkdir", "-p", dir], made.exitCode, made.signal, made.stderr);
+  const mkdir = ["mkdir", "-p", dir];
+  expectSuccess(transport.description, mkdir, await transport.exec(mkdir));
   await transport.writeFile(image, LONG_MODE_PROBE_IMAGE, { mode: 0o644 });
   let outcome: ProbeOutcome;
   try {

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from "crypto";
 import type { Client, ClientChannel } from "ssh2";
 import type { Duplex } from "stream";
-import { CommandError, QemuError, TransportError } from "../errors";
+import { expectSuccess, QemuError, TransportError } from "../errors";
 import { atomicWriteArgv, readFileArgv } from "./remoteFiles";
 import { Semaphore } from "./semaphore";
 import { openConnection, type OpenedConnection } from "./sshConnect";
@@ -54,15 +54,12 @@ export class SshTransport implements Transport {
   async writeFile(path: string, data: string | Buffer, options: { mode?: number } = {}): Promise<void> {
     const bytes = typeof data === "string" ? Buffer.from(data) : data;
     const argv = atomicWriteArgv(path, bytes.length, options.mode ?? 0o600, randomBytes(6).toString("hex"));
-    const result = await this.exec(argv, { stdin: bytes });
-    if (result.exitCode !== 0) throw new CommandError(`${this.description}: writing ${path}`, ["sh", "-c", "<atomic write>", path], result.exitCode, result.signal, result.stderr);
+    expectSuccess(`${this.description}: writing ${path}`, argv, await this.exec(argv, { stdin: bytes }), ["sh", "-c", "<atomic write>", path]);
   }
 
   async readFile(path: string): Promise<Buffer> {
     const argv = readFileArgv(path);
-    const result = await this.execBuffer(argv);
-    if (result.exitCode !== 0) throw new CommandError(this.description, argv, result.exitCode, result.signal, result.stderr);
-    return result.stdoutBytes;
+    return expectSuccess(this.description, argv, await this.execBuffer(argv)).stdoutBytes;
   }
 
   /** Through OpenSSH streamlocal forwarding: no socat needed on the host. The slot is held while the stream is open. */

@@ -1,27 +1,12 @@
-/** Where the pinned Pulumi CLI lives and the offline environment it runs in. */
-import { execFileSync } from "child_process";
+/** The pinned Pulumi CLI and its offline environment: scripts/engine.js, typed for the tests. */
 import * as path from "path";
 
 export const REPO = path.resolve(__dirname, "../../..");
-const CACHE = process.env.PULUMI_QEMU_CACHE ?? path.join(process.env.HOME ?? "/root", ".cache/pulumi-qemu");
 
-let binDir: string | undefined;
+const engine = require(path.join(REPO, "scripts/engine.js")) as {
+  pulumiBinDir(): string;
+  engineEnv(stateDir: string): Record<string, string>;
+};
 
-/** Builds the CLI on first use (minutes), then reuses the cached build. */
-export function pulumiBinDir(): string {
-  binDir ??= execFileSync("bash", [path.join(REPO, "tests/testbed/pulumi-cli.sh")], { stdio: ["ignore", "pipe", "inherit"] })
-    .toString().trim();
-  return binDir;
-}
-
-/** Fully offline: file backend, passphrase, no update check, no plugin download. */
-export function engineEnv(stateDir: string): Record<string, string> {
-  return {
-    PULUMI_BACKEND_URL: `file://${stateDir}`,
-    PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "pulumi-qemu-local",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PULUMI_HOME: path.join(CACHE, "pulumi-home"),
-    PATH: `${pulumiBinDir()}:${process.env.PATH}`,
-  };
-}
+export const pulumiBinDir = engine.pulumiBinDir;
+export const engineEnv = engine.engineEnv;
