@@ -81,8 +81,10 @@ export class HostKeyError extends TransportError {
 /** Bad input, rejected before anything touches a host. `property` names the input. */
 export class InvalidArgumentError extends QemuError {
   readonly property: string;
+  readonly reason: string;
   constructor(property: string, reason: string) {
     super("INVALID_ARGUMENT", `${property}: ${reason}`);
     this.property = property;
+    this.reason = reason;
   }
 }

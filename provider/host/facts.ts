@@ -5,6 +5,7 @@ export interface QemuBinary {
   path: string;
   /** "7.2.22", or "" when --version printed nothing we understand. */
   version: string;
+  /** `-accel help` of the host's native binary; empty for the other binaries (not asked). */
   accelerators: string[];
 }
 
@@ -20,6 +21,8 @@ export interface HostFacts {
   arch: string;
   kernel: string;
   user: string;
+  /** The user's home directory on the host ($HOME). */
+  home: string;
   groups: string[];
   cpuModel: string;
   cpuVirtFlags: string[];
@@ -55,6 +58,7 @@ export function parseFacts(text: string): HostFacts {
     arch: one("arch"),
     kernel: one("kernel"),
     user: one("user"),
+    home: one("home"),
     groups: words("groups"),
     cpuModel: one("cpu_model"),
     cpuVirtFlags: words("cpu_virt_flags"),

@@ -10,6 +10,7 @@ echo "os=$(uname -s)"
 echo "arch=$(uname -m)"
 echo "kernel=$(uname -r)"
 echo "user=$(id -un)"
+echo "home=$HOME"
 echo "groups=$(id -Gn)"
 if [ -r /proc/cpuinfo ]; then
   echo "cpu_model=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
@@ -34,6 +35,14 @@ fi
 for m in kvm kvm_intel kvm_amd; do [ -d /sys/module/$m ] && echo "kernel_module=$m"; done
 [ -e /dev/HAX ] && echo "haxm_device=present"
 hv=$(sysctl -n kern.hv_support 2>/dev/null) && echo "hv_support=$hv"
+# -accel help only for the binary of the host's own architecture: hardware accelerators run only
+# there, and each QEMU start costs a fraction of a second.
+case "$(uname -m)" in
+  amd64|x86_64) native=qemu-system-x86_64 ;;
+  arm64|aarch64) native=qemu-system-aarch64 ;;
+  ppc64le) native=qemu-system-ppc64 ;;
+  *) native=qemu-system-$(uname -m) ;;
+esac
 seen=" "
 for dir in $(echo "$PATH" | tr ':' ' ') /usr/local/bin /opt/homebrew/bin /opt/local/bin; do
   for f in "$dir"/qemu-system-*; do
@@ -43,7 +52,7 @@ for dir in $(echo "$PATH" | tr ':' ' ') /usr/local/bin /opt/homebrew/bin /opt/lo
     seen="$seen$name "
     echo "qemu.$name.path=$f"
     echo "qemu.$name.version=$("$f" --version 2>/dev/null | head -n1)"
-    echo "qemu.$name.accel=$("$f" -accel help 2>/dev/null | tail -n +2 | tr '\n' ' ')"
+    [ "$name" = "$native" ] && echo "qemu.$name.accel=$("$f" -accel help 2>/dev/null | tail -n +2 | tr '\n' ' ')"
   done
 done
 echo "qemu_img=$(command -v qemu-img)"

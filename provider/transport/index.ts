@@ -9,13 +9,16 @@ export { SshTransport, sshTransport, closeAllSshTransports } from "./ssh";
 export type { SshOptions, SshHop } from "./sshOptions";
 export { shQuote, shJoin, psQuote, psJoin, psEncodedCommand } from "./quote";
 
-/** How a resource names its host: absent for the local machine, else SSH options. */
-export type Connection = { kind: "local" } | ({ kind: "ssh" } & SshOptions);
+/**
+ * How a resource names its host: the local machine or SSH options, plus the host's working
+ * directory (absolute) under which disks and VM state directories live.
+ */
+export type Connection = ({ kind: "local" } | ({ kind: "ssh" } & SshOptions)) & { workDir?: string };
 
 const local = new LocalTransport();
 
 export function transportFor(connection?: Connection): Transport {
   if (!connection || connection.kind === "local") return local;
-  const { kind: _kind, ...options } = connection;
+  const { kind: _kind, workDir: _workDir, ...options } = connection;
   return sshTransport(options);
 }

@@ -20,6 +20,8 @@ export class SshTransport implements Transport {
   readonly description: string;
   /** Successful connections to the target so far (for tests and benchmarks). */
   connectionsOpened = 0;
+  /** The target's key fingerprint as verified on the last connection. */
+  hostKeyFingerprint?: string;
   private connection?: OpenedConnection;
   private connecting?: Promise<OpenedConnection>;
   private readonly channels: Semaphore;
@@ -157,6 +159,7 @@ export class SshTransport implements Transport {
       try {
         const connection = await openConnection(hops, deadline, this.options.keepaliveIntervalMs ?? 15000);
         this.connectionsOpened++;
+        this.hostKeyFingerprint = connection.hostKeyFingerprint;
         connection.client.on("close", () => {
           if (this.connection === connection) this.connection = undefined;
         });

@@ -32,12 +32,15 @@ export interface OpenedConnection {
   client: Client;
   /** Every client of the chain, target last; closing the first closes them all. */
   chain: Client[];
+  /** SHA256 fingerprint of the key the target presented (and that passed verification). */
+  hostKeyFingerprint: string;
 }
 
-function connectHop(hop: SshHop, sock: Duplex | undefined, timeoutMs: number, keepaliveMs: number): Promise<Client> {
+function connectHop(hop: SshHop, sock: Duplex | undefined, timeoutMs: number, keepaliveMs: number): Promise<{ client: Client; fingerprint: string }> {
   const where = describeHop(hop);
   const policy = hostKeyPolicy(hop);
   let keyError: HostKeyError | undefined;
+  let presented = "";
   const client = new Client();
   // An error listener is always attached: a late error (a dropped link) must never crash the process.
   client.on("error", () => undefined);
@@ -55,6 +58,7 @@ function connectHop(hop: SshHop, sock: Duplex | undefined, timeoutMs: number, ke
     keepaliveCountMax: 3,
     hostVerifier: (key: Buffer) => {
       const got = fingerprint(key);
+      presented = got;
       if (policy.revoked.includes(got)) {
         keyError = new HostKeyError("HOST_KEY_MISMATCH", where, ["(this key is marked @revoked)"], got);
         return false;
@@ -78,7 +82,7 @@ function connectHop(hop: SshHop, sock: Duplex | undefined, timeoutMs: number, ke
     };
     const onReady = () => {
       client.removeListener("error", onError);
-      resolve(client);
+      resolve({ client, fingerprint: presented });
     };
     client.once("ready", onReady);
     client.once("error", onError);
@@ -108,6 +112,7 @@ function forward(via: Client, hop: SshHop, where: string): Promise<Duplex> {
 /** One attempt: each hop in turn, the next tunnelled through the previous. */
 export async function openConnection(hops: SshHop[], deadline: number, keepaliveMs: number): Promise<OpenedConnection> {
   const chain: Client[] = [];
+  let targetFingerprint = "";
   try {
     let sock: Duplex | undefined;
     for (const hop of hops) {
@@ -115,12 +120,13 @@ export async function openConnection(hops: SshHop[], deadline: number, keepalive
       if (remaining <= 0) {
         throw new TransportError("CONNECT_TIMEOUT", describeHop(hop), `no SSH connection to ${describeHop(hop)} before the connect timeout`);
       }
-      const client = await connectHop(hop, sock, remaining, keepaliveMs);
+      const { client, fingerprint: presented } = await connectHop(hop, sock, remaining, keepaliveMs);
       chain.push(client);
+      targetFingerprint = presented;
       const next = hops[chain.length];
       if (next) sock = await forward(client, next, describeHop(hop));
     }
-    return { client: chain[chain.length - 1], chain };
+    return { client: chain[chain.length - 1], chain, hostKeyFingerprint: targetFingerprint };
   } catch (e) {
     for (const c of chain.reverse()) c.end();
     throw e;

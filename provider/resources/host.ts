@@ -1,0 +1,142 @@
+/**
+ * Host: how to reach a machine, verified on create (connect with the host key checked, run `sh`,
+ * find QEMU) and re-read on refresh. Nothing is created on the host but its working directory,
+ * and delete leaves that directory alone: disks may live there.
+ */
+import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
+import { gatherFacts } from "../host/capabilities";
+import type { QemuBinary } from "../host/facts";
+import { SshTransport, transportFor, type Connection, type SshHop, type Transport } from "../transport";
+import { validateSshOptions } from "../transport/sshOptions";
+import { absolutePath } from "../validate";
+import { connectionIdentity } from "./connection";
+import { collectFailures, throwFailures, plain, type CheckResult, type CreateResult, type Validation, type DiffResult, type ReadResult } from "./types";
+
+export interface HostInputs {
+  /** Host name or IP address to reach over SSH; absent for the local machine. */
+  address?: string;
+  port?: number;
+  user?: string;
+  privateKey?: string;
+  passphrase?: string;
+  password?: string;
+  agent?: string;
+  hostKey?: string;
+  knownHostsFile?: string;
+  insecureAcceptAnyHostKey?: boolean;
+  jumpHosts?: SshHop[];
+  connectTimeoutMs?: number;
+  /** Absolute directory for disks and VM state; default `$HOME/.pulumi-qemu` on the host. */
+  workDir?: string;
+}
+
+export interface HostOutputs extends HostInputs {
+  /** What Disk, Vm and HostCapabilities take as their `host` input (secret: it holds credentials). */
+  connection: Connection;
+  /** "local" or "user@address:port". */
+  description: string;
+  hostKeyFingerprint?: string;
+  os: string;
+  arch: string;
+  kernel: string;
+  sshUser: string;
+  cpuModel: string;
+  cores: number;
+  memoryBytes: number;
+  qemu: QemuBinary[];
+  qemuImg?: string;
+  /** The working directory was not given and is the host's default. */
+  workDirIsDefault: boolean;
+}
+
+const SSH_ONLY = ["port", "user", "privateKey", "passphrase", "password", "agent", "hostKey", "knownHostsFile",
+  "insecureAcceptAnyHostKey", "jumpHosts", "connectTimeoutMs"] as const;
+
+const INPUTS = ["address", ...SSH_ONLY, "workDir"] as const;
+/** Changing one of these points the resource at another machine or directory. */
+const IDENTITY = ["address", "port", "user", "workDir"];
+
+/** Only the input properties (old outputs carry computed ones too). */
+function inputsOf(props: HostInputs): HostInputs {
+  return Object.fromEntries(INPUTS.filter((k) => props[k] !== undefined).map((k) => [k, props[k]])) as HostInputs;
+}
+
+function connectionOf(inputs: HostInputs, workDir?: string): Connection {
+  if (inputs.address === undefined) return { kind: "local", workDir };
+  const { address, workDir: _w, ...ssh } = inputs;
+  return { kind: "ssh", host: address, user: ssh.user ?? "", ...ssh, workDir };
+}
+
+function validations(inputs: HostInputs): Validation[] {
+  return [
+    [INPUTS.filter((k) => k !== "workDir").map((k) => inputs[k]), () => {
+      if (inputs.address !== undefined) {
+        const { kind: _k, workDir: _w, ...options } = connectionOf(inputs) as Connection & { kind: "ssh" };
+        validateSshOptions(options);
+        return;
+      }
+      const stray = SSH_ONLY.find((k) => inputs[k] !== undefined);
+      if (stray) throw new InvalidArgumentError(stray, "only applies to SSH hosts: set `address` too, or leave it out for the local machine");
+    }],
+    [[inputs.workDir], () => void (inputs.workDir !== undefined && absolutePath(inputs.workDir, "workDir"))],
+  ];
+}
+
+export async function check(_olds: HostInputs, news: HostInputs): Promise<CheckResult<HostInputs>> {
+  const failures = collectFailures(validations(news));
+  return failures.length ? { failures } : { inputs: news };
+}
+
+export async function diff(_id: string, olds: HostOutputs, news: HostInputs): Promise<DiffResult> {
+  const before: HostInputs = { ...inputsOf(olds), workDir: olds.workDirIsDefault ? undefined : olds.workDir };
+  const normalPort = (i: HostInputs) => (i.address === undefined ? undefined : i.port ?? 22);
+  const changed = INPUTS.filter((k) => k === "port"
+    ? normalPort(before) !== normalPort(news)
+    : JSON.stringify(before[k]) !== JSON.stringify(news[k]));
+  return { changes: changed.length > 0, replaces: changed.filter((k) => IDENTITY.includes(k)) };
+}
+
+async function inspect(inputs: HostInputs, ensureWorkDir: boolean): Promise<HostOutputs> {
+  inputs = inputsOf(inputs);
+  throwFailures(collectFailures(validations(inputs)));
+  const transport: Transport = transportFor(connectionOf(inputs));
+  const facts = await gatherFacts(transport, "");
+  if (facts.qemu.length === 0) {
+    throw new QemuError("COMMAND_FAILED", `${transport.description}: no qemu-system-* program in PATH (nor /usr/local/bin, /opt/homebrew/bin): ` +
+      "install QEMU on the host (Debian: apt-get install qemu-system-x86 qemu-utils; macOS: brew install qemu)");
+  }
+  const workDir = inputs.workDir ?? `${facts.home.replace(/\/$/, "")}/.pulumi-qemu`;
+  if (ensureWorkDir) {
+    const mkdir = ["mkdir", "-p", "--", workDir];
+    expectSuccess(`${transport.description}: creating the working directory`, mkdir, await transport.exec(mkdir));
+  }
+  return plain({
+    ...inputs,
+    workDir,
+    workDirIsDefault: inputs.workDir === undefined,
+    connection: connectionOf(inputs, workDir),
+    description: transport.description,
+    hostKeyFingerprint: transport instanceof SshTransport ? transport.hostKeyFingerprint : undefined,
+    os: facts.os, arch: facts.arch, kernel: facts.kernel, sshUser: facts.user, cpuModel: facts.cpuModel,
+    cores: facts.cores, memoryBytes: facts.memoryBytes, qemu: facts.qemu, qemuImg: facts.qemuImg,
+  });
+}
+
+export async function create(inputs: HostInputs): Promise<CreateResult<HostOutputs>> {
+  const outs = await inspect(inputs, true);
+  return { id: connectionIdentity(outs.connection), outs };
+}
+
+/** Refresh: the host is reached again and its facts re-read; an unreachable host fails the refresh. */
+export async function read(id: string, props: HostOutputs): Promise<ReadResult<HostOutputs>> {
+  const requested = { ...inputsOf(props), workDir: props.workDirIsDefault ? undefined : props.workDir };
+  return { id, props: await inspect(requested, false) };
+}
+
+export async function update(_id: string, _olds: HostOutputs, news: HostInputs): Promise<{ outs: HostOutputs }> {
+  return { outs: await inspect(news, true) };
+}
+
+export async function remove(): Promise<void> {
+  // The working directory stays: disks may live there, and they are their own resources.
+}

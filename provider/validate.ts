@@ -1,0 +1,52 @@
+/** Validation of values that reach a host's shell or file system; every error names the property. */
+import { InvalidArgumentError } from "./errors";
+
+/** Names become file and directory names on the host and QEMU's `-name guest=`. */
+const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+export function safeName(value: unknown, property: string): string {
+  if (typeof value !== "string" || !SAFE_NAME.test(value) || value.includes("..")) {
+    throw new InvalidArgumentError(property,
+      `must be 1-63 characters of letters, digits, '.', '_' and '-', starting with a letter or digit, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** An absolute path with no '..' component and no control characters. */
+export function absolutePath(value: unknown, property: string): string {
+  if (typeof value !== "string" || !value.startsWith("/")) {
+    throw new InvalidArgumentError(property, `must be an absolute path, got ${JSON.stringify(value)}`);
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(value)) throw new InvalidArgumentError(property, "must not contain control characters");
+  if (value.split("/").includes("..")) throw new InvalidArgumentError(property, "must not contain '..' components");
+  if (value.length > 4000) throw new InvalidArgumentError(property, "is longer than 4000 characters");
+  return value;
+}
+
+export function integerIn(value: unknown, property: string, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(property, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export function oneOf<T extends string>(value: unknown, property: string, allowed: readonly T[]): T {
+  if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(property, `must be one of ${allowed.join(", ")}, got ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
+
+const SIZE_UNITS: Record<string, number> = { "": 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+
+/** "10G", "512M", "1.5G", 1073741824 -> bytes (binary units, as qemu-img reads them). */
+export function sizeBytes(value: unknown, property: string): number {
+  if (typeof value === "number" && Number.isSafeInteger(value) && value > 0) return value;
+  const m = typeof value === "string" ? /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(value.trim()) : null;
+  const bytes = m ? Math.round(Number(m[1]) * SIZE_UNITS[m[2].toUpperCase()]) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new InvalidArgumentError(property, `must be a positive size such as "10G", "512M" or a number of bytes, got ${JSON.stringify(value)}`);
+  }
+  return bytes;
+}

@@ -1,0 +1,78 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { QemuBinary } from "../provider/host/facts";
+import type { Connection, SshHop } from "../provider/transport";
+import { shimProvider } from "./shim";
+
+export type { Connection, SshHop, QemuBinary };
+
+/** How to reach a machine. Leave `address` out for the local machine. */
+export interface HostArgs {
+  /** Host name or IP address to reach over SSH; absent for the local machine. */
+  address?: pulumi.Input<string>;
+  /** SSH port. Default 22. */
+  port?: pulumi.Input<number>;
+  /** SSH user. */
+  user?: pulumi.Input<string>;
+  /** Private key text (OpenSSH or PEM). Always stored as a secret. */
+  privateKey?: pulumi.Input<string>;
+  /** Passphrase of `privateKey`. Always stored as a secret. */
+  passphrase?: pulumi.Input<string>;
+  /** Password login. Always stored as a secret. */
+  password?: pulumi.Input<string>;
+  /** Path of an SSH agent socket, usually $SSH_AUTH_SOCK. */
+  agent?: pulumi.Input<string>;
+  /** The host's public key (an OpenSSH key line) or its "SHA256:..." fingerprint. */
+  hostKey?: pulumi.Input<string>;
+  /** An OpenSSH known_hosts file that lists the host. */
+  knownHostsFile?: pulumi.Input<string>;
+  /** Accept any host key: only for throwaway hosts, a man in the middle goes unnoticed. */
+  insecureAcceptAnyHostKey?: pulumi.Input<boolean>;
+  /** Hosts to hop through, in order. Always stored as a secret (they carry credentials). */
+  jumpHosts?: pulumi.Input<pulumi.Input<SshHop>[]>;
+  /** Bound on reaching the host, retries included. Default 10000. */
+  connectTimeoutMs?: pulumi.Input<number>;
+  /** Absolute directory on the host for disks and VM state. Default `$HOME/.pulumi-qemu`. */
+  workDir?: pulumi.Input<string>;
+}
+
+const SECRET_INPUTS = ["privateKey", "passphrase", "password", "jumpHosts"] as const;
+
+/**
+ * A machine that runs QEMU, reached over SSH with its host key verified (or the local machine).
+ * Creating it connects, runs `sh`, finds QEMU and makes the working directory; a refresh reads
+ * the facts again. Deleting it leaves the host untouched.
+ */
+export class Host extends pulumi.dynamic.Resource {
+  /** What Disk, Vm and HostCapabilities take as `host`. Secret: it carries the credentials. */
+  declare readonly connection: pulumi.Output<Connection>;
+  /** "local" or "user@address:port". */
+  declare readonly description: pulumi.Output<string>;
+  /** SHA256 fingerprint of the host key that was verified (SSH hosts). */
+  declare readonly hostKeyFingerprint: pulumi.Output<string | undefined>;
+  declare readonly os: pulumi.Output<string>;
+  declare readonly arch: pulumi.Output<string>;
+  declare readonly kernel: pulumi.Output<string>;
+  /** The user QEMU runs as on the host. */
+  declare readonly sshUser: pulumi.Output<string>;
+  declare readonly cpuModel: pulumi.Output<string>;
+  declare readonly cores: pulumi.Output<number>;
+  declare readonly memoryBytes: pulumi.Output<number>;
+  /** Every qemu-system-* found, with its version. */
+  declare readonly qemu: pulumi.Output<QemuBinary[]>;
+  declare readonly qemuImg: pulumi.Output<string | undefined>;
+  /** The working directory, resolved. */
+  declare readonly workDir: pulumi.Output<string>;
+
+  constructor(name: string, args: HostArgs = {}, opts?: pulumi.CustomResourceOptions) {
+    const inputs: Record<string, unknown> = { ...args };
+    for (const key of SECRET_INPUTS) if (inputs[key] !== undefined) inputs[key] = pulumi.secret(inputs[key]);
+    const outputs = ["connection", "description", "hostKeyFingerprint", "os", "arch", "kernel", "sshUser", "cpuModel",
+      "cores", "memoryBytes", "qemu", "qemuImg", "workDir", "workDirIsDefault"];
+    for (const key of outputs) if (!(key in inputs)) inputs[key] = undefined;
+    super(hostProvider, name, inputs,
+      { ...opts, additionalSecretOutputs: ["connection", ...SECRET_INPUTS] }, "qemu", "Host");
+  }
+}
+
+/** @internal The serialized provider (exported for tests). */
+export const hostProvider = shimProvider(require.resolve("../provider/resources/host"));

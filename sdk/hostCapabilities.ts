@@ -1,0 +1,38 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { AcceleratorName, AcceleratorReport } from "../provider/host/accelerators/types";
+import type { Connection } from "../provider/transport";
+import type { QemuBinary } from "../provider/host/facts";
+import { shimProvider } from "./shim";
+
+export type { AcceleratorName, AcceleratorReport };
+
+export interface HostCapabilitiesArgs {
+  /** The host to judge: a Host's `connection` output. */
+  host: pulumi.Input<Connection>;
+  /** Architecture of the guests to judge for (x86_64, aarch64, ...). Default: the host's own. */
+  guestArch?: pulumi.Input<string>;
+  /** Run the functional probe on every create and refresh instead of trusting the host's cache. */
+  reprobe?: pulumi.Input<boolean>;
+}
+
+/**
+ * Which hypervisor APIs (kvm, hvf, whpx, haxm, aehd, tcg) a host can really use: present,
+ * accessible to the SSH user, supported by its QEMU, and usable (a probe guest reached 64-bit
+ * long mode under it), with a one-sentence reason when not. A refresh judges the host again.
+ */
+export class HostCapabilities extends pulumi.dynamic.Resource {
+  declare readonly accelerators: pulumi.Output<AcceleratorReport[]>;
+  /** The best usable accelerator for `guestArch`; undefined when none is usable. */
+  declare readonly recommended: pulumi.Output<AcceleratorName | undefined>;
+  declare readonly guestArch: pulumi.Output<string>;
+  declare readonly qemu: pulumi.Output<QemuBinary[]>;
+  declare readonly hostFacts: pulumi.Output<{ os: string; arch: string; kernel: string; user: string; cpuModel: string; cores: number; memoryBytes: number }>;
+
+  constructor(name: string, args: HostCapabilitiesArgs, opts?: pulumi.CustomResourceOptions) {
+    const inputs = { ...args, guestArch: args.guestArch, host: pulumi.secret(args.host), accelerators: undefined, recommended: undefined, qemu: undefined, hostFacts: undefined };
+    super(hostCapabilitiesProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host"] }, "qemu", "HostCapabilities");
+  }
+}
+
+/** @internal The serialized provider (exported for tests). */
+export const hostCapabilitiesProvider = shimProvider(require.resolve("../provider/resources/hostCapabilities"));
