@@ -1,3 +1,5 @@
 /** pulumi-qemu: QEMU virtual machines on hosts reached over SSH or on the local machine. */
 export { Host, type HostArgs, type Connection, type SshHop, type QemuBinary } from "./host";
 export { HostCapabilities, type HostCapabilitiesArgs, type AcceleratorName, type AcceleratorReport } from "./hostCapabilities";
+export { Disk, type DiskArgs } from "./disk";
+export { Vm, type VmArgs, type DiskAttachment, type NetworkSpec, type PortForward, type ReadinessSpec, type StopTimeouts, type GuestConnection, type RunState } from "./vm";

@@ -66,8 +66,16 @@ export class LocalTransport implements Transport {
   }
 
   connectUnix(socketPath: string): Promise<Duplex> {
+    return this.connectSocket({ path: socketPath }, socketPath);
+  }
+
+  connectTcp(host: string, port: number): Promise<Duplex> {
+    return this.connectSocket({ host, port }, `${host}:${port}`);
+  }
+
+  private connectSocket(options: net.NetConnectOpts, socketPath: string): Promise<Duplex> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ path: socketPath });
+      const socket = net.connect(options);
       socket.once("connect", () => {
         socket.removeListener("error", reject);
         resolve(socket);

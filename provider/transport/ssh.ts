@@ -73,6 +73,15 @@ export class SshTransport implements Transport {
     }, { holdSlot: true });
   }
 
+  /** Through a direct-tcpip channel: the connection starts on the host, as if made there. */
+  connectTcp(host: string, port: number): Promise<Duplex> {
+    return this.withChannel(async (client, release) => {
+      const stream = await this.openChannel(() => new Promise<ClientChannel>((resolve, reject) =>
+        client.forwardOut("127.0.0.1", 0, host, port, (err, s) => (err ? reject(err) : resolve(s)))), release, `TCP ${host}:${port}`, false);
+      return stream;
+    }, { holdSlot: true });
+  }
+
   async close(): Promise<void> {
     clearTimeout(this.idleTimer);
     const connection = this.connection;

@@ -28,5 +28,7 @@ export interface Transport {
   readFile(path: string): Promise<Buffer>;
   /** A byte stream to a Unix socket on the host (QMP). */
   connectUnix(path: string): Promise<Duplex>;
+  /** A TCP connection made from the host itself (to a port QEMU forwards there, say). */
+  connectTcp(host: string, port: number): Promise<Duplex>;
   close(): Promise<void>;
 }

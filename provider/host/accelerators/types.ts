@@ -1,4 +1,5 @@
-export type AcceleratorName = "kvm" | "hvf" | "whpx" | "haxm" | "aehd" | "tcg";
+export const ACCELERATOR_NAMES = ["kvm", "hvf", "whpx", "haxm", "aehd", "tcg"] as const;
+export type AcceleratorName = (typeof ACCELERATOR_NAMES)[number];
 
 export interface AcceleratorReport {
   name: AcceleratorName;

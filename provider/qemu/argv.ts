@@ -1,0 +1,72 @@
+/**
+ * The QEMU command line of a VM: a pure function of the spec, the accelerators to try and the
+ * state-directory layout. Values inside `-opt a=b,c=d` strings are escaped the QEMU way.
+ */
+import type { VmLayout } from "../vm/layout";
+import type { VmSpec } from "../vm/spec";
+import { optionValue as ov } from "./optionValue";
+
+export interface ArgvContext {
+  /** Path or name of qemu-system-<arch> on the host. */
+  qemuBinary: string;
+  /** Concrete accelerators in order of preference; QEMU takes the first that initializes. */
+  accelerators: string[];
+  layout: VmLayout;
+}
+
+const DEFAULT_MACHINE: Record<string, string> = { x86_64: "q35", i386: "q35", aarch64: "virt", arm: "virt", riscv64: "virt" };
+
+function diskArgs(spec: VmSpec): string[] {
+  const args: string[] = [];
+  if (spec.disks.some((d) => d.interface === "scsi")) args.push("-device", "virtio-scsi-pci,id=scsi0");
+  spec.disks.forEach((d, i) => {
+    const id = `disk${i}`;
+    const options = [`file=${ov(d.path)}`, ...(d.format ? [`format=${d.format}`] : []), ...(d.readOnly ? ["readonly=on"] : [])];
+    if (d.interface === "virtio" || d.interface === "ide") {
+      args.push("-drive", [...options, `if=${d.interface}`, "media=disk", `id=${id}`].join(","));
+    } else {
+      args.push("-drive", [...options, "if=none", `id=${id}`].join(","));
+      args.push("-device", d.interface === "scsi" ? `scsi-hd,drive=${id},bus=scsi0.0` : `nvme,drive=${id},serial=${id}`);
+    }
+  });
+  if (spec.cdrom) args.push("-drive", `file=${ov(spec.cdrom)},if=ide,media=cdrom,readonly=on,id=cdrom0`);
+  return args;
+}
+
+function networkArgs(spec: VmSpec): string[] {
+  return spec.networks.flatMap((n, i) => {
+    const id = `net${i}`;
+    const backend = n.type === "user"
+      ? ["user", `id=${id}`, ...(n.ports ?? []).map((p) => `hostfwd=${p.protocol}:${p.hostAddress}:${p.host}-:${p.guest}`)]
+      : n.type === "bridge" ? ["bridge", `id=${id}`, `br=${n.bridge}`]
+        : ["tap", `id=${id}`, `ifname=${n.ifname}`, "script=no", "downscript=no"];
+    return ["-netdev", backend.join(","), "-device", `virtio-net-pci,netdev=${id}`];
+  });
+}
+
+export function qemuArgv(spec: VmSpec, context: ArgvContext): string[] {
+  const { layout } = context;
+  const machine = spec.machine ?? DEFAULT_MACHINE[spec.arch];
+  return [
+    context.qemuBinary,
+    "-name", `guest=${ov(spec.name)}`,
+    "-nodefaults", "-no-user-config",
+    ...(machine ? ["-machine", machine] : []),
+    ...context.accelerators.flatMap((a) => ["-accel", a]),
+    ...(spec.cpu ? ["-cpu", spec.cpu] : []),
+    "-smp", String(spec.cpus),
+    "-m", `${spec.memoryBytes / 2 ** 20}M`,
+    "-display", "none",
+    "-chardev", `file,id=serial0,path=${ov(layout.serialLog)}`,
+    "-serial", "chardev:serial0",
+    "-qmp", `unix:${ov(layout.qmpSocket)},server=on,wait=off`,
+    "-pidfile", layout.pidfile,
+    "-daemonize",
+    ...diskArgs(spec),
+    ...(spec.kernel ? ["-kernel", spec.kernel] : []),
+    ...(spec.initrd ? ["-initrd", spec.initrd] : []),
+    ...(spec.append !== undefined ? ["-append", spec.append] : []),
+    ...networkArgs(spec),
+    ...spec.extraArgs,
+  ];
+}

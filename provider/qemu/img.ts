@@ -1,0 +1,38 @@
+/** qemu-img operations as argv (pure) and the parsing of `qemu-img info --output=json`. */
+
+export interface ImageInfo {
+  format: string;
+  virtualSizeBytes: number;
+  actualSizeBytes: number;
+  /** Absolute path of the backing file, as the image header names it. */
+  backingFile?: string;
+  backingFormat?: string;
+}
+
+export function createArgv(o: { path: string; format: string; sizeBytes?: number; backing?: { path: string; format: string } }): string[] {
+  return ["qemu-img", "create", "-q", "-f", o.format,
+    ...(o.backing ? ["-b", o.backing.path, "-F", o.backing.format] : []),
+    o.path, ...(o.sizeBytes !== undefined ? [String(o.sizeBytes)] : [])];
+}
+
+export function resizeArgv(path: string, format: string, sizeBytes: number, shrink: boolean): string[] {
+  return ["qemu-img", "resize", "-q", "-f", format, ...(shrink ? ["--shrink"] : []), path, String(sizeBytes)];
+}
+
+/** -U: read the header even while a running VM holds the image's lock (QEMU 7.2 does not open the backing file). */
+export function infoArgv(path: string): string[] {
+  return ["qemu-img", "info", "-U", "--output=json", path];
+}
+
+export function parseInfo(json: string): ImageInfo {
+  const raw = JSON.parse(json) as Record<string, unknown>;
+  const info: ImageInfo = {
+    format: String(raw.format),
+    virtualSizeBytes: Number(raw["virtual-size"]),
+    actualSizeBytes: Number(raw["actual-size"] ?? 0),
+  };
+  const backing = (raw["full-backing-filename"] ?? raw["backing-filename"]) as string | undefined;
+  if (backing) info.backingFile = backing;
+  if (raw["backing-filename-format"]) info.backingFormat = String(raw["backing-filename-format"]);
+  return info;
+}

@@ -1,0 +1,207 @@
+/**
+ * Disk: an image on a host, made with qemu-img (empty, a linked clone on a base, or uploaded
+ * from a local file). Grows in place; never shrinks unless `allowShrink`; never deleted while a
+ * running VM holds it or another image uses it as its backing file.
+ */
+import { createHash, randomBytes } from "crypto";
+import { readFileSync } from "fs";
+import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
+import { createArgv, infoArgv, parseInfo, resizeArgv, type ImageInfo } from "../qemu/img";
+import { transportFor, type Connection, type Transport } from "../transport";
+import { absolutePath, oneOf, safeName, sizeBytes } from "../validate";
+import { vmStateRoot } from "../vm/layout";
+import { connectionIdentity, validateConnection } from "./connection";
+import { collectFailures, containsUnknown, plain, throwFailures, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation } from "./types";
+
+export interface DiskInputs {
+  host: Connection;
+  /** Names the default path `<workDir>/disks/<name>.<format>`; default the resource's name. */
+  name: string;
+  /** Absolute path of the image on the host; default under the host's working directory. */
+  path?: string;
+  format?: "qcow2" | "raw";
+  /** "10G", "512M" or bytes; default the base's or the source's size. */
+  size?: string | number;
+  /** A linked clone: path of the base image on the host (kept as the overlay's backing file). */
+  backingImage?: string;
+  backingFormat?: "qcow2" | "raw";
+  /** A file on the machine running Pulumi, uploaded (temp name, checksum, rename). */
+  source?: string;
+  /** Lets a smaller `size` shrink the image: data past the new end is lost. */
+  allowShrink?: boolean;
+}
+
+export interface DiskOutputs extends DiskInputs {
+  path: string;
+  format: "qcow2" | "raw";
+  virtualSizeBytes: number;
+  actualSizeBytes: number;
+  /** The base image as the header names it, and whether it exists now. */
+  backingFile?: string;
+  backingMissing?: boolean;
+}
+
+function pathOf(inputs: DiskInputs): string {
+  return inputs.path ?? `${inputs.host.workDir}/disks/${inputs.name}.${inputs.format ?? "qcow2"}`;
+}
+
+function validations(inputs: DiskInputs): Validation[] {
+  return [
+    [[inputs.host], () => void validateConnection(inputs.host, "host")],
+    [[inputs.name], () => void safeName(inputs.name, "name")],
+    [[inputs.path], () => void (inputs.path !== undefined && absolutePath(inputs.path, "path"))],
+    [[inputs.format], () => void (inputs.format !== undefined && oneOf(inputs.format, "format", ["qcow2", "raw"] as const))],
+    [[inputs.backingFormat], () => void (inputs.backingFormat !== undefined && oneOf(inputs.backingFormat, "backingFormat", ["qcow2", "raw"] as const))],
+    [[inputs.size], () => void (inputs.size !== undefined && sizeBytes(inputs.size, "size"))],
+    [[inputs.backingImage, inputs.format], () => {
+      if (inputs.backingImage === undefined) return;
+      absolutePath(inputs.backingImage, "backingImage");
+      if ((inputs.format ?? "qcow2") !== "qcow2") throw new InvalidArgumentError("backingImage", "a linked clone must be format qcow2");
+    }],
+    [[inputs.source, inputs.backingImage, inputs.size], () => {
+      const sources = [inputs.source !== undefined, inputs.backingImage !== undefined].filter(Boolean).length;
+      if (sources > 1) throw new InvalidArgumentError("source", "give only one of source and backingImage");
+      if (inputs.source !== undefined && (typeof inputs.source !== "string" || inputs.source === "")) throw new InvalidArgumentError("source", "must be a path on the machine running Pulumi");
+      if (sources === 0 && inputs.size === undefined) throw new InvalidArgumentError("size", "is required for an empty disk (no backingImage or source)");
+    }],
+  ];
+}
+
+export async function check(olds: Partial<DiskInputs> | undefined, news: DiskInputs): Promise<CheckResult<DiskInputs>> {
+  const failures = collectFailures(validations(news));
+  // A declared shrink (the old size input is larger) fails already in preview; update also
+  // compares with the image's real size.
+  const known = (v: unknown) => v !== undefined && !containsUnknown(v);
+  if (!failures.length && known(olds?.size) && known(news.size) && !news.allowShrink) {
+    const before = sizeBytes(olds!.size, "size");
+    const after = sizeBytes(news.size, "size");
+    if (after < before) failures.push({ property: "size", reason: shrinkReason(before, after) });
+  }
+  return failures.length ? { failures } : { inputs: news };
+}
+
+function shrinkReason(from: number, to: number): string {
+  return `would shrink the disk from ${from} to ${to} bytes, losing the data past the new end; set allowShrink: true to accept that`;
+}
+
+export async function diff(_id: string, olds: DiskOutputs, news: DiskInputs): Promise<DiffResult> {
+  const pathUnknown = [news.host, news.name, news.path, news.format].some(containsUnknown);
+  const replaces = [
+    containsUnknown(news.host) || connectionIdentity(olds.host) !== connectionIdentity(news.host) ? "host" : "",
+    pathUnknown || pathOf(news) !== olds.path ? "path" : "",
+    (news.format ?? "qcow2") !== olds.format ? "format" : "",
+    JSON.stringify(news.backingImage) !== JSON.stringify(olds.backingImage) ? "backingImage" : "",
+    JSON.stringify(news.source) !== JSON.stringify(olds.source) ? "source" : "",
+  ].filter(Boolean);
+  const wanted = news.size === undefined || containsUnknown(news.size) ? undefined : sizeBytes(news.size, "size");
+  const resize = wanted !== undefined && wanted !== olds.virtualSizeBytes;
+  const changes = replaces.length > 0 || resize || Boolean(olds.allowShrink) !== Boolean(news.allowShrink) || containsUnknown(news.size);
+  return { changes, replaces };
+}
+
+async function info(t: Transport, path: string): Promise<ImageInfo | undefined> {
+  const r = await t.exec(infoArgv(path));
+  if (r.exitCode !== 0 && /No such file|Could not open/.test(r.stderr) && (await t.exec(["test", "-e", path])).exitCode !== 0) return undefined;
+  return parseInfo(expectSuccess(t.description, infoArgv(path), r).stdout);
+}
+
+async function outputsOf(t: Transport, inputs: DiskInputs, path: string): Promise<DiskOutputs | undefined> {
+  const i = await info(t, path);
+  if (!i) return undefined;
+  const backingMissing = i.backingFile ? (await t.exec(["test", "-e", i.backingFile])).exitCode !== 0 : undefined;
+  return plain({ ...inputs, path, format: i.format as "qcow2" | "raw", virtualSizeBytes: i.virtualSizeBytes, actualSizeBytes: i.actualSizeBytes, backingFile: i.backingFile, backingMissing });
+}
+
+async function upload(t: Transport, source: string, path: string): Promise<void> {
+  const bytes = readFileSync(source);
+  const sum = createHash("sha256").update(bytes).digest("hex");
+  const temp = `${path}.upload-${randomBytes(4).toString("hex")}`;
+  await t.writeFile(temp, bytes, { mode: 0o644 });
+  const verify = ["sh", "-c", 'set -e; s=$( (sha256sum "$1" 2>/dev/null || shasum -a 256 "$1") | cut -d" " -f1); if [ "$s" != "$2" ]; then rm -f -- "$1"; echo "checksum mismatch: got $s" >&2; exit 1; fi; if [ -e "$3" ]; then rm -f -- "$1"; echo "$3 appeared during the upload" >&2; exit 1; fi; mv -- "$1" "$3"', "upload", temp, sum, path];
+  expectSuccess(`${t.description}: uploading ${source} to ${path}`, verify, await t.exec(verify));
+}
+
+export async function create(inputs: DiskInputs): Promise<CreateResult<DiskOutputs>> {
+  throwFailures(collectFailures(validations(inputs)));
+  const t = transportFor(inputs.host);
+  const path = pathOf(inputs);
+  const format = inputs.format ?? "qcow2";
+  if ((await t.exec(["test", "-e", path])).exitCode === 0) {
+    throw new QemuError("COMMAND_FAILED", `${t.description}: ${path} already exists; it is not overwritten. Import it (pulumi import, or opts.import) or choose another path`);
+  }
+  const mkdir = ["mkdir", "-p", "--", path.slice(0, path.lastIndexOf("/")) || "/"];
+  expectSuccess(t.description, mkdir, await t.exec(mkdir));
+  const size = inputs.size === undefined ? undefined : sizeBytes(inputs.size, "size");
+  if (inputs.source !== undefined) {
+    await upload(t, inputs.source, path);
+    const uploaded = (await info(t, path))!;
+    if (size !== undefined && size > uploaded.virtualSizeBytes) expectSuccess(t.description, resizeArgv(path, uploaded.format, size, false), await t.exec(resizeArgv(path, uploaded.format, size, false)));
+  } else {
+    let backing: { path: string; format: string } | undefined;
+    if (inputs.backingImage !== undefined) {
+      const base = await info(t, inputs.backingImage);
+      if (!base) throw new InvalidArgumentError("backingImage", `${inputs.backingImage} does not exist on ${t.description}`);
+      backing = { path: inputs.backingImage, format: inputs.backingFormat ?? base.format };
+    }
+    const argv = createArgv({ path, format, sizeBytes: size, backing });
+    expectSuccess(`${t.description}: creating disk ${inputs.name}`, argv, await t.exec(argv));
+  }
+  return { id: `${connectionIdentity(inputs.host)}#disk:${path}`, outs: (await outputsOf(t, inputs, path))! };
+}
+
+/** Refresh: a vanished file drops the disk from the state (the next up makes it again); size and backing drift show. */
+export async function read(id: string, props: DiskOutputs): Promise<ReadResult<DiskOutputs>> {
+  const outs = await outputsOf(transportFor(props.host), props, props.path);
+  return outs ? { id, props: outs } : {};
+}
+
+export async function update(_id: string, olds: DiskOutputs, news: DiskInputs): Promise<{ outs: DiskOutputs }> {
+  throwFailures(collectFailures(validations(news)));
+  const t = transportFor(news.host);
+  if (news.size !== undefined) {
+    const wanted = sizeBytes(news.size, "size");
+    const current = (await info(t, olds.path))?.virtualSizeBytes;
+    if (current === undefined) throw new QemuError("COMMAND_FAILED", `${t.description}: disk ${olds.path} is gone; refresh to recreate it`);
+    if (wanted < current && !news.allowShrink) throw new InvalidArgumentError("size", shrinkReason(current, wanted));
+    if (wanted !== current) {
+      const argv = resizeArgv(olds.path, olds.format, wanted, wanted < current);
+      const r = await t.exec(argv);
+      if (r.exitCode !== 0 && /lock/i.test(r.stderr)) {
+        throw new QemuError("COMMAND_FAILED", `${t.description}: cannot resize ${olds.path} while a running VM holds it (${(await usersOf(t, news.host, olds.path)).join(", ") || "unknown VM"}); stop the VM (state: "stopped") first`);
+      }
+      expectSuccess(`${t.description}: resizing disk ${news.name}`, argv, r);
+    }
+  }
+  return { outs: (await outputsOf(t, news, olds.path))! };
+}
+
+/** VMs of this working directory whose started spec names the image. */
+async function usersOf(t: Transport, host: Connection, path: string): Promise<string[]> {
+  const argv = ["sh", "-c", 'for f in "$1"/*/spec.json; do [ -f "$f" ] && grep -qF -- "\\"path\\":\\"$2\\"" "$f" && basename "$(dirname "$f")"; done; exit 0', "users", vmStateRoot(host.workDir!), path];
+  return (await t.exec(argv)).stdout.split("\n").filter(Boolean).map((n) => `VM ${n}`);
+}
+
+/** qcow2 images under the working directory and beside the image whose backing file is this one. */
+async function overlaysOf(t: Transport, host: Connection, path: string): Promise<string[]> {
+  const script = 'for d in "$1" "$2"; do find "$d" -type f -name "*.qcow2" 2>/dev/null; done | sort -u | while read -r f; do [ "$f" = "$3" ] && continue; ' +
+    'qemu-img info -U --output=json "$f" 2>/dev/null | grep -qF -- "\\"full-backing-filename\\": \\"$3\\"" && echo "$f"; done; exit 0';
+  const argv = ["sh", "-c", script, "overlays", host.workDir!, path.slice(0, path.lastIndexOf("/")) || "/", path];
+  return (await t.exec(argv)).stdout.split("\n").filter(Boolean);
+}
+
+export async function remove(_id: string, props: DiskOutputs): Promise<void> {
+  const t = transportFor(props.host);
+  if ((await t.exec(["test", "-e", props.path])).exitCode !== 0) return; // already gone
+  // Without -U, qemu-img takes the image's lock: it fails exactly while a running QEMU holds it.
+  const locked = await t.exec(["qemu-img", "info", "--output=json", props.path]);
+  if (locked.exitCode !== 0 && /lock/i.test(locked.stderr)) {
+    const users = await usersOf(t, props.host, props.path);
+    throw new QemuError("COMMAND_FAILED", `${t.description}: not deleting disk ${props.path}: a running VM uses it (${users.join(", ") || "a QEMU process outside pulumi-qemu"})`);
+  }
+  const overlays = await overlaysOf(t, props.host, props.path);
+  if (overlays.length) {
+    throw new QemuError("COMMAND_FAILED", `${t.description}: not deleting disk ${props.path}: it is the backing file of ${overlays.join(", ")}; delete those first`);
+  }
+  const rm = ["rm", "-f", "--", props.path];
+  expectSuccess(t.description, rm, await t.exec(rm));
+}

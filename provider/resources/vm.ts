@@ -1,0 +1,171 @@
+/**
+ * Vm: a QEMU instance whose desired state is enforced. Every method observes what is really on
+ * the host first; create adopts an identical running instance and refuses a different one.
+ */
+import { QemuError } from "../errors";
+import { gatherFacts, probeHost } from "../host/capabilities";
+import { qemuArgv } from "../qemu/argv";
+import { transportFor, type Transport } from "../transport";
+import { removeStateDir, resumeVm, startVm, stopVm, waitReady } from "../vm/execute";
+import { checkSocketPath, vmLayout, type VmLayout } from "../vm/layout";
+import { observe, type Observed, type RunState } from "../vm/observe";
+import { planVm, specChanges } from "../vm/plan";
+import { vmSpec, type PortForward, type VmInputs, type VmSpec } from "../vm/spec";
+import { connectionIdentity } from "./connection";
+import { containsUnknown, plain, type CheckResult, type CreateResult, type DiffResult, type ReadResult } from "./types";
+
+export interface GuestConnection {
+  host: string;
+  port: number;
+  user: string;
+  privateKey?: string;
+}
+
+export interface VmOutputs extends VmInputs {
+  spec: VmSpec;
+  status: RunState;
+  statusDetail: string;
+  pid?: number;
+  /** The accelerator the instance runs under (resolved from "auto" or the fallback list). */
+  acceleratorInUse?: string;
+  /** What "auto" resolved to when the instance was started. */
+  acceleratorsStarted?: string[];
+  ports: PortForward[];
+  stateDir: string;
+  serialLog: string;
+  guestConnection?: GuestConnection;
+}
+
+export async function check(_olds: unknown, news: VmInputs): Promise<CheckResult<VmInputs>> {
+  if (containsUnknown(news)) {
+    // Judge only what is known: unknown values (outputs of resources not made yet) pass for now.
+    const known = JSON.parse(JSON.stringify(news), (_k, v) => (containsUnknown(v) ? undefined : v));
+    const failures = vmSpec({ host: { kind: "local", workDir: "/" }, name: "x", ...known }).errors.filter((e) => !containsUnknownAt(news, e.property));
+    return failures.length ? { failures: failures.map((e) => ({ property: e.property, reason: e.reason })) } : { inputs: news };
+  }
+  const { spec, errors } = vmSpec(news);
+  if (!errors.length) {
+    try {
+      checkSocketPath(vmLayout(news.host.workDir!, spec.name), "Linux");
+    } catch (e) {
+      errors.push(e as never);
+    }
+  }
+  return errors.length ? { failures: errors.map((e) => ({ property: e.property, reason: e.reason })) } : { inputs: news };
+}
+
+function containsUnknownAt(inputs: VmInputs, property: string): boolean {
+  return containsUnknown((inputs as unknown as Record<string, unknown>)[property.split(/[.[]/)[0]]);
+}
+
+const NOT_IN_SPEC = ["readiness", "stopTimeouts", "guestUser", "guestPrivateKey", "guestSshPort"] as const;
+
+export async function diff(_id: string, olds: VmOutputs, news: VmInputs): Promise<DiffResult> {
+  const replaces = [
+    containsUnknown(news.host) || connectionIdentity(olds.host) !== connectionIdentity(news.host) ? "host" : "",
+    news.name !== olds.name ? "name" : "",
+  ].filter(Boolean);
+  const desired = news.state ?? "running";
+  const restart = containsUnknown(news) ? ["(unknown until apply)"] : specChanges(olds.spec, vmSpec(news).spec);
+  const stateDrift = desired !== ((olds.state ?? "running") as string) || (desired === "running" ? olds.status !== "running" : olds.status !== "stopped");
+  const other = NOT_IN_SPEC.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+  return { changes: replaces.length > 0 || restart.length > 0 || stateDrift || other, replaces, deleteBeforeReplace: true };
+}
+
+interface Context {
+  transport: Transport;
+  layout: VmLayout;
+  spec: VmSpec;
+}
+
+async function context(inputs: VmInputs): Promise<Context> {
+  const { spec, errors } = vmSpec(inputs);
+  if (errors.length) throw errors[0];
+  const layout = vmLayout(inputs.host.workDir!, spec.name);
+  return { transport: transportFor(inputs.host), layout, spec };
+}
+
+/** "auto" becomes the host's recommended accelerator for the guest's architecture. */
+async function resolveAccelerators(c: Context, inputs: VmInputs): Promise<{ accelerators: string[]; os: string }> {
+  if (c.spec.accelerators[0] !== "auto") return { accelerators: c.spec.accelerators, os: (await gatherFacts(c.transport, "")).os };
+  const report = await probeHost(c.transport, { workDir: inputs.host.workDir!, guestArch: c.spec.arch });
+  if (!report.recommended) {
+    throw new QemuError("COMMAND_FAILED", `${c.transport.description}: no accelerator is usable for ${c.spec.arch} guests: ` +
+      report.accelerators.map((a) => `${a.name}: ${a.reason}`).join("; "));
+  }
+  return { accelerators: [report.recommended], os: report.host.os };
+}
+
+async function start(c: Context, inputs: VmInputs): Promise<string[]> {
+  const { accelerators, os } = await resolveAccelerators(c, inputs);
+  checkSocketPath(c.layout, os);
+  const argv = qemuArgv(c.spec, { qemuBinary: `qemu-system-${c.spec.arch}`, accelerators, layout: c.layout });
+  const started = await startVm(c.transport, c.layout, c.spec, argv);
+  if (started.existing) {
+    const differs = specChanges(started.existingSpec ?? ({} as VmSpec), c.spec);
+    if (differs.length || !started.existingSpec) {
+      throw new QemuError("COMMAND_FAILED", `${c.transport.description}: VM ${c.spec.name} is already running (pid ${started.pid}) with a different spec ` +
+        `(${differs.join(", ") || "unreadable spec"}); not starting a second one. Delete it, or declare the same spec to adopt it`);
+    }
+  }
+  if (inputs.readiness) await waitReady(c.transport, c.layout, c.spec, inputs.readiness);
+  return accelerators;
+}
+
+function outputs(inputs: VmInputs, c: Context, observed: Observed, acceleratorsStarted?: string[]): VmOutputs {
+  const ports = c.spec.networks.flatMap((n) => (n.type === "user" ? n.ports ?? [] : []));
+  const guestPort = inputs.guestSshPort ?? 22;
+  const sshForward = ports.find((p) => p.guest === guestPort && p.protocol === "tcp");
+  const host = inputs.host;
+  const tried = acceleratorsStarted ?? [];
+  const acceleratorInUse = observed.state === "stopped" ? undefined
+    : tried.length === 1 ? tried[0] : observed.kvmEnabled ? "kvm" : tried.find((a) => a !== "kvm");
+  return plain({
+    ...inputs,
+    spec: observed.startedSpec && observed.state !== "stopped" ? observed.startedSpec : c.spec,
+    status: observed.state,
+    statusDetail: observed.detail,
+    pid: observed.pid,
+    acceleratorInUse,
+    acceleratorsStarted,
+    ports,
+    stateDir: c.layout.dir,
+    serialLog: c.layout.serialLog,
+    guestConnection: sshForward ? {
+      host: host.kind === "ssh" ? host.host : "127.0.0.1",
+      port: sshForward.host,
+      user: inputs.guestUser ?? "root",
+      privateKey: inputs.guestPrivateKey,
+    } : undefined,
+  });
+}
+
+export async function create(inputs: VmInputs): Promise<CreateResult<VmOutputs>> {
+  const c = await context(inputs);
+  const accelerators = (inputs.state ?? "running") === "running" ? await start(c, inputs) : undefined;
+  return { id: `${connectionIdentity(inputs.host)}#vm:${c.spec.name}`, outs: outputs(inputs, c, await observe(c.transport, c.layout, c.spec.name), accelerators) };
+}
+
+/** Refresh: what runs now. A dead VM is reported stopped (the next up starts it), never an error. */
+export async function read(id: string, props: VmOutputs): Promise<ReadResult<VmOutputs>> {
+  const c = await context(props);
+  return { id, props: outputs(props, c, await observe(c.transport, c.layout, c.spec.name), props.acceleratorsStarted) };
+}
+
+export async function update(_id: string, olds: VmOutputs, news: VmInputs): Promise<{ outs: VmOutputs }> {
+  const c = await context(news);
+  const observed = await observe(c.transport, c.layout, c.spec.name);
+  const action = planVm(news.state ?? "running", c.spec, observed);
+  let accelerators = olds.acceleratorsStarted;
+  if (action.kind === "stop" || action.kind === "restart") await stopVm(c.transport, c.layout, c.spec.name, news.stopTimeouts);
+  if (action.kind === "start" || action.kind === "restart") accelerators = await start(c, news);
+  if (action.kind === "resume") await resumeVm(c.transport, c.layout, c.spec.name);
+  return { outs: outputs(news, c, await observe(c.transport, c.layout, c.spec.name), accelerators) };
+}
+
+/** Stops the VM (the whole ladder) and removes its state directory; disks stay. */
+export async function remove(_id: string, props: VmOutputs): Promise<void> {
+  const c = await context(props);
+  await stopVm(c.transport, c.layout, c.spec.name, props.stopTimeouts);
+  await removeStateDir(c.transport, c.layout, c.spec.name);
+}

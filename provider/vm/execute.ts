@@ -1,0 +1,171 @@
+/** The side effects of reconciling a VM: start, the stop ladder, resume, and waiting for readiness. */
+import { QemuError, expectSuccess } from "../errors";
+import { QmpClient } from "../qemu/qmp";
+import type { Transport } from "../transport";
+import { cleanupArgv, signalArgv, startArgv } from "./hostScripts";
+import type { VmLayout } from "./layout";
+import { observe, parseKeyValues } from "./observe";
+import type { ReadinessSpec, StopTimeouts, VmSpec } from "./spec";
+
+export type Progress = (message: string) => void;
+
+export interface Started {
+  /** An instance of this VM was already running: nothing was started. */
+  existing: boolean;
+  pid?: number;
+  existingSpec?: VmSpec;
+}
+
+/** Starts QEMU under the VM's lock; a start error carries QEMU's own message (and who holds a port). */
+export async function startVm(transport: Transport, layout: VmLayout, spec: VmSpec, argv: string[]): Promise<Started> {
+  const script = startArgv(layout, spec.name, JSON.stringify(spec), argv);
+  const r = await transport.exec(script, { timeoutMs: 180000 });
+  if (r.exitCode === 71) {
+    const qemuSays = r.stderr.trim();
+    const owner = /host forwarding rule|hostfwd/i.test(qemuSays) ? await portOwners(transport, layout, spec) : "";
+    throw new QemuError("COMMAND_FAILED", `${transport.description}: QEMU did not start VM ${spec.name}: ${qemuSays}${owner}`);
+  }
+  const values = parseKeyValues(expectSuccess(`${transport.description}: starting VM ${spec.name}`, script, r, ["sh", "-c", "<start>", spec.name, ...argv]).stdout);
+  let existingSpec: VmSpec | undefined;
+  try {
+    existingSpec = values.get("spec") ? JSON.parse(values.get("spec")!) : undefined;
+  } catch { /* unreadable: treated as a different spec */ }
+  return { existing: values.get("existing") === "1", pid: Number(values.get("pid")) || undefined, existingSpec };
+}
+
+/** Which other VMs of this working directory forward the host ports this spec wants. */
+async function portOwners(transport: Transport, layout: VmLayout, spec: VmSpec): Promise<string> {
+  const root = layout.dir.slice(0, layout.dir.lastIndexOf("/"));
+  const argv = ["sh", "-c", 'for f in "$1"/*/spec.json; do [ -f "$f" ] && printf "%s\\t%s\\n" "$f" "$(tr -d "\\n" < "$f")"; done; exit 0', "ports", root];
+  const r = await transport.exec(argv);
+  const wanted = spec.networks.flatMap((n) => (n.type === "user" ? n.ports ?? [] : []));
+  const found: string[] = [];
+  for (const line of r.stdout.split("\n")) {
+    const [file, json] = line.split("\t");
+    if (!json) continue;
+    const other = (() => { try { return JSON.parse(json) as VmSpec; } catch { return undefined; } })();
+    if (!other || other.name === spec.name) continue;
+    for (const p of other.networks.flatMap((n) => (n.type === "user" ? n.ports ?? [] : []))) {
+      if (wanted.some((w) => w.host === p.host && w.protocol === p.protocol)) found.push(`host port ${p.host}/${p.protocol} is forwarded by VM ${other.name} (${file.replace(/\/spec\.json$/, "")})`);
+    }
+  }
+  return found.length ? `; ${found.join("; ")}` : "; another program on the host holds one of the forwarded ports";
+}
+
+async function waitUntilGone(transport: Transport, layout: VmLayout, name: string, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if ((await observe(transport, layout, name)).state === "stopped") return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, Math.min(250, Math.max(10, deadline - Date.now()))));
+  }
+}
+
+async function qmpCommand(transport: Transport, layout: VmLayout, command: string): Promise<boolean> {
+  try {
+    const qmp = await QmpClient.open(await transport.connectUnix(layout.qmpSocket), layout.qmpSocket, 3000);
+    try {
+      await qmp.execute(command, undefined, 3000);
+    } finally {
+      qmp.close();
+    }
+    return true;
+  } catch {
+    return false; // the next rung of the ladder takes over
+  }
+}
+
+/**
+ * The stop ladder, each rung bounded: ACPI powerdown, QMP quit, SIGTERM, SIGKILL; then the
+ * socket and pidfile go. Returns the rungs that were used.
+ */
+export async function stopVm(transport: Transport, layout: VmLayout, name: string, timeouts: StopTimeouts = {}, progress: Progress = () => undefined): Promise<string[]> {
+  const used: string[] = [];
+  const powerdownMs = timeouts.powerdownMs ?? 30000;
+  const quitMs = timeouts.quitMs ?? 5000;
+  const rungs: Array<[string, () => Promise<unknown>, number]> = [
+    ["system_powerdown", () => qmpCommand(transport, layout, "system_powerdown"), powerdownMs],
+    ["quit", () => qmpCommand(transport, layout, "quit"), quitMs],
+    ["SIGTERM", () => transport.exec(signalArgv(layout, name, "TERM")), quitMs],
+    ["SIGKILL", () => transport.exec(signalArgv(layout, name, "KILL")), 5000],
+  ];
+  let gone = (await observe(transport, layout, name)).state === "stopped";
+  for (const [rung, act, waitMs] of rungs) {
+    if (gone) break;
+    if (rung === "system_powerdown" && powerdownMs === 0) continue;
+    progress(`VM ${name}: ${rung}`);
+    used.push(rung);
+    await act();
+    gone = await waitUntilGone(transport, layout, name, waitMs);
+  }
+  if (!gone) throw new QemuError("TIMEOUT", `${transport.description}: VM ${name} survived SIGKILL (pidfile ${layout.pidfile})`);
+  const cleanup = cleanupArgv(layout, name, "runtime");
+  expectSuccess(`${transport.description}: cleaning up VM ${name}`, cleanup, await transport.exec(cleanup), ["sh", "-c", "<cleanup>", name]);
+  return used;
+}
+
+/** Deletes the VM's state directory; refuses while its QEMU runs. */
+export async function removeStateDir(transport: Transport, layout: VmLayout, name: string): Promise<void> {
+  if (!/\/vms\/[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(layout.dir)) {
+    throw new QemuError("INVALID_ARGUMENT", `refusing to remove ${layout.dir}: not a VM state directory`);
+  }
+  const argv = cleanupArgv(layout, name, "all");
+  expectSuccess(`${transport.description}: removing the state of VM ${name}`, argv, await transport.exec(argv), ["sh", "-c", "<cleanup all>", name]);
+}
+
+export async function resumeVm(transport: Transport, layout: VmLayout, name: string): Promise<void> {
+  if (!await qmpCommand(transport, layout, "cont")) throw new QemuError("COMMAND_FAILED", `${transport.description}: VM ${name}: QMP cont failed`);
+}
+
+async function serialTail(transport: Transport, layout: VmLayout): Promise<string> {
+  const r = await transport.exec(["tail", "-c", "65536", layout.serialLog]);
+  return r.exitCode === 0 ? r.stdout : "";
+}
+
+/** A forwarded port answers: bytes arrive, or the connection is still open after a second. */
+async function portAnswers(transport: Transport, port: number): Promise<boolean> {
+  let stream;
+  try {
+    stream = await transport.connectTcp("127.0.0.1", port);
+  } catch {
+    return false;
+  }
+  const s = stream;
+  return new Promise<boolean>((resolve) => {
+    const done = (answered: boolean) => { clearTimeout(timer); s.removeAllListeners("data"); s.destroy(); resolve(answered); };
+    const timer = setTimeout(() => done(true), 1000);
+    s.once("data", () => done(true));
+    s.once("close", () => done(false));
+    s.once("error", () => done(false));
+  });
+}
+
+/** Waits for the serial pattern and the guest port; on timeout says what was last seen. */
+export async function waitReady(transport: Transport, layout: VmLayout, spec: VmSpec, readiness: ReadinessSpec, progress: Progress = () => undefined): Promise<void> {
+  const timeoutMs = readiness.timeoutMs ?? 120000;
+  const deadline = Date.now() + timeoutMs;
+  const pattern = readiness.serialPattern !== undefined ? new RegExp(readiness.serialPattern, "m") : undefined;
+  const forward = readiness.guestPort === undefined ? undefined
+    : spec.networks.flatMap((n) => (n.type === "user" ? n.ports ?? [] : [])).find((p) => p.guest === readiness.guestPort && p.protocol === "tcp");
+  let serialSeen = !pattern;
+  let portSeen = !forward;
+  let lastReport = 0;
+  for (;;) {
+    if (!serialSeen) serialSeen = pattern!.test(await serialTail(transport, layout));
+    if (serialSeen && !portSeen) portSeen = await portAnswers(transport, forward!.host);
+    if (serialSeen && portSeen) return;
+    const observed = await observe(transport, layout, spec.name);
+    if (observed.state === "stopped" || observed.state === "failed") {
+      throw new QemuError("COMMAND_FAILED", `${transport.description}: VM ${spec.name} ${observed.state === "stopped" ? "exited" : "failed"} before it was ready (${observed.detail}); serial log ends with:\n${(await serialTail(transport, layout)).slice(-2000)}`);
+    }
+    if (Date.now() >= deadline) {
+      const missing = [!serialSeen ? `serial log pattern /${readiness.serialPattern}/` : "", !portSeen ? `guest port ${readiness.guestPort} (host port ${forward!.host})` : ""].filter(Boolean).join(" and ");
+      throw new QemuError("TIMEOUT", `${transport.description}: VM ${spec.name} not ready within ${timeoutMs} ms: waiting for ${missing}; serial log ends with:\n${(await serialTail(transport, layout)).slice(-2000)}`);
+    }
+    if (Date.now() - lastReport > 10000) {
+      lastReport = Date.now();
+      progress(`VM ${spec.name}: waiting for ${!serialSeen ? "the serial log" : "the guest port"} (${Math.round((deadline - Date.now()) / 1000)} s left)`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Every file of a VM's state directory on the host, named in one place. Nothing outside this
+ * directory is ever removed on behalf of a VM.
+ */
+import { InvalidArgumentError } from "../errors";
+
+/** sun_path sizes, terminator included: a longer socket path cannot be bound. */
+export const UNIX_SOCKET_PATH_MAX: Record<string, number> = { Linux: 108, Darwin: 104, FreeBSD: 104 };
+
+export interface VmLayout {
+  dir: string;
+  pidfile: string;
+  qmpSocket: string;
+  serialLog: string;
+  /** The spec the running instance was started with (JSON). */
+  startedSpec: string;
+  /** QEMU's stderr while it daemonizes: the start error, word for word. */
+  startLog: string;
+  lock: string;
+}
+
+export function vmStateRoot(workDir: string): string {
+  return `${workDir.replace(/\/+$/, "")}/vms`;
+}
+
+export function vmLayout(workDir: string, name: string): VmLayout {
+  const dir = `${vmStateRoot(workDir)}/${name}`;
+  return {
+    dir,
+    pidfile: `${dir}/qemu.pid`,
+    qmpSocket: `${dir}/qmp.sock`,
+    serialLog: `${dir}/serial.log`,
+    startedSpec: `${dir}/spec.json`,
+    startLog: `${dir}/start.log`,
+    lock: `${dir}/lock`,
+  };
+}
+
+/** Refuses a layout whose QMP socket path the host's kernel could not bind. */
+export function checkSocketPath(layout: VmLayout, os: string, property = "host.workDir"): void {
+  const max = UNIX_SOCKET_PATH_MAX[os] ?? 104;
+  const length = Buffer.byteLength(layout.qmpSocket) + 1;
+  if (length > max) {
+    throw new InvalidArgumentError(property,
+      `the VM's QMP socket ${layout.qmpSocket} would be ${length} bytes with its terminator; ${os} allows ${max}: use a shorter working directory or VM name`);
+  }
+}

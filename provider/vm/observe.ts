@@ -1,0 +1,83 @@
+/**
+ * What is really on the host for a VM: the pidfile's process counts only if its command line
+ * names this VM (see hostScripts), then QMP says the run state. Never throws for a dead VM.
+ */
+import { expectSuccess } from "../errors";
+import { QmpClient } from "../qemu/qmp";
+import type { Transport } from "../transport";
+import { observeArgv } from "./hostScripts";
+import type { VmLayout } from "./layout";
+import type { VmSpec } from "./spec";
+
+/** running; paused (by QMP, or migrating, or not yet started); failed (the process lives but the guest does not run); stopped (no process of ours). */
+export type RunState = "running" | "paused" | "failed" | "stopped";
+
+export interface Observed {
+  state: RunState;
+  pid?: number;
+  /** QMP's own status word (query-status), when QMP answered. */
+  qmpStatus?: string;
+  /** One sentence on how the state was established. */
+  detail: string;
+  /** The spec the instance was started with (from the state directory). */
+  startedSpec?: VmSpec;
+  /** Whether KVM is enabled in the instance (query-kvm), when QMP answered. */
+  kvmEnabled?: boolean;
+}
+
+const PAUSED = new Set(["paused", "suspended", "debug", "prelaunch", "inmigrate", "postmigrate", "finish-migrate", "restore-vm", "save-vm", "colo"]);
+const FAILED = new Set(["internal-error", "io-error", "guest-panicked", "shutdown", "watchdog"]);
+
+/** Every QMP run state maps to one of ours. */
+export function runStateOf(qmpStatus: string): RunState {
+  if (qmpStatus === "running") return "running";
+  if (PAUSED.has(qmpStatus)) return "paused";
+  if (FAILED.has(qmpStatus)) return "failed";
+  return "failed"; // a state newer than this list: not known to be running
+}
+
+export function parseKeyValues(text: string): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0 && !values.has(line.slice(0, eq))) values.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  return values;
+}
+
+function parseSpec(text: string | undefined): VmSpec | undefined {
+  try {
+    return text ? JSON.parse(text) as VmSpec : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function queryStatus(transport: Transport, layout: VmLayout): Promise<{ status: string; kvmEnabled: boolean }> {
+  const qmp = await QmpClient.open(await transport.connectUnix(layout.qmpSocket), `${transport.description} ${layout.qmpSocket}`, 5000);
+  try {
+    const status = await qmp.execute<{ status: string }>("query-status");
+    const kvm = await qmp.execute<{ enabled: boolean }>("query-kvm").catch(() => ({ enabled: false }));
+    return { status: status.status, kvmEnabled: kvm.enabled };
+  } finally {
+    qmp.close();
+  }
+}
+
+export async function observe(transport: Transport, layout: VmLayout, name: string): Promise<Observed> {
+  const argv = observeArgv(layout, name);
+  const values = parseKeyValues(expectSuccess(`${transport.description}: observing VM ${name}`, argv, await transport.exec(argv), ["sh", "-c", "<observe>", name]).stdout);
+  const pid = Number(values.get("pid")) || undefined;
+  const startedSpec = parseSpec(values.get("spec"));
+  if (values.get("ours") !== "1") {
+    const detail = pid ? `the pidfile names PID ${pid}, which is not this VM's QEMU (gone, a zombie, or another program)` : "no pidfile";
+    return { state: "stopped", detail, startedSpec };
+  }
+  if (values.get("socket") !== "1") return { state: "running", pid, detail: "QEMU runs but its QMP socket is missing", startedSpec };
+  try {
+    const { status, kvmEnabled } = await queryStatus(transport, layout);
+    return { state: runStateOf(status), pid, qmpStatus: status, kvmEnabled, detail: `QMP says ${status}`, startedSpec };
+  } catch (e) {
+    return { state: "running", pid, detail: `QEMU runs but QMP did not answer: ${(e as Error).message}`, startedSpec };
+  }
+}

@@ -1,0 +1,225 @@
+/** A Vm's inputs, validated (every error names its property) and normalized into a VmSpec. */
+import { InvalidArgumentError } from "../errors";
+import { ACCELERATOR_NAMES } from "../host/accelerators/types";
+import { normalizeArch } from "../host/facts";
+import type { Connection } from "../transport";
+import { absolutePath, integerIn, oneOf, safeName, sizeBytes } from "../validate";
+import { validateConnection } from "../resources/connection";
+
+export const DISK_INTERFACES = ["virtio", "ide", "scsi", "nvme"] as const;
+export const DISK_FORMATS = ["qcow2", "raw"] as const;
+export const VM_STATES = ["running", "stopped"] as const;
+
+export interface DiskAttachment {
+  path: string;
+  interface?: (typeof DISK_INTERFACES)[number];
+  format?: (typeof DISK_FORMATS)[number];
+  readOnly?: boolean;
+}
+
+export interface PortForward {
+  /** Port on the host. */
+  host: number;
+  /** Port in the guest. */
+  guest: number;
+  protocol?: "tcp" | "udp";
+  /** Host address to listen on. Default 127.0.0.1 on the local machine, 0.0.0.0 on SSH hosts. */
+  hostAddress?: string;
+}
+
+export type NetworkSpec =
+  | { type: "user"; ports?: PortForward[] }
+  | { type: "bridge"; bridge: string }
+  | { type: "tap"; ifname: string };
+
+export interface ReadinessSpec {
+  /** A regular expression the serial log must match. */
+  serialPattern?: string;
+  /** A guest port (forwarded to the host) that must accept a TCP connection. */
+  guestPort?: number;
+  /** Default 120000. */
+  timeoutMs?: number;
+}
+
+export interface StopTimeouts {
+  /** After ACPI powerdown, how long the guest may take to power off. Default 30000. */
+  powerdownMs?: number;
+  /** After QMP quit, and after SIGTERM, how long QEMU may take to exit. Default 5000 each. */
+  quitMs?: number;
+}
+
+export interface VmInputs {
+  host: Connection;
+  /** Names the state directory and QEMU's `-name guest=`; default the resource's name. */
+  name: string;
+  arch?: string;
+  cpus?: number;
+  memory?: string | number;
+  machine?: string;
+  cpu?: string;
+  accelerator?: string | string[];
+  disks?: Array<string | DiskAttachment>;
+  cdrom?: string;
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  networks?: NetworkSpec[];
+  /** Shorthand: forwards on one user-mode network (used when `networks` is absent). */
+  ports?: PortForward[];
+  extraArgs?: string[];
+  state?: (typeof VM_STATES)[number];
+  readiness?: ReadinessSpec;
+  stopTimeouts?: StopTimeouts;
+  /** For `guestConnection`: the guest's SSH user, key and the guest port of its sshd. */
+  guestUser?: string;
+  guestPrivateKey?: string;
+  guestSshPort?: number;
+}
+
+/** Everything QEMU is started with, normalized: two specs are equal exactly when the argv would be. */
+export interface VmSpec {
+  name: string;
+  arch: string;
+  cpus: number;
+  memoryBytes: number;
+  machine?: string;
+  cpu?: string;
+  /** The accelerators asked for, in order ("auto" resolved at start). */
+  accelerators: string[];
+  disks: Array<Required<Pick<DiskAttachment, "path" | "interface">> & Pick<DiskAttachment, "format" | "readOnly">>;
+  cdrom?: string;
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  networks: NetworkSpec[];
+  extraArgs: string[];
+}
+
+function check<T>(errors: InvalidArgumentError[], f: () => T): T | undefined {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof InvalidArgumentError) errors.push(e);
+    else throw e;
+    return undefined;
+  }
+}
+
+function portForward(p: PortForward, property: string, isLocal: boolean): PortForward {
+  integerIn(p?.host, `${property}.host`, 1, 65535);
+  integerIn(p.guest, `${property}.guest`, 1, 65535);
+  const protocol = p.protocol === undefined ? "tcp" : oneOf(p.protocol, `${property}.protocol`, ["tcp", "udp"] as const);
+  const hostAddress = p.hostAddress ?? (isLocal ? "127.0.0.1" : "0.0.0.0");
+  if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(hostAddress)) throw new InvalidArgumentError(`${property}.hostAddress`, `must be an IPv4 address, got ${JSON.stringify(hostAddress)}`);
+  return { host: p.host, guest: p.guest, protocol, hostAddress };
+}
+
+const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
+
+function network(n: NetworkSpec, property: string, isLocal: boolean): NetworkSpec {
+  const type = oneOf(n?.type, `${property}.type`, ["user", "bridge", "tap"] as const);
+  if (type === "user") {
+    const ports = (n as { ports?: PortForward[] }).ports ?? [];
+    if (!Array.isArray(ports)) throw new InvalidArgumentError(`${property}.ports`, "must be a list");
+    return { type, ports: ports.map((p, i) => portForward(p, `${property}.ports[${i}]`, isLocal)) };
+  }
+  const key = type === "bridge" ? "bridge" : "ifname";
+  const value = (n as Record<string, unknown>)[key];
+  if (typeof value !== "string" || !IFNAME.test(value)) throw new InvalidArgumentError(`${property}.${key}`, `must be an interface name (1-15 of letters, digits, '.', '_', '-'), got ${JSON.stringify(value)}`);
+  return type === "bridge" ? { type, bridge: value } : { type, ifname: value };
+}
+
+/** Validates every input and returns the spec; throws all failures together. */
+export function vmSpec(inputs: VmInputs, hostArch?: string): { spec: VmSpec; errors: InvalidArgumentError[] } {
+  const errors: InvalidArgumentError[] = [];
+  const e = <T>(f: () => T) => check(errors, f);
+  const host = e(() => validateConnection(inputs.host, "host"));
+  const isLocal = host?.kind !== "ssh";
+  const name = e(() => safeName(inputs.name, "name")) ?? "";
+  const arch = e(() => {
+    const a = inputs.arch ?? hostArch ?? "x86_64";
+    if (!/^[a-z0-9_]{1,32}$/.test(a)) throw new InvalidArgumentError("arch", `must be a QEMU architecture name such as x86_64 or aarch64, got ${JSON.stringify(a)}`);
+    return normalizeArch(a);
+  }) ?? "x86_64";
+  const cpus = e(() => integerIn(inputs.cpus ?? 1, "cpus", 1, 1024)) ?? 1;
+  const memoryBytes = e(() => {
+    const bytes = sizeBytes(inputs.memory ?? "512M", "memory");
+    if (bytes < 2 ** 20 || bytes % 2 ** 20 !== 0) throw new InvalidArgumentError("memory", `must be a whole number of MiB, at least 1M, got ${JSON.stringify(inputs.memory)}`);
+    return bytes;
+  }) ?? 0;
+  const word = (v: unknown, property: string) => {
+    if (v !== undefined && (typeof v !== "string" || !/^[A-Za-z0-9_.+-]{1,64}$/.test(v))) throw new InvalidArgumentError(property, `must be a QEMU model name, got ${JSON.stringify(v)}`);
+    return v as string | undefined;
+  };
+  const machine = e(() => word(inputs.machine, "machine"));
+  const cpu = e(() => word(inputs.cpu, "cpu"));
+  const accelerators = e(() => {
+    const list = inputs.accelerator === undefined ? ["auto"] : Array.isArray(inputs.accelerator) ? inputs.accelerator : [inputs.accelerator];
+    if (list.length === 0) throw new InvalidArgumentError("accelerator", "must not be an empty list");
+    list.forEach((a, i) => oneOf(a, Array.isArray(inputs.accelerator) ? `accelerator[${i}]` : "accelerator", ["auto", ...ACCELERATOR_NAMES]));
+    if (list.includes("auto") && list.length > 1) throw new InvalidArgumentError("accelerator", `"auto" stands alone; it picks from the host's capability report`);
+    return list;
+  }) ?? ["auto"];
+  const disks = (inputs.disks ?? []).map((d, i) => e(() => {
+    const attachment: DiskAttachment = typeof d === "string" ? { path: d } : d;
+    const property = `disks[${i}]`;
+    absolutePath(attachment?.path, typeof d === "string" ? property : `${property}.path`);
+    return {
+      path: attachment.path,
+      interface: oneOf(attachment.interface ?? "virtio", `${property}.interface`, DISK_INTERFACES),
+      ...(attachment.format !== undefined ? { format: oneOf(attachment.format, `${property}.format`, DISK_FORMATS) } : {}),
+      ...(attachment.readOnly ? { readOnly: true } : {}),
+    };
+  })).filter((d) => d !== undefined);
+  const optionalPath = (v: unknown, property: string) => (v === undefined ? undefined : absolutePath(v, property));
+  const cdrom = e(() => optionalPath(inputs.cdrom, "cdrom"));
+  const kernel = e(() => optionalPath(inputs.kernel, "kernel"));
+  const initrd = e(() => optionalPath(inputs.initrd, "initrd"));
+  e(() => {
+    if (inputs.append !== undefined && typeof inputs.append !== "string") throw new InvalidArgumentError("append", "must be a string");
+    if ((inputs.initrd !== undefined || inputs.append !== undefined) && inputs.kernel === undefined) throw new InvalidArgumentError("kernel", "is required when initrd or append is given");
+  });
+  const networks = e(() => {
+    if (inputs.networks !== undefined && inputs.ports !== undefined) throw new InvalidArgumentError("ports", "give port forwards inside `networks` when `networks` is set");
+    const list: NetworkSpec[] = inputs.networks ?? [{ type: "user", ports: inputs.ports ?? [] }];
+    if (!Array.isArray(list)) throw new InvalidArgumentError("networks", "must be a list");
+    const normalized = list.map((n, i) => network(n, inputs.networks ? `networks[${i}]` : "ports", isLocal));
+    const seen = new Map<string, string>();
+    normalized.forEach((n, i) => (n.type === "user" ? n.ports ?? [] : []).forEach((p, j) => {
+      const key = `${p.protocol}:${p.host}`;
+      const where = inputs.networks ? `networks[${i}].ports[${j}]` : `ports[${j}]`;
+      if (seen.has(key)) throw new InvalidArgumentError(`${where}.host`, `host port ${p.host}/${p.protocol} is already forwarded by ${seen.get(key)}`);
+      seen.set(key, where);
+    }));
+    return normalized;
+  }) ?? [];
+  const extraArgs = e(() => {
+    const args = inputs.extraArgs ?? [];
+    if (!Array.isArray(args) || args.some((a) => typeof a !== "string")) throw new InvalidArgumentError("extraArgs", "must be a list of strings (one argv element each)");
+    const owned = args.find((a) => ["-daemonize", "-pidfile", "-qmp", "-name", "-serial", "-chardev"].includes(a));
+    if (owned) throw new InvalidArgumentError("extraArgs", `${owned} is set by pulumi-qemu (it needs it to find and manage the VM)`);
+    return args;
+  }) ?? [];
+  e(() => inputs.state === undefined ? undefined : oneOf(inputs.state, "state", VM_STATES));
+  e(() => {
+    const r = inputs.readiness;
+    if (r === undefined) return;
+    if (r.serialPattern !== undefined) {
+      try { new RegExp(r.serialPattern); } catch (x) { throw new InvalidArgumentError("readiness.serialPattern", `is not a regular expression: ${(x as Error).message}`); }
+    }
+    if (r.guestPort !== undefined) {
+      integerIn(r.guestPort, "readiness.guestPort", 1, 65535);
+      const forwarded = networks.some((n) => n.type === "user" && (n.ports ?? []).some((p) => p.guest === r.guestPort && p.protocol === "tcp"));
+      if (!forwarded) throw new InvalidArgumentError("readiness.guestPort", `guest port ${r.guestPort} is not forwarded to the host: add it to ports`);
+    }
+    if (r.timeoutMs !== undefined) integerIn(r.timeoutMs, "readiness.timeoutMs", 1, 3600000);
+  });
+  e(() => {
+    const t = inputs.stopTimeouts ?? {};
+    if (t.powerdownMs !== undefined) integerIn(t.powerdownMs, "stopTimeouts.powerdownMs", 0, 3600000);
+    if (t.quitMs !== undefined) integerIn(t.quitMs, "stopTimeouts.quitMs", 100, 600000);
+  });
+  e(() => inputs.guestSshPort === undefined ? undefined : integerIn(inputs.guestSshPort, "guestSshPort", 1, 65535));
+  const spec: VmSpec = JSON.parse(JSON.stringify({ name, arch, cpus, memoryBytes, machine, cpu, accelerators, disks, cdrom, kernel, initrd, append: inputs.append, networks, extraArgs }));
+  return { spec, errors };
+}

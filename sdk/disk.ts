@@ -1,0 +1,48 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { Connection } from "../provider/transport";
+import { shimProvider } from "./shim";
+
+export interface DiskArgs {
+  /** The host: a Host's `connection` output. */
+  host: pulumi.Input<Connection>;
+  /** Names the default path `<workDir>/disks/<name>.<format>`. Default: the resource's name. */
+  name?: pulumi.Input<string>;
+  /** Absolute path of the image on the host. Default under the host's working directory. */
+  path?: pulumi.Input<string>;
+  /** Default "qcow2". */
+  format?: pulumi.Input<"qcow2" | "raw">;
+  /** "10G", "512M" or bytes. Growing resizes in place; shrinking is refused unless `allowShrink`. */
+  size?: pulumi.Input<string | number>;
+  /** Make a linked clone on this base image (a path on the host, e.g. another Disk's `path`). */
+  backingImage?: pulumi.Input<string>;
+  backingFormat?: pulumi.Input<"qcow2" | "raw">;
+  /** Upload this local file as the image (temp name, checksum, rename). */
+  source?: pulumi.Input<string>;
+  /** Accept that a smaller `size` cuts off the data past the new end. */
+  allowShrink?: pulumi.Input<boolean>;
+}
+
+/**
+ * A disk image on a host. Never overwrites an existing file, never shrinks by default, and is
+ * not deleted while a running VM uses it or another image uses it as its base.
+ */
+export class Disk extends pulumi.dynamic.Resource {
+  /** Absolute path of the image on the host. */
+  declare readonly path: pulumi.Output<string>;
+  declare readonly format: pulumi.Output<"qcow2" | "raw">;
+  declare readonly virtualSizeBytes: pulumi.Output<number>;
+  declare readonly actualSizeBytes: pulumi.Output<number>;
+  /** The base image named in the header (linked clones). */
+  declare readonly backingFile: pulumi.Output<string | undefined>;
+  /** True when the base image is gone (the clone cannot be used). */
+  declare readonly backingMissing: pulumi.Output<boolean | undefined>;
+
+  constructor(name: string, args: DiskArgs, opts?: pulumi.CustomResourceOptions) {
+    const inputs = { ...args, name: args.name ?? name, host: pulumi.secret(args.host), path: args.path, format: args.format,
+      virtualSizeBytes: undefined, actualSizeBytes: undefined, backingFile: undefined, backingMissing: undefined };
+    super(diskProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host"] }, "qemu", "Disk");
+  }
+}
+
+/** @internal The serialized provider (exported for tests). */
+export const diskProvider = shimProvider(require.resolve("../provider/resources/disk"));

@@ -1,0 +1,79 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { GuestConnection } from "../provider/resources/vm";
+import type { RunState } from "../provider/vm/observe";
+import type { DiskAttachment, NetworkSpec, PortForward, ReadinessSpec, StopTimeouts } from "../provider/vm/spec";
+import type { Connection } from "../provider/transport";
+import { shimProvider } from "./shim";
+
+export type { DiskAttachment, NetworkSpec, PortForward, ReadinessSpec, StopTimeouts, GuestConnection, RunState };
+
+export interface VmArgs {
+  /** The host: a Host's `connection` output. Changing it replaces the VM. */
+  host: pulumi.Input<Connection>;
+  /** Names the state directory and QEMU's `-name guest=`. Default: the resource's name. */
+  name?: pulumi.Input<string>;
+  /** Guest architecture (x86_64, aarch64, ...). Default x86_64. */
+  arch?: pulumi.Input<string>;
+  /** Default 1. Changing it restarts the VM. */
+  cpus?: pulumi.Input<number>;
+  /** "512M", "2G" or bytes. Default "512M". Changing it restarts the VM. */
+  memory?: pulumi.Input<string | number>;
+  /** QEMU machine type. Default q35 on x86, virt on ARM. */
+  machine?: pulumi.Input<string>;
+  /** QEMU CPU model (`-cpu`). */
+  cpu?: pulumi.Input<string>;
+  /** "auto" (the host's capability report picks), one of kvm/hvf/whpx/haxm/aehd/tcg, or an ordered fallback list. */
+  accelerator?: pulumi.Input<string | string[]>;
+  /** Image paths on the host (e.g. Disk `path` outputs), or attachments with an interface. */
+  disks?: pulumi.Input<pulumi.Input<string | DiskAttachment>[]>;
+  cdrom?: pulumi.Input<string>;
+  /** Direct kernel boot: paths on the host. */
+  kernel?: pulumi.Input<string>;
+  initrd?: pulumi.Input<string>;
+  append?: pulumi.Input<string>;
+  /** Networks; default one user-mode network with `ports`. */
+  networks?: pulumi.Input<NetworkSpec[]>;
+  /** Port forwards on the default user-mode network. */
+  ports?: pulumi.Input<pulumi.Input<PortForward>[]>;
+  /** Extra QEMU arguments, one argv element each (the escape hatch). */
+  extraArgs?: pulumi.Input<pulumi.Input<string>[]>;
+  /** "running" (default) or "stopped". Changing it only starts or stops the VM. */
+  state?: pulumi.Input<"running" | "stopped">;
+  /** What "ready" means after a start: a serial-log pattern and/or a guest port that answers. */
+  readiness?: pulumi.Input<ReadinessSpec>;
+  /** Bounds of the stop ladder (ACPI powerdown, QMP quit, SIGTERM, SIGKILL). */
+  stopTimeouts?: pulumi.Input<StopTimeouts>;
+  /** For `guestConnection`: the guest's SSH user (default root), its key (kept secret) and sshd port (default 22). */
+  guestUser?: pulumi.Input<string>;
+  guestPrivateKey?: pulumi.Input<string>;
+  guestSshPort?: pulumi.Input<number>;
+}
+
+/**
+ * A QEMU virtual machine on a host whose desired state is enforced: a refresh shows a VM that
+ * died, and the next up starts it again. Changing cpus, memory, disks, ... restarts it; changing
+ * the host or name replaces it. Deleting it stops it (powerdown, quit, SIGTERM, SIGKILL) and
+ * removes its state directory; disks stay.
+ */
+export class Vm extends pulumi.dynamic.Resource {
+  /** running, paused, failed (QEMU alive but the guest is not running) or stopped. */
+  declare readonly status: pulumi.Output<RunState>;
+  declare readonly statusDetail: pulumi.Output<string>;
+  declare readonly pid: pulumi.Output<number | undefined>;
+  declare readonly acceleratorInUse: pulumi.Output<string | undefined>;
+  declare readonly ports: pulumi.Output<PortForward[]>;
+  declare readonly stateDir: pulumi.Output<string>;
+  declare readonly serialLog: pulumi.Output<string>;
+  /** Host, port, user and private key of the guest's SSH, in the shape @pulumi/command's remote.Command takes. Secret. */
+  declare readonly guestConnection: pulumi.Output<GuestConnection | undefined>;
+
+  constructor(name: string, args: VmArgs, opts?: pulumi.CustomResourceOptions) {
+    const inputs: Record<string, unknown> = { ...args, name: args.name ?? name, host: pulumi.secret(args.host) };
+    if (args.guestPrivateKey !== undefined) inputs.guestPrivateKey = pulumi.secret(args.guestPrivateKey);
+    for (const key of ["status", "statusDetail", "pid", "acceleratorInUse", "ports", "stateDir", "serialLog", "guestConnection"]) inputs[key] = undefined;
+    super(vmProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "guestPrivateKey", "guestConnection"] }, "qemu", "Vm");
+  }
+}
+
+/** @internal The serialized provider (exported for tests). */
+export const vmProvider = shimProvider(require.resolve("../provider/resources/vm"));
