@@ -116,12 +116,12 @@ function portForward(p: PortForward, property: string, isLocal: boolean): PortFo
 
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
 
-function network(n: NetworkSpec, property: string, isLocal: boolean): NetworkSpec {
+function network(n: NetworkSpec, property: string, isLocal: boolean, portsProperty = `${property}.ports`): NetworkSpec {
   const type = oneOf(n?.type, `${property}.type`, ["user", "bridge", "tap"] as const);
   if (type === "user") {
     const ports = (n as { ports?: PortForward[] }).ports ?? [];
-    if (!Array.isArray(ports)) throw new InvalidArgumentError(`${property}.ports`, "must be a list");
-    return { type, ports: ports.map((p, i) => portForward(p, `${property}.ports[${i}]`, isLocal)) };
+    if (!Array.isArray(ports)) throw new InvalidArgumentError(portsProperty, "must be a list");
+    return { type, ports: ports.map((p, i) => portForward(p, `${portsProperty}[${i}]`, isLocal)) };
   }
   const key = type === "bridge" ? "bridge" : "ifname";
   const value = (n as Record<string, unknown>)[key];
@@ -183,7 +183,7 @@ export function vmSpec(inputs: VmInputs, hostArch?: string): { spec: VmSpec; err
     if (inputs.networks !== undefined && inputs.ports !== undefined) throw new InvalidArgumentError("ports", "give port forwards inside `networks` when `networks` is set");
     const list: NetworkSpec[] = inputs.networks ?? [{ type: "user", ports: inputs.ports ?? [] }];
     if (!Array.isArray(list)) throw new InvalidArgumentError("networks", "must be a list");
-    const normalized = list.map((n, i) => network(n, inputs.networks ? `networks[${i}]` : "ports", isLocal));
+    const normalized = list.map((n, i) => (inputs.networks ? network(n, `networks[${i}]`, isLocal) : network(n, "ports", isLocal, "ports")));
     const seen = new Map<string, string>();
     normalized.forEach((n, i) => (n.type === "user" ? n.ports ?? [] : []).forEach((p, j) => {
       const key = `${p.protocol}:${p.host}`;

@@ -1,0 +1,86 @@
+/** Vm and Disk check: bad input fails with the property's name; nothing reaches a host. */
+import * as assert from "assert";
+import * as disk from "../../provider/resources/disk";
+import * as vm from "../../provider/resources/vm";
+import { UNKNOWN } from "../../provider/resources/types";
+import type { VmInputs } from "../../provider/vm/spec";
+
+const host = { kind: "local" as const, workDir: "/w" };
+const ok: VmInputs = { host, name: "web" };
+
+/** Strings that must never pass as names or reach a shell unquoted. */
+export const INJECTION_CORPUS = ["$(touch /tmp/pwned)", "`id`", "a;rm -rf /", "a&&b", "a|b", "a b", "../etc", "-rf", "a\nb", "a'b", "a\"b", "*", "~root", ""];
+
+describe("Vm check", () => {
+  const cases: Array<[string, Partial<VmInputs>, string]> = [
+    ["negative memory", { memory: "-1G" }, "memory"],
+    ["unparseable memory", { memory: "lots" }, "memory"],
+    ["memory not whole MiB", { memory: 1000 }, "memory"],
+    ["zero cpus", { cpus: 0 }, "cpus"],
+    ["unknown accelerator", { accelerator: "vbox" }, "accelerator"],
+    ["unknown accelerator in a list", { accelerator: ["kvm", "xen"] }, "accelerator[1]"],
+    ["auto inside a list", { accelerator: ["auto", "tcg"] }, "accelerator"],
+    ["port out of range", { ports: [{ host: 70000, guest: 22 }] }, "ports[0].host"],
+    ["guest port zero", { ports: [{ host: 2222, guest: 0 }] }, "ports[0].guest"],
+    ["same host port twice", { ports: [{ host: 2222, guest: 22 }, { host: 2222, guest: 80 }] }, "ports[1].host"],
+    ["relative disk path", { disks: ["disk.qcow2"] }, "disks[0]"],
+    ["unknown disk interface", { disks: [{ path: "/d", interface: "floppy" as never }] }, "disks[0].interface"],
+    ["initrd without kernel", { initrd: "/i" }, "kernel"],
+    ["unknown state", { state: "paused" as never }, "state"],
+    ["bad readiness pattern", { readiness: { serialPattern: "(" } }, "readiness.serialPattern"],
+    ["readiness port not forwarded", { readiness: { guestPort: 22 } }, "readiness.guestPort"],
+    ["extraArgs taking over -pidfile", { extraArgs: ["-pidfile", "/tmp/x"] }, "extraArgs"],
+    ["machine with a comma", { machine: "q35,accel=kvm" }, "machine"],
+    ["bad bridge name", { networks: [{ type: "bridge", bridge: "br0; reboot" }] }, "networks[0].bridge"],
+    ["QMP socket path too long", { host: { kind: "local", workDir: "/" + "d".repeat(90) } }, "host.workDir"],
+  ];
+  for (const [what, inputs, property] of cases) {
+    it(`${what}: fails on ${property}`, async () => {
+      const r = await vm.check({}, { ...ok, ...inputs });
+      assert.ok(r.failures?.some((f) => f.property === property), JSON.stringify(r.failures));
+    });
+  }
+  for (const bad of INJECTION_CORPUS) {
+    it(`name ${JSON.stringify(bad)} is refused`, async () => {
+      const r = await vm.check({}, { ...ok, name: bad });
+      assert.deepStrictEqual(r.failures?.map((f) => f.property), ["name"]);
+    });
+  }
+  it("several bad properties are all reported", async () => {
+    const r = await vm.check({}, { ...ok, cpus: -1, memory: "x", accelerator: "y" });
+    assert.deepStrictEqual(r.failures?.map((f) => f.property).sort(), ["accelerator", "cpus", "memory"]);
+  });
+  it("a valid VM passes unchanged", async () => assert.deepStrictEqual(await vm.check({}, ok), { inputs: ok }));
+  it("during preview, unknown disk paths and host pass; known bad values still fail", async () => {
+    assert.deepStrictEqual((await vm.check({}, { ...ok, host: UNKNOWN as never, disks: [UNKNOWN] })).failures, undefined);
+    const r = await vm.check({}, { ...ok, host: UNKNOWN as never, memory: "x" });
+    assert.deepStrictEqual(r.failures?.map((f) => f.property), ["memory"]);
+  });
+});
+
+describe("Disk check", () => {
+  const d = { host, name: "root", size: "1G" };
+  const cases: Array<[string, Partial<disk.DiskInputs>, string]> = [
+    ["negative size", { size: "-5G" }, "size"],
+    ["no size and nothing to copy", { size: undefined }, "size"],
+    ["relative path", { path: "x.qcow2" }, "path"],
+    ["unknown format", { format: "vmdk" as never }, "format"],
+    ["raw linked clone", { format: "raw", backingImage: "/b.qcow2" }, "backingImage"],
+    ["both source and base", { source: "/tmp/a", backingImage: "/b.qcow2" }, "source"],
+  ];
+  for (const [what, inputs, property] of cases) {
+    it(`${what}: fails on ${property}`, async () => {
+      const r = await disk.check(undefined, { ...d, ...inputs });
+      assert.ok(r.failures?.some((f) => f.property === property), JSON.stringify(r.failures));
+    });
+  }
+  for (const bad of INJECTION_CORPUS) {
+    it(`name ${JSON.stringify(bad)} is refused`, async () =>
+      assert.deepStrictEqual((await disk.check(undefined, { ...d, name: bad })).failures?.map((f) => f.property), ["name"]));
+  }
+  it("a shrink is refused in check (so preview fails) unless allowShrink", async () => {
+    const r = await disk.check({ ...d, size: "2G" }, d);
+    assert.match(r.failures?.[0].reason ?? "", /would shrink the disk.*allowShrink/);
+    assert.deepStrictEqual(await disk.check({ ...d, size: "2G" }, { ...d, allowShrink: true }), { inputs: { ...d, allowShrink: true } });
+  });
+});

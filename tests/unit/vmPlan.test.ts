@@ -1,0 +1,60 @@
+/** Planning a VM (pure) and diff: desired vs observed vs old inputs. */
+import * as assert from "assert";
+import * as vm from "../../provider/resources/vm";
+import { runStateOf, type RunState } from "../../provider/vm/observe";
+import { planVm, type VmAction } from "../../provider/vm/plan";
+import { vmSpec, type VmInputs } from "../../provider/vm/spec";
+
+const host = { kind: "local" as const, workDir: "/w" };
+const base: VmInputs = { host, name: "web", memory: "256M", ports: [{ host: 2222, guest: 22 }] };
+const spec = (i: Partial<VmInputs> = {}) => vmSpec({ ...base, ...i }).spec;
+
+describe("VM plan", () => {
+  const cases: Array<[string, "running" | "stopped", RunState, Partial<VmInputs> | undefined, VmAction]> = [
+    ["stopped, want running", "running", "stopped", undefined, { kind: "start" }],
+    ["running as declared", "running", "running", {}, { kind: "none" }],
+    ["running, memory changed", "running", "running", { memory: "512M" }, { kind: "restart", because: ["memory"] }],
+    ["running, cpus and disks changed", "running", "running", { cpus: 2, disks: ["/d.qcow2"] }, { kind: "restart", because: ["cpus", "disks"] }],
+    ["paused as declared", "running", "paused", {}, { kind: "resume" }],
+    ["paused, spec changed", "running", "paused", { cpus: 4 }, { kind: "restart", because: ["cpus"] }],
+    ["failed (guest dead, QEMU alive)", "running", "failed", {}, { kind: "restart", because: ["state"] }],
+    ["running, want stopped", "stopped", "running", {}, { kind: "stop" }],
+    ["failed, want stopped", "stopped", "failed", {}, { kind: "stop" }],
+    ["stopped, want stopped", "stopped", "stopped", {}, { kind: "none" }],
+  ];
+  for (const [what, desired, state, started, expected] of cases) {
+    it(what, () => {
+      // The running instance was started with `started` applied on top of base; desired is base.
+      const startedSpec = started ? spec(started) : undefined;
+      assert.deepStrictEqual(planVm(desired, spec(), { state, startedSpec }), expected);
+    });
+  }
+  it("every QMP run state maps to one of ours", () => {
+    const table: Record<string, RunState> = {
+      running: "running", paused: "paused", suspended: "paused", prelaunch: "paused", inmigrate: "paused", debug: "paused",
+      postmigrate: "paused", "finish-migrate": "paused", "restore-vm": "paused", "save-vm": "paused", colo: "paused",
+      "internal-error": "failed", "io-error": "failed", "guest-panicked": "failed", shutdown: "failed", watchdog: "failed",
+      "some-future-state": "failed",
+    };
+    for (const [qmp, ours] of Object.entries(table)) assert.strictEqual(runStateOf(qmp), ours, qmp);
+  });
+});
+
+describe("Vm diff (what preview shows)", () => {
+  const olds = { ...base, spec: spec(), status: "running", statusDetail: "" } as unknown as vm.VmOutputs;
+  const cases: Array<[string, Partial<vm.VmOutputs>, Partial<VmInputs>, { changes: boolean; replaces: string[] }]> = [
+    ["nothing changed", {}, {}, { changes: false, replaces: [] }],
+    ["memory: update (restart)", {}, { memory: "1G" }, { changes: true, replaces: [] }],
+    ["state stopped: update (stop only)", {}, { state: "stopped" }, { changes: true, replaces: [] }],
+    ["the VM died (refresh saw it): update", { status: "stopped" }, {}, { changes: true, replaces: [] }],
+    ["another host: replace", {}, { host: { kind: "local", workDir: "/other" } }, { changes: true, replaces: ["host"] }],
+    ["another name: replace", {}, { name: "web2" }, { changes: true, replaces: ["name"] }],
+    ["readiness only: update without restart", {}, { readiness: { timeoutMs: 5000 } }, { changes: true, replaces: [] }],
+  ];
+  for (const [what, old, news, expected] of cases) {
+    it(what, async () => {
+      const d = await vm.diff("id", { ...olds, ...old } as vm.VmOutputs, { ...base, ...news });
+      assert.deepStrictEqual({ changes: d.changes, replaces: d.replaces }, expected);
+    });
+  }
+});
