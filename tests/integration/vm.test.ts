@@ -1,0 +1,191 @@
+/**
+ * Disk and Vm providers through the engine's serialize -> load path, on the real testbed hosts
+ * with real QEMU (TCG) and the tiny guest: every "done when" of the reconcile issue.
+ */
+import * as assert from "assert";
+import { spawn, execFileSync } from "child_process";
+import { randomBytes } from "crypto";
+import { readFileSync } from "fs";
+import type * as pulumi from "@pulumi/pulumi";
+import { closeAllSshTransports, sshTransport, type Connection } from "../../provider/transport";
+import { vmLayout } from "../../provider/vm/layout";
+import { diskProvider } from "../../sdk/disk";
+import { vmProvider } from "../../sdk/vm";
+import { roundTripProvider } from "../helpers/dynamicProvider";
+import { sshOptionsFor, testbed } from "../testbed/testbed";
+
+const READY = "PULUMI-QEMU-GUEST-READY";
+
+/** QEMU processes (not zombies) whose command line names this VM. */
+function qemuProcesses(name: string): number[] {
+  const out = execFileSync("ps", ["-eo", "pid=,stat=,args="]).toString();
+  return out.split("\n").filter((l) => l.includes(`guest=${name} `) && l.includes("qemu-system") && !/^\s*\d+\s+Z/.test(l))
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
+}
+
+describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function () {
+  this.timeout(300000);
+  const bed = testbed();
+  const [h1, h2] = bed.hosts;
+  const guestKey = readFileSync(`${bed.guest.dir}/id_ed25519`, "utf8");
+  const run = randomBytes(3).toString("hex");
+  const conn = (h = h1): Connection => ({ kind: "ssh", ...sshOptionsFor(h), workDir: `${h.workDir}/it-${run}` });
+  const onHost = (h = h1) => sshTransport(sshOptionsFor(h));
+  let vmP: pulumi.dynamic.ResourceProvider;
+  let diskP: pulumi.dynamic.ResourceProvider;
+  let port = 20000 + Math.floor(Math.random() * 20000);
+  const guestVm = (name: string, extra: Record<string, unknown> = {}) => ({
+    host: conn(), name, memory: "256M", accelerator: "tcg",
+    kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`, append: "console=ttyS0 quiet",
+    ports: [{ host: ++port, guest: 22 }], guestPrivateKey: guestKey,
+    readiness: { serialPattern: READY, guestPort: 22, timeoutMs: 90000 },
+    stopTimeouts: { powerdownMs: 1000, quitMs: 3000 }, ...extra,
+  });
+  const guestSays = async (g: { host: string; port: number }, command: string[]) => {
+    const t = sshTransport({ host: g.host, port: g.port, user: "root", privateKey: guestKey, insecureAcceptAnyHostKey: true, connectTimeoutMs: 20000 });
+    try {
+      return (await t.exec(command)).stdout.trim();
+    } finally {
+      await t.close();
+    }
+  };
+
+  before(async () => {
+    vmP = (await roundTripProvider(vmProvider)).provider;
+    diskP = (await roundTripProvider(diskProvider)).provider;
+  });
+  after(async () => {
+    for (const h of [h1, h2]) await onHost(h).exec(["sh", "-c", `pkill -KILL -f 'vms/[^ ]*/qemu.pid' ; rm -rf -- '${h.workDir}/it-${run}'`]).catch(() => undefined);
+    await closeAllSshTransports();
+  });
+
+  it("serialized Disk and Vm providers stay small and hold no module or key", async () => {
+    for (const p of [vmProvider, diskProvider]) {
+      const { text } = await roundTripProvider(p);
+      assert.ok(text.length < 4096, `${text.length} bytes`);
+      assert.doesNotMatch(text, /ssh2|PRIVATE KEY/);
+    }
+  });
+
+  it("linked clone, VM boots, guest SSH answers; kill -9 -> read says stopped -> update restarts; disks guarded; delete cleans", async () => {
+    const base = await diskP.create!({ host: conn(), name: "base", size: "64M" });
+    const clone = await diskP.create!({ host: conn(), name: "clone", backingImage: base.outs.path });
+    assert.strictEqual(clone.outs.backingFile, base.outs.path);
+    assert.strictEqual(clone.outs.virtualSizeBytes, 64 * 2 ** 20);
+
+    const inputs = guestVm("web", { disks: [clone.outs.path] });
+    const created = await vmP.create!(inputs);
+    const outs = created.outs;
+    assert.strictEqual(outs.status, "running");
+    assert.strictEqual(outs.acceleratorInUse, "tcg");
+    assert.deepStrictEqual(qemuProcesses("web").length, 1);
+    assert.strictEqual(outs.guestConnection.host, h1.address);
+    assert.strictEqual(await guestSays(outs.guestConnection, ["echo", "hello from the guest"]), "hello from the guest");
+
+    // Disk guards while the VM runs.
+    await assert.rejects(diskP.delete!(clone.id, clone.outs), /a running VM uses it \(VM web\)/);
+    await assert.rejects(diskP.delete!(base.id, base.outs), new RegExp(`backing file of ${clone.outs.path}`));
+    await assert.rejects(diskP.update!(clone.id, clone.outs, { host: conn(), name: "clone", backingImage: base.outs.path, size: "32M" }), /would shrink/);
+
+    // The process dies behind our back.
+    execFileSync("kill", ["-9", String(outs.pid)]);
+    const seen = await vmP.read!(created.id, outs);
+    assert.strictEqual(seen.props!.status, "stopped", seen.props!.statusDetail);
+    assert.strictEqual((await vmP.diff!(created.id, seen.props!, inputs)).changes, true);
+    const repaired = await vmP.update!(created.id, seen.props!, inputs);
+    assert.strictEqual(repaired.outs.status, "running");
+    assert.notStrictEqual(repaired.outs.pid, outs.pid);
+    assert.strictEqual(await guestSays(repaired.outs.guestConnection, ["echo", "back"]), "back");
+
+    // Memory: update (restart), never replace; host: replace.
+    const more = { ...inputs, memory: "320M" };
+    assert.deepStrictEqual((await vmP.diff!(created.id, repaired.outs, more)).replaces, []);
+    assert.deepStrictEqual((await vmP.diff!(created.id, repaired.outs, { ...inputs, host: conn(h2) })).replaces, ["host"]);
+    const restarted = await vmP.update!(created.id, repaired.outs, more);
+    assert.notStrictEqual(restarted.outs.pid, repaired.outs.pid);
+    assert.strictEqual(restarted.outs.spec.memoryBytes, 320 * 2 ** 20);
+
+    // Delete: this guest ignores ACPI powerdown, so the ladder goes on to quit, within its bounds.
+    const t0 = Date.now();
+    await vmP.delete!(created.id, restarted.outs);
+    assert.ok(Date.now() - t0 < 1000 + 3000 + 5000, `delete took ${Date.now() - t0} ms`);
+    assert.deepStrictEqual(qemuProcesses("web"), []);
+    assert.strictEqual((await onHost().exec(["test", "-e", restarted.outs.stateDir])).exitCode, 1, "state directory left");
+
+    // Now the disks can go, overlay first; the base reports its overlay until then.
+    await diskP.delete!(clone.id, clone.outs);
+    await diskP.delete!(base.id, base.outs);
+    assert.strictEqual((await onHost().exec(["test", "-e", base.outs.path])).exitCode, 1);
+  });
+
+  it("a missing base image is reported; a grow resizes in place", async () => {
+    const base = await diskP.create!({ host: conn(), name: "base2", size: "16M" });
+    const clone = await diskP.create!({ host: conn(), name: "clone2", backingImage: base.outs.path });
+    const grown = await diskP.update!(clone.id, clone.outs, { host: conn(), name: "clone2", backingImage: base.outs.path, size: "32M" });
+    assert.strictEqual(grown.outs.virtualSizeBytes, 32 * 2 ** 20);
+    await onHost().exec(["mv", base.outs.path, `${base.outs.path}.moved`]);
+    const read = await diskP.read!(clone.id, grown.outs);
+    assert.strictEqual(read.props!.backingMissing, true);
+    await assert.rejects(diskP.create!({ host: conn(), name: "clone3", backingImage: base.outs.path }), /backingImage: .* does not exist/);
+  });
+
+  it("a pidfile naming an unrelated live process: reported stopped, that process untouched, start still works", async () => {
+    const inputs = guestVm("stale");
+    const layout = vmLayout(conn().workDir!, "stale");
+    const bystander = spawn("sleep", ["300"], { stdio: "ignore" });
+    try {
+      await onHost().exec(["mkdir", "-p", layout.dir]);
+      await onHost().writeFile(layout.pidfile, `${bystander.pid}\n`);
+      await onHost().exec(["sh", "-c", `python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$1" || touch "$1"`, "x", layout.qmpSocket]);
+      const seen = await vmP.read!("id", { ...inputs, spec: {}, acceleratorsStarted: ["tcg"] });
+      assert.strictEqual(seen.props!.status, "stopped");
+      assert.match(seen.props!.statusDetail, new RegExp(`PID ${bystander.pid}, which is not this VM's QEMU`));
+      await vmP.delete!("id", seen.props!);
+      assert.strictEqual(bystander.exitCode, null, "the unrelated process was killed");
+      execFileSync("kill", ["-0", String(bystander.pid)]);
+
+      // A crash leftover: stale socket and pidfile, then create.
+      await onHost().exec(["mkdir", "-p", layout.dir]);
+      await onHost().writeFile(layout.pidfile, `${bystander.pid}\n`);
+      await onHost().exec(["touch", layout.qmpSocket]);
+      const created = await vmP.create!(inputs);
+      assert.strictEqual(created.outs.status, "running");
+      assert.strictEqual(bystander.exitCode, null);
+      await vmP.delete!(created.id, created.outs);
+    } finally {
+      bystander.kill("SIGKILL");
+    }
+  });
+
+  it("two concurrent creates of one VM start exactly one QEMU", async () => {
+    const inputs = guestVm("twin", { readiness: undefined });
+    const results = await Promise.allSettled([vmP.create!(inputs), (async () => (await roundTripProvider(vmProvider)).provider.create!(inputs))()]);
+    assert.deepStrictEqual(results.map((r) => r.status), ["fulfilled", "fulfilled"], JSON.stringify(results));
+    assert.strictEqual(qemuProcesses("twin").length, 1);
+    const [a, b] = results.map((r) => (r as PromiseFulfilledResult<{ outs: { pid: number } }>).value.outs.pid);
+    assert.strictEqual(a, b, "both creates must report the one instance");
+    await vmP.delete!("id", (results[0] as PromiseFulfilledResult<{ outs: unknown }>).value.outs);
+  });
+
+  it("a second VM asking for a taken host port fails, naming the port and the other VM; a different spec is not adopted", async () => {
+    const first = await vmP.create!(guestVm("porta", { readiness: undefined }));
+    const taken = first.outs.ports[0].host;
+    await assert.rejects(vmP.create!(guestVm("portb", { readiness: undefined, ports: [{ host: taken, guest: 22 }] })),
+      new RegExp(`QEMU did not start VM portb: .*host port ${taken}/tcp is forwarded by VM porta`, "s"));
+    assert.deepStrictEqual(qemuProcesses("portb"), []);
+    await assert.rejects(vmP.create!({ ...guestVm("porta", { readiness: undefined }), ports: first.outs.ports, memory: "300M" }),
+      /already running .* with a different spec \(memory\)/);
+    await vmP.delete!(first.id, first.outs);
+  });
+
+  it("a rejected input starts, writes and deletes nothing on the host", async () => {
+    const workDir = conn().workDir!;
+    const before = (await onHost().exec(["sh", "-c", `ls -R '${workDir}' 2>/dev/null; exit 0`])).stdout;
+    for (const name of ["$(touch /tmp/pwned)", "../../etc", "-rf"]) {
+      await assert.rejects(vmP.create!(guestVm(name)), /name: must be/);
+      await assert.rejects(diskP.create!({ host: conn(), name, size: "1M" }), /name: must be/);
+    }
+    assert.strictEqual((await onHost().exec(["sh", "-c", `ls -R '${workDir}' 2>/dev/null; exit 0`])).stdout, before);
+    assert.strictEqual((await onHost().exec(["test", "-e", "/tmp/pwned"])).exitCode, 1);
+  });
+});
