@@ -70,7 +70,7 @@ export class Vm extends pulumi.dynamic.Resource {
   constructor(name: string, args: VmArgs, opts?: pulumi.CustomResourceOptions) {
     const inputs: Record<string, unknown> = { ...args, name: args.name ?? name, host: pulumi.secret(args.host) };
     if (args.guestPrivateKey !== undefined) inputs.guestPrivateKey = pulumi.secret(args.guestPrivateKey);
-    for (const key of ["status", "statusDetail", "pid", "acceleratorInUse", "ports", "stateDir", "serialLog", "guestConnection"]) inputs[key] = undefined;
+    for (const key of ["status", "statusDetail", "pid", "acceleratorInUse", "ports", "stateDir", "serialLog", "guestConnection"]) if (!(key in inputs)) inputs[key] = undefined;
     super(vmProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "guestPrivateKey", "guestConnection"] }, "qemu", "Vm");
   }
 }

@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from "crypto";
 import { readFileSync } from "fs";
+import { sameData } from "../canonical";
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { createArgv, infoArgv, parseInfo, resizeArgv, type ImageInfo } from "../qemu/img";
 import { transportFor, type Connection, type Transport } from "../transport";
@@ -90,8 +91,8 @@ export async function diff(_id: string, olds: DiskOutputs, news: DiskInputs): Pr
     containsUnknown(news.host) || connectionIdentity(olds.host) !== connectionIdentity(news.host) ? "host" : "",
     pathUnknown || pathOf(news) !== olds.path ? "path" : "",
     (news.format ?? "qcow2") !== olds.format ? "format" : "",
-    JSON.stringify(news.backingImage) !== JSON.stringify(olds.backingImage) ? "backingImage" : "",
-    JSON.stringify(news.source) !== JSON.stringify(olds.source) ? "source" : "",
+    !sameData(news.backingImage, olds.backingImage) ? "backingImage" : "",
+    !sameData(news.source, olds.source) ? "source" : "",
   ].filter(Boolean);
   const wanted = news.size === undefined || containsUnknown(news.size) ? undefined : sizeBytes(news.size, "size");
   const resize = wanted !== undefined && wanted !== olds.virtualSizeBytes;

@@ -3,6 +3,7 @@
  * find QEMU) and re-read on refresh. Nothing is created on the host but its working directory,
  * and delete leaves that directory alone: disks may live there.
  */
+import { sameData } from "../canonical";
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { gatherFacts } from "../host/capabilities";
 import type { QemuBinary } from "../host/facts";
@@ -92,7 +93,7 @@ export async function diff(_id: string, olds: HostOutputs, news: HostInputs): Pr
   const normalPort = (i: HostInputs) => (i.address === undefined ? undefined : i.port ?? 22);
   const changed = INPUTS.filter((k) => k === "port"
     ? normalPort(before) !== normalPort(news)
-    : JSON.stringify(before[k]) !== JSON.stringify(news[k]));
+    : !sameData(before[k], news[k]));
   return { changes: changed.length > 0, replaces: changed.filter((k) => IDENTITY.includes(k)) };
 }
 

@@ -2,6 +2,7 @@
  * Vm: a QEMU instance whose desired state is enforced. Every method observes what is really on
  * the host first; create adopts an identical running instance and refuses a different one.
  */
+import { sameData } from "../canonical";
 import { QemuError } from "../errors";
 import { gatherFacts, probeHost } from "../host/capabilities";
 import { qemuArgv } from "../qemu/argv";
@@ -39,7 +40,7 @@ export interface VmOutputs extends VmInputs {
 export async function check(_olds: unknown, news: VmInputs): Promise<CheckResult<VmInputs>> {
   if (containsUnknown(news)) {
     // Judge only what is known: unknown values (outputs of resources not made yet) pass for now.
-    const known = JSON.parse(JSON.stringify(news), (_k, v) => (containsUnknown(v) ? undefined : v));
+    const known = JSON.parse(JSON.stringify(news), (k, v) => (k !== "" && containsUnknown(v) ? undefined : v));
     const failures = vmSpec({ host: { kind: "local", workDir: "/" }, name: "x", ...known }).errors.filter((e) => !containsUnknownAt(news, e.property));
     return failures.length ? { failures: failures.map((e) => ({ property: e.property, reason: e.reason })) } : { inputs: news };
   }
@@ -68,7 +69,7 @@ export async function diff(_id: string, olds: VmOutputs, news: VmInputs): Promis
   const desired = news.state ?? "running";
   const restart = containsUnknown(news) ? ["(unknown until apply)"] : specChanges(olds.spec, vmSpec(news).spec);
   const stateDrift = desired !== ((olds.state ?? "running") as string) || (desired === "running" ? olds.status !== "running" : olds.status !== "stopped");
-  const other = NOT_IN_SPEC.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+  const other = NOT_IN_SPEC.some((k) => !sameData(olds[k], news[k]));
   return { changes: replaces.length > 0 || restart.length > 0 || stateDrift || other, replaces, deleteBeforeReplace: true };
 }
 

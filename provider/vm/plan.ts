@@ -1,4 +1,5 @@
 /** From desired to observed: what to do with a VM. Pure; table-tested. */
+import { sameData } from "../canonical";
 import type { RunState } from "./observe";
 import type { VmSpec } from "./spec";
 
@@ -14,7 +15,7 @@ export function specChanges(before: VmSpec | undefined, after: VmSpec): string[]
   if (!before) return [];
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]) as Set<keyof VmSpec>;
   const renamed: Partial<Record<keyof VmSpec, string>> = { memoryBytes: "memory", accelerators: "accelerator" };
-  return [...keys].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).map((k) => renamed[k] ?? k).sort();
+  return [...keys].filter((k) => !sameData(before[k], after[k])).map((k) => renamed[k] ?? k).sort();
 }
 
 export function planVm(desired: "running" | "stopped", spec: VmSpec, observed: { state: RunState; startedSpec?: VmSpec }): VmAction {

@@ -38,6 +38,8 @@ export async function withStack(name: string, program: PulumiFn, test: (h: Stack
     rmSync(dir, { recursive: true, force: true });
   } catch (e) {
     console.error(`e2e: kept the stack directory for inspection: ${dir}\n--- CLI output ---\n${printed}`);
+    // Whatever the test left running (VMs) goes; the state and the output stay for reading.
+    await stack.destroy({ onOutput: () => undefined }).catch(() => undefined);
     throw e;
   }
 }

@@ -53,6 +53,8 @@ describe("Vm check", () => {
   it("a valid VM passes unchanged", async () => assert.deepStrictEqual(await vm.check({}, ok), { inputs: ok }));
   it("during preview, unknown disk paths and host pass; known bad values still fail", async () => {
     assert.deepStrictEqual((await vm.check({}, { ...ok, host: UNKNOWN as never, disks: [UNKNOWN] })).failures, undefined);
+    const withReadiness = { ...ok, host: UNKNOWN as never, ports: [{ host: 2222, guest: 22 }], readiness: { guestPort: 22 } };
+    assert.deepStrictEqual((await vm.check({}, withReadiness)).failures, undefined);
     const r = await vm.check({}, { ...ok, host: UNKNOWN as never, memory: "x" });
     assert.deepStrictEqual(r.failures?.map((f) => f.property), ["memory"]);
   });

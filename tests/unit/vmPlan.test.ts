@@ -29,6 +29,11 @@ describe("VM plan", () => {
       assert.deepStrictEqual(planVm(desired, spec(), { state, startedSpec }), expected);
     });
   }
+  it("key order does not count as a change (the engine's state sorts keys)", () => {
+    const sorted = JSON.parse(JSON.stringify(spec(), (_k, v) => (v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.keys(v).sort().reverse().map((k) => [k, v[k]])) : v)));
+    assert.deepStrictEqual(planVm("running", spec(), { state: "running", startedSpec: sorted }), { kind: "none" });
+  });
   it("every QMP run state maps to one of ours", () => {
     const table: Record<string, RunState> = {
       running: "running", paused: "paused", suspended: "paused", prelaunch: "paused", inmigrate: "paused", debug: "paused",
