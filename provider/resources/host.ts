@@ -7,31 +7,21 @@ import { sameData } from "../canonical";
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { gatherFacts } from "../host/capabilities";
 import type { QemuBinary } from "../host/facts";
-import { SshTransport, transportFor, type Connection, type SshHop, type Transport } from "../transport";
-import { validateSshOptions } from "../transport/sshOptions";
+import { SshTransport, transportFor, type Connection, type Transport } from "../transport";
+import { validateSshOptions, type SshOptions } from "../transport/sshOptions";
 import { absolutePath } from "../validate";
 import { connectionIdentity } from "./connection";
 import { collectFailures, throwFailures, plain, type CheckResult, type CreateResult, type Validation, type DiffResult, type ReadResult } from "./types";
 
-export interface HostInputs {
+/** The transport's SSH options (`address` for `host`, every one optional), plus the working directory. */
+export type HostInputs = Partial<Omit<SshOptions, "host">> & {
   /** Host name or IP address to reach over SSH; absent for the local machine. */
   address?: string;
-  port?: number;
-  user?: string;
-  privateKey?: string;
-  passphrase?: string;
-  password?: string;
-  agent?: string;
-  hostKey?: string;
-  knownHostsFile?: string;
-  insecureAcceptAnyHostKey?: boolean;
-  jumpHosts?: SshHop[];
-  connectTimeoutMs?: number;
   /** Absolute directory for disks and VM state; default `$HOME/.pulumi-qemu` on the host. */
   workDir?: string;
-}
+};
 
-export interface HostOutputs extends HostInputs {
+export type HostOutputs = HostInputs & {
   /** What Disk, Vm and HostCapabilities take as their `host` input (secret: it holds credentials). */
   connection: Connection;
   /** "local" or "user@address:port". */
@@ -48,10 +38,10 @@ export interface HostOutputs extends HostInputs {
   qemuImg?: string;
   /** The working directory was not given and is the host's default. */
   workDirIsDefault: boolean;
-}
+};
 
 const SSH_ONLY = ["port", "user", "privateKey", "passphrase", "password", "agent", "hostKey", "knownHostsFile",
-  "insecureAcceptAnyHostKey", "jumpHosts", "connectTimeoutMs"] as const;
+  "insecureAcceptAnyHostKey", "jumpHosts", "connectTimeoutMs", "keepaliveIntervalMs", "retries", "maxChannels", "idleCloseMs"] as const;
 
 const INPUTS = ["address", ...SSH_ONLY, "workDir"] as const;
 /** Changing one of these points the resource at another machine or directory. */
