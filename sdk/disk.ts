@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "../provider/transport";
-import { shimProvider } from "./shim";
+import { shimProvider, withOutputs } from "./shim";
 
 export interface DiskArgs {
   /** The host: a Host's `connection` output. */
@@ -38,8 +38,8 @@ export class Disk extends pulumi.dynamic.Resource {
   declare readonly backingMissing: pulumi.Output<boolean | undefined>;
 
   constructor(name: string, args: DiskArgs, opts?: pulumi.CustomResourceOptions) {
-    const inputs = { ...args, name: args.name ?? name, host: pulumi.secret(args.host), path: args.path, format: args.format,
-      virtualSizeBytes: undefined, actualSizeBytes: undefined, backingFile: undefined, backingMissing: undefined };
+    const inputs = withOutputs({ ...args, name: args.name ?? name, host: pulumi.secret(args.host) },
+      ["path", "format", "virtualSizeBytes", "actualSizeBytes", "backingFile", "backingMissing"]);
     super(diskProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host"] }, "qemu", "Disk");
   }
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { QemuBinary } from "../provider/host/facts";
 import type { Connection, SshHop } from "../provider/transport";
-import { shimProvider } from "./shim";
+import { shimProvider, withOutputs } from "./shim";
 
 export type { Connection, SshHop, QemuBinary };
 
@@ -64,11 +64,9 @@ export class Host extends pulumi.dynamic.Resource {
   declare readonly workDir: pulumi.Output<string>;
 
   constructor(name: string, args: HostArgs = {}, opts?: pulumi.CustomResourceOptions) {
-    const inputs: Record<string, unknown> = { ...args };
-    for (const key of SECRET_INPUTS) if (inputs[key] !== undefined) inputs[key] = pulumi.secret(inputs[key]);
-    const outputs = ["connection", "description", "hostKeyFingerprint", "os", "arch", "kernel", "sshUser", "cpuModel",
-      "cores", "memoryBytes", "qemu", "qemuImg", "workDir", "workDirIsDefault"];
-    for (const key of outputs) if (!(key in inputs)) inputs[key] = undefined;
+    const secrets = Object.fromEntries(SECRET_INPUTS.filter((k) => args[k] !== undefined).map((k) => [k, pulumi.secret(args[k])]));
+    const inputs = withOutputs({ ...args, ...secrets }, ["connection", "description", "hostKeyFingerprint", "os", "arch", "kernel",
+      "sshUser", "cpuModel", "cores", "memoryBytes", "qemu", "qemuImg", "workDir", "workDirIsDefault"]);
     super(hostProvider, name, inputs,
       { ...opts, additionalSecretOutputs: ["connection", ...SECRET_INPUTS] }, "qemu", "Host");
   }

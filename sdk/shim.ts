@@ -5,6 +5,16 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 
+/**
+ * The resource's properties: its inputs, plus an undefined entry for each output the provider
+ * computes (so that the resource has an Output for it). An input of the same name is kept.
+ */
+export function withOutputs(inputs: object, outputs: readonly string[]): Record<string, unknown> {
+  const props: Record<string, unknown> = { ...inputs };
+  for (const key of outputs) if (!(key in props)) props[key] = undefined;
+  return props;
+}
+
 export function shimProvider(implementationPath: string): pulumi.dynamic.ResourceProvider {
   return {
     async check(olds, news) { return require(implementationPath).check(olds, news); },

@@ -3,7 +3,7 @@ import type { GuestConnection } from "../provider/resources/vm";
 import type { RunState } from "../provider/vm/observe";
 import type { DiskAttachment, NetworkSpec, PortForward, ReadinessSpec, StopTimeouts } from "../provider/vm/spec";
 import type { Connection } from "../provider/transport";
-import { shimProvider } from "./shim";
+import { shimProvider, withOutputs } from "./shim";
 
 export type { DiskAttachment, NetworkSpec, PortForward, ReadinessSpec, StopTimeouts, GuestConnection, RunState };
 
@@ -68,9 +68,9 @@ export class Vm extends pulumi.dynamic.Resource {
   declare readonly guestConnection: pulumi.Output<GuestConnection | undefined>;
 
   constructor(name: string, args: VmArgs, opts?: pulumi.CustomResourceOptions) {
-    const inputs: Record<string, unknown> = { ...args, name: args.name ?? name, host: pulumi.secret(args.host) };
+    const inputs = withOutputs({ ...args, name: args.name ?? name, host: pulumi.secret(args.host) },
+      ["status", "statusDetail", "pid", "acceleratorInUse", "ports", "stateDir", "serialLog", "guestConnection"]);
     if (args.guestPrivateKey !== undefined) inputs.guestPrivateKey = pulumi.secret(args.guestPrivateKey);
-    for (const key of ["status", "statusDetail", "pid", "acceleratorInUse", "ports", "stateDir", "serialLog", "guestConnection"]) if (!(key in inputs)) inputs[key] = undefined;
     super(vmProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "guestPrivateKey", "guestConnection"] }, "qemu", "Vm");
   }
 }

@@ -1,4 +1,5 @@
 /** Host facts parsed from the facts script's key=value output. Pure. */
+import { parseKeyValueLines } from "../keyValues";
 
 export interface QemuBinary {
   name: string;
@@ -43,13 +44,7 @@ export interface HostFacts {
 }
 
 export function parseFacts(text: string): HostFacts {
-  const values = new Map<string, string[]>();
-  for (const line of text.split("\n")) {
-    const eq = line.indexOf("=");
-    if (eq <= 0) continue;
-    const key = line.slice(0, eq);
-    values.set(key, [...(values.get(key) ?? []), line.slice(eq + 1).trim()]);
-  }
+  const values = parseKeyValueLines(text);
   const one = (key: string) => values.get(key)?.[0] ?? "";
   const words = (key: string) => one(key).split(/\s+/).filter(Boolean);
   const qemuNames = [...values.keys()].filter((k) => /^qemu\.[^.]+\.path$/.test(k)).map((k) => k.split(".")[1]);

@@ -4,6 +4,17 @@
  */
 import type { Duplex } from "stream";
 import { QemuError } from "../errors";
+import type { Transport } from "../transport";
+
+/** Opens QMP on the host's socket, runs `use`, and always closes the connection. */
+export async function withQmp<T>(transport: Transport, socketPath: string, timeoutMs: number, use: (qmp: QmpClient) => Promise<T>): Promise<T> {
+  const qmp = await QmpClient.open(await transport.connectUnix(socketPath), `${transport.description} ${socketPath}`, timeoutMs);
+  try {
+    return await use(qmp);
+  } finally {
+    qmp.close();
+  }
+}
 
 interface Pending {
   resolve: (value: unknown) => void;

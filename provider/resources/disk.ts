@@ -11,6 +11,7 @@ import { createArgv, infoArgv, parseInfo, resizeArgv, type ImageInfo } from "../
 import { transportFor, type Connection, type Transport } from "../transport";
 import { absolutePath, oneOf, safeName, sizeBytes } from "../validate";
 import { vmStateRoot } from "../vm/layout";
+import { listStartedSpecs } from "../vm/observe";
 import { connectionIdentity, validateConnection } from "./connection";
 import { collectFailures, containsUnknown, plain, throwFailures, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation } from "./types";
 
@@ -178,8 +179,8 @@ export async function update(_id: string, olds: DiskOutputs, news: DiskInputs): 
 
 /** VMs of this working directory whose started spec names the image. */
 async function usersOf(t: Transport, host: Connection, path: string): Promise<string[]> {
-  const argv = ["sh", "-c", 'for f in "$1"/*/spec.json; do [ -f "$f" ] && grep -qF -- "\\"path\\":\\"$2\\"" "$f" && basename "$(dirname "$f")"; done; exit 0', "users", vmStateRoot(host.workDir!), path];
-  return (await t.exec(argv)).stdout.split("\n").filter(Boolean).map((n) => `VM ${n}`);
+  return (await listStartedSpecs(t, vmStateRoot(host.workDir!)))
+    .filter(({ spec }) => spec.disks.some((d) => d.path === path)).map(({ spec }) => `VM ${spec.name}`);
 }
 
 /** qcow2 images under the working directory and beside the image whose backing file is this one. */

@@ -3,15 +3,15 @@
  * the host first; create adopts an identical running instance and refuses a different one.
  */
 import { sameData } from "../canonical";
-import { QemuError } from "../errors";
-import { gatherFacts, probeHost } from "../host/capabilities";
+import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
+import { probeHost } from "../host/capabilities";
 import { qemuArgv } from "../qemu/argv";
 import { transportFor, type Transport } from "../transport";
 import { removeStateDir, resumeVm, startVm, stopVm, waitReady } from "../vm/execute";
 import { checkSocketPath, vmLayout, type VmLayout } from "../vm/layout";
 import { observe, type Observed, type RunState } from "../vm/observe";
 import { planVm, specChanges } from "../vm/plan";
-import { vmSpec, type PortForward, type VmInputs, type VmSpec } from "../vm/spec";
+import { forwardedPorts, vmSpec, type PortForward, type VmInputs, type VmSpec } from "../vm/spec";
 import { connectionIdentity } from "./connection";
 import { containsUnknown, plain, type CheckResult, type CreateResult, type DiffResult, type ReadResult } from "./types";
 
@@ -38,21 +38,26 @@ export interface VmOutputs extends VmInputs {
 }
 
 export async function check(_olds: unknown, news: VmInputs): Promise<CheckResult<VmInputs>> {
-  if (containsUnknown(news)) {
-    // Judge only what is known: unknown values (outputs of resources not made yet) pass for now.
-    const known = JSON.parse(JSON.stringify(news), (k, v) => (k !== "" && containsUnknown(v) ? undefined : v));
-    const failures = vmSpec({ host: { kind: "local", workDir: "/" }, name: "x", ...known }).errors.filter((e) => !containsUnknownAt(news, e.property));
-    return failures.length ? { failures: failures.map((e) => ({ property: e.property, reason: e.reason })) } : { inputs: news };
-  }
-  const { spec, errors } = vmSpec(news);
-  if (!errors.length) {
-    try {
-      checkSocketPath(vmLayout(news.host.workDir!, spec.name), "Linux");
-    } catch (e) {
-      errors.push(e as never);
-    }
-  }
+  const errors = containsUnknown(news) ? knownInputErrors(news) : completeInputErrors(news);
   return errors.length ? { failures: errors.map((e) => ({ property: e.property, reason: e.reason })) } : { inputs: news };
+}
+
+/** During preview: judge only what is known; unknown values (outputs of resources not made yet) pass for now. */
+function knownInputErrors(news: VmInputs): InvalidArgumentError[] {
+  const known = JSON.parse(JSON.stringify(news), (k, v) => (k !== "" && containsUnknown(v) ? undefined : v));
+  return vmSpec({ host: { kind: "local", workDir: "/" }, name: "x", ...known }).errors.filter((e) => !containsUnknownAt(news, e.property));
+}
+
+function completeInputErrors(news: VmInputs): InvalidArgumentError[] {
+  const { spec, errors } = vmSpec(news);
+  if (errors.length) return errors;
+  try {
+    checkSocketPath(vmLayout(news.host.workDir!, spec.name), "Linux");
+    return [];
+  } catch (e) {
+    if (e instanceof InvalidArgumentError) return [e];
+    throw e;
+  }
 }
 
 function containsUnknownAt(inputs: VmInputs, property: string): boolean {
@@ -88,7 +93,11 @@ async function context(inputs: VmInputs): Promise<Context> {
 
 /** "auto" becomes the host's recommended accelerator for the guest's architecture. */
 async function resolveAccelerators(c: Context, inputs: VmInputs): Promise<{ accelerators: string[]; os: string }> {
-  if (c.spec.accelerators[0] !== "auto") return { accelerators: c.spec.accelerators, os: (await gatherFacts(c.transport, "")).os };
+  if (c.spec.accelerators[0] !== "auto") {
+    // Only the OS is needed (for the socket-path limit): `uname -s`, not the whole facts script.
+    const uname = ["uname", "-s"];
+    return { accelerators: c.spec.accelerators, os: expectSuccess(c.transport.description, uname, await c.transport.exec(uname)).stdout.trim() };
+  }
   const report = await probeHost(c.transport, { workDir: inputs.host.workDir!, guestArch: c.spec.arch });
   if (!report.recommended) {
     throw new QemuError("COMMAND_FAILED", `${c.transport.description}: no accelerator is usable for ${c.spec.arch} guests: ` +
@@ -114,7 +123,7 @@ async function start(c: Context, inputs: VmInputs): Promise<string[]> {
 }
 
 function outputs(inputs: VmInputs, c: Context, observed: Observed, acceleratorsStarted?: string[]): VmOutputs {
-  const ports = c.spec.networks.flatMap((n) => (n.type === "user" ? n.ports ?? [] : []));
+  const ports = forwardedPorts(c.spec);
   const guestPort = inputs.guestSshPort ?? 22;
   const sshForward = ports.find((p) => p.guest === guestPort && p.protocol === "tcp");
   const host = inputs.host;

@@ -1,11 +1,12 @@
 /** The side effects of reconciling a VM: start, the stop ladder, resume, and waiting for readiness. */
 import { QemuError, expectSuccess } from "../errors";
-import { QmpClient } from "../qemu/qmp";
+import { parseKeyValues } from "../keyValues";
+import { withQmp } from "../qemu/qmp";
 import type { Transport } from "../transport";
 import { cleanupArgv, signalArgv, startArgv } from "./hostScripts";
 import type { VmLayout } from "./layout";
-import { observe, parseKeyValues } from "./observe";
-import type { ReadinessSpec, StopTimeouts, VmSpec } from "./spec";
+import { listStartedSpecs, observe, parseSpec } from "./observe";
+import { forwardedPorts, type ReadinessSpec, type StopTimeouts, type VmSpec } from "./spec";
 
 export type Progress = (message: string) => void;
 
@@ -26,27 +27,18 @@ export async function startVm(transport: Transport, layout: VmLayout, spec: VmSp
     throw new QemuError("COMMAND_FAILED", `${transport.description}: QEMU did not start VM ${spec.name}: ${qemuSays}${owner}`);
   }
   const values = parseKeyValues(expectSuccess(`${transport.description}: starting VM ${spec.name}`, script, r, ["sh", "-c", "<start>", spec.name, ...argv]).stdout);
-  let existingSpec: VmSpec | undefined;
-  try {
-    existingSpec = values.get("spec") ? JSON.parse(values.get("spec")!) : undefined;
-  } catch { /* unreadable: treated as a different spec */ }
-  return { existing: values.get("existing") === "1", pid: Number(values.get("pid")) || undefined, existingSpec };
+  // An unreadable spec stays undefined: it is treated as a different spec.
+  return { existing: values.get("existing") === "1", pid: Number(values.get("pid")) || undefined, existingSpec: parseSpec(values.get("spec")) };
 }
 
 /** Which other VMs of this working directory forward the host ports this spec wants. */
 async function portOwners(transport: Transport, layout: VmLayout, spec: VmSpec): Promise<string> {
-  const root = layout.dir.slice(0, layout.dir.lastIndexOf("/"));
-  const argv = ["sh", "-c", 'for f in "$1"/*/spec.json; do [ -f "$f" ] && printf "%s\\t%s\\n" "$f" "$(tr -d "\\n" < "$f")"; done; exit 0', "ports", root];
-  const r = await transport.exec(argv);
-  const wanted = spec.networks.flatMap((n) => (n.type === "user" ? n.ports ?? [] : []));
+  const wanted = forwardedPorts(spec);
   const found: string[] = [];
-  for (const line of r.stdout.split("\n")) {
-    const [file, json] = line.split("\t");
-    if (!json) continue;
-    const other = (() => { try { return JSON.parse(json) as VmSpec; } catch { return undefined; } })();
-    if (!other || other.name === spec.name) continue;
-    for (const p of other.networks.flatMap((n) => (n.type === "user" ? n.ports ?? [] : []))) {
-      if (wanted.some((w) => w.host === p.host && w.protocol === p.protocol)) found.push(`host port ${p.host}/${p.protocol} is forwarded by VM ${other.name} (${file.replace(/\/spec\.json$/, "")})`);
+  for (const { dir, spec: other } of await listStartedSpecs(transport, layout.dir.slice(0, layout.dir.lastIndexOf("/")))) {
+    if (other.name === spec.name) continue;
+    for (const p of forwardedPorts(other)) {
+      if (wanted.some((w) => w.host === p.host && w.protocol === p.protocol)) found.push(`host port ${p.host}/${p.protocol} is forwarded by VM ${other.name} (${dir})`);
     }
   }
   return found.length ? `; ${found.join("; ")}` : "; another program on the host holds one of the forwarded ports";
@@ -63,12 +55,7 @@ async function waitUntilGone(transport: Transport, layout: VmLayout, name: strin
 
 async function qmpCommand(transport: Transport, layout: VmLayout, command: string): Promise<boolean> {
   try {
-    const qmp = await QmpClient.open(await transport.connectUnix(layout.qmpSocket), layout.qmpSocket, 3000);
-    try {
-      await qmp.execute(command, undefined, 3000);
-    } finally {
-      qmp.close();
-    }
+    await withQmp(transport, layout.qmpSocket, 3000, (qmp) => qmp.execute(command, undefined, 3000));
     return true;
   } catch {
     return false; // the next rung of the ladder takes over
@@ -146,7 +133,7 @@ export async function waitReady(transport: Transport, layout: VmLayout, spec: Vm
   const deadline = Date.now() + timeoutMs;
   const pattern = readiness.serialPattern !== undefined ? new RegExp(readiness.serialPattern, "m") : undefined;
   const forward = readiness.guestPort === undefined ? undefined
-    : spec.networks.flatMap((n) => (n.type === "user" ? n.ports ?? [] : [])).find((p) => p.guest === readiness.guestPort && p.protocol === "tcp");
+    : forwardedPorts(spec).find((p) => p.guest === readiness.guestPort && p.protocol === "tcp");
   let serialSeen = !pattern;
   let portSeen = !forward;
   let lastReport = 0;

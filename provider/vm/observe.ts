@@ -3,7 +3,8 @@
  * names this VM (see hostScripts), then QMP says the run state. Never throws for a dead VM.
  */
 import { expectSuccess } from "../errors";
-import { QmpClient } from "../qemu/qmp";
+import { parseKeyValues } from "../keyValues";
+import { withQmp } from "../qemu/qmp";
 import type { Transport } from "../transport";
 import { observeArgv } from "./hostScripts";
 import type { VmLayout } from "./layout";
@@ -36,16 +37,8 @@ export function runStateOf(qmpStatus: string): RunState {
   return "failed"; // a state newer than this list: not known to be running
 }
 
-export function parseKeyValues(text: string): Map<string, string> {
-  const values = new Map<string, string>();
-  for (const line of text.split("\n")) {
-    const eq = line.indexOf("=");
-    if (eq > 0 && !values.has(line.slice(0, eq))) values.set(line.slice(0, eq), line.slice(eq + 1));
-  }
-  return values;
-}
-
-function parseSpec(text: string | undefined): VmSpec | undefined {
+/** A started spec as the state directory keeps it; undefined when absent or unreadable. */
+export function parseSpec(text: string | undefined): VmSpec | undefined {
   try {
     return text ? JSON.parse(text) as VmSpec : undefined;
   } catch {
@@ -53,15 +46,22 @@ function parseSpec(text: string | undefined): VmSpec | undefined {
   }
 }
 
+/** The started spec of every VM under a working directory's state root, one round trip. */
+export async function listStartedSpecs(transport: Transport, stateRoot: string): Promise<Array<{ dir: string; spec: VmSpec }>> {
+  const argv = ["sh", "-c", 'for f in "$1"/*/spec.json; do [ -f "$f" ] && printf "%s\\t%s\\n" "${f%/spec.json}" "$(tr -d "\\n" < "$f")"; done; exit 0', "specs", stateRoot];
+  return (await transport.exec(argv)).stdout.split("\n").flatMap((line) => {
+    const [dir, json] = line.split("\t");
+    const spec = parseSpec(json);
+    return spec ? [{ dir, spec }] : [];
+  });
+}
+
 export async function queryStatus(transport: Transport, layout: VmLayout): Promise<{ status: string; kvmEnabled: boolean }> {
-  const qmp = await QmpClient.open(await transport.connectUnix(layout.qmpSocket), `${transport.description} ${layout.qmpSocket}`, 5000);
-  try {
+  return withQmp(transport, layout.qmpSocket, 5000, async (qmp) => {
     const status = await qmp.execute<{ status: string }>("query-status");
     const kvm = await qmp.execute<{ enabled: boolean }>("query-kvm").catch(() => ({ enabled: false }));
     return { status: status.status, kvmEnabled: kvm.enabled };
-  } finally {
-    qmp.close();
-  }
+  });
 }
 
 export async function observe(transport: Transport, layout: VmLayout, name: string): Promise<Observed> {

@@ -129,6 +129,11 @@ function network(n: NetworkSpec, property: string, isLocal: boolean, portsProper
   return type === "bridge" ? { type, bridge: value } : { type, ifname: value };
 }
 
+/** The host-port forwards of every user-mode network. */
+export function forwardedPorts(spec: Pick<VmSpec, "networks">): PortForward[] {
+  return spec.networks.flatMap((n) => (n.type === "user" ? n.ports ?? [] : []));
+}
+
 /** Validates every input and returns the spec; throws all failures together. */
 export function vmSpec(inputs: VmInputs, hostArch?: string): { spec: VmSpec; errors: InvalidArgumentError[] } {
   const errors: InvalidArgumentError[] = [];
@@ -209,7 +214,7 @@ export function vmSpec(inputs: VmInputs, hostArch?: string): { spec: VmSpec; err
     }
     if (r.guestPort !== undefined) {
       integerIn(r.guestPort, "readiness.guestPort", 1, 65535);
-      const forwarded = networks.some((n) => n.type === "user" && (n.ports ?? []).some((p) => p.guest === r.guestPort && p.protocol === "tcp"));
+      const forwarded = forwardedPorts({ networks }).some((p) => p.guest === r.guestPort && p.protocol === "tcp");
       if (!forwarded) throw new InvalidArgumentError("readiness.guestPort", `guest port ${r.guestPort} is not forwarded to the host: add it to ports`);
     }
     if (r.timeoutMs !== undefined) integerIn(r.timeoutMs, "readiness.timeoutMs", 1, 3600000);

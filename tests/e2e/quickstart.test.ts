@@ -1,20 +1,16 @@
 /** The quickstart example (the root project) through the real CLI: every step a user takes. */
 import * as assert from "assert";
-import { execFileSync } from "child_process";
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import { closeAllSshTransports, sshTransport } from "../../provider/transport";
+import { liveQemuPids } from "../helpers/processes";
 import { capture, withStack } from "./harness";
 import { REPO } from "./engine";
 
 const EXAMPLE = path.join(REPO, "bin/examples/quickstart/index.js");
 
 /** Live QEMU processes whose pidfile is under this directory. */
-function qemuPids(dir: string): number[] {
-  return execFileSync("ps", ["-eo", "pid=,stat=,args="]).toString().split("\n")
-    .filter((l) => l.includes(`-pidfile ${dir}/`) && l.includes("qemu-system") && !/^\s*\d+\s+Z/.test(l))
-    .map((l) => Number(l.trim().split(/\s+/)[0]));
-}
+const qemuPids = (dir: string) => liveQemuPids(`-pidfile ${dir}/`);
 
 describe("e2e: the quickstart (real CLI, real QEMU on this machine)", function () {
   this.timeout(15 * 60 * 1000);

@@ -12,16 +12,13 @@ import { vmLayout } from "../../provider/vm/layout";
 import { diskProvider } from "../../sdk/disk";
 import { vmProvider } from "../../sdk/vm";
 import { roundTripProvider } from "../helpers/dynamicProvider";
+import { liveQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed } from "../testbed/testbed";
 
 const READY = "PULUMI-QEMU-GUEST-READY";
 
 /** QEMU processes (not zombies) whose command line names this VM. */
-function qemuProcesses(name: string): number[] {
-  const out = execFileSync("ps", ["-eo", "pid=,stat=,args="]).toString();
-  return out.split("\n").filter((l) => l.includes(`guest=${name} `) && l.includes("qemu-system") && !/^\s*\d+\s+Z/.test(l))
-    .map((l) => Number(l.trim().split(/\s+/)[0]));
-}
+const qemuProcesses = (name: string) => liveQemuPids(`guest=${name} `);
 
 describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function () {
   this.timeout(300000);
