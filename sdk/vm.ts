@@ -3,9 +3,10 @@ import type { GuestConnection } from "../provider/resources/vm";
 import type { RunState } from "../provider/vm/observe";
 import type { DiskAttachment, NetworkSpec, PortForward, ReadinessSpec, StopTimeouts } from "../provider/vm/spec";
 import type { Connection } from "../provider/transport";
+import type { CloudInitInputs } from "../provider/cloudInit/seed";
 import { shimProvider, withOutputs } from "./shim";
 
-export type { DiskAttachment, NetworkSpec, PortForward, ReadinessSpec, StopTimeouts, GuestConnection, RunState };
+export type { CloudInitInputs, DiskAttachment, NetworkSpec, PortForward, ReadinessSpec, StopTimeouts, GuestConnection, RunState };
 
 export interface VmArgs {
   /** The host: a Host's `connection` output. Changing it replaces the VM. */
@@ -47,6 +48,12 @@ export interface VmArgs {
   guestUser?: pulumi.Input<string>;
   guestPrivateKey?: pulumi.Input<string>;
   guestSshPort?: pulumi.Input<number>;
+  /**
+   * A cloud-init NoCloud seed built by the package (no genisoimage needed on the host) and
+   * attached as a read-only virtio disk labelled "cidata". Kept secret: user-data often holds
+   * keys and password hashes. Changing it restarts the VM with a new instance-id.
+   */
+  cloudInit?: pulumi.Input<CloudInitInputs>;
 }
 
 /**
@@ -61,7 +68,8 @@ export class Vm extends pulumi.dynamic.Resource {
   declare readonly statusDetail: pulumi.Output<string>;
   declare readonly pid: pulumi.Output<number | undefined>;
   declare readonly acceleratorInUse: pulumi.Output<string | undefined>;
-  declare readonly ports: pulumi.Output<PortForward[]>;
+  /** Every host-port forward, normalized (protocol and host address filled in). */
+  declare readonly forwardedPorts: pulumi.Output<PortForward[]>;
   declare readonly stateDir: pulumi.Output<string>;
   declare readonly serialLog: pulumi.Output<string>;
   /** Host, port, user and private key of the guest's SSH, in the shape @pulumi/command's remote.Command takes. Secret. */
@@ -69,9 +77,10 @@ export class Vm extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: VmArgs, opts?: pulumi.CustomResourceOptions) {
     const inputs = withOutputs({ ...args, name: args.name ?? name, host: pulumi.secret(args.host) },
-      ["status", "statusDetail", "pid", "acceleratorInUse", "ports", "stateDir", "serialLog", "guestConnection"]);
+      ["status", "statusDetail", "pid", "acceleratorInUse", "forwardedPorts", "stateDir", "serialLog", "guestConnection"]);
     if (args.guestPrivateKey !== undefined) inputs.guestPrivateKey = pulumi.secret(args.guestPrivateKey);
-    super(vmProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "guestPrivateKey", "guestConnection"] }, "qemu", "Vm");
+    if (args.cloudInit !== undefined) inputs.cloudInit = pulumi.secret(args.cloudInit);
+    super(vmProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "guestPrivateKey", "guestConnection", "cloudInit"] }, "qemu", "Vm");
   }
 }
 

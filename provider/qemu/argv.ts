@@ -2,7 +2,7 @@
  * The QEMU command line of a VM: a pure function of the spec, the accelerators to try and the
  * state-directory layout. Values inside `-opt a=b,c=d` strings are escaped the QEMU way.
  */
-import type { VmLayout } from "../vm/layout";
+import { cloudInitSeedPath, type VmLayout } from "../vm/layout";
 import type { VmSpec } from "../vm/spec";
 import { optionValue as ov } from "./optionValue";
 
@@ -16,7 +16,7 @@ export interface ArgvContext {
 
 const DEFAULT_MACHINE: Record<string, string> = { x86_64: "q35", i386: "q35", aarch64: "virt", arm: "virt", riscv64: "virt" };
 
-function diskArgs(spec: VmSpec): string[] {
+function diskArgs(spec: VmSpec, layout: VmLayout): string[] {
   const args: string[] = [];
   if (spec.disks.some((d) => d.interface === "scsi")) args.push("-device", "virtio-scsi-pci,id=scsi0");
   spec.disks.forEach((d, i) => {
@@ -30,6 +30,7 @@ function diskArgs(spec: VmSpec): string[] {
     }
   });
   if (spec.cdrom) args.push("-drive", `file=${ov(spec.cdrom)},if=ide,media=cdrom,readonly=on,id=cdrom0`);
+  if (spec.cloudInit) args.push("-drive", `file=${ov(cloudInitSeedPath(layout, spec.cloudInit.sha256))},format=raw,if=virtio,media=disk,readonly=on,id=cidata`);
   return args;
 }
 
@@ -62,7 +63,7 @@ export function qemuArgv(spec: VmSpec, context: ArgvContext): string[] {
     "-qmp", `unix:${ov(layout.qmpSocket)},server=on,wait=off`,
     "-pidfile", layout.pidfile,
     "-daemonize",
-    ...diskArgs(spec),
+    ...diskArgs(spec, layout),
     ...(spec.kernel ? ["-kernel", spec.kernel] : []),
     ...(spec.initrd ? ["-initrd", spec.initrd] : []),
     ...(spec.append !== undefined ? ["-append", spec.append] : []),

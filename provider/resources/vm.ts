@@ -7,7 +7,8 @@ import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { probeHost } from "../host/capabilities";
 import { qemuArgv } from "../qemu/argv";
 import { transportFor, type Transport } from "../transport";
-import { removeStateDir, resumeVm, startVm, stopVm, waitReady } from "../vm/execute";
+import { cloudInitSeed } from "../cloudInit/seed";
+import { removeStateDir, resumeVm, startVm, stopVm, waitReady, writeCloudInitSeed } from "../vm/execute";
 import { checkSocketPath, vmLayout, type VmLayout } from "../vm/layout";
 import { observe, type Observed, type RunState } from "../vm/observe";
 import { planVm, specChanges } from "../vm/plan";
@@ -31,7 +32,8 @@ export interface VmOutputs extends VmInputs {
   acceleratorInUse?: string;
   /** What "auto" resolved to when the instance was started. */
   acceleratorsStarted?: string[];
-  ports: PortForward[];
+  /** Every host-port forward, normalized (protocol, host address). Not named `ports`: that input must not be shadowed. */
+  forwardedPorts: PortForward[];
   stateDir: string;
   serialLog: string;
   guestConnection?: GuestConnection;
@@ -110,6 +112,8 @@ async function start(c: Context, inputs: VmInputs): Promise<string[]> {
   const { accelerators, os } = await resolveAccelerators(c, inputs);
   checkSocketPath(c.layout, os);
   const argv = qemuArgv(c.spec, { qemuBinary: `qemu-system-${c.spec.arch}`, accelerators, layout: c.layout });
+  const seed = inputs.cloudInit !== undefined ? cloudInitSeed(inputs.cloudInit, c.spec.name).seed : undefined;
+  if (seed) await writeCloudInitSeed(c.transport, c.layout, seed.image, seed.sha256);
   const started = await startVm(c.transport, c.layout, c.spec, argv);
   if (started.existing) {
     const differs = specChanges(started.existingSpec ?? ({} as VmSpec), c.spec);
@@ -138,7 +142,7 @@ function outputs(inputs: VmInputs, c: Context, observed: Observed, acceleratorsS
     pid: observed.pid,
     acceleratorInUse,
     acceleratorsStarted,
-    ports,
+    forwardedPorts: ports,
     stateDir: c.layout.dir,
     serialLog: c.layout.serialLog,
     guestConnection: sshForward ? {

@@ -4,7 +4,7 @@ import { parseKeyValues } from "../keyValues";
 import { withQmp } from "../qemu/qmp";
 import type { Transport } from "../transport";
 import { cleanupArgv, signalArgv, startArgv } from "./hostScripts";
-import type { VmLayout } from "./layout";
+import { cloudInitSeedPath, type VmLayout } from "./layout";
 import { listStartedSpecs, observe, parseSpec } from "./observe";
 import { forwardedPorts, type ReadinessSpec, type StopTimeouts, type VmSpec } from "./spec";
 
@@ -19,7 +19,7 @@ export interface Started {
 
 /** Starts QEMU under the VM's lock; a start error carries QEMU's own message (and who holds a port). */
 export async function startVm(transport: Transport, layout: VmLayout, spec: VmSpec, argv: string[]): Promise<Started> {
-  const script = startArgv(layout, spec.name, JSON.stringify(spec), argv);
+  const script = startArgv(layout, spec.name, JSON.stringify(spec), argv, spec.cloudInit ? cloudInitSeedPath(layout, spec.cloudInit.sha256) : "");
   const r = await transport.exec(script, { timeoutMs: 180000 });
   if (r.exitCode === 71) {
     const qemuSays = r.stderr.trim();
@@ -29,6 +29,13 @@ export async function startVm(transport: Transport, layout: VmLayout, spec: VmSp
   const values = parseKeyValues(expectSuccess(`${transport.description}: starting VM ${spec.name}`, script, r, ["sh", "-c", "<start>", spec.name, ...argv]).stdout);
   // An unreadable spec stays undefined: it is treated as a different spec.
   return { existing: values.get("existing") === "1", pid: Number(values.get("pid")) || undefined, existingSpec: parseSpec(values.get("spec")) };
+}
+
+/** Puts the seed image in the state directory (mode 0600: user-data may hold secrets). */
+export async function writeCloudInitSeed(transport: Transport, layout: VmLayout, image: Buffer, sha256: string): Promise<void> {
+  const mkdir = ["mkdir", "-p", "--", layout.dir];
+  expectSuccess(`${transport.description}: creating ${layout.dir}`, mkdir, await transport.exec(mkdir));
+  await transport.writeFile(cloudInitSeedPath(layout, sha256), image, { mode: 0o600 });
 }
 
 /** Which other VMs of this working directory forward the host ports this spec wants. */

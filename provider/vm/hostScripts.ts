@@ -61,11 +61,12 @@ exit 0
 /**
  * Under the VM's lock: if our instance already runs, prints existing=1 and its spec and starts
  * nothing. Else removes a stale socket and pidfile, writes the spec, and runs QEMU (which
- * daemonizes); on failure prints QEMU's stderr and exits 71. Extra args: spec JSON, then argv.
+ * daemonizes); on failure prints QEMU's stderr and exits 71. On success removes the seed
+ * images other than `keepSeed`. Extra args: spec JSON, the seed to keep, then argv.
  */
-export function startArgv(layout: VmLayout, name: string, specJson: string, qemuArgv: string[]): string[] {
+export function startArgv(layout: VmLayout, name: string, specJson: string, qemuArgv: string[], keepSeed = ""): string[] {
   return withArgs(String.raw`
-desired=$1; shift
+desired=$1; keep=$2; shift 2
 mkdir -p "$dir" || exit 70
 take_lock
 pid=$(vm_pid) || pid=
@@ -79,8 +80,10 @@ rm -f -- "$sock" "$pidfile"
 rc=$?
 if [ "$rc" -ne 0 ]; then cat "$startlog" >&2; exit 71; fi
 printf '%s\n' "$desired" > "$spec.tmp" && mv -f -- "$spec.tmp" "$spec"
+# Seed images of earlier starts are no longer used by anyone.
+for f in "$dir"/cidata-*.iso; do [ -f "$f" ] && [ "$f" != "$keep" ] && rm -f -- "$f"; done
 echo existing=0; echo "pid=$(vm_pid)"
-`, layout, name, [specJson, ...qemuArgv]);
+`, layout, name, [specJson, keepSeed, ...qemuArgv]);
 }
 
 /** Sends SIGNAL to our instance only; prints signalled=0|1. */

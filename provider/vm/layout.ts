@@ -36,6 +36,11 @@ export function vmLayout(workDir: string, name: string): VmLayout {
   };
 }
 
+/** The cloud-init seed image: named by its content, so a running instance's seed is never overwritten. */
+export function cloudInitSeedPath(layout: VmLayout, sha256: string): string {
+  return `${layout.dir}/cidata-${sha256.slice(0, 16)}.iso`;
+}
+
 /** Refuses a layout whose QMP socket path the host's kernel could not bind. */
 export function checkSocketPath(layout: VmLayout, os: string, property = "host.workDir"): void {
   const max = UNIX_SOCKET_PATH_MAX[os] ?? 104;

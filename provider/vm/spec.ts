@@ -5,6 +5,7 @@ import { normalizeArch } from "../host/facts";
 import type { Connection } from "../transport";
 import { absolutePath, integerIn, oneOf, safeName, sizeBytes } from "../validate";
 import { validateConnection } from "../resources/connection";
+import { cloudInitSeed, type CloudInitInputs } from "../cloudInit/seed";
 
 export const DISK_INTERFACES = ["virtio", "ide", "scsi", "nvme"] as const;
 export const DISK_FORMATS = ["qcow2", "raw"] as const;
@@ -74,6 +75,8 @@ export interface VmInputs {
   guestUser?: string;
   guestPrivateKey?: string;
   guestSshPort?: number;
+  /** A cloud-init NoCloud seed, attached as a read-only virtio disk labelled "cidata". */
+  cloudInit?: CloudInitInputs;
 }
 
 /** Everything QEMU is started with, normalized: two specs are equal exactly when the argv would be. */
@@ -93,6 +96,8 @@ export interface VmSpec {
   append?: string;
   networks: NetworkSpec[];
   extraArgs: string[];
+  /** The seed image's sha256 (its content stays out of the spec, which is stored in clear on the host). */
+  cloudInit?: { sha256: string };
 }
 
 function check<T>(errors: InvalidArgumentError[], f: () => T): T | undefined {
@@ -225,6 +230,11 @@ export function vmSpec(inputs: VmInputs, hostArch?: string): { spec: VmSpec; err
     if (t.quitMs !== undefined) integerIn(t.quitMs, "stopTimeouts.quitMs", 100, 600000);
   });
   e(() => inputs.guestSshPort === undefined ? undefined : integerIn(inputs.guestSshPort, "guestSshPort", 1, 65535));
-  const spec: VmSpec = JSON.parse(JSON.stringify({ name, arch, cpus, memoryBytes, machine, cpu, accelerators, disks, cdrom, kernel, initrd, append: inputs.append, networks, extraArgs }));
+  const cloudInit = inputs.cloudInit === undefined ? undefined : (() => {
+    const r = cloudInitSeed(inputs.cloudInit, name);
+    errors.push(...r.errors);
+    return r.seed ? { sha256: r.seed.sha256 } : undefined;
+  })();
+  const spec: VmSpec = JSON.parse(JSON.stringify({ name, arch, cpus, memoryBytes, machine, cpu, accelerators, disks, cdrom, kernel, initrd, append: inputs.append, networks, extraArgs, cloudInit }));
   return { spec, errors };
 }

@@ -166,13 +166,94 @@ describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function 
 
   it("a second VM asking for a taken host port fails, naming the port and the other VM; a different spec is not adopted", async () => {
     const first = await vmP.create!(guestVm("porta", { readiness: undefined }));
-    const taken = first.outs.ports[0].host;
+    const taken = first.outs.forwardedPorts[0].host;
     await assert.rejects(vmP.create!(guestVm("portb", { readiness: undefined, ports: [{ host: taken, guest: 22 }] })),
       new RegExp(`QEMU did not start VM portb: .*host port ${taken}/tcp is forwarded by VM porta`, "s"));
     assert.deepStrictEqual(qemuProcesses("portb"), []);
-    await assert.rejects(vmP.create!({ ...guestVm("porta", { readiness: undefined }), ports: first.outs.ports, memory: "300M" }),
+    await assert.rejects(vmP.create!({ ...guestVm("porta", { readiness: undefined }), ports: first.outs.forwardedPorts, memory: "300M" }),
       /already running .* with a different spec \(memory\)/);
     await vmP.delete!(first.id, first.outs);
+  });
+
+  it("cloud-init seed: the guest kernel mounts it, takes the hostname, runs the user-data; a changed seed restarts with a new instance", async () => {
+    const seedInputs = (marker: string) => guestVm("seeded", {
+      cloudInit: { userData: `#!/bin/sh\necho ${marker} > /root/user-data-ran\n`, metaData: { "local-hostname": "seeded-guest" } },
+    });
+    const first = await vmP.create!(seedInputs("first"));
+    const g = first.outs.guestConnection;
+    assert.strictEqual(await guestSays(g, ["hostname"]), "seeded-guest");
+    assert.strictEqual(await guestSays(g, ["cat", "/root/user-data-ran"]), "first");
+    const instance = await guestSays(g, ["sed", "-n", "s/^instance-id: //p", "/run/cidata/meta-data"]);
+    assert.match(instance, /^seeded-[0-9a-f]{12}$/);
+    const seeds = async () => (await onHost().exec(["sh", "-c", 'cd "$1" && for f in cidata-*.iso; do stat -c "%n %a" "$f"; done', "x", first.outs.stateDir])).stdout.trim().split("\n");
+    const [seedFile] = await seeds();
+    assert.match(seedFile, /^cidata-[0-9a-f]{16}\.iso 600$/, "one seed, readable by its owner only");
+    // The seed holds no secret in the spec kept on the host: only its hash.
+    const specText = (await onHost().exec(["cat", vmLayout(conn().workDir!, "seeded").startedSpec])).stdout;
+    assert.doesNotMatch(specText, /user-data-ran/);
+
+    const next = seedInputs("second");
+    assert.strictEqual((await vmP.diff!(first.id, first.outs, next)).changes, true);
+    assert.deepStrictEqual((await vmP.diff!(first.id, first.outs, next)).replaces, []);
+    const updated = await vmP.update!(first.id, first.outs, next);
+    assert.notStrictEqual(updated.outs.pid, first.outs.pid, "a changed seed restarts the VM");
+    assert.strictEqual(await guestSays(updated.outs.guestConnection, ["cat", "/root/user-data-ran"]), "second");
+    assert.notStrictEqual(await guestSays(updated.outs.guestConnection, ["sed", "-n", "s/^instance-id: //p", "/run/cidata/meta-data"]), instance);
+    const after = await seeds();
+    assert.strictEqual(after.length, 1, `old seeds pruned: ${after}`);
+    assert.notStrictEqual(after[0], seedFile);
+    await vmP.delete!(first.id, updated.outs);
+  });
+
+  it("Disk source: uploaded to the SSH host under a temp name, checksum verified, then usable as a base", async () => {
+    const local = `/tmp/pulumi-qemu-upload-${run}.qcow2`;
+    execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", local, "24M"]);
+    try {
+      const up = await diskP.create!({ host: conn(), name: "uploaded", source: local });
+      assert.strictEqual(up.outs.format, "qcow2");
+      assert.strictEqual(up.outs.virtualSizeBytes, 24 * 2 ** 20);
+      const sum = (await onHost().exec(["sha256sum", up.outs.path])).stdout.split(" ")[0];
+      assert.strictEqual(sum, execFileSync("sha256sum", [local]).toString().split(" ")[0]);
+      const dir = up.outs.path.slice(0, up.outs.path.lastIndexOf("/"));
+      assert.deepStrictEqual((await onHost().exec(["sh", "-c", 'ls -a "$1" | grep upload- ; exit 0', "x", dir])).stdout, "", "temp file left");
+      // A second upload to the same path is refused: nothing is overwritten.
+      await assert.rejects(diskP.create!({ host: conn(), name: "uploaded", source: local }), /already exists; it is not overwritten/);
+      const clone = await diskP.create!({ host: conn(), name: "from-upload", backingImage: up.outs.path, size: "32M" });
+      assert.strictEqual(clone.outs.backingFile, up.outs.path);
+      await diskP.delete!(clone.id, clone.outs);
+      await diskP.delete!(up.id, up.outs);
+    } finally {
+      execFileSync("rm", ["-f", local]);
+    }
+  });
+
+  it("tap network: the host reaches the guest's sshd through a tap device on the host", async () => {
+    // In h2's network namespace the tap plays the gateway the guest's init configures (10.0.2.2).
+    const tap = `pqtap${run}`;
+    const h = onHost(h2);
+    const made = await h.exec(["sh", "-c", 'ip tuntap add dev "$1" mode tap && ip addr add 10.0.2.2/24 dev "$1" && ip link set "$1" up', "x", tap]);
+    assert.strictEqual(made.exitCode, 0, made.stderr);
+    try {
+      const created = await vmP.create!({ ...guestVm("tapped", { host: conn(h2), ports: undefined, readiness: { serialPattern: READY, timeoutMs: 90000 } }), networks: [{ type: "tap", ifname: tap }] });
+      assert.strictEqual(created.outs.status, "running");
+      const banner = await new Promise<string>((resolve, reject) => {
+        const deadline = Date.now() + 30000;
+        const attempt = async () => {
+          try {
+            const s = await h.connectTcp("10.0.2.15", 22);
+            s.once("data", (d: Buffer) => { s.destroy(); resolve(d.toString()); });
+            s.once("error", () => (Date.now() < deadline ? setTimeout(attempt, 500) : reject(new Error("no banner"))));
+          } catch (e) {
+            if (Date.now() < deadline) setTimeout(attempt, 500); else reject(e);
+          }
+        };
+        void attempt();
+      });
+      assert.match(banner, /^SSH-2\.0-dropbear/);
+      await vmP.delete!(created.id, created.outs);
+    } finally {
+      await h.exec(["ip", "link", "del", tap]);
+    }
   });
 
   it("a rejected input starts, writes and deletes nothing on the host", async () => {

@@ -5,9 +5,23 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
-for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do
+for m in $(cat /lib/mods/order); do
   insmod /lib/mods/$m.ko
 done
+# A cloud-init NoCloud seed (an ISO 9660 disk labelled cidata), read by a tiny stand-in for
+# cloud-init: the hostname from meta-data, and a '#!' user-data script run once at boot.
+mkdir -p /run/cidata
+for d in /dev/vd?; do
+  [ -b "$d" ] && mount -t iso9660 -o ro "$d" /run/cidata 2>/dev/null || continue
+  [ -f /run/cidata/meta-data ] && break
+  umount /run/cidata
+done
+if [ -f /run/cidata/meta-data ]; then
+  h=$(sed -n 's/^local-hostname: *//p' /run/cidata/meta-data | head -n1)
+  [ -n "$h" ] && hostname "$h"
+  echo "PULUMI-QEMU-GUEST-CIDATA $(sed -n 's/^instance-id: *//p' /run/cidata/meta-data)"
+  case "$(head -c2 /run/cidata/user-data)" in '#!') sh /run/cidata/user-data >/run/user-data.log 2>&1 ;; esac
+fi
 ip link set lo up
 if ip link set eth0 up 2>/dev/null; then
   ip addr add 10.0.2.15/24 dev eth0

@@ -23,8 +23,10 @@ cp "$WORK"/k/boot/vmlinuz-* "$WORK/vmlinuz"
 R="$WORK/root"
 mkdir -p "$R"/{bin,sbin,etc,proc,sys,dev,tmp,root/.ssh,etc/dropbear,lib/mods,var/log}
 cp /bin/busybox "$R/bin/busybox"
-# Networking modules, in load order (virtio is modular in the cloud kernel).
-for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do
+# Networking, virtio disks and ISO 9660 (for cloud-init seeds), in load order: modular in the cloud kernel.
+MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net virtio_blk cdrom isofs"
+echo "$MODULES" > "$R/lib/mods/order"
+for m in $MODULES; do
   f="$(find "$WORK/k/lib/modules" -name "$m.ko*" | head -n1)"
   [ -n "$f" ] || { log "module $m not found in $KPKG"; exit 1; }
   case "$f" in

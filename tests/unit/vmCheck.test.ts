@@ -32,6 +32,10 @@ describe("Vm check", () => {
     ["extraArgs taking over -pidfile", { extraArgs: ["-pidfile", "/tmp/x"] }, "extraArgs"],
     ["machine with a comma", { machine: "q35,accel=kvm" }, "machine"],
     ["bad bridge name", { networks: [{ type: "bridge", bridge: "br0; reboot" }] }, "networks[0].bridge"],
+    ["cloud-init user-data not text", { cloudInit: { userData: 42 as never } }, "cloudInit.userData"],
+    ["cloud-init meta-data a list", { cloudInit: { metaData: [] as never } }, "cloudInit.metaData"],
+    ["cloud-init instance-id with a space", { cloudInit: { metaData: { "instance-id": "a b" } } }, "cloudInit.metaData.instance-id"],
+    ["cloud-init unknown key", { cloudInit: { userdata: "x" } as never }, "cloudInit.userdata"],
     ["QMP socket path too long", { host: { kind: "local", workDir: "/" + "d".repeat(90) } }, "host.workDir"],
   ];
   for (const [what, inputs, property] of cases) {

@@ -1,0 +1,79 @@
+/**
+ * The cloud-init NoCloud seed of a VM: files user-data, meta-data and (optionally)
+ * network-config on an ISO 9660 volume labelled "cidata". Pure: inputs in, bytes out.
+ * Error messages name the property, never the content (user-data often carries secrets).
+ */
+import { createHash } from "crypto";
+import { stringify } from "yaml";
+import { InvalidArgumentError } from "../errors";
+import { buildIso } from "./iso9660";
+
+export interface CloudInitInputs {
+  /** user-data, as cloud-init reads it: `#cloud-config` YAML, a `#!` script, a MIME multipart... */
+  userData?: string;
+  /**
+   * meta-data keys. Defaults: `local-hostname` = the VM's name, and `instance-id` = the name plus
+   * a hash of the seed's content, so that a changed seed is a new instance to cloud-init.
+   */
+  metaData?: Record<string, unknown>;
+  /** network-config (version 1 or 2), as YAML text or an object. */
+  networkConfig?: string | Record<string, unknown>;
+}
+
+export interface CloudInitSeed {
+  /** The ISO image. */
+  image: Buffer;
+  /** sha256 of the image: names the seed file and tells the plan when the seed changed. */
+  sha256: string;
+  instanceId: string;
+}
+
+const MAX_BYTES = 16 * 2 ** 20;
+
+function text(value: unknown, property: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") throw new InvalidArgumentError(property, `must be a string, got a ${Array.isArray(value) ? "list" : typeof value}`);
+  if (Buffer.byteLength(value) > MAX_BYTES) throw new InvalidArgumentError(property, `is ${Buffer.byteLength(value)} bytes; at most ${MAX_BYTES} are allowed`);
+  return value;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Validates the inputs (all failures together) and builds the seed. */
+export function cloudInitSeed(inputs: CloudInitInputs, vmName: string, property = "cloudInit"): { seed?: CloudInitSeed; errors: InvalidArgumentError[] } {
+  const errors: InvalidArgumentError[] = [];
+  const e = <T>(f: () => T): T | undefined => {
+    try { return f(); } catch (x) { if (x instanceof InvalidArgumentError) { errors.push(x); return undefined; } throw x; }
+  };
+  if (!isObject(inputs)) return { errors: [new InvalidArgumentError(property, "must be an object with userData, metaData and/or networkConfig")] };
+  const unknownKeys = Object.keys(inputs).filter((k) => !["userData", "metaData", "networkConfig"].includes(k));
+  if (unknownKeys.length) errors.push(new InvalidArgumentError(`${property}.${unknownKeys[0]}`, "is not a cloud-init seed property (userData, metaData, networkConfig)"));
+  const userData = e(() => text(inputs.userData, `${property}.userData`)) ?? "";
+  const metaData = e(() => {
+    const m = inputs.metaData ?? {};
+    if (!isObject(m)) throw new InvalidArgumentError(`${property}.metaData`, "must be an object of meta-data keys");
+    const id = m["instance-id"];
+    if (id !== undefined && (typeof id !== "string" || !/^[\x21-\x7e]{1,128}$/.test(id))) {
+      throw new InvalidArgumentError(`${property}.metaData.instance-id`, "must be 1-128 printable characters without spaces");
+    }
+    return m;
+  }) ?? {};
+  const networkConfig = e(() => {
+    const n = inputs.networkConfig;
+    if (n === undefined || isObject(n)) return n === undefined ? undefined : stringify(n);
+    return text(n, `${property}.networkConfig`);
+  });
+  if (errors.length) return { errors };
+
+  const contentHash = createHash("sha256").update(JSON.stringify([userData, networkConfig ?? null, stringify(metaData)])).digest("hex");
+  const fullMeta = { "instance-id": `${vmName}-${contentHash.slice(0, 12)}`, "local-hostname": vmName, ...metaData };
+  const files = [
+    { name: "meta-data", data: Buffer.from(stringify(fullMeta)) },
+    { name: "user-data", data: Buffer.from(userData) },
+    ...(networkConfig !== undefined ? [{ name: "network-config", data: Buffer.from(networkConfig) }] : []),
+  ];
+  const image = buildIso("cidata", files);
+  return { seed: { image, sha256: createHash("sha256").update(image).digest("hex"), instanceId: String(fullMeta["instance-id"]) }, errors };
+}

@@ -1,0 +1,86 @@
+/** The cloud-init seed: ISO 9660 structure, determinism, instance-id, and errors that never echo content. */
+import * as assert from "assert";
+import { buildIso } from "../../provider/cloudInit/iso9660";
+import { cloudInitSeed } from "../../provider/cloudInit/seed";
+
+const SECTOR = 2048;
+
+/** Reads back one directory of the image (primary or Joliet root) the way ECMA-119 lays it out. */
+function rootEntries(image: Buffer, descriptorSector: number): Array<{ name: string; data: Buffer }> {
+  const d = image.subarray(descriptorSector * SECTOR);
+  const joliet = d[0] === 2;
+  const rootExtent = d.readUInt32LE(156 + 2);
+  const entries: Array<{ name: string; data: Buffer }> = [];
+  for (let at = rootExtent * SECTOR; image[at] > 0;) {
+    const len = image[at];
+    const extent = image.readUInt32LE(at + 2);
+    assert.strictEqual(image.readUInt32BE(at + 6), extent, "both-endian extent");
+    const size = image.readUInt32LE(at + 10);
+    const id = image.subarray(at + 33, at + 33 + image[at + 32]);
+    if (!(id.length === 1 && id[0] <= 1)) {
+      const name = joliet ? Buffer.from(id).swap16().toString("utf16le") : id.toString("ascii");
+      entries.push({ name, data: image.subarray(extent * SECTOR, extent * SECTOR + size) });
+    }
+    at += len;
+  }
+  return entries;
+}
+
+describe("cloud-init seed (ISO 9660 + Joliet)", () => {
+  const files = [{ name: "user-data", data: Buffer.from("#!/bin/sh\necho hi\n") }, { name: "meta-data", data: Buffer.from("a".repeat(5000)) }];
+
+  it("has the volume descriptors, label cidata, and both name trees pointing at the same bytes", () => {
+    const image = buildIso("cidata", files);
+    assert.strictEqual(image.length % SECTOR, 0);
+    assert.strictEqual(image.subarray(16 * SECTOR + 1, 16 * SECTOR + 6).toString(), "CD001");
+    assert.deepStrictEqual([image[16 * SECTOR], image[17 * SECTOR], image[18 * SECTOR]], [1, 2, 255]);
+    assert.strictEqual(image.subarray(16 * SECTOR + 40, 16 * SECTOR + 72).toString().trim(), "cidata");
+    assert.strictEqual(image.subarray(17 * SECTOR + 88, 17 * SECTOR + 91).toString(), "%/E");
+    assert.strictEqual(image.readUInt32LE(16 * SECTOR + 80), image.length / SECTOR, "volume space size");
+    const joliet = rootEntries(image, 17);
+    assert.deepStrictEqual(joliet.map((e) => e.name), ["meta-data", "user-data"], "sorted Joliet names");
+    assert.deepStrictEqual(rootEntries(image, 16).map((e) => e.name), ["META_DATA.;1", "USER_DATA.;1"]);
+    assert.deepStrictEqual(joliet.map((e) => e.data.toString()), ["a".repeat(5000), "#!/bin/sh\necho hi\n"]);
+  });
+
+  it("is deterministic; a changed user-data changes the image, its hash and the instance-id", () => {
+    const a = cloudInitSeed({ userData: "#cloud-config\n" }, "vm1").seed!;
+    const b = cloudInitSeed({ userData: "#cloud-config\n" }, "vm1").seed!;
+    const c = cloudInitSeed({ userData: "#cloud-config\npackages: [htop]\n" }, "vm1").seed!;
+    assert.strictEqual(a.sha256, b.sha256);
+    assert.ok(a.image.equals(b.image));
+    assert.notStrictEqual(a.sha256, c.sha256);
+    assert.notStrictEqual(a.instanceId, c.instanceId);
+    assert.match(a.instanceId, /^vm1-[0-9a-f]{12}$/);
+  });
+
+  it("meta-data defaults to the VM's name as hostname; a given instance-id and hostname win", () => {
+    const meta = (s: ReturnType<typeof cloudInitSeed>) => rootEntries(s.seed!.image, 17).find((e) => e.name === "meta-data")!.data.toString();
+    assert.match(meta(cloudInitSeed({}, "web")), /^instance-id: web-[0-9a-f]{12}\nlocal-hostname: web\n$/);
+    const given = cloudInitSeed({ metaData: { "instance-id": "i-1", "local-hostname": "db" } }, "web");
+    assert.strictEqual(meta(given), "instance-id: i-1\nlocal-hostname: db\n");
+    assert.strictEqual(given.seed!.instanceId, "i-1");
+  });
+
+  it("network-config is written only when given, as YAML from an object", () => {
+    const names = (s: ReturnType<typeof cloudInitSeed>) => rootEntries(s.seed!.image, 17).map((e) => e.name);
+    assert.deepStrictEqual(names(cloudInitSeed({}, "v")), ["meta-data", "user-data"]);
+    const withNet = cloudInitSeed({ networkConfig: { version: 2 } }, "v");
+    assert.deepStrictEqual(names(withNet), ["meta-data", "network-config", "user-data"]);
+    assert.strictEqual(rootEntries(withNet.seed!.image, 17)[1].data.toString(), "version: 2\n");
+  });
+
+  it("errors name the property and never echo the content", () => {
+    const secret = "password: hunter2-secret";
+    const r = cloudInitSeed({ userData: { x: secret } as never, networkConfig: 7 as never }, "v");
+    assert.deepStrictEqual(r.errors.map((e) => e.property), ["cloudInit.userData", "cloudInit.networkConfig"]);
+    assert.ok(r.errors.every((e) => !e.message.includes("hunter2")), r.errors.map((e) => e.message).join("; "));
+    assert.strictEqual(r.seed, undefined);
+  });
+
+  it("refuses names and labels an ISO cannot hold", () => {
+    assert.throws(() => buildIso("cidata", [{ name: "User Data", data: Buffer.alloc(0) }]), /file name/);
+    assert.throws(() => buildIso("cidata", [{ name: "a", data: Buffer.alloc(0) }, { name: "a", data: Buffer.alloc(1) }]), /given twice/);
+    assert.throws(() => buildIso("ci data", []), /volume id/);
+  });
+});
