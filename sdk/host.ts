@@ -5,7 +5,13 @@ import { shimProvider, withOutputs } from "./shim";
 
 export type { Connection, SshHop, QemuBinary };
 
-/** How to reach a machine. Leave `address` out for the local machine. */
+/**
+ * How to reach a machine. Leave `address` out for the local machine, or for the stack's default
+ * host: `pulumi config set qemu:host [ssh://][user@]address[:port]`, with `qemu:hostKey`,
+ * `qemu:knownHostsFile`, `qemu:agent`, `qemu:workDir`, and the secrets
+ * `pulumi config set --secret qemu:privateKey` (or `qemu:password`, `qemu:passphrase`).
+ * A value given here wins over the stack's.
+ */
 export interface HostArgs {
   /** Host name or IP address to reach over SSH; absent for the local machine. */
   address?: pulumi.Input<string>;

@@ -15,8 +15,13 @@ export function withOutputs(inputs: object, outputs: readonly string[]): Record<
   return props;
 }
 
+/** Where the stack's `qemu:*` configuration is kept for every resource of the provider process. */
+const STACK_CONFIG = require.resolve("../provider/resources/stackConfig");
+
 export function shimProvider(implementationPath: string): pulumi.dynamic.ResourceProvider {
+  const stackConfig = STACK_CONFIG;
   return {
+    async configure(req) { require(stackConfig).configure(req); },
     async check(olds, news) { return require(implementationPath).check(olds, news); },
     async diff(id, olds, news) { return require(implementationPath).diff(id, olds, news); },
     async create(inputs) { return require(implementationPath).create(inputs); },

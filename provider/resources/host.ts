@@ -11,6 +11,7 @@ import { SshTransport, transportFor, type Connection, type Transport } from "../
 import { validateSshOptions, type SshOptions } from "../transport/sshOptions";
 import { absolutePath } from "../validate";
 import { connectionIdentity } from "./connection";
+import { configuredCredentials, hostDefaults } from "./stackConfig";
 import { collectFailures, throwFailures, plain, type CheckResult, type CreateResult, type Validation, type DiffResult, type ReadResult } from "./types";
 
 /** The transport's SSH options (`address` for `host`, every one optional), plus the working directory. */
@@ -55,7 +56,15 @@ function inputsOf(props: HostInputs): HostInputs {
 function connectionOf(inputs: HostInputs, workDir?: string): Connection {
   if (inputs.address === undefined) return { kind: "local", workDir };
   const { address, workDir: _w, ...ssh } = inputs;
-  return { kind: "ssh", host: address, user: ssh.user ?? "", ...ssh, workDir };
+  // The stack's secret credentials serve the stack's host, when the Host brings none of its own.
+  const own = ssh.privateKey !== undefined || ssh.password !== undefined || ssh.agent !== undefined;
+  const credentials = !own && address === hostDefaults().address ? configuredCredentials() : {};
+  return { kind: "ssh", host: address, user: ssh.user ?? "", ...credentials, ...ssh, workDir };
+}
+
+/** A Host without `address` takes the stack's default host (`qemu:host`, `qemu:user`, ...). */
+function withStackDefaults(inputs: HostInputs): HostInputs {
+  return inputs.address !== undefined ? inputs : { ...hostDefaults(), ...inputs };
 }
 
 function validations(inputs: HostInputs): Validation[] {
@@ -74,8 +83,15 @@ function validations(inputs: HostInputs): Validation[] {
 }
 
 export async function check(_olds: HostInputs, news: HostInputs): Promise<CheckResult<HostInputs>> {
-  const failures = collectFailures(validations(news));
-  return failures.length ? { failures } : { inputs: news };
+  let inputs: HostInputs;
+  try {
+    inputs = withStackDefaults(news);
+  } catch (e) {
+    if (e instanceof InvalidArgumentError) return { failures: [{ property: e.property, reason: e.reason }] };
+    throw e;
+  }
+  const failures = collectFailures(validations(inputs));
+  return failures.length ? { failures } : { inputs };
 }
 
 export async function diff(_id: string, olds: HostOutputs, news: HostInputs): Promise<DiffResult> {
