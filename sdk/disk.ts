@@ -15,6 +15,7 @@ export interface DiskArgs {
   size?: pulumi.Input<string | number>;
   /** Make a linked clone on this base image (a path on the host, e.g. another Disk's `path`). */
   backingImage?: pulumi.Input<string>;
+  /** Format of `backingImage`. Default: what qemu-img detects. */
   backingFormat?: pulumi.Input<"qcow2" | "raw">;
   /** Upload this local file as the image (temp name, checksum, rename). */
   source?: pulumi.Input<string>;
@@ -29,8 +30,11 @@ export interface DiskArgs {
 export class Disk extends pulumi.dynamic.Resource {
   /** Absolute path of the image on the host. */
   declare readonly path: pulumi.Output<string>;
+  /** The image's format as qemu-img reads it. */
   declare readonly format: pulumi.Output<"qcow2" | "raw">;
+  /** The size the guest sees. */
   declare readonly virtualSizeBytes: pulumi.Output<number>;
+  /** Bytes the image takes on the host's disk (sparse and copy-on-write images take less). */
   declare readonly actualSizeBytes: pulumi.Output<number>;
   /** The base image named in the header (linked clones). */
   declare readonly backingFile: pulumi.Output<string | undefined>;

@@ -55,16 +55,23 @@ export class Host extends pulumi.dynamic.Resource {
   declare readonly description: pulumi.Output<string>;
   /** SHA256 fingerprint of the host key that was verified (SSH hosts). */
   declare readonly hostKeyFingerprint: pulumi.Output<string | undefined>;
+  /** `uname -s`: Linux, Darwin, FreeBSD, ... */
   declare readonly os: pulumi.Output<string>;
+  /** The host's CPU architecture, in QEMU's names (x86_64, aarch64, ...). */
   declare readonly arch: pulumi.Output<string>;
+  /** `uname -r`. */
   declare readonly kernel: pulumi.Output<string>;
   /** The user QEMU runs as on the host. */
   declare readonly sshUser: pulumi.Output<string>;
+  /** The CPU's model name. */
   declare readonly cpuModel: pulumi.Output<string>;
+  /** Online logical CPUs. */
   declare readonly cores: pulumi.Output<number>;
+  /** Physical memory. */
   declare readonly memoryBytes: pulumi.Output<number>;
   /** Every qemu-system-* found, with its version. */
   declare readonly qemu: pulumi.Output<QemuBinary[]>;
+  /** Path of qemu-img on the host, when there is one (Disk needs it). */
   declare readonly qemuImg: pulumi.Output<string | undefined>;
   /** The working directory, resolved. */
   declare readonly workDir: pulumi.Output<string>;

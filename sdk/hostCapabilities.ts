@@ -21,11 +21,15 @@ export interface HostCapabilitiesArgs {
  * long mode under it), with a one-sentence reason when not. A refresh judges the host again.
  */
 export class HostCapabilities extends pulumi.dynamic.Resource {
+  /** One report per hypervisor API: present, accessible, supported by QEMU, usable, and why not. */
   declare readonly accelerators: pulumi.Output<AcceleratorReport[]>;
   /** The best usable accelerator for `guestArch`; undefined when none is usable. */
   declare readonly recommended: pulumi.Output<AcceleratorName | undefined>;
+  /** The guest architecture the report is for. */
   declare readonly guestArch: pulumi.Output<string>;
+  /** Every qemu-system-* found, with its version. */
   declare readonly qemu: pulumi.Output<QemuBinary[]>;
+  /** The host facts the report was judged on. */
   declare readonly hostFacts: pulumi.Output<{ os: string; arch: string; kernel: string; user: string; cpuModel: string; cores: number; memoryBytes: number }>;
 
   constructor(name: string, args: HostCapabilitiesArgs, opts?: pulumi.CustomResourceOptions) {

@@ -27,10 +27,13 @@ export interface VmArgs {
   accelerator?: pulumi.Input<string | string[]>;
   /** Image paths on the host (e.g. Disk `path` outputs), or attachments with an interface. */
   disks?: pulumi.Input<pulumi.Input<string | DiskAttachment>[]>;
+  /** An ISO image on the host, attached as a read-only CD-ROM. */
   cdrom?: pulumi.Input<string>;
   /** Direct kernel boot: paths on the host. */
   kernel?: pulumi.Input<string>;
+  /** Initial ramdisk for `kernel`, a path on the host. */
   initrd?: pulumi.Input<string>;
+  /** Kernel command line for `kernel`. */
   append?: pulumi.Input<string>;
   /** Networks; default one user-mode network with `ports`. */
   networks?: pulumi.Input<NetworkSpec[]>;
@@ -44,9 +47,11 @@ export interface VmArgs {
   readiness?: pulumi.Input<ReadinessSpec>;
   /** Bounds of the stop ladder (ACPI powerdown, QMP quit, SIGTERM, SIGKILL). */
   stopTimeouts?: pulumi.Input<StopTimeouts>;
-  /** For `guestConnection`: the guest's SSH user (default root), its key (kept secret) and sshd port (default 22). */
+  /** For `guestConnection`: the guest's SSH user. Default root. */
   guestUser?: pulumi.Input<string>;
+  /** For `guestConnection`: the private key that logs in to the guest. Always stored as a secret. */
   guestPrivateKey?: pulumi.Input<string>;
+  /** For `guestConnection`: the guest port of its sshd (forwarded with `ports`). Default 22. */
   guestSshPort?: pulumi.Input<number>;
   /**
    * A cloud-init NoCloud seed built by the package (no genisoimage needed on the host) and
@@ -65,12 +70,17 @@ export interface VmArgs {
 export class Vm extends pulumi.dynamic.Resource {
   /** running, paused, failed (QEMU alive but the guest is not running) or stopped. */
   declare readonly status: pulumi.Output<RunState>;
+  /** What was observed: QMP's run state, or why the VM counts as stopped. */
   declare readonly statusDetail: pulumi.Output<string>;
+  /** The QEMU process on the host, while it runs. */
   declare readonly pid: pulumi.Output<number | undefined>;
+  /** The accelerator the running instance uses ("auto" and fallback lists resolved). */
   declare readonly acceleratorInUse: pulumi.Output<string | undefined>;
   /** Every host-port forward, normalized (protocol and host address filled in). */
   declare readonly forwardedPorts: pulumi.Output<PortForward[]>;
+  /** The VM's state directory on the host (pidfile, QMP socket, serial log, seed). */
   declare readonly stateDir: pulumi.Output<string>;
+  /** The guest's serial console, logged to this file on the host. */
   declare readonly serialLog: pulumi.Output<string>;
   /** Host, port, user and private key of the guest's SSH, in the shape @pulumi/command's remote.Command takes. Secret. */
   declare readonly guestConnection: pulumi.Output<GuestConnection | undefined>;

@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+// schema.json from the TypeScript surface in sdk/: every resource (a class extending
+// pulumi.dynamic.Resource), its Args interface (inputs), its declared outputs, the secrets it
+// hands to additionalSecretOutputs, and the doc comments, read with the TypeScript compiler.
+// `npm run schema` writes schema.json; tests/unit/schema.test.ts fails when the two disagree.
+// The tokens are the ones Pulumi shows for these dynamic resources (pulumi-nodejs:dynamic/qemu:*).
+const fs = require("fs");
+const path = require("path");
+const ts = require("typescript");
+
+const ROOT = path.resolve(__dirname, "..");
+const ANY = { $ref: "pulumi.json#/Any" };
+
+function buildSchema(root = ROOT) {
+  const sdkDir = path.join(root, "sdk");
+  const files = fs.readdirSync(sdkDir).filter((f) => f.endsWith(".ts")).map((f) => path.join(sdkDir, f));
+  const program = ts.createProgram(files, { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true });
+  const checker = program.getTypeChecker();
+  const types = {};
+  const resources = {};
+
+  const doc = (node) => {
+    const symbol = node.name && checker.getSymbolAtLocation(node.name);
+    return symbol ? ts.displayPartsToString(symbol.getDocumentationComment(checker)).trim() : "";
+  };
+  const declarationOf = (typeName) => {
+    let symbol = checker.getSymbolAtLocation(typeName);
+    if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+    return symbol && symbol.declarations && symbol.declarations[0];
+  };
+  const nameText = (n) => (ts.isQualifiedName(n) ? n.right.text : n.text);
+
+  /** A type node as a schema type spec; pulumi.Input<T>/Output<T> stand for T. */
+  function typeSpec(node, owner) {
+    if (!node) return ANY;
+    switch (node.kind) {
+      case ts.SyntaxKind.StringKeyword: return { type: "string" };
+      case ts.SyntaxKind.NumberKeyword: return { type: "number" };
+      case ts.SyntaxKind.BooleanKeyword: return { type: "boolean" };
+      case ts.SyntaxKind.LiteralType: return ts.isStringLiteral(node.literal) ? { type: "string" } : ANY;
+      case ts.SyntaxKind.ParenthesizedType: return typeSpec(node.type, owner);
+      case ts.SyntaxKind.ArrayType: return { type: "array", items: typeSpec(node.elementType, owner) };
+      case ts.SyntaxKind.TypeLiteral: return objectType(owner, node.members, "");
+      case ts.SyntaxKind.UnionType: {
+        const parts = node.types.filter((t) => t.kind !== ts.SyntaxKind.UndefinedKeyword);
+        if (parts.every((t) => ts.isLiteralTypeNode(t) && ts.isStringLiteral(t.literal))) return { type: "string" };
+        return parts.length === 1 ? typeSpec(parts[0], owner) : ANY;
+      }
+      case ts.SyntaxKind.TypeReference: {
+        const name = nameText(node.typeName);
+        if (name === "Input" || name === "Output") return typeSpec(node.typeArguments[0], owner);
+        if (name === "Record") return { type: "object", additionalProperties: ANY };
+        const decl = declarationOf(node.typeName);
+        if (decl && ts.isInterfaceDeclaration(decl)) return objectType(decl.name.text, decl.members, doc(decl));
+        if (decl && ts.isTypeAliasDeclaration(decl)) return typeSpec(decl.type, decl.name.text);
+        return ANY;
+      }
+      default: return ANY; // intersections, mapped types: described in prose, not in structure
+    }
+  }
+
+  /** A named object type under `types`, its properties from the members' type nodes. */
+  function objectType(name, members, description) {
+    const token = `qemu:index:${name}`;
+    if (!types[token]) {
+      types[token] = { type: "object", ...(description ? { description } : {}), properties: {} };
+      const required = [];
+      for (const m of members) {
+        if (!ts.isPropertySignature(m) || !m.name) continue;
+        const key = m.name.text ?? m.name.getText();
+        const d = doc(m);
+        types[token].properties[key] = { ...typeSpec(m.type, name + capitalize(key)), ...(d ? { description: d } : {}) };
+        if (!m.questionToken) required.push(key);
+      }
+      if (required.length) types[token].required = required;
+    }
+    return { $ref: `#/types/${token}` };
+  }
+
+  /** String values of an array literal, following spreads of `const X = [...] as const`. */
+  function stringList(expr) {
+    if (ts.isAsExpression(expr)) return stringList(expr.expression);
+    if (ts.isIdentifier(expr)) {
+      const decl = declarationOf(expr);
+      return decl && decl.initializer ? stringList(decl.initializer) : [];
+    }
+    if (!ts.isArrayLiteralExpression(expr)) return [];
+    return expr.elements.flatMap((e) => (ts.isStringLiteral(e) ? [e.text] : ts.isSpreadElement(e) ? stringList(e.expression) : []));
+  }
+
+  for (const file of files) {
+    const source = program.getSourceFile(file);
+    ts.forEachChild(source, (node) => {
+      if (!ts.isClassDeclaration(node) || !node.heritageClauses) return;
+      if (!node.heritageClauses.some((h) => h.types.some((t) => t.expression.getText(source) === "pulumi.dynamic.Resource"))) return;
+      const ctor = node.members.find(ts.isConstructorDeclaration);
+      let secrets = [];
+      let token = "";
+      ctor.body.forEachChild(function visit(n) {
+        if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.SuperKeyword) {
+          const [module, type] = n.arguments.slice(-2).map((a) => a.text);
+          token = `pulumi-nodejs:dynamic/${module}:${type}`;
+        }
+        if (ts.isPropertyAssignment(n) && n.name.getText(source) === "additionalSecretOutputs") secrets = stringList(n.initializer);
+        n.forEachChild(visit);
+      });
+      const argsType = ctor.parameters[1].type;
+      const argsDecl = declarationOf(argsType.typeName);
+      const inputProperties = {};
+      const requiredInputs = [];
+      for (const m of argsDecl.members) {
+        const key = m.name.text;
+        inputProperties[key] = { ...typeSpec(m.type, node.name.text + capitalize(key)), description: doc(m), ...(secrets.includes(key) ? { secret: true } : {}) };
+        if (!m.questionToken) requiredInputs.push(key);
+      }
+      const properties = {};
+      for (const m of node.members) {
+        if (!ts.isPropertyDeclaration(m)) continue;
+        const key = m.name.text;
+        properties[key] = { ...typeSpec(m.type, node.name.text + capitalize(key)), description: doc(m), ...(secrets.includes(key) ? { secret: true } : {}) };
+      }
+      resources[token] = { description: doc(node), properties, inputProperties, ...(requiredInputs.length ? { requiredInputs } : {}), secrets };
+    });
+  }
+  const sorted = (o) => Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
+  return {
+    name: "qemu",
+    displayName: "QEMU",
+    version: pkg.version,
+    description: pkg.description,
+    keywords: ["pulumi", "qemu", "kvm", "virtual-machine", "ssh"],
+    license: pkg.license,
+    meta: { moduleFormat: "(.*)" },
+    language: { nodejs: { packageName: pkg.name, dynamicProvider: "pulumi-nodejs" } },
+    types: sorted(types),
+    resources: sorted(Object.fromEntries(Object.entries(resources).map(([k, r]) => {
+      const { secrets: _s, ...rest } = r;
+      return [k, rest];
+    }))),
+  };
+}
+
+function capitalize(s) {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+module.exports = { buildSchema };
+
+if (require.main === module) {
+  fs.writeFileSync(path.join(ROOT, "schema.json"), JSON.stringify(buildSchema(), null, 2) + "\n");
+  console.log("wrote schema.json");
+}

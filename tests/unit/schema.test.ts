@@ -1,0 +1,77 @@
+/**
+ * schema.json against the TypeScript: it must equal what scripts/schema.js reads from sdk/
+ * (run `npm run schema` after changing the surface), describe every input and output, and
+ * name only outputs that the provider implementations really produce.
+ */
+import * as assert from "assert";
+import { readFileSync } from "fs";
+import * as path from "path";
+import * as ts from "typescript";
+
+const ROOT = path.resolve(__dirname, "../../..");
+const { buildSchema } = require(path.join(ROOT, "scripts/schema.js")) as { buildSchema(root?: string): Schema };
+
+interface Property { description?: string; secret?: boolean; type?: string; $ref?: string }
+interface Resource { description: string; properties: Record<string, Property>; inputProperties: Record<string, Property>; requiredInputs?: string[] }
+interface Schema { resources: Record<string, Resource>; types: Record<string, { properties: Record<string, Property> }> }
+
+/** Property names of each provider's Outputs type, as the compiler resolves them. */
+function providerOutputNames(): Record<string, string[]> {
+  const files = ["disk", "host", "hostCapabilities", "vm"].map((f) => path.join(ROOT, "provider/resources", `${f}.ts`));
+  const program = ts.createProgram(files, { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true });
+  const checker = program.getTypeChecker();
+  const names: Record<string, string[]> = {};
+  for (const file of files) {
+    const source = program.getSourceFile(file)!;
+    ts.forEachChild(source, (node) => {
+      if ((ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node)) && node.name.text.endsWith("Outputs")) {
+        const type = checker.getTypeAtLocation(node.name);
+        names[node.name.text.replace(/Outputs$/, "")] = checker.getPropertiesOfType(type).map((p) => p.name);
+      }
+    });
+  }
+  return names;
+}
+
+describe("schema.json", function () {
+  this.timeout(60000);
+  const committed = JSON.parse(readFileSync(path.join(ROOT, "schema.json"), "utf8")) as Schema;
+
+  it("equals what the TypeScript surface says (run `npm run schema` after changing sdk/)", () => {
+    assert.deepStrictEqual(committed, buildSchema(ROOT));
+  });
+
+  it("has the four resources with their type tokens", () => {
+    assert.deepStrictEqual(Object.keys(committed.resources).sort(), ["Disk", "Host", "HostCapabilities", "Vm"].map((t) => `pulumi-nodejs:dynamic/qemu:${t}`));
+  });
+
+  it("describes every resource, input and output", () => {
+    const missing: string[] = [];
+    for (const [token, r] of Object.entries(committed.resources)) {
+      if (!r.description) missing.push(token);
+      for (const [k, p] of Object.entries(r.inputProperties)) if (!p.description) missing.push(`${token} input ${k}`);
+      for (const [k, p] of Object.entries(r.properties)) if (!p.description) missing.push(`${token} output ${k}`);
+    }
+    assert.deepStrictEqual(missing, []);
+  });
+
+  it("marks credentials and what carries them secret", () => {
+    const secret = (t: string, where: "inputProperties" | "properties") =>
+      Object.entries(committed.resources[`pulumi-nodejs:dynamic/qemu:${t}`][where]).filter(([, p]) => p.secret).map(([k]) => k).sort();
+    assert.deepStrictEqual(secret("Host", "inputProperties"), ["jumpHosts", "passphrase", "password", "privateKey"]);
+    assert.deepStrictEqual(secret("Host", "properties"), ["connection"]);
+    assert.deepStrictEqual(secret("Vm", "inputProperties"), ["cloudInit", "guestPrivateKey", "host"]);
+    assert.deepStrictEqual(secret("Vm", "properties"), ["guestConnection"]);
+    for (const t of ["Disk", "HostCapabilities"]) assert.deepStrictEqual(secret(t, "inputProperties"), ["host"]);
+  });
+
+  it("names only outputs the provider implementations produce", () => {
+    const produced = providerOutputNames();
+    for (const [token, r] of Object.entries(committed.resources)) {
+      const name = token.split(":").pop()!;
+      assert.ok(produced[name], `no ${name}Outputs type in provider/resources`);
+      const unknown = Object.keys(r.properties).filter((k) => !produced[name].includes(k));
+      assert.deepStrictEqual(unknown, [], `${name}: outputs declared in sdk/ that the provider does not produce`);
+    }
+  });
+});
