@@ -14,6 +14,7 @@ import { vmStateRoot } from "../vm/layout";
 import { listStartedSpecs } from "../vm/observe";
 import { connectionIdentity, validateConnection } from "./connection";
 import { collectFailures, containsUnknown, plain, throwFailures, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation } from "./types";
+import { progress } from "./progress";
 
 export interface DiskInputs {
   host: Connection;
@@ -118,9 +119,12 @@ async function upload(t: Transport, source: string, path: string): Promise<void>
   const bytes = readFileSync(source);
   const sum = createHash("sha256").update(bytes).digest("hex");
   const temp = `${path}.upload-${randomBytes(4).toString("hex")}`;
+  const t0 = Date.now();
+  progress(`Disk ${path}: uploading ${(bytes.length / 2 ** 20).toFixed(1)} MiB to ${t.description}`);
   await t.writeFile(temp, bytes, { mode: 0o644 });
   const verify = ["sh", "-c", 'set -e; s=$( (sha256sum "$1" 2>/dev/null || shasum -a 256 "$1") | cut -d" " -f1); if [ "$s" != "$2" ]; then rm -f -- "$1"; echo "checksum mismatch: got $s" >&2; exit 1; fi; if [ -e "$3" ]; then rm -f -- "$1"; echo "$3 appeared during the upload" >&2; exit 1; fi; mv -- "$1" "$3"', "upload", temp, sum, path];
   expectSuccess(`${t.description}: uploading ${source} to ${path}`, verify, await t.exec(verify));
+  progress(`Disk ${path}: uploaded and checksum verified in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 export async function create(inputs: DiskInputs): Promise<CreateResult<DiskOutputs>> {

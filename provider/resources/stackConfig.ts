@@ -5,6 +5,7 @@
  * when connecting and never copied into a resource's inputs.
  */
 import { InvalidArgumentError } from "../errors";
+import { enableProgress } from "./progress";
 
 export interface ConfigSource {
   get(key: string): string | undefined;
@@ -19,6 +20,7 @@ type Key = (typeof PLAIN_KEYS)[number] | (typeof SECRET_KEYS)[number];
 let values: Partial<Record<Key, string>> = {};
 
 export function configure(req: { config: ConfigSource }): void {
+  enableProgress();
   values = {};
   for (const key of [...PLAIN_KEYS, ...SECRET_KEYS]) {
     const v = req.config.get(`qemu:${key}`);
@@ -28,7 +30,8 @@ export function configure(req: { config: ConfigSource }): void {
 
 /** For tests: the configuration as if the stack had these `qemu:` keys. */
 export function configureFrom(record: Partial<Record<Key, string>>): void {
-  configure({ config: { get: (k) => record[k.replace(/^qemu:/, "") as Key] } });
+  values = {};
+  for (const [k, v] of Object.entries(record)) if (v !== undefined && v !== "") values[k as Key] = v;
 }
 
 export interface HostDefaults {

@@ -14,6 +14,7 @@ import { observe, type Observed, type RunState } from "../vm/observe";
 import { planVm, specChanges } from "../vm/plan";
 import { forwardedPorts, vmSpec, type PortForward, type VmInputs, type VmSpec } from "../vm/spec";
 import { connectionIdentity } from "./connection";
+import { progress } from "./progress";
 import { containsUnknown, plain, type CheckResult, type CreateResult, type DiffResult, type ReadResult } from "./types";
 
 export interface GuestConnection {
@@ -114,6 +115,8 @@ async function start(c: Context, inputs: VmInputs): Promise<string[]> {
   const argv = qemuArgv(c.spec, { qemuBinary: `qemu-system-${c.spec.arch}`, accelerators, layout: c.layout });
   const seed = inputs.cloudInit !== undefined ? cloudInitSeed(inputs.cloudInit, c.spec.name).seed : undefined;
   if (seed) await writeCloudInitSeed(c.transport, c.layout, seed.image, seed.sha256);
+  const t0 = Date.now();
+  progress(`VM ${c.spec.name}: starting QEMU on ${c.transport.description} (${accelerators.join(", ")})`);
   const started = await startVm(c.transport, c.layout, c.spec, argv);
   if (started.existing) {
     const differs = specChanges(started.existingSpec ?? ({} as VmSpec), c.spec);
@@ -122,7 +125,12 @@ async function start(c: Context, inputs: VmInputs): Promise<string[]> {
         `(${differs.join(", ") || "unreadable spec"}); not starting a second one. Delete it, or declare the same spec to adopt it`);
     }
   }
-  if (inputs.readiness) await waitReady(c.transport, c.layout, c.spec, inputs.readiness);
+  if (started.existing) progress(`VM ${c.spec.name}: already running with this spec (pid ${started.pid}): adopted`);
+  if (inputs.readiness) {
+    progress(`VM ${c.spec.name}: pid ${started.pid}; waiting until it is ready`);
+    await waitReady(c.transport, c.layout, c.spec, inputs.readiness, progress);
+  }
+  progress(`VM ${c.spec.name}: ${inputs.readiness ? "ready" : "started"} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return accelerators;
 }
 
@@ -171,7 +179,7 @@ export async function update(_id: string, olds: VmOutputs, news: VmInputs): Prom
   const observed = await observe(c.transport, c.layout, c.spec.name);
   const action = planVm(news.state ?? "running", c.spec, observed);
   let accelerators = olds.acceleratorsStarted;
-  if (action.kind === "stop" || action.kind === "restart") await stopVm(c.transport, c.layout, c.spec.name, news.stopTimeouts);
+  if (action.kind === "stop" || action.kind === "restart") await stopVm(c.transport, c.layout, c.spec.name, news.stopTimeouts, progress);
   if (action.kind === "start" || action.kind === "restart") accelerators = await start(c, news);
   if (action.kind === "resume") await resumeVm(c.transport, c.layout, c.spec.name);
   return { outs: outputs(news, c, await observe(c.transport, c.layout, c.spec.name), accelerators) };
@@ -180,6 +188,6 @@ export async function update(_id: string, olds: VmOutputs, news: VmInputs): Prom
 /** Stops the VM (the whole ladder) and removes its state directory; disks stay. */
 export async function remove(_id: string, props: VmOutputs): Promise<void> {
   const c = await context(props);
-  await stopVm(c.transport, c.layout, c.spec.name, props.stopTimeouts);
+  await stopVm(c.transport, c.layout, c.spec.name, props.stopTimeouts, progress);
   await removeStateDir(c.transport, c.layout, c.spec.name);
 }
