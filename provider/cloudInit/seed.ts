@@ -9,8 +9,11 @@ import { InvalidArgumentError } from "../errors";
 import { buildIso } from "./iso9660";
 
 export interface CloudInitInputs {
-  /** user-data, as cloud-init reads it: `#cloud-config` YAML, a `#!` script, a MIME multipart... */
-  userData?: string;
+  /**
+   * user-data: text as cloud-init reads it (`#cloud-config` YAML, a `#!` script, a MIME
+   * multipart...), or an object, written as `#cloud-config` YAML.
+   */
+  userData?: string | Record<string, unknown>;
   /**
    * meta-data keys. Defaults: `local-hostname` = the VM's name, and `instance-id` = the name plus
    * a hash of the seed's content, so that a changed seed is a new instance to cloud-init.
@@ -50,7 +53,7 @@ export function cloudInitSeed(inputs: CloudInitInputs, vmName: string, property 
   if (!isObject(inputs)) return { errors: [new InvalidArgumentError(property, "must be an object with userData, metaData and/or networkConfig")] };
   const unknownKeys = Object.keys(inputs).filter((k) => !["userData", "metaData", "networkConfig"].includes(k));
   if (unknownKeys.length) errors.push(new InvalidArgumentError(`${property}.${unknownKeys[0]}`, "is not a cloud-init seed property (userData, metaData, networkConfig)"));
-  const userData = e(() => text(inputs.userData, `${property}.userData`)) ?? "";
+  const userData = e(() => (isObject(inputs.userData) ? `#cloud-config\n${stringify(inputs.userData)}` : text(inputs.userData, `${property}.userData`))) ?? "";
   const metaData = e(() => {
     const m = inputs.metaData ?? {};
     if (!isObject(m)) throw new InvalidArgumentError(`${property}.metaData`, "must be an object of meta-data keys");

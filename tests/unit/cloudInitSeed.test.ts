@@ -62,6 +62,12 @@ describe("cloud-init seed (ISO 9660 + Joliet)", () => {
     assert.strictEqual(given.seed!.instanceId, "i-1");
   });
 
+  it("user-data given as an object is written as #cloud-config YAML", () => {
+    const s = cloudInitSeed({ userData: { hostname: "db", packages: ["htop"] } }, "v");
+    const userData = rootEntries(s.seed!.image, 17).find((e) => e.name === "user-data")!.data.toString();
+    assert.strictEqual(userData, "#cloud-config\nhostname: db\npackages:\n  - htop\n");
+  });
+
   it("network-config is written only when given, as YAML from an object", () => {
     const names = (s: ReturnType<typeof cloudInitSeed>) => rootEntries(s.seed!.image, 17).map((e) => e.name);
     assert.deepStrictEqual(names(cloudInitSeed({}, "v")), ["meta-data", "user-data"]);
@@ -72,7 +78,7 @@ describe("cloud-init seed (ISO 9660 + Joliet)", () => {
 
   it("errors name the property and never echo the content", () => {
     const secret = "password: hunter2-secret";
-    const r = cloudInitSeed({ userData: { x: secret } as never, networkConfig: 7 as never }, "v");
+    const r = cloudInitSeed({ userData: [secret] as never, networkConfig: 7 as never }, "v");
     assert.deepStrictEqual(r.errors.map((e) => e.property), ["cloudInit.userData", "cloudInit.networkConfig"]);
     assert.ok(r.errors.every((e) => !e.message.includes("hunter2")), r.errors.map((e) => e.message).join("; "));
     assert.strictEqual(r.seed, undefined);
