@@ -50,3 +50,14 @@ export function sizeBytes(value: unknown, property: string): number {
   }
   return bytes;
 }
+
+/** Runs f; an InvalidArgumentError goes into `errors` (so all failures are reported together). */
+export function collectInvalid<T>(errors: InvalidArgumentError[], f: () => T): T | undefined {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof InvalidArgumentError) errors.push(e);
+    else throw e;
+    return undefined;
+  }
+}

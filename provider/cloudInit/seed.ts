@@ -6,6 +6,7 @@
 import { createHash } from "crypto";
 import { stringify } from "yaml";
 import { InvalidArgumentError } from "../errors";
+import { collectInvalid } from "../validate";
 import { buildIso } from "./iso9660";
 
 export interface CloudInitInputs {
@@ -47,9 +48,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** Validates the inputs (all failures together) and builds the seed. */
 export function cloudInitSeed(inputs: CloudInitInputs, vmName: string, property = "cloudInit"): { seed?: CloudInitSeed; errors: InvalidArgumentError[] } {
   const errors: InvalidArgumentError[] = [];
-  const e = <T>(f: () => T): T | undefined => {
-    try { return f(); } catch (x) { if (x instanceof InvalidArgumentError) { errors.push(x); return undefined; } throw x; }
-  };
+  const e = <T>(f: () => T) => collectInvalid(errors, f);
   if (!isObject(inputs)) return { errors: [new InvalidArgumentError(property, "must be an object with userData, metaData and/or networkConfig")] };
   const unknownKeys = Object.keys(inputs).filter((k) => !["userData", "metaData", "networkConfig"].includes(k));
   if (unknownKeys.length) errors.push(new InvalidArgumentError(`${property}.${unknownKeys[0]}`, "is not a cloud-init seed property (userData, metaData, networkConfig)"));

@@ -19,19 +19,23 @@ export const SECRET_KEYS = ["privateKey", "passphrase", "password"] as const;
 type Key = (typeof PLAIN_KEYS)[number] | (typeof SECRET_KEYS)[number];
 let values: Partial<Record<Key, string>> = {};
 
-export function configure(req: { config: ConfigSource }): void {
-  enableProgress();
+function load(config: ConfigSource): void {
   values = {};
   for (const key of [...PLAIN_KEYS, ...SECRET_KEYS]) {
-    const v = req.config.get(`qemu:${key}`);
+    const v = config.get(`qemu:${key}`);
     if (v !== undefined && v !== "") values[key] = v;
   }
 }
 
-/** For tests: the configuration as if the stack had these `qemu:` keys. */
+/** The engine's configure call: the stack's config, and progress output from now on. */
+export function configure(req: { config: ConfigSource }): void {
+  enableProgress();
+  load(req.config);
+}
+
+/** For tests: the configuration as if the stack had these `qemu:` keys (no progress output). */
 export function configureFrom(record: Partial<Record<Key, string>>): void {
-  values = {};
-  for (const [k, v] of Object.entries(record)) if (v !== undefined && v !== "") values[k as Key] = v;
+  load({ get: (k) => record[k.replace(/^qemu:/, "") as Key] });
 }
 
 export interface HostDefaults {

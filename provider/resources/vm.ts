@@ -7,7 +7,6 @@ import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { probeHost } from "../host/capabilities";
 import { qemuArgv } from "../qemu/argv";
 import { transportFor, type Transport } from "../transport";
-import { cloudInitSeed } from "../cloudInit/seed";
 import { removeStateDir, resumeVm, startVm, stopVm, waitReady, writeCloudInitSeed } from "../vm/execute";
 import { checkSocketPath, vmLayout, type VmLayout } from "../vm/layout";
 import { observe, type Observed, type RunState } from "../vm/observe";
@@ -85,13 +84,15 @@ interface Context {
   transport: Transport;
   layout: VmLayout;
   spec: VmSpec;
+  /** The seed image whose hash is in spec.cloudInit. */
+  cloudInitImage?: Buffer;
 }
 
 async function context(inputs: VmInputs): Promise<Context> {
-  const { spec, errors } = vmSpec(inputs);
+  const { spec, errors, cloudInitImage } = vmSpec(inputs);
   if (errors.length) throw errors[0];
   const layout = vmLayout(inputs.host.workDir!, spec.name);
-  return { transport: transportFor(inputs.host), layout, spec };
+  return { transport: transportFor(inputs.host), layout, spec, cloudInitImage };
 }
 
 /** "auto" becomes the host's recommended accelerator for the guest's architecture. */
@@ -113,8 +114,7 @@ async function start(c: Context, inputs: VmInputs): Promise<string[]> {
   const { accelerators, os } = await resolveAccelerators(c, inputs);
   checkSocketPath(c.layout, os);
   const argv = qemuArgv(c.spec, { qemuBinary: `qemu-system-${c.spec.arch}`, accelerators, layout: c.layout });
-  const seed = inputs.cloudInit !== undefined ? cloudInitSeed(inputs.cloudInit, c.spec.name).seed : undefined;
-  if (seed) await writeCloudInitSeed(c.transport, c.layout, seed.image, seed.sha256);
+  if (c.spec.cloudInit && c.cloudInitImage) await writeCloudInitSeed(c.transport, c.layout, c.cloudInitImage, c.spec.cloudInit.sha256);
   const t0 = Date.now();
   progress(`VM ${c.spec.name}: starting QEMU on ${c.transport.description} (${accelerators.join(", ")})`);
   const started = await startVm(c.transport, c.layout, c.spec, argv);

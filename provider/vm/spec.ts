@@ -3,7 +3,7 @@ import { InvalidArgumentError } from "../errors";
 import { ACCELERATOR_NAMES } from "../host/accelerators/types";
 import { normalizeArch } from "../host/facts";
 import type { Connection } from "../transport";
-import { absolutePath, integerIn, oneOf, safeName, sizeBytes } from "../validate";
+import { absolutePath, collectInvalid, integerIn, oneOf, safeName, sizeBytes } from "../validate";
 import { validateConnection } from "../resources/connection";
 import { cloudInitSeed, type CloudInitInputs } from "../cloudInit/seed";
 
@@ -100,16 +100,6 @@ export interface VmSpec {
   cloudInit?: { sha256: string };
 }
 
-function check<T>(errors: InvalidArgumentError[], f: () => T): T | undefined {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof InvalidArgumentError) errors.push(e);
-    else throw e;
-    return undefined;
-  }
-}
-
 function portForward(p: PortForward, property: string, isLocal: boolean): PortForward {
   integerIn(p?.host, `${property}.host`, 1, 65535);
   integerIn(p.guest, `${property}.guest`, 1, 65535);
@@ -140,9 +130,9 @@ export function forwardedPorts(spec: Pick<VmSpec, "networks">): PortForward[] {
 }
 
 /** Validates every input and returns the spec; throws all failures together. */
-export function vmSpec(inputs: VmInputs, hostArch?: string): { spec: VmSpec; errors: InvalidArgumentError[] } {
+export function vmSpec(inputs: VmInputs, hostArch?: string): { spec: VmSpec; errors: InvalidArgumentError[]; cloudInitImage?: Buffer } {
   const errors: InvalidArgumentError[] = [];
-  const e = <T>(f: () => T) => check(errors, f);
+  const e = <T>(f: () => T) => collectInvalid(errors, f);
   const host = e(() => validateConnection(inputs.host, "host"));
   const isLocal = host?.kind !== "ssh";
   const name = e(() => safeName(inputs.name, "name")) ?? "";
@@ -230,11 +220,12 @@ export function vmSpec(inputs: VmInputs, hostArch?: string): { spec: VmSpec; err
     if (t.quitMs !== undefined) integerIn(t.quitMs, "stopTimeouts.quitMs", 100, 600000);
   });
   e(() => inputs.guestSshPort === undefined ? undefined : integerIn(inputs.guestSshPort, "guestSshPort", 1, 65535));
-  const cloudInit = inputs.cloudInit === undefined ? undefined : (() => {
+  const seed = inputs.cloudInit === undefined ? undefined : (() => {
     const r = cloudInitSeed(inputs.cloudInit, name);
     errors.push(...r.errors);
-    return r.seed ? { sha256: r.seed.sha256 } : undefined;
+    return r.seed;
   })();
+  const cloudInit = seed ? { sha256: seed.sha256 } : undefined;
   const spec: VmSpec = JSON.parse(JSON.stringify({ name, arch, cpus, memoryBytes, machine, cpu, accelerators, disks, cdrom, kernel, initrd, append: inputs.append, networks, extraArgs, cloudInit }));
-  return { spec, errors };
+  return { spec, errors, cloudInitImage: seed?.image };
 }
