@@ -49,6 +49,12 @@ export class SshTransport implements Transport {
       const stream = await this.openChannel(() => new Promise<ClientChannel>((resolve, reject) =>
         client.exec(command, (err, s) => (err ? reject(err) : resolve(s)))), release, `a session for \`${argv.join(" ")}\``, true);
       const result = await collect(stream, argv, this.description, options, (pid) => void this.exec(["kill", "-KILL", pid]).catch(() => undefined));
+      if (result.exitCode === null && result.signal === null) {
+        // sshd always reports how the program ended; without that, the session or the
+        // connection was cut under it and we cannot know whether it ran to its end.
+        throw new TransportError("TRANSPORT_CLOSED", this.description,
+          `${this.description}: \`${argv.join(" ")}\` ended without an exit status: the SSH session closed under it`);
+      }
       return withPid ? { ...result, stdoutBytes: result.stdoutBytes.subarray(result.stdoutBytes.indexOf(10) + 1) } : result;
     });
   }
@@ -59,9 +65,16 @@ export class SshTransport implements Transport {
     expectSuccess(`${this.description}: writing ${path}`, argv, await this.exec(argv, { stdin: bytes }), ["sh", "-c", "<atomic write>", path]);
   }
 
+  /** A read changes nothing, so a read cut off by a lost session is simply read again. */
   async readFile(path: string): Promise<Buffer> {
     const argv = readFileArgv(path);
-    return expectSuccess(this.description, argv, await this.execBuffer(argv)).stdoutBytes;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return expectSuccess(this.description, argv, await this.execBuffer(argv)).stdoutBytes;
+      } catch (e) {
+        if ((e as QemuError).code !== "TRANSPORT_CLOSED" || attempt >= 2) throw e;
+      }
+    }
   }
 
   /** Through OpenSSH streamlocal forwarding: no socat needed on the host. The slot is held while the stream is open. */

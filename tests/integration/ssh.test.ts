@@ -35,6 +35,37 @@ describe("SshTransport", function () {
     assert.strictEqual(acceptedLogins(h1) - before, 1);
   });
 
+  it("a session cut off under a program is an error (not exit code null); the next operation reconnects", async () => {
+    const t = open(sshOptionsFor(h1));
+    // The program's parent is the sshd process serving this connection: killing it cuts the
+    // session before sshd can report an exit status.
+    await assert.rejects(t.exec(["sh", "-c", "kill -KILL $PPID; sleep 2"]),
+      (e: QemuError) => e.code === "TRANSPORT_CLOSED" && /ended without an exit status/.test(e.message));
+    assert.strictEqual((await t.exec(["echo", "again"])).stdout, "again\n");
+    assert.strictEqual(t.connectionsOpened, 2);
+  });
+
+  it("a read cut off by a lost session is read again", async () => {
+    const t = open(sshOptionsFor(h1));
+    const fifo = `${h1.workDir}/cut-read.fifo`;
+    execFileSync("sh", ["-c", `rm -f "$1"; mkfifo "$1"`, "sh", fifo]);
+    try {
+      const read = t.readFile(fifo);
+      // The first `cat` blocks on the FIFO: end it together with its session, then feed the second.
+      const readers = () => execFileSync("sh", ["-c", `pgrep -f "^cat -- $1" || true`, "sh", fifo]).toString().split("\n").filter(Boolean);
+      await waitFor(() => readers().length === 1);
+      const [firstCat] = readers();
+      const session = execFileSync("ps", ["-o", "ppid=", "-p", firstCat]).toString().trim();
+      execFileSync("kill", ["-KILL", firstCat, session]);
+      await waitFor(() => readers().length === 1 && readers()[0] !== firstCat);
+      execFileSync("sh", ["-c", `printf second > "$1"`, "sh", fifo]);
+      assert.strictEqual((await read).toString(), "second");
+      assert.strictEqual(t.connectionsOpened, 2);
+    } finally {
+      rmSync(fifo, { force: true });
+    }
+  });
+
   it("queues channels below MaxSessions: 15 parallel operations, never more than maxChannels at once", async () => {
     const t = open(sshOptionsFor(h2, { maxChannels: 4 }));
     const dir = `${h2.workDir}/concurrency`;
@@ -183,3 +214,9 @@ describe("SshTransport", function () {
     }
   });
 });
+
+async function waitFor(ok: () => boolean, timeoutMs = 10000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !ok(); await new Promise((r) => setTimeout(r, 50))) {
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+  }
+}
