@@ -46,9 +46,12 @@ export class SshTransport implements Transport {
     const withPid = options.timeoutMs !== undefined;
     const command = (withPid ? "echo $$; " : "") + "exec " + shJoin(argv);
     return this.withChannel(async (client, release) => {
+      // The exit status must be listened for inside the callback: for a short program it can
+      // come in the same packet batch as the session's confirmation, before any await resumes.
+      let exit!: ExitRecord;
       const stream = await this.openChannel(() => new Promise<ClientChannel>((resolve, reject) =>
-        client.exec(command, (err, s) => (err ? reject(err) : resolve(s)))), release, `a session for \`${argv.join(" ")}\``, true);
-      const result = await collect(stream, argv, this.description, options, (pid) => void this.exec(["kill", "-KILL", pid]).catch(() => undefined));
+        client.exec(command, (err, s) => (err ? reject(err) : (exit = recordExit(s), resolve(s))))), release, `a session for \`${argv.join(" ")}\``, true);
+      const result = await collect(stream, exit, argv, this.description, options, (pid) => void this.exec(["kill", "-KILL", pid]).catch(() => undefined));
       if (result.exitCode === null && result.signal === null) {
         // sshd always reports how the program ended; without that, the session or the
         // connection was cut under it and we cannot know whether it ran to its end.
@@ -197,13 +200,22 @@ export class SshTransport implements Transport {
   }
 }
 
-function collect(stream: ClientChannel, argv: string[], where: string, options: ExecOptions,
+interface ExitRecord { exitCode: number | null; signal: string | null }
+
+function recordExit(stream: ClientChannel): ExitRecord {
+  const exit: ExitRecord = { exitCode: null, signal: null };
+  stream.on("exit", (code: number | null, sig?: string) => {
+    exit.exitCode = code ?? null;
+    exit.signal = sig ? (sig.startsWith("SIG") ? sig : `SIG${sig}`) : null;
+  });
+  return exit;
+}
+
+function collect(stream: ClientChannel, exit: ExitRecord, argv: string[], where: string, options: ExecOptions,
   kill: (pid: string) => void): Promise<ExecResult & { stdoutBytes: Buffer }> {
   return new Promise((resolve, reject) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    let exitCode: number | null = null;
-    let signal: string | null = null;
     let timer: NodeJS.Timeout | undefined;
     if (options.timeoutMs) {
       timer = setTimeout(() => {
@@ -215,14 +227,10 @@ function collect(stream: ClientChannel, argv: string[], where: string, options: 
     }
     stream.on("data", (d: Buffer) => out.push(d));
     stream.stderr.on("data", (d: Buffer) => err.push(d));
-    stream.on("exit", (code: number | null, sig?: string) => {
-      exitCode = code ?? null;
-      signal = sig ? (sig.startsWith("SIG") ? sig : `SIG${sig}`) : null;
-    });
     stream.on("error", () => undefined);
     stream.on("close", () => {
       clearTimeout(timer);
-      resolve({ stdout: "", stdoutBytes: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8"), exitCode, signal });
+      resolve({ stdout: "", stdoutBytes: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8"), ...exit });
     });
     stream.end(options.stdin ?? undefined);
   });

@@ -35,6 +35,15 @@ describe("SshTransport", function () {
     assert.strictEqual(acceptedLogins(h1) - before, 1);
   });
 
+  it("every short program reports its exit status, even when it ends in the packets that confirm its session", async () => {
+    const t = open(sshOptionsFor(h2));
+    const codes: Array<number | null> = [];
+    for (let round = 0; round < 20; round++) {
+      codes.push(...(await Promise.all(Array.from({ length: 8 }, () => t.exec(["sh", "-c", "exit 3"])))).map((r) => r.exitCode));
+    }
+    assert.deepStrictEqual(codes.filter((c) => c !== 3), []);
+  });
+
   it("a session cut off under a program is an error (not exit code null); the next operation reconnects", async () => {
     const t = open(sshOptionsFor(h1));
     // The program's parent is the sshd process serving this connection: killing it cuts the
