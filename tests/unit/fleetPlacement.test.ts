@@ -1,0 +1,108 @@
+/** Fleet placement, ports and names (pure): tables, stability under scaling, refusals with numbers. */
+import * as assert from "assert";
+import { parse } from "yaml";
+import { InvalidArgumentError } from "../../provider/errors";
+import { ansibleInventory, sshConfig, type FleetMember } from "../../provider/fleet/inventory";
+import { defaultPortRange, memberNames, memberPorts, placeMembers, rangeCapacity, type FleetHostCapacity } from "../../provider/fleet/placement";
+
+const GiB = 2 ** 30;
+const host = (key: string, memoryGiB: number, cores = 4, usableAccelerators?: string[]): FleetHostCapacity =>
+  ({ key, cores, memoryBytes: memoryGiB * GiB, usableAccelerators });
+const three = [host("h1", 4), host("h2", 4), host("h3", 4)];
+const small = { cpus: 1, memoryBytes: GiB / 2 };
+
+describe("fleet placement", () => {
+  const cases: Array<[string, number, FleetHostCapacity[], "spread" | "pack", string[]]> = [
+    ["spread: round robin", 6, three, "spread", ["h1", "h2", "h3", "h1", "h2", "h3"]],
+    ["spread: fewer members than hosts", 2, three, "spread", ["h1", "h2"]],
+    ["pack: fill the first host (4 GiB * 0.9 holds 7 of 0.5 GiB)", 9, three, "pack", ["h1", "h1", "h1", "h1", "h1", "h1", "h1", "h2", "h2"]],
+    ["pack: uneven hosts", 3, [host("big", 1), host("b", 8)], "pack", ["big", "b", "b"]],
+    ["no members", 0, three, "spread", []],
+  ];
+  for (const [what, count, hosts, placement, expected] of cases) {
+    it(what, () => assert.deepStrictEqual(placeMembers(count, hosts, small, placement), expected));
+  }
+
+  it("growing or shrinking at the end never moves a member", () => {
+    for (const placement of ["spread", "pack"] as const) {
+      const at8 = placeMembers(8, three, small, placement);
+      assert.deepStrictEqual(placeMembers(6, three, small, placement), at8.slice(0, 6), placement);
+      assert.deepStrictEqual(placeMembers(4, three, small, placement), at8.slice(0, 4), placement);
+    }
+  });
+
+  it("refuses more memory than the hosts have, with the numbers", () => {
+    assert.throws(() => placeMembers(6, three, { cpus: 1, memoryBytes: 3 * GiB }, "spread"), (e: InvalidArgumentError) => {
+      assert.strictEqual(e.property, "template.memory");
+      assert.match(e.message, /6 members of 1 vCPU and 3\.0 GiB do not fit \(spread\)/);
+      assert.match(e.message, /h1 would get 2 \(6\.0 GiB\) but it has 4\.0 GiB \(90% for guests: 3\.6 GiB\), room for 1/);
+      assert.match(e.message, /all hosts together have room for 3/);
+      return true;
+    });
+    assert.throws(() => placeMembers(22, three, small, "pack"), /22 members .* do not fit \(pack\).*h3 would get 8 .*room for 7.*room for 21/);
+  });
+
+  it("refuses a member with more vCPUs than a host has cores", () => {
+    assert.throws(() => placeMembers(1, [host("h1", 64, 2)], { cpus: 4, memoryBytes: GiB }, "spread"), /h1 would get 1 .* but it has 2 cores/);
+  });
+
+  it("places only on hosts that can use a named accelerator", () => {
+    const hosts = [host("tcg-only", 4, 4, ["tcg"]), host("kvm", 4, 4, ["kvm", "tcg"])];
+    assert.deepStrictEqual(placeMembers(2, hosts, { ...small, accelerator: "kvm" }, "spread"), ["kvm", "kvm"]);
+    assert.deepStrictEqual(placeMembers(2, hosts, { ...small, accelerator: "auto" }, "spread"), ["tcg-only", "kvm"]);
+    assert.throws(() => placeMembers(1, hosts, { ...small, accelerator: ["hvf", "whpx"] }, "spread"),
+      /template\.accelerator.*no host can use \["hvf","whpx"\]: tcg-only has tcg; kvm has kvm, tcg/);
+  });
+
+  it("refuses an empty host list", () => assert.throws(() => placeMembers(1, [], small, "spread"), /hosts.*at least one host/));
+});
+
+describe("fleet ports and names", () => {
+  it("gives each member a block of ports that depends only on its position", () => {
+    assert.deepStrictEqual(memberPorts(0, 2, { from: 20000, to: 20099 }), [20000, 20001]);
+    assert.deepStrictEqual(memberPorts(3, 2, { from: 20000, to: 20099 }), [20006, 20007]);
+    assert.strictEqual(rangeCapacity(2, { from: 20000, to: 20099 }), 50);
+    assert.strictEqual(rangeCapacity(0, { from: 20000, to: 20000 }), Infinity);
+  });
+
+  it("derives a default range of 100 ports from the fleet's name", () => {
+    const a = defaultPortRange("ci");
+    assert.deepStrictEqual(defaultPortRange("ci"), a);
+    assert.strictEqual(a.to - a.from, 99);
+    assert.ok(a.from >= 20000 && a.to <= 59999);
+    assert.notDeepStrictEqual(defaultPortRange("ci2"), a);
+  });
+
+  it("names members from a count or takes the given names", () => {
+    assert.deepStrictEqual(memberNames("ci", 3, undefined), ["ci-0", "ci-1", "ci-2"]);
+    assert.deepStrictEqual(memberNames("ci", undefined, ["web", "db"]), ["web", "db"]);
+    assert.throws(() => memberNames("ci", 2, ["a"]), /count.*exactly one of count and names/);
+    assert.throws(() => memberNames("ci", undefined, undefined), /exactly one/);
+    assert.throws(() => memberNames("ci", -1, undefined), /count.*integer from 0 to 1000/);
+    assert.throws(() => memberNames("ci", undefined, ["a", "../x"]), /names\[1\]/);
+    assert.throws(() => memberNames("ci", undefined, ["a", "a"]), /names.*"a" is given twice/);
+  });
+});
+
+describe("fleet inventory and ssh config", () => {
+  const members: FleetMember[] = [
+    { name: "ci-0", host: "h1", sshHost: "10.0.0.2", sshPort: 20000, sshUser: "root", status: "running", accelerator: "tcg" },
+    { name: "ci-1", host: "lab-2", sshHost: "10.0.0.6", sshPort: 20001, sshUser: "root", status: "running" },
+    { name: "ci-2", host: "h1", sshHost: "10.0.0.2", sshPort: 20002, sshUser: "root", status: "running" },
+  ];
+
+  it("Ansible inventory: a group per host, each member with its address and port", () => {
+    const inventory = parse(ansibleInventory(members, "/k/id"));
+    assert.deepStrictEqual(Object.keys(inventory.all.children), ["h1", "lab_2"]);
+    assert.deepStrictEqual(inventory.all.children.h1.hosts["ci-2"],
+      { ansible_host: "10.0.0.2", ansible_port: 20002, ansible_user: "root", ansible_ssh_private_key_file: "/k/id" });
+    assert.deepStrictEqual(Object.keys(inventory.all.children.lab_2.hosts), ["ci-1"]);
+  });
+
+  it("ssh config: one Host block per member", () => {
+    const text = sshConfig(members, "/k/id");
+    assert.match(text, /^Host ci-1\n  HostName 10\.0\.0\.6\n  Port 20001\n  User root\n  IdentityFile \/k\/id\n  IdentitiesOnly yes\n/m);
+    assert.strictEqual(text.match(/^Host /gm)!.length, 3);
+    assert.doesNotMatch(sshConfig(members), /IdentityFile/);
+  });
+});
