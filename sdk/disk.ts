@@ -21,6 +21,12 @@ export interface DiskArgs {
   source?: pulumi.Input<string>;
   /** Accept that a smaller `size` cuts off the data past the new end. */
   allowShrink?: pulumi.Input<boolean>;
+  /**
+   * A base image several stacks or fleets place at one `path` (needs `source` and `path`): create
+   * adopts a file already there with the same sha256, and delete leaves it while another image
+   * uses it as backing file or a VM holds it.
+   */
+  shared?: pulumi.Input<boolean>;
 }
 
 /**

@@ -32,6 +32,12 @@ export interface DiskInputs {
   source?: string;
   /** Lets a smaller `size` shrink the image: data past the new end is lost. */
   allowShrink?: boolean;
+  /**
+   * A base image that several stacks or fleets place at one path: create adopts a file already
+   * there with the same bytes as `source`, and delete leaves it while another image uses it as
+   * backing file or a VM holds it.
+   */
+  shared?: boolean;
 }
 
 export interface DiskOutputs extends DiskInputs {
@@ -66,6 +72,11 @@ function validations(inputs: DiskInputs): Validation[] {
       if (sources > 1) throw new InvalidArgumentError("source", "give only one of source and backingImage");
       if (inputs.source !== undefined && (typeof inputs.source !== "string" || inputs.source === "")) throw new InvalidArgumentError("source", "must be a path on the machine running Pulumi");
       if (sources === 0 && inputs.size === undefined) throw new InvalidArgumentError("size", "is required for an empty disk (no backingImage or source)");
+    }],
+    [[inputs.shared, inputs.source, inputs.path], () => {
+      if (!inputs.shared) return;
+      if (inputs.source === undefined) throw new InvalidArgumentError("shared", "a shared image needs a source (its bytes decide whether an existing file is the same image)");
+      if (inputs.path === undefined) throw new InvalidArgumentError("shared", "a shared image needs an explicit path that every user of it names");
     }],
   ];
 }
@@ -115,6 +126,13 @@ async function outputsOf(t: Transport, inputs: DiskInputs, path: string): Promis
   return plain({ ...inputs, path, format: i.format as "qcow2" | "raw", virtualSizeBytes: i.virtualSizeBytes, actualSizeBytes: i.actualSizeBytes, backingFile: i.backingFile, backingMissing });
 }
 
+const SHA256_OF = '(sha256sum "$1" 2>/dev/null || shasum -a 256 "$1") | cut -d" " -f1';
+
+async function remoteSha256(t: Transport, path: string): Promise<string> {
+  const argv = ["sh", "-c", `set -e; ${SHA256_OF}`, "sha256", path];
+  return expectSuccess(t.description, argv, await t.exec(argv)).stdout.trim();
+}
+
 async function upload(t: Transport, source: string, path: string): Promise<void> {
   const bytes = readFileSync(source);
   const sum = createHash("sha256").update(bytes).digest("hex");
@@ -122,7 +140,7 @@ async function upload(t: Transport, source: string, path: string): Promise<void>
   const t0 = Date.now();
   progress(`Disk ${path}: uploading ${(bytes.length / 2 ** 20).toFixed(1)} MiB to ${t.description}`);
   await t.writeFile(temp, bytes, { mode: 0o644 });
-  const verify = ["sh", "-c", 'set -e; s=$( (sha256sum "$1" 2>/dev/null || shasum -a 256 "$1") | cut -d" " -f1); if [ "$s" != "$2" ]; then rm -f -- "$1"; echo "checksum mismatch: got $s" >&2; exit 1; fi; if [ -e "$3" ]; then rm -f -- "$1"; echo "$3 appeared during the upload" >&2; exit 1; fi; mv -- "$1" "$3"', "upload", temp, sum, path];
+  const verify = ["sh", "-c", `set -e; s=$( ${SHA256_OF} ); if [ "$s" != "$2" ]; then rm -f -- "$1"; echo "checksum mismatch: got $s" >&2; exit 1; fi; if [ -e "$3" ]; then rm -f -- "$1"; echo "$3 appeared during the upload" >&2; exit 1; fi; mv -- "$1" "$3"`, "upload", temp, sum, path];
   expectSuccess(`${t.description}: uploading ${source} to ${path}`, verify, await t.exec(verify));
   progress(`Disk ${path}: uploaded and checksum verified in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
@@ -133,6 +151,10 @@ export async function create(inputs: DiskInputs): Promise<CreateResult<DiskOutpu
   const path = pathOf(inputs);
   const format = inputs.format ?? "qcow2";
   if ((await t.exec(["test", "-e", path])).exitCode === 0) {
+    if (inputs.shared && await remoteSha256(t, path) === createHash("sha256").update(readFileSync(inputs.source!)).digest("hex")) {
+      progress(`Disk ${path}: the shared image is already on ${t.description} (same sha256); using it`);
+      return { id: `${connectionIdentity(inputs.host)}#disk:${path}`, outs: (await outputsOf(t, inputs, path))! };
+    }
     throw new QemuError("COMMAND_FAILED", `${t.description}: ${path} already exists; it is not overwritten. Import it (pulumi import, or opts.import) or choose another path`);
   }
   const mkdir = ["mkdir", "-p", "--", path.slice(0, path.lastIndexOf("/")) || "/"];
@@ -202,10 +224,12 @@ export async function remove(_id: string, props: DiskOutputs): Promise<void> {
   const locked = await t.exec(["qemu-img", "info", "--output=json", props.path]);
   if (locked.exitCode !== 0 && /lock/i.test(locked.stderr)) {
     const users = await usersOf(t, props.host, props.path);
+    if (props.shared) return progress(`Disk ${props.path}: shared image kept, a running VM uses it (${users.join(", ") || "outside pulumi-qemu"})`);
     throw new QemuError("COMMAND_FAILED", `${t.description}: not deleting disk ${props.path}: a running VM uses it (${users.join(", ") || "a QEMU process outside pulumi-qemu"})`);
   }
   const overlays = await overlaysOf(t, props.host, props.path);
   if (overlays.length) {
+    if (props.shared) return progress(`Disk ${props.path}: shared image kept, it is the backing file of ${overlays.join(", ")}`);
     throw new QemuError("COMMAND_FAILED", `${t.description}: not deleting disk ${props.path}: it is the backing file of ${overlays.join(", ")}; delete those first`);
   }
   const rm = ["rm", "-f", "--", props.path];

@@ -227,6 +227,33 @@ describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function 
     }
   });
 
+  it("shared Disk: a second stack adopts the same bytes at the same path; delete keeps it while a clone uses it", async () => {
+    const local = `/tmp/pulumi-qemu-shared-${run}.qcow2`;
+    const other = `/tmp/pulumi-qemu-other-${run}.qcow2`;
+    execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", local, "16M"]);
+    execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", other, "20M"]);
+    try {
+      const path = `${conn().workDir}/images/base.qcow2`;
+      const shared = { host: conn(), name: "base", path, source: local, shared: true };
+      const first = await diskP.create!(shared);
+      const uploadedAt = (await onHost().exec(["stat", "-c", "%Y %i", path])).stdout;
+      const second = await diskP.create!(shared);
+      assert.strictEqual(second.id, first.id);
+      assert.strictEqual((await onHost().exec(["stat", "-c", "%Y %i", path])).stdout, uploadedAt, "adopting must not upload again");
+      await assert.rejects(diskP.create!({ ...shared, source: other }), /already exists; it is not overwritten/);
+      const clone = await diskP.create!({ host: conn(), name: "on-shared", backingImage: path });
+      await diskP.delete!(second.id, second.outs);
+      assert.strictEqual((await onHost().exec(["test", "-e", path])).exitCode, 0, "a shared image in use was deleted");
+      await diskP.delete!(clone.id, clone.outs);
+      await diskP.delete!(first.id, first.outs);
+      assert.strictEqual((await onHost().exec(["test", "-e", path])).exitCode, 1, "the last user's delete removes it");
+      const checked = await diskP.check!({}, { host: conn(), name: "x", source: local, shared: true });
+      assert.match(JSON.stringify(checked.failures), /"property":"shared".*explicit path/);
+    } finally {
+      execFileSync("rm", ["-f", local, other]);
+    }
+  });
+
   it("tap network: the host reaches the guest's sshd through a tap device on the host", async () => {
     // In h2's network namespace the tap plays the gateway the guest's init configures (10.0.2.2).
     const tap = `pqtap${run}`;
