@@ -92,16 +92,22 @@ function buildSchema(root = ROOT) {
     const source = program.getSourceFile(file);
     ts.forEachChild(source, (node) => {
       if (!ts.isClassDeclaration(node) || !node.heritageClauses) return;
-      if (!node.heritageClauses.some((h) => h.types.some((t) => t.expression.getText(source) === "pulumi.dynamic.Resource"))) return;
+      const base = node.heritageClauses.flatMap((h) => h.types.map((t) => t.expression.getText(source)));
+      const isComponent = base.includes("pulumi.ComponentResource");
+      if (!base.includes("pulumi.dynamic.Resource") && !isComponent) return;
       const ctor = node.members.find(ts.isConstructorDeclaration);
       let secrets = [];
       let token = "";
       ctor.body.forEachChild(function visit(n) {
         if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.SuperKeyword) {
+          // A component's token is its first argument; a dynamic resource's, its module and type.
           const [module, type] = n.arguments.slice(-2).map((a) => a.text);
-          token = `pulumi-nodejs:dynamic/${module}:${type}`;
+          token = isComponent ? n.arguments[0].text : `pulumi-nodejs:dynamic/${module}:${type}`;
         }
         if (ts.isPropertyAssignment(n) && n.name.getText(source) === "additionalSecretOutputs") secrets = stringList(n.initializer);
+        // A component's secret outputs are the ones it assigns with pulumi.secret(...).
+        if (isComponent && ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && /^this\.\w+$/.test(n.left.getText(source))
+          && ts.isCallExpression(n.right) && n.right.expression.getText(source) === "pulumi.secret") secrets.push(n.left.getText(source).slice(5));
         n.forEachChild(visit);
       });
       const argsType = ctor.parameters[1].type;
@@ -117,9 +123,11 @@ function buildSchema(root = ROOT) {
       for (const m of node.members) {
         if (!ts.isPropertyDeclaration(m)) continue;
         const key = m.name.text;
+        // A component's child resources are not outputs.
+        if (isComponent && /^(Vm|Disk|Host|HostCapabilities)\[\]$/.test(m.type.getText(source))) continue;
         properties[key] = { ...typeSpec(m.type, node.name.text + capitalize(key)), description: doc(m), ...(secrets.includes(key) ? { secret: true } : {}) };
       }
-      resources[token] = { description: doc(node), properties, inputProperties, ...(requiredInputs.length ? { requiredInputs } : {}), secrets };
+      resources[token] = { description: doc(node), ...(isComponent ? { isComponent: true } : {}), properties, inputProperties, ...(requiredInputs.length ? { requiredInputs } : {}), secrets };
     });
   }
   const sorted = (o) => Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));

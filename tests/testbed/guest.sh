@@ -5,6 +5,8 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 . "$HERE/common.sh"
+# An empty 16 MiB disk: the base image of the fleet example (the guest boots from its kernel).
+[ -f "$GUEST_DIR/base.qcow2" ] || { mkdir -p "$GUEST_DIR"; qemu-img create -q -f qcow2 "$GUEST_DIR/base.qcow2" 16M; }
 RECIPE_ID="$(cat "$HERE/guest.sh" "$HERE/guest-init.sh" | sha256sum | cut -c1-16)"
 if [ -f "$GUEST_DIR/recipe" ] && [ "$(cat "$GUEST_DIR/recipe")" = "$RECIPE_ID" ]; then exit 0; fi
 

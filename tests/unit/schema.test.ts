@@ -12,7 +12,7 @@ const ROOT = path.resolve(__dirname, "../../..");
 const { buildSchema } = require(path.join(ROOT, "scripts/schema.js")) as { buildSchema(root?: string): Schema };
 
 interface Property { description?: string; secret?: boolean; type?: string; $ref?: string }
-interface Resource { description: string; properties: Record<string, Property>; inputProperties: Record<string, Property>; requiredInputs?: string[] }
+interface Resource { description: string; properties: Record<string, Property>; inputProperties: Record<string, Property>; requiredInputs?: string[]; isComponent?: boolean }
 interface Schema { resources: Record<string, Resource>; types: Record<string, { properties: Record<string, Property> }> }
 
 /** Property names of each provider's Outputs type, as the compiler resolves them. */
@@ -41,8 +41,10 @@ describe("schema.json", function () {
     assert.deepStrictEqual(committed, buildSchema(ROOT));
   });
 
-  it("has the four resources with their type tokens", () => {
-    assert.deepStrictEqual(Object.keys(committed.resources).sort(), ["Disk", "Host", "HostCapabilities", "Vm"].map((t) => `pulumi-nodejs:dynamic/qemu:${t}`));
+  it("has the four resources and the Fleet component with their type tokens", () => {
+    assert.deepStrictEqual(Object.keys(committed.resources).sort(),
+      [...["Disk", "Host", "HostCapabilities", "Vm"].map((t) => `pulumi-nodejs:dynamic/qemu:${t}`), "qemu:index:Fleet"]);
+    assert.strictEqual(committed.resources["qemu:index:Fleet"].isComponent, true);
   });
 
   it("describes every resource, input and output", () => {
@@ -63,11 +65,14 @@ describe("schema.json", function () {
     assert.deepStrictEqual(secret("Vm", "inputProperties"), ["cloudInit", "guestPrivateKey", "host"]);
     assert.deepStrictEqual(secret("Vm", "properties"), ["guestConnection"]);
     for (const t of ["Disk", "HostCapabilities"]) assert.deepStrictEqual(secret(t, "inputProperties"), ["host"]);
+    const fleetSecrets = Object.entries(committed.resources["qemu:index:Fleet"].properties).filter(([, p]) => p.secret).map(([k]) => k);
+    assert.deepStrictEqual(fleetSecrets, ["guestConnections"]);
   });
 
   it("names only outputs the provider implementations produce", () => {
     const produced = providerOutputNames();
     for (const [token, r] of Object.entries(committed.resources)) {
+      if (r.isComponent) continue; // a component computes its outputs in sdk/ from its children's
       const name = token.split(":").pop()!;
       assert.ok(produced[name], `no ${name}Outputs type in provider/resources`);
       const unknown = Object.keys(r.properties).filter((k) => !produced[name].includes(k));

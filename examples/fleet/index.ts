@@ -1,0 +1,53 @@
+// A fleet of test VMs across SSH hosts: one base image per host (shared, checksum-verified),
+// a linked clone and a VM per member, host ports that stay with their member, and an Ansible
+// inventory and ssh config out. Optionally runs a command in every guest with @pulumi/command.
+import * as pulumi from "@pulumi/pulumi";
+import { readFileSync } from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as qemu from "pulumi-qemu";
+
+interface HostConfig { name: string; address: string; port?: number; user?: string; hostKey: string; workDir?: string }
+
+const config = new pulumi.Config();
+const hosts = config.requireObject<HostConfig[]>("hosts");
+const privateKey = config.getSecret("privateKey") ?? pulumi.secret(readFileSync(config.require("privateKeyFile"), "utf8"));
+const guestDir = config.get("guestDir") ?? path.join(os.homedir(), ".cache/pulumi-qemu/guest");
+const guestKeyFile = config.get("guestKeyFile") ?? path.join(guestDir, "id_ed25519");
+// Any qcow2 or raw image; the tiny test guest boots from its kernel and ignores the disk.
+const baseImage = config.get("baseImage") ?? path.join(guestDir, "base.qcow2");
+
+const fleet = new qemu.Fleet("ci", {
+  hosts: Object.fromEntries(hosts.map((h) => [h.name, new qemu.Host(h.name, {
+    address: h.address, port: h.port, user: h.user ?? "root", privateKey, hostKey: h.hostKey, workDir: h.workDir,
+  })])),
+  count: config.getNumber("count") ?? 6,
+  placement: (config.get("placement") as qemu.Placement | undefined) ?? "spread",
+  privateKeyFile: guestKeyFile,
+  template: {
+    baseImage,
+    memory: config.get("memory") ?? "192M",
+    accelerator: "auto",
+    ...(config.get("baseImage") ? {} : {
+      kernel: path.join(guestDir, "vmlinuz"), initrd: path.join(guestDir, "initramfs.gz"), append: "console=ttyS0 quiet",
+      readiness: { serialPattern: "PULUMI-QEMU-GUEST-READY", guestPort: 22, timeoutMs: 300000 },
+      stopTimeouts: { powerdownMs: 1000 }, // the tiny guest cannot hear ACPI powerdown
+    }),
+    guestPrivateKey: pulumi.secret(readFileSync(guestKeyFile, "utf8")),
+  },
+});
+
+// `pulumi config set runCommand true` runs `uname -a` in every guest with remote.Command. It
+// needs the pulumi-resource-command plugin, which Pulumi downloads from GitHub.
+if (config.getBoolean("runCommand")) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { remote } = require("@pulumi/command") as typeof import("@pulumi/command");
+  fleet.vms.forEach((vm, i) => new remote.Command(`uname-${i}`, {
+    connection: vm.guestConnection.apply((c) => c!), create: "uname -a",
+  }));
+}
+
+export const members = fleet.members;
+export const placement = fleet.placement;
+export const ansibleInventory = fleet.ansibleInventory;
+export const sshConfig = fleet.sshConfig;

@@ -1,0 +1,179 @@
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import { closeSync, openSync, readSync, readFileSync } from "fs";
+import * as path from "path";
+import type { CloudInitInputs } from "../provider/cloudInit/seed";
+import { ansibleInventory, sshConfig, type FleetMember } from "../provider/fleet/inventory";
+import {
+  defaultPortRange, memberNames, memberPorts, placeMembers, PLACEMENTS, rangeCapacity,
+  type FleetHostCapacity, type Placement, type PortRange,
+} from "../provider/fleet/placement";
+import { InvalidArgumentError } from "../provider/errors";
+import { integerIn, oneOf, sizeBytes } from "../provider/validate";
+import type { GuestConnection } from "../provider/resources/vm";
+import type { ReadinessSpec, StopTimeouts } from "../provider/vm/spec";
+import { Disk } from "./disk";
+import type { Host } from "./host";
+import { HostCapabilities } from "./hostCapabilities";
+import { Vm } from "./vm";
+
+export type { FleetMember, Placement, PortRange };
+
+/** What every member is made of. Plain values: the members are declared from them. */
+export interface FleetTemplate {
+  /** A disk image on the machine running Pulumi; placed once per host (shared, checksum-verified) and cloned for each member. */
+  baseImage: string;
+  /** Size of each member's linked clone. Default: the base image's. */
+  diskSize?: string | number;
+  /** Default 1. */
+  cpus?: number;
+  /** Default "512M". */
+  memory?: string | number;
+  /** Default "auto": each host's capability report picks. A name or list also limits placement to hosts that can use it. */
+  accelerator?: string | string[];
+  machine?: string;
+  /** Direct kernel boot: paths on every host. */
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  extraArgs?: string[];
+  /** Guest ports to forward; each member gets its own host ports. Default: the guest's SSH port. */
+  ports?: Array<{ guest: number; protocol?: "tcp" | "udp" }>;
+  /** "running" (default) or "stopped". */
+  state?: "running" | "stopped";
+  readiness?: ReadinessSpec;
+  stopTimeouts?: StopTimeouts;
+  cloudInit?: pulumi.Input<CloudInitInputs>;
+  /** Default root. */
+  guestUser?: string;
+  /** The guest's sshd port. Default 22. */
+  guestSshPort?: number;
+  /** Private key that logs in to the guests (secret), for each member's guestConnection. */
+  guestPrivateKey?: pulumi.Input<string>;
+}
+
+export interface FleetArgs {
+  /** The hosts, by a stable key (the key names the host in inventories). Order matters for placement. */
+  hosts: Record<string, Host>;
+  /** Their capability reports, by the same keys. Default: the fleet makes one per host. */
+  capabilities?: Record<string, HostCapabilities>;
+  /** Members `<fleet>-0` ... `<fleet>-<count-1>`; or give `names`. Members are added and removed at the end. */
+  count?: number;
+  /** Member names, instead of `count`. A member keeps its host and ports while its position in the list stays. */
+  names?: string[];
+  /** What every member is made of: base image, size, guest boot, forwards, readiness, guest login. */
+  template: FleetTemplate;
+  /** "spread" (default: round robin over the hosts) or "pack" (fill a host, then the next). */
+  placement?: Placement;
+  /** Host ports for the forwards. Default: 100 ports derived from the fleet's name. */
+  portRange?: PortRange;
+  /** For `ansibleInventory` and `sshConfig`: the private key file on the machine that will use them. */
+  privateKeyFile?: string;
+}
+
+/**
+ * N throwaway VMs across hosts from one template: a shared base image per host, a linked clone
+ * and a VM per member, host ports that stay with their member, an Ansible inventory and an ssh
+ * config out. A plan that does not fit the hosts' memory or cores is refused before anything starts.
+ */
+export class Fleet extends pulumi.ComponentResource {
+  /** Every member: name, host key, guest SSH address and port, status, accelerator. */
+  readonly members: pulumi.Output<FleetMember[]>;
+  /** Member name -> host key. */
+  readonly placement: pulumi.Output<Record<string, string>>;
+  /** YAML inventory for Ansible, one group per host. */
+  readonly ansibleInventory: pulumi.Output<string>;
+  /** An ~/.ssh/config snippet, one Host block per member. */
+  readonly sshConfig: pulumi.Output<string>;
+  /** Member name -> the guest's SSH connection in the shape @pulumi/command's remote.Command takes. Secret. */
+  readonly guestConnections: pulumi.Output<Record<string, GuestConnection | undefined>>;
+  /** The members' VMs, in member order. */
+  readonly vms: Vm[];
+  /** The members' linked-clone disks, in member order. */
+  readonly disks: Disk[];
+
+  constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("qemu:index:Fleet", name, {}, opts);
+    const t = args.template;
+    const keys = Object.keys(args.hosts);
+    const names = memberNames(name, args.count, args.names);
+    const placement = oneOf(args.placement ?? "spread", "placement", PLACEMENTS);
+    const needs = { cpus: integerIn(t.cpus ?? 1, "template.cpus", 1, 1024), memoryBytes: sizeBytes(t.memory ?? "512M", "template.memory"), accelerator: t.accelerator };
+    const guestSshPort = t.guestSshPort ?? 22;
+    const forwards = t.ports ?? [{ guest: guestSshPort }];
+    const range = args.portRange ?? defaultPortRange(name);
+    if (names.length > rangeCapacity(forwards.length, range)) {
+      throw new InvalidArgumentError("portRange", `${range.from}-${range.to} holds ${rangeCapacity(forwards.length, range)} members of ${forwards.length} forwards, not ${names.length}`);
+    }
+    const child = { parent: this };
+
+    const capabilities = args.capabilities ?? Object.fromEntries(keys.map((k) =>
+      [k, new HostCapabilities(`${name}-${k}-capabilities`, { host: args.hosts[k].connection }, child)]));
+    const capacities = pulumi.all(keys.map((k) => pulumi.all([args.hosts[k].cores, args.hosts[k].memoryBytes, capabilities[k].accelerators])
+      .apply(([cores, memoryBytes, accs]): FleetHostCapacity => ({ key: k, cores, memoryBytes, usableAccelerators: accs.filter((a) => a.usable).map((a) => a.name) }))));
+    const assigned = capacities.apply((caps) => {
+      try {
+        return placeMembers(names.length, caps, needs, placement);
+      } catch (e) {
+        throw new pulumi.RunError(`Fleet ${name}: ${(e as Error).message}`);
+      }
+    });
+    this.placement = assigned.apply((a) => Object.fromEntries(names.map((n, i) => [n, a[i]])));
+
+    // One shared base image per host, named by its content: fleets with the same image share it.
+    const image = baseImageFile(t.baseImage);
+    const bases = Object.fromEntries(keys.map((k) => [k, new Disk(`${name}-${k}-base`, {
+      host: args.hosts[k].connection, name: image.stem, shared: true, source: image.path,
+      path: args.hosts[k].workDir.apply((w) => `${w}/images/${image.stem}.${image.format}`),
+    }, child)]));
+    const onHost = <T>(i: number, pick: (k: string) => pulumi.Output<T>): pulumi.Output<T> =>
+      pulumi.all([assigned, pulumi.all(keys.map(pick))]).apply(([a, values]) => values[keys.indexOf(a[i])] as T);
+
+    this.disks = [];
+    this.vms = names.map((member, i) => {
+      const host = onHost(i, (k) => args.hosts[k].connection);
+      const disk = new Disk(`${member}-disk`, { host, name: member, backingImage: onHost(i, (k) => bases[k].path), size: t.diskSize }, child);
+      this.disks.push(disk);
+      const ports = memberPorts(i, forwards.length, range).map((hostPort, j) => ({ host: hostPort, guest: forwards[j].guest, protocol: forwards[j].protocol }));
+      return new Vm(member, {
+        host, name: member, cpus: needs.cpus, memory: t.memory ?? "512M", accelerator: t.accelerator ?? "auto", machine: t.machine,
+        disks: [disk.path], kernel: t.kernel, initrd: t.initrd, append: t.append, extraArgs: t.extraArgs, ports,
+        state: t.state, readiness: t.readiness, stopTimeouts: t.stopTimeouts, cloudInit: t.cloudInit,
+        guestUser: t.guestUser, guestPrivateKey: t.guestPrivateKey, guestSshPort,
+      }, child);
+    });
+
+    const sshHosts = keys.map((k) => pulumi.unsecret(args.hosts[k].connection.apply((c) => (c.kind === "ssh" ? c.host : "127.0.0.1"))));
+    this.members = pulumi.all([assigned, pulumi.all(sshHosts), pulumi.all(this.vms.map((vm) => pulumi.all([vm.status, vm.acceleratorInUse, vm.forwardedPorts])))])
+      .apply(([a, addresses, states]) => names.map((member, i): FleetMember => {
+        const [status, accelerator, forwarded] = states[i];
+        return {
+          name: member, host: a[i], sshHost: addresses[keys.indexOf(a[i])],
+          sshPort: forwarded.find((p) => p.guest === guestSshPort && (p.protocol ?? "tcp") === "tcp")?.host ?? 0,
+          sshUser: t.guestUser ?? "root", status, ...(accelerator ? { accelerator } : {}),
+        };
+      }));
+    this.ansibleInventory = this.members.apply((m) => ansibleInventory(m, args.privateKeyFile));
+    this.sshConfig = this.members.apply((m) => sshConfig(m, args.privateKeyFile));
+    this.guestConnections = pulumi.secret(pulumi.all(this.vms.map((vm) => vm.guestConnection))
+      .apply((all) => Object.fromEntries(names.map((n, i) => [n, all[i]]))));
+    this.registerOutputs({ members: this.members, placement: this.placement, ansibleInventory: this.ansibleInventory, sshConfig: this.sshConfig });
+  }
+}
+
+/** The local image, its format (from its first bytes) and a name that changes with its content. */
+function baseImageFile(file: string): { path: string; stem: string; format: "qcow2" | "raw" } {
+  if (typeof file !== "string" || file === "") throw new InvalidArgumentError("template.baseImage", "must be a path on the machine running Pulumi");
+  const magic = Buffer.alloc(4);
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch (e) {
+    throw new InvalidArgumentError("template.baseImage", `cannot read ${file}: ${(e as Error).message}`);
+  }
+  try { readSync(fd, magic, 0, 4, 0); } finally { closeSync(fd); }
+  const format = magic.equals(Buffer.from("QFI\xfb", "latin1")) ? "qcow2" : "raw";
+  const sha = createHash("sha256").update(readFileSync(file)).digest("hex").slice(0, 16);
+  const base = path.basename(file).replace(/\.(qcow2|img|raw)$/, "").replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 40) || "image";
+  return { path: path.resolve(file), stem: `${base}-${sha}`, format };
+}

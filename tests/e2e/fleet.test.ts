@@ -1,0 +1,124 @@
+/**
+ * The fleet example through the real CLI on the three SSH test hosts: 6 members spread, every
+ * guest answers SSH on its port, the inventory lists them; scaling 6 -> 8 -> 4 creates and
+ * deletes exactly the members at the end and leaves the others running on their ports; a plan
+ * too big for the hosts fails at preview with the numbers; destroy leaves nothing but a base
+ * image another fleet still uses.
+ */
+import * as assert from "assert";
+import { randomBytes } from "crypto";
+import { execFileSync } from "child_process";
+import * as path from "path";
+import { parse } from "yaml";
+import { closeAllSshTransports, sshTransport } from "../../provider/transport";
+import type { FleetMember } from "../../provider/fleet/inventory";
+import { liveQemuPids } from "../helpers/processes";
+import { testbed } from "../testbed/testbed";
+import { REPO } from "./engine";
+import { capture, withStack, type StackHarness } from "./harness";
+
+const EXAMPLE = path.join(REPO, "bin/examples/fleet/index.js");
+
+describe("e2e: the fleet example on three SSH hosts (real CLI)", function () {
+  this.timeout(30 * 60 * 1000);
+  const bed = testbed();
+  const run = randomBytes(3).toString("hex");
+  const workDirs = bed.hosts.map((h) => `${h.workDir}/e2e-fleet-${run}`);
+  const guestKey = `${bed.guest.dir}/id_ed25519`;
+  const program = async () => {
+    delete require.cache[EXAMPLE];
+    return require(EXAMPLE);
+  };
+  const configure = (h: StackHarness, count: number, extra: Record<string, string> = {}) => h.stack.setAllConfig({
+    hosts: { value: JSON.stringify(bed.hosts.map((host, i) => ({
+      name: host.name, address: host.address, port: host.port, user: bed.rootUser, hostKey: host.hostKey, workDir: workDirs[i] }))) },
+    privateKeyFile: { value: bed.clientKey },
+    guestDir: { value: bed.guest.dir },
+    count: { value: String(count) },
+    ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, { value: v }])),
+  });
+  const pidOf = (member: string) => liveQemuPids(`guest=${member} `);
+  const guestAnswers = async (m: FleetMember) => {
+    const t = sshTransport({ host: m.sshHost, port: m.sshPort, user: "root", privateKey: execFileSync("cat", [guestKey]).toString(), insecureAcceptAnyHostKey: true, connectTimeoutMs: 20000 });
+    try {
+      return (await t.exec(["hostname"])).exitCode === 0;
+    } finally {
+      await t.close();
+    }
+  };
+  // The capability reports' probe cache (.pulumi-qemu-probe) stays on a host by design: it is neither a disk nor a VM.
+  const filesUnder = (dir: string) => execFileSync("sh", ["-c", 'find "$1" -type f -not -path "*/.pulumi-qemu-probe/*" 2>/dev/null | sort; exit 0', "sh", dir])
+    .toString().split("\n").filter(Boolean);
+  after(async () => {
+    execFileSync("sh", ["-c", `pkill -KILL -f 'e2e-fleet-${run}/vm[s]/' ; rm -rf ${workDirs.join(" ")}; exit 0`]);
+    await closeAllSshTransports();
+  });
+
+  it("6 spread, SSH in each, inventory; 6 -> 8 -> 4 touches only the end; too big fails at preview; destroy cleans", async () => {
+    // Another fleet (its own stack) on h1 with the same base image: destroy must leave that image.
+    await withStack("fleet-other", async () => {
+      const qemu = await import("../../sdk");
+      const h1 = bed.hosts[0];
+      const host = new qemu.Host("h1", { address: h1.address, user: bed.rootUser, privateKey: execFileSync("cat", [bed.clientKey]).toString(), hostKey: h1.hostKey, workDir: workDirs[0] });
+      const other = new qemu.Fleet("other", { hosts: { h1: host }, count: 1, template: {
+        baseImage: `${bed.guest.dir}/base.qcow2`, memory: "128M", state: "stopped" } });
+      return { members: other.members };
+    }, async (otherStack) => {
+      const otherUp = await otherStack.stack.up(capture(otherStack));
+      assert.strictEqual(otherUp.outputs.members.value[0].status, "stopped");
+
+      await withStack("fleet", program, async (h) => {
+        await configure(h, 6);
+        const preview = await h.stack.preview(capture(h));
+        // stack, fleet, 3 hosts, 3 capability reports, 3 base images, 6 disks, 6 VMs
+        assert.deepStrictEqual(preview.changeSummary, { create: 23 });
+        assert.match(h.output(), /qemu:index:Fleet/);
+
+        const up = await h.stack.up(capture(h));
+        const members: FleetMember[] = up.outputs.members.value;
+        assert.deepStrictEqual(members.map((m) => m.host), ["h1", "h2", "h3", "h1", "h2", "h3"]);
+        assert.ok(members.every((m) => m.status === "running"), JSON.stringify(members));
+        for (const m of members) assert.ok(await guestAnswers(m), `${m.name} answers SSH on ${m.sshHost}:${m.sshPort}`);
+        const inventory = parse(up.outputs.ansibleInventory.value);
+        const listed = Object.values(inventory.all.children as Record<string, { hosts: Record<string, { ansible_host: string; ansible_port: number }> }>)
+          .flatMap((g) => Object.entries(g.hosts).map(([name, v]) => `${name} ${v.ansible_host}:${v.ansible_port}`)).sort();
+        assert.deepStrictEqual(listed, members.map((m) => `${m.name} ${m.sshHost}:${m.sshPort}`).sort());
+        assert.strictEqual(new Set(members.map((m) => `${m.sshHost}:${m.sshPort}`)).size, 6);
+        const pids = Object.fromEntries(members.map((m) => [m.name, pidOf(m.name)]));
+        await h.stack.preview({ expectNoChanges: true, ...capture(h) });
+
+        await configure(h, 8);
+        const grow = await h.stack.preview(capture(h));
+        assert.deepStrictEqual(grow.changeSummary, { create: 4, same: 23 });
+        const grown = (await h.stack.up(capture(h))).outputs.members.value as FleetMember[];
+        assert.deepStrictEqual(grown.slice(0, 6), members, "surviving members keep host, port and state");
+        assert.deepStrictEqual(grown.slice(6).map((m) => m.host), ["h1", "h2"]);
+        for (const m of members) assert.deepStrictEqual(pidOf(m.name), pids[m.name], `${m.name} was restarted`);
+
+        await configure(h, 4);
+        const shrink = await h.stack.preview(capture(h));
+        assert.deepStrictEqual(shrink.changeSummary, { delete: 8, same: 19 });
+        const shrunk = (await h.stack.up(capture(h))).outputs.members.value as FleetMember[];
+        assert.deepStrictEqual(shrunk, members.slice(0, 4));
+        for (const m of members.slice(0, 4)) assert.deepStrictEqual(pidOf(m.name), pids[m.name], `${m.name} was restarted`);
+        for (const m of grown.slice(4)) assert.deepStrictEqual(pidOf(m.name), [], `${m.name} still runs`);
+
+        // Too big: refused at preview with the numbers, nothing restarted.
+        await configure(h, 4, { memory: "40G" });
+        await assert.rejects(h.stack.preview(capture(h)), /Fleet ci: template\.memory: 4 members of 1 vCPU and 40\.0 GiB do not fit \(spread\): h1 would get 2 \(80\.0 GiB\) but it has [\d.]+ GiB/);
+        for (const m of members.slice(0, 4)) assert.deepStrictEqual(pidOf(m.name), pids[m.name]);
+        await configure(h, 4, { memory: "192M" });
+
+        await h.stack.destroy(capture(h));
+        for (const m of grown) assert.deepStrictEqual(pidOf(m.name), [], `${m.name} still runs after destroy`);
+        assert.deepStrictEqual(workDirs.slice(1).flatMap(filesUnder), [], "destroy left files on h2 or h3");
+        const onH1 = filesUnder(workDirs[0]).map((f) => f.slice(workDirs[0].length + 1));
+        assert.ok(onH1.some((f) => /^images\/base-[0-9a-f]{16}\.qcow2$/.test(f)), "the base image the other fleet uses was deleted");
+        assert.ok(onH1.every((f) => /^images\/|^disks\/other-0\.qcow2$|^vms\/other-0\//.test(f)), onH1.join("\n"));
+      });
+
+      await otherStack.stack.destroy(capture(otherStack));
+      assert.deepStrictEqual(filesUnder(workDirs[0]), [], "the last fleet's destroy leaves the base image");
+    });
+  });
+});
