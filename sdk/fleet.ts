@@ -95,33 +95,18 @@ export class Fleet extends pulumi.ComponentResource {
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("qemu:index:Fleet", name, {}, opts);
     const t = args.template;
-    const keys = Object.keys(args.hosts);
-    const names = memberNames(name, args.count, args.names);
-    const placement = oneOf(args.placement ?? "spread", "placement", PLACEMENTS);
-    const needs = { cpus: integerIn(t.cpus ?? 1, "template.cpus", 1, 1024), memoryBytes: sizeBytes(t.memory ?? "512M", "template.memory"), accelerator: t.accelerator };
-    const guestSshPort = t.guestSshPort ?? 22;
-    const forwards = t.ports ?? [{ guest: guestSshPort }];
-    const range = args.portRange ?? defaultPortRange(name);
-    if (names.length > rangeCapacity(forwards.length, range)) {
-      throw new InvalidArgumentError("portRange", `${range.from}-${range.to} holds ${rangeCapacity(forwards.length, range)} members of ${forwards.length} forwards, not ${names.length}`);
-    }
+    const { keys, names, placement, needs, guestSshPort, forwards, range } = fleetSettings(name, args);
     const child = { parent: this };
 
     const capabilities = args.capabilities ?? Object.fromEntries(keys.map((k) =>
       [k, new HostCapabilities(`${name}-${k}-capabilities`, { host: args.hosts[k].connection }, child)]));
     const capacities = pulumi.all(keys.map((k) => pulumi.all([args.hosts[k].cores, args.hosts[k].memoryBytes, capabilities[k].accelerators])
       .apply(([cores, memoryBytes, accs]): FleetHostCapacity => ({ key: k, cores, memoryBytes, usableAccelerators: accs.filter((a) => a.usable).map((a) => a.name) }))));
-    const assigned = capacities.apply((caps) => {
-      try {
-        return placeMembers(names.length, caps, needs, placement);
-      } catch (e) {
-        throw new pulumi.RunError(`Fleet ${name}: ${(e as Error).message}`);
-      }
-    });
+    const assigned = capacities.apply((caps) => invalidAsRunError(name, () => placeMembers(names.length, caps, needs, placement)));
     this.placement = assigned.apply((a) => Object.fromEntries(names.map((n, i) => [n, a[i]])));
 
     // One shared base image per host, named by its content: fleets with the same image share it.
-    const image = baseImageFile(t.baseImage);
+    const image = invalidAsRunError(name, () => baseImageFile(t.baseImage));
     const bases = Object.fromEntries(keys.map((k) => [k, new Disk(`${name}-${k}-base`, {
       host: args.hosts[k].connection, name: image.stem, shared: true, source: image.path,
       path: args.hosts[k].workDir.apply((w) => `${w}/images/${image.stem}.${image.format}`),
@@ -176,4 +161,34 @@ function baseImageFile(file: string): { path: string; stem: string; format: "qco
   const sha = createHash("sha256").update(readFileSync(file)).digest("hex").slice(0, 16);
   const base = path.basename(file).replace(/\.(qcow2|img|raw)$/, "").replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 40) || "image";
   return { path: path.resolve(file), stem: `${base}-${sha}`, format };
+}
+
+/** @internal The fleet's plain settings, validated: a bad one fails as "Fleet <name>: <property>: <reason>". */
+export function fleetSettings(name: string, args: FleetArgs) {
+  return invalidAsRunError(name, () => settings(name, args));
+}
+
+function settings(name: string, args: FleetArgs) {
+  const t = args.template;
+  const keys = Object.keys(args.hosts);
+  const names = memberNames(name, args.count, args.names);
+  const placement = oneOf(args.placement ?? "spread", "placement", PLACEMENTS);
+  const needs = { cpus: integerIn(t.cpus ?? 1, "template.cpus", 1, 1024), memoryBytes: sizeBytes(t.memory ?? "512M", "template.memory"), accelerator: t.accelerator };
+  const guestSshPort = t.guestSshPort ?? 22;
+  const forwards = t.ports ?? [{ guest: guestSshPort }];
+  const range = args.portRange ?? defaultPortRange(name);
+  if (names.length > rangeCapacity(forwards.length, range)) {
+    throw new InvalidArgumentError("portRange", `${range.from}-${range.to} holds ${rangeCapacity(forwards.length, range)} members of ${forwards.length} forwards, not ${names.length}`);
+  }
+  return { keys, names, placement, needs, guestSshPort, forwards, range };
+}
+
+/** A bad input fails the program with "Fleet <name>: <property>: <reason>", without a stack trace. */
+function invalidAsRunError<T>(fleet: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof InvalidArgumentError) throw new pulumi.RunError(`Fleet ${fleet}: ${e.message}`);
+    throw e;
+  }
 }

@@ -2,6 +2,8 @@
 import * as assert from "assert";
 import { parse } from "yaml";
 import { InvalidArgumentError } from "../../provider/errors";
+import * as pulumi from "@pulumi/pulumi";
+import { fleetSettings, type FleetArgs } from "../../sdk/fleet";
 import { ansibleInventory, sshConfig, type FleetMember } from "../../provider/fleet/inventory";
 import { defaultPortRange, memberNames, memberPorts, placeMembers, rangeCapacity, type FleetHostCapacity } from "../../provider/fleet/placement";
 
@@ -104,5 +106,28 @@ describe("fleet inventory and ssh config", () => {
     assert.match(text, /^Host ci-1\n  HostName 10\.0\.0\.6\n  Port 20001\n  User root\n  IdentityFile \/k\/id\n  IdentitiesOnly yes\n/m);
     assert.strictEqual(text.match(/^Host /gm)!.length, 3);
     assert.doesNotMatch(sshConfig(members), /IdentityFile/);
+  });
+});
+
+describe("Fleet settings (the component's plain inputs)", () => {
+  const args = (extra: Partial<FleetArgs> = {}, template: Partial<FleetArgs["template"]> = {}): FleetArgs =>
+    ({ hosts: {}, count: 3, template: { baseImage: "/img", ...template }, ...extra });
+  const refused = (a: FleetArgs, message: RegExp) => assert.throws(() => fleetSettings("ci", a), (e: Error) => {
+    assert.ok(e instanceof pulumi.RunError, "a RunError: the CLI prints it without a stack trace");
+    assert.match(e.message, message);
+    return true;
+  });
+
+  it("names the fleet, the property and the reason", () => {
+    refused(args({ placement: "diagonal" as "spread" }), /^Fleet ci: placement: must be one of spread, pack, got "diagonal"$/);
+    refused(args({}, { memory: "lots" }), /^Fleet ci: template\.memory: /);
+    refused(args({}, { cpus: 0 }), /^Fleet ci: template\.cpus: /);
+    refused(args({ count: undefined }), /^Fleet ci: count: give exactly one of count and names$/);
+    refused(args({ count: 4, portRange: { from: 30000, to: 30002 } }, { ports: [{ guest: 22 }] }), /^Fleet ci: portRange: 30000-30002 holds 3 members of 1 forwards, not 4$/);
+  });
+
+  it("defaults: spread, one forward of the guest's SSH port, 512M", () => {
+    const s = fleetSettings("ci", args());
+    assert.deepStrictEqual([s.placement, s.forwards, s.needs.memoryBytes, s.names], ["spread", [{ guest: 22 }], 512 * 2 ** 20, ["ci-0", "ci-1", "ci-2"]]);
   });
 });
