@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import { closeSync, openSync, readSync, readFileSync } from "fs";
+import { closeSync, openSync, readSync } from "fs";
 import * as path from "path";
 import type { CloudInitInputs } from "../provider/cloudInit/seed";
 import { ansibleInventory, sshConfig, type FleetMember } from "../provider/fleet/inventory";
@@ -147,7 +147,8 @@ export class Fleet extends pulumi.ComponentResource {
 }
 
 /** The local image, its format (from its first bytes) and a name that changes with its content. */
-function baseImageFile(file: string): { path: string; stem: string; format: "qcow2" | "raw" } {
+/** @internal */
+export function baseImageFile(file: string): { path: string; stem: string; format: "qcow2" | "raw" } {
   if (typeof file !== "string" || file === "") throw new InvalidArgumentError("template.baseImage", "must be a path on the machine running Pulumi");
   const magic = Buffer.alloc(4);
   let fd: number;
@@ -156,9 +157,17 @@ function baseImageFile(file: string): { path: string; stem: string; format: "qco
   } catch (e) {
     throw new InvalidArgumentError("template.baseImage", `cannot read ${file}: ${(e as Error).message}`);
   }
-  try { readSync(fd, magic, 0, 4, 0); } finally { closeSync(fd); }
+  // Hashed in chunks: an image of several GiB is never held in memory by the program.
+  const hash = createHash("sha256");
+  const chunk = Buffer.alloc(4 * 2 ** 20);
+  try {
+    readSync(fd, magic, 0, 4, 0);
+    for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0;) hash.update(chunk.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
   const format = magic.equals(Buffer.from("QFI\xfb", "latin1")) ? "qcow2" : "raw";
-  const sha = createHash("sha256").update(readFileSync(file)).digest("hex").slice(0, 16);
+  const sha = hash.digest("hex").slice(0, 16);
   const base = path.basename(file).replace(/\.(qcow2|img|raw)$/, "").replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 40) || "image";
   return { path: path.resolve(file), stem: `${base}-${sha}`, format };
 }

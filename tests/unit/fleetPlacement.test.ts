@@ -3,7 +3,11 @@ import * as assert from "assert";
 import { parse } from "yaml";
 import { InvalidArgumentError } from "../../provider/errors";
 import * as pulumi from "@pulumi/pulumi";
-import { fleetSettings, type FleetArgs } from "../../sdk/fleet";
+import { createHash, randomBytes } from "crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { baseImageFile, fleetSettings, type FleetArgs } from "../../sdk/fleet";
 import { ansibleInventory, sshConfig, type FleetMember } from "../../provider/fleet/inventory";
 import { defaultPortRange, memberNames, memberPorts, placeMembers, rangeCapacity, type FleetHostCapacity } from "../../provider/fleet/placement";
 
@@ -129,5 +133,22 @@ describe("Fleet settings (the component's plain inputs)", () => {
   it("defaults: spread, one forward of the guest's SSH port, 512M", () => {
     const s = fleetSettings("ci", args());
     assert.deepStrictEqual([s.placement, s.forwards, s.needs.memoryBytes, s.names], ["spread", [{ guest: 22 }], 512 * 2 ** 20, ["ci-0", "ci-1", "ci-2"]]);
+  });
+});
+
+describe("Fleet base image (the local file)", () => {
+  it("is named by the sha256 of all its bytes (hashed in chunks) and its format read from its first bytes", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "fleet-image-"));
+    try {
+      const bytes = Buffer.concat([Buffer.from("QFI\xfb", "latin1"), randomBytes(9 * 2 ** 20)]);
+      writeFileSync(path.join(dir, "my disk.qcow2"), bytes);
+      const sha = createHash("sha256").update(bytes).digest("hex").slice(0, 16);
+      assert.deepStrictEqual(baseImageFile(path.join(dir, "my disk.qcow2")), { path: path.join(dir, "my disk.qcow2"), stem: `my_disk-${sha}`, format: "qcow2" });
+      writeFileSync(path.join(dir, "raw.img"), "not qcow2");
+      assert.strictEqual(baseImageFile(path.join(dir, "raw.img")).format, "raw");
+      assert.throws(() => baseImageFile(path.join(dir, "missing")), /template\.baseImage: cannot read/);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 });
