@@ -1,6 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "crypto";
-import { closeSync, openSync, readSync } from "fs";
 import * as path from "path";
 import type { CloudInitInputs } from "../provider/cloudInit/seed";
 import { ansibleInventory, sshConfig, type FleetMember } from "../provider/fleet/inventory";
@@ -9,6 +7,7 @@ import {
   type FleetHostCapacity, type Placement, type PortRange,
 } from "../provider/fleet/placement";
 import { InvalidArgumentError } from "../provider/errors";
+import { localFileHead, localFileSha256 } from "../provider/localFile";
 import { integerIn, oneOf, sizeBytes } from "../provider/validate";
 import type { GuestConnection } from "../provider/resources/vm";
 import type { ReadinessSpec, StopTimeouts } from "../provider/vm/spec";
@@ -128,13 +127,13 @@ export class Fleet extends pulumi.ComponentResource {
       }, child);
     });
 
-    const sshHosts = keys.map((k) => pulumi.unsecret(args.hosts[k].connection.apply((c) => (c.kind === "ssh" ? c.host : "127.0.0.1"))));
-    this.members = pulumi.all([assigned, pulumi.all(sshHosts), pulumi.all(this.vms.map((vm) => pulumi.all([vm.status, vm.acceleratorInUse, vm.forwardedPorts])))])
-      .apply(([a, addresses, states]) => names.map((member, i): FleetMember => {
-        const [status, accelerator, forwarded] = states[i];
+    // Where each guest's SSH answers, as its Vm reports it; only the key in guestConnection is secret.
+    const sshEndpoints = this.vms.map((vm) => pulumi.unsecret(vm.guestConnection.apply((c) => ({ host: c?.host ?? "", port: c?.port ?? 0 }))));
+    this.members = pulumi.all([assigned, pulumi.all(this.vms.map((vm, i) => pulumi.all([vm.status, vm.acceleratorInUse, sshEndpoints[i]])))])
+      .apply(([a, states]) => names.map((member, i): FleetMember => {
+        const [status, accelerator, ssh] = states[i];
         return {
-          name: member, host: a[i], sshHost: addresses[keys.indexOf(a[i])],
-          sshPort: forwarded.find((p) => p.guest === guestSshPort && (p.protocol ?? "tcp") === "tcp")?.host ?? 0,
+          name: member, host: a[i], sshHost: ssh.host, sshPort: ssh.port,
           sshUser: t.guestUser ?? "root", status, ...(accelerator ? { accelerator } : {}),
         };
       }));
@@ -146,28 +145,17 @@ export class Fleet extends pulumi.ComponentResource {
   }
 }
 
-/** The local image, its format (from its first bytes) and a name that changes with its content. */
-/** @internal */
+/** @internal The local image, its format (from its first bytes) and a name that changes with its content. */
 export function baseImageFile(file: string): { path: string; stem: string; format: "qcow2" | "raw" } {
   if (typeof file !== "string" || file === "") throw new InvalidArgumentError("template.baseImage", "must be a path on the machine running Pulumi");
-  const magic = Buffer.alloc(4);
-  let fd: number;
+  let magic: Buffer;
   try {
-    fd = openSync(file, "r");
+    magic = localFileHead(file, 4);
   } catch (e) {
     throw new InvalidArgumentError("template.baseImage", `cannot read ${file}: ${(e as Error).message}`);
   }
-  // Hashed in chunks: an image of several GiB is never held in memory by the program.
-  const hash = createHash("sha256");
-  const chunk = Buffer.alloc(4 * 2 ** 20);
-  try {
-    readSync(fd, magic, 0, 4, 0);
-    for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0;) hash.update(chunk.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
   const format = magic.equals(Buffer.from("QFI\xfb", "latin1")) ? "qcow2" : "raw";
-  const sha = hash.digest("hex").slice(0, 16);
+  const sha = localFileSha256(file).slice(0, 16);
   const base = path.basename(file).replace(/\.(qcow2|img|raw)$/, "").replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 40) || "image";
   return { path: path.resolve(file), stem: `${base}-${sha}`, format };
 }

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from "crypto";
 import { readFileSync } from "fs";
 import { sameData } from "../canonical";
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
+import { localFileSha256 } from "../localFile";
 import { createArgv, infoArgv, parseInfo, resizeArgv, type ImageInfo } from "../qemu/img";
 import { transportFor, type Connection, type Transport } from "../transport";
 import { absolutePath, oneOf, safeName, sizeBytes } from "../validate";
@@ -151,7 +152,7 @@ export async function create(inputs: DiskInputs): Promise<CreateResult<DiskOutpu
   const path = pathOf(inputs);
   const format = inputs.format ?? "qcow2";
   if ((await t.exec(["test", "-e", path])).exitCode === 0) {
-    if (inputs.shared && await remoteSha256(t, path) === createHash("sha256").update(readFileSync(inputs.source!)).digest("hex")) {
+    if (inputs.shared && await remoteSha256(t, path) === localFileSha256(inputs.source!)) {
       progress(`Disk ${path}: the shared image is already on ${t.description} (same sha256); using it`);
       return { id: `${connectionIdentity(inputs.host)}#disk:${path}`, outs: (await outputsOf(t, inputs, path))! };
     }

@@ -8,6 +8,7 @@
 import * as assert from "assert";
 import { randomBytes } from "crypto";
 import { execFileSync } from "child_process";
+import { readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { closeAllSshTransports, sshTransport } from "../../provider/transport";
@@ -39,7 +40,7 @@ describe("e2e: the fleet example on three SSH hosts (real CLI)", function () {
   });
   const pidOf = (member: string) => liveQemuPids(`guest=${member} `);
   const guestAnswers = async (m: FleetMember) => {
-    const t = sshTransport({ host: m.sshHost, port: m.sshPort, user: "root", privateKey: execFileSync("cat", [guestKey]).toString(), insecureAcceptAnyHostKey: true, connectTimeoutMs: 20000 });
+    const t = sshTransport({ host: m.sshHost, port: m.sshPort, user: "root", privateKey: readFileSync(guestKey, "utf8"), insecureAcceptAnyHostKey: true, connectTimeoutMs: 20000 });
     try {
       return (await t.exec(["hostname"])).exitCode === 0;
     } finally {
@@ -59,7 +60,7 @@ describe("e2e: the fleet example on three SSH hosts (real CLI)", function () {
     await withStack("fleet-other", async () => {
       const qemu = await import("../../sdk");
       const h1 = bed.hosts[0];
-      const host = new qemu.Host("h1", { address: h1.address, user: bed.rootUser, privateKey: execFileSync("cat", [bed.clientKey]).toString(), hostKey: h1.hostKey, workDir: workDirs[0] });
+      const host = new qemu.Host("h1", { address: h1.address, user: bed.rootUser, privateKey: readFileSync(bed.clientKey, "utf8"), hostKey: h1.hostKey, workDir: workDirs[0] });
       const other = new qemu.Fleet("other", { hosts: { h1: host }, count: 1, template: {
         baseImage: `${bed.guest.dir}/base.qcow2`, memory: "128M", state: "stopped" } });
       return { members: other.members };
