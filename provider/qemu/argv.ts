@@ -62,6 +62,9 @@ export function qemuArgv(spec: VmSpec, context: ArgvContext): string[] {
     "-serial", "chardev:serial0",
     "-qmp", `unix:${ov(layout.qmpSocket)},server=on,wait=off`,
     "-pidfile", layout.pidfile,
+    // Every run-state change goes to a file, so a refresh learns the state from one shell
+    // command for many VMs instead of a QMP session per VM.
+    "-trace", "enable=runstate_set", "-D", layout.qemuLog,
     "-daemonize",
     ...diskArgs(spec, layout),
     ...(spec.kernel ? ["-kernel", spec.kernel] : []),

@@ -162,16 +162,21 @@ function outputs(inputs: VmInputs, c: Context, observed: Observed, acceleratorsS
   });
 }
 
+/** QMP is asked about KVM only when QEMU itself chose among several accelerators (see outputs). */
+function observeStarted(c: Context, tried: string[] | undefined): Promise<Observed> {
+  return observe(c.transport, c.layout, c.spec.name, { needKvm: (tried ?? []).length !== 1 });
+}
+
 export async function create(inputs: VmInputs): Promise<CreateResult<VmOutputs>> {
   const c = await context(inputs);
   const accelerators = (inputs.state ?? "running") === "running" ? await start(c, inputs) : undefined;
-  return { id: `${connectionIdentity(inputs.host)}#vm:${c.spec.name}`, outs: outputs(inputs, c, await observe(c.transport, c.layout, c.spec.name), accelerators) };
+  return { id: `${connectionIdentity(inputs.host)}#vm:${c.spec.name}`, outs: outputs(inputs, c, await observeStarted(c, accelerators), accelerators) };
 }
 
 /** Refresh: what runs now. A dead VM is reported stopped (the next up starts it), never an error. */
 export async function read(id: string, props: VmOutputs): Promise<ReadResult<VmOutputs>> {
   const c = await context(props);
-  return { id, props: outputs(props, c, await observe(c.transport, c.layout, c.spec.name), props.acceleratorsStarted) };
+  return { id, props: outputs(props, c, await observeStarted(c, props.acceleratorsStarted), props.acceleratorsStarted) };
 }
 
 export async function update(_id: string, olds: VmOutputs, news: VmInputs): Promise<{ outs: VmOutputs }> {
@@ -182,7 +187,7 @@ export async function update(_id: string, olds: VmOutputs, news: VmInputs): Prom
   if (action.kind === "stop" || action.kind === "restart") await stopVm(c.transport, c.layout, c.spec.name, news.stopTimeouts, progress);
   if (action.kind === "start" || action.kind === "restart") accelerators = await start(c, news);
   if (action.kind === "resume") await resumeVm(c.transport, c.layout, c.spec.name);
-  return { outs: outputs(news, c, await observe(c.transport, c.layout, c.spec.name), accelerators) };
+  return { outs: outputs(news, c, await observeStarted(c, accelerators), accelerators) };
 }
 
 /** Stops the VM (the whole ladder) and removes its state directory; disks stay. */

@@ -6,6 +6,7 @@ import type { Transport } from "./types";
 export * from "./types";
 export { LocalTransport } from "./local";
 export { SshTransport, sshTransport, closeAllSshTransports } from "./ssh";
+export { sshStats } from "./stats";
 export type { SshOptions, SshHop } from "./sshOptions";
 export { shQuote, shJoin, psQuote, psJoin, psEncodedCommand } from "./quote";
 

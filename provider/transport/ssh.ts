@@ -11,6 +11,7 @@ import { Semaphore } from "./semaphore";
 import { openConnection, type OpenedConnection } from "./sshConnect";
 import { describeHop, validateSshOptions, type SshOptions } from "./sshOptions";
 import { shJoin } from "./quote";
+import { countSsh } from "./stats";
 import type { ExecOptions, ExecResult, Transport } from "./types";
 
 const NOT_RETRIED = new Set(["HOST_KEY_MISMATCH", "HOST_KEY_UNKNOWN", "AUTH_FAILED"]);
@@ -20,6 +21,8 @@ export class SshTransport implements Transport {
   readonly description: string;
   /** Successful connections to the target so far (for tests and benchmarks). */
   connectionsOpened = 0;
+  /** Channels (program runs, socket forwards) opened so far: one round trip each. */
+  channelsOpened = 0;
   /** The target's key fingerprint as verified on the last connection. */
   hostKeyFingerprint?: string;
   private connection?: OpenedConnection;
@@ -138,6 +141,8 @@ export class SshTransport implements Transport {
       throw e instanceof QemuError ? e
         : new TransportError("CONNECT_FAILED", this.description, `${this.description}: cannot open ${what}: ${(e as Error).message}`, { cause: e });
     }
+    this.channelsOpened++;
+    countSsh("channels");
     stream.once("close", release);
     return stream;
   }
@@ -184,6 +189,7 @@ export class SshTransport implements Transport {
       try {
         const connection = await openConnection(hops, deadline, this.options.keepaliveIntervalMs ?? 15000);
         this.connectionsOpened++;
+        countSsh("connections");
         this.hostKeyFingerprint = connection.hostKeyFingerprint;
         connection.client.on("close", () => {
           if (this.connection === connection) this.connection = undefined;

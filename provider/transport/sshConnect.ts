@@ -82,6 +82,9 @@ function connectHop(hop: SshHop, sock: Duplex | undefined, timeoutMs: number, ke
     };
     const onReady = () => {
       client.removeListener("error", onError);
+      // Without this, Nagle's algorithm holds each small request until the host's delayed ACK:
+      // measured 56 ms per round trip on an open connection here, 14 ms with it.
+      client.setNoDelay(true);
       resolve({ client, fingerprint: presented });
     };
     client.once("ready", onReady);

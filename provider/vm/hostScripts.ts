@@ -8,23 +8,32 @@ import type { VmLayout } from "./layout";
 
 /** Shell functions shared by the scripts: identity check and the per-VM lock. */
 const COMMON = String.raw`
-vm_pid() { p=$(cat "$pidfile" 2>/dev/null) || return 1; case "$p" in ''|*[!0-9]*) return 1 ;; esac; echo "$p"; }
-cmdline_of() {
-  if [ -r "/proc/$1/cmdline" ]; then tr '\000' '\n' < "/proc/$1/cmdline"
-  else ps -p "$1" -o command= 2>/dev/null | tr ' ' '\n'; fi
+nl='
+'
+# Sets pid to the number in the pidfile, or to nothing. Builtins only: a fork costs ~4 ms here.
+read_pid() { pid=; [ -r "$pidfile" ] && read -r pid < "$pidfile"; case "$pid" in ''|*[!0-9]*) pid= ;; esac; }
+# Sets cmd to a process's command line, one argument per line.
+read_cmdline() {
+  if [ -r "/proc/$1/cmdline" ]; then cmd=$(tr '\000' '\n' < "/proc/$1/cmdline")
+  else cmd=$(ps -p "$1" -o command= 2>/dev/null | tr ' ' '\n'); fi
 }
 is_zombie() {
-  if [ -r "/proc/$1/stat" ]; then s=$(sed 's/.*) //' "/proc/$1/stat" | cut -c1); else s=$(ps -p "$1" -o stat= 2>/dev/null | cut -c1); fi
-  [ "$s" = Z ]
+  if [ -r "/proc/$1/stat" ]; then read -r st < "/proc/$1/stat"; st=${"$"}{st##*") "}
+  else st=$(ps -p "$1" -o stat= 2>/dev/null | cut -c1); fi
+  case "$st" in Z*) return 0 ;; esac
+  return 1
 }
 # True when PID is alive, not a zombie, and its command line names this VM and its pidfile.
 is_ours() {
   [ -n "$1" ] || return 1
   kill -0 "$1" 2>/dev/null || [ -d "/proc/$1" ] || return 1
   is_zombie "$1" && return 1
-  c=$(cmdline_of "$1")
-  printf '%s\n' "$c" | grep -qxF "guest=$name" && printf '%s\n' "$c" | grep -qxF -- "$pidfile"
+  read_cmdline "$1"
+  case "$nl$cmd$nl" in *"$nl"guest="$name$nl"*) ;; *) return 1 ;; esac
+  case "$nl$cmd$nl" in *"$nl$pidfile$nl"*) return 0 ;; esac
+  return 1
 }
+print_spec() { [ -f "$spec" ] || return 0; IFS= read -r sp < "$spec"; printf 'spec=%s\n' "$sp"; }
 take_lock() {
   if command -v flock >/dev/null 2>&1; then
     exec 9>"$lock"
@@ -41,21 +50,35 @@ take_lock() {
 `;
 
 function withArgs(script: string, layout: VmLayout, name: string, extra: string[] = []): string[] {
-  const prologue = 'name=$1; dir=$2; pidfile=$3; sock=$4; spec=$5; startlog=$6; lock=$7; shift 7\n';
+  const prologue = 'name=$1; dir=$2; pidfile=$3; sock=$4; spec=$5; startlog=$6; lock=$7; qemulog=$8; shift 8\n';
   return ["sh", "-c", prologue + COMMON + script, "pulumi-qemu-vm", name, layout.dir, layout.pidfile, layout.qmpSocket,
-    layout.startedSpec, layout.startLog, layout.lock, ...extra];
+    layout.startedSpec, layout.startLog, layout.lock, layout.qemuLog, ...extra];
 }
 
-/** Prints pid=, ours=0|1, socket=0|1 and spec=<one-line JSON of the started spec>. */
-export function observeArgv(layout: VmLayout, name: string): string[] {
-  return withArgs(String.raw`
-pid=$(vm_pid) || pid=
-echo "pid=$pid"
-if is_ours "$pid"; then echo ours=1; else echo ours=0; fi
-if [ -S "$sock" ]; then echo socket=1; else echo socket=0; fi
-[ -f "$spec" ] && printf 'spec=%s\n' "$(tr -d '\n' < "$spec")"
+export interface ObserveTarget { layout: VmLayout; name: string }
+
+/**
+ * For each VM in turn: `vm=<index>`, then pid=, ours=0|1, socket=0|1, runstate=<the last run-state
+ * line of QEMU's log> when that file exists, and spec=<one-line JSON of the started spec>.
+ * One round trip for any number of VMs of one host.
+ */
+export function observeArgv(targets: ObserveTarget[]): string[] {
+  const script = COMMON + String.raw`
+i=0
+while [ "$#" -ge 5 ]; do
+  name=$1; pidfile=$2; sock=$3; spec=$4; qemulog=$5; shift 5
+  echo "vm=$i"; i=$((i + 1))
+  read_pid
+  echo "pid=$pid"
+  if is_ours "$pid"; then echo ours=1; else echo ours=0; fi
+  if [ -S "$sock" ]; then echo socket=1; else echo socket=0; fi
+  [ -f "$qemulog" ] && printf 'runstate=%s\n' "$(grep runstate_set "$qemulog" | tail -n 1)"
+  print_spec
+done
 exit 0
-`, layout, name);
+`;
+  const args = targets.flatMap(({ layout, name }) => [name, layout.pidfile, layout.qmpSocket, layout.startedSpec, layout.qemuLog]);
+  return ["sh", "-c", script, "pulumi-qemu-observe", ...args];
 }
 
 /**
@@ -69,38 +92,43 @@ export function startArgv(layout: VmLayout, name: string, specJson: string, qemu
 desired=$1; keep=$2; shift 2
 mkdir -p "$dir" || exit 70
 take_lock
-pid=$(vm_pid) || pid=
+read_pid
 if is_ours "$pid"; then
   echo existing=1; echo "pid=$pid"
-  [ -f "$spec" ] && printf 'spec=%s\n' "$(tr -d '\n' < "$spec")"
+  print_spec
   exit 0
 fi
-rm -f -- "$sock" "$pidfile"
+rm -f -- "$sock" "$pidfile" "$qemulog"
 "$@" 9>&- </dev/null >/dev/null 2>"$startlog"
 rc=$?
-if [ "$rc" -ne 0 ]; then cat "$startlog" >&2; exit 71; fi
+# With -D, QEMU writes its errors to that log, not to stderr.
+if [ "$rc" -ne 0 ]; then cat "$startlog" >&2; cat "$qemulog" >&2 2>/dev/null; exit 71; fi
 printf '%s\n' "$desired" > "$spec.tmp" && mv -f -- "$spec.tmp" "$spec"
 # Seed images of earlier starts are no longer used by anyone.
 for f in "$dir"/cidata-*.iso; do [ -f "$f" ] && [ "$f" != "$keep" ] && rm -f -- "$f"; done
-echo existing=0; echo "pid=$(vm_pid)"
+# QEMU enters its first run state just after it daemonizes: wait for that line (at most 2 s,
+# here on the host) so that the observation that follows needs no QMP session.
+i=0
+while [ "$i" -lt 100 ] && [ -f "$qemulog" ] && ! grep -q runstate_set "$qemulog"; do sleep 0.02 2>/dev/null || break; i=$((i + 1)); done
+read_pid; echo existing=0; echo "pid=$pid"
 `, layout, name, [specJson, keepSeed, ...qemuArgv]);
 }
 
 /** Sends SIGNAL to our instance only; prints signalled=0|1. */
 export function signalArgv(layout: VmLayout, name: string, signal: "TERM" | "KILL"): string[] {
   return withArgs(String.raw`
-pid=$(vm_pid) || pid=
+read_pid
 if is_ours "$pid"; then kill -$1 "$pid" && echo signalled=1 && exit 0; fi
 echo signalled=0
 `, layout, name, [signal]);
 }
 
-/** After the instance is gone: removes its socket and pidfile (and with "all", the whole state directory). */
+/** After the instance is gone: removes its socket and pidfile, keeping QEMU's log for a post-mortem (and with "all", the whole state directory). */
 export function cleanupArgv(layout: VmLayout, name: string, what: "runtime" | "all"): string[] {
   return withArgs(String.raw`
 [ -d "$dir" ] || exit 0
 take_lock
-pid=$(vm_pid) || pid=
+read_pid
 if is_ours "$pid"; then echo "the VM is still running (pid $pid); not removing its files" >&2; exit 72; fi
 rm -f -- "$sock" "$pidfile"
 if [ "$1" = all ]; then rm -rf -- "$dir"; fi

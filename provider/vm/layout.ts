@@ -16,6 +16,11 @@ export interface VmLayout {
   startedSpec: string;
   /** QEMU's stderr while it daemonizes: the start error, word for word. */
   startLog: string;
+  /**
+   * QEMU's log (-D): its run-state changes (trace event runstate_set), read without QMP, and
+   * every message QEMU prints once it has daemonized (its stderr goes there too).
+   */
+  qemuLog: string;
   lock: string;
 }
 
@@ -32,6 +37,7 @@ export function vmLayout(workDir: string, name: string): VmLayout {
     serialLog: `${dir}/serial.log`,
     startedSpec: `${dir}/spec.json`,
     startLog: `${dir}/start.log`,
+    qemuLog: `${dir}/qemu.log`,
     lock: `${dir}/lock`,
   };
 }

@@ -1,13 +1,12 @@
 /**
  * What is really on the host for a VM: the pidfile's process counts only if its command line
- * names this VM (see hostScripts), then QMP says the run state. Never throws for a dead VM.
+ * names this VM (see hostScripts); the run state comes from QEMU's own run-state trace, or from
+ * QMP when there is none (an instance started before the trace existed). Never throws for a dead VM.
  */
-import { expectSuccess } from "../errors";
-import { parseKeyValues } from "../keyValues";
 import { withQmp } from "../qemu/qmp";
 import type { Transport } from "../transport";
-import { observeArgv } from "./hostScripts";
 import type { VmLayout } from "./layout";
+import { observeValues } from "./observeBatch";
 import type { VmSpec } from "./spec";
 
 /** running; paused (by QMP, or migrating, or not yet started); failed (the process lives but the guest does not run); stopped (no process of ours). */
@@ -64,15 +63,26 @@ export async function queryStatus(transport: Transport, layout: VmLayout): Promi
   });
 }
 
-export async function observe(transport: Transport, layout: VmLayout, name: string): Promise<Observed> {
-  const argv = observeArgv(layout, name);
-  const values = parseKeyValues(expectSuccess(`${transport.description}: observing VM ${name}`, argv, await transport.exec(argv), ["sh", "-c", "<observe>", name]).stdout);
+/** The run state a `runstate_set` trace line moves to; undefined for anything else. */
+export function parseRunStateLine(line: string | undefined): string | undefined {
+  return /\brunstate_set\b.*\bnew_state \d+ \(([\w-]+)\)/.exec(line ?? "")?.[1];
+}
+
+export interface ObserveOptions {
+  /** Ask QMP whether KVM is enabled (needed only when QEMU chose among several accelerators). */
+  needKvm?: boolean;
+}
+
+export async function observe(transport: Transport, layout: VmLayout, name: string, options: ObserveOptions = {}): Promise<Observed> {
+  const values = await observeValues(transport, { layout, name });
   const pid = Number(values.get("pid")) || undefined;
   const startedSpec = parseSpec(values.get("spec"));
   if (values.get("ours") !== "1") {
     const detail = pid ? `the pidfile names PID ${pid}, which is not this VM's QEMU (gone, a zombie, or another program)` : "no pidfile";
     return { state: "stopped", detail, startedSpec };
   }
+  const traced = parseRunStateLine(values.get("runstate"));
+  if (traced && !options.needKvm) return { state: runStateOf(traced), pid, qmpStatus: traced, detail: `QEMU's run-state trace says ${traced}`, startedSpec };
   if (values.get("socket") !== "1") return { state: "running", pid, detail: "QEMU runs but its QMP socket is missing", startedSpec };
   try {
     const { status, kvmEnabled } = await queryStatus(transport, layout);

@@ -196,7 +196,7 @@ export function vmSpec(inputs: VmInputs, hostArch?: string): { spec: VmSpec; err
   const extraArgs = e(() => {
     const args = inputs.extraArgs ?? [];
     if (!Array.isArray(args) || args.some((a) => typeof a !== "string")) throw new InvalidArgumentError("extraArgs", "must be a list of strings (one argv element each)");
-    const owned = args.find((a) => ["-daemonize", "-pidfile", "-qmp", "-name", "-serial", "-chardev"].includes(a));
+    const owned = args.find((a) => ["-daemonize", "-pidfile", "-qmp", "-name", "-serial", "-chardev", "-D"].includes(a));
     if (owned) throw new InvalidArgumentError("extraArgs", `${owned} is set by pulumi-qemu (it needs it to find and manage the VM)`);
     return args;
   }) ?? [];

@@ -1,0 +1,112 @@
+/**
+ * 3 and 5. Through the real CLI: `pulumi up` and `pulumi preview --refresh` of stacks of minimal
+ * VMs spread over the hosts, with the SSH connections and channels the engine's provider process
+ * opened (it writes them to PULUMI_QEMU_STATS_DIR) and that process's peak RSS during the refresh.
+ * The peer (@pulumi/command's remote.Command starting the same QEMU commands) runs only where its
+ * plugin is installed.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { execFileSync } from "child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "fs";
+import * as path from "path";
+import { Vm } from "../sdk/vm";
+import { haltingVm } from "../tests/helpers/haltingGuest";
+import { engineEnv, pulumiBinDir, REPO } from "../tests/e2e/engine";
+import type { TestHost } from "../tests/testbed/testbed";
+import { connectionTo, type BenchContext } from "./context";
+import { round, timed, watchPeakRss } from "./measure";
+
+export interface CliFigure {
+  vms: number;
+  upMs: number;
+  upConnections: number;
+  upChannels: number;
+  previewRefreshMs: number;
+  refreshConnections: number;
+  refreshChannels: number;
+  /** Peak RSS of the dynamic provider process during preview --refresh, MiB. */
+  providerPeakRssMiB: number;
+}
+
+export interface PeerFigure { vms: number; upMs?: number; blocked?: string }
+
+interface ProviderStats { connections: number; channels: number }
+
+function readStats(dir: string): ProviderStats {
+  const sum = { connections: 0, channels: 0 };
+  for (const f of readdirSync(dir)) {
+    const s = JSON.parse(readFileSync(path.join(dir, f), "utf8")) as ProviderStats;
+    sum.connections += s.connections;
+    sum.channels += s.channels;
+  }
+  return sum;
+}
+
+async function stackFor(ctx: BenchContext, dir: string, project: string, program: () => Promise<Record<string, unknown>>, statsDir: string): Promise<Stack> {
+  const state = path.join(dir, "state");
+  mkdirSync(state, { recursive: true });
+  const pulumiCommand = await PulumiCommand.get({ root: path.dirname(pulumiBinDir()) });
+  return LocalWorkspace.createOrSelectStack({ stackName: "bench", projectName: project, program }, {
+    workDir: dir, pulumiCommand, envVars: { ...engineEnv(state), PULUMI_QEMU_STATS_DIR: statsDir },
+    projectSettings: { name: project, runtime: "nodejs", backend: { url: `file://${state}` } },
+  });
+}
+
+/** A fresh, empty directory for the provider process's counters of one step. */
+function freshStatsDir(statsDir: string): string {
+  rmSync(statsDir, { recursive: true, force: true });
+  mkdirSync(statsDir, { recursive: true });
+  return statsDir;
+}
+
+export async function benchCli(ctx: BenchContext, image: (h: TestHost) => string): Promise<CliFigure[]> {
+  const figures: CliFigure[] = [];
+  for (const n of ctx.sizes.cliSizes) {
+    const root = path.join(REPO, ".cache/bench");
+    mkdirSync(root, { recursive: true });
+    const dir = mkdtempSync(path.join(root, `vms${n}-`));
+    const statsDir = path.join(dir, "stats");
+    const program = async () => {
+      const vms = Array.from({ length: n }, (_, i) => {
+        const h = ctx.hosts[i % ctx.hosts.length];
+        const { host, ...rest } = haltingVm(connectionTo(ctx, h), `cli${n}-${i}`, image(h));
+        return new Vm(`cli${n}-${i}`, { ...rest, host: pulumi.secret(host) });
+      });
+      return { pids: vms.map((v) => v.pid) };
+    };
+    const stack = await stackFor(ctx, dir, `bench-vms${n}`, program, freshStatsDir(statsDir));
+    try {
+      const up = await timed(() => stack.up({ parallel: 64 }));
+      const created = up.value.summary.resourceChanges?.create ?? 0;
+      if (created !== n + 1) throw new Error(`up of ${n} VMs created ${created} resources, not ${n + 1}`);
+      const upStats = readStats(statsDir);
+      freshStatsDir(statsDir);
+      const rss = watchPeakRss("cmd/dynamic-provider");
+      const refresh = await timed(() => stack.preview({ refresh: true, parallel: 64 }));
+      const peakKiB = rss.stop();
+      const changes = refresh.value.changeSummary;
+      if (Object.keys(changes).some((k) => k !== "same")) throw new Error(`preview --refresh of a steady ${n}-VM stack shows changes: ${JSON.stringify(changes)}`);
+      const refreshStats = readStats(statsDir);
+      figures.push({
+        vms: n, upMs: round(up.ms), upConnections: upStats.connections, upChannels: upStats.channels,
+        previewRefreshMs: round(refresh.ms), refreshConnections: refreshStats.connections, refreshChannels: refreshStats.channels,
+        providerPeakRssMiB: round(peakKiB / 1024),
+      });
+      ctx.log(`cli ${n}: ${JSON.stringify(figures[figures.length - 1])}`);
+    } finally {
+      await stack.destroy({ parallel: 64 });
+      await stack.workspace.removeStack("bench");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return figures;
+}
+
+/** Whether the CLI has the command provider's plugin (it comes from GitHub, unreachable here). */
+export function peerAvailability(): string | undefined {
+  const env = { ...process.env, ...engineEnv("/tmp") };
+  const plugins = execFileSync("pulumi", ["plugin", "ls", "--json"], { env }).toString();
+  const found = (JSON.parse(plugins || "[]") as Array<{ name: string; kind: string }>).some((p) => p.name === "command" && p.kind === "resource");
+  return found ? undefined : "the pulumi-resource-command plugin is not installed: the Go module proxy answers 403 for github.com/pulumi/pulumi-command/provider and @pulumi/command's installer downloads from GitHub";
+}

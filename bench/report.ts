@@ -1,0 +1,48 @@
+/** The issue's targets, each a ratio or count from the same run, and the printed table. */
+import type { BenchResults } from "./run";
+
+type Target = BenchResults["targets"][number];
+
+export function targetsOf(r: Omit<BenchResults, "targets">): Target[] {
+  const one = r.refresh.find((f) => f.vms === 1);
+  const most = r.refresh[r.refresh.length - 1];
+  const t = (target: string, value: number, limit: number): Target => ({ target, value, limit, met: value <= limit });
+  return [
+    t("create: provider / open-connection baseline", r.create.providerOverOpen, 1.2),
+    t(`refresh of ${most.vms} VMs: SSH connections opened`, most.connections, 3),
+    ...(one ? [t(`refresh of ${most.vms} VMs: wall time / 1-VM refresh`, Number((most.wallMs / one.wallMs).toFixed(2)), 2)] : []),
+    t(`fleet of ${r.fleet.members}: bring-up / slowest single boot`, r.fleet.fleetOverSingle, 1.3),
+  ];
+}
+
+const row = (cells: Array<string | number>) => `| ${cells.join(" | ")} |`;
+
+export function table(r: BenchResults): string {
+  const m = r.machine;
+  const lines = [
+    `Machine: ${m.cpus} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Linux ${m.kernel}, Node ${m.node}, ${m.qemu}, guests under ${m.accelerator}; ${r.date}; median of ${r.sizes.repeats}`,
+    "",
+    row(["Create (minimal VM, h1)", "ms"]), row(["---", "---:"]),
+    row(["pulumi-qemu provider create (pooled connection)", r.create.providerMs]),
+    row(["baseline: same argv over an open SSH connection", r.create.openConnectionMs]),
+    row(["baseline: same argv with `ssh host ...` (fresh connection)", r.create.freshConnectionMs]),
+    "",
+    row(["Refresh in process (VMs over 3 hosts)", "wall ms", "SSH connections", "SSH channels"]), row(["---", "---:", "---:", "---:"]),
+    ...r.refresh.map((f) => row([`${f.vms} VMs`, f.wallMs, f.connections, f.channels])),
+    "",
+    row(["Real CLI (VMs over 3 hosts)", "up ms", "up conns/channels", "preview --refresh ms", "refresh conns/channels", "provider peak RSS MiB"]),
+    row(["---", "---:", "---:", "---:", "---:", "---:"]),
+    ...r.cli.map((f) => row([`${f.vms} VMs`, f.upMs, `${f.upConnections}/${f.upChannels}`, f.previewRefreshMs, `${f.refreshConnections}/${f.refreshChannels}`, f.providerPeakRssMiB])),
+    ...r.peer.map((p) => row([`peer @pulumi/command, ${p.vms} VMs`, p.upMs ?? "not run", "", "", "", ""])),
+    "",
+    row(["Fleet bring-up (real test guest, until SSH answers)", "ms"]), row(["---", "---:"]),
+    row([`slowest single boot (of ${r.fleet.singleBootsMs.join(", ")})`, r.fleet.slowestSingleBootMs]),
+    row([`${r.fleet.members} VMs over ${r.fleet.hosts} hosts at once`, r.fleet.fleetMs]),
+    "",
+    row(["Target", "value", "limit", "met"]), row(["---", "---:", "---:", "---"]),
+    ...r.targets.map((t) => row([t.target, t.value, t.limit, t.met ? "yes" : "**no**"])),
+  ];
+  const blocked = r.peer.find((p) => p.blocked)?.blocked;
+  if (blocked) lines.push("", `Peer not run: ${blocked}.`);
+  return lines.join("\n");
+}

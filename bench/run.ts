@@ -1,0 +1,79 @@
+/**
+ * `npm run bench`: every figure of the benchmark, measured in one run on the test hosts, printed
+ * as a table and written to bench/results.json (with --smoke: tiny sizes, to a file you name, to
+ * check that the benchmark still works; `npm test` does that).
+ */
+import { execFileSync } from "child_process";
+import { writeFileSync } from "fs";
+import * as os from "os";
+import * as path from "path";
+import { closeAllSshTransports } from "../provider/transport";
+import { benchCli, peerAvailability, type CliFigure, type PeerFigure } from "./cli";
+import { benchContext, cleanHosts, FULL, placeHaltImage, SMOKE, type BenchSizes } from "./context";
+import { benchCreate, type CreateFigures } from "./create";
+import { benchFleetBoot, type FleetFigures } from "./fleetBoot";
+import { benchRefresh, type RefreshFigure } from "./refresh";
+import { targetsOf, table } from "./report";
+
+export interface BenchResults {
+  date: string;
+  machine: Record<string, string | number>;
+  sizes: BenchSizes;
+  create: CreateFigures;
+  refresh: RefreshFigure[];
+  cli: CliFigure[];
+  peer: PeerFigure[];
+  fleet: FleetFigures;
+  targets: Array<{ target: string; value: number; limit: number; met: boolean }>;
+}
+
+function machine(): Record<string, string | number> {
+  const qemu = execFileSync("qemu-system-x86_64", ["--version"]).toString().split("\n")[0];
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "", memoryGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release(), node: process.version, qemu, accelerator: "tcg" };
+}
+
+export async function runBench(sizes: BenchSizes, log: (m: string) => void = console.error): Promise<BenchResults> {
+  const ctx = benchContext(sizes, log);
+  try {
+    const image = await placeHaltImage(ctx);
+    log("bench: create overhead");
+    const create = await benchCreate(ctx, image);
+    log("bench: refresh at scale (in process)");
+    const refresh = await benchRefresh(ctx, image);
+    log("bench: through the CLI");
+    const cli = await benchCli(ctx, image);
+    const blocked = peerAvailability();
+    const peer = sizes.cliSizes.map((vms) => ({ vms, blocked: blocked ?? "the peer stack is not written yet" }));
+    log("bench: fleet bring-up");
+    const fleet = await benchFleetBoot(ctx);
+    const results = { date: new Date().toISOString(), machine: machine(), sizes, create, refresh, cli, peer, fleet, targets: [] as BenchResults["targets"] };
+    results.targets = targetsOf(results);
+    return results;
+  } finally {
+    await cleanHosts(ctx).catch((e) => log(`bench: clean-up failed: ${(e as Error).message}`));
+    await closeAllSshTransports();
+  }
+}
+
+async function main(): Promise<void> {
+  const smoke = process.argv.includes("--smoke");
+  const outAt = process.argv.indexOf("--out");
+  const out = outAt > 0 ? process.argv[outAt + 1] : path.resolve(__dirname, "../../bench/results.json");
+  const hosts = path.resolve(__dirname, "../../tests/testbed/hosts.sh");
+  execFileSync("bash", [hosts, "up"], { stdio: "inherit" });
+  try {
+    const results = await runBench(smoke ? SMOKE : FULL);
+    writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
+    console.log(table(results));
+    console.log(`written to ${out}`);
+  } finally {
+    execFileSync("bash", [hosts, "down"], { stdio: "inherit" });
+  }
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}

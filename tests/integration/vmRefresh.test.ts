@@ -1,0 +1,64 @@
+/**
+ * Refresh at scale: reads of many VMs on one host that arrive together cost one shell command,
+ * and the run state comes from QEMU's run-state trace (QMP only for instances without one).
+ */
+import * as assert from "assert";
+import { randomBytes } from "crypto";
+import * as vm from "../../provider/resources/vm";
+import { closeAllSshTransports, sshTransport, type Connection } from "../../provider/transport";
+import { withQmp } from "../../provider/qemu/qmp";
+import { vmLayout } from "../../provider/vm/layout";
+import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
+import { sshOptionsFor, testbed } from "../testbed/testbed";
+
+describe("Vm refresh (coalesced reads, real QEMU on an SSH host)", function () {
+  this.timeout(120000);
+  const [h1] = testbed().hosts;
+  const workDir = `${h1.workDir}/refresh-${randomBytes(3).toString("hex")}`;
+  const conn: Connection = { kind: "ssh", ...sshOptionsFor(h1), workDir };
+  const image = `${workDir}/halt.img`;
+  const onHost = () => sshTransport(sshOptionsFor(h1));
+  const created: Array<{ id: string; outs: vm.VmOutputs }> = [];
+  const readProps = async (c: { id: string; outs: vm.VmOutputs }) => (await vm.read(c.id, c.outs)).props!;
+  const names = Array.from({ length: 6 }, (_, i) => `refresh-${i}`);
+
+  before(async () => {
+    await onHost().exec(["mkdir", "-p", workDir]);
+    await onHost().writeFile(image, haltBootSector());
+    for (const name of names) created.push(await vm.create(haltingVm(conn, name, image)));
+  });
+  after(async () => {
+    for (const c of created) await vm.remove(c.id, c.outs).catch(() => undefined);
+    await onHost().exec(["rm", "-rf", "--", workDir]).catch(() => undefined);
+    await closeAllSshTransports();
+  });
+
+  it("six reads arriving together use one SSH channel and see each VM running, by its trace", async () => {
+    const t = onHost();
+    const before = t.channelsOpened;
+    const read = await Promise.all(created.map(readProps));
+    assert.strictEqual(t.channelsOpened - before, 1, "one channel for six reads");
+    for (const [i, r] of read.entries()) {
+      assert.strictEqual(r.status, "running", `${names[i]}: ${r.statusDetail}`);
+      assert.strictEqual(r.pid, created[i].outs.pid);
+      assert.match(r.statusDetail, /run-state trace says running/);
+    }
+  });
+
+  it("a VM paused through QMP reads as paused from the trace; after cont, running", async () => {
+    const layout = vmLayout(workDir, names[2]);
+    await withQmp(onHost(), layout.qmpSocket, 5000, (q) => q.execute("stop"));
+    const paused = await readProps(created[2]);
+    assert.strictEqual(paused.status, "paused", paused.statusDetail);
+    assert.match(paused.statusDetail, /trace says paused/);
+    await withQmp(onHost(), layout.qmpSocket, 5000, (q) => q.execute("cont"));
+    assert.strictEqual((await readProps(created[2])).status, "running");
+  });
+
+  it("an instance without a trace (started by an older version) is asked through QMP", async () => {
+    await onHost().exec(["rm", "-f", "--", vmLayout(workDir, names[3]).qemuLog]);
+    const r = await readProps(created[3]);
+    assert.strictEqual(r.status, "running");
+    assert.match(r.statusDetail, /QMP says running/);
+  });
+});
