@@ -9,7 +9,7 @@ import { qemuArgv } from "../qemu/argv";
 import { transportFor, type Transport } from "../transport";
 import { removeStateDir, resumeVm, startVm, stopVm, waitReady, writeCloudInitSeed } from "../vm/execute";
 import { checkSocketPath, vmLayout, type VmLayout } from "../vm/layout";
-import { observe, type Observed, type RunState } from "../vm/observe";
+import { observe, observedFrom, type Observed, type RunState } from "../vm/observe";
 import { planVm, specChanges } from "../vm/plan";
 import { forwardedPorts, vmSpec, type PortForward, type VmInputs, type VmSpec } from "../vm/spec";
 import { connectionIdentity } from "./connection";
@@ -95,12 +95,25 @@ async function context(inputs: VmInputs): Promise<Context> {
   return { transport: transportFor(inputs.host), layout, spec, cloudInitImage };
 }
 
+/** A host's kernel name does not change while this process runs: asked once per connection. */
+const kernelNames = new WeakMap<Transport, Promise<string>>();
+
+function kernelName(transport: Transport): Promise<string> {
+  let name = kernelNames.get(transport);
+  if (!name) {
+    const uname = ["uname", "-s"];
+    name = transport.exec(uname).then((r) => expectSuccess(transport.description, uname, r).stdout.trim());
+    name.catch(() => kernelNames.delete(transport));
+    kernelNames.set(transport, name);
+  }
+  return name;
+}
+
 /** "auto" becomes the host's recommended accelerator for the guest's architecture. */
 async function resolveAccelerators(c: Context, inputs: VmInputs): Promise<{ accelerators: string[]; os: string }> {
   if (c.spec.accelerators[0] !== "auto") {
     // Only the OS is needed (for the socket-path limit): `uname -s`, not the whole facts script.
-    const uname = ["uname", "-s"];
-    return { accelerators: c.spec.accelerators, os: expectSuccess(c.transport.description, uname, await c.transport.exec(uname)).stdout.trim() };
+    return { accelerators: c.spec.accelerators, os: await kernelName(c.transport) };
   }
   const report = await probeHost(c.transport, { workDir: inputs.host.workDir!, guestArch: c.spec.arch });
   if (!report.recommended) {
@@ -110,7 +123,10 @@ async function resolveAccelerators(c: Context, inputs: VmInputs): Promise<{ acce
   return { accelerators: [report.recommended], os: report.host.os };
 }
 
-async function start(c: Context, inputs: VmInputs): Promise<string[]> {
+/** What a start left: the accelerators it asked for and the instance as the start script saw it. */
+interface StartOutcome { accelerators: string[]; observed: Observed }
+
+async function start(c: Context, inputs: VmInputs): Promise<StartOutcome> {
   const { accelerators, os } = await resolveAccelerators(c, inputs);
   checkSocketPath(c.layout, os);
   const argv = qemuArgv(c.spec, { qemuBinary: `qemu-system-${c.spec.arch}`, accelerators, layout: c.layout });
@@ -131,7 +147,10 @@ async function start(c: Context, inputs: VmInputs): Promise<string[]> {
     await waitReady(c.transport, c.layout, c.spec, inputs.readiness, progress);
   }
   progress(`VM ${c.spec.name}: ${inputs.readiness ? "ready" : "started"} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  return accelerators;
+  // After a readiness wait the start-time view is old: look again.
+  const observed = inputs.readiness ? await observeStarted(c, accelerators)
+    : await observedFrom(c.transport, c.layout, started.observation, { needKvm: accelerators.length !== 1 });
+  return { accelerators, observed };
 }
 
 function outputs(inputs: VmInputs, c: Context, observed: Observed, acceleratorsStarted?: string[]): VmOutputs {
@@ -169,8 +188,9 @@ function observeStarted(c: Context, tried: string[] | undefined): Promise<Observ
 
 export async function create(inputs: VmInputs): Promise<CreateResult<VmOutputs>> {
   const c = await context(inputs);
-  const accelerators = (inputs.state ?? "running") === "running" ? await start(c, inputs) : undefined;
-  return { id: `${connectionIdentity(inputs.host)}#vm:${c.spec.name}`, outs: outputs(inputs, c, await observeStarted(c, accelerators), accelerators) };
+  const started = (inputs.state ?? "running") === "running" ? await start(c, inputs) : undefined;
+  const observed = started?.observed ?? await observeStarted(c, undefined);
+  return { id: `${connectionIdentity(inputs.host)}#vm:${c.spec.name}`, outs: outputs(inputs, c, observed, started?.accelerators) };
 }
 
 /** Refresh: what runs now. A dead VM is reported stopped (the next up starts it), never an error. */
@@ -185,9 +205,10 @@ export async function update(_id: string, olds: VmOutputs, news: VmInputs): Prom
   const action = planVm(news.state ?? "running", c.spec, observed);
   let accelerators = olds.acceleratorsStarted;
   if (action.kind === "stop" || action.kind === "restart") await stopVm(c.transport, c.layout, c.spec.name, news.stopTimeouts, progress);
-  if (action.kind === "start" || action.kind === "restart") accelerators = await start(c, news);
+  let after: Observed | undefined;
+  if (action.kind === "start" || action.kind === "restart") ({ accelerators, observed: after } = await start(c, news));
   if (action.kind === "resume") await resumeVm(c.transport, c.layout, c.spec.name);
-  return { outs: outputs(news, c, await observeStarted(c, accelerators), accelerators) };
+  return { outs: outputs(news, c, after ?? await observeStarted(c, accelerators), accelerators) };
 }
 
 /** Stops the VM (the whole ladder) and removes its state directory; disks stay. */

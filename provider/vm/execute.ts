@@ -15,6 +15,8 @@ export interface Started {
   existing: boolean;
   pid?: number;
   existingSpec?: VmSpec;
+  /** What the start script saw right after (observe.ts's key=value lines): no second round trip. */
+  observation: Map<string, string>;
 }
 
 /** Starts QEMU under the VM's lock; a start error carries QEMU's own message (and who holds a port). */
@@ -28,7 +30,8 @@ export async function startVm(transport: Transport, layout: VmLayout, spec: VmSp
   }
   const values = parseKeyValues(expectSuccess(`${transport.description}: starting VM ${spec.name}`, script, r, ["sh", "-c", "<start>", spec.name, ...argv]).stdout);
   // An unreadable spec stays undefined: it is treated as a different spec.
-  return { existing: values.get("existing") === "1", pid: Number(values.get("pid")) || undefined, existingSpec: parseSpec(values.get("spec")) };
+  const existing = values.get("existing") === "1";
+  return { existing, pid: Number(values.get("pid")) || undefined, existingSpec: existing ? parseSpec(values.get("spec")) : undefined, observation: values };
 }
 
 /** Puts the seed image in the state directory (mode 0600: user-data may hold secrets). */

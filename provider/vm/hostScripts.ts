@@ -34,6 +34,20 @@ is_ours() {
   return 1
 }
 print_spec() { [ -f "$spec" ] || return 0; IFS= read -r sp < "$spec"; printf 'spec=%s\n' "$sp"; }
+# Sets runstate to the last run-state line of QEMU's log (empty when there is none yet); false without a log.
+last_runstate() {
+  runstate=; [ -f "$qemulog" ] || return 1
+  while IFS= read -r line; do case "$line" in *runstate_set*) runstate=$line ;; esac; done < "$qemulog"
+}
+# One VM as the key=value lines observe.ts reads: pid=, ours=0|1, socket=0|1, runstate= (with a log), spec=.
+print_observation() {
+  read_pid
+  echo "pid=$pid"
+  if is_ours "$pid"; then echo ours=1; else echo ours=0; fi
+  if [ -S "$sock" ]; then echo socket=1; else echo socket=0; fi
+  last_runstate && printf 'runstate=%s\n' "$runstate"
+  print_spec
+}
 take_lock() {
   if command -v flock >/dev/null 2>&1; then
     exec 9>"$lock"
@@ -57,23 +71,14 @@ function withArgs(script: string, layout: VmLayout, name: string, extra: string[
 
 export interface ObserveTarget { layout: VmLayout; name: string }
 
-/**
- * For each VM in turn: `vm=<index>`, then pid=, ours=0|1, socket=0|1, runstate=<the last run-state
- * line of QEMU's log> when that file exists, and spec=<one-line JSON of the started spec>.
- * One round trip for any number of VMs of one host.
- */
+/** For each VM in turn: `vm=<index>`, then its observation. One round trip for any number of VMs of one host. */
 export function observeArgv(targets: ObserveTarget[]): string[] {
   const script = COMMON + String.raw`
 i=0
 while [ "$#" -ge 5 ]; do
   name=$1; pidfile=$2; sock=$3; spec=$4; qemulog=$5; shift 5
   echo "vm=$i"; i=$((i + 1))
-  read_pid
-  echo "pid=$pid"
-  if is_ours "$pid"; then echo ours=1; else echo ours=0; fi
-  if [ -S "$sock" ]; then echo socket=1; else echo socket=0; fi
-  [ -f "$qemulog" ] && printf 'runstate=%s\n' "$(grep runstate_set "$qemulog" | tail -n 1)"
-  print_spec
+  print_observation
 done
 exit 0
 `;
@@ -82,23 +87,22 @@ exit 0
 }
 
 /**
- * Under the VM's lock: if our instance already runs, prints existing=1 and its spec and starts
- * nothing. Else removes a stale socket and pidfile, writes the spec, and runs QEMU (which
+ * Under the VM's lock: if our instance already runs, prints existing=1 and its observation and
+ * starts nothing. Else removes a stale socket and pidfile, writes the spec, and runs QEMU (which
  * daemonizes); on failure prints QEMU's stderr and exits 71. On success removes the seed
- * images other than `keepSeed`. Extra args: spec JSON, the seed to keep, then argv.
+ * images other than `keepSeed`, and prints existing=0 and the new instance's observation. Extra args: spec JSON, the seed to keep, then argv.
  */
 export function startArgv(layout: VmLayout, name: string, specJson: string, qemuArgv: string[], keepSeed = ""): string[] {
   return withArgs(String.raw`
 desired=$1; keep=$2; shift 2
-mkdir -p "$dir" || exit 70
+[ -d "$dir" ] || mkdir -p "$dir" || exit 70
 take_lock
 read_pid
 if is_ours "$pid"; then
-  echo existing=1; echo "pid=$pid"
-  print_spec
+  echo existing=1; print_observation
   exit 0
 fi
-rm -f -- "$sock" "$pidfile" "$qemulog"
+for f in "$sock" "$pidfile" "$qemulog"; do if [ -e "$f" ] || [ -L "$f" ]; then rm -f -- "$f"; fi; done
 "$@" 9>&- </dev/null >/dev/null 2>"$startlog"
 rc=$?
 # With -D, QEMU writes its errors to that log, not to stderr.
@@ -109,8 +113,8 @@ for f in "$dir"/cidata-*.iso; do [ -f "$f" ] && [ "$f" != "$keep" ] && rm -f -- 
 # QEMU enters its first run state just after it daemonizes: wait for that line (at most 2 s,
 # here on the host) so that the observation that follows needs no QMP session.
 i=0
-while [ "$i" -lt 100 ] && [ -f "$qemulog" ] && ! grep -q runstate_set "$qemulog"; do sleep 0.02 2>/dev/null || break; i=$((i + 1)); done
-read_pid; echo existing=0; echo "pid=$pid"
+while [ "$i" -lt 200 ] && last_runstate && [ -z "$runstate" ]; do sleep 0.01 2>/dev/null || break; i=$((i + 1)); done
+echo existing=0; print_observation
 `, layout, name, [specJson, keepSeed, ...qemuArgv]);
 }
 

@@ -74,7 +74,11 @@ export interface ObserveOptions {
 }
 
 export async function observe(transport: Transport, layout: VmLayout, name: string, options: ObserveOptions = {}): Promise<Observed> {
-  const values = await observeValues(transport, { layout, name });
+  return observedFrom(transport, layout, await observeValues(transport, { layout, name }), options);
+}
+
+/** Judges the key=value lines of one VM's observation (the start script prints them too). */
+export async function observedFrom(transport: Transport, layout: VmLayout, values: Map<string, string>, options: ObserveOptions = {}): Promise<Observed> {
   const pid = Number(values.get("pid")) || undefined;
   const startedSpec = parseSpec(values.get("spec"));
   if (values.get("ours") !== "1") {

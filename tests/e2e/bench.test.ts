@@ -1,0 +1,30 @@
+/**
+ * The benchmark in its smoke size: every section runs end to end on the test hosts and the
+ * results carry every figure. No timing is asserted here (that is what `npm run bench` reports).
+ */
+import * as assert from "assert";
+import { runBench } from "../../bench/run";
+import { SMOKE } from "../../bench/context";
+
+describe("e2e: npm run bench, smoke size", function () {
+  this.timeout(15 * 60 * 1000);
+
+  it("runs every section and reports every figure and target", async () => {
+    const r = await runBench(SMOKE, () => undefined);
+    assert.ok(r.create.providerMs > 0 && r.create.openConnectionMs > 0 && r.create.freshConnectionMs > 0, JSON.stringify(r.create));
+    assert.deepStrictEqual(r.refresh.map((f) => f.vms), SMOKE.refreshSizes);
+    for (const f of r.refresh) {
+      // One connection and, reads coalesced, one channel per host reached (6 VMs: 2 per host).
+      assert.strictEqual(f.connections, Math.min(f.vms, r.fleet.hosts), JSON.stringify(f));
+      assert.strictEqual(f.channels, Math.min(f.vms, r.fleet.hosts), JSON.stringify(f));
+    }
+    assert.deepStrictEqual(r.cli.map((f) => f.vms), SMOKE.cliSizes);
+    for (const f of r.cli) {
+      assert.ok(f.upMs > 0 && f.previewRefreshMs > 0 && f.providerPeakRssMiB > 0, JSON.stringify(f));
+      assert.ok(f.refreshConnections >= 1 && f.refreshChannels >= 1, `the provider process wrote no counters: ${JSON.stringify(f)}`);
+    }
+    assert.strictEqual(r.fleet.singleBootsMs.length, r.fleet.hosts);
+    assert.ok(r.fleet.fleetMs > 0);
+    assert.deepStrictEqual(r.targets.map((t) => typeof t.met), ["boolean", "boolean", "boolean", "boolean"]);
+  });
+});
