@@ -3,6 +3,8 @@
  * hosts, all created at once, until every guest answers SSH on its forwarded port; against the
  * slowest of single boots (one per host, one at a time) measured in the same run.
  */
+import { readFileSync } from "fs";
+import * as os from "os";
 import * as vm from "../provider/resources/vm";
 import type { VmInputs } from "../provider/vm/spec";
 import { testbed, type TestHost } from "../tests/testbed/testbed";
@@ -18,6 +20,18 @@ export interface FleetFigures {
   fleetMs: number;
   /** fleet / slowest single (target <= 1.3). */
   fleetOverSingle: number;
+  /** CPU time (user + system) the slowest single boot's QEMU used until ready, ms. */
+  singleBootCpuMs: number;
+  /** What the machine's cores allow at best: members x that CPU time / cores, ms. */
+  cpuBoundFloorMs: number;
+}
+
+/** user + system CPU time of a process so far, ms (the test hosts share this machine's /proc). */
+function cpuMsOf(pid: number | undefined): number {
+  if (!pid) return NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, "latin1").replace(/^.*\) /, "").split(" ");
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
 }
 
 const READY = "PULUMI-QEMU-GUEST-READY";
@@ -37,9 +51,11 @@ export async function benchFleetBoot(ctx: BenchContext): Promise<FleetFigures> {
     return { made, at: now() };
   };
   const singles: number[] = [];
+  const singlesCpu: number[] = [];
   for (const [i, h] of ctx.hosts.entries()) {
     const { ms, value } = await timed(() => boot(h, `single-${i}`));
     singles.push(ms);
+    singlesCpu.push(cpuMsOf(value.made.outs.pid));
     await vm.remove(value.made.id, value.made.outs);
   }
   const members = Array.from({ length: ctx.sizes.fleetSize }, (_, i) => ({ h: ctx.hosts[i % ctx.hosts.length], name: `fleet-${i}` }));
@@ -50,7 +66,9 @@ export async function benchFleetBoot(ctx: BenchContext): Promise<FleetFigures> {
   const failed = settled.find((s) => s.status === "rejected") as PromiseRejectedResult | undefined;
   if (failed) throw failed.reason;
   const slowest = Math.max(...singles);
+  const slowestCpu = singlesCpu[singles.indexOf(slowest)];
   ctx.log(`fleet: singles ${singles.map((x) => round(x)).join(" ")} ms; ${members.length} at once ${round(fleetMs)} ms`);
   return { members: members.length, hosts: ctx.hosts.length, slowestSingleBootMs: round(slowest), singleBootsMs: singles.map((x) => round(x)),
-    fleetMs: round(fleetMs), fleetOverSingle: round(fleetMs / slowest, 2) };
+    fleetMs: round(fleetMs), fleetOverSingle: round(fleetMs / slowest, 2),
+    singleBootCpuMs: round(slowestCpu), cpuBoundFloorMs: round((members.length * slowestCpu) / os.cpus().length) };
 }

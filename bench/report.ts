@@ -10,7 +10,8 @@ export function targetsOf(r: Omit<BenchResults, "targets">): Target[] {
   return [
     t("create: provider / open-connection baseline", r.create.providerOverOpen, 1.2),
     t(`refresh of ${most.vms} VMs: SSH connections opened`, most.connections, 3),
-    ...(one ? [t(`refresh of ${most.vms} VMs: wall time / 1-VM refresh`, Number((most.wallMs / one.wallMs).toFixed(2)), 2)] : []),
+    ...(one ? [t(`refresh of ${most.vms} VMs: wall time / 1-VM refresh`, Number((most.wallMs / one.wallMs).toFixed(2)), 2),
+      t(`the same on open connections (no handshakes)`, Number((most.warmWallMs / one.warmWallMs).toFixed(2)), 2)] : []),
     t(`fleet of ${r.fleet.members}: bring-up / slowest single boot`, r.fleet.fleetOverSingle, 1.3),
   ];
 }
@@ -27,8 +28,9 @@ export function table(r: BenchResults): string {
     row(["baseline: same argv over an open SSH connection", r.create.openConnectionMs]),
     row(["baseline: same argv with `ssh host ...` (fresh connection)", r.create.freshConnectionMs]),
     "",
-    row(["Refresh in process (VMs over 3 hosts)", "wall ms", "SSH connections", "SSH channels"]), row(["---", "---:", "---:", "---:"]),
-    ...r.refresh.map((f) => row([`${f.vms} VMs`, f.wallMs, f.connections, f.channels])),
+    row(["Refresh in process (VMs over 3 hosts)", "wall ms (fresh pool)", "SSH connections", "SSH channels", "wall ms (open connections)"]),
+    row(["---", "---:", "---:", "---:", "---:"]),
+    ...r.refresh.map((f) => row([`${f.vms} VMs`, f.wallMs, f.connections, f.channels, f.warmWallMs])),
     "",
     row(["Real CLI (VMs over 3 hosts)", "up ms", "up conns/channels", "preview --refresh ms", "refresh conns/channels", "provider peak RSS MiB"]),
     row(["---", "---:", "---:", "---:", "---:", "---:"]),
@@ -38,6 +40,7 @@ export function table(r: BenchResults): string {
     row(["Fleet bring-up (real test guest, until SSH answers)", "ms"]), row(["---", "---:"]),
     row([`slowest single boot (of ${r.fleet.singleBootsMs.join(", ")})`, r.fleet.slowestSingleBootMs]),
     row([`${r.fleet.members} VMs over ${r.fleet.hosts} hosts at once`, r.fleet.fleetMs]),
+    row([`CPU floor: ${r.fleet.members} x ${r.fleet.singleBootCpuMs} ms of CPU per boot / ${r.machine.cpus} cores`, r.fleet.cpuBoundFloorMs]),
     "",
     row(["Target", "value", "limit", "met"]), row(["---", "---:", "---:", "---"]),
     ...r.targets.map((t) => row([t.target, t.value, t.limit, t.met ? "yes" : "**no**"])),

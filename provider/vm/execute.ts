@@ -119,6 +119,13 @@ async function serialTail(transport: Transport, layout: VmLayout): Promise<strin
   return r.exitCode === 0 ? r.stdout : "";
 }
 
+/** What QEMU itself said after it daemonized (its log without the run-state lines), for error messages. */
+async function qemuSaid(transport: Transport, layout: VmLayout): Promise<string> {
+  const r = await transport.exec(["tail", "-c", "8192", layout.qemuLog]);
+  const lines = r.exitCode === 0 ? r.stdout.split("\n").filter((l) => l.trim() && !l.includes("runstate_set")) : [];
+  return lines.length ? `; QEMU said: ${lines.slice(-10).join("\n")}` : "";
+}
+
 /** A forwarded port answers: bytes arrive, or the connection is still open after a second. */
 async function portAnswers(transport: Transport, port: number): Promise<boolean> {
   let stream;
@@ -153,7 +160,7 @@ export async function waitReady(transport: Transport, layout: VmLayout, spec: Vm
     if (serialSeen && portSeen) return;
     const observed = await observe(transport, layout, spec.name);
     if (observed.state === "stopped" || observed.state === "failed") {
-      throw new QemuError("COMMAND_FAILED", `${transport.description}: VM ${spec.name} ${observed.state === "stopped" ? "exited" : "failed"} before it was ready (${observed.detail}); serial log ends with:\n${(await serialTail(transport, layout)).slice(-2000)}`);
+      throw new QemuError("COMMAND_FAILED", `${transport.description}: VM ${spec.name} ${observed.state === "stopped" ? "exited" : "failed"} before it was ready (${observed.detail})${await qemuSaid(transport, layout)}; serial log ends with:\n${(await serialTail(transport, layout)).slice(-2000)}`);
     }
     if (Date.now() >= deadline) {
       const missing = [!serialSeen ? `serial log pattern /${readiness.serialPattern}/` : "", !portSeen ? `guest port ${readiness.guestPort} (host port ${forward!.host})` : ""].filter(Boolean).join(" and ");

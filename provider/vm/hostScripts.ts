@@ -23,11 +23,25 @@ is_zombie() {
   case "$st" in Z*) return 0 ;; esac
   return 1
 }
+# Sets started to a process's start time (clock ticks after boot: field 22 of /proc/PID/stat).
+start_time() {
+  [ -r "/proc/$1/stat" ] || return 1
+  read -r st < "/proc/$1/stat"
+  set -- ${"$"}{st##*") "}
+  shift 19 && started=$1
+}
 # True when PID is alive, not a zombie, and its command line names this VM and its pidfile.
+# The PID and start time recorded when the instance started (its command line checked then)
+# say the same without reading the command line (a reused PID has another start time), which
+# costs a few ms per QEMU process here.
 is_ours() {
   [ -n "$1" ] || return 1
   kill -0 "$1" 2>/dev/null || [ -d "/proc/$1" ] || return 1
   is_zombie "$1" && return 1
+  if [ -f "$identity" ] && start_time "$1"; then
+    IFS= read -r known < "$identity"
+    [ "$known" = "$1 $started" ] && return 0
+  fi
   read_cmdline "$1"
   case "$nl$cmd$nl" in *"$nl"guest="$name$nl"*) ;; *) return 1 ;; esac
   case "$nl$cmd$nl" in *"$nl$pidfile$nl"*) return 0 ;; esac
@@ -64,9 +78,9 @@ take_lock() {
 `;
 
 function withArgs(script: string, layout: VmLayout, name: string, extra: string[] = []): string[] {
-  const prologue = 'name=$1; dir=$2; pidfile=$3; sock=$4; spec=$5; startlog=$6; lock=$7; qemulog=$8; shift 8\n';
+  const prologue = 'name=$1; dir=$2; pidfile=$3; sock=$4; spec=$5; startlog=$6; lock=$7; qemulog=$8; identity=$9; shift 9\n';
   return ["sh", "-c", prologue + COMMON + script, "pulumi-qemu-vm", name, layout.dir, layout.pidfile, layout.qmpSocket,
-    layout.startedSpec, layout.startLog, layout.lock, layout.qemuLog, ...extra];
+    layout.startedSpec, layout.startLog, layout.lock, layout.qemuLog, layout.identity, ...extra];
 }
 
 export interface ObserveTarget { layout: VmLayout; name: string }
@@ -75,14 +89,14 @@ export interface ObserveTarget { layout: VmLayout; name: string }
 export function observeArgv(targets: ObserveTarget[]): string[] {
   const script = COMMON + String.raw`
 i=0
-while [ "$#" -ge 5 ]; do
-  name=$1; pidfile=$2; sock=$3; spec=$4; qemulog=$5; shift 5
+while [ "$#" -ge 6 ]; do
+  name=$1; pidfile=$2; sock=$3; spec=$4; qemulog=$5; identity=$6; shift 6
   echo "vm=$i"; i=$((i + 1))
   print_observation
 done
 exit 0
 `;
-  const args = targets.flatMap(({ layout, name }) => [name, layout.pidfile, layout.qmpSocket, layout.startedSpec, layout.qemuLog]);
+  const args = targets.flatMap(({ layout, name }) => [name, layout.pidfile, layout.qmpSocket, layout.startedSpec, layout.qemuLog, layout.identity]);
   return ["sh", "-c", script, "pulumi-qemu-observe", ...args];
 }
 
@@ -102,7 +116,7 @@ if is_ours "$pid"; then
   echo existing=1; print_observation
   exit 0
 fi
-for f in "$sock" "$pidfile" "$qemulog"; do if [ -e "$f" ] || [ -L "$f" ]; then rm -f -- "$f"; fi; done
+for f in "$sock" "$pidfile" "$qemulog" "$identity"; do if [ -e "$f" ] || [ -L "$f" ]; then rm -f -- "$f"; fi; done
 "$@" 9>&- </dev/null >/dev/null 2>"$startlog"
 rc=$?
 # With -D, QEMU writes its errors to that log, not to stderr.
@@ -114,6 +128,8 @@ for f in "$dir"/cidata-*.iso; do [ -f "$f" ] && [ "$f" != "$keep" ] && rm -f -- 
 # here on the host) so that the observation that follows needs no QMP session.
 i=0
 while [ "$i" -lt 200 ] && last_runstate && [ -z "$runstate" ]; do sleep 0.01 2>/dev/null || break; i=$((i + 1)); done
+read_pid
+if is_ours "$pid" && start_time "$pid"; then printf '%s %s\n' "$pid" "$started" > "$identity"; fi
 echo existing=0; print_observation
 `, layout, name, [specJson, keepSeed, ...qemuArgv]);
 }
@@ -134,7 +150,7 @@ export function cleanupArgv(layout: VmLayout, name: string, what: "runtime" | "a
 take_lock
 read_pid
 if is_ours "$pid"; then echo "the VM is still running (pid $pid); not removing its files" >&2; exit 72; fi
-rm -f -- "$sock" "$pidfile"
+rm -f -- "$sock" "$pidfile" "$identity"
 if [ "$1" = all ]; then rm -rf -- "$dir"; fi
 exit 0
 `, layout, name, [what]);

@@ -22,6 +22,8 @@ export interface VmLayout {
    */
   qemuLog: string;
   lock: string;
+  /** "PID STARTTIME" of the running instance, written when it started (see hostScripts' is_ours). */
+  identity: string;
 }
 
 export function vmStateRoot(workDir: string): string {
@@ -39,6 +41,7 @@ export function vmLayout(workDir: string, name: string): VmLayout {
     startLog: `${dir}/start.log`,
     qemuLog: `${dir}/qemu.log`,
     lock: `${dir}/lock`,
+    identity: `${dir}/qemu.identity`,
   };
 }
 

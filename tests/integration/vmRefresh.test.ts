@@ -4,6 +4,7 @@
  */
 import * as assert from "assert";
 import { randomBytes } from "crypto";
+import { readFileSync } from "fs";
 import * as vm from "../../provider/resources/vm";
 import { closeAllSshTransports, sshTransport, type Connection } from "../../provider/transport";
 import { withQmp } from "../../provider/qemu/qmp";
@@ -53,6 +54,17 @@ describe("Vm refresh (coalesced reads, real QEMU on an SSH host)", function () {
     assert.match(paused.statusDetail, /trace says paused/);
     await withQmp(onHost(), layout.qmpSocket, 5000, (q) => q.execute("cont"));
     assert.strictEqual((await readProps(created[2])).status, "running");
+  });
+
+  it("the start records the instance's PID and start time; a read falls back to the command line when they disagree", async () => {
+    const layout = vmLayout(workDir, names[4]);
+    const pid = created[4].outs.pid!;
+    const startTime = readFileSync(`/proc/${pid}/stat`, "latin1").replace(/^.*\) /, "").split(" ")[19];
+    assert.strictEqual((await onHost().readFile(layout.identity)).toString(), `${pid} ${startTime}\n`);
+    await onHost().writeFile(layout.identity, `${pid} 1\n`);
+    const r = await readProps(created[4]);
+    assert.strictEqual(r.status, "running", r.statusDetail);
+    assert.strictEqual(r.pid, pid);
   });
 
   it("an instance without a trace (started by an older version) is asked through QMP", async () => {
