@@ -128,8 +128,9 @@ for f in "$dir"/cidata-*.iso; do [ -f "$f" ] && [ "$f" != "$keep" ] && rm -f -- 
 # here on the host) so that the observation that follows needs no QMP session.
 i=0
 while [ "$i" -lt 200 ] && last_runstate && [ -z "$runstate" ]; do sleep 0.01 2>/dev/null || break; i=$((i + 1)); done
+# The pidfile was just written by the QEMU this script ran (exit 0): record who it is.
 read_pid
-if is_ours "$pid" && start_time "$pid"; then printf '%s %s\n' "$pid" "$started" > "$identity"; fi
+if [ -n "$pid" ] && start_time "$pid"; then printf '%s %s\n' "$pid" "$started" > "$identity"; fi
 echo existing=0; print_observation
 `, layout, name, [specJson, keepSeed, ...qemuArgv]);
 }
