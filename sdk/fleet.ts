@@ -68,6 +68,8 @@ export interface FleetArgs {
   portRange?: PortRange;
   /** For `ansibleInventory` and `sshConfig`: the private key file on the machine that will use them. */
   privateKeyFile?: string;
+  /** Restart members one host at a time when a template change needs restarts (default: all at once). */
+  rollingUpdate?: boolean;
 }
 
 /**
@@ -123,6 +125,7 @@ export class Fleet extends pulumi.ComponentResource {
         host, name: member, cpus: needs.cpus, memory: t.memory ?? "512M", accelerator: t.accelerator ?? "auto", machine: t.machine,
         disks: [disk.path], kernel: t.kernel, initrd: t.initrd, append: t.append, extraArgs: t.extraArgs, ports,
         state: t.state, readiness: t.readiness, stopTimeouts: t.stopTimeouts, cloudInit: t.cloudInit,
+        rolloutGroup: args.rollingUpdate ? name : undefined,
         guestUser: t.guestUser, guestPrivateKey: t.guestPrivateKey, guestSshPort,
       }, child);
     });
@@ -174,6 +177,9 @@ function settings(name: string, args: FleetArgs) {
   const guestSshPort = t.guestSshPort ?? 22;
   const forwards = t.ports ?? [{ guest: guestSshPort }];
   const range = args.portRange ?? defaultPortRange(name);
+  if (args.rollingUpdate !== undefined && typeof args.rollingUpdate !== "boolean") {
+    throw new InvalidArgumentError("rollingUpdate", `must be true or false, got ${JSON.stringify(args.rollingUpdate)}`);
+  }
   if (names.length > rangeCapacity(forwards.length, range)) {
     throw new InvalidArgumentError("portRange", `${range.from}-${range.to} holds ${rangeCapacity(forwards.length, range)} members of ${forwards.length} forwards, not ${names.length}`);
   }

@@ -59,6 +59,8 @@ export interface VmArgs {
    * keys and password hashes. Changing it restarts the VM with a new instance-id.
    */
   cloudInit?: pulumi.Input<CloudInitInputs>;
+  /** Restarts of VMs with the same group run one host at a time (Fleet's `rollingUpdate` sets it). */
+  rolloutGroup?: pulumi.Input<string>;
 }
 
 /**

@@ -24,6 +24,7 @@ const fleet = new qemu.Fleet("ci", {
   count: config.getNumber("count") ?? 6,
   placement: (config.get("placement") as qemu.Placement | undefined) ?? "spread",
   privateKeyFile: guestKeyFile,
+  rollingUpdate: config.getBoolean("rollingUpdate") ?? false,
   template: {
     baseImage,
     memory: config.get("memory") ?? "192M",

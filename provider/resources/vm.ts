@@ -11,6 +11,7 @@ import { removeStateDir, resumeVm, startVm, stopVm, waitReady, writeCloudInitSee
 import { checkSocketPath, vmLayout, type VmLayout } from "../vm/layout";
 import { observe, observedFrom, type Observed, type RunState } from "../vm/observe";
 import { planVm, specChanges } from "../vm/plan";
+import { oneHostAtATime } from "../vm/rollout";
 import { forwardedPorts, vmSpec, type PortForward, type VmInputs, type VmSpec } from "../vm/spec";
 import { connectionIdentity } from "./connection";
 import { progress } from "./progress";
@@ -66,7 +67,7 @@ function containsUnknownAt(inputs: VmInputs, property: string): boolean {
   return containsUnknown((inputs as unknown as Record<string, unknown>)[property.split(/[.[]/)[0]]);
 }
 
-const NOT_IN_SPEC = ["readiness", "stopTimeouts", "guestUser", "guestPrivateKey", "guestSshPort"] as const;
+const NOT_IN_SPEC = ["readiness", "stopTimeouts", "guestUser", "guestPrivateKey", "guestSshPort", "rolloutGroup"] as const;
 
 export async function diff(_id: string, olds: VmOutputs, news: VmInputs): Promise<DiffResult> {
   const replaces = [
@@ -204,10 +205,18 @@ export async function update(_id: string, olds: VmOutputs, news: VmInputs): Prom
   const observed = await observe(c.transport, c.layout, c.spec.name);
   const action = planVm(news.state ?? "running", c.spec, observed);
   let accelerators = olds.acceleratorsStarted;
-  if (action.kind === "stop" || action.kind === "restart") await stopVm(c.transport, c.layout, c.spec.name, news.stopTimeouts, progress);
   let after: Observed | undefined;
-  if (action.kind === "start" || action.kind === "restart") ({ accelerators, observed: after } = await start(c, news));
-  if (action.kind === "resume") await resumeVm(c.transport, c.layout, c.spec.name);
+  const act = async () => {
+    if (action.kind === "stop" || action.kind === "restart") await stopVm(c.transport, c.layout, c.spec.name, news.stopTimeouts, progress);
+    if (action.kind === "start" || action.kind === "restart") ({ accelerators, observed: after } = await start(c, news));
+    if (action.kind === "resume") await resumeVm(c.transport, c.layout, c.spec.name);
+  };
+  if (action.kind === "restart" && news.rolloutGroup) {
+    progress(`VM ${c.spec.name}: restart in rollout group ${news.rolloutGroup}, one host at a time`);
+    await oneHostAtATime(news.rolloutGroup, connectionIdentity(news.host), act);
+  } else {
+    await act();
+  }
   return { outs: outputs(news, c, after ?? await observeStarted(c, accelerators), accelerators) };
 }
 

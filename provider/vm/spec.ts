@@ -77,6 +77,8 @@ export interface VmInputs {
   guestSshPort?: number;
   /** A cloud-init NoCloud seed, attached as a read-only virtio disk labelled "cidata". */
   cloudInit?: CloudInitInputs;
+  /** Restarts of VMs with the same group run one host at a time (Fleet's `rollingUpdate` sets it). */
+  rolloutGroup?: string;
 }
 
 /** Everything QEMU is started with, normalized: two specs are equal exactly when the argv would be. */

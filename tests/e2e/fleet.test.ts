@@ -39,6 +39,8 @@ describe("e2e: the fleet example on three SSH hosts (real CLI)", function () {
     ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, { value: v }])),
   });
   const pidOf = (member: string) => liveQemuPids(`guest=${member} `);
+  /** When a process started, ms after boot (the test hosts share this machine's /proc; USER_HZ 100). */
+  const startTimeMs = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, "latin1").replace(/^.*\) /, "").split(" ")[19]) * 10;
   const guestAnswers = async (m: FleetMember) => {
     const t = sshTransport({ host: m.sshHost, port: m.sshPort, user: "root", privateKey: readFileSync(guestKey, "utf8"), insecureAcceptAnyHostKey: true, connectTimeoutMs: 20000 });
     try {
@@ -109,6 +111,21 @@ describe("e2e: the fleet example on three SSH hosts (real CLI)", function () {
         await assert.rejects(h.stack.preview(capture(h)), /Fleet ci: template\.memory: 4 members of 1 vCPU and 40\.0 GiB do not fit \(spread\): h1 would get 2 \(80\.0 GiB\) but it has [\d.]+ GiB/);
         for (const m of members.slice(0, 4)) assert.deepStrictEqual(pidOf(m.name), pids[m.name]);
         await configure(h, 4, { memory: "192M" });
+
+        // A template change with rollingUpdate: 4 updates with restart, one host at a time (each
+        // host's new QEMU processes start at least a second after the previous host's: its boot).
+        await configure(h, 4, { memory: "224M", rollingUpdate: "true" });
+        assert.deepStrictEqual((await h.stack.preview(capture(h))).changeSummary, { update: 4, same: 15 });
+        await h.stack.up(capture(h));
+        const restarts = members.slice(0, 4).map((m) => ({ host: m.host, pid: pidOf(m.name)[0], was: pids[m.name][0] }))
+          .map((r) => ({ ...r, startMs: startTimeMs(r.pid) })).sort((a, b) => a.startMs - b.startMs);
+        for (const r of restarts) assert.notStrictEqual(r.pid, r.was, `${r.host}: not restarted`);
+        const order = restarts.map((r) => r.host).filter((host, i, all) => i === 0 || all[i - 1] !== host);
+        assert.strictEqual(new Set(order).size, order.length, `hosts interleaved: ${JSON.stringify(restarts)}`);
+        for (let i = 1; i < restarts.length; i++) {
+          if (restarts[i].host === restarts[i - 1].host) continue;
+          assert.ok(restarts[i].startMs - restarts[i - 1].startMs >= 1000, `${restarts[i].host} restarted while ${restarts[i - 1].host} was: ${JSON.stringify(restarts)}`);
+        }
 
         await h.stack.destroy(capture(h));
         for (const m of grown) assert.deepStrictEqual(pidOf(m.name), [], `${m.name} still runs after destroy`);

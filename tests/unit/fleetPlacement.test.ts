@@ -124,6 +124,7 @@ describe("Fleet settings (the component's plain inputs)", () => {
 
   it("names the fleet, the property and the reason", () => {
     refused(args({ placement: "diagonal" as "spread" }), /^Fleet ci: placement: must be one of spread, pack, got "diagonal"$/);
+    refused(args({ rollingUpdate: "yes" as unknown as boolean }), /^Fleet ci: rollingUpdate: must be true or false, got "yes"$/);
     refused(args({}, { memory: "lots" }), /^Fleet ci: template\.memory: /);
     refused(args({}, { cpus: 0 }), /^Fleet ci: template\.cpus: /);
     refused(args({ count: undefined }), /^Fleet ci: count: give exactly one of count and names$/);
