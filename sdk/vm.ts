@@ -61,6 +61,8 @@ export interface VmArgs {
   cloudInit?: pulumi.Input<CloudInitInputs>;
   /** Restarts of VMs with the same group run one host at a time (Fleet's `rollingUpdate` sets it). */
   rolloutGroup?: pulumi.Input<string>;
+  /** At create: take over a running QEMU instance started by hand with `-name NAME` (memory and cpus must match) instead of starting one; it is not restarted. */
+  adopt?: pulumi.Input<boolean>;
 }
 
 /**

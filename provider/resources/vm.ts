@@ -12,6 +12,7 @@ import { checkSocketPath, vmLayout, type VmLayout } from "../vm/layout";
 import { observe, observedFrom, type Observed, type RunState } from "../vm/observe";
 import { planVm, specChanges } from "../vm/plan";
 import { oneHostAtATime } from "../vm/rollout";
+import { checkAdoptable, findHandStarted, recordAdopted } from "../vm/adopt";
 import { forwardedPorts, vmSpec, type PortForward, type VmInputs, type VmSpec } from "../vm/spec";
 import { connectionIdentity } from "./connection";
 import { progress } from "./progress";
@@ -67,7 +68,7 @@ function containsUnknownAt(inputs: VmInputs, property: string): boolean {
   return containsUnknown((inputs as unknown as Record<string, unknown>)[property.split(/[.[]/)[0]]);
 }
 
-const NOT_IN_SPEC = ["readiness", "stopTimeouts", "guestUser", "guestPrivateKey", "guestSshPort", "rolloutGroup"] as const;
+const NOT_IN_SPEC = ["readiness", "stopTimeouts", "guestUser", "guestPrivateKey", "guestSshPort", "rolloutGroup", "adopt"] as const;
 
 export async function diff(_id: string, olds: VmOutputs, news: VmInputs): Promise<DiffResult> {
   const replaces = [
@@ -189,9 +190,21 @@ function observeStarted(c: Context, tried: string[] | undefined): Promise<Observ
 
 export async function create(inputs: VmInputs): Promise<CreateResult<VmOutputs>> {
   const c = await context(inputs);
-  const started = (inputs.state ?? "running") === "running" ? await start(c, inputs) : undefined;
+  const running = (inputs.state ?? "running") === "running";
+  const adopted = running && inputs.adopt ? await adopt(c) : undefined;
+  const started = running && !adopted ? await start(c, inputs) : adopted;
   const observed = started?.observed ?? await observeStarted(c, undefined);
   return { id: `${connectionIdentity(inputs.host)}#vm:${c.spec.name}`, outs: outputs(inputs, c, observed, started?.accelerators) };
+}
+
+/** A QEMU started by hand with this name becomes this VM, not restarted; undefined when ours already runs. */
+async function adopt(c: Context): Promise<StartOutcome | undefined> {
+  if ((await observe(c.transport, c.layout, c.spec.name)).state !== "stopped") return undefined;
+  const it = checkAdoptable(c.spec, await findHandStarted(c.transport, c.spec.name));
+  progress(`VM ${c.spec.name}: adopting PID ${it.pid}, started by hand (${it.qmpSocket ? `QMP at ${it.qmpSocket}` : "no QMP socket: only signals can stop it"})`);
+  const accelerators = it.accelerators.length ? it.accelerators : undefined;
+  const observed = await observedFrom(c.transport, c.layout, await recordAdopted(c.transport, c.layout, c.spec, it), { needKvm: accelerators?.length !== 1 });
+  return { accelerators: accelerators ?? [], observed };
 }
 
 /** Refresh: what runs now. A dead VM is reported stopped (the next up starts it), never an error. */

@@ -135,6 +135,28 @@ echo existing=0; print_observation
 `, layout, name, [specJson, keepSeed, ...qemuArgv]);
 }
 
+/**
+ * Under the VM's lock: records a QEMU instance started by hand as this VM's (pidfile, PID and
+ * start time, the declared spec, its QMP socket linked in) unless one of ours already runs.
+ * Exit 73 when the PID is gone. Prints the observation. Extra args: PID, spec JSON, QMP socket.
+ */
+export function adoptArgv(layout: VmLayout, name: string, pid: number, specJson: string, qmpSocket: string): string[] {
+  return withArgs(String.raw`
+handpid=$1; desired=$2; handsock=$3
+[ -d "$dir" ] || mkdir -p "$dir" || exit 70
+take_lock
+read_pid
+if is_ours "$pid"; then echo existing=1; print_observation; exit 0; fi
+start_time "$handpid" || exit 73
+printf '%s\n' "$handpid" > "$pidfile.tmp" && mv -f -- "$pidfile.tmp" "$pidfile"
+printf '%s %s\n' "$handpid" "$started" > "$identity"
+printf '%s\n' "$desired" > "$spec.tmp" && mv -f -- "$spec.tmp" "$spec"
+rm -f -- "$sock"
+[ -n "$handsock" ] && ln -s -- "$handsock" "$sock"
+echo existing=0; print_observation
+`, layout, name, [String(pid), specJson, qmpSocket]);
+}
+
 /** Sends SIGNAL to our instance only; prints signalled=0|1. */
 export function signalArgv(layout: VmLayout, name: string, signal: "TERM" | "KILL"): string[] {
   return withArgs(String.raw`

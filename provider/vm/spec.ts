@@ -79,6 +79,8 @@ export interface VmInputs {
   cloudInit?: CloudInitInputs;
   /** Restarts of VMs with the same group run one host at a time (Fleet's `rollingUpdate` sets it). */
   rolloutGroup?: string;
+  /** At create: take over a QEMU instance started by hand with `-name NAME` instead of starting one. */
+  adopt?: boolean;
 }
 
 /** Everything QEMU is started with, normalized: two specs are equal exactly when the argv would be. */
@@ -203,6 +205,9 @@ export function vmSpec(inputs: VmInputs, hostArch?: string): { spec: VmSpec; err
     return args;
   }) ?? [];
   e(() => inputs.state === undefined ? undefined : oneOf(inputs.state, "state", VM_STATES));
+  e(() => {
+    if (inputs.adopt !== undefined && typeof inputs.adopt !== "boolean") throw new InvalidArgumentError("adopt", `must be true or false, got ${JSON.stringify(inputs.adopt)}`);
+  });
   e(() => {
     const r = inputs.readiness;
     if (r === undefined) return;

@@ -27,6 +27,7 @@ describe("Vm check", () => {
     ["unknown disk interface", { disks: [{ path: "/d", interface: "floppy" as never }] }, "disks[0].interface"],
     ["initrd without kernel", { initrd: "/i" }, "kernel"],
     ["unknown state", { state: "paused" as never }, "state"],
+    ["adopt not a boolean", { adopt: "yes" as never }, "adopt"],
     ["bad readiness pattern", { readiness: { serialPattern: "(" } }, "readiness.serialPattern"],
     ["readiness port not forwarded", { readiness: { guestPort: 22 } }, "readiness.guestPort"],
     ["extraArgs taking over -pidfile", { extraArgs: ["-pidfile", "/tmp/x"] }, "extraArgs"],

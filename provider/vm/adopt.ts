@@ -1,0 +1,96 @@
+/**
+ * Adopting a QEMU instance started by hand: found by its `-name`, checked against the
+ * declaration (memory and vCPUs: what a restart would change for the guest), then recorded in
+ * the VM's state directory by PID and start time, with its QMP socket linked in. From then on
+ * it is managed like any other (refresh, the stop ladder), and it was never restarted.
+ */
+import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
+import { parseKeyValues } from "../keyValues";
+import type { Transport } from "../transport";
+import { adoptArgv } from "./hostScripts";
+import type { VmLayout } from "./layout";
+import type { VmSpec } from "./spec";
+
+export interface HandStarted {
+  pid: number;
+  argv: string[];
+  /** The QMP Unix socket it listens on, when it has one (else only signals can stop it). */
+  qmpSocket?: string;
+  memoryBytes: number;
+  cpus: number;
+  /** The accelerators its command line asks for (-accel, -enable-kvm, -machine accel=). */
+  accelerators: string[];
+}
+
+const MiB = 2 ** 20;
+const UNITS: Record<string, number> = { "": MiB, B: 1, K: 2 ** 10, M: MiB, G: 2 ** 30, T: 2 ** 40 };
+
+/** What a QEMU command line says about the guest; QEMU's defaults where an option is absent. */
+export function parseHandArgv(pid: number, argv: string[]): HandStarted {
+  const option = (name: string) => {
+    const i = argv.findIndex((a) => a === name || a === `-${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const qmp = option("-qmp");
+  const qmpSocket = qmp?.startsWith("unix:") ? qmp.slice(5).split(",")[0] : undefined;
+  const m = option("-m") ?? "128";
+  const size = /(?:^|,)size=([^,]+)/.exec(m)?.[1] ?? m.split(",")[0];
+  const sized = /^(\d+(?:\.\d+)?)([BKMGT]?)$/i.exec(size);
+  const memoryBytes = sized ? Math.round(Number(sized[1]) * UNITS[sized[2].toUpperCase()]) : NaN;
+  const smp = option("-smp") ?? "1";
+  const cpus = Number(/(?:^|,)cpus=(\d+)/.exec(smp)?.[1] ?? /^(\d+)/.exec(smp)?.[1] ?? 1);
+  const accelerators = argv.flatMap((a, i) => argv[i - 1] === "-accel" ? [a.split(",")[0]]
+    : a === "-enable-kvm" ? ["kvm"] : /^(-M|-machine)$/.test(argv[i - 1] ?? "") ? (/(?:^|,)accel=([^,]+)/.exec(a)?.[1].split(":") ?? []) : []);
+  return { pid, argv, qmpSocket, memoryBytes, cpus, accelerators };
+}
+
+/** True when `-name` names this guest (`NAME`, or `guest=NAME` with or without more options). */
+export function namesGuest(argv: string[], name: string): boolean {
+  const i = argv.indexOf("-name");
+  if (i < 0 || argv[i + 1] === undefined) return false;
+  const value = argv[i + 1];
+  const guest = /(?:^|,)guest=([^,]*)/.exec(value)?.[1] ?? value.split(",")[0];
+  return guest === name;
+}
+
+/** The live QEMU processes on the host whose `-name` is this guest, with their exact command lines. */
+export async function findHandStarted(transport: Transport, name: string): Promise<HandStarted[]> {
+  // One ps for candidates (its args are space-joined), then each candidate's exact argv.
+  const ps = ["ps", "-eo", "pid=,args="];
+  const candidates = expectSuccess(`${transport.description}: listing processes`, ps, await transport.exec(ps)).stdout.split("\n")
+    .map((line) => /^\s*(\d+)\s+(.*)$/.exec(line)).filter((m): m is RegExpExecArray => !!m && /qemu-system/.test(m[2]) && m[2].includes(name))
+    .map((m) => Number(m[1]));
+  const found: HandStarted[] = [];
+  for (const pid of candidates) {
+    const r = await transport.exec(["cat", `/proc/${pid}/cmdline`]);
+    if (r.exitCode !== 0) continue; // gone meanwhile
+    const argv = r.stdout.split("\0").filter((a, i, all) => i < all.length - 1 || a !== "");
+    if (namesGuest(argv, name)) found.push(parseHandArgv(pid, argv));
+  }
+  return found;
+}
+
+/** Refuses an instance that does not match the declaration, naming the property. */
+export function checkAdoptable(spec: VmSpec, found: HandStarted[]): HandStarted {
+  if (found.length !== 1) {
+    throw new InvalidArgumentError("adopt", found.length === 0
+      ? `no running QEMU instance has -name ${spec.name}: nothing to adopt`
+      : `${found.length} running QEMU instances have -name ${spec.name} (PIDs ${found.map((f) => f.pid).join(", ")}): cannot tell which to adopt`);
+  }
+  const [it] = found;
+  if (it.memoryBytes !== spec.memoryBytes) {
+    throw new InvalidArgumentError("memory", `the running instance (PID ${it.pid}) has ${it.memoryBytes / MiB} MiB, the declaration ${spec.memoryBytes / MiB} MiB: declare its size to adopt it without a restart`);
+  }
+  if (it.cpus !== spec.cpus) {
+    throw new InvalidArgumentError("cpus", `the running instance (PID ${it.pid}) has ${it.cpus} vCPUs, the declaration ${spec.cpus}: declare its count to adopt it without a restart`);
+  }
+  return it;
+}
+
+/** Records the instance in the state directory (under the VM's lock); returns the start script's observation lines. */
+export async function recordAdopted(transport: Transport, layout: VmLayout, spec: VmSpec, it: HandStarted): Promise<Map<string, string>> {
+  const argv = adoptArgv(layout, spec.name, it.pid, JSON.stringify(spec), it.qmpSocket ?? "");
+  const r = await transport.exec(argv);
+  if (r.exitCode === 73) throw new QemuError("COMMAND_FAILED", `${transport.description}: VM ${spec.name}: PID ${it.pid} ended before it could be adopted`);
+  return parseKeyValues(expectSuccess(`${transport.description}: adopting VM ${spec.name}`, argv, r, ["sh", "-c", "<adopt>", spec.name, String(it.pid)]).stdout);
+}
