@@ -1,8 +1,9 @@
 /**
  * The sh scripts that act on a VM's state directory, each one round trip. Arguments come as
  * positional parameters ($1...), never spliced into the script text. A process counts as the
- * VM's only if its command line has `-name guest=NAME` and `-pidfile PIDFILE` (Proxmox's rule)
- * and it is not a zombie; nothing else is ever signalled.
+ * VM's only if it is not a zombie and either its command line has `-name guest=NAME` and
+ * `-pidfile PIDFILE` (Proxmox's rule) or its PID and start time are those recorded when the
+ * instance was started or adopted; nothing else is ever signalled.
  */
 import type { VmLayout } from "./layout";
 
@@ -30,10 +31,10 @@ start_time() {
   set -- ${"$"}{st##*") "}
   shift 19 && started=$1
 }
-# True when PID is alive, not a zombie, and its command line names this VM and its pidfile.
-# The PID and start time recorded when the instance started (its command line checked then)
-# say the same without reading the command line (a reused PID has another start time), which
-# costs a few ms per QEMU process here.
+# True when PID is alive, not a zombie, and either is the PID with the start time recorded when
+# this VM's instance was started or adopted (a reused PID has another start time; no command
+# line read, which costs a few ms per QEMU process here), or its command line names this VM
+# and its pidfile.
 is_ours() {
   [ -n "$1" ] || return 1
   kill -0 "$1" 2>/dev/null || [ -d "/proc/$1" ] || return 1
@@ -104,7 +105,8 @@ exit 0
  * Under the VM's lock: if our instance already runs, prints existing=1 and its observation and
  * starts nothing. Else removes a stale socket and pidfile, writes the spec, and runs QEMU (which
  * daemonizes); on failure prints QEMU's stderr and exits 71. On success removes the seed
- * images other than `keepSeed`, and prints existing=0 and the new instance's observation. Extra args: spec JSON, the seed to keep, then argv.
+ * images other than `keepSeed`, records the new instance's PID and start time, and prints
+ * existing=0 and its observation. Extra args: spec JSON, the seed to keep, then argv.
  */
 export function startArgv(layout: VmLayout, name: string, specJson: string, qemuArgv: string[], keepSeed = ""): string[] {
   return withArgs(String.raw`
