@@ -16,7 +16,7 @@ import { vmLayout } from "../provider/vm/layout";
 import { vmSpec } from "../provider/vm/spec";
 import { haltingVm } from "../tests/helpers/haltingGuest";
 import { sshOptionsFor, testbed } from "../tests/testbed/testbed";
-import { benchDir, connectionTo, type BenchContext } from "./context";
+import { connectionTo, type BenchContext } from "./context";
 import { median, round, timed } from "./measure";
 
 export interface CreateFigures {
@@ -69,4 +69,3 @@ export async function benchCreate(ctx: BenchContext, image: (h: typeof ctx.hosts
   return { providerMs: round(p), openConnectionMs: round(o), freshConnectionMs: round(f), providerOverOpen: round(p / o, 2), providerOverFresh: round(p / f, 2) };
 }
 
-export { benchDir };
