@@ -226,7 +226,8 @@ export async function update(_id: string, olds: VmOutputs, news: VmInputs): Prom
   };
   if (action.kind === "restart" && news.rolloutGroup) {
     progress(`VM ${c.spec.name}: restart in rollout group ${news.rolloutGroup}, one host at a time`);
-    await oneHostAtATime(news.rolloutGroup, connectionIdentity(news.host), act);
+    await oneHostAtATime(news.rolloutGroup, connectionIdentity(news.host), act,
+      (active) => progress(`VM ${c.spec.name}: waiting until the restarts on ${active} have ended`));
   } else {
     await act();
   }

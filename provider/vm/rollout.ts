@@ -8,7 +8,8 @@ interface Group { active?: string; running: number; waiting: Waiter[] }
 
 const groups = new Map<string, Group>();
 
-export async function oneHostAtATime<T>(group: string, host: string, work: () => Promise<T>): Promise<T> {
+/** `waiting` hears which host's restarts this one waits for (for progress in the CLI). */
+export async function oneHostAtATime<T>(group: string, host: string, work: () => Promise<T>, waiting: (activeHost: string) => void = () => undefined): Promise<T> {
   let g = groups.get(group);
   if (!g) groups.set(group, (g = { running: 0, waiting: [] }));
   const state = g;
@@ -17,6 +18,7 @@ export async function oneHostAtATime<T>(group: string, host: string, work: () =>
     state.running++;
   } else {
     // Counted in `running` by whoever lets it go.
+    waiting(state.active);
     await new Promise<void>((go) => state.waiting.push({ host, go }));
   }
   try {

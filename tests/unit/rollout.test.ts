@@ -6,17 +6,19 @@ describe("rollout: one host at a time", () => {
 
   it("restarts of one host overlap; those of another host start only after all of them ended", async () => {
     const events: string[] = [];
+    const waitedFor: string[] = [];
     const restart = (host: string, id: string, ms: number) => oneHostAtATime("fleet-a", host, async () => {
       events.push(`start ${host} ${id}`);
       await tick(ms);
       events.push(`end ${host} ${id}`);
-    });
+    }, (active) => waitedFor.push(`${host} waits for ${active}`));
     await Promise.all([restart("h1", "a", 30), restart("h2", "b", 5), restart("h1", "c", 10), restart("h3", "d", 5), restart("h2", "e", 5)]);
     const hostOf = (e: string) => e.split(" ")[1];
     // Once a host's last restart ended, that host never shows up again, and no two hosts interleave.
     const order = events.map(hostOf).filter((h, i, all) => i === 0 || all[i - 1] !== h);
     assert.deepStrictEqual(order, ["h1", "h2", "h3"], events.join("; "));
     assert.deepStrictEqual(events.slice(0, 2), ["start h1 a", "start h1 c"], "a host's restarts run together");
+    assert.deepStrictEqual(waitedFor, ["h2 waits for h1", "h3 waits for h1", "h2 waits for h1"]);
   });
 
   it("groups are independent, and a failure lets the next host go", async () => {
