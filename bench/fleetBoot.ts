@@ -3,10 +3,10 @@
  * hosts, all created at once, until every guest answers SSH on its forwarded port; against the
  * slowest of single boots (one per host, one at a time) measured in the same run.
  */
-import { readFileSync } from "fs";
 import * as os from "os";
 import * as vm from "../provider/resources/vm";
 import type { VmInputs } from "../provider/vm/spec";
+import { procStat } from "../tests/helpers/processes";
 import { testbed, type TestHost } from "../tests/testbed/testbed";
 import { connectionTo, type BenchContext } from "./context";
 import { now, round, timed } from "./measure";
@@ -29,7 +29,7 @@ export interface FleetFigures {
 /** user + system CPU time of a process so far, ms (the test hosts share this machine's /proc). */
 function cpuMsOf(pid: number | undefined): number {
   if (!pid) return NaN;
-  const fields = readFileSync(`/proc/${pid}/stat`, "latin1").replace(/^.*\) /, "").split(" ");
+  const fields = procStat(pid);
   const ticksPerSecond = 100; // USER_HZ on Linux
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
 }

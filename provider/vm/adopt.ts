@@ -7,6 +7,7 @@
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { parseKeyValues } from "../keyValues";
 import type { Transport } from "../transport";
+import { sizeBytes } from "../validate";
 import { adoptArgv } from "./hostScripts";
 import type { VmLayout } from "./layout";
 import type { VmSpec } from "./spec";
@@ -23,7 +24,16 @@ export interface HandStarted {
 }
 
 const MiB = 2 ** 20;
-const UNITS: Record<string, number> = { "": MiB, B: 1, K: 2 ** 10, M: MiB, G: 2 ** 30, T: 2 ** 40 };
+
+/** QEMU's `-m` size: a bare number is MiB, else a size with a suffix; NaN when unreadable. */
+function qemuMemoryBytes(size: string): number {
+  if (/^\d+$/.test(size)) return Number(size) * MiB;
+  try {
+    return sizeBytes(size, "-m");
+  } catch {
+    return NaN;
+  }
+}
 
 /** What a QEMU command line says about the guest; QEMU's defaults where an option is absent. */
 export function parseHandArgv(pid: number, argv: string[]): HandStarted {
@@ -35,8 +45,7 @@ export function parseHandArgv(pid: number, argv: string[]): HandStarted {
   const qmpSocket = qmp?.startsWith("unix:") ? qmp.slice(5).split(",")[0] : undefined;
   const m = option("-m") ?? "128";
   const size = /(?:^|,)size=([^,]+)/.exec(m)?.[1] ?? m.split(",")[0];
-  const sized = /^(\d+(?:\.\d+)?)([BKMGT]?)$/i.exec(size);
-  const memoryBytes = sized ? Math.round(Number(sized[1]) * UNITS[sized[2].toUpperCase()]) : NaN;
+  const memoryBytes = qemuMemoryBytes(size);
   const smp = option("-smp") ?? "1";
   const cpus = Number(/(?:^|,)cpus=(\d+)/.exec(smp)?.[1] ?? /^(\d+)/.exec(smp)?.[1] ?? 1);
   const accelerators = argv.flatMap((a, i) => argv[i - 1] === "-accel" ? [a.split(",")[0]]

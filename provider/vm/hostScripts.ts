@@ -18,18 +18,18 @@ read_cmdline() {
   if [ -r "/proc/$1/cmdline" ]; then cmd=$(tr '\000' '\n' < "/proc/$1/cmdline")
   else cmd=$(ps -p "$1" -o command= 2>/dev/null | tr ' ' '\n'); fi
 }
-is_zombie() {
-  if [ -r "/proc/$1/stat" ]; then read -r st < "/proc/$1/stat"; st=${"$"}{st##*") "}
-  else st=$(ps -p "$1" -o stat= 2>/dev/null | cut -c1); fi
-  case "$st" in Z*) return 0 ;; esac
-  return 1
-}
-# Sets started to a process's start time (clock ticks after boot: field 22 of /proc/PID/stat).
-start_time() {
-  [ -r "/proc/$1/stat" ] || return 1
-  read -r st < "/proc/$1/stat"
-  set -- ${"$"}{st##*") "}
-  shift 19 && started=$1
+# Sets state (R, S, Z, ...) and started (start time in clock ticks after boot, empty without
+# /proc) of a process: fields 3 and 22 of /proc/PID/stat, read once.
+proc_state() {
+  started=
+  if [ -r "/proc/$1/stat" ]; then
+    read -r st < "/proc/$1/stat"
+    set -- ${"$"}{st##*") "}
+    state=$1
+    shift 19 && started=$1
+  else
+    state=$(ps -p "$1" -o stat= 2>/dev/null | cut -c1)
+  fi
 }
 # True when PID is alive, not a zombie, and either is the PID with the start time recorded when
 # this VM's instance was started or adopted (a reused PID has another start time; no command
@@ -38,8 +38,9 @@ start_time() {
 is_ours() {
   [ -n "$1" ] || return 1
   kill -0 "$1" 2>/dev/null || [ -d "/proc/$1" ] || return 1
-  is_zombie "$1" && return 1
-  if [ -f "$identity" ] && start_time "$1"; then
+  proc_state "$1"
+  case "$state" in Z*) return 1 ;; esac
+  if [ -n "$started" ] && [ -f "$identity" ]; then
     IFS= read -r known < "$identity"
     [ "$known" = "$1 $started" ] && return 0
   fi
@@ -132,7 +133,8 @@ i=0
 while [ "$i" -lt 200 ] && last_runstate && [ -z "$runstate" ]; do sleep 0.01 2>/dev/null || break; i=$((i + 1)); done
 # The pidfile was just written by the QEMU this script ran (exit 0): record who it is.
 read_pid
-if [ -n "$pid" ] && start_time "$pid"; then printf '%s %s\n' "$pid" "$started" > "$identity"; fi
+started=; [ -n "$pid" ] && proc_state "$pid"
+if [ -n "$started" ]; then printf '%s %s\n' "$pid" "$started" > "$identity"; fi
 echo existing=0; print_observation
 `, layout, name, [specJson, keepSeed, ...qemuArgv]);
 }
@@ -149,7 +151,8 @@ handpid=$1; desired=$2; handsock=$3
 take_lock
 read_pid
 if is_ours "$pid"; then echo existing=1; print_observation; exit 0; fi
-start_time "$handpid" || exit 73
+proc_state "$handpid"
+[ -n "$started" ] || exit 73
 printf '%s\n' "$handpid" > "$pidfile.tmp" && mv -f -- "$pidfile.tmp" "$pidfile"
 printf '%s %s\n' "$handpid" "$started" > "$identity"
 printf '%s\n' "$desired" > "$spec.tmp" && mv -f -- "$spec.tmp" "$spec"

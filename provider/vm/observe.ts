@@ -1,6 +1,6 @@
 /**
- * What is really on the host for a VM: the pidfile's process counts only if its command line
- * names this VM (see hostScripts); the run state comes from QEMU's own run-state trace, or from
+ * What is really on the host for a VM: the pidfile's process counts only if it is this VM's
+ * (see hostScripts' is_ours); the run state comes from QEMU's own run-state trace, or from
  * QMP when there is none (an instance started before the trace existed). Never throws for a dead VM.
  */
 import { withQmp } from "../qemu/qmp";

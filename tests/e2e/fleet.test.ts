@@ -13,7 +13,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { closeAllSshTransports, sshTransport } from "../../provider/transport";
 import type { FleetMember } from "../../provider/fleet/inventory";
-import { liveQemuPids } from "../helpers/processes";
+import { liveQemuPids, procStat } from "../helpers/processes";
 import { testbed } from "../testbed/testbed";
 import { REPO } from "./engine";
 import { capture, withStack, type StackHarness } from "./harness";
@@ -39,8 +39,8 @@ describe("e2e: the fleet example on three SSH hosts (real CLI)", function () {
     ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, { value: v }])),
   });
   const pidOf = (member: string) => liveQemuPids(`guest=${member} `);
-  /** When a process started, ms after boot (the test hosts share this machine's /proc; USER_HZ 100). */
-  const startTimeMs = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, "latin1").replace(/^.*\) /, "").split(" ")[19]) * 10;
+  /** When a process started, ms after boot (USER_HZ 100). */
+  const startTimeMs = (pid: number) => Number(procStat(pid)[19]) * 10;
   const guestAnswers = async (m: FleetMember) => {
     const t = sshTransport({ host: m.sshHost, port: m.sshPort, user: "root", privateKey: readFileSync(guestKey, "utf8"), insecureAcceptAnyHostKey: true, connectTimeoutMs: 20000 });
     try {

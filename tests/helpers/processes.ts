@@ -1,9 +1,19 @@
 /** QEMU processes as `ps` shows them (one PID space for every test host). */
 import { execFileSync } from "child_process";
+import { readFileSync } from "fs";
 
 /** PIDs of live (not zombie) QEMU processes whose command line contains `fragment`. */
 export function liveQemuPids(fragment: string): number[] {
   return execFileSync("ps", ["-eo", "pid=,stat=,args="]).toString().split("\n")
     .filter((l) => l.includes(fragment) && l.includes("qemu-system") && !/^\s*\d+\s+Z/.test(l))
     .map((l) => Number(l.trim().split(/\s+/)[0]));
+}
+
+/**
+ * A process's /proc/PID/stat fields after its command name: [0] is field 3 (state), [11] and
+ * [12] utime and stime, [19] starttime (clock ticks; USER_HZ is 100). The test hosts share this
+ * machine's PID space.
+ */
+export function procStat(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/stat`, "latin1").replace(/^.*\) /, "").split(" ");
 }

@@ -4,12 +4,12 @@
  */
 import * as assert from "assert";
 import { randomBytes } from "crypto";
-import { readFileSync } from "fs";
 import * as vm from "../../provider/resources/vm";
 import { closeAllSshTransports, sshTransport, type Connection } from "../../provider/transport";
 import { withQmp } from "../../provider/qemu/qmp";
 import { vmLayout } from "../../provider/vm/layout";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
+import { procStat } from "../helpers/processes";
 import { sshOptionsFor, testbed } from "../testbed/testbed";
 
 describe("Vm refresh (coalesced reads, real QEMU on an SSH host)", function () {
@@ -59,7 +59,7 @@ describe("Vm refresh (coalesced reads, real QEMU on an SSH host)", function () {
   it("the start records the instance's PID and start time; a read falls back to the command line when they disagree", async () => {
     const layout = vmLayout(workDir, names[4]);
     const pid = created[4].outs.pid!;
-    const startTime = readFileSync(`/proc/${pid}/stat`, "latin1").replace(/^.*\) /, "").split(" ")[19];
+    const startTime = procStat(pid)[19];
     assert.strictEqual((await onHost().readFile(layout.identity)).toString(), `${pid} ${startTime}\n`);
     await onHost().writeFile(layout.identity, `${pid} 1\n`);
     const r = await readProps(created[4]);
