@@ -100,6 +100,6 @@ export function checkAdoptable(spec: VmSpec, found: HandStarted[]): HandStarted 
 export async function recordAdopted(transport: Transport, layout: VmLayout, spec: VmSpec, it: HandStarted): Promise<Map<string, string>> {
   const argv = adoptArgv(layout, spec.name, it.pid, JSON.stringify(spec), it.qmpSocket ?? "");
   const r = await transport.exec(argv);
-  if (r.exitCode === 73) throw new QemuError("COMMAND_FAILED", `${transport.description}: VM ${spec.name}: PID ${it.pid} ended before it could be adopted`);
+  if (r.exitCode === 73) throw new QemuError("COMMAND_FAILED", `${transport.description}: VM ${spec.name}: cannot read the start time of PID ${it.pid}: it ended before it could be adopted, or the host has no /proc (adopting needs Linux)`);
   return parseKeyValues(expectSuccess(`${transport.description}: adopting VM ${spec.name}`, argv, r, ["sh", "-c", "<adopt>", spec.name, String(it.pid)]).stdout);
 }
