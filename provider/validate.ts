@@ -12,14 +12,17 @@ export function safeName(value: unknown, property: string): string {
   return value;
 }
 
-/** An absolute path with no '..' component and no control characters. */
+/**
+ * An absolute path with no '..' component and no control characters: POSIX ("/srv/vms") or a
+ * Windows drive path ("C:/VMs" or "C:\\VMs"; both separators work on Windows).
+ */
 export function absolutePath(value: unknown, property: string): string {
-  if (typeof value !== "string" || !value.startsWith("/")) {
-    throw new InvalidArgumentError(property, `must be an absolute path, got ${JSON.stringify(value)}`);
+  if (typeof value !== "string" || !(value.startsWith("/") || /^[A-Za-z]:[\\/]/.test(value))) {
+    throw new InvalidArgumentError(property, `must be an absolute path (/... or, on Windows, C:/...), got ${JSON.stringify(value)}`);
   }
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(value)) throw new InvalidArgumentError(property, "must not contain control characters");
-  if (value.split("/").includes("..")) throw new InvalidArgumentError(property, "must not contain '..' components");
+  if (value.split(/[\\/]/).includes("..")) throw new InvalidArgumentError(property, "must not contain '..' components");
   if (value.length > 4000) throw new InvalidArgumentError(property, "is longer than 4000 characters");
   return value;
 }

@@ -37,7 +37,12 @@ export interface HostArgs {
   jumpHosts?: pulumi.Input<pulumi.Input<SshHop>[]>;
   /** Bound on reaching the host, retries included. Default 10000. */
   connectTimeoutMs?: pulumi.Input<number>;
-  /** Absolute directory on the host for disks and VM state. Default `$HOME/.pulumi-qemu`. */
+  /**
+   * How the SSH host runs commands: "posix" (sh: Linux, macOS, BSD; the default) or "windows"
+   * (every command goes through PowerShell, encoded so that neither cmd nor PowerShell reparses it).
+   */
+  platform?: pulumi.Input<"posix" | "windows">;
+  /** Absolute directory on the host for disks and VM state (`C:/...` on Windows). Default `$HOME/.pulumi-qemu`. */
   workDir?: pulumi.Input<string>;
 }
 

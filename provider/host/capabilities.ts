@@ -3,11 +3,13 @@
  * each accelerator that could work, cached on the host by QEMU version and kernel.
  */
 import { expectSuccess } from "../errors";
-import type { Transport } from "../transport";
+import { makeDirectory, toolArgv, type Transport } from "../transport";
+import { AARCH64_PROBE_IMAGE, AARCH64_PROBE_REVISION, aarch64ProbeArgv, judgeAarch64Probe } from "./accelerators/aarch64Probe";
 import { DETECTORS, recommend } from "./accelerators/detectors";
 import { judgeProbe, LONG_MODE_PROBE_IMAGE, probeArgv, PROBE_REVISION, PROBE_TIMEOUT_MS, type ProbeOutcome } from "./accelerators/longModeProbe";
-import type { AcceleratorName, AcceleratorReport } from "./accelerators/types";
+import { QEMU_ACCEL_NAME, type AcceleratorName, type AcceleratorReport } from "./accelerators/types";
 import { factsArgv, PROBE_CACHE_DIR } from "./factsScript";
+import { parseWindowsFacts, windowsFactsArgv } from "./windowsFacts";
 import { nativeQemu, normalizeArch, parseFacts, type CachedProbe, type HostFacts } from "./facts";
 
 export interface CapabilityReport {
@@ -29,30 +31,46 @@ export interface ProbeOptions {
 }
 
 export async function gatherFacts(transport: Transport, workDir: string): Promise<HostFacts> {
-  const argv = factsArgv(workDir);
+  const windows = transport.platform === "windows";
+  const argv = windows ? windowsFactsArgv(workDir) : factsArgv(workDir);
   const r = await transport.exec(argv, { timeoutMs: 30000 });
-  return parseFacts(expectSuccess(`${transport.description}: gathering host facts`, argv, r, ["sh", "-c", "<facts script>"]).stdout);
+  const out = expectSuccess(`${transport.description}: gathering host facts`, argv, r, [windows ? "powershell" : "sh", "<facts script>"]).stdout;
+  return windows ? parseWindowsFacts(out) : parseFacts(out);
 }
 
+/** A functional probe: a tiny guest that proves an accelerator runs code of the host's architecture. */
+interface Probe {
+  revision: string;
+  fileName: string;
+  image: Buffer;
+  argv(qemuBinary: string, accelerator: string, imagePath: string): string[];
+  judge(result: { stdout: string; stderr: string; exitCode: number | null; timedOut: boolean }): ProbeOutcome;
+}
+
+const PROBES: Record<string, Probe> = {
+  x86_64: { revision: PROBE_REVISION, fileName: "longmode-probe.img", image: LONG_MODE_PROBE_IMAGE, argv: probeArgv, judge: judgeProbe },
+  aarch64: { revision: AARCH64_PROBE_REVISION, fileName: "aarch64-probe.rom", image: AARCH64_PROBE_IMAGE, argv: aarch64ProbeArgv, judge: judgeAarch64Probe },
+};
+
 function cacheKey(accelerator: string, facts: HostFacts): string {
-  return `${accelerator}|${nativeQemu(facts)?.version ?? "?"}|${facts.kernel}|${facts.user}|${PROBE_REVISION}`;
+  return `${accelerator}|${nativeQemu(facts)?.version ?? "?"}|${facts.kernel}|${facts.user}|${PROBES[normalizeArch(facts.arch)]?.revision ?? "none"}`;
 }
 
 async function runProbe(transport: Transport, facts: HostFacts, accelerator: AcceleratorName, workDir: string): Promise<ProbeOutcome> {
   const qemu = nativeQemu(facts)!;
-  if (!["x86_64", "amd64"].includes(facts.arch)) return { usable: false, reason: `no functional probe for ${facts.arch} hosts yet` };
+  const probe = PROBES[normalizeArch(facts.arch)];
+  if (!probe) return { usable: false, reason: `no functional probe for ${facts.arch} hosts yet` };
   const dir = `${workDir}/${PROBE_CACHE_DIR}`;
-  const image = `${dir}/longmode-probe.img`;
-  const mkdir = ["mkdir", "-p", dir];
-  expectSuccess(transport.description, mkdir, await transport.exec(mkdir));
-  await transport.writeFile(image, LONG_MODE_PROBE_IMAGE, { mode: 0o644 });
+  const image = `${dir}/${probe.fileName}`;
+  await makeDirectory(transport, dir);
+  await transport.writeFile(image, probe.image, { mode: 0o644 });
   let outcome: ProbeOutcome;
   try {
-    const r = await transport.exec(probeArgv(qemu.path, accelerator, image), { timeoutMs: PROBE_TIMEOUT_MS });
-    outcome = judgeProbe({ ...r, timedOut: false });
+    const r = await transport.exec(toolArgv(transport.platform, probe.argv(qemu.path, QEMU_ACCEL_NAME[accelerator], image)), { timeoutMs: PROBE_TIMEOUT_MS });
+    outcome = probe.judge({ ...r, timedOut: false });
   } catch (e) {
     if ((e as { code?: string }).code !== "TIMEOUT") throw e;
-    outcome = judgeProbe({ stdout: "", stderr: "", exitCode: null, timedOut: true });
+    outcome = probe.judge({ stdout: "", stderr: "", exitCode: null, timedOut: true });
   }
   const cached: CachedProbe = { accelerator, key: cacheKey(accelerator, facts), ...outcome };
   await transport.writeFile(`${dir}/${accelerator}.json`, JSON.stringify(cached), { mode: 0o644 });

@@ -41,10 +41,29 @@ export interface HostFacts {
   qemu: QemuBinary[];
   qemuImg?: string;
   probeCache: CachedProbe[];
+  /** macOS: the product version ("14.5"), Apple Silicon, and whether this shell runs under Rosetta 2. */
+  osVersion?: string;
+  appleSilicon?: boolean;
+  translated?: boolean;
+  /** UEFI firmware found for aarch64 guests (a `-bios` for the virt machine). */
+  firmwareAarch64?: string;
+  /** Windows hosts only: what the WHPX, HAXM and AEHD detectors read. */
+  windows?: WindowsHypervisorFacts;
+}
+
+export interface WindowsHypervisorFacts {
+  /** Win32_ComputerSystem.HypervisorPresent: a hypervisor (Hyper-V's) is running. */
+  hypervisorPresent: boolean;
+  /** The optional feature "HypervisorPlatform" (Win32_OptionalFeature.InstallState). */
+  hypervisorPlatform: "enabled" | "disabled" | "absent" | "unknown";
+  /** Service name (intelhaxm, aehd, gvm) -> its status ("Running", "Stopped"); absent when not installed. */
+  services: Record<string, string>;
 }
 
 export function parseFacts(text: string): HostFacts {
   const values = parseKeyValueLines(text);
+  // A shell that Rosetta 2 runs reports x86_64, but hvf serves only the Mac's own arm64.
+  if (values.get("apple_silicon")?.[0] === "1") values.set("arch", ["arm64"]);
   const one = (key: string) => values.get(key)?.[0] ?? "";
   const words = (key: string) => one(key).split(/\s+/).filter(Boolean);
   const qemuNames = [...values.keys()].filter((k) => /^qemu\.[^.]+\.path$/.test(k)).map((k) => k.split(".")[1]);
@@ -73,14 +92,22 @@ export function parseFacts(text: string): HostFacts {
       accelerators: words(`qemu.${name}.accel`),
     })),
     qemuImg: one("qemu_img") || undefined,
-    probeCache: (values.get("probe_cache") ?? []).flatMap((json) => {
-      try {
-        return [JSON.parse(json) as CachedProbe];
-      } catch {
-        return []; // a damaged cache entry is re-probed
-      }
-    }),
+    probeCache: parseProbeCache(values.get("probe_cache") ?? []),
+    osVersion: one("os_version") || undefined,
+    appleSilicon: values.has("apple_silicon") ? one("apple_silicon") === "1" : undefined,
+    translated: values.has("translated") ? one("translated") === "1" : undefined,
+    firmwareAarch64: one("firmware.aarch64") || undefined,
   };
+}
+
+export function parseProbeCache(entries: string[]): CachedProbe[] {
+  return entries.flatMap((json) => {
+    try {
+      return [JSON.parse(json) as CachedProbe];
+    } catch {
+      return []; // a damaged cache entry is re-probed
+    }
+  });
 }
 
 const NATIVE_BINARY: Record<string, string> = {

@@ -35,6 +35,12 @@ fi
 for m in kvm kvm_intel kvm_amd; do [ -d /sys/module/$m ] && echo "kernel_module=$m"; done
 [ -e /dev/HAX ] && echo "haxm_device=present"
 hv=$(sysctl -n kern.hv_support 2>/dev/null) && echo "hv_support=$hv"
+if [ "$(uname -s)" = Darwin ]; then
+  echo "os_version=$(sw_vers -productVersion 2>/dev/null)"
+  # An Apple Silicon Mac says so even to a shell that Rosetta 2 runs as x86_64.
+  echo "apple_silicon=$(sysctl -n hw.optional.arm64 2>/dev/null || echo 0)"
+  echo "translated=$(sysctl -n sysctl.proc_translated 2>/dev/null || echo 0)"
+fi
 # -accel help only for the binary of the host's own architecture: hardware accelerators run only
 # there, and each QEMU start costs a fraction of a second.
 case "$(uname -m)" in
@@ -54,6 +60,13 @@ for dir in $(echo "$PATH" | tr ':' ' ') /usr/local/bin /opt/homebrew/bin /opt/lo
     echo "qemu.$name.version=$("$f" --version 2>/dev/null | head -n1)"
     [ "$name" = "$native" ] && echo "qemu.$name.accel=$("$f" -accel help 2>/dev/null | tail -n +2 | tr '\n' ' ')"
   done
+done
+# UEFI firmware for aarch64 guests: QEMU's own copy beside its binaries (Homebrew, MacPorts,
+# source builds), then Debian's and Fedora's packages.
+for fw in /opt/homebrew/share/qemu/edk2-aarch64-code.fd /usr/local/share/qemu/edk2-aarch64-code.fd \
+  /opt/local/share/qemu/edk2-aarch64-code.fd /usr/share/qemu/edk2-aarch64-code.fd \
+  /usr/share/qemu-efi-aarch64/QEMU_EFI.fd /usr/share/AAVMF/AAVMF_CODE.fd /usr/share/edk2/aarch64/QEMU_EFI.fd; do
+  [ -r "$fw" ] && { echo "firmware.aarch64=$fw"; break; }
 done
 echo "qemu_img=$(command -v qemu-img)"
 if [ -n "$1" ] && [ -d "$1/${PROBE_CACHE_DIR}" ]; then

@@ -2,6 +2,8 @@
  * The QEMU command line of a VM: a pure function of the spec, the accelerators to try and the
  * state-directory layout. Values inside `-opt a=b,c=d` strings are escaped the QEMU way.
  */
+import { QEMU_ACCEL_NAME, type AcceleratorName } from "../host/accelerators/types";
+import type { Platform } from "../transport";
 import { cloudInitSeedPath, type VmLayout } from "../vm/layout";
 import type { VmSpec } from "../vm/spec";
 import { optionValue as ov } from "./optionValue";
@@ -12,7 +14,14 @@ export interface ArgvContext {
   /** Concrete accelerators in order of preference; QEMU takes the first that initializes. */
   accelerators: string[];
   layout: VmLayout;
+  /** Default "posix". Windows QEMU cannot daemonize and has no Unix sockets (see WINDOWS_QMP_PORT). */
+  platform?: Platform;
+  /** UEFI firmware for an aarch64 guest that boots from disk (no `kernel`). */
+  firmware?: string;
 }
+
+/** In a Windows argv, the QMP port the start script picks (a free loopback port) replaces this. */
+export const WINDOWS_QMP_PORT = "@QMP_PORT@";
 
 const DEFAULT_MACHINE: Record<string, string> = { x86_64: "q35", i386: "q35", aarch64: "virt", arm: "virt", riscv64: "virt" };
 
@@ -45,27 +54,50 @@ function networkArgs(spec: VmSpec): string[] {
   });
 }
 
+/**
+ * Without a declared `cpu`: an aarch64 guest gets a 64-bit CPU (the virt machine's default is a
+ * 32-bit Cortex-A15): the host's own under one hardware accelerator, else "max" (which is the
+ * host's under kvm and hvf, and the richest emulated one under tcg). Under hvf an x86_64 guest
+ * gets the host's CPU too; everything else keeps QEMU's default.
+ */
+function defaultCpu(spec: VmSpec, accelerators: string[]): string | undefined {
+  const only = accelerators.length === 1 ? accelerators[0] : undefined;
+  if (spec.arch === "aarch64") return only === "kvm" || only === "hvf" ? "host" : "max";
+  if (spec.arch === "x86_64" && only === "hvf") return "host";
+  return undefined;
+}
+
+function qmpArgs(context: ArgvContext): string[] {
+  return context.platform === "windows"
+    ? ["-qmp", `tcp:127.0.0.1:${WINDOWS_QMP_PORT},server=on,wait=off`]
+    : ["-qmp", `unix:${ov(context.layout.qmpSocket)},server=on,wait=off`];
+}
+
 export function qemuArgv(spec: VmSpec, context: ArgvContext): string[] {
   const { layout } = context;
   const machine = spec.machine ?? DEFAULT_MACHINE[spec.arch];
+  const cpu = spec.cpu ?? defaultCpu(spec, context.accelerators);
+  const firmware = context.firmware && spec.arch === "aarch64" && !spec.kernel ? ["-bios", context.firmware] : [];
   return [
     context.qemuBinary,
     "-name", `guest=${ov(spec.name)}`,
     "-nodefaults", "-no-user-config",
     ...(machine ? ["-machine", machine] : []),
-    ...context.accelerators.flatMap((a) => ["-accel", a]),
-    ...(spec.cpu ? ["-cpu", spec.cpu] : []),
+    ...context.accelerators.flatMap((a) => ["-accel", QEMU_ACCEL_NAME[a as AcceleratorName] ?? a]),
+    ...(cpu ? ["-cpu", cpu] : []),
     "-smp", String(spec.cpus),
     "-m", `${spec.memoryBytes / 2 ** 20}M`,
     "-display", "none",
     "-chardev", `file,id=serial0,path=${ov(layout.serialLog)}`,
     "-serial", "chardev:serial0",
-    "-qmp", `unix:${ov(layout.qmpSocket)},server=on,wait=off`,
+    ...qmpArgs(context),
     "-pidfile", layout.pidfile,
     // Every run-state change goes to a file, so a refresh learns the state from one shell
     // command for many VMs instead of a QMP session per VM.
     "-trace", "enable=runstate_set", "-D", layout.qemuLog,
-    "-daemonize",
+    // On Windows the start script detaches QEMU itself.
+    ...(context.platform === "windows" ? [] : ["-daemonize"]),
+    ...firmware,
     ...diskArgs(spec, layout),
     ...(spec.kernel ? ["-kernel", spec.kernel] : []),
     ...(spec.initrd ? ["-initrd", spec.initrd] : []),

@@ -8,7 +8,12 @@ import type { Transport } from "../transport";
 
 /** Opens QMP on the host's socket, runs `use`, and always closes the connection. */
 export async function withQmp<T>(transport: Transport, socketPath: string, timeoutMs: number, use: (qmp: QmpClient) => Promise<T>): Promise<T> {
-  const qmp = await QmpClient.open(await transport.connectUnix(socketPath), `${transport.description} ${socketPath}`, timeoutMs);
+  return withQmpStream(() => transport.connectUnix(socketPath), `${transport.description} ${socketPath}`, timeoutMs, use);
+}
+
+/** The same over any stream to QMP (a TCP port on a Windows host, say). */
+export async function withQmpStream<T>(open: () => Promise<Duplex>, where: string, timeoutMs: number, use: (qmp: QmpClient) => Promise<T>): Promise<T> {
+  const qmp = await QmpClient.open(await open(), where, timeoutMs);
   try {
     return await use(qmp);
   } finally {

@@ -9,7 +9,8 @@ import { sameData } from "../canonical";
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { localFileSha256 } from "../localFile";
 import { createArgv, infoArgv, parseInfo, resizeArgv, type ImageInfo } from "../qemu/img";
-import { transportFor, type Connection, type Transport } from "../transport";
+import { fileSha256, makeDirectory, parentDir, pathExists, removeFile, toolArgv, transportFor, type Connection, type Transport } from "../transport";
+import { moveIfAbsentArgv, overlaysArgv } from "./diskScripts";
 import { absolutePath, oneOf, safeName, sizeBytes } from "../validate";
 import { vmStateRoot } from "../vm/layout";
 import { listStartedSpecs } from "../vm/observe";
@@ -114,24 +115,24 @@ export async function diff(_id: string, olds: DiskOutputs, news: DiskInputs): Pr
   return { changes, replaces };
 }
 
+/** Runs a qemu-img argv with QEMU's usual directories on PATH (see toolArgv). */
+async function qemuImg(t: Transport, argv: string[], what?: string): Promise<string> {
+  const tool = toolArgv(t.platform, argv);
+  return expectSuccess(what ? `${t.description}: ${what}` : t.description, tool, await t.exec(tool), argv).stdout;
+}
+
 async function info(t: Transport, path: string): Promise<ImageInfo | undefined> {
-  const r = await t.exec(infoArgv(path));
-  if (r.exitCode !== 0 && /No such file|Could not open/.test(r.stderr) && (await t.exec(["test", "-e", path])).exitCode !== 0) return undefined;
-  return parseInfo(expectSuccess(t.description, infoArgv(path), r).stdout);
+  const argv = toolArgv(t.platform, infoArgv(path));
+  const r = await t.exec(argv);
+  if (r.exitCode !== 0 && /No such file|Could not open|cannot find/i.test(r.stderr) && !await pathExists(t, path)) return undefined;
+  return parseInfo(expectSuccess(t.description, argv, r, infoArgv(path)).stdout);
 }
 
 async function outputsOf(t: Transport, inputs: DiskInputs, path: string): Promise<DiskOutputs | undefined> {
   const i = await info(t, path);
   if (!i) return undefined;
-  const backingMissing = i.backingFile ? (await t.exec(["test", "-e", i.backingFile])).exitCode !== 0 : undefined;
+  const backingMissing = i.backingFile ? !await pathExists(t, i.backingFile) : undefined;
   return plain({ ...inputs, path, format: i.format as "qcow2" | "raw", virtualSizeBytes: i.virtualSizeBytes, actualSizeBytes: i.actualSizeBytes, backingFile: i.backingFile, backingMissing });
-}
-
-const SHA256_OF = '(sha256sum "$1" 2>/dev/null || shasum -a 256 "$1") | cut -d" " -f1';
-
-async function remoteSha256(t: Transport, path: string): Promise<string> {
-  const argv = ["sh", "-c", `set -e; ${SHA256_OF}`, "sha256", path];
-  return expectSuccess(t.description, argv, await t.exec(argv)).stdout.trim();
 }
 
 async function upload(t: Transport, source: string, path: string): Promise<void> {
@@ -141,8 +142,13 @@ async function upload(t: Transport, source: string, path: string): Promise<void>
   const t0 = Date.now();
   progress(`Disk ${path}: uploading ${(bytes.length / 2 ** 20).toFixed(1)} MiB to ${t.description}`);
   await t.writeFile(temp, bytes, { mode: 0o644 });
-  const verify = ["sh", "-c", `set -e; s=$( ${SHA256_OF} ); if [ "$s" != "$2" ]; then rm -f -- "$1"; echo "checksum mismatch: got $s" >&2; exit 1; fi; if [ -e "$3" ]; then rm -f -- "$1"; echo "$3 appeared during the upload" >&2; exit 1; fi; mv -- "$1" "$3"`, "upload", temp, sum, path];
-  expectSuccess(`${t.description}: uploading ${source} to ${path}`, verify, await t.exec(verify));
+  const got = await fileSha256(t, temp);
+  if (got !== sum) {
+    await removeFile(t, temp);
+    throw new QemuError("COMMAND_FAILED", `${t.description}: uploading ${source} to ${path}: checksum mismatch: got ${got}, sent ${sum}`);
+  }
+  const move = moveIfAbsentArgv(t.platform, temp, path);
+  expectSuccess(`${t.description}: uploading ${source} to ${path}`, move, await t.exec(move));
   progress(`Disk ${path}: uploaded and checksum verified in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
@@ -151,20 +157,19 @@ export async function create(inputs: DiskInputs): Promise<CreateResult<DiskOutpu
   const t = transportFor(inputs.host);
   const path = pathOf(inputs);
   const format = inputs.format ?? "qcow2";
-  if ((await t.exec(["test", "-e", path])).exitCode === 0) {
-    if (inputs.shared && await remoteSha256(t, path) === localFileSha256(inputs.source!)) {
+  if (await pathExists(t, path)) {
+    if (inputs.shared && await fileSha256(t, path) === localFileSha256(inputs.source!)) {
       progress(`Disk ${path}: the shared image is already on ${t.description} (same sha256); using it`);
       return { id: `${connectionIdentity(inputs.host)}#disk:${path}`, outs: (await outputsOf(t, inputs, path))! };
     }
     throw new QemuError("COMMAND_FAILED", `${t.description}: ${path} already exists; it is not overwritten. Import it (pulumi import, or opts.import) or choose another path`);
   }
-  const mkdir = ["mkdir", "-p", "--", path.slice(0, path.lastIndexOf("/")) || "/"];
-  expectSuccess(t.description, mkdir, await t.exec(mkdir));
+  await makeDirectory(t, parentDir(path));
   const size = inputs.size === undefined ? undefined : sizeBytes(inputs.size, "size");
   if (inputs.source !== undefined) {
     await upload(t, inputs.source, path);
     const uploaded = (await info(t, path))!;
-    if (size !== undefined && size > uploaded.virtualSizeBytes) expectSuccess(t.description, resizeArgv(path, uploaded.format, size, false), await t.exec(resizeArgv(path, uploaded.format, size, false)));
+    if (size !== undefined && size > uploaded.virtualSizeBytes) await qemuImg(t, resizeArgv(path, uploaded.format, size, false));
   } else {
     let backing: { path: string; format: string } | undefined;
     if (inputs.backingImage !== undefined) {
@@ -172,8 +177,7 @@ export async function create(inputs: DiskInputs): Promise<CreateResult<DiskOutpu
       if (!base) throw new InvalidArgumentError("backingImage", `${inputs.backingImage} does not exist on ${t.description}`);
       backing = { path: inputs.backingImage, format: inputs.backingFormat ?? base.format };
     }
-    const argv = createArgv({ path, format, sizeBytes: size, backing });
-    expectSuccess(`${t.description}: creating disk ${inputs.name}`, argv, await t.exec(argv));
+    await qemuImg(t, createArgv({ path, format, sizeBytes: size, backing }), `creating disk ${inputs.name}`);
   }
   return { id: `${connectionIdentity(inputs.host)}#disk:${path}`, outs: (await outputsOf(t, inputs, path))! };
 }
@@ -193,7 +197,7 @@ export async function update(_id: string, olds: DiskOutputs, news: DiskInputs): 
     if (current === undefined) throw new QemuError("COMMAND_FAILED", `${t.description}: disk ${olds.path} is gone; refresh to recreate it`);
     if (wanted < current && !news.allowShrink) throw new InvalidArgumentError("size", shrinkReason(current, wanted));
     if (wanted !== current) {
-      const argv = resizeArgv(olds.path, olds.format, wanted, wanted < current);
+      const argv = toolArgv(t.platform, resizeArgv(olds.path, olds.format, wanted, wanted < current));
       const r = await t.exec(argv);
       if (r.exitCode !== 0 && /lock/i.test(r.stderr)) {
         throw new QemuError("COMMAND_FAILED", `${t.description}: cannot resize ${olds.path} while a running VM holds it (${(await usersOf(t, news.host, olds.path)).join(", ") || "unknown VM"}); stop the VM (state: "stopped") first`);
@@ -212,17 +216,14 @@ async function usersOf(t: Transport, host: Connection, path: string): Promise<st
 
 /** qcow2 images under the working directory and beside the image whose backing file is this one. */
 async function overlaysOf(t: Transport, host: Connection, path: string): Promise<string[]> {
-  const script = 'for d in "$1" "$2"; do find "$d" -type f -name "*.qcow2" 2>/dev/null; done | sort -u | while read -r f; do [ "$f" = "$3" ] && continue; ' +
-    'qemu-img info -U --output=json "$f" 2>/dev/null | grep -qF -- "\\"full-backing-filename\\": \\"$3\\"" && echo "$f"; done; exit 0';
-  const argv = ["sh", "-c", script, "overlays", host.workDir!, path.slice(0, path.lastIndexOf("/")) || "/", path];
-  return (await t.exec(argv)).stdout.split("\n").filter(Boolean);
+  return (await t.exec(overlaysArgv(t.platform, [host.workDir!, parentDir(path)], path))).stdout.split(/\r?\n/).filter(Boolean);
 }
 
 export async function remove(_id: string, props: DiskOutputs): Promise<void> {
   const t = transportFor(props.host);
-  if ((await t.exec(["test", "-e", props.path])).exitCode !== 0) return; // already gone
+  if (!await pathExists(t, props.path)) return; // already gone
   // Without -U, qemu-img takes the image's lock: it fails exactly while a running QEMU holds it.
-  const locked = await t.exec(["qemu-img", "info", "--output=json", props.path]);
+  const locked = await t.exec(toolArgv(t.platform, ["qemu-img", "info", "--output=json", props.path]));
   if (locked.exitCode !== 0 && /lock/i.test(locked.stderr)) {
     const users = await usersOf(t, props.host, props.path);
     if (props.shared) return progress(`Disk ${props.path}: shared image kept, a running VM uses it (${users.join(", ") || "outside pulumi-qemu"})`);
@@ -233,6 +234,5 @@ export async function remove(_id: string, props: DiskOutputs): Promise<void> {
     if (props.shared) return progress(`Disk ${props.path}: shared image kept, it is the backing file of ${overlays.join(", ")}`);
     throw new QemuError("COMMAND_FAILED", `${t.description}: not deleting disk ${props.path}: it is the backing file of ${overlays.join(", ")}; delete those first`);
   }
-  const rm = ["rm", "-f", "--", props.path];
-  expectSuccess(t.description, rm, await t.exec(rm));
+  await removeFile(t, props.path);
 }

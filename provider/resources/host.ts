@@ -7,7 +7,8 @@ import { sameData } from "../canonical";
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { gatherFacts } from "../host/capabilities";
 import type { QemuBinary } from "../host/facts";
-import { SshTransport, transportFor, type Connection, type Transport } from "../transport";
+import { makeDirectory, SshTransport, transportFor, type Connection, type Transport } from "../transport";
+import type { HostFacts } from "../host/facts";
 import { validateSshOptions, type SshOptions } from "../transport/sshOptions";
 import { absolutePath } from "../validate";
 import { connectionIdentity } from "./connection";
@@ -41,7 +42,7 @@ export type HostOutputs = HostInputs & {
   workDirIsDefault: boolean;
 };
 
-const SSH_ONLY = ["port", "user", "privateKey", "passphrase", "password", "agent", "hostKey", "knownHostsFile",
+const SSH_ONLY = ["platform", "port", "user", "privateKey", "passphrase", "password", "agent", "hostKey", "knownHostsFile",
   "insecureAcceptAnyHostKey", "jumpHosts", "connectTimeoutMs", "keepaliveIntervalMs", "retries", "maxChannels", "idleCloseMs"] as const;
 
 const INPUTS = ["address", ...SSH_ONLY, "workDir"] as const;
@@ -107,16 +108,15 @@ async function inspect(inputs: HostInputs, ensureWorkDir: boolean): Promise<Host
   inputs = inputsOf(inputs);
   throwFailures(collectFailures(validations(inputs)));
   const transport: Transport = transportFor(connectionOf(inputs));
-  const facts = await gatherFacts(transport, "");
+  const facts = await factsOf(transport);
   if (facts.qemu.length === 0) {
-    throw new QemuError("COMMAND_FAILED", `${transport.description}: no qemu-system-* program in PATH (nor /usr/local/bin, /opt/homebrew/bin): ` +
-      "install QEMU on the host (Debian: apt-get install qemu-system-x86 qemu-utils; macOS: brew install qemu)");
+    throw new QemuError("COMMAND_FAILED", transport.platform === "windows"
+      ? `${transport.description}: no qemu-system-*.exe on PATH nor in %ProgramFiles%\\qemu: install QEMU for Windows (qemu.weilnetz.de or MSYS2) on the host`
+      : `${transport.description}: no qemu-system-* program in PATH (nor /usr/local/bin, /opt/homebrew/bin, /opt/local/bin): ` +
+        "install QEMU on the host (Debian: apt-get install qemu-system-x86 qemu-utils; macOS: brew install qemu)");
   }
   const workDir = inputs.workDir ?? `${facts.home.replace(/\/$/, "")}/.pulumi-qemu`;
-  if (ensureWorkDir) {
-    const mkdir = ["mkdir", "-p", "--", workDir];
-    expectSuccess(`${transport.description}: creating the working directory`, mkdir, await transport.exec(mkdir));
-  }
+  if (ensureWorkDir) await makeDirectory(transport, workDir, "creating the working directory");
   return plain({
     ...inputs,
     workDir,
@@ -127,6 +127,18 @@ async function inspect(inputs: HostInputs, ensureWorkDir: boolean): Promise<Host
     os: facts.os, arch: facts.arch, kernel: facts.kernel, sshUser: facts.user, cpuModel: facts.cpuModel,
     cores: facts.cores, memoryBytes: facts.memoryBytes, qemu: facts.qemu, qemuImg: facts.qemuImg,
   });
+}
+
+/** The facts; a Windows host declared without `platform: "windows"` gets told so instead of a shell error. */
+async function factsOf(transport: Transport): Promise<HostFacts> {
+  try {
+    return await gatherFacts(transport, "");
+  } catch (e) {
+    if (transport.platform === "posix" && /is not recognized as (an internal or external command|the name of a cmdlet)/.test((e as Error).message)) {
+      throw new InvalidArgumentError("platform", `${transport.description} has no sh: it looks like a Windows host (its shell said "'sh' is not recognized"); set platform: "windows"`);
+    }
+    throw e;
+  }
 }
 
 export async function create(inputs: HostInputs): Promise<CreateResult<HostOutputs>> {

@@ -4,7 +4,7 @@
  */
 import { sameData } from "../canonical";
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
-import { probeHost } from "../host/capabilities";
+import { gatherFacts, probeHost } from "../host/capabilities";
 import { qemuArgv } from "../qemu/argv";
 import { transportFor, type Transport } from "../transport";
 import { removeStateDir, resumeVm, startVm, stopVm, waitReady, writeCloudInitSeed } from "../vm/execute";
@@ -101,6 +101,7 @@ async function context(inputs: VmInputs): Promise<Context> {
 const kernelNames = new WeakMap<Transport, Promise<string>>();
 
 function kernelName(transport: Transport): Promise<string> {
+  if (transport.platform === "windows") return Promise.resolve("Windows");
   let name = kernelNames.get(transport);
   if (!name) {
     const uname = ["uname", "-s"];
@@ -128,10 +129,33 @@ async function resolveAccelerators(c: Context, inputs: VmInputs): Promise<{ acce
 /** What a start left: the accelerators it asked for and the instance as the start script saw it. */
 interface StartOutcome { accelerators: string[]; observed: Observed }
 
+/** Refuses what the host's platform cannot run, before anything is started. */
+function checkPlatform(c: Context): void {
+  if (c.transport.platform !== "windows") return;
+  const index = c.spec.networks.findIndex((n) => n.type !== "user");
+  if (index >= 0) {
+    throw new InvalidArgumentError(`networks[${index}].type`, `${c.spec.networks[index].type} networks are not supported on Windows hosts (QEMU there has no bridge helper and tap needs the TAP-Windows driver); use "user" with port forwards`);
+  }
+}
+
+/** An aarch64 guest that boots from disk needs UEFI firmware: the host's, found by the facts script. */
+async function firmwareFor(c: Context, inputs: VmInputs): Promise<string | undefined> {
+  if (c.spec.arch !== "aarch64" || c.spec.kernel || c.spec.extraArgs.some((a) => a === "-bios" || a.includes("pflash"))) return undefined;
+  const facts = await gatherFacts(c.transport, inputs.host.workDir!);
+  if (!facts.firmwareAarch64) {
+    throw new QemuError("COMMAND_FAILED", `${c.transport.description}: VM ${c.spec.name} is an aarch64 guest that boots from disk, but the host has no UEFI firmware for it ` +
+      "(looked for edk2-aarch64-code.fd beside QEMU, QEMU_EFI.fd and AAVMF_CODE.fd): install it (Debian: qemu-efi-aarch64; Homebrew's qemu ships it), or give `kernel`, or `-bios` in extraArgs");
+  }
+  return facts.firmwareAarch64;
+}
+
 async function start(c: Context, inputs: VmInputs): Promise<StartOutcome> {
+  checkPlatform(c);
   const { accelerators, os } = await resolveAccelerators(c, inputs);
-  checkSocketPath(c.layout, os);
-  const argv = qemuArgv(c.spec, { qemuBinary: `qemu-system-${c.spec.arch}`, accelerators, layout: c.layout });
+  if (c.transport.platform !== "windows") checkSocketPath(c.layout, os);
+  const argv = qemuArgv(c.spec, {
+    qemuBinary: `qemu-system-${c.spec.arch}`, accelerators, layout: c.layout, platform: c.transport.platform, firmware: await firmwareFor(c, inputs),
+  });
   if (c.spec.cloudInit && c.cloudInitImage) await writeCloudInitSeed(c.transport, c.layout, c.cloudInitImage, c.spec.cloudInit.sha256);
   const t0 = Date.now();
   progress(`VM ${c.spec.name}: starting QEMU on ${c.transport.description} (${accelerators.join(", ")})`);
@@ -199,6 +223,7 @@ export async function create(inputs: VmInputs): Promise<CreateResult<VmOutputs>>
 
 /** A QEMU started by hand with this name becomes this VM, not restarted; undefined when ours already runs. */
 async function adopt(c: Context): Promise<StartOutcome | undefined> {
+  if (c.transport.platform === "windows") throw new InvalidArgumentError("adopt", "is not supported on Windows hosts yet (it reads the process table the POSIX way)");
   if ((await observe(c.transport, c.layout, c.spec.name)).state !== "stopped") return undefined;
   const it = checkAdoptable(c.spec, await findHandStarted(c.transport, c.spec.name));
   progress(`VM ${c.spec.name}: adopting PID ${it.pid}, started by hand (${it.qmpSocket ? `QMP at ${it.qmpSocket}` : "no QMP socket: only signals can stop it"})`);

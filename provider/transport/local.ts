@@ -6,10 +6,12 @@ import * as net from "net";
 import * as path from "path";
 import type { Duplex } from "stream";
 import { QemuError, TransportError } from "../errors";
-import type { ExecOptions, ExecResult, Transport } from "./types";
+import type { ExecOptions, ExecResult, Platform, Transport } from "./types";
 
 export class LocalTransport implements Transport {
   readonly description = "local";
+  /** The machine the program runs on: Windows runs scripts through PowerShell, every other OS through sh. */
+  readonly platform: Platform = process.platform === "win32" ? "windows" : "posix";
 
   async exec(argv: string[], options?: ExecOptions): Promise<ExecResult> {
     const { stdoutBytes, ...result } = await this.execBuffer(argv, options);

@@ -6,19 +6,21 @@ import { createHash, randomBytes } from "crypto";
 import type { Client, ClientChannel } from "ssh2";
 import type { Duplex } from "stream";
 import { expectSuccess, QemuError, TransportError } from "../errors";
-import { atomicWriteArgv, readFileArgv } from "./remoteFiles";
+import { atomicWriteArgv, atomicWriteScriptWindows, readFileArgv, readFileScriptWindows } from "./remoteFiles";
 import { Semaphore } from "./semaphore";
 import { openConnection, type OpenedConnection } from "./sshConnect";
 import { describeHop, validateSshOptions, type SshOptions } from "./sshOptions";
 import { shJoin } from "./quote";
 import { countSsh } from "./stats";
-import type { ExecOptions, ExecResult, Transport } from "./types";
+import type { ExecOptions, ExecResult, Platform, Transport } from "./types";
+import { psScriptArgv, windowsCommandLine } from "./windows";
 
 const NOT_RETRIED = new Set(["HOST_KEY_MISMATCH", "HOST_KEY_UNKNOWN", "AUTH_FAILED"]);
 const CHANNEL_OPEN_RETRIES = 6;
 
 export class SshTransport implements Transport {
   readonly description: string;
+  readonly platform: Platform;
   /** Successful connections to the target so far (for tests and benchmarks). */
   connectionsOpened = 0;
   /** Channels (program runs, socket forwards) opened so far: one round trip each. */
@@ -34,6 +36,7 @@ export class SshTransport implements Transport {
   constructor(private readonly options: SshOptions) {
     validateSshOptions(options);
     this.description = describeHop(options);
+    this.platform = options.platform ?? "posix";
     this.channels = new Semaphore(options.maxChannels ?? 8);
   }
 
@@ -46,8 +49,9 @@ export class SshTransport implements Transport {
     // `exec` makes the program replace the login shell, so its exit status and signal reach us
     // unchanged. With a timeout, the shell first prints its PID (the program keeps it) so that
     // the program can be killed: sshd ignores SSH signal requests for sessions without a tty.
-    const withPid = options.timeoutMs !== undefined;
-    const command = (withPid ? "echo $$; " : "") + "exec " + shJoin(argv);
+    // A Windows host has no `exec` and no signals: there a timeout only closes the session.
+    const withPid = options.timeoutMs !== undefined && this.platform === "posix";
+    const command = this.platform === "windows" ? windowsCommandLine(argv) : (withPid ? "echo $$; " : "") + "exec " + shJoin(argv);
     return this.withChannel(async (client, release) => {
       // The exit status must be listened for inside the callback: for a short program it can
       // come in the same packet batch as the session's confirmation, before any await resumes.
@@ -67,13 +71,15 @@ export class SshTransport implements Transport {
 
   async writeFile(path: string, data: string | Buffer, options: { mode?: number } = {}): Promise<void> {
     const bytes = typeof data === "string" ? Buffer.from(data) : data;
-    const argv = atomicWriteArgv(path, bytes.length, options.mode ?? 0o600, randomBytes(6).toString("hex"));
+    const suffix = randomBytes(6).toString("hex");
+    const argv = this.platform === "windows" ? psScriptArgv(atomicWriteScriptWindows(path, bytes.length, suffix))
+      : atomicWriteArgv(path, bytes.length, options.mode ?? 0o600, suffix);
     expectSuccess(`${this.description}: writing ${path}`, argv, await this.exec(argv, { stdin: bytes }), ["sh", "-c", "<atomic write>", path]);
   }
 
   /** A read changes nothing, so a read cut off by a lost session is simply read again. */
   async readFile(path: string): Promise<Buffer> {
-    const argv = readFileArgv(path);
+    const argv = this.platform === "windows" ? psScriptArgv(readFileScriptWindows(path)) : readFileArgv(path);
     for (let attempt = 0; ; attempt++) {
       try {
         return expectSuccess(this.description, argv, await this.execBuffer(argv)).stdoutBytes;

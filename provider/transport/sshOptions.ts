@@ -1,6 +1,7 @@
 /** What it takes to reach a host over SSH, and its validation (property names in every error). */
 import { InvalidArgumentError } from "../errors";
 import { parsePinnedKey } from "./hostKey";
+import { PLATFORMS, type Platform } from "./types";
 
 export interface SshHop {
   host: string;
@@ -22,6 +23,8 @@ export interface SshHop {
 }
 
 export interface SshOptions extends SshHop {
+  /** How the host runs commands: "posix" (sh; Linux, macOS, BSD; the default) or "windows" (PowerShell). */
+  platform?: Platform;
   /** Hosts to hop through, in order, before reaching `host`. */
   jumpHosts?: SshHop[];
   /** Bound on reaching the host, all retries included. Default 10000. */
@@ -72,6 +75,9 @@ export function validateSshOptions(options: SshOptions): void {
   positiveInt(options.maxChannels, "maxChannels", 64);
   if (options.maxChannels === 0) throw new InvalidArgumentError("maxChannels", "must be at least 1");
   positiveInt(options.idleCloseMs, "idleCloseMs");
+  if (options.platform !== undefined && !(PLATFORMS as readonly unknown[]).includes(options.platform)) {
+    throw new InvalidArgumentError("platform", `must be one of ${PLATFORMS.join(", ")}, got ${JSON.stringify(options.platform)}`);
+  }
 }
 
 export function describeHop(hop: SshHop): string {

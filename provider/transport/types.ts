@@ -1,5 +1,8 @@
 import type { Duplex } from "stream";
 
+export type Platform = "posix" | "windows";
+export const PLATFORMS = ["posix", "windows"] as const;
+
 export interface ExecResult {
   stdout: string;
   stderr: string;
@@ -19,6 +22,11 @@ export interface ExecOptions {
 export interface Transport {
   /** "local" or "user@host:port", for messages. */
   readonly description: string;
+  /**
+   * How the host runs commands: "posix" (sh: Linux, macOS, BSD) or "windows" (PowerShell, every
+   * command sent encoded). Decides which host scripts the layers above build.
+   */
+  readonly platform: Platform;
   /** Runs argv; resolves with its outcome whatever the exit code. Non-empty stderr is not failure. */
   exec(argv: string[], options?: ExecOptions): Promise<ExecResult>;
   /** Like exec, with stdout as raw bytes. */

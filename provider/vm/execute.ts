@@ -1,9 +1,10 @@
 /** The side effects of reconciling a VM: start, the stop ladder, resume, and waiting for readiness. */
 import { QemuError, expectSuccess } from "../errors";
 import { parseKeyValues } from "../keyValues";
-import { withQmp } from "../qemu/qmp";
-import type { Transport } from "../transport";
+import { makeDirectory, tailFile, type Transport } from "../transport";
 import { cleanupArgv, signalArgv, startArgv } from "./hostScripts";
+import { withVmQmp } from "./qmpEndpoint";
+import { cleanupScriptArgv, signalScriptArgv, startScriptArgv } from "./windowsScripts";
 import { cloudInitSeedPath, type VmLayout } from "./layout";
 import { listStartedSpecs, observe, parseSpec } from "./observe";
 import { forwardedPorts, type ReadinessSpec, type StopTimeouts, type VmSpec } from "./spec";
@@ -21,7 +22,8 @@ export interface Started {
 
 /** Starts QEMU under the VM's lock; a start error carries QEMU's own message (and who holds a port). */
 export async function startVm(transport: Transport, layout: VmLayout, spec: VmSpec, argv: string[]): Promise<Started> {
-  const script = startArgv(layout, spec.name, JSON.stringify(spec), argv, spec.cloudInit ? cloudInitSeedPath(layout, spec.cloudInit.sha256) : "");
+  const keepSeed = spec.cloudInit ? cloudInitSeedPath(layout, spec.cloudInit.sha256) : "";
+  const script = (transport.platform === "windows" ? startScriptArgv : startArgv)(layout, spec.name, JSON.stringify(spec), argv, keepSeed);
   const r = await transport.exec(script, { timeoutMs: 180000 });
   if (r.exitCode === 71) {
     const qemuSays = r.stderr.trim();
@@ -36,8 +38,7 @@ export async function startVm(transport: Transport, layout: VmLayout, spec: VmSp
 
 /** Puts the seed image in the state directory (mode 0600: user-data may hold secrets). */
 export async function writeCloudInitSeed(transport: Transport, layout: VmLayout, image: Buffer, sha256: string): Promise<void> {
-  const mkdir = ["mkdir", "-p", "--", layout.dir];
-  expectSuccess(`${transport.description}: creating ${layout.dir}`, mkdir, await transport.exec(mkdir));
+  await makeDirectory(transport, layout.dir);
   await transport.writeFile(cloudInitSeedPath(layout, sha256), image, { mode: 0o600 });
 }
 
@@ -65,7 +66,7 @@ async function waitUntilGone(transport: Transport, layout: VmLayout, name: strin
 
 async function qmpCommand(transport: Transport, layout: VmLayout, command: string): Promise<boolean> {
   try {
-    await withQmp(transport, layout.qmpSocket, 3000, (qmp) => qmp.execute(command, undefined, 3000));
+    await withVmQmp(transport, layout, 3000, (qmp) => qmp.execute(command, undefined, 3000));
     return true;
   } catch {
     return false; // the next rung of the ladder takes over
@@ -83,8 +84,8 @@ export async function stopVm(transport: Transport, layout: VmLayout, name: strin
   const rungs: Array<[string, () => Promise<unknown>, number]> = [
     ["system_powerdown", () => qmpCommand(transport, layout, "system_powerdown"), powerdownMs],
     ["quit", () => qmpCommand(transport, layout, "quit"), quitMs],
-    ["SIGTERM", () => transport.exec(signalArgv(layout, name, "TERM")), quitMs],
-    ["SIGKILL", () => transport.exec(signalArgv(layout, name, "KILL")), 5000],
+    ["SIGTERM", () => transport.exec(signal(transport, layout, name, "TERM")), quitMs],
+    ["SIGKILL", () => transport.exec(signal(transport, layout, name, "KILL")), 5000],
   ];
   let gone = (await observe(transport, layout, name)).state === "stopped";
   for (const [rung, act, waitMs] of rungs) {
@@ -96,9 +97,18 @@ export async function stopVm(transport: Transport, layout: VmLayout, name: strin
     gone = await waitUntilGone(transport, layout, name, waitMs);
   }
   if (!gone) throw new QemuError("TIMEOUT", `${transport.description}: VM ${name} survived SIGKILL (pidfile ${layout.pidfile})`);
-  const cleanup = cleanupArgv(layout, name, "runtime");
+  const cleanup = cleanupArgvFor(transport, layout, name, "runtime");
   expectSuccess(`${transport.description}: cleaning up VM ${name}`, cleanup, await transport.exec(cleanup), ["sh", "-c", "<cleanup>", name]);
   return used;
+}
+
+/** Windows has no signals: both rungs end the process (Stop-Process), the last resort either way. */
+function signal(transport: Transport, layout: VmLayout, name: string, which: "TERM" | "KILL"): string[] {
+  return transport.platform === "windows" ? signalScriptArgv(layout, name) : signalArgv(layout, name, which);
+}
+
+function cleanupArgvFor(transport: Transport, layout: VmLayout, name: string, what: "runtime" | "all"): string[] {
+  return (transport.platform === "windows" ? cleanupScriptArgv : cleanupArgv)(layout, name, what);
 }
 
 /** Deletes the VM's state directory; refuses while its QEMU runs. */
@@ -106,7 +116,7 @@ export async function removeStateDir(transport: Transport, layout: VmLayout, nam
   if (!/\/vms\/[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(layout.dir)) {
     throw new QemuError("INVALID_ARGUMENT", `refusing to remove ${layout.dir}: not a VM state directory`);
   }
-  const argv = cleanupArgv(layout, name, "all");
+  const argv = cleanupArgvFor(transport, layout, name, "all");
   expectSuccess(`${transport.description}: removing the state of VM ${name}`, argv, await transport.exec(argv), ["sh", "-c", "<cleanup all>", name]);
 }
 
@@ -114,15 +124,13 @@ export async function resumeVm(transport: Transport, layout: VmLayout, name: str
   if (!await qmpCommand(transport, layout, "cont")) throw new QemuError("COMMAND_FAILED", `${transport.description}: VM ${name}: QMP cont failed`);
 }
 
-async function serialTail(transport: Transport, layout: VmLayout): Promise<string> {
-  const r = await transport.exec(["tail", "-c", "65536", layout.serialLog]);
-  return r.exitCode === 0 ? r.stdout : "";
+function serialTail(transport: Transport, layout: VmLayout): Promise<string> {
+  return tailFile(transport, layout.serialLog, 65536);
 }
 
 /** What QEMU itself said after it daemonized (its log without the run-state lines), for error messages. */
 async function qemuSaid(transport: Transport, layout: VmLayout): Promise<string> {
-  const r = await transport.exec(["tail", "-c", "8192", layout.qemuLog]);
-  const lines = r.exitCode === 0 ? r.stdout.split("\n").filter((l) => l.trim() && !l.includes("runstate_set")) : [];
+  const lines = (await tailFile(transport, layout.qemuLog, 8192)).split(/\r?\n/).filter((l) => l.trim() && !l.includes("runstate_set"));
   return lines.length ? `; QEMU said: ${lines.slice(-10).join("\n")}` : "";
 }
 

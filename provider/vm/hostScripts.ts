@@ -5,6 +5,7 @@
  * `-pidfile PIDFILE` (Proxmox's rule) or its PID and start time are those recorded when the
  * instance was started or adopted; nothing else is ever signalled.
  */
+import { POSIX_QEMU_PATH } from "../transport/hostFiles";
 import type { VmLayout } from "./layout";
 
 /** Shell functions shared by the scripts: identity check and the per-VM lock. */
@@ -13,13 +14,8 @@ nl='
 '
 # Sets pid to the number in the pidfile, or to nothing. Builtins only: a fork costs ~4 ms here.
 read_pid() { pid=; [ -r "$pidfile" ] && read -r pid < "$pidfile"; case "$pid" in ''|*[!0-9]*) pid= ;; esac; }
-# Sets cmd to a process's command line, one argument per line.
-read_cmdline() {
-  if [ -r "/proc/$1/cmdline" ]; then cmd=$(tr '\000' '\n' < "/proc/$1/cmdline")
-  else cmd=$(ps -p "$1" -o command= 2>/dev/null | tr ' ' '\n'); fi
-}
-# Sets state (R, S, Z, ...) and started (start time in clock ticks after boot, empty without
-# /proc) of a process: fields 3 and 22 of /proc/PID/stat, read once.
+# Sets state (R, S, Z, ...) and started (the start time: clock ticks after boot from field 22
+# of /proc/PID/stat, read once; without /proc, as ps's lstart column in the C locale) of a process.
 proc_state() {
   started=
   if [ -r "/proc/$1/stat" ]; then
@@ -28,8 +24,25 @@ proc_state() {
     state=$1
     shift 19 && started=$1
   else
-    state=$(ps -p "$1" -o stat= 2>/dev/null | cut -c1)
+    st=$(LC_ALL=C ps -p "$1" -o stat= -o lstart= 2>/dev/null)
+    set -- $st
+    state=$1
+    [ "$#" -gt 1 ] && shift && started="$*"
   fi
+}
+# True when the process's arguments include guest=NAME and the pidfile: word for word from
+# /proc, else from ps's command column (arguments joined by spaces: matched with spaces around).
+names_this_vm() {
+  if [ -r "/proc/$1/cmdline" ]; then
+    cmd=$(tr '\000' '\n' < "/proc/$1/cmdline")
+    case "$nl$cmd$nl" in *"$nl"guest="$name$nl"*) ;; *) return 1 ;; esac
+    case "$nl$cmd$nl" in *"$nl$pidfile$nl"*) return 0 ;; esac
+    return 1
+  fi
+  cmd=" $(ps -ww -p "$1" -o command= 2>/dev/null) "
+  case "$cmd" in *" guest=$name "*) ;; *) return 1 ;; esac
+  case "$cmd" in *" -pidfile $pidfile "*) return 0 ;; esac
+  return 1
 }
 # True when PID is alive, not a zombie, and either is the PID with the start time recorded when
 # this VM's instance was started or adopted (a reused PID has another start time; no command
@@ -44,10 +57,7 @@ is_ours() {
     IFS= read -r known < "$identity"
     [ "$known" = "$1 $started" ] && return 0
   fi
-  read_cmdline "$1"
-  case "$nl$cmd$nl" in *"$nl"guest="$name$nl"*) ;; *) return 1 ;; esac
-  case "$nl$cmd$nl" in *"$nl$pidfile$nl"*) return 0 ;; esac
-  return 1
+  names_this_vm "$1"
 }
 print_spec() { [ -f "$spec" ] || return 0; IFS= read -r sp < "$spec"; printf 'spec=%s\n' "$sp"; }
 # Sets runstate to the last run-state line of QEMU's log (empty when there is none yet); false without a log.
@@ -120,7 +130,7 @@ if is_ours "$pid"; then
   exit 0
 fi
 for f in "$sock" "$pidfile" "$qemulog" "$identity"; do if [ -e "$f" ] || [ -L "$f" ]; then rm -f -- "$f"; fi; done
-"$@" 9>&- </dev/null >/dev/null 2>"$startlog"
+PATH="$PATH:${POSIX_QEMU_PATH}" "$@" 9>&- </dev/null >/dev/null 2>"$startlog"
 rc=$?
 # With -D, QEMU writes its errors to that log, not to stderr.
 if [ "$rc" -ne 0 ]; then cat "$startlog" >&2; cat "$qemulog" >&2 2>/dev/null; exit 71; fi

@@ -3,9 +3,10 @@
  * (see hostScripts' is_ours); the run state comes from QEMU's own run-state trace, or from
  * QMP when there is none (an instance started before the trace existed). Never throws for a dead VM.
  */
-import { withQmp } from "../qemu/qmp";
 import type { Transport } from "../transport";
 import type { VmLayout } from "./layout";
+import { withVmQmp } from "./qmpEndpoint";
+import { listSpecsScriptArgv } from "./windowsScripts";
 import { observeValues } from "./observeBatch";
 import type { VmSpec } from "./spec";
 
@@ -47,8 +48,9 @@ export function parseSpec(text: string | undefined): VmSpec | undefined {
 
 /** The started spec of every VM under a working directory's state root, one round trip. */
 export async function listStartedSpecs(transport: Transport, stateRoot: string): Promise<Array<{ dir: string; spec: VmSpec }>> {
-  const argv = ["sh", "-c", 'for f in "$1"/*/spec.json; do [ -f "$f" ] && printf "%s\\t%s\\n" "${f%/spec.json}" "$(tr -d "\\n" < "$f")"; done; exit 0', "specs", stateRoot];
-  return (await transport.exec(argv)).stdout.split("\n").flatMap((line) => {
+  const argv = transport.platform === "windows" ? listSpecsScriptArgv(stateRoot)
+    : ["sh", "-c", 'for f in "$1"/*/spec.json; do [ -f "$f" ] && printf "%s\\t%s\\n" "${f%/spec.json}" "$(tr -d "\\n" < "$f")"; done; exit 0', "specs", stateRoot];
+  return (await transport.exec(argv)).stdout.split(/\r?\n/).flatMap((line) => {
     const [dir, json] = line.split("\t");
     const spec = parseSpec(json);
     return spec ? [{ dir, spec }] : [];
@@ -56,7 +58,7 @@ export async function listStartedSpecs(transport: Transport, stateRoot: string):
 }
 
 export async function queryStatus(transport: Transport, layout: VmLayout): Promise<{ status: string; kvmEnabled: boolean }> {
-  return withQmp(transport, layout.qmpSocket, 5000, async (qmp) => {
+  return withVmQmp(transport, layout, 5000, async (qmp) => {
     const status = await qmp.execute<{ status: string }>("query-status");
     const kvm = await qmp.execute<{ enabled: boolean }>("query-kvm").catch(() => ({ enabled: false }));
     return { status: status.status, kvmEnabled: kvm.enabled };

@@ -7,6 +7,7 @@ import { QemuError, expectSuccess } from "../errors";
 import { parseKeyValues } from "../keyValues";
 import type { Transport } from "../transport";
 import { observeArgv, type ObserveTarget } from "./hostScripts";
+import { observeScriptArgv } from "./windowsScripts";
 
 /** Keeps one command's argument list far below any sshd or kernel limit. */
 const MAX_PER_COMMAND = 64;
@@ -44,7 +45,7 @@ async function drain(transport: Transport, queue: Queue): Promise<void> {
 }
 
 async function observeBlocks(transport: Transport, targets: ObserveTarget[]): Promise<Array<Map<string, string>>> {
-  const argv = observeArgv(targets);
+  const argv = transport.platform === "windows" ? observeScriptArgv(targets) : observeArgv(targets);
   const names = targets.map((t) => t.name).join(", ");
   const r = expectSuccess(`${transport.description}: observing VM ${names}`, argv, await transport.exec(argv), ["sh", "-c", "<observe>", ...targets.map((t) => t.name)]);
   return splitBlocks(r.stdout, targets.length);
@@ -54,7 +55,7 @@ async function observeBlocks(transport: Transport, targets: ObserveTarget[]): Pr
 export function splitBlocks(stdout: string, count: number): Array<Map<string, string>> {
   const blocks: string[][] = [];
   for (const line of stdout.split("\n")) {
-    const index = /^vm=(\d+)$/.exec(line);
+    const index = /^vm=(\d+)\r?$/.exec(line);
     if (index) blocks[Number(index[1])] = [];
     else if (blocks.length) blocks[blocks.length - 1].push(line);
   }

@@ -7,6 +7,7 @@ import * as assert from "assert";
 import { readdirSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import { qemuArgv } from "../../provider/qemu/argv";
+import type { Platform } from "../../provider/transport";
 import { vmLayout } from "../../provider/vm/layout";
 import { vmSpec, type VmInputs } from "../../provider/vm/spec";
 
@@ -24,7 +25,7 @@ export function formatArgv(argv: string[]): string {
 }
 
 describe("QEMU argv (golden files)", () => {
-  const files = readdirSync(DIR);
+  const files = readdirSync(DIR).filter((f) => f !== "scripts"); // scripts/: hostScriptsGolden.test.ts
   const cases = files.filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));
   it("every case has both files, and there is at least one", () => {
     assert.ok(cases.length > 0);
@@ -33,10 +34,10 @@ describe("QEMU argv (golden files)", () => {
   });
   for (const name of cases) {
     it(name, () => {
-      const c = JSON.parse(readFileSync(path.join(DIR, `${name}.json`), "utf8")) as { inputs: VmInputs; accelerators: string[]; qemuBinary: string };
+      const c = JSON.parse(readFileSync(path.join(DIR, `${name}.json`), "utf8")) as { inputs: VmInputs; accelerators: string[]; qemuBinary: string; platform?: Platform; firmware?: string };
       const { spec, errors } = vmSpec(c.inputs);
       assert.deepStrictEqual(errors.map((e) => e.message), []);
-      const text = formatArgv(qemuArgv(spec, { qemuBinary: c.qemuBinary, accelerators: c.accelerators, layout: vmLayout(c.inputs.host.workDir!, spec.name) }));
+      const text = formatArgv(qemuArgv(spec, { qemuBinary: c.qemuBinary, accelerators: c.accelerators, layout: vmLayout(c.inputs.host.workDir!, spec.name), platform: c.platform, firmware: c.firmware }));
       const goldenFile = path.join(DIR, `${name}.args`);
       if (process.env.UPDATE_GOLDEN === "1") writeFileSync(goldenFile, text);
       assert.strictEqual(text, readFileSync(goldenFile, "utf8"));

@@ -20,3 +20,14 @@ export interface AcceleratorReport {
 }
 
 export const RANK: Record<AcceleratorName, number> = { kvm: 1, hvf: 1, whpx: 2, aehd: 2, haxm: 3, tcg: 4 };
+
+/**
+ * The name QEMU gives each API in `-accel` and `-accel help`: HAXM is "hax" there, and Google's
+ * AEHD fork calls it "aehd" (its older GVM builds: "gvm").
+ */
+export const QEMU_ACCEL_NAME: Record<AcceleratorName, string> = { kvm: "kvm", hvf: "hvf", whpx: "whpx", haxm: "hax", aehd: "aehd", tcg: "tcg" };
+
+/** Every name of an API as `-accel help` may list it. */
+export function qemuAccelNames(name: AcceleratorName): string[] {
+  return name === "aehd" ? ["aehd", "gvm"] : [QEMU_ACCEL_NAME[name]];
+}

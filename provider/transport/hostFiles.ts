@@ -1,0 +1,88 @@
+/**
+ * File operations on a host, one round trip each, as sh argv on POSIX hosts and PowerShell on
+ * Windows. The argv builders are pure (golden-tested); the helpers below run them.
+ */
+import { expectSuccess } from "../errors";
+import { psQuote } from "./quote";
+import type { Platform, Transport } from "./types";
+import { psScriptArgv } from "./windows";
+
+/**
+ * QEMU's usual homes beyond the login PATH: an SSH session on macOS gets only /usr/bin:/bin:
+ * /usr/sbin:/sbin, while Homebrew installs to /opt/homebrew/bin (Apple Silicon) or
+ * /usr/local/bin (Intel) and MacPorts to /opt/local/bin.
+ */
+export const POSIX_QEMU_PATH = "/usr/local/bin:/opt/homebrew/bin:/opt/local/bin";
+
+/** A QEMU tool (qemu-img, qemu-system-*) run with those directories on PATH. */
+export function toolArgv(platform: Platform, argv: string[]): string[] {
+  if (platform === "windows") return argv; // the PowerShell prelude adds QEMU's directory
+  return ["sh", "-c", `PATH="$PATH:${POSIX_QEMU_PATH}"; exec "$@"`, "qemu-tool", ...argv];
+}
+
+export function existsArgv(platform: Platform, path: string): string[] {
+  return platform === "windows"
+    ? psScriptArgv(`if (Test-Path -LiteralPath ${psQuote(path)}) { exit 0 } else { exit 1 }\n`)
+    : ["test", "-e", path];
+}
+
+export function mkdirArgv(platform: Platform, dir: string): string[] {
+  return platform === "windows"
+    ? psScriptArgv(`New-Item -ItemType Directory -Force -Path ${psQuote(dir)} | Out-Null\n`)
+    : ["mkdir", "-p", "--", dir];
+}
+
+export function removeFileArgv(platform: Platform, path: string): string[] {
+  return platform === "windows"
+    ? psScriptArgv(`if (Test-Path -LiteralPath ${psQuote(path)}) { Remove-Item -LiteralPath ${psQuote(path)} -Force }\n`)
+    : ["rm", "-f", "--", path];
+}
+
+/** Up to `bytes` bytes from the end of a file; fails when there is no file. */
+export function tailArgv(platform: Platform, path: string, bytes: number): string[] {
+  return platform === "windows"
+    ? psScriptArgv(String.raw`$f = [IO.File]::Open(${psQuote(path)}, 'Open', 'Read', 'ReadWrite')
+try { $n = [Math]::Min($f.Length, ${bytes}); [void]$f.Seek(-$n, 'End'); $b = New-Object byte[] $n; [void]$f.Read($b, 0, $n) } finally { $f.Close() }
+$o = [Console]::OpenStandardOutput(); $o.Write($b, 0, $b.Length); $o.Flush()
+`)
+    : ["tail", "-c", String(bytes), path];
+}
+
+/** The file's sha256 in lower-case hex on stdout. */
+export function sha256Argv(platform: Platform, path: string): string[] {
+  return platform === "windows"
+    ? psScriptArgv(`(Get-FileHash -Algorithm SHA256 -LiteralPath ${psQuote(path)}).Hash.ToLower()\n`)
+    : ["sh", "-c", 'set -e; (sha256sum "$1" 2>/dev/null || shasum -a 256 "$1") | cut -d" " -f1', "sha256", path];
+}
+
+export async function pathExists(t: Transport, path: string): Promise<boolean> {
+  return (await t.exec(existsArgv(t.platform, path))).exitCode === 0;
+}
+
+export async function makeDirectory(t: Transport, dir: string, what = `creating ${dir}`): Promise<void> {
+  const argv = mkdirArgv(t.platform, dir);
+  expectSuccess(`${t.description}: ${what}`, argv, await t.exec(argv));
+}
+
+export async function removeFile(t: Transport, path: string): Promise<void> {
+  const argv = removeFileArgv(t.platform, path);
+  expectSuccess(`${t.description}: removing ${path}`, argv, await t.exec(argv));
+}
+
+/** The end of a file, or "" when it cannot be read. */
+export async function tailFile(t: Transport, path: string, bytes: number): Promise<string> {
+  const r = await t.exec(tailArgv(t.platform, path, bytes));
+  return r.exitCode === 0 ? r.stdout : "";
+}
+
+export async function fileSha256(t: Transport, path: string): Promise<string> {
+  const argv = sha256Argv(t.platform, path);
+  return expectSuccess(t.description, argv, await t.exec(argv)).stdout.trim();
+}
+
+/** The directory part of a host path ("/" or "C:/" at the top), for either separator. */
+export function parentDir(path: string): string {
+  const cut = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  const parent = path.slice(0, cut);
+  return parent === "" ? "/" : /^[A-Za-z]:$/.test(parent) ? `${parent}/` : parent;
+}

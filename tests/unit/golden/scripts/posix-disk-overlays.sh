@@ -1,0 +1,2 @@
+PATH="$PATH:/usr/local/bin:/opt/homebrew/bin:/opt/local/bin"; p=$1; shift; for d in "$@"; do find "$d" -type f -name "*.qcow2" 2>/dev/null; done | sort -u | while read -r f; do [ "$f" = "$p" ] && continue; qemu-img info -U --output=json "$f" 2>/dev/null | grep -qF -- "\"full-backing-filename\": \"$p\"" && echo "$f"; done; exit 0
+# $0 and arguments: ["overlays","C:/VMs/disks/base.qcow2","C:/VMs","C:/VMs/disks"]

@@ -1,0 +1,1 @@
+# argv: ["test","-e","C:/VMs/a b.qcow2"]

@@ -1,0 +1,1 @@
+# argv: ["mkdir","-p","--","C:/VMs/new dir"]

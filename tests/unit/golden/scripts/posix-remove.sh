@@ -1,0 +1,1 @@
+# argv: ["rm","-f","--","C:/VMs/it's.qcow2"]

@@ -1,0 +1,1 @@
+# argv: ["tail","-c","65536","C:/VMs/vms/web/serial.log"]

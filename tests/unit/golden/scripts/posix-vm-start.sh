@@ -1,0 +1,107 @@
+name=$1; dir=$2; pidfile=$3; sock=$4; spec=$5; startlog=$6; lock=$7; qemulog=$8; identity=$9; shift 9
+
+nl='
+'
+# Sets pid to the number in the pidfile, or to nothing. Builtins only: a fork costs ~4 ms here.
+read_pid() { pid=; [ -r "$pidfile" ] && read -r pid < "$pidfile"; case "$pid" in ''|*[!0-9]*) pid= ;; esac; }
+# Sets state (R, S, Z, ...) and started (the start time: clock ticks after boot from field 22
+# of /proc/PID/stat, read once; without /proc, as ps's lstart column in the C locale) of a process.
+proc_state() {
+  started=
+  if [ -r "/proc/$1/stat" ]; then
+    read -r st < "/proc/$1/stat"
+    set -- ${st##*") "}
+    state=$1
+    shift 19 && started=$1
+  else
+    st=$(LC_ALL=C ps -p "$1" -o stat= -o lstart= 2>/dev/null)
+    set -- $st
+    state=$1
+    [ "$#" -gt 1 ] && shift && started="$*"
+  fi
+}
+# True when the process's arguments include guest=NAME and the pidfile: word for word from
+# /proc, else from ps's command column (arguments joined by spaces: matched with spaces around).
+names_this_vm() {
+  if [ -r "/proc/$1/cmdline" ]; then
+    cmd=$(tr '\000' '\n' < "/proc/$1/cmdline")
+    case "$nl$cmd$nl" in *"$nl"guest="$name$nl"*) ;; *) return 1 ;; esac
+    case "$nl$cmd$nl" in *"$nl$pidfile$nl"*) return 0 ;; esac
+    return 1
+  fi
+  cmd=" $(ps -ww -p "$1" -o command= 2>/dev/null) "
+  case "$cmd" in *" guest=$name "*) ;; *) return 1 ;; esac
+  case "$cmd" in *" -pidfile $pidfile "*) return 0 ;; esac
+  return 1
+}
+# True when PID is alive, not a zombie, and either is the PID with the start time recorded when
+# this VM's instance was started or adopted (a reused PID has another start time; no command
+# line read, which costs a few ms per QEMU process here), or its command line names this VM
+# and its pidfile.
+is_ours() {
+  [ -n "$1" ] || return 1
+  kill -0 "$1" 2>/dev/null || [ -d "/proc/$1" ] || return 1
+  proc_state "$1"
+  case "$state" in Z*) return 1 ;; esac
+  if [ -n "$started" ] && [ -f "$identity" ]; then
+    IFS= read -r known < "$identity"
+    [ "$known" = "$1 $started" ] && return 0
+  fi
+  names_this_vm "$1"
+}
+print_spec() { [ -f "$spec" ] || return 0; IFS= read -r sp < "$spec"; printf 'spec=%s\n' "$sp"; }
+# Sets runstate to the last run-state line of QEMU's log (empty when there is none yet); false without a log.
+last_runstate() {
+  runstate=; [ -f "$qemulog" ] || return 1
+  while IFS= read -r line; do case "$line" in *runstate_set*) runstate=$line ;; esac; done < "$qemulog"
+}
+# One VM as the key=value lines observe.ts reads: pid=, ours=0|1, socket=0|1, runstate= (with a log), spec=.
+print_observation() {
+  read_pid
+  echo "pid=$pid"
+  if is_ours "$pid"; then echo ours=1; else echo ours=0; fi
+  if [ -S "$sock" ]; then echo socket=1; else echo socket=0; fi
+  last_runstate && printf 'runstate=%s\n' "$runstate"
+  print_spec
+}
+take_lock() {
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$lock"
+    flock -w 120 9 || { echo "waited 120 s for the VM's lock $lock" >&2; exit 75; }
+  else
+    i=0
+    until mkdir "$lock.d" 2>/dev/null; do
+      i=$((i + 1)); [ "$i" -gt 1200 ] && { echo "waited 120 s for the VM's lock $lock.d" >&2; exit 75; }
+      sleep 0.1
+    done
+    trap 'rmdir "$lock.d"' EXIT
+  fi
+}
+
+desired=$1; keep=$2; shift 2
+[ -d "$dir" ] || mkdir -p "$dir" || exit 70
+take_lock
+read_pid
+if is_ours "$pid"; then
+  echo existing=1; print_observation
+  exit 0
+fi
+for f in "$sock" "$pidfile" "$qemulog" "$identity"; do if [ -e "$f" ] || [ -L "$f" ]; then rm -f -- "$f"; fi; done
+PATH="$PATH:/usr/local/bin:/opt/homebrew/bin:/opt/local/bin" "$@" 9>&- </dev/null >/dev/null 2>"$startlog"
+rc=$?
+# With -D, QEMU writes its errors to that log, not to stderr.
+if [ "$rc" -ne 0 ]; then cat "$startlog" >&2; cat "$qemulog" >&2 2>/dev/null; exit 71; fi
+printf '%s\n' "$desired" > "$spec.tmp" && mv -f -- "$spec.tmp" "$spec"
+# Seed images of earlier starts are no longer used by anyone.
+for f in "$dir"/cidata-*.iso; do [ -f "$f" ] && [ "$f" != "$keep" ] && rm -f -- "$f"; done
+# QEMU enters its first run state just after it daemonizes: wait for that line (at most 2 s,
+# here on the host) so that the observation that follows needs no QMP session.
+i=0
+while [ "$i" -lt 200 ] && last_runstate && [ -z "$runstate" ]; do sleep 0.01 2>/dev/null || break; i=$((i + 1)); done
+# The pidfile was just written by the QEMU this script ran (exit 0): record who it is.
+read_pid
+started=; [ -n "$pid" ] && proc_state "$pid"
+if [ -n "$started" ]; then printf '%s %s\n' "$pid" "$started" > "$identity"; fi
+echo existing=0; print_observation
+
+# $0 and arguments: ["pulumi-qemu-vm","web","/Users/ops/.pulumi-qemu/vms/web","/Users/ops/.pulumi-qemu/vms/web/qemu.pid","/Users/ops/.pulumi-qemu/vms/web/qmp.sock","/Users/ops/.pulumi-qemu/vms/web/spec.json","/Users/ops/.pulumi-qemu/vms/web/start.log","/Users/ops/.pulumi-qemu/vms/web/lock","/Users/ops/.pulumi-qemu/vms/web/qemu.log","/Users/ops/.pulumi-qemu/vms/web/qemu.identity","{\"name\":\"web\"}","/Users/ops/.pulumi-qemu/vms/web/cidata-0123456789abcdef.iso","qemu-system-x86_64","-name","guest=web","-daemonize"]

@@ -1,0 +1,4 @@
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$env:Path = $env:Path + ';' + $env:ProgramFiles + '\qemu'
+New-Item -ItemType Directory -Force -Path 'C:/VMs/new dir' | Out-Null

@@ -1,0 +1,4 @@
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$env:Path = $env:Path + ';' + $env:ProgramFiles + '\qemu'
+if (Test-Path -LiteralPath 'C:/VMs/it''s.qcow2') { Remove-Item -LiteralPath 'C:/VMs/it''s.qcow2' -Force }

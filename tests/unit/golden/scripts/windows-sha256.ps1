@@ -1,0 +1,4 @@
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$env:Path = $env:Path + ';' + $env:ProgramFiles + '\qemu'
+(Get-FileHash -Algorithm SHA256 -LiteralPath 'C:/VMs/base.img').Hash.ToLower()

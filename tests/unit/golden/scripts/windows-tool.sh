@@ -1,0 +1,1 @@
+# argv: ["qemu-img","info","-U","--output=json","C:/VMs/a.qcow2"]

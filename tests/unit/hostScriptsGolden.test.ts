@@ -1,0 +1,109 @@
+/**
+ * Golden files for every host script, POSIX sh (Linux and macOS run the same ones) and Windows
+ * PowerShell (decoded from its -EncodedCommand): tests/unit/golden/scripts/<case>.sh|.ps1.
+ * UPDATE_GOLDEN=1 rewrites them. PowerShell cannot run here, so each PowerShell script is also
+ * checked for balanced brackets and quotes, which catches the usual slip in a template.
+ */
+import * as assert from "assert";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "fs";
+import * as path from "path";
+import { factsScript } from "../../provider/host/factsScript";
+import { windowsFactsArgv } from "../../provider/host/windowsFacts";
+import { moveIfAbsentArgv, overlaysArgv } from "../../provider/resources/diskScripts";
+import { decodePsScript, existsArgv, mkdirArgv, removeFileArgv, sha256Argv, tailArgv, toolArgv, type Platform } from "../../provider/transport";
+import { atomicWriteScriptWindows, readFileScriptWindows } from "../../provider/transport/remoteFiles";
+import { psScriptArgv } from "../../provider/transport/windows";
+import { adoptArgv, cleanupArgv, observeArgv, signalArgv, startArgv } from "../../provider/vm/hostScripts";
+import { vmLayout } from "../../provider/vm/layout";
+import { cleanupScriptArgv, listSpecsScriptArgv, observeScriptArgv, signalScriptArgv, startScriptArgv } from "../../provider/vm/windowsScripts";
+
+const DIR = path.join(__dirname, "../../../tests/unit/golden/scripts");
+const mac = vmLayout("/Users/ops/.pulumi-qemu", "web");
+const win = vmLayout("C:/Users/ops/My VMs", "web");
+const qemu = ["qemu-system-x86_64", "-name", "guest=web", "-pidfile", win.pidfile, "-qmp", "tcp:127.0.0.1:@QMP_PORT@,server=on,wait=off"];
+
+/** The text a script argv runs: the sh -c script with its arguments after it, or the decoded PowerShell. */
+function text(argv: string[]): string {
+  const ps = decodePsScript(argv);
+  if (ps !== undefined) return ps;
+  if (argv[0] === "sh" && argv[1] === "-c") return `${argv[2]}\n# $0 and arguments: ${JSON.stringify(argv.slice(3))}\n`;
+  return `# argv: ${JSON.stringify(argv)}\n`;
+}
+
+const files = (p: Platform, tag: string) => ({
+  [`${tag}-exists`]: existsArgv(p, "C:/VMs/a b.qcow2"),
+  [`${tag}-mkdir`]: mkdirArgv(p, "C:/VMs/new dir"),
+  [`${tag}-remove`]: removeFileArgv(p, "C:/VMs/it's.qcow2"),
+  [`${tag}-tail`]: tailArgv(p, "C:/VMs/vms/web/serial.log", 65536),
+  [`${tag}-sha256`]: sha256Argv(p, "C:/VMs/base.img"),
+  [`${tag}-tool`]: toolArgv(p, ["qemu-img", "info", "-U", "--output=json", "C:/VMs/a.qcow2"]),
+  [`${tag}-disk-move-if-absent`]: moveIfAbsentArgv(p, "C:/VMs/base.img.upload-1a2b", "C:/VMs/base.img"),
+  [`${tag}-disk-overlays`]: overlaysArgv(p, ["C:/VMs", "C:/VMs/disks"], "C:/VMs/disks/base.qcow2"),
+});
+
+const CASES: Record<string, string[]> = {
+  "posix-facts": ["sh", "-c", factsScript(), "pulumi-qemu-facts", "/Users/ops/.pulumi-qemu"],
+  "posix-vm-start": startArgv(mac, "web", '{"name":"web"}', ["qemu-system-x86_64", "-name", "guest=web", "-daemonize"], `${mac.dir}/cidata-0123456789abcdef.iso`),
+  "posix-vm-observe": observeArgv([{ layout: mac, name: "web" }, { layout: vmLayout("/Users/ops/.pulumi-qemu", "db"), name: "db" }]),
+  "posix-vm-signal": signalArgv(mac, "web", "TERM"),
+  "posix-vm-cleanup": cleanupArgv(mac, "web", "all"),
+  "posix-vm-adopt": adoptArgv(mac, "web", 4242, '{"name":"web"}', "/tmp/hand.sock"),
+  ...files("posix", "posix"),
+  "windows-facts": windowsFactsArgv("C:/Users/ops/My VMs"),
+  "windows-vm-start": startScriptArgv(win, "web", '{"name":"web","note":"it\'s"}', qemu, `${win.dir}/cidata-0123456789abcdef.iso`),
+  "windows-vm-observe": observeScriptArgv([{ layout: win, name: "web" }, { layout: vmLayout("C:/Users/ops/My VMs", "db"), name: "db" }]),
+  "windows-vm-signal": signalScriptArgv(win, "web"),
+  "windows-vm-cleanup": cleanupScriptArgv(win, "web", "all"),
+  "windows-vm-list-specs": listSpecsScriptArgv("C:/Users/ops/My VMs/vms"),
+  "windows-write-file": psScriptArgv(atomicWriteScriptWindows("C:/Users/ops/My VMs/.pulumi-qemu-probe/x.json", 42, "abc123")),
+  "windows-read-file": psScriptArgv(readFileScriptWindows("C:/Users/ops/My VMs/vms/web/qmp.port")),
+  ...files("windows", "windows"),
+};
+
+/** Brackets and quotes of a PowerShell script balance (comments, strings and escapes skipped). */
+export function unbalanced(script: string): string | undefined {
+  const stack: string[] = [];
+  const pairs: Record<string, string> = { ")": "(", "}": "{", "]": "[" };
+  for (let i = 0; i < script.length; i++) {
+    const ch = script[i];
+    if (ch === "#" && (i === 0 || /\s/.test(script[i - 1]))) { while (i < script.length && script[i] !== "\n") i++; continue; }
+    if (ch === "`") { i++; continue; }
+    if (ch === "'") {
+      for (i++; i < script.length; i++) if (script[i] === "'") { if (script[i + 1] === "'") i++; else break; }
+      if (i >= script.length) return "an unterminated '...' string";
+      continue;
+    }
+    if (ch === '"') {
+      for (i++; i < script.length && script[i] !== '"'; i++) if (script[i] === "`") i++;
+      if (i >= script.length) return 'an unterminated "..." string';
+      continue;
+    }
+    if ("({[".includes(ch)) stack.push(ch);
+    if (")}]".includes(ch) && stack.pop() !== pairs[ch]) return `an unmatched ${ch} at offset ${i}`;
+  }
+  return stack.length ? `unclosed ${stack.join("")}` : undefined;
+}
+
+describe("host scripts (golden files)", () => {
+  for (const [name, argv] of Object.entries(CASES)) {
+    it(name, () => {
+      const body = text(argv);
+      const file = path.join(DIR, `${name}.${decodePsScript(argv) !== undefined ? "ps1" : "sh"}`);
+      if (process.env.UPDATE_GOLDEN === "1") writeFileSync(file, body);
+      assert.ok(existsSync(file), `${file} is missing: run with UPDATE_GOLDEN=1`);
+      assert.strictEqual(body, readFileSync(file, "utf8"));
+      if (file.endsWith(".ps1")) assert.strictEqual(unbalanced(body), undefined);
+    });
+  }
+
+  it("every golden file belongs to a case", () => {
+    const names = new Set(Object.keys(CASES));
+    assert.deepStrictEqual(readdirSync(DIR).filter((f) => !names.has(f.replace(/\.(sh|ps1)$/, ""))), []);
+  });
+
+  it("the bracket check catches a slip", () => {
+    assert.match(unbalanced("if ($a) { 'x' ")!, /unclosed \{/);
+    assert.match(unbalanced("'it's'")!, /unterminated/);
+    assert.strictEqual(unbalanced("'it''s' # (comment\n\"a`\"b\" (1)"), undefined);
+  });
+});
