@@ -17,3 +17,12 @@ export function liveQemuPids(fragment: string): number[] {
 export function procStat(pid: number): string[] {
   return readFileSync(`/proc/${pid}/stat`, "latin1").replace(/^.*\) /, "").split(" ");
 }
+
+/** A live process that is not a zombie. */
+export function isAlive(pid: number): boolean {
+  try {
+    return procStat(pid)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}

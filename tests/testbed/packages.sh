@@ -2,7 +2,7 @@
 # Installs the Debian packages the project and its tests need, only those missing.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
-PKGS=(qemu-system-x86 qemu-utils openssh-server openssh-client iproute2 busybox-static
+PKGS=(qemu-system-x86 qemu-system-arm qemu-utils openssh-server openssh-client iproute2 busybox-static
       dropbear-bin cpio gzip procps kmod)
 missing=()
 for p in "${PKGS[@]}"; do

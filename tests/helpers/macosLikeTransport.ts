@@ -1,0 +1,49 @@
+/**
+ * A stand-in for a macOS host, since none is reachable here. It is this Linux machine (real sh,
+ * real qemu-img, real QEMU under TCG) with two differences, both said where they are used:
+ * - the facts script is answered with a macOS fixture (tests/unit/fixtures/hosts, composed
+ *   from public recordings, not recorded on a Mac);
+ * - every sh script sees no /proc (its "/proc/" paths are rewritten to a directory that does not
+ *   exist), so the scripts take the branches they take on macOS: ps for process state, start
+ *   time (lstart) and command line, and no flock-free shortcuts.
+ * The functional probe's hvf run becomes the same probe under TCG (hvf cannot run here).
+ */
+import { readFileSync } from "fs";
+import * as path from "path";
+import { LocalTransport, type ExecOptions, type ExecResult, type Transport } from "../../provider/transport";
+
+export const NO_PROC = "/nonexistent-proc-pulumi-qemu/";
+
+export class MacosLikeTransport implements Transport {
+  readonly description = "ops@mac-mini.lab:22 (this machine, /proc hidden)";
+  readonly platform = "posix" as const;
+  /** Every argv run, after rewriting (for assertions). */
+  readonly seen: string[][] = [];
+  private readonly local = new LocalTransport();
+
+  constructor(private readonly factsFixture: string) {}
+
+  private rewrite(argv: string[]): string[] {
+    if (argv[0] === "sh" && argv[1] === "-c" && argv[3] === "pulumi-qemu-facts") {
+      const facts = readFileSync(path.join(__dirname, "../../../tests/unit/fixtures/hosts", this.factsFixture), "utf8");
+      return ["sh", "-c", 'cat <<"EOF"\n' + facts + "EOF\n"];
+    }
+    // hvf and the host CPU exist only on the Mac: the probe runs the same guest under TCG, and
+    // the fixture's Homebrew paths become this machine's QEMU (found on PATH).
+    const probe = argv.map((a, i) => (argv[i - 1] === "-accel" && a === "hvf" ? "tcg" : argv[i - 1] === "-cpu" && a === "host" ? "max"
+      : a.startsWith("/opt/homebrew/bin/") ? path.basename(a) : a));
+    return probe.map((a, i) => (i === 2 && argv[0] === "sh" && argv[1] === "-c" ? a.split("/proc/").join(NO_PROC) : a));
+  }
+
+  exec(argv: string[], options?: ExecOptions): Promise<ExecResult> {
+    const real = this.rewrite(argv);
+    this.seen.push(real);
+    return this.local.exec(real, options);
+  }
+  execBuffer(argv: string[], options?: ExecOptions) { return this.local.execBuffer(this.rewrite(argv), options); }
+  writeFile(p: string, data: string | Buffer, options?: { mode?: number }) { return this.local.writeFile(p, data, options); }
+  readFile(p: string) { return this.local.readFile(p); }
+  connectUnix(p: string) { return this.local.connectUnix(p); }
+  connectTcp(host: string, port: number) { return this.local.connectTcp(host, port); }
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,96 @@
+/**
+ * Host, HostCapabilities, Disk and Vm through their full create/read/update/delete paths on a
+ * stand-in for a macOS host (tests/helpers/macosLikeTransport.ts): the facts are a macOS fixture,
+ * everything else is real (sh scripts without /proc, qemu-img, QEMU under TCG, the aarch64
+ * probe under TCG in place of hvf).
+ */
+import * as assert from "assert";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import * as disk from "../../provider/resources/disk";
+import * as host from "../../provider/resources/host";
+import * as caps from "../../provider/resources/hostCapabilities";
+import * as vm from "../../provider/resources/vm";
+import { overrideTransports, type Connection } from "../../provider/transport";
+import { vmLayout } from "../../provider/vm/layout";
+import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
+import { isAlive, liveQemuPids } from "../helpers/processes";
+import { MacosLikeTransport, NO_PROC } from "../helpers/macosLikeTransport";
+
+describe("a macOS host (stand-in: this machine with the Mac's facts and no /proc)", function () {
+  this.timeout(120000);
+  const workDir = mkdtempSync(path.join(tmpdir(), "pq-mac-"));
+  const mac = new MacosLikeTransport("macos-arm64-hvf.txt");
+  const ssh = { address: "mac-mini.lab", user: "ops", privateKey: "not used: the transport is replaced", insecureAcceptAnyHostKey: true };
+  let connection: Connection;
+
+  before(() => overrideTransports((c) => (c.kind === "ssh" && c.host === "mac-mini.lab" ? mac : undefined)));
+  after(() => {
+    overrideTransports(undefined);
+    for (const pid of liveQemuPids(workDir)) process.kill(pid, "SIGKILL"); // a failed test's VM
+
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it("Host: create reports the Mac and makes the working directory; read and update agree", async () => {
+    const created = await host.create({ ...ssh, workDir });
+    assert.deepStrictEqual([created.outs.os, created.outs.arch, created.outs.cpuModel], ["Darwin", "arm64", "Apple M1 Pro"]);
+    assert.strictEqual(created.outs.qemuImg, "/opt/homebrew/bin/qemu-img");
+    connection = created.outs.connection;
+    assert.strictEqual((await host.read(created.id, created.outs)).props?.os, "Darwin");
+    assert.strictEqual((await host.update(created.id, created.outs, { ...ssh, workDir })).outs.workDir, workDir);
+    await host.remove();
+  });
+
+  it("HostCapabilities: hvf is recommended for aarch64 guests after the aarch64 probe ran; tcg for x86_64", async () => {
+    const created = await caps.create({ host: connection, guestArch: "aarch64", reprobe: true });
+    const hvf = created.outs.accelerators.find((a) => a.name === "hvf")!;
+    assert.strictEqual(hvf.usable, true, hvf.reason);
+    assert.strictEqual(created.outs.recommended, "hvf");
+    assert.ok(mac.seen.some((argv) => argv.includes("-bios") && argv.includes("virt")), "the aarch64 probe ran");
+    const x86 = await caps.update(created.id, created.outs, { host: connection, guestArch: "x86_64" });
+    assert.strictEqual(x86.outs.recommended, "tcg");
+    assert.strictEqual((await caps.read(created.id, x86.outs)).props?.recommended, "tcg");
+  });
+
+  it("Disk: create, grow, a linked clone guards its base, delete", async () => {
+    const base = await disk.create({ host: connection, name: "base", size: "64M" });
+    assert.strictEqual(base.outs.virtualSizeBytes, 64 * 2 ** 20);
+    const grown = await disk.update(base.id, base.outs, { host: connection, name: "base", size: "128M" });
+    assert.strictEqual(grown.outs.virtualSizeBytes, 128 * 2 ** 20);
+    const clone = await disk.create({ host: connection, name: "clone", backingImage: base.outs.path });
+    assert.strictEqual(clone.outs.backingFile, base.outs.path);
+    await assert.rejects(disk.remove(base.id, grown.outs), /backing file of/);
+    await disk.remove(clone.id, clone.outs);
+    await disk.remove(base.id, grown.outs);
+    assert.strictEqual((await disk.read(base.id, grown.outs)).props, undefined);
+  });
+
+  it("Vm: started and recognized without /proc (ps start time, then ps command line), restarted on update, deleted", async () => {
+    const image = path.join(workDir, "halt.img");
+    writeFileSync(image, haltBootSector());
+    const inputs = haltingVm(connection, "mac-vm", image);
+    const created = await vm.create(inputs);
+    assert.strictEqual(created.outs.status, "running", created.outs.statusDetail);
+    const layout = vmLayout(workDir, "mac-vm");
+    const identity = (await mac.readFile(layout.identity)).toString().trim();
+    assert.match(identity, new RegExp(`^${created.outs.pid} \\w{3} \\w{3} +\\d+ \\d\\d:\\d\\d:\\d\\d \\d{4}$`), "PID and ps's lstart");
+    assert.ok(mac.seen.some((argv) => argv[2]?.includes(NO_PROC)), "the scripts ran without /proc");
+
+    const read = await vm.read(created.id, created.outs);
+    assert.strictEqual(read.props?.status, "running");
+    writeFileSync(layout.identity, `${created.outs.pid} Thu Jan  1 00:00:00 1970\n`);
+    const byCommandLine = await vm.read(created.id, created.outs);
+    assert.strictEqual(byCommandLine.props?.status, "running", "recognized by ps's command column");
+
+    const updated = await vm.update(created.id, read.props!, { ...inputs, memory: "48M" });
+    assert.strictEqual(updated.outs.status, "running", updated.outs.statusDetail);
+    assert.notStrictEqual(updated.outs.pid, created.outs.pid);
+    assert.strictEqual(isAlive(created.outs.pid!), false, "the old QEMU was stopped");
+
+    await vm.remove(created.id, updated.outs);
+    assert.strictEqual(isAlive(updated.outs.pid!), false);
+    assert.strictEqual((await vm.read(created.id, updated.outs)).props?.status, "stopped");
+  });
+});
