@@ -1,0 +1,258 @@
+/**
+ * A Windows host that cannot run here: every command the provider sends is decoded from its
+ * -EncodedCommand, recognized, and answered from recordings (tests/unit/fixtures/windows/README.md)
+ * and an in-memory model of the host's files and QEMU processes. It checks the provider's side
+ * (which scripts it sends, with which values, and how it reads the answers); the PowerShell
+ * itself is checked only by its golden files. An unrecognized command fails the test.
+ */
+import { createHash } from "crypto";
+import { readFileSync } from "fs";
+import * as path from "path";
+import { Duplex } from "stream";
+import { decodePsScript, windowsCommandLine, WINDOWS_PRELUDE } from "../../provider/transport/windows";
+import type { ExecResult, Transport } from "../../provider/transport";
+
+const FIXTURES = path.join(__dirname, "../../../tests/unit/fixtures");
+const fixture = (name: string) => readFileSync(path.join(FIXTURES, name), "utf8");
+
+/** A PowerShell verbatim string's value. */
+const unquote = (q: string) => q.slice(1, -1).replace(/''/g, "'");
+const QUOTED = "'(?:[^']|'')*'";
+const norm = (p: string) => p.replace(/\\/g, "/");
+
+interface Proc { commandLine: string; created: number; qmpPort: number; vmDir: string }
+interface Image { format: string; size: number; backing?: string }
+interface VmFields { name: string; dir: string; pidfile: string; pidfileArg: string; qmpport: string; spec: string; qemulog: string; identity: string; lock: string }
+
+export class WindowsReplayTransport implements Transport {
+  readonly description = "ops@win11.lab:22 (replayed)";
+  readonly platform = "windows" as const;
+  readonly files = new Map<string, Buffer>();
+  readonly dirs = new Set<string>();
+  readonly procs = new Map<number, Proc>();
+  readonly images = new Map<string, Image>();
+  /** The first line of each script after the prelude, or the program of a call: what was run, in order. */
+  readonly ran: string[] = [];
+  /** QMP commands received, in order. */
+  readonly qmpCommands: string[] = [];
+  private nextPid = 5000;
+  private nextPort = 50100;
+
+  constructor(private readonly factsFixture: string) {}
+
+  async exec(argv: string[]): Promise<ExecResult> {
+    // Exactly what SshTransport sends a Windows host for this argv.
+    const script = decodePsScript(windowsCommandLine(argv).split(" "));
+    if (script === undefined) throw new Error(`not an encoded PowerShell command: ${JSON.stringify(argv)}`);
+    if (!script.startsWith(WINDOWS_PRELUDE)) throw new Error("a script without the Windows prelude");
+    const body = script.slice(WINDOWS_PRELUDE.length);
+    this.ran.push(body.split("\n")[0]);
+    return this.answer(body);
+  }
+
+  async execBuffer(argv: string[]) {
+    const r = await this.exec(argv);
+    return { ...r, stdoutBytes: Buffer.from(r.stdout) };
+  }
+
+  private answer(body: string): ExecResult {
+    const ok = (stdout = ""): ExecResult => ({ stdout, stderr: "", exitCode: 0, signal: null });
+    const fail = (stderr: string, exitCode = 1): ExecResult => ({ stdout: "", stderr, exitCode, signal: null });
+    const literal = (name: string) => {
+      const m = new RegExp(`\\$${name} = (${QUOTED})`).exec(body);
+      if (!m) throw new Error(`no $${name} in the script`);
+      return unquote(m[1]);
+    };
+    const firstQuoted = () => unquote(new RegExp(QUOTED).exec(body)![0]);
+    if (body.includes("Get-CimInstance Win32_OperatingSystem")) return ok(fixture(`hosts/${this.factsFixture}`));
+    if (body.startsWith("& ")) {
+      if (!body.endsWith("\nexit $LASTEXITCODE\n")) throw new Error("a program call that does not pass on its exit code");
+      return this.call([...body.matchAll(new RegExp(QUOTED, "g"))].map((m) => unquote(m[0])));
+    }
+    if (body.startsWith("# pulumi-qemu ")) return this.vmScript(body.slice(14, body.indexOf("\n")), body, literal);
+    if (body.startsWith("if (Test-Path") && body.includes("{ exit 0 } else { exit 1 }")) return this.exists(firstQuoted()) ? ok() : fail("");
+    if (body.startsWith("New-Item -ItemType Directory")) { this.dirs.add(norm(firstQuoted())); return ok(); }
+    if (body.startsWith("if (Test-Path") && body.includes("Remove-Item")) { this.files.delete(norm(firstQuoted())); this.images.delete(norm(firstQuoted())); return ok(); }
+    if (body.includes("Get-FileHash")) {
+      const data = this.files.get(norm(firstQuoted()));
+      return data ? ok(createHash("sha256").update(data).digest("hex") + "\r\n") : fail("Get-FileHash : Cannot find path");
+    }
+    if (body.includes("[IO.File]::Open(") && body.includes("Seek")) {
+      const data = this.files.get(norm(firstQuoted()));
+      return data ? ok(data.subarray(-Number(/Min\(\$f\.Length, (\d+)\)/.exec(body)![1])).toString()) : fail("Exception calling \"Open\": Could not find file");
+    }
+    if (body.startsWith("$temp = ")) {
+      const [temp, dest] = [norm(literal("temp")), norm(literal("path"))];
+      if (this.exists(dest)) { this.files.delete(temp); return fail(`${dest} appeared during the upload`); }
+      this.files.set(dest, this.files.get(temp)!);
+      this.files.delete(temp);
+      return ok();
+    }
+    if (body.includes("Get-ChildItem -LiteralPath @(")) {
+      const base = norm(literal("path"));
+      return ok([...this.images].filter(([, i]) => i.backing && norm(i.backing) === base).map(([p]) => p.replace(/\//g, "\\") + "\r\n").join(""));
+    }
+    throw new Error(`no recording answers this script:\n${body.slice(0, 300)}`);
+  }
+
+  private exists(p: string): boolean {
+    return this.files.has(norm(p)) || this.dirs.has(norm(p));
+  }
+
+  /** A running process whose command line uses the image (QEMU holds the image's lock). */
+  private holder(image: string): Proc | undefined {
+    return [...this.procs.values()].find((p) => norm(p.commandLine).includes(`file=${norm(image).replace(/,/g, ",,")},`));
+  }
+
+  /** qemu-img (modelled) and QEMU's functional probe (this machine's TCG answer). */
+  private call(words: string[]): ExecResult {
+    const [program, ...args] = words;
+    const ok = (stdout = ""): ExecResult => ({ stdout, stderr: "", exitCode: 0, signal: null });
+    const fail = (stderr: string): ExecResult => ({ stdout: "", stderr, exitCode: 1, signal: null });
+    if (/qemu-system-x86_64\.exe$/.test(program) && args.includes("isa-debug-exit,iobase=0xf4,iosize=0x04")) return { stdout: "RPL", stderr: "", exitCode: 67, signal: null };
+    if (program !== "qemu-img") throw new Error(`no recording for the program ${program}`);
+    const [op, ...rest] = args;
+    const target = norm(rest.filter((a) => !a.startsWith("-") && !/^\d+$/.test(a) && a !== "qcow2" && a !== "raw").pop() ?? "");
+    if (op === "info") {
+      const image = this.images.get(target);
+      if (!image) return fail(`qemu-img.exe: Could not open '${target}': Could not open '${target}': No such file or directory`);
+      if (!rest.includes("-U") && this.holder(target)) return fail(`qemu-img.exe: Could not open '${target}': Failed to get shared "write" lock\nIs another process using the image [${target}]?`);
+      const info = JSON.parse(fixture("windows/qemu-img-info.json"));
+      Object.assign(info, { filename: target, format: image.format, "virtual-size": image.size, "actual-size": 200704 });
+      if (image.backing) Object.assign(info, { "backing-filename": image.backing, "full-backing-filename": image.backing, "backing-filename-format": this.images.get(norm(image.backing))?.format });
+      return ok(JSON.stringify(info, null, 4));
+    }
+    if (op === "create") {
+      if (this.exists(target)) return fail(`qemu-img.exe: ${target}: file exists`);
+      const backing = rest.includes("-b") ? rest[rest.indexOf("-b") + 1] : undefined;
+      const size = /^\d+$/.test(rest[rest.length - 1]) ? Number(rest[rest.length - 1]) : this.images.get(norm(backing ?? ""))?.size ?? 0;
+      this.images.set(target, { format: rest[rest.indexOf("-f") + 1], size, backing });
+      this.files.set(target, Buffer.from("QFI\xfb"));
+      return ok();
+    }
+    if (op === "resize") {
+      if (this.holder(target)) return fail(`qemu-img.exe: Could not open '${target}': Failed to get "write" lock`);
+      this.images.get(target)!.size = Number(rest[rest.length - 1]);
+      return ok();
+    }
+    throw new Error(`no recording for qemu-img ${op}`);
+  }
+
+  private vms(body: string): VmFields[] {
+    return [...body.matchAll(new RegExp(`@\\{ name = ${QUOTED}(?:; \\w+ = ${QUOTED})*\\s*\\}`, "g"))].map((m) =>
+      Object.fromEntries([...m[0].matchAll(new RegExp(`(\\w+) = (${QUOTED})`, "g"))].map((f) => [f[1], unquote(f[2])])) as unknown as VmFields);
+  }
+
+  private text(p: string): string | undefined {
+    return this.files.get(norm(p))?.toString();
+  }
+
+  /** The model of Test-Ours: the recorded PID and creation time, or guest=NAME and -pidfile in the command line. */
+  private ours(vm: VmFields): number | undefined {
+    const id = Number(this.text(vm.pidfile)?.trim());
+    const proc = this.procs.get(id);
+    if (!proc) return undefined;
+    if (this.text(vm.identity) === `${id} ${proc.created}`) return id;
+    const line = ` ${proc.commandLine} `;
+    return line.includes(` guest=${vm.name} `) && line.includes(` -pidfile ${vm.pidfileArg} `) ? id : undefined;
+  }
+
+  private observation(vm: VmFields): string {
+    const lines = [`pid=${this.text(vm.pidfile)?.trim() ?? ""}`, `ours=${this.ours(vm) ? 1 : 0}`, `socket=${this.exists(vm.qmpport) ? 1 : 0}`];
+    const log = this.text(vm.qemulog);
+    if (log !== undefined) lines.push(`runstate=${log.split(/\r?\n/).filter((l) => l.includes("runstate_set")).pop() ?? ""}`);
+    const spec = this.text(vm.spec);
+    if (spec !== undefined) lines.push(`spec=${spec.split("\n")[0]}`);
+    return lines.map((l) => l + "\r\n").join("");
+  }
+
+  private vmScript(tag: string, body: string, literal: (name: string) => string): ExecResult {
+    const ok = (stdout: string): ExecResult => ({ stdout, stderr: "", exitCode: 0, signal: null });
+    const vms = this.vms(body);
+    const vm = vms[0];
+    const put = (p: string, s: string) => this.files.set(norm(p), Buffer.from(s));
+    const drop = (p: string) => this.files.delete(norm(p));
+    switch (tag) {
+      case "observe": return ok(vms.map((v, i) => `vm=${i}\r\n${this.observation(v)}`).join(""));
+      case "start": {
+        if (this.ours(vm)) return ok(`existing=1\r\n${this.observation(vm)}`);
+        const args = literal("arguments");
+        if (!args.includes("-qmp tcp:127.0.0.1:@QMP_PORT@,server=on,wait=off") || / -daemonize\b/.test(args)) throw new Error(`not a Windows QEMU argv: ${args}`);
+        [vm.qmpport, vm.pidfile, vm.qemulog, vm.identity].forEach(drop);
+        const pid = this.nextPid++;
+        const port = this.nextPort++;
+        const proc = { commandLine: `"C:\\Program Files\\qemu\\${literal("program")}.exe" ${args.replace("@QMP_PORT@", String(port))}`, created: 638680000000000000 + pid, qmpPort: port, vmDir: norm(vm.dir) };
+        this.procs.set(pid, proc);
+        this.dirs.add(norm(vm.dir));
+        put(vm.pidfile, `${pid}\r\n`);
+        put(vm.qmpport, String(port));
+        put(vm.spec, literal("desired") + "\n");
+        put(vm.qemulog, fixture("windows/qemu-log-running.txt"));
+        put(vm.identity, `${pid} ${proc.created}`);
+        return ok(`existing=0\r\n${this.observation(vm)}`);
+      }
+      case "signal": {
+        const pid = this.ours(vm);
+        if (pid) this.procs.delete(pid);
+        return ok(`signalled=${pid ? 1 : 0}\r\n`);
+      }
+      case "cleanup": {
+        if (this.ours(vm)) return { stdout: "", stderr: "the VM is still running", exitCode: 72, signal: null };
+        [vm.qmpport, vm.pidfile, vm.identity].forEach(drop);
+        if (body.includes("if ('all' -eq 'all')")) {
+          for (const f of [...this.files.keys()]) if (f.startsWith(`${norm(vm.dir)}/`)) this.files.delete(f);
+          this.dirs.delete(norm(vm.dir));
+        }
+        return ok("");
+      }
+      case "list-specs": {
+        const root = norm(literal("root"));
+        return ok([...this.files].filter(([f]) => f.startsWith(`${root}/`) && f.endsWith("/spec.json"))
+          .map(([f, data]) => `${f.slice(0, -"/spec.json".length)}\t${data.toString().trim()}\r\n`).join(""));
+      }
+    }
+    throw new Error(`no recording for the VM script ${tag}`);
+  }
+
+  async writeFile(p: string, data: string | Buffer): Promise<void> {
+    this.files.set(norm(p), Buffer.from(data));
+  }
+
+  async readFile(p: string): Promise<Buffer> {
+    const data = this.files.get(norm(p));
+    if (!data) throw new Error(`${this.description}: ${p}: Could not find file`);
+    return data;
+  }
+
+  async connectUnix(): Promise<Duplex> {
+    throw new Error("Windows hosts have no Unix sockets here: QMP must go over TCP");
+  }
+
+  /** QMP on a running VM's port: the recorded session of QEMU 7.2, replayed command by command. */
+  async connectTcp(host: string, port: number): Promise<Duplex> {
+    const entry = [...this.procs].find(([, p]) => p.qmpPort === port);
+    if (host !== "127.0.0.1" || !entry) throw new Error(`${this.description}: connect ${host}:${port}: connection refused`);
+    const [pid] = entry;
+    const recorded = fixture("windows/qmp-qemu-7.2.jsonl").trim().split("\n").map((l) => JSON.parse(l));
+    const replies = new Map(recorded.slice(1).map((r) => [r.execute as string, r]));
+    const peer: Duplex = new Duplex({
+      read() {},
+      write: (chunk: Buffer, _enc, done) => {
+        for (const line of chunk.toString().split("\n").filter(Boolean)) {
+          const { execute, id } = JSON.parse(line) as { execute: string; id: string };
+          this.qmpCommands.push(execute);
+          const r = replies.get(execute) ?? { reply: { return: {} } };
+          if (r.event) peer.push(JSON.stringify(r.event) + "\n");
+          peer.push(JSON.stringify({ ...r.reply, id }) + "\n");
+          // The guest honours ACPI power-off; quit ends QEMU.
+          if (execute === "system_powerdown" || execute === "quit") this.procs.delete(pid);
+        }
+        done();
+      },
+    });
+    setImmediate(() => peer.push(JSON.stringify(recorded[0]) + "\n"));
+    return peer;
+  }
+
+  async close(): Promise<void> {}
+}
