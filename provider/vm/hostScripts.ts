@@ -9,7 +9,7 @@ import { POSIX_QEMU_PATH } from "../transport/hostFiles";
 import type { VmLayout } from "./layout";
 
 /** Shell functions shared by the scripts: identity check and the per-VM lock. */
-const COMMON = String.raw`
+export const POSIX_VM_FUNCTIONS = String.raw`
 nl='
 '
 # Sets pid to the number in the pidfile, or to nothing. Builtins only: a fork costs ~4 ms here.
@@ -91,7 +91,7 @@ take_lock() {
 
 function withArgs(script: string, layout: VmLayout, name: string, extra: string[] = []): string[] {
   const prologue = 'name=$1; dir=$2; pidfile=$3; sock=$4; spec=$5; startlog=$6; lock=$7; qemulog=$8; identity=$9; shift 9\n';
-  return ["sh", "-c", prologue + COMMON + script, "pulumi-qemu-vm", name, layout.dir, layout.pidfile, layout.qmpSocket,
+  return ["sh", "-c", prologue + POSIX_VM_FUNCTIONS + script, "pulumi-qemu-vm", name, layout.dir, layout.pidfile, layout.qmpSocket,
     layout.startedSpec, layout.startLog, layout.lock, layout.qemuLog, layout.identity, ...extra];
 }
 
@@ -99,7 +99,7 @@ export interface ObserveTarget { layout: VmLayout; name: string }
 
 /** For each VM in turn: `vm=<index>`, then its observation. One round trip for any number of VMs of one host. */
 export function observeArgv(targets: ObserveTarget[]): string[] {
-  const script = COMMON + String.raw`
+  const script = POSIX_VM_FUNCTIONS + String.raw`
 i=0
 while [ "$#" -ge 6 ]; do
   name=$1; pidfile=$2; sock=$3; spec=$4; qemulog=$5; identity=$6; shift 6

@@ -24,7 +24,7 @@ function vmLiteral({ layout, name }: ObserveTarget): string {
   return `@{ ${Object.entries(fields).map(([k, v]) => `${k} = ${psQuote(v)}`).join("; ")} }`;
 }
 
-const COMMON = String.raw`
+export const WINDOWS_VM_FUNCTIONS = String.raw`
 function Read-Pid($vm) {
   if (-not (Test-Path -LiteralPath $vm.pidfile)) { return $null }
   $t = [string](Get-Content -LiteralPath $vm.pidfile -TotalCount 1)
@@ -76,7 +76,7 @@ function Lock-Vm($vm) {
 `;
 
 function script(tag: string, body: string): string[] {
-  return psScriptArgv(`# pulumi-qemu ${tag}\n${COMMON}${body}`);
+  return psScriptArgv(`# pulumi-qemu ${tag}\n${WINDOWS_VM_FUNCTIONS}${body}`);
 }
 
 /** For each VM in turn: `vm=<index>`, then its observation. */

@@ -12,22 +12,25 @@ import { windowsFactsArgv } from "../../provider/host/windowsFacts";
 import { moveIfAbsentArgv, overlaysArgv } from "../../provider/resources/diskScripts";
 import { decodePsScript, existsArgv, mkdirArgv, removeFileArgv, sha256Argv, tailArgv, toolArgv, type Platform } from "../../provider/transport";
 import { atomicWriteScriptWindows, readFileScriptWindows } from "../../provider/transport/remoteFiles";
-import { psScriptArgv } from "../../provider/transport/windows";
-import { adoptArgv, cleanupArgv, observeArgv, signalArgv, startArgv } from "../../provider/vm/hostScripts";
+import { psScriptArgv, WINDOWS_PRELUDE } from "../../provider/transport/windows";
+import { adoptArgv, cleanupArgv, observeArgv, POSIX_VM_FUNCTIONS, signalArgv, startArgv } from "../../provider/vm/hostScripts";
 import { vmLayout } from "../../provider/vm/layout";
-import { cleanupScriptArgv, listSpecsScriptArgv, observeScriptArgv, signalScriptArgv, startScriptArgv } from "../../provider/vm/windowsScripts";
+import { cleanupScriptArgv, listSpecsScriptArgv, observeScriptArgv, signalScriptArgv, startScriptArgv, WINDOWS_VM_FUNCTIONS } from "../../provider/vm/windowsScripts";
 
 const DIR = path.join(__dirname, "../../../tests/unit/golden/scripts");
 const mac = vmLayout("/Users/ops/.pulumi-qemu", "web");
 const win = vmLayout("C:/Users/ops/My VMs", "web");
 const qemu = ["qemu-system-x86_64", "-name", "guest=web", "-pidfile", win.pidfile, "-qmp", "tcp:127.0.0.1:@QMP_PORT@,server=on,wait=off"];
 
-/** The text a script argv runs: the sh -c script with its arguments after it, or the decoded PowerShell. */
+/** The parts every script of a kind shares, each in a golden file of its own. */
+const SHARED: Array<[string, string]> = [[WINDOWS_PRELUDE, "windows-prelude"], [WINDOWS_VM_FUNCTIONS, "windows-vm-functions"], [POSIX_VM_FUNCTIONS, "posix-vm-functions"]];
+
+/** The text a script argv runs (the sh -c script with its arguments after it, or the decoded PowerShell), shared parts named. */
 function text(argv: string[]): string {
   const ps = decodePsScript(argv);
-  if (ps !== undefined) return ps;
-  if (argv[0] === "sh" && argv[1] === "-c") return `${argv[2]}\n# $0 and arguments: ${JSON.stringify(argv.slice(3))}\n`;
-  return `# argv: ${JSON.stringify(argv)}\n`;
+  let body = ps ?? (argv[0] === "sh" && argv[1] === "-c" ? `${argv[2]}\n# $0 and arguments: ${JSON.stringify(argv.slice(3))}\n` : `# argv: ${JSON.stringify(argv)}\n`);
+  for (const [shared, name] of SHARED) body = body.split(shared).join(`# <${name}>\n`);
+  return body;
 }
 
 const files = (p: Platform, tag: string) => ({
@@ -49,6 +52,9 @@ const CASES: Record<string, string[]> = {
   "posix-vm-cleanup": cleanupArgv(mac, "web", "all"),
   "posix-vm-adopt": adoptArgv(mac, "web", 4242, '{"name":"web"}', "/tmp/hand.sock"),
   ...files("posix", "posix"),
+  "windows-prelude": psScriptArgv(""),
+  "windows-vm-functions": ["sh", "-c", "#"],
+  "posix-vm-functions": ["sh", "-c", "#"],
   "windows-facts": windowsFactsArgv("C:/Users/ops/My VMs"),
   "windows-vm-start": startScriptArgv(win, "web", '{"name":"web","note":"it\'s"}', qemu, `${win.dir}/cidata-0123456789abcdef.iso`),
   "windows-vm-observe": observeScriptArgv([{ layout: win, name: "web" }, { layout: vmLayout("C:/Users/ops/My VMs", "db"), name: "db" }]),
@@ -87,8 +93,9 @@ export function unbalanced(script: string): string | undefined {
 describe("host scripts (golden files)", () => {
   for (const [name, argv] of Object.entries(CASES)) {
     it(name, () => {
-      const body = text(argv);
-      const file = path.join(DIR, `${name}.${decodePsScript(argv) !== undefined ? "ps1" : "sh"}`);
+      const shared = SHARED.find(([, n]) => n === name)?.[0];
+      const body = shared ?? text(argv);
+      const file = path.join(DIR, `${name}.${name.startsWith("windows") ? "ps1" : "sh"}`);
       if (process.env.UPDATE_GOLDEN === "1") writeFileSync(file, body);
       assert.ok(existsSync(file), `${file} is missing: run with UPDATE_GOLDEN=1`);
       assert.strictEqual(body, readFileSync(file, "utf8"));

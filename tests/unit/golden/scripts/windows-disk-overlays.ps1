@@ -1,6 +1,4 @@
-$ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
-$env:Path = $env:Path + ';' + $env:ProgramFiles + '\qemu'
+# <windows-prelude>
 $path = 'C:/VMs/disks/base.qcow2'
 $files = Get-ChildItem -LiteralPath @('C:/VMs', 'C:/VMs/disks') -Recurse -File -Filter *.qcow2 -ErrorAction SilentlyContinue | ForEach-Object { $_.FullName } | Sort-Object -Unique
 # Windows PowerShell turns a native program's redirected stderr into a terminating error under 'Stop'.

@@ -1,4 +1,2 @@
-$ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
-$env:Path = $env:Path + ';' + $env:ProgramFiles + '\qemu'
+# <windows-prelude>
 New-Item -ItemType Directory -Force -Path 'C:/VMs/new dir' | Out-Null

@@ -1,6 +1,4 @@
-$ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
-$env:Path = $env:Path + ';' + $env:ProgramFiles + '\qemu'
+# <windows-prelude>
 $bytes = [IO.File]::ReadAllBytes('C:/Users/ops/My VMs/vms/web/qmp.port')
 $stdout = [Console]::OpenStandardOutput()
 $stdout.Write($bytes, 0, $bytes.Length)

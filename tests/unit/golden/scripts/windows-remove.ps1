@@ -1,4 +1,2 @@
-$ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
-$env:Path = $env:Path + ';' + $env:ProgramFiles + '\qemu'
+# <windows-prelude>
 if (Test-Path -LiteralPath 'C:/VMs/it''s.qcow2') { Remove-Item -LiteralPath 'C:/VMs/it''s.qcow2' -Force }

@@ -1,4 +1,2 @@
-$ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
-$env:Path = $env:Path + ';' + $env:ProgramFiles + '\qemu'
+# <windows-prelude>
 (Get-FileHash -Algorithm SHA256 -LiteralPath 'C:/VMs/base.img').Hash.ToLower()

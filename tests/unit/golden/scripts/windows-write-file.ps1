@@ -1,6 +1,4 @@
-$ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
-$env:Path = $env:Path + ';' + $env:ProgramFiles + '\qemu'
+# <windows-prelude>
 $path = 'C:/Users/ops/My VMs/.pulumi-qemu-probe/x.json'
 $tmp = $path + '.tmp-abc123'
 $out = [IO.File]::Open($tmp, 'CreateNew')

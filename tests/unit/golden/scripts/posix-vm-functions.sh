@@ -1,0 +1,78 @@
+
+nl='
+'
+# Sets pid to the number in the pidfile, or to nothing. Builtins only: a fork costs ~4 ms here.
+read_pid() { pid=; [ -r "$pidfile" ] && read -r pid < "$pidfile"; case "$pid" in ''|*[!0-9]*) pid= ;; esac; }
+# Sets state (R, S, Z, ...) and started (the start time: clock ticks after boot from field 22
+# of /proc/PID/stat, read once; without /proc, as ps's lstart column in the C locale) of a process.
+proc_state() {
+  started=
+  if [ -r "/proc/$1/stat" ]; then
+    read -r st < "/proc/$1/stat"
+    set -- ${st##*") "}
+    state=$1
+    shift 19 && started=$1
+  else
+    st=$(LC_ALL=C ps -p "$1" -o stat= -o lstart= 2>/dev/null)
+    set -- $st
+    state=$1
+    [ "$#" -gt 1 ] && shift && started="$*"
+  fi
+}
+# True when the process's arguments include guest=NAME and the pidfile: word for word from
+# /proc, else from ps's command column (arguments joined by spaces: matched with spaces around).
+names_this_vm() {
+  if [ -r "/proc/$1/cmdline" ]; then
+    cmd=$(tr '\000' '\n' < "/proc/$1/cmdline")
+    case "$nl$cmd$nl" in *"$nl"guest="$name$nl"*) ;; *) return 1 ;; esac
+    case "$nl$cmd$nl" in *"$nl$pidfile$nl"*) return 0 ;; esac
+    return 1
+  fi
+  cmd=" $(ps -ww -p "$1" -o command= 2>/dev/null) "
+  case "$cmd" in *" guest=$name "*) ;; *) return 1 ;; esac
+  case "$cmd" in *" -pidfile $pidfile "*) return 0 ;; esac
+  return 1
+}
+# True when PID is alive, not a zombie, and either is the PID with the start time recorded when
+# this VM's instance was started or adopted (a reused PID has another start time; no command
+# line read, which costs a few ms per QEMU process here), or its command line names this VM
+# and its pidfile.
+is_ours() {
+  [ -n "$1" ] || return 1
+  kill -0 "$1" 2>/dev/null || [ -d "/proc/$1" ] || return 1
+  proc_state "$1"
+  case "$state" in Z*) return 1 ;; esac
+  if [ -n "$started" ] && [ -f "$identity" ]; then
+    IFS= read -r known < "$identity"
+    [ "$known" = "$1 $started" ] && return 0
+  fi
+  names_this_vm "$1"
+}
+print_spec() { [ -f "$spec" ] || return 0; IFS= read -r sp < "$spec"; printf 'spec=%s\n' "$sp"; }
+# Sets runstate to the last run-state line of QEMU's log (empty when there is none yet); false without a log.
+last_runstate() {
+  runstate=; [ -f "$qemulog" ] || return 1
+  while IFS= read -r line; do case "$line" in *runstate_set*) runstate=$line ;; esac; done < "$qemulog"
+}
+# One VM as the key=value lines observe.ts reads: pid=, ours=0|1, socket=0|1, runstate= (with a log), spec=.
+print_observation() {
+  read_pid
+  echo "pid=$pid"
+  if is_ours "$pid"; then echo ours=1; else echo ours=0; fi
+  if [ -S "$sock" ]; then echo socket=1; else echo socket=0; fi
+  last_runstate && printf 'runstate=%s\n' "$runstate"
+  print_spec
+}
+take_lock() {
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$lock"
+    flock -w 120 9 || { echo "waited 120 s for the VM's lock $lock" >&2; exit 75; }
+  else
+    i=0
+    until mkdir "$lock.d" 2>/dev/null; do
+      i=$((i + 1)); [ "$i" -gt 1200 ] && { echo "waited 120 s for the VM's lock $lock.d" >&2; exit 75; }
+      sleep 0.1
+    done
+    trap 'rmdir "$lock.d"' EXIT
+  fi
+}
