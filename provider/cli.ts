@@ -2,7 +2,7 @@
 /**
  * pulumi-qemu probe [ssh://user@host[:port]] [--json] [--identity FILE]
  *   [--host-key KEY | --known-hosts FILE | --insecure-accept-any-host-key]
- *   [--work-dir DIR] [--guest-arch ARCH] [--reprobe]
+ *   [--work-dir DIR] [--guest-arch ARCH] [--reprobe] [--windows]
  */
 import { readFileSync } from "fs";
 import { homedir } from "os";
@@ -11,7 +11,7 @@ import { probeHost, type CapabilityReport } from "./host/capabilities";
 import { closeAllSshTransports, LocalTransport, sshTransport, type SshOptions, type Transport } from "./transport";
 
 const USAGE = "usage: pulumi-qemu probe [ssh://user@host[:port]] [--json] [--identity FILE] " +
-  "[--host-key KEY | --known-hosts FILE | --insecure-accept-any-host-key] [--work-dir DIR] [--guest-arch ARCH] [--reprobe]";
+  "[--host-key KEY | --known-hosts FILE | --insecure-accept-any-host-key] [--work-dir DIR] [--guest-arch ARCH] [--reprobe] [--windows]";
 
 function fail(message: string): never {
   console.error(`pulumi-qemu: ${message}\n${USAGE}`);
@@ -26,7 +26,7 @@ function parseArgs(argv: string[]): Record<string, string | boolean> {
     if (valued.has(a)) {
       if (i + 1 >= argv.length) fail(`${a} needs a value`);
       flags[a] = argv[++i];
-    } else if (["--json", "--reprobe", "--insecure-accept-any-host-key"].includes(a)) flags[a] = true;
+    } else if (["--json", "--reprobe", "--insecure-accept-any-host-key", "--windows"].includes(a)) flags[a] = true;
     else if (a.startsWith("ssh://") && !flags.target) flags.target = a;
     else fail(`unknown argument ${JSON.stringify(a)}`);
   }
@@ -45,6 +45,7 @@ function sshOptionsFromUrl(url: string, flags: Record<string, string | boolean>)
     privateKey: identity ? readFileSync(identity, "utf8") : undefined,
     agent: identity ? undefined : process.env.SSH_AUTH_SOCK,
   };
+  if (flags["--windows"]) options.platform = "windows";
   if (flags["--host-key"]) options.hostKey = flags["--host-key"] as string;
   else if (flags["--insecure-accept-any-host-key"]) options.insecureAcceptAnyHostKey = true;
   else options.knownHostsFile = (flags["--known-hosts"] as string | undefined) ?? path.join(homedir(), ".ssh/known_hosts");
