@@ -67,14 +67,15 @@ export async function findHandStarted(transport: Transport, name: string): Promi
   // One ps for candidates (its args are space-joined), then each candidate's exact argv.
   const ps = ["ps", "-eo", "pid=,args="];
   const candidates = expectSuccess(`${transport.description}: listing processes`, ps, await transport.exec(ps)).stdout.split("\n")
-    .map((line) => /^\s*(\d+)\s+(.*)$/.exec(line)).filter((m): m is RegExpExecArray => !!m && /qemu-system/.test(m[2]) && m[2].includes(name))
-    .map((m) => Number(m[1]));
+    .map((line) => /^\s*(\d+)\s+(.*)$/.exec(line)).filter((m): m is RegExpExecArray => !!m && /qemu-system/.test(m[2]) && m[2].includes(name));
   const found: HandStarted[] = [];
-  for (const pid of candidates) {
+  for (const [, pid, args] of candidates) {
     const r = await transport.exec(["cat", `/proc/${pid}/cmdline`]);
-    if (r.exitCode !== 0) continue; // gone meanwhile
-    const argv = r.stdout.split("\0").filter((a, i, all) => i < all.length - 1 || a !== "");
-    if (namesGuest(argv, name)) found.push(parseHandArgv(pid, argv));
+    // Without /proc (macOS, BSD) ps's space-joined line is all there is: an argument holding a
+    // space is split, which leaves -name, -m, -smp and -qmp readable unless they hold one. A
+    // process that ended meanwhile is caught when it is recorded (its start time is gone).
+    const argv = r.exitCode === 0 ? r.stdout.split("\0").filter((a, i, all) => i < all.length - 1 || a !== "") : args.trim().split(/\s+/);
+    if (namesGuest(argv, name)) found.push(parseHandArgv(Number(pid), argv));
   }
   return found;
 }
@@ -100,6 +101,6 @@ export function checkAdoptable(spec: VmSpec, found: HandStarted[]): HandStarted 
 export async function recordAdopted(transport: Transport, layout: VmLayout, spec: VmSpec, it: HandStarted): Promise<Map<string, string>> {
   const argv = adoptArgv(layout, spec.name, it.pid, JSON.stringify(spec), it.qmpSocket ?? "");
   const r = await transport.exec(argv);
-  if (r.exitCode === 73) throw new QemuError("COMMAND_FAILED", `${transport.description}: VM ${spec.name}: cannot read the start time of PID ${it.pid}: it ended before it could be adopted, or the host has no /proc (adopting needs Linux)`);
+  if (r.exitCode === 73) throw new QemuError("COMMAND_FAILED", `${transport.description}: VM ${spec.name}: the process PID ${it.pid} ended before it could be adopted`);
   return parseKeyValues(expectSuccess(`${transport.description}: adopting VM ${spec.name}`, argv, r, ["sh", "-c", "<adopt>", spec.name, String(it.pid)]).stdout);
 }

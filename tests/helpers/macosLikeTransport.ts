@@ -3,9 +3,9 @@
  * real qemu-img, real QEMU under TCG) with two differences, both said where they are used:
  * - the facts script is answered with a macOS fixture (tests/unit/fixtures/hosts, composed
  *   from public recordings, not recorded on a Mac);
- * - every sh script sees no /proc (its "/proc/" paths are rewritten to a directory that does not
- *   exist), so the scripts take the branches they take on macOS: ps for process state, start
- *   time (lstart) and command line, and no flock-free shortcuts.
+ * - no command sees /proc (every "/proc/" path in an argv or a script is rewritten to a
+ *   directory that does not exist), so the scripts take the branches they take on macOS: ps
+ *   for process state, start time (lstart) and command line.
  * The functional probe's hvf run becomes the same probe under TCG (hvf cannot run here).
  */
 import { readFileSync } from "fs";
@@ -32,7 +32,7 @@ export class MacosLikeTransport implements Transport {
     // the fixture's Homebrew paths become this machine's QEMU (found on PATH).
     const probe = argv.map((a, i) => (argv[i - 1] === "-accel" && a === "hvf" ? "tcg" : argv[i - 1] === "-cpu" && a === "host" ? "max"
       : a.startsWith("/opt/homebrew/bin/") ? path.basename(a) : a));
-    return probe.map((a, i) => (i === 2 && argv[0] === "sh" && argv[1] === "-c" ? a.split("/proc/").join(NO_PROC) : a));
+    return probe.map((a) => a.split("/proc/").join(NO_PROC));
   }
 
   exec(argv: string[], options?: ExecOptions): Promise<ExecResult> {

@@ -93,4 +93,19 @@ describe("a macOS host (stand-in: this machine with the Mac's facts and no /proc
     assert.strictEqual(isAlive(updated.outs.pid!), false);
     assert.strictEqual((await vm.read(created.id, updated.outs)).props?.status, "stopped");
   });
+
+  it("Vm adopt: a QEMU started by hand is found from ps alone, recorded by PID and lstart, and managed", async () => {
+    const image = path.join(workDir, "halt.img");
+    const hand = ["qemu-system-x86_64", "-name", "guest=hand-mac", "-machine", "pc", "-accel", "tcg", "-m", "32", "-nodefaults", "-display", "none",
+      "-drive", `file=${image},format=raw,if=virtio,readonly=on`, "-qmp", `unix:${workDir}/hand.sock,server=on,wait=off`, "-daemonize", "-pidfile", `${workDir}/hand.pid`];
+    assert.strictEqual((await mac.exec(hand)).exitCode, 0);
+    const [pid] = liveQemuPids("guest=hand-mac ");
+    await assert.rejects(vm.create({ ...haltingVm(connection, "hand-mac", image), memory: "64M", adopt: true }), /memory: the running instance \(PID \d+\) has 32 MiB/);
+    const made = await vm.create({ ...haltingVm(connection, "hand-mac", image), adopt: true });
+    assert.strictEqual(made.outs.pid, pid, "adopted, not restarted");
+    assert.strictEqual(made.outs.status, "running", made.outs.statusDetail);
+    assert.match((await mac.readFile(vmLayout(workDir, "hand-mac").identity)).toString(), new RegExp(`^${pid} \\w{3} `));
+    await vm.remove(made.id, made.outs);
+    assert.strictEqual(isAlive(pid), false, "delete stopped the adopted QEMU");
+  });
 });
