@@ -193,3 +193,8 @@ if [ "$1" = all ]; then rm -rf -- "$dir"; fi
 exit 0
 `, layout, name, [what]);
 }
+
+/** The started spec of every VM under a state root, as "dir<TAB>json" lines (observe.listStartedSpecs). */
+export function listSpecsArgv(stateRoot: string): string[] {
+  return ["sh", "-c", 'for f in "$1"/*/spec.json; do [ -f "$f" ] && printf "%s\\t%s\\n" "${f%/spec.json}" "$(tr -d "\\n" < "$f")"; done; exit 0', "specs", stateRoot];
+}

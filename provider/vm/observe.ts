@@ -4,6 +4,7 @@
  * QMP when there is none (an instance started before the trace existed). Never throws for a dead VM.
  */
 import type { Transport } from "../transport";
+import { listSpecsArgv } from "./hostScripts";
 import type { VmLayout } from "./layout";
 import { withVmQmp } from "./qmpEndpoint";
 import { listSpecsScriptArgv } from "./windowsScripts";
@@ -48,8 +49,7 @@ export function parseSpec(text: string | undefined): VmSpec | undefined {
 
 /** The started spec of every VM under a working directory's state root, one round trip. */
 export async function listStartedSpecs(transport: Transport, stateRoot: string): Promise<Array<{ dir: string; spec: VmSpec }>> {
-  const argv = transport.platform === "windows" ? listSpecsScriptArgv(stateRoot)
-    : ["sh", "-c", 'for f in "$1"/*/spec.json; do [ -f "$f" ] && printf "%s\\t%s\\n" "${f%/spec.json}" "$(tr -d "\\n" < "$f")"; done; exit 0', "specs", stateRoot];
+  const argv = transport.platform === "windows" ? listSpecsScriptArgv(stateRoot) : listSpecsArgv(stateRoot);
   return (await transport.exec(argv)).stdout.split(/\r?\n/).flatMap((line) => {
     const [dir, json] = line.split("\t");
     const spec = parseSpec(json);

@@ -13,7 +13,7 @@ import { moveIfAbsentArgv, overlaysArgv } from "../../provider/resources/diskScr
 import { decodePsScript, existsArgv, mkdirArgv, removeFileArgv, sha256Argv, tailArgv, toolArgv, type Platform } from "../../provider/transport";
 import { atomicWriteScriptWindows, readFileScriptWindows } from "../../provider/transport/remoteFiles";
 import { psScriptArgv, WINDOWS_PRELUDE } from "../../provider/transport/windows";
-import { adoptArgv, cleanupArgv, observeArgv, POSIX_VM_FUNCTIONS, signalArgv, startArgv } from "../../provider/vm/hostScripts";
+import { adoptArgv, cleanupArgv, listSpecsArgv, observeArgv, POSIX_VM_FUNCTIONS, signalArgv, startArgv } from "../../provider/vm/hostScripts";
 import { vmLayout } from "../../provider/vm/layout";
 import { cleanupScriptArgv, listSpecsScriptArgv, observeScriptArgv, signalScriptArgv, startScriptArgv, WINDOWS_VM_FUNCTIONS } from "../../provider/vm/windowsScripts";
 
@@ -50,6 +50,7 @@ const CASES: Record<string, string[]> = {
   "posix-vm-observe": observeArgv([{ layout: mac, name: "web" }, { layout: vmLayout("/Users/ops/.pulumi-qemu", "db"), name: "db" }]),
   "posix-vm-signal": signalArgv(mac, "web", "TERM"),
   "posix-vm-cleanup": cleanupArgv(mac, "web", "all"),
+  "posix-vm-list-specs": listSpecsArgv("/Users/ops/.pulumi-qemu/vms"),
   "posix-vm-adopt": adoptArgv(mac, "web", 4242, '{"name":"web"}', "/tmp/hand.sock"),
   ...files("posix", "posix"),
   "windows-prelude": psScriptArgv(""),
