@@ -7,6 +7,7 @@ import * as path from "path";
 import type { Duplex } from "stream";
 import { QemuError, TransportError } from "../errors";
 import type { ExecOptions, ExecResult, Platform, Transport } from "./types";
+import { windowsInvocation } from "./windows";
 
 export class LocalTransport implements Transport {
   readonly description = "local";
@@ -19,6 +20,12 @@ export class LocalTransport implements Transport {
   }
 
   execBuffer(argv: string[], options: ExecOptions = {}): Promise<ExecResult & { stdoutBytes: Buffer }> {
+    if (this.platform === "windows") {
+      // As over SSH: the script goes on stdin (a command line is limited to 32767 characters).
+      const { commandLine, stdinPrefix } = windowsInvocation(argv);
+      argv = commandLine.split(" ");
+      options = { ...options, stdin: Buffer.concat([stdinPrefix, Buffer.from(options.stdin ?? "")]) };
+    }
     return new Promise((resolve, reject) => {
       const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
       const out: Buffer[] = [];

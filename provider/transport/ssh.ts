@@ -13,7 +13,7 @@ import { describeHop, validateSshOptions, type SshOptions } from "./sshOptions";
 import { shJoin } from "./quote";
 import { countSsh } from "./stats";
 import type { ExecOptions, ExecResult, Platform, Transport } from "./types";
-import { psScriptArgv, windowsCommandLine } from "./windows";
+import { psScriptArgv, windowsInvocation } from "./windows";
 
 const NOT_RETRIED = new Set(["HOST_KEY_MISMATCH", "HOST_KEY_UNKNOWN", "AUTH_FAILED"]);
 const CHANNEL_OPEN_RETRIES = 6;
@@ -51,7 +51,9 @@ export class SshTransport implements Transport {
     // the program can be killed: sshd ignores SSH signal requests for sessions without a tty.
     // A Windows host has no `exec` and no signals: there a timeout only closes the session.
     const withPid = options.timeoutMs !== undefined && this.platform === "posix";
-    const command = this.platform === "windows" ? windowsCommandLine(argv) : (withPid ? "echo $$; " : "") + "exec " + shJoin(argv);
+    const windows = this.platform === "windows" ? windowsInvocation(argv) : undefined;
+    const command = windows ? windows.commandLine : (withPid ? "echo $$; " : "") + "exec " + shJoin(argv);
+    if (windows) options = { ...options, stdin: Buffer.concat([windows.stdinPrefix, Buffer.from(options.stdin ?? "")]) };
     return this.withChannel(async (client, release) => {
       // The exit status must be listened for inside the callback: for a short program it can
       // come in the same packet batch as the session's confirmation, before any await resumes.

@@ -32,13 +32,28 @@ export function decodePsScript(argv: string[]): string | undefined {
 }
 
 /**
- * The command line sent to a Windows sshd: a script argv as it is (base64 needs no quoting in
- * either shell); any other argv runs as a PowerShell call of the program with verbatim-quoted
- * arguments, ending with the program's own exit code (PowerShell would otherwise say 0 or 1).
+ * What runs a Windows argv: a short command line and the bytes that go first on its stdin. A
+ * script argv runs as it is; any other argv as a PowerShell call of the program with
+ * verbatim-quoted arguments, ending with the program's own exit code (PowerShell would
+ * otherwise say 0 or 1). The script itself travels on stdin, read by a fixed loader of a few
+ * hundred characters: cmd.exe (Windows OpenSSH's default shell) refuses command lines over 8191
+ * characters and CreateProcess over 32767, while a VM start script alone encodes to ~15 000 and
+ * an observe of 64 VMs to ~78 000. Whatever the caller sends on stdin follows the script.
  */
-export function windowsCommandLine(argv: string[]): string {
-  const script = decodePsScript(argv) !== undefined ? undefined : `${psJoin(argv)}\nexit $LASTEXITCODE\n`;
-  return (script === undefined ? argv : psScriptArgv(script)).join(" ");
+export function windowsInvocation(argv: string[]): { commandLine: string; stdinPrefix: Buffer } {
+  const script = decodePsScript(argv) ?? WINDOWS_PRELUDE + `${psJoin(argv)}\nexit $LASTEXITCODE\n`;
+  const bytes = Buffer.from(script, "utf8");
+  return { commandLine: [...ENCODED_FLAGS, Buffer.from(scriptLoader(bytes.length), "utf16le").toString("base64")].join(" "), stdinPrefix: bytes };
+}
+
+/** Reads exactly `length` bytes of stdin (no more: the rest is the script's input) and runs them as a script. */
+export function scriptLoader(length: number): string {
+  return [
+    `$n = ${length}; $in = [Console]::OpenStandardInput(); $b = New-Object byte[] $n; $o = 0`,
+    "while ($o -lt $n) { $r = $in.Read($b, $o, $n - $o); if ($r -le 0) { [Console]::Error.WriteLine('pulumi-qemu: the script ended early on stdin'); exit 64 }; $o += $r }",
+    "& ([ScriptBlock]::Create([Text.Encoding]::UTF8.GetString($b)))",
+    "",
+  ].join("\n");
 }
 
 /**

@@ -9,7 +9,7 @@ import { createHash } from "crypto";
 import { readFileSync } from "fs";
 import * as path from "path";
 import { Duplex } from "stream";
-import { decodePsScript, windowsCommandLine, WINDOWS_PRELUDE } from "../../provider/transport/windows";
+import { decodePsScript, scriptLoader, windowsInvocation, WINDOWS_PRELUDE } from "../../provider/transport/windows";
 import type { ExecResult, Transport } from "../../provider/transport";
 
 const FIXTURES = path.join(__dirname, "../../../tests/unit/fixtures");
@@ -41,9 +41,12 @@ export class WindowsReplayTransport implements Transport {
   constructor(private readonly factsFixture: string) {}
 
   async exec(argv: string[]): Promise<ExecResult> {
-    // Exactly what SshTransport sends a Windows host for this argv.
-    const script = decodePsScript(windowsCommandLine(argv).split(" "));
-    if (script === undefined) throw new Error(`not an encoded PowerShell command: ${JSON.stringify(argv)}`);
+    // Exactly what SshTransport sends a Windows host for this argv: the loader on the command
+    // line (within cmd.exe's 8191 characters), the script first on stdin.
+    const { commandLine, stdinPrefix } = windowsInvocation(argv);
+    if (commandLine.length > 8191) throw new Error(`a command line of ${commandLine.length} characters: cmd.exe refuses it`);
+    if (decodePsScript(commandLine.split(" ")) !== scriptLoader(stdinPrefix.length)) throw new Error("the command line is not the script loader");
+    const script = stdinPrefix.toString("utf8");
     if (!script.startsWith(WINDOWS_PRELUDE)) throw new Error("a script without the Windows prelude");
     const body = script.slice(WINDOWS_PRELUDE.length);
     this.ran.push(body.split("\n")[0]);

@@ -12,7 +12,7 @@ import { windowsFactsArgv } from "../../provider/host/windowsFacts";
 import { moveIfAbsentArgv, overlaysArgv } from "../../provider/resources/diskScripts";
 import { decodePsScript, existsArgv, mkdirArgv, removeFileArgv, sha256Argv, tailArgv, toolArgv, type Platform } from "../../provider/transport";
 import { atomicWriteScriptWindows, readFileScriptWindows } from "../../provider/transport/remoteFiles";
-import { psScriptArgv, WINDOWS_PRELUDE } from "../../provider/transport/windows";
+import { psScriptArgv, windowsInvocation, WINDOWS_PRELUDE } from "../../provider/transport/windows";
 import { adoptArgv, cleanupArgv, listSpecsArgv, observeArgv, POSIX_VM_FUNCTIONS, signalArgv, startArgv } from "../../provider/vm/hostScripts";
 import { vmLayout } from "../../provider/vm/layout";
 import { cleanupScriptArgv, listSpecsScriptArgv, observeScriptArgv, signalScriptArgv, startScriptArgv, WINDOWS_VM_FUNCTIONS } from "../../provider/vm/windowsScripts";
@@ -54,6 +54,7 @@ const CASES: Record<string, string[]> = {
   "posix-vm-adopt": adoptArgv(mac, "web", 4242, '{"name":"web"}', "/tmp/hand.sock"),
   ...files("posix", "posix"),
   "windows-prelude": psScriptArgv(""),
+  "windows-script-loader": windowsInvocation(psScriptArgv("")).commandLine.split(" "),
   "windows-vm-functions": ["sh", "-c", "#"],
   "posix-vm-functions": ["sh", "-c", "#"],
   "windows-facts": windowsFactsArgv("C:/Users/ops/My VMs"),

@@ -1,6 +1,8 @@
 /** How commands reach a Windows host: the encoded PowerShell command line and MSVCRT argument quoting. */
 import * as assert from "assert";
-import { decodePsScript, psScriptArgv, windowsCommandLine, winJoin, WINDOWS_PRELUDE } from "../../provider/transport/windows";
+import { decodePsScript, psScriptArgv, scriptLoader, windowsInvocation, winJoin, WINDOWS_PRELUDE } from "../../provider/transport/windows";
+import { vmLayout } from "../../provider/vm/layout";
+import { observeScriptArgv } from "../../provider/vm/windowsScripts";
 
 /**
  * The Microsoft C runtime's splitting of a command line, written from Microsoft's rules
@@ -60,19 +62,29 @@ describe("Windows command lines", () => {
     assert.strictEqual(winJoin(["-name", "guest=web"]), "-name guest=web", "plain words stay unquoted");
   });
 
-  it("a script travels as base64 of UTF-16LE with the prelude, which no shell reparses", () => {
+  it("a script argv holds the prelude and the script as base64 of UTF-16LE", () => {
     const argv = psScriptArgv("Write-Output 'it''s'\n");
     assert.deepStrictEqual(argv.slice(0, 4), ["powershell", "-NoProfile", "-NonInteractive", "-EncodedCommand"]);
     assert.match(argv[4], /^[A-Za-z0-9+/=]+$/);
     assert.strictEqual(decodePsScript(argv), WINDOWS_PRELUDE + "Write-Output 'it''s'\n");
-    assert.strictEqual(windowsCommandLine(argv), argv.join(" "), "a script argv is sent as it is");
+  });
+
+  it("the script travels on stdin behind a loader whose command line fits cmd.exe's 8191 characters, however long the script", () => {
+    const many = Array.from({ length: 64 }, (_, i) => ({ layout: vmLayout("C:/Users/ops/My VMs", `vm${i}`), name: `vm${i}` }));
+    const argv = observeScriptArgv(many);
+    assert.ok(argv[4].length > 32767, "encoded whole, it would not even fit CreateProcess");
+    const { commandLine, stdinPrefix } = windowsInvocation(argv);
+    assert.ok(commandLine.length < 1200, `${commandLine.length} characters`);
+    const words = commandLine.split(" ");
+    assert.match(words[4], /^[A-Za-z0-9+/=]+$/, "base64 needs no quoting in cmd or PowerShell");
+    assert.strictEqual(decodePsScript(words), scriptLoader(stdinPrefix.length));
+    assert.strictEqual(stdinPrefix.toString("utf8"), decodePsScript(argv));
+    assert.match(scriptLoader(42), /^\$n = 42;/);
   });
 
   it("any other argv becomes a PowerShell call with verbatim quotes and the program's own exit code", () => {
-    const line = windowsCommandLine(["qemu-img", "info", "-U", "--output=json", "C:/VMs/it's here/a.qcow2"]);
-    const words = line.split(" ");
-    assert.strictEqual(words.length, 5);
-    const script = decodePsScript(words)!;
+    const { stdinPrefix } = windowsInvocation(["qemu-img", "info", "-U", "--output=json", "C:/VMs/it's here/a.qcow2"]);
+    const script = stdinPrefix.toString("utf8");
     assert.ok(script.startsWith(WINDOWS_PRELUDE));
     assert.strictEqual(script.slice(WINDOWS_PRELUDE.length), "& 'qemu-img' 'info' '-U' '--output=json' 'C:/VMs/it''s here/a.qcow2'\nexit $LASTEXITCODE\n");
   });
