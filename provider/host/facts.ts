@@ -88,7 +88,7 @@ export function parseFacts(text: string): HostFacts {
     qemu: qemuNames.sort().map((name) => ({
       name,
       path: one(`qemu.${name}.path`),
-      version: /version (\d+\.\d+(\.\d+)?)/.exec(one(`qemu.${name}.version`))?.[1] ?? "",
+      version: qemuVersion(one(`qemu.${name}.version`)),
       accelerators: words(`qemu.${name}.accel`),
     })),
     qemuImg: one("qemu_img") || undefined,
@@ -98,6 +98,11 @@ export function parseFacts(text: string): HostFacts {
     translated: values.has("translated") ? one("translated") === "1" : undefined,
     firmwareAarch64: one("firmware.aarch64") || undefined,
   };
+}
+
+/** "7.2.22" from `qemu-system-* --version`'s first line; "" when it says nothing we understand. */
+export function qemuVersion(line: string): string {
+  return /version (\d+\.\d+(\.\d+)?)/.exec(line)?.[1] ?? "";
 }
 
 export function parseProbeCache(entries: string[]): CachedProbe[] {

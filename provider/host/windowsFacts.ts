@@ -4,7 +4,7 @@
  */
 import { psQuote, psScriptArgv } from "../transport";
 import { PROBE_CACHE_DIR } from "./factsScript";
-import { parseProbeCache, type HostFacts, type WindowsHypervisorFacts } from "./facts";
+import { parseProbeCache, qemuVersion, type HostFacts, type WindowsHypervisorFacts } from "./facts";
 
 /** The services of the Windows hypervisor drivers QEMU can use besides WHPX. */
 export const WINDOWS_HYPERVISOR_SERVICES = ["intelhaxm", "aehd", "gvm"];
@@ -101,7 +101,7 @@ export function parseWindowsFacts(json: string): HostFacts {
     qemu: list(raw.qemu).map((q) => ({
       name: q.name,
       path: q.path,
-      version: /version (\d+\.\d+(\.\d+)?)/.exec(q.version ?? "")?.[1] ?? "",
+      version: qemuVersion(q.version ?? ""),
       accelerators: (q.accel ?? "").split(/\s+/).filter(Boolean),
     })).sort((a, b) => a.name.localeCompare(b.name)),
     qemuImg: raw.qemuImg || undefined,

@@ -152,7 +152,7 @@ async function firmwareFor(c: Context, inputs: VmInputs): Promise<string | undef
 async function start(c: Context, inputs: VmInputs): Promise<StartOutcome> {
   checkPlatform(c);
   const { accelerators, os } = await resolveAccelerators(c, inputs);
-  if (c.transport.platform !== "windows") checkSocketPath(c.layout, os);
+  checkSocketPath(c.layout, os);
   const argv = qemuArgv(c.spec, {
     qemuBinary: `qemu-system-${c.spec.arch}`, accelerators, layout: c.layout, platform: c.transport.platform, firmware: await firmwareFor(c, inputs),
   });

@@ -45,6 +45,18 @@ export function psJoin(argv: string[]): string {
  * Windows OpenSSH) can reinterpret: the script travels as base64 of UTF-16LE.
  */
 export function psEncodedCommand(script: string): string {
-  const encoded = Buffer.from(script, "utf16le").toString("base64");
-  return `powershell -NoProfile -NonInteractive -EncodedCommand ${encoded}`;
+  return psEncodedArgv(script).join(" ");
+}
+
+const PS_ENCODED = ["powershell", "-NoProfile", "-NonInteractive", "-EncodedCommand"];
+
+/** The same as an argv: its words need no quoting (base64 has no space or quote). */
+export function psEncodedArgv(script: string): string[] {
+  return [...PS_ENCODED, Buffer.from(script, "utf16le").toString("base64")];
+}
+
+/** The script inside an argv made by psEncodedArgv; undefined for any other argv. */
+export function psDecodeArgv(argv: string[]): string | undefined {
+  if (argv.length !== PS_ENCODED.length + 1 || PS_ENCODED.some((f, i) => argv[i] !== f)) return undefined;
+  return Buffer.from(argv[PS_ENCODED.length], "base64").toString("utf16le");
 }

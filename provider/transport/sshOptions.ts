@@ -1,5 +1,6 @@
 /** What it takes to reach a host over SSH, and its validation (property names in every error). */
 import { InvalidArgumentError } from "../errors";
+import { oneOf } from "../validate";
 import { parsePinnedKey } from "./hostKey";
 import { PLATFORMS, type Platform } from "./types";
 
@@ -75,9 +76,7 @@ export function validateSshOptions(options: SshOptions): void {
   positiveInt(options.maxChannels, "maxChannels", 64);
   if (options.maxChannels === 0) throw new InvalidArgumentError("maxChannels", "must be at least 1");
   positiveInt(options.idleCloseMs, "idleCloseMs");
-  if (options.platform !== undefined && !(PLATFORMS as readonly unknown[]).includes(options.platform)) {
-    throw new InvalidArgumentError("platform", `must be one of ${PLATFORMS.join(", ")}, got ${JSON.stringify(options.platform)}`);
-  }
+  if (options.platform !== undefined) oneOf(options.platform, "platform", PLATFORMS);
 }
 
 export function describeHop(hop: SshHop): string {

@@ -4,7 +4,7 @@
  * `powershell -EncodedCommand <base64 of UTF-16LE>`, which neither can reinterpret.
  */
 import { InvalidArgumentError } from "../errors";
-import { psJoin } from "./quote";
+import { psDecodeArgv, psEncodedArgv, psEncodedCommand, psJoin } from "./quote";
 
 /**
  * Before every script: stop at the first error (exit 1, the message on stderr); no progress
@@ -18,18 +18,13 @@ export const WINDOWS_PRELUDE = [
   "",
 ].join("\n");
 
-const ENCODED_FLAGS = ["powershell", "-NoProfile", "-NonInteractive", "-EncodedCommand"];
-
 /** A PowerShell script (prelude included) as an argv that any transport can run on Windows. */
 export function psScriptArgv(script: string): string[] {
-  return [...ENCODED_FLAGS, Buffer.from(WINDOWS_PRELUDE + script, "utf16le").toString("base64")];
+  return psEncodedArgv(WINDOWS_PRELUDE + script);
 }
 
-/** The script inside an argv made by psScriptArgv or windowsCommandLine (for tests and messages). */
-export function decodePsScript(argv: string[]): string | undefined {
-  if (argv.length !== 5 || ENCODED_FLAGS.some((f, i) => argv[i] !== f)) return undefined;
-  return Buffer.from(argv[4], "base64").toString("utf16le");
-}
+/** The script inside an argv made by psScriptArgv (or the loader of windowsInvocation), for tests and messages. */
+export const decodePsScript = psDecodeArgv;
 
 /**
  * What runs a Windows argv: a short command line and the bytes that go first on its stdin. A
@@ -43,7 +38,7 @@ export function decodePsScript(argv: string[]): string | undefined {
 export function windowsInvocation(argv: string[]): { commandLine: string; stdinPrefix: Buffer } {
   const script = decodePsScript(argv) ?? WINDOWS_PRELUDE + `${psJoin(argv)}\nexit $LASTEXITCODE\n`;
   const bytes = Buffer.from(script, "utf8");
-  return { commandLine: [...ENCODED_FLAGS, Buffer.from(scriptLoader(bytes.length), "utf16le").toString("base64")].join(" "), stdinPrefix: bytes };
+  return { commandLine: psEncodedCommand(scriptLoader(bytes.length)), stdinPrefix: bytes };
 }
 
 /** Reads exactly `length` bytes of stdin (no more: the rest is the script's input) and runs them as a script. */

@@ -2,9 +2,8 @@
 import { QemuError, expectSuccess } from "../errors";
 import { parseKeyValues } from "../keyValues";
 import { makeDirectory, tailFile, type Transport } from "../transport";
-import { cleanupArgv, signalArgv, startArgv } from "./hostScripts";
 import { withVmQmp } from "./qmpEndpoint";
-import { cleanupScriptArgv, signalScriptArgv, startScriptArgv } from "./windowsScripts";
+import { vmScripts } from "./scripts";
 import { cloudInitSeedPath, type VmLayout } from "./layout";
 import { listStartedSpecs, observe, parseSpec } from "./observe";
 import { forwardedPorts, type ReadinessSpec, type StopTimeouts, type VmSpec } from "./spec";
@@ -23,7 +22,7 @@ export interface Started {
 /** Starts QEMU under the VM's lock; a start error carries QEMU's own message (and who holds a port). */
 export async function startVm(transport: Transport, layout: VmLayout, spec: VmSpec, argv: string[]): Promise<Started> {
   const keepSeed = spec.cloudInit ? cloudInitSeedPath(layout, spec.cloudInit.sha256) : "";
-  const script = (transport.platform === "windows" ? startScriptArgv : startArgv)(layout, spec.name, JSON.stringify(spec), argv, keepSeed);
+  const script = vmScripts(transport).start(layout, spec.name, JSON.stringify(spec), argv, keepSeed);
   const r = await transport.exec(script, { timeoutMs: 180000 });
   if (r.exitCode === 71) {
     const qemuSays = r.stderr.trim();
@@ -84,8 +83,8 @@ export async function stopVm(transport: Transport, layout: VmLayout, name: strin
   const rungs: Array<[string, () => Promise<unknown>, number]> = [
     ["system_powerdown", () => qmpCommand(transport, layout, "system_powerdown"), powerdownMs],
     ["quit", () => qmpCommand(transport, layout, "quit"), quitMs],
-    ["SIGTERM", () => transport.exec(signal(transport, layout, name, "TERM")), quitMs],
-    ["SIGKILL", () => transport.exec(signal(transport, layout, name, "KILL")), 5000],
+    ["SIGTERM", () => transport.exec(vmScripts(transport).signal(layout, name, "TERM")), quitMs],
+    ["SIGKILL", () => transport.exec(vmScripts(transport).signal(layout, name, "KILL")), 5000],
   ];
   let gone = (await observe(transport, layout, name)).state === "stopped";
   for (const [rung, act, waitMs] of rungs) {
@@ -97,18 +96,9 @@ export async function stopVm(transport: Transport, layout: VmLayout, name: strin
     gone = await waitUntilGone(transport, layout, name, waitMs);
   }
   if (!gone) throw new QemuError("TIMEOUT", `${transport.description}: VM ${name} survived SIGKILL (pidfile ${layout.pidfile})`);
-  const cleanup = cleanupArgvFor(transport, layout, name, "runtime");
+  const cleanup = vmScripts(transport).cleanup(layout, name, "runtime");
   expectSuccess(`${transport.description}: cleaning up VM ${name}`, cleanup, await transport.exec(cleanup), ["sh", "-c", "<cleanup>", name]);
   return used;
-}
-
-/** Windows has no signals: both rungs end the process (Stop-Process), the last resort either way. */
-function signal(transport: Transport, layout: VmLayout, name: string, which: "TERM" | "KILL"): string[] {
-  return transport.platform === "windows" ? signalScriptArgv(layout, name) : signalArgv(layout, name, which);
-}
-
-function cleanupArgvFor(transport: Transport, layout: VmLayout, name: string, what: "runtime" | "all"): string[] {
-  return (transport.platform === "windows" ? cleanupScriptArgv : cleanupArgv)(layout, name, what);
 }
 
 /** Deletes the VM's state directory; refuses while its QEMU runs. */
@@ -116,7 +106,7 @@ export async function removeStateDir(transport: Transport, layout: VmLayout, nam
   if (!/\/vms\/[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(layout.dir)) {
     throw new QemuError("INVALID_ARGUMENT", `refusing to remove ${layout.dir}: not a VM state directory`);
   }
-  const argv = cleanupArgvFor(transport, layout, name, "all");
+  const argv = vmScripts(transport).cleanup(layout, name, "all");
   expectSuccess(`${transport.description}: removing the state of VM ${name}`, argv, await transport.exec(argv), ["sh", "-c", "<cleanup all>", name]);
 }
 

@@ -52,6 +52,7 @@ export function cloudInitSeedPath(layout: VmLayout, sha256: string): string {
 
 /** Refuses a layout whose QMP socket path the host's kernel could not bind. */
 export function checkSocketPath(layout: VmLayout, os: string, property = "host.workDir"): void {
+  if (os === "Windows") return; // no Unix socket there: QMP listens on loopback TCP
   const max = UNIX_SOCKET_PATH_MAX[os] ?? 104;
   const length = Buffer.byteLength(layout.qmpSocket) + 1;
   if (length > max) {

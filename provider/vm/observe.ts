@@ -4,11 +4,10 @@
  * QMP when there is none (an instance started before the trace existed). Never throws for a dead VM.
  */
 import type { Transport } from "../transport";
-import { listSpecsArgv } from "./hostScripts";
 import type { VmLayout } from "./layout";
 import { withVmQmp } from "./qmpEndpoint";
-import { listSpecsScriptArgv } from "./windowsScripts";
 import { observeValues } from "./observeBatch";
+import { vmScripts } from "./scripts";
 import type { VmSpec } from "./spec";
 
 /** running; paused (by QMP, or migrating, or not yet started); failed (the process lives but the guest does not run); stopped (no process of ours). */
@@ -49,7 +48,7 @@ export function parseSpec(text: string | undefined): VmSpec | undefined {
 
 /** The started spec of every VM under a working directory's state root, one round trip. */
 export async function listStartedSpecs(transport: Transport, stateRoot: string): Promise<Array<{ dir: string; spec: VmSpec }>> {
-  const argv = transport.platform === "windows" ? listSpecsScriptArgv(stateRoot) : listSpecsArgv(stateRoot);
+  const argv = vmScripts(transport).listSpecs(stateRoot);
   return (await transport.exec(argv)).stdout.split(/\r?\n/).flatMap((line) => {
     const [dir, json] = line.split("\t");
     const spec = parseSpec(json);

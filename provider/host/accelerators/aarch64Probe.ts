@@ -5,7 +5,7 @@
  * address 0 (`-bios`).
  */
 import { createHash } from "crypto";
-import type { ProbeOutcome } from "./longModeProbe";
+import { qemuWords, type ProbeOutcome } from "./longModeProbe";
 
 /** Each instruction with its encoding (A64, little-endian words). */
 const PROGRAM: Array<[string, number]> = [
@@ -41,8 +41,7 @@ export function aarch64ProbeArgv(qemuBinary: string, accelerator: string, imageP
 
 export function judgeAarch64Probe(result: { stdout: string; stderr: string; exitCode: number | null; timedOut: boolean }): ProbeOutcome {
   if (result.exitCode === 0 && result.stdout.includes(AARCH64_PROBE_MARKER)) return { usable: true };
-  const qemuSaid = result.stderr.split("\n").map((l) => l.trim()).filter(Boolean)
-    .filter((l) => !/^qemu-system-\S+: warning:/.test(l)).slice(0, 2).join(" ");
+  const qemuSaid = qemuWords(result.stderr);
   const printed = result.stdout.includes(AARCH64_PROBE_MARKER) ? "after printing its marker" : "before printing anything";
   if (result.timedOut) return { usable: false, reason: `the probe guest hung ${printed}${qemuSaid ? `: ${qemuSaid}` : ""}` };
   return { usable: false, reason: qemuSaid || `the probe guest stopped ${printed} (exit code ${result.exitCode})` };

@@ -33,12 +33,17 @@ export interface ProbeOutcome {
   reason?: string;
 }
 
+/** QEMU's first two lines on stderr that are not warnings: the cause, in its words. */
+export function qemuWords(stderr: string): string {
+  return stderr.split("\n").map((l) => l.trim()).filter(Boolean)
+    .filter((l) => !/^qemu-system-\S+: warning:/.test(l)).slice(0, 2).join(" ");
+}
+
 /** Judges one probe run from what the host saw. */
 export function judgeProbe(result: { stdout: string; stderr: string; exitCode: number | null; timedOut: boolean }): ProbeOutcome {
   const stages = result.stdout.replace(/[^RPL]/g, "");
   if (result.exitCode === PROBE_SUCCESS_EXIT && stages.startsWith(PROBE_SERIAL_MARKER)) return { usable: true };
-  const qemuSaid = result.stderr.split("\n").map((l) => l.trim()).filter(Boolean)
-    .filter((l) => !/^qemu-system-\S+: warning:/.test(l)).slice(0, 2).join(" ");
+  const qemuSaid = qemuWords(result.stderr);
   const reached = stages.includes("P") ? (stages.includes("L") ? "long mode" : "protected mode") : stages.includes("R") ? "real mode" : "no guest code";
   if (result.timedOut) {
     return { usable: false, reason: `the probe guest hung after reaching ${reached}${qemuSaid ? `: ${qemuSaid}` : ""}` };
