@@ -6,7 +6,8 @@ import { expectSuccess } from "../errors";
 import { makeDirectory, toolArgv, type Transport } from "../transport";
 import { AARCH64_PROBE_IMAGE, AARCH64_PROBE_REVISION, aarch64ProbeArgv, judgeAarch64Probe } from "./accelerators/aarch64Probe";
 import { DETECTORS, recommend } from "./accelerators/detectors";
-import { judgeProbe, LONG_MODE_PROBE_IMAGE, probeArgv, PROBE_REVISION, PROBE_TIMEOUT_MS, type ProbeOutcome } from "./accelerators/longModeProbe";
+import { judgeProbe, LONG_MODE_PROBE_IMAGE, probeArgv, PROBE_REVISION, PROBE_TIMEOUT_MS, type ProbeOutcome, type ProbeRun } from "./accelerators/longModeProbe";
+import { probeHung, probeRunnerArgv } from "./accelerators/probeRunner";
 import { QEMU_ACCEL_NAME, type AcceleratorName, type AcceleratorReport } from "./accelerators/types";
 import { factsArgv, PROBE_CACHE_DIR } from "./factsScript";
 import { parseWindowsFacts, windowsFactsArgv } from "./windowsFacts";
@@ -44,7 +45,7 @@ interface Probe {
   fileName: string;
   image: Buffer;
   argv(qemuBinary: string, accelerator: string, imagePath: string): string[];
-  judge(result: { stdout: string; stderr: string; exitCode: number | null; timedOut: boolean }): ProbeOutcome;
+  judge(result: ProbeRun): ProbeOutcome;
 }
 
 const PROBES: Record<string, Probe> = {
@@ -64,10 +65,12 @@ async function runProbe(transport: Transport, facts: HostFacts, accelerator: Acc
   const image = `${dir}/${probe.fileName}`;
   await makeDirectory(transport, dir);
   await transport.writeFile(image, probe.image, { mode: 0o644 });
+  const qemuArgv = probe.argv(qemu.path, QEMU_ACCEL_NAME[accelerator], image);
+  const argv = transport.platform === "windows" ? toolArgv(transport.platform, qemuArgv) : probeRunnerArgv(dir, qemuArgv);
   let outcome: ProbeOutcome;
   try {
-    const r = await transport.exec(toolArgv(transport.platform, probe.argv(qemu.path, QEMU_ACCEL_NAME[accelerator], image)), { timeoutMs: PROBE_TIMEOUT_MS });
-    outcome = probe.judge({ ...r, timedOut: false });
+    const r = await transport.exec(argv, { timeoutMs: PROBE_TIMEOUT_MS });
+    outcome = probe.judge({ ...r, timedOut: probeHung(r.exitCode, r.stderr) });
   } catch (e) {
     if ((e as { code?: string }).code !== "TIMEOUT") throw e;
     outcome = probe.judge({ stdout: "", stderr: "", exitCode: null, timedOut: true });

@@ -11,6 +11,7 @@ import * as path from "path";
 import { Duplex } from "stream";
 import { decodePsScript, scriptLoader, windowsInvocation, WINDOWS_PRELUDE } from "../../provider/transport/windows";
 import type { ExecResult, Transport } from "../../provider/transport";
+import { PROBE_SERIAL_MARKER, PROBE_SUCCESS_EXIT } from "../../provider/host/accelerators/longModeProbe";
 
 const FIXTURES = path.join(__dirname, "../../../tests/unit/fixtures");
 const fixture = (name: string) => readFileSync(path.join(FIXTURES, name), "utf8");
@@ -112,7 +113,7 @@ export class WindowsReplayTransport implements Transport {
     const [program, ...args] = words;
     const ok = (stdout = ""): ExecResult => ({ stdout, stderr: "", exitCode: 0, signal: null });
     const fail = (stderr: string): ExecResult => ({ stdout: "", stderr, exitCode: 1, signal: null });
-    if (/qemu-system-x86_64\.exe$/.test(program) && args.includes("isa-debug-exit,iobase=0xf4,iosize=0x04")) return { stdout: "RPL", stderr: "", exitCode: 67, signal: null };
+    if (/qemu-system-x86_64\.exe$/.test(program) && args.includes("isa-debug-exit,iobase=0xf4,iosize=0x04")) return { stdout: `${PROBE_SERIAL_MARKER}\n`, stderr: "", exitCode: PROBE_SUCCESS_EXIT, signal: null };
     if (program !== "qemu-img") throw new Error(`no recording for the program ${program}`);
     const [op, ...rest] = args;
     const target = norm(rest.filter((a) => !a.startsWith("-") && !/^\d+$/.test(a) && a !== "qcow2" && a !== "raw").pop() ?? "");

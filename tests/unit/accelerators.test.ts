@@ -14,7 +14,10 @@ const run = (file: string, probes: Partial<Record<AcceleratorName, ProbeOutcome>
 
 describe("judgeProbe (outputs recorded from QEMU 7.2)", () => {
   it("passes a guest that reached long mode and exited through isa-debug-exit", () => {
-    assert.deepStrictEqual(judgeProbe({ stdout: "RPL\n", stderr: "", exitCode: 67, timedOut: false }), { usable: true });
+    assert.deepStrictEqual(judgeProbe({ stdout: "RPLC\n", stderr: "", exitCode: 67, timedOut: false }), { usable: true });
+  });
+  it("fails a guest that exited 67 without its cmpxchg16b step", () => {
+    assert.strictEqual(judgeProbe({ stdout: "RPL\n", stderr: "", exitCode: 67, timedOut: false }).usable, false);
   });
   it("fails a guest that exited 67 without having reached long mode", () => {
     assert.strictEqual(judgeProbe({ stdout: "RP", stderr: "", exitCode: 67, timedOut: false }).usable, false);
@@ -28,10 +31,10 @@ describe("judgeProbe (outputs recorded from QEMU 7.2)", () => {
     const r = judgeProbe({ stdout: "RP", exitCode: 1, timedOut: false, stderr: "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x0\n" });
     assert.match(r.reason!, /failed to set MSR 0x10a/);
   });
-  it("reports a hang after protected mode with the KVM internal error (TESTBED.md)", () => {
+  it("reports a hang with the step it hung at and QEMU's words", () => {
     const r = judgeProbe({ stdout: "RP", exitCode: null, timedOut: true, stderr: "KVM internal error. Suberror: 1\n" });
     assert.strictEqual(r.usable, false);
-    assert.match(r.reason!, /hung after reaching protected mode: KVM internal error\. Suberror: 1/);
+    assert.match(r.reason!, /hung at the switch to 64-bit long mode \(PAE paging, EFER\.LME\): KVM internal error\. Suberror: 1/);
   });
   it("ignores QEMU warnings when it names the cause", () => {
     const r = judgeProbe({ stdout: "", exitCode: 1, timedOut: false, stderr: "qemu-system-x86_64: warning: host doesn't support requested feature\nreal cause\n" });

@@ -8,6 +8,7 @@ import * as assert from "assert";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import { factsScript } from "../../provider/host/factsScript";
+import { probeRunnerArgv } from "../../provider/host/accelerators/probeRunner";
 import { windowsFactsArgv } from "../../provider/host/windowsFacts";
 import { moveIfAbsentArgv, overlaysArgv } from "../../provider/resources/diskScripts";
 import { decodePsScript, existsArgv, mkdirArgv, removeFileArgv, sha256Argv, tailArgv, toolArgv, type Platform } from "../../provider/transport";
@@ -52,6 +53,7 @@ const CASES: Record<string, string[]> = {
   "posix-vm-cleanup": cleanupArgv(mac, "web", "all"),
   "posix-vm-list-specs": listSpecsArgv("/Users/ops/.pulumi-qemu/vms"),
   "posix-vm-adopt": adoptArgv(mac, "web", 4242, '{"name":"web"}', "/tmp/hand.sock"),
+  "posix-probe-runner": probeRunnerArgv("/Users/ops/.pulumi-qemu/.pulumi-qemu-probe", ["qemu-system-x86_64", "-accel", "hvf", "-serial", "stdio"]),
   ...files("posix", "posix"),
   "windows-prelude": psScriptArgv(""),
   "windows-script-loader": windowsInvocation(psScriptArgv("")).commandLine.split(" "),

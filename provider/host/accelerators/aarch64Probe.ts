@@ -5,7 +5,8 @@
  * address 0 (`-bios`).
  */
 import { createHash } from "crypto";
-import { qemuWords, type ProbeOutcome } from "./longModeProbe";
+import { qemuWords } from "../../qemu/messages";
+import { stoppedRunState, type ProbeOutcome, type ProbeRun } from "./longModeProbe";
 
 /** Each instruction with its encoding (A64, little-endian words). */
 const PROGRAM: Array<[string, number]> = [
@@ -29,20 +30,22 @@ export const AARCH64_PROBE_IMAGE = Buffer.concat(PROGRAM.map(([, word]) => {
 }));
 
 export const AARCH64_PROBE_MARKER = "A64";
-export const AARCH64_PROBE_REVISION = `a64-${createHash("sha256").update(AARCH64_PROBE_IMAGE).digest("hex").slice(0, 12)}-1`;
+export const AARCH64_PROBE_REVISION = `a64-${createHash("sha256").update(AARCH64_PROBE_IMAGE).digest("hex").slice(0, 12)}-2`;
 
 /** Hardware accelerators run the host's own CPU model; TCG emulates the richest one. */
 export function aarch64ProbeArgv(qemuBinary: string, accelerator: string, imagePath: string): string[] {
   return [
     qemuBinary, "-accel", accelerator, "-M", "virt", "-cpu", accelerator === "tcg" ? "max" : "host", "-m", "16",
-    "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot", "-bios", imagePath,
+    "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot", "-trace", "enable=runstate_set", "-bios", imagePath,
   ];
 }
 
-export function judgeAarch64Probe(result: { stdout: string; stderr: string; exitCode: number | null; timedOut: boolean }): ProbeOutcome {
+export function judgeAarch64Probe(result: ProbeRun): ProbeOutcome {
   if (result.exitCode === 0 && result.stdout.includes(AARCH64_PROBE_MARKER)) return { usable: true };
   const qemuSaid = qemuWords(result.stderr);
   const printed = result.stdout.includes(AARCH64_PROBE_MARKER) ? "after printing its marker" : "before printing anything";
+  const stopped = stoppedRunState(result.stderr);
+  if (stopped) return { usable: false, reason: `QEMU stopped the probe guest (run state ${stopped}) ${printed}${qemuSaid ? `: ${qemuSaid}` : ""}` };
   if (result.timedOut) return { usable: false, reason: `the probe guest hung ${printed}${qemuSaid ? `: ${qemuSaid}` : ""}` };
   return { usable: false, reason: qemuSaid || `the probe guest stopped ${printed} (exit code ${result.exitCode})` };
 }

@@ -42,11 +42,33 @@ function report(name: AcceleratorName, facts: HostFacts, checks: Checks, probe?:
   };
 }
 
+/** The KVM module that serves /dev/kvm: kvm_intel or kvm_amd, another (kvm_pvm), or undefined when none is seen. */
+export function kvmVendorModule(facts: HostFacts): string | undefined {
+  const vendors = facts.kernelModules.filter((m) => m.startsWith("kvm_"));
+  return vendors.find((m) => m === "kvm_intel" || m === "kvm_amd") ?? vendors[0];
+}
+
+/** What the module serving /dev/kvm is, when it is not the hardware's own. */
+const KVM_MODULE_IS: Record<string, string> = {
+  kvm_pvm: "KVM on shadow paging that emulates faulting instructions in software, for VMs without nested hardware virtualization",
+};
+
+function kvmModuleSentence(facts: HostFacts): string {
+  const module = kvmVendorModule(facts);
+  if (!module || module === "kvm_intel" || module === "kvm_amd") return "";
+  return `/dev/kvm is served by ${module}${KVM_MODULE_IS[module] ? ` (${KVM_MODULE_IS[module]})` : ""}, not by kvm_intel or kvm_amd`;
+}
+
 export function detectKvm(facts: HostFacts, probe?: ProbeOutcome): AcceleratorReport {
   const linux = facts.os === "Linux";
+  const module = facts.kvmDevice === "present" ? kvmModuleSentence(facts) : "";
   const notes = facts.cpuVirtFlags.length === 0 && facts.kvmDevice === "present"
     ? ["/proc/cpuinfo shows no vmx/svm flag (usual inside a VM with nested virtualization); only the probe tells whether guests run"]
     : [];
+  const failed = probe && !probe.usable && module
+    ? { ...probe, reason: `${probe.reason}; ${module}: standard guests fail under it the same way; use tcg, or a host with hardware virtualization (vmx or svm)` }
+    : probe;
+  if (module && !failed?.reason) notes.push(`${module}; only a running guest tells whether standard guests run under it`);
   return report("kvm", facts, {
     present: linux && facts.kvmDevice === "present",
     accessible: facts.kvmAccess === "rw",
@@ -54,7 +76,7 @@ export function detectKvm(facts: HostFacts, probe?: ProbeOutcome): AcceleratorRe
       : `/dev/kvm does not exist: the kvm module is ${facts.kernelModules.includes("kvm") ? "loaded but exposes no device" : "not loaded"} (no hardware virtualization, or it is off in the firmware or hypervisor)`,
     notAccessible: `${facts.user} cannot read and write /dev/kvm (${facts.kvmOwner ?? "owner unknown"}): add the user to the group that owns it (usermod -aG ${facts.kvmOwner?.split(/[: ]/)[1] ?? "kvm"} ${facts.user}) and log in again`,
     notes,
-  }, probe);
+  }, failed);
 }
 
 export function detectHvf(facts: HostFacts, probe?: ProbeOutcome): AcceleratorReport {

@@ -1,7 +1,8 @@
 /*
  * The functional probe: a 512-byte boot sector that goes from real mode to protected mode to
  * 64-bit long mode (PAE paging, EFER.LME via wrmsr, as every modern x86-64 guest kernel does),
- * writes "RPL" to COM1 along the way and leaves through isa-debug-exit with 0x21, so QEMU exits
+ * writes "RPL" to COM1 along the way, then "C" once a 16-byte atomic compare-exchange has
+ * written a fresh page (below), and leaves through isa-debug-exit with 0x21, so QEMU exits
  * with status (0x21 << 1) | 1 = 67. A real-mode-only probe passes on hosts where Linux fails.
  * Rebuild: tests/unit/longModeProbe.test.ts assembles this with GNU as and compares bytes.
  */
@@ -59,6 +60,20 @@ lm64:
 	/* 64-bit arithmetic that only long mode computes: 'L' = 0x4c from a 64-bit value. */
 	movabs $0x4c00000000, %rax
 	shr $32, %rax
+	mov $0x3f8, %dx
+	out %al, %dx
+	/*
+	 * What Linux does early and a KVM that emulates in software may not: a 16-byte atomic
+	 * compare-exchange (SLUB's freelist update) as the first write to a fresh page. kvm_pvm
+	 * (shadow paging) emulates that faulting write and stops with "emulation failure" here.
+	 */
+	mov $0x180000, %edi
+	xor %eax, %eax
+	xor %edx, %edx
+	mov $'C', %ebx
+	xor %ecx, %ecx
+	lock cmpxchg16b (%rdi)
+	mov (%rdi), %al
 	mov $0x3f8, %dx
 	out %al, %dx
 	mov $'\n', %al

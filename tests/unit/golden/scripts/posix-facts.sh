@@ -25,7 +25,8 @@ if [ -e /dev/kvm ]; then
 else
   echo "kvm_device=absent"
 fi
-for m in kvm kvm_intel kvm_amd; do [ -d /sys/module/$m ] && echo "kernel_module=$m"; done
+# Which module serves /dev/kvm: kvm_intel or kvm_amd (hardware), or another such as kvm_pvm.
+for m in /sys/module/kvm /sys/module/kvm_*; do [ -d "$m" ] && echo "kernel_module=${m##*/}"; done
 [ -e /dev/HAX ] && echo "haxm_device=present"
 hv=$(sysctl -n kern.hv_support 2>/dev/null) && echo "hv_support=$hv"
 if [ "$(uname -s)" = Darwin ]; then
