@@ -9,7 +9,8 @@ export type ErrorCode =
   | "HOST_KEY_UNKNOWN"
   | "INVALID_ARGUMENT"
   | "TRANSPORT_CLOSED"
-  | "TIMEOUT";
+  | "TIMEOUT"
+  | "GUEST_STOPPED";
 
 export class QemuError extends Error {
   readonly code: ErrorCode;
@@ -86,5 +87,39 @@ export class InvalidArgumentError extends QemuError {
     super("INVALID_ARGUMENT", `${property}: ${reason}`);
     this.property = property;
     this.reason = reason;
+  }
+}
+
+/** QEMU exited instead of starting a VM; `qemuSaid` is its own words (no register dump). */
+export class QemuStartError extends QemuError {
+  readonly qemuSaid: string;
+  constructor(message: string, qemuSaid: string) {
+    super("COMMAND_FAILED", message);
+    this.qemuSaid = qemuSaid;
+  }
+}
+
+/**
+ * The guest stopped in a run state it cannot leave by itself (internal-error, guest-panicked)
+ * while its QEMU lives on: under an accelerator that cannot run it, or a guest that panicked.
+ */
+export class GuestStoppedError extends QemuError {
+  readonly runState: string;
+  readonly qemuSaid: string;
+  constructor(message: string, runState: string, qemuSaid: string) {
+    super("GUEST_STOPPED", message);
+    this.runState = runState;
+    this.qemuSaid = qemuSaid;
+  }
+}
+
+/** A VM's readiness wait ran out: `missing` says what was not seen (serial pattern, guest port). */
+export class NotReadyError extends QemuError {
+  readonly missing: string;
+  readonly timeoutMs: number;
+  constructor(message: string, missing: string, timeoutMs: number) {
+    super("TIMEOUT", message);
+    this.missing = missing;
+    this.timeoutMs = timeoutMs;
   }
 }

@@ -80,6 +80,8 @@ export class Vm extends pulumi.dynamic.Resource {
   declare readonly pid: pulumi.Output<number | undefined>;
   /** The accelerator the running instance uses ("auto" and fallback lists resolved). */
   declare readonly acceleratorInUse: pulumi.Output<string | undefined>;
+  /** The accelerators that failed at the last start before acceleratorInUse ran the VM, one line each with QEMU's words. */
+  declare readonly acceleratorFallbacks: pulumi.Output<string[] | undefined>;
   /** Every host-port forward, normalized (protocol and host address filled in). */
   declare readonly forwardedPorts: pulumi.Output<PortForward[]>;
   /** The VM's state directory on the host (pidfile, QMP socket, serial log, seed). */
@@ -91,7 +93,7 @@ export class Vm extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: VmArgs, opts?: pulumi.CustomResourceOptions) {
     const inputs = withOutputs({ ...args, name: args.name ?? name, host: pulumi.secret(args.host) },
-      ["status", "statusDetail", "pid", "acceleratorInUse", "forwardedPorts", "stateDir", "serialLog", "guestConnection"]);
+      ["status", "statusDetail", "pid", "acceleratorInUse", "acceleratorFallbacks", "forwardedPorts", "stateDir", "serialLog", "guestConnection"]);
     if (args.guestPrivateKey !== undefined) inputs.guestPrivateKey = pulumi.secret(args.guestPrivateKey);
     if (args.cloudInit !== undefined) inputs.cloudInit = pulumi.secret(args.cloudInit);
     super(vmProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "guestPrivateKey", "guestConnection", "cloudInit"] }, "qemu", "Vm");

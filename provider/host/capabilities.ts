@@ -80,6 +80,19 @@ async function runProbe(transport: Transport, facts: HostFacts, accelerator: Acc
   return outcome;
 }
 
+/**
+ * Records that a real guest failed under an accelerator at run time, where the probe passed: the
+ * next report and every later "auto" on this host say so. It lasts as a probe result does: until
+ * QEMU, the kernel or the user changes, or a reprobe.
+ */
+export async function recordGuestFailure(transport: Transport, workDir: string, accelerator: AcceleratorName, vmName: string, reason: string): Promise<void> {
+  const facts = await gatherFacts(transport, workDir);
+  const dir = `${workDir}/${PROBE_CACHE_DIR}`;
+  await makeDirectory(transport, dir);
+  const cached: CachedProbe = { accelerator, key: cacheKey(accelerator, facts), usable: false, reason, failedVm: vmName };
+  await transport.writeFile(`${dir}/${accelerator}.json`, JSON.stringify(cached), { mode: 0o644 });
+}
+
 export async function probeHost(transport: Transport, options: ProbeOptions): Promise<CapabilityReport> {
   const facts = await gatherFacts(transport, options.workDir);
   const outcomes = new Map<AcceleratorName, ProbeOutcome>();

@@ -15,6 +15,8 @@ export interface CachedProbe {
   key: string;
   usable: boolean;
   reason?: string;
+  /** A VM that failed under the accelerator at run time (recorded by the provider, not the probe). */
+  failedVm?: string;
 }
 
 export interface HostFacts {

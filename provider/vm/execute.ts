@@ -1,5 +1,6 @@
 /** The side effects of reconciling a VM: start, the stop ladder, resume, and waiting for readiness. */
-import { QemuError, expectSuccess } from "../errors";
+import { GuestStoppedError, NotReadyError, QemuError, QemuStartError, expectSuccess } from "../errors";
+import { qemuMessages } from "../qemu/messages";
 import { parseKeyValues } from "../keyValues";
 import { makeDirectory, tailFile, type Transport } from "../transport";
 import { withVmQmp } from "./qmpEndpoint";
@@ -25,9 +26,9 @@ export async function startVm(transport: Transport, layout: VmLayout, spec: VmSp
   const script = vmScripts(transport).start(layout, spec.name, JSON.stringify(spec), argv, keepSeed);
   const r = await transport.exec(script, { timeoutMs: 180000 });
   if (r.exitCode === 71) {
-    const qemuSays = r.stderr.trim();
+    const qemuSays = qemuMessages(r.stderr).join("\n");
     const owner = /host forwarding rule|hostfwd/i.test(qemuSays) ? await portOwners(transport, layout, spec) : "";
-    throw new QemuError("COMMAND_FAILED", `${transport.description}: QEMU did not start VM ${spec.name}: ${qemuSays}${owner}`);
+    throw new QemuStartError(`${transport.description}: QEMU did not start VM ${spec.name}: ${qemuSays}${owner}`, qemuSays);
   }
   const values = parseKeyValues(expectSuccess(`${transport.description}: starting VM ${spec.name}`, script, r, ["sh", "-c", "<start>", spec.name, ...argv]).stdout);
   // An unreadable spec stays undefined: it is treated as a different spec.
@@ -86,10 +87,13 @@ export async function stopVm(transport: Transport, layout: VmLayout, name: strin
     ["SIGTERM", () => transport.exec(vmScripts(transport).signal(layout, name, "TERM")), quitMs],
     ["SIGKILL", () => transport.exec(vmScripts(transport).signal(layout, name, "KILL")), 5000],
   ];
-  let gone = (await observe(transport, layout, name)).state === "stopped";
+  const first = await observe(transport, layout, name);
+  let gone = first.state === "stopped";
+  // A guest that is not running (failed, paused) cannot hear an ACPI powerdown: go on to quit.
+  const guestListens = first.state === "running" && powerdownMs > 0;
   for (const [rung, act, waitMs] of rungs) {
     if (gone) break;
-    if (rung === "system_powerdown" && powerdownMs === 0) continue;
+    if (rung === "system_powerdown" && !guestListens) continue;
     progress(`VM ${name}: ${rung}`);
     used.push(rung);
     await act();
@@ -118,10 +122,10 @@ function serialTail(transport: Transport, layout: VmLayout): Promise<string> {
   return tailFile(transport, layout.serialLog, 65536);
 }
 
-/** What QEMU itself said after it daemonized (its log without the run-state lines), for error messages. */
-async function qemuSaid(transport: Transport, layout: VmLayout): Promise<string> {
-  const lines = (await tailFile(transport, layout.qemuLog, 8192)).split(/\r?\n/).filter((l) => l.trim() && !l.includes("runstate_set"));
-  return lines.length ? `; QEMU said: ${lines.slice(-10).join("\n")}` : "";
+/** What QEMU itself said after it daemonized (its log without run-state lines and register dumps): all of it, and the words without warnings. */
+async function qemuSaid(transport: Transport, layout: VmLayout): Promise<{ all: string; words: string }> {
+  const log = await tailFile(transport, layout.qemuLog, 8192);
+  return { all: qemuMessages(log).slice(-10).join("\n"), words: qemuMessages(log, { warnings: false }).slice(-10).join("\n") };
 }
 
 /** A forwarded port answers: bytes arrive, or the connection is still open after a second. */
@@ -158,11 +162,15 @@ export async function waitReady(transport: Transport, layout: VmLayout, spec: Vm
     if (serialSeen && portSeen) return;
     const observed = await observe(transport, layout, spec.name);
     if (observed.state === "stopped" || observed.state === "failed") {
-      throw new QemuError("COMMAND_FAILED", `${transport.description}: VM ${spec.name} ${observed.state === "stopped" ? "exited" : "failed"} before it was ready (${observed.detail})${await qemuSaid(transport, layout)}; serial log ends with:\n${(await serialTail(transport, layout)).slice(-2000)}`);
+      const said = await qemuSaid(transport, layout);
+      const message = `${transport.description}: VM ${spec.name} ${observed.state === "stopped" ? "exited" : "failed"} before it was ready ` +
+        `(${observed.detail})${said.all ? `; QEMU said: ${said.all}` : ""}; serial log ends with:\n${(await serialTail(transport, layout)).slice(-2000)}`;
+      if (observed.state === "failed") throw new GuestStoppedError(message, observed.qmpStatus ?? "unknown", said.words);
+      throw new QemuError("COMMAND_FAILED", message);
     }
     if (Date.now() >= deadline) {
       const missing = [!serialSeen ? `serial log pattern /${readiness.serialPattern}/` : "", !portSeen ? `guest port ${readiness.guestPort} (host port ${forward!.host})` : ""].filter(Boolean).join(" and ");
-      throw new QemuError("TIMEOUT", `${transport.description}: VM ${spec.name} not ready within ${timeoutMs} ms: waiting for ${missing}; serial log ends with:\n${(await serialTail(transport, layout)).slice(-2000)}`);
+      throw new NotReadyError(`${transport.description}: VM ${spec.name} not ready within ${timeoutMs} ms: waiting for ${missing}; serial log ends with:\n${(await serialTail(transport, layout)).slice(-2000)}`, missing, timeoutMs);
     }
     if (Date.now() - lastReport > 10000) {
       lastReport = Date.now();

@@ -28,7 +28,7 @@ function report(name: AcceleratorName, facts: HostFacts, checks: Checks, probe?:
   else if (checks.qemuCannot) reason = checks.qemuCannot;
   else if (!qemuSupports) reason = `${qemu.path} (QEMU ${qemu.version}) was built without ${name}: \`-accel help\` lists ${qemu.accelerators.join(", ") || "nothing"}`;
   else if (!probe) reason = "not probed";
-  else if (!probe.usable) reason = `a probe guest did not run under ${name}: ${probe.reason}`;
+  else if (!probe.usable) reason = probe.failedVm ? `VM ${probe.failedVm} failed under ${name} at run time: ${probe.reason}` : `a probe guest did not run under ${name}: ${probe.reason}`;
   return {
     name,
     present: checks.present,
@@ -160,9 +160,14 @@ export const DETECTORS: Array<[AcceleratorName, Detector]> = [
   ["kvm", detectKvm], ["hvf", detectHvf], ["whpx", detectWhpx], ["haxm", detectHaxm], ["aehd", detectAehd], ["tcg", detectTcg],
 ];
 
-/** The best usable accelerator for a guest architecture: hardware only for the host's own. */
-export function recommend(reports: AcceleratorReport[], hostArch: string, guestArch: string): AcceleratorName | undefined {
+/** The usable accelerators for a guest architecture, best first: hardware only for the host's own. */
+export function usableInOrder(reports: AcceleratorReport[], hostArch: string, guestArch: string): AcceleratorName[] {
   const candidates = reports.filter((r) => r.usable && (r.name === "tcg" || guestArch === hostArch));
   candidates.sort((a, b) => a.rank - b.rank);
-  return candidates[0]?.name;
+  return candidates.map((r) => r.name);
+}
+
+/** The best usable accelerator for a guest architecture. */
+export function recommend(reports: AcceleratorReport[], hostArch: string, guestArch: string): AcceleratorName | undefined {
+  return usableInOrder(reports, hostArch, guestArch)[0];
 }

@@ -38,6 +38,8 @@ export interface ProbeOutcome {
   usable: boolean;
   /** Why not, in QEMU's words where it gave any. */
   reason?: string;
+  /** Set when a real guest, not the probe, failed under the accelerator: the VM's name. */
+  failedVm?: string;
 }
 
 /** What a probe run left, as the probe runner reports it. */

@@ -1,0 +1,188 @@
+/**
+ * Starting a Vm: its accelerators tried in order, the running guest as the final probe. An
+ * accelerator that QEMU cannot initialize, or under which the guest stops (internal-error,
+ * guest-panicked) during the readiness wait, is given up: that QEMU is stopped, a run-time
+ * failure is recorded in the host's probe cache (so the next report and every later "auto" say
+ * so), and the next accelerator is tried. Any failed start leaves no QEMU of the VM running.
+ */
+import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
+import { gatherFacts, probeHost, recordGuestFailure } from "../host/capabilities";
+import { usableInOrder } from "../host/accelerators/detectors";
+import { normalizeArch } from "../host/facts";
+import type { AcceleratorName } from "../host/accelerators/types";
+import { qemuArgv } from "../qemu/argv";
+import type { Transport } from "../transport";
+import { acceleratorFailure, describeFailure, type AcceleratorFailure } from "../vm/acceleratorFallback";
+import { startVm, stopVm, waitReady, writeCloudInitSeed } from "../vm/execute";
+import { checkSocketPath, type VmLayout } from "../vm/layout";
+import { observe, observedFrom, type Observed } from "../vm/observe";
+import { specChanges } from "../vm/plan";
+import type { VmInputs, VmSpec } from "../vm/spec";
+import { progress } from "./progress";
+
+export interface Context {
+  transport: Transport;
+  layout: VmLayout;
+  spec: VmSpec;
+  /** The seed image whose hash is in spec.cloudInit. */
+  cloudInitImage?: Buffer;
+}
+
+/** What a start left: the accelerator it runs under, the instance as last seen, and what failed before. */
+export interface StartOutcome {
+  accelerators: string[];
+  observed: Observed;
+  fallbacks: AcceleratorFailure[];
+}
+
+/** A host's kernel name does not change while this process runs: asked once per connection. */
+const kernelNames = new WeakMap<Transport, Promise<string>>();
+
+function kernelName(transport: Transport): Promise<string> {
+  if (transport.platform === "windows") return Promise.resolve("Windows");
+  let name = kernelNames.get(transport);
+  if (!name) {
+    const uname = ["uname", "-s"];
+    name = transport.exec(uname).then((r) => expectSuccess(transport.description, uname, r).stdout.trim());
+    name.catch(() => kernelNames.delete(transport));
+    kernelNames.set(transport, name);
+  }
+  return name;
+}
+
+/** The accelerators to try, in order: the declared list, or for "auto" every usable one for the guest's architecture, best first. */
+async function candidates(c: Context, inputs: VmInputs): Promise<{ accelerators: string[]; os: string }> {
+  if (c.spec.accelerators[0] !== "auto") {
+    // Only the OS is needed (for the socket-path limit): `uname -s`, not the whole facts script.
+    return { accelerators: c.spec.accelerators, os: await kernelName(c.transport) };
+  }
+  const report = await probeHost(c.transport, { workDir: inputs.host.workDir!, guestArch: c.spec.arch });
+  const accelerators = usableInOrder(report.accelerators, normalizeArch(report.host.arch), report.guestArch);
+  if (!accelerators.length) {
+    throw new QemuError("COMMAND_FAILED", `${c.transport.description}: no accelerator is usable for ${c.spec.arch} guests: ` +
+      report.accelerators.map((a) => `${a.name}: ${a.reason}`).join("; "));
+  }
+  return { accelerators, os: report.host.os };
+}
+
+/** Refuses what the host's platform cannot run, before anything is started. */
+function checkPlatform(c: Context): void {
+  if (c.transport.platform !== "windows") return;
+  const index = c.spec.networks.findIndex((n) => n.type !== "user");
+  if (index >= 0) {
+    throw new InvalidArgumentError(`networks[${index}].type`, `${c.spec.networks[index].type} networks are not supported on Windows hosts (QEMU there has no bridge helper and tap needs the TAP-Windows driver); use "user" with port forwards`);
+  }
+}
+
+/** An aarch64 guest that boots from disk needs UEFI firmware: the host's, found by the facts script. */
+async function firmwareFor(c: Context, inputs: VmInputs): Promise<string | undefined> {
+  if (c.spec.arch !== "aarch64" || c.spec.kernel || c.spec.extraArgs.some((a) => a === "-bios" || a.includes("pflash"))) return undefined;
+  const facts = await gatherFacts(c.transport, inputs.host.workDir!);
+  if (!facts.firmwareAarch64) {
+    throw new QemuError("COMMAND_FAILED", `${c.transport.description}: VM ${c.spec.name} is an aarch64 guest that boots from disk, but the host has no UEFI firmware for it ` +
+      "(looked for edk2-aarch64-code.fd beside QEMU, QEMU_EFI.fd and AAVMF_CODE.fd): install it (Debian: qemu-efi-aarch64; Homebrew's qemu ships it), or give `kernel`, or `-bios` in extraArgs");
+  }
+  return facts.firmwareAarch64;
+}
+
+/**
+ * The step's result; when it fails, whatever instance of the VM it left is stopped first (no
+ * powerdown wait: a guest that failed does not listen), and the error says if that failed too.
+ */
+async function orDiscard<T>(c: Context, step: Promise<T>): Promise<T> {
+  try {
+    return await step;
+  } catch (e) {
+    try {
+      await stopVm(c.transport, c.layout, c.spec.name, { powerdownMs: 0, quitMs: 3000 }, progress);
+    } catch (stopError) {
+      if (e instanceof Error) e.message += `; stopping what it left failed too: ${(stopError as Error).message}`;
+    }
+    throw e;
+  }
+}
+
+/**
+ * One start under one accelerator, through readiness. An instance of ours whose guest failed is
+ * stopped, not adopted; whatever this start ran is stopped again when it fails.
+ */
+async function startUnder(c: Context, inputs: VmInputs, accelerator: string, firmware: string | undefined): Promise<Observed> {
+  const argv = qemuArgv(c.spec, { qemuBinary: `qemu-system-${c.spec.arch}`, accelerators: [accelerator], layout: c.layout, platform: c.transport.platform, firmware });
+  const t0 = Date.now();
+  progress(`VM ${c.spec.name}: starting QEMU on ${c.transport.description} (${accelerator})`);
+  let started = await orDiscard(c, startVm(c.transport, c.layout, c.spec, argv));
+  if (started.existing && (await observedFrom(c.transport, c.layout, started.observation)).state === "failed") {
+    // Ours by identity, and its guest is dead: whatever its spec, it is replaced, never adopted.
+    progress(`VM ${c.spec.name}: an instance (pid ${started.pid}) is there but its guest has failed: stopping it and starting anew`);
+    await stopVm(c.transport, c.layout, c.spec.name, { powerdownMs: 0 }, progress);
+    started = await orDiscard(c, startVm(c.transport, c.layout, c.spec, argv));
+  }
+  if (started.existing) {
+    const differs = specChanges(started.existingSpec ?? ({} as VmSpec), c.spec);
+    if (differs.length || !started.existingSpec) {
+      throw new QemuError("COMMAND_FAILED", `${c.transport.description}: VM ${c.spec.name} is already running (pid ${started.pid}) with a different spec ` +
+        `(${differs.join(", ") || "unreadable spec"}); not starting a second one. Delete it, or declare the same spec to adopt it`);
+    }
+    progress(`VM ${c.spec.name}: already running with this spec (pid ${started.pid}): adopted`);
+  }
+  if (inputs.readiness) {
+    progress(`VM ${c.spec.name}: pid ${started.pid}; waiting until it is ready`);
+    await orDiscard(c, waitReady(c.transport, c.layout, c.spec, inputs.readiness, progress));
+  }
+  progress(`VM ${c.spec.name}: ${inputs.readiness ? "ready" : "started"} under ${accelerator} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  // After a readiness wait the start-time view is old: look again.
+  return inputs.readiness ? observe(c.transport, c.layout, c.spec.name) : observedFrom(c.transport, c.layout, started.observation);
+}
+
+/**
+ * Starts the VM under the first of its accelerators that runs it. On any failure nothing of
+ * this start runs on: the instance is stopped before the error (or the fallback) goes on.
+ */
+export async function start(c: Context, inputs: VmInputs): Promise<StartOutcome> {
+  checkPlatform(c);
+  const { accelerators, os } = await candidates(c, inputs);
+  checkSocketPath(c.layout, os);
+  const firmware = await firmwareFor(c, inputs);
+  if (c.spec.cloudInit && c.cloudInitImage) await writeCloudInitSeed(c.transport, c.layout, c.cloudInitImage, c.spec.cloudInit.sha256);
+  const fallbacks: AcceleratorFailure[] = [];
+  // Recorded beside the next start, not before it: the facts a record needs cost a round trip.
+  const records: Array<Promise<void>> = [];
+  for (const [i, accelerator] of accelerators.entries()) {
+    let observed: Observed;
+    try {
+      observed = await startUnder(c, inputs, accelerator, firmware);
+    } catch (e) {
+      const failure = acceleratorFailure(accelerator, e);
+      if (!failure) throw e;
+      fallbacks.push(failure);
+      // A guest stopped by its accelerator proves it; a guest that only never got ready, once another accelerator runs it.
+      if (failure.stage === "run") records.push(remember(c, inputs, failure, failure.words));
+      const next = accelerators[i + 1];
+      if (!next) throw await Promise.all(records).then(() => finalError(c, inputs, fallbacks, e as Error));
+      progress(`VM ${c.spec.name}: ${describeFailure(failure)}; falling back to ${next}`);
+      continue;
+    }
+    for (const f of fallbacks.filter((f) => f.stage === "ready")) records.push(remember(c, inputs, f, `${f.words}; it got ready under ${accelerator}`));
+    await Promise.all(records);
+    return { accelerators: [accelerator], observed, fallbacks };
+  }
+  throw new Error("unreachable: the loop returns or throws");
+}
+
+/** Records a hardware accelerator's run-time failure in the host's probe cache; a failure to record only loses the memory of it. */
+async function remember(c: Context, inputs: VmInputs, failure: AcceleratorFailure, reason: string): Promise<void> {
+  if (failure.accelerator === "tcg") return;
+  await recordGuestFailure(c.transport, inputs.host.workDir!, failure.accelerator as AcceleratorName, c.spec.name, reason).catch(() => undefined);
+}
+
+/** Every accelerator failed: one line each, where "auto" would have gone for a single named one, then the last error in full. */
+async function finalError(c: Context, inputs: VmInputs, fallbacks: AcceleratorFailure[], last: Error): Promise<QemuError> {
+  let hint = "";
+  if (c.spec.accelerators[0] !== "auto" && c.spec.accelerators.length === 1) {
+    const report = await probeHost(c.transport, { workDir: inputs.host.workDir!, guestArch: c.spec.arch }).catch(() => undefined);
+    const next = report && usableInOrder(report.accelerators, normalizeArch(report.host.arch), report.guestArch).find((a) => a !== fallbacks[0].accelerator);
+    hint = next ? `; accelerator "auto" would have fallen back to ${next}` : "";
+  }
+  return new QemuError("COMMAND_FAILED", `${c.transport.description}: VM ${c.spec.name} did not run under ${fallbacks.map((f) => f.accelerator).join(" or ")}: ` +
+    `${fallbacks.map(describeFailure).join("; ")}${hint}.\n${last.message}`);
+}

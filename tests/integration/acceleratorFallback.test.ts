@@ -1,0 +1,140 @@
+/**
+ * The running guest is the final probe: a VM whose accelerator fails it falls back to the next,
+ * and a failed create leaves nothing running. On every machine through the lying-KVM test double
+ * (tests/helpers/lyingKvmTransport.ts); for real with this machine's own KVM, whatever it is.
+ */
+import * as assert from "assert";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "fs";
+import * as net from "net";
+import { tmpdir } from "os";
+import * as path from "path";
+import { probeHost } from "../../provider/host/capabilities";
+import { PROBE_CACHE_DIR } from "../../provider/host/factsScript";
+import { create, remove, type VmOutputs } from "../../provider/resources/vm";
+import { overrideTransports, type Connection } from "../../provider/transport";
+import { startVm, waitReady } from "../../provider/vm/execute";
+import { vmLayout } from "../../provider/vm/layout";
+import { vmSpec, type VmInputs } from "../../provider/vm/spec";
+import { qemuArgv } from "../../provider/qemu/argv";
+import { kvmKind } from "../helpers/machine";
+import { LyingKvmTransport } from "../helpers/lyingKvmTransport";
+import { isAlive, liveQemuPids } from "../helpers/processes";
+
+const GUEST = path.join(process.env.HOME ?? "/root", ".cache/pulumi-qemu/guest");
+const READY = "PULUMI-QEMU-GUEST-READY";
+
+describe("accelerator fallback and failed creates (real QEMU; a test double where no lying KVM is)", function () {
+  this.timeout(180000);
+  const workDir = mkdtempSync(path.join(tmpdir(), "pq-fallback-"));
+  const report = path.join(workDir, "lying-kvm-failures.jsonl");
+  const lying = new LyingKvmTransport(report);
+  const lyingHost: Connection = { kind: "ssh", host: "lying-kvm.lab", user: "ops", privateKey: "not used: the transport is replaced", insecureAcceptAnyHostKey: true, workDir: `${workDir}/lying` };
+  const localHost: Connection = { kind: "local", workDir: `${workDir}/local` };
+  let port = 21000 + Math.floor(Math.random() * 8000);
+  const guestVm = (host: Connection, name: string, extra: Partial<VmInputs> = {}): VmInputs => ({
+    host, name, memory: "256M", accelerator: "auto",
+    kernel: `${GUEST}/vmlinuz`, initrd: `${GUEST}/initramfs.gz`, append: "console=ttyS0 quiet",
+    ports: [{ host: ++port, guest: 22 }], readiness: { serialPattern: READY, guestPort: 22, timeoutMs: 60000 },
+    stopTimeouts: { powerdownMs: 1000 }, ...extra,
+  });
+  const failures = () => existsSync(report) ? readFileSync(report, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { pid: number; failedAt: number }) : [];
+  const stateDir = (host: Connection, name: string) => vmLayout(host.workDir!, name).dir;
+  const nothingLeft = (host: Connection, name: string) => {
+    assert.deepStrictEqual(liveQemuPids(`guest=${name} `), [], `a QEMU of ${name} still runs`);
+    for (const f of failures()) assert.ok(!isAlive(f.pid), `the double's process ${f.pid} still runs`);
+    assert.ok(!existsSync(stateDir(host, name)), `${stateDir(host, name)} is left`);
+  };
+
+  before(() => overrideTransports((c) => (c.kind === "ssh" && c.host === "lying-kvm.lab" ? lying : undefined)));
+  after(() => {
+    overrideTransports(undefined);
+    for (const pid of liveQemuPids(workDir)) process.kill(pid, "SIGKILL"); // a failed test's VM
+    for (const f of failures()) if (isAlive(f.pid)) process.kill(f.pid, "SIGKILL");
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it("double: a readiness wait on a guest that went internal-error ends at once, in QEMU's words", async () => {
+    const inputs = guestVm(lyingHost, "stops");
+    const { spec } = vmSpec(inputs);
+    const layout = vmLayout(lyingHost.workDir!, spec.name);
+    await startVm(lying, layout, spec, qemuArgv(spec, { qemuBinary: "qemu-system-x86_64", accelerators: ["kvm"], layout }));
+    const waited = waitReady(lying, layout, spec, inputs.readiness!).then(() => Date.now(), (e: Error) => ({ e, at: Date.now() }));
+    const outcome = await waited;
+    assert.ok(typeof outcome === "object", "the wait succeeded");
+    const [failure] = failures();
+    const ms = outcome.at - failure.failedAt;
+    console.log(`      readiness wait ended ${ms} ms after the guest went internal-error (timeout ${inputs.readiness!.timeoutMs} ms)`);
+    assert.ok(ms >= 0 && ms < 2000, `${ms} ms`);
+    assert.match(outcome.e.message, /failed before it was ready \(QEMU's run-state trace says internal-error\); QEMU said: qemu-system-x86_64: warning: .*\nKVM internal error\. Suberror: 1\nemulation failure;/);
+    assert.doesNotMatch(outcome.e.message, /RAX=|GS =|extra data/);
+    // This step left the double running, as a start from an older version would have: the next test must not adopt it.
+    assert.ok(isAlive(failure.pid));
+  });
+
+  it("double: a broken instance is replaced, not adopted; auto falls back from kvm to tcg at once and remembers why", async () => {
+    const [broken] = failures();
+    const created = await create(guestVm(lyingHost, "stops"));
+    assert.ok(!isAlive(broken.pid), "the broken instance was left running");
+    const outs = created.outs;
+    assert.strictEqual(outs.status, "running");
+    assert.strictEqual(outs.acceleratorInUse, "tcg");
+    assert.deepStrictEqual(outs.acceleratorFallbacks, ["the guest stopped under kvm at run time (run state internal-error: KVM internal error. Suberror: 1 emulation failure)"]);
+    const failedAt = failures()[1].failedAt;
+    const fallbackStart = lying.starts.find((s) => s.accelerator === "tcg" && s.at > failedAt)!.at;
+    console.log(`      fallback start ${fallbackStart - failedAt} ms after the failure`);
+    assert.ok(fallbackStart - failedAt < 3000, `${fallbackStart - failedAt} ms`);
+
+    // The host's report now says so, and the next "auto" goes straight to tcg.
+    const caps = await probeHost(lying, { workDir: lyingHost.workDir! });
+    const kvm = caps.accelerators.find((a) => a.name === "kvm")!;
+    assert.strictEqual(kvm.usable, false);
+    assert.match(kvm.reason, /^VM stops failed under kvm at run time: run state internal-error: KVM internal error/);
+    assert.strictEqual(caps.recommended, "tcg");
+    const kvmStarts = lying.starts.filter((s) => s.accelerator === "kvm").length;
+    const second = await create(guestVm(lyingHost, "second"));
+    assert.strictEqual(second.outs.acceleratorInUse, "tcg");
+    assert.strictEqual(lying.starts.filter((s) => s.accelerator === "kvm").length, kvmStarts, "auto tried kvm again");
+    for (const c of [created, second]) await remove(c.id, c.outs as VmOutputs);
+    nothingLeft(lyingHost, "stops");
+  });
+
+  it("double: a single named kvm fails with QEMU's words, says auto would have fallen back, and leaves nothing", async () => {
+    rmSync(path.join(lyingHost.workDir!, PROBE_CACHE_DIR), { recursive: true, force: true }); // kvm looks usable again
+    await assert.rejects(create(guestVm(lyingHost, "named", { accelerator: "kvm" })),
+      /VM named did not run under kvm: the guest stopped under kvm at run time \(run state internal-error: KVM internal error\. Suberror: 1 emulation failure\); accelerator "auto" would have fallen back to tcg\.\n.*failed before it was ready/);
+    nothingLeft(lyingHost, "named");
+  });
+
+  it(`this machine's own KVM (${kvmKind()}): ["kvm", "tcg"] runs where the machine can`, async function () {
+    const kind = kvmKind();
+    if (kind === "unknown") this.skip(); // a /dev/kvm served by a module these tests do not know: no truth to compare with
+    // 20 s: a kvm_pvm host on AMD hangs the guest silently (no internal-error), so only the wait tells.
+    const created = await create(guestVm(localHost, "real", { accelerator: ["kvm", "tcg"], readiness: { serialPattern: READY, guestPort: 22, timeoutMs: 20000 } }));
+    const outs = created.outs;
+    assert.strictEqual(outs.status, "running");
+    assert.strictEqual(outs.acceleratorInUse, kind === "hardware" ? "kvm" : "tcg");
+    const expected = { hardware: /^$/, none: /^QEMU could not start it under kvm: .*(Could not access KVM kernel module|failed to initialize kvm)/,
+      kvm_pvm: /^the guest (stopped under kvm at run time \(run state internal-error: KVM internal error|did not get ready under kvm)/ }[kind];
+    assert.match((outs.acceleratorFallbacks ?? []).join("; "), expected);
+    await remove(created.id, outs);
+    nothingLeft(localHost, "real");
+  });
+
+  it("a start error (a host port already taken) leaves nothing", async () => {
+    const taken = net.createServer().listen(0, "127.0.0.1");
+    await new Promise((r) => taken.once("listening", r));
+    try {
+      const inputs = guestVm(localHost, "portclash", { accelerator: "tcg", ports: [{ host: (taken.address() as net.AddressInfo).port, guest: 22 }] });
+      await assert.rejects(create(inputs), /QEMU did not start VM portclash: .*host forwarding rule/);
+    } finally {
+      taken.close();
+    }
+    nothingLeft(localHost, "portclash");
+  });
+
+  it("a readiness timeout leaves nothing, and says what the serial log last showed", async () => {
+    const inputs = guestVm(localHost, "neverready", { accelerator: "tcg", readiness: { serialPattern: "NEVER-PRINTED", timeoutMs: 3000 } });
+    await assert.rejects(create(inputs), (e: Error) => /did not run under tcg: the guest did not get ready under tcg \(waited 3000 ms for serial log pattern \/NEVER-PRINTED\/\)\.\n.*not ready within 3000 ms: waiting for serial log pattern \/NEVER-PRINTED\/; serial log ends with:/.test(e.message));
+    nothingLeft(localHost, "neverready");
+  });
+});
