@@ -8,6 +8,7 @@ import { PROBE_CACHE_DIR } from "../../provider/host/factsScript";
 import { closeAllSshTransports, sshTransport } from "../../provider/transport";
 import { parsePinnedKey } from "../../provider/transport/hostKey";
 import { Host, HostCapabilities } from "../../sdk";
+import { kvmKind } from "../helpers/machine";
 import { sshOptionsFor, testbed } from "../testbed/testbed";
 import { capture, withStack } from "./harness";
 
@@ -40,7 +41,8 @@ describe("e2e: Host and HostCapabilities (real CLI)", function () {
       assert.deepStrictEqual(up.summary.resourceChanges, { create: 3 });
       assert.strictEqual(up.outputs.fingerprint.value, parsePinnedKey(h2.hostKey).fingerprint);
       assert.strictEqual(up.outputs.connection.secret, true);
-      assert.strictEqual(up.outputs.recommended.value, "tcg");
+      // The test hosts share this machine's kernel: as root, kvm is what the machine's KVM is.
+      if (kvmKind() !== "unknown") assert.strictEqual(up.outputs.recommended.value, kvmKind() === "hardware" ? "kvm" : "tcg");
       const tcg = (accs: Array<{ name: string; usable: boolean; reason: string }>) => accs.find((a) => a.name === "tcg")!;
       assert.strictEqual(tcg(up.outputs.accelerators.value).usable, true);
 

@@ -56,7 +56,7 @@ describe("e2e: stack config defaults and secrets (real CLI)", function () {
       assert.strictEqual(liveQemuPids(`${workDir}/vms/${vmName}/qemu.pid`).length, 1, "the VM runs in the configured host's working directory");
       // Long waits report progress in the CLI output, live and in the diagnostics.
       assert.match(h.output(), new RegExp(`pulumi-qemu: VM ${vmName}: starting QEMU on ${bed.rootUser}@${h1.address}:${h1.port} \\(tcg\\)`));
-      assert.match(h.output(), new RegExp(`pulumi-qemu: VM ${vmName}: ready after \\d+\\.\\d s`));
+      assert.match(h.output(), new RegExp(`pulumi-qemu: VM ${vmName}: ready under tcg after \\d+\\.\\d s`));
       await h.stack.preview({ expectNoChanges: true, ...capture(h) });
 
       // The secrets test: `pulumi stack export` (as a user runs it: no --show-secrets; the
