@@ -95,6 +95,8 @@ export function qemuArgv(spec: VmSpec, context: ArgvContext): string[] {
     // Every run-state change goes to a file, so a refresh learns the state from one shell
     // command for many VMs instead of a QMP session per VM.
     "-trace", "enable=runstate_set", "-D", layout.qemuLog,
+    // CPU resets too, to tell a reset loop (a pattern: QEMU builds without the event ignore it).
+    "-trace", "enable=guest_cpu_rese*",
     // On Windows the start script detaches QEMU itself.
     ...(context.platform === "windows" ? [] : ["-daemonize"]),
     ...firmware,

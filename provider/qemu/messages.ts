@@ -1,10 +1,11 @@
 /**
- * QEMU's own words in its stderr or `-D` log, without what only a debugger reads: the run-state
- * trace, register dumps and the raw data of a KVM internal error (a failed KVM guest dumps ~30
+ * QEMU's own words in its stderr or `-D` log, without what only a debugger reads: the traces of
+ * run states and CPU resets, register dumps and the raw data of a KVM internal error (a failed KVM guest dumps ~30
  * such lines after the two that say what happened). Pure.
  */
 const NOT_WORDS = [
   /\brunstate_set\b/,
+  /^guest_cpu_reset\b/,
   /^[A-Z][A-Z0-9]{0,5}\s*=/, // RAX=..., R8 =..., GDT=..., EFER=..., X00=..., PSTATE=...
   /^extra data\[\d+\]:/,
   /^Code=/,

@@ -17,8 +17,8 @@ export interface AcceleratorFailure {
   words: string;
 }
 
-/** Run states in which a guest stopped because of what runs it, and QEMU stays alive. */
-const STOPPED_UNDER_ACCELERATOR = new Set(["internal-error", "guest-panicked"]);
+/** Run states in which a guest stopped because of what runs it, and QEMU stays alive ("reset-loop" is ours: see waitReady). */
+const STOPPED_UNDER_ACCELERATOR = new Set(["internal-error", "guest-panicked", "reset-loop"]);
 
 export function acceleratorFailure(accelerator: string, error: unknown): AcceleratorFailure | undefined {
   const qemuName = QEMU_ACCEL_NAME[accelerator as AcceleratorName] ?? accelerator;

@@ -146,6 +146,17 @@ async function portAnswers(transport: Transport, port: number): Promise<boolean>
   });
 }
 
+/**
+ * A guest that keeps resetting before it is ready (a triple fault at each boot, a kernel that
+ * panics and reboots): QEMU 7.2 resets the boot CPU once at start and twice per reboot, so this
+ * is three reboots there (six elsewhere). A reboot or two while provisioning is not a loop.
+ */
+export const RESET_LOOP_BOOT_CPU_RESETS = 7;
+
+function resetLoop(bootCpuResets: number | undefined): boolean {
+  return (bootCpuResets ?? 0) >= RESET_LOOP_BOOT_CPU_RESETS;
+}
+
 /** Waits for the serial pattern and the guest port; on timeout says what was last seen. */
 export async function waitReady(transport: Transport, layout: VmLayout, spec: VmSpec, readiness: ReadinessSpec, progress: Progress = () => undefined): Promise<void> {
   const timeoutMs = readiness.timeoutMs ?? 120000;
@@ -161,6 +172,12 @@ export async function waitReady(transport: Transport, layout: VmLayout, spec: Vm
     if (serialSeen && !portSeen) portSeen = await portAnswers(transport, forward!.host);
     if (serialSeen && portSeen) return;
     const observed = await observe(transport, layout, spec.name);
+    if (observed.state === "running" && resetLoop(observed.bootCpuResets)) {
+      const said = await qemuSaid(transport, layout);
+      throw new GuestStoppedError(`${transport.description}: VM ${spec.name} is in a reset loop before it was ready (QEMU's trace saw the boot CPU reset ` +
+        `${observed.bootCpuResets} times)${said.all ? `; QEMU said: ${said.all}` : ""}; serial log ends with:\n${(await serialTail(transport, layout)).slice(-2000)}`,
+      "reset-loop", said.words || `the boot CPU was reset ${observed.bootCpuResets} times`);
+    }
     if (observed.state === "stopped" || observed.state === "failed") {
       const said = await qemuSaid(transport, layout);
       const message = `${transport.description}: VM ${spec.name} ${observed.state === "stopped" ? "exited" : "failed"} before it was ready ` +

@@ -24,6 +24,8 @@ export interface Observed {
   startedSpec?: VmSpec;
   /** Whether KVM is enabled in the instance (query-kvm), when QMP answered. */
   kvmEnabled?: boolean;
+  /** How often QEMU's trace saw the boot CPU reset (once at start, then per guest reboot); undefined without the trace. */
+  bootCpuResets?: number;
 }
 
 const PAUSED = new Set(["paused", "suspended", "debug", "prelaunch", "inmigrate", "postmigrate", "finish-migrate", "restore-vm", "save-vm", "colo"]);
@@ -87,7 +89,8 @@ export async function observedFrom(transport: Transport, layout: VmLayout, value
     return { state: "stopped", detail, startedSpec };
   }
   const traced = parseRunStateLine(values.get("runstate"));
-  if (traced && !options.needKvm) return { state: runStateOf(traced), pid, qmpStatus: traced, detail: `QEMU's run-state trace says ${traced}`, startedSpec };
+  const bootCpuResets = values.has("bootcpu_resets") ? Number(values.get("bootcpu_resets")) : undefined;
+  if (traced && !options.needKvm) return { state: runStateOf(traced), pid, qmpStatus: traced, detail: `QEMU's run-state trace says ${traced}`, startedSpec, bootCpuResets };
   if (values.get("socket") !== "1") return { state: "running", pid, detail: "QEMU runs but its QMP socket is missing", startedSpec };
   try {
     const { status, kvmEnabled } = await queryStatus(transport, layout);

@@ -21,3 +21,16 @@ export function haltingVm(host: Connection, name: string, imagePath: string): Vm
     stopTimeouts: { powerdownMs: 200, quitMs: 3000 },
   };
 }
+
+/**
+ * A boot sector that triple-faults: it loads an empty real-mode interrupt table and raises int3,
+ * so the CPU resets, the BIOS boots it again, and so on: a real reset loop.
+ */
+export function tripleFaultBootSector(): Buffer {
+  const sector = Buffer.alloc(512);
+  // cli; xor ax,ax; mov ds,ax; lidt [0x7c10] (six zero bytes at offset 16); int3; hlt
+  Buffer.from([0xfa, 0x31, 0xc0, 0x8e, 0xd8, 0x0f, 0x01, 0x1e, 0x10, 0x7c, 0xcc, 0xf4]).copy(sector, 0);
+  sector[510] = 0x55;
+  sector[511] = 0xaa;
+  return sector;
+}

@@ -13,7 +13,7 @@ import { appendFileSync, existsSync, readFileSync, unlinkSync, writeFileSync } f
 import * as net from "net";
 import * as path from "path";
 
-const RECORDED_LOG = path.join(__dirname, "../../../tests/unit/fixtures/hosts/kvm-pvm/shared-guest-under-kvm.qemu.log");
+const RECORDED_LOG = path.join(__dirname, "../../../tests/unit/fixtures/hosts/kvm-pvm/shared-guest-under-kvm.qemu-log.txt");
 
 const args = process.argv.slice(2);
 const value = (flag: string) => { const i = args.indexOf(flag); return i >= 0 ? args[i + 1] : undefined; };

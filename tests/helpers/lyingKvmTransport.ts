@@ -8,21 +8,22 @@
  *   instead of QEMU. Everything else is real: sh, the provider's scripts, QEMU under TCG.
  */
 import * as path from "path";
-import { LocalTransport, type ExecOptions, type ExecResult, type Transport } from "../../provider/transport";
+import type { ExecOptions, ExecResult } from "../../provider/transport";
+import { RewritingLocalTransport } from "./rewritingTransport";
 
 const DOUBLE = path.join(__dirname, "lyingKvmQemu.js");
 
-export class LyingKvmTransport implements Transport {
+export class LyingKvmTransport extends RewritingLocalTransport {
   readonly description = "lying-kvm.lab (this machine, kvm replaced by a test double)";
-  readonly platform = "posix" as const;
   /** When each start under each accelerator was sent, for timing the fallback. */
   readonly starts: Array<{ accelerator: string; at: number }> = [];
-  private readonly local = new LocalTransport();
 
   /** `report`: the file the double appends its failure times to. */
-  constructor(private readonly report: string, private readonly failAfterMs = 1500) {}
+  constructor(private readonly report: string, private readonly failAfterMs = 1500) {
+    super();
+  }
 
-  private rewrite(argv: string[]): string[] {
+  protected rewrite(argv: string[]): string[] {
     const role = argv[0] === "sh" && argv[1] === "-c" ? argv[3] : undefined;
     const kvmAt = argv.findIndex((a, i) => argv[i - 1] === "-accel" && a === "kvm");
     if (kvmAt < 0) return argv;
@@ -51,12 +52,6 @@ export class LyingKvmTransport implements Transport {
       const accel = argv.find((a, i) => argv[i - 1] === "-accel");
       if (accel && argv.includes("-pidfile")) this.starts.push({ accelerator: accel, at: Date.now() });
     }
-    return this.local.exec(this.rewrite(argv), options);
+    return super.exec(argv, options);
   }
-  execBuffer(argv: string[], options?: ExecOptions) { return this.local.execBuffer(this.rewrite(argv), options); }
-  writeFile(p: string, data: string | Buffer, options?: { mode?: number }) { return this.local.writeFile(p, data, options); }
-  readFile(p: string) { return this.local.readFile(p); }
-  connectUnix(p: string) { return this.local.connectUnix(p); }
-  connectTcp(host: string, port: number) { return this.local.connectTcp(host, port); }
-  async close(): Promise<void> {}
 }

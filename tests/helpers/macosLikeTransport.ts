@@ -10,20 +10,21 @@
  */
 import { readFileSync } from "fs";
 import * as path from "path";
-import { LocalTransport, type ExecOptions, type ExecResult, type Transport } from "../../provider/transport";
+import type { ExecOptions, ExecResult } from "../../provider/transport";
+import { RewritingLocalTransport } from "./rewritingTransport";
 
 export const NO_PROC = "/nonexistent-proc-pulumi-qemu/";
 
-export class MacosLikeTransport implements Transport {
+export class MacosLikeTransport extends RewritingLocalTransport {
   readonly description = "ops@mac-mini.lab:22 (this machine, /proc hidden)";
-  readonly platform = "posix" as const;
   /** Every argv run, after rewriting (for assertions). */
   readonly seen: string[][] = [];
-  private readonly local = new LocalTransport();
 
-  constructor(private readonly factsFixture: string) {}
+  constructor(private readonly factsFixture: string) {
+    super();
+  }
 
-  private rewrite(argv: string[]): string[] {
+  protected rewrite(argv: string[]): string[] {
     if (argv[0] === "sh" && argv[1] === "-c" && argv[3] === "pulumi-qemu-facts") {
       const facts = readFileSync(path.join(__dirname, "../../../tests/unit/fixtures/hosts", this.factsFixture), "utf8");
       return ["sh", "-c", 'cat <<"EOF"\n' + facts + "EOF\n"];
@@ -40,10 +41,4 @@ export class MacosLikeTransport implements Transport {
     this.seen.push(real);
     return this.local.exec(real, options);
   }
-  execBuffer(argv: string[], options?: ExecOptions) { return this.local.execBuffer(this.rewrite(argv), options); }
-  writeFile(p: string, data: string | Buffer, options?: { mode?: number }) { return this.local.writeFile(p, data, options); }
-  readFile(p: string) { return this.local.readFile(p); }
-  connectUnix(p: string) { return this.local.connectUnix(p); }
-  connectTcp(host: string, port: number) { return this.local.connectTcp(host, port); }
-  async close(): Promise<void> {}
 }

@@ -4,7 +4,7 @@
  * (tests/helpers/lyingKvmTransport.ts); for real with this machine's own KVM, whatever it is.
  */
 import * as assert from "assert";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import * as net from "net";
 import { tmpdir } from "os";
 import * as path from "path";
@@ -16,6 +16,7 @@ import { startVm, waitReady } from "../../provider/vm/execute";
 import { vmLayout } from "../../provider/vm/layout";
 import { vmSpec, type VmInputs } from "../../provider/vm/spec";
 import { qemuArgv } from "../../provider/qemu/argv";
+import { tripleFaultBootSector } from "../helpers/haltingGuest";
 import { kvmKind } from "../helpers/machine";
 import { LyingKvmTransport } from "../helpers/lyingKvmTransport";
 import { isAlive, liveQemuPids } from "../helpers/processes";
@@ -118,6 +119,18 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
     assert.match((outs.acceleratorFallbacks ?? []).join("; "), expected);
     await remove(created.id, outs);
     nothingLeft(localHost, "real");
+  });
+
+  it("a guest in a reset loop (a boot sector that triple-faults) ends the readiness wait at once and leaves nothing", async () => {
+    const image = path.join(workDir, "triple-fault.img");
+    writeFileSync(image, tripleFaultBootSector());
+    const t0 = Date.now();
+    await assert.rejects(create({ host: localHost, name: "resets", memory: "32M", accelerator: "tcg", machine: "pc", networks: [],
+      disks: [{ path: image, format: "raw", interface: "ide" }], readiness: { serialPattern: "NEVER-PRINTED", timeoutMs: 60000 } }),
+    /did not run under tcg: the guest stopped under tcg at run time \(run state reset-loop: the boot CPU was reset \d+ times\)\.\n.*is in a reset loop before it was ready/);
+    console.log(`      the reset loop ended the wait after ${Date.now() - t0} ms (timeout 60000 ms)`);
+    assert.ok(Date.now() - t0 < 30000);
+    nothingLeft(localHost, "resets");
   });
 
   it("a start error (a host port already taken) leaves nothing", async () => {

@@ -42,7 +42,7 @@ describe("kvm_pvm: the probe tells a KVM that runs standard guests from one that
   });
 
   it("QEMU's words in the recorded log of the Linux guest: no run-state line, register or raw data", () => {
-    const log = fixture("kvm-pvm/shared-guest-under-kvm.qemu.log");
+    const log = fixture("kvm-pvm/shared-guest-under-kvm.qemu-log.txt");
     assert.deepStrictEqual(qemuMessages(log), [
       "qemu-system-x86_64: warning: host doesn't support requested feature: CPUID.01H:ECX.pni [bit 0]",
       "KVM internal error. Suberror: 1",

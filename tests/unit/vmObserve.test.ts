@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { parseRunStateLine, runStateOf } from "../../provider/vm/observe";
+import { qemuMessages } from "../../provider/qemu/messages";
+import { observedFrom, parseRunStateLine, runStateOf } from "../../provider/vm/observe";
 import { splitBlocks } from "../../provider/vm/observeBatch";
 
 describe("observe parsing", () => {
@@ -20,6 +21,15 @@ describe("observe parsing", () => {
   it("a traced guest panic is failed, a traced pause is paused", () => {
     assert.strictEqual(runStateOf(parseRunStateLine(table[2][0])!), "failed");
     assert.strictEqual(runStateOf(parseRunStateLine(table[1][0])!), "paused");
+  });
+
+  it("the boot CPU's reset count comes with the trace (a reset loop is told from it), and is no message of QEMU's", async () => {
+    const values = new Map([["pid", "12"], ["ours", "1"], ["runstate", table[0][0]!], ["bootcpu_resets", "9"]]);
+    const observed = await observedFrom(undefined as never, undefined as never, values);
+    assert.deepStrictEqual([observed.state, observed.bootCpuResets], ["running", 9]);
+    values.delete("bootcpu_resets");
+    assert.strictEqual((await observedFrom(undefined as never, undefined as never, values)).bootCpuResets, undefined);
+    assert.deepStrictEqual(qemuMessages("guest_cpu_reset cpu=0x55aa667d4cc0 \nqemu-system-x86_64: real words\n"), ["qemu-system-x86_64: real words"]);
   });
 
   it("the batch output splits per VM in order; a VM the script did not reach is an error", () => {

@@ -49,18 +49,24 @@ is_ours() {
   names_this_vm "$1"
 }
 print_spec() { [ -f "$spec" ] || return 0; IFS= read -r sp < "$spec"; printf 'spec=%s\n' "$sp"; }
-# Sets runstate to the last run-state line of QEMU's log (empty when there is none yet); false without a log.
+# Sets runstate to the last run-state line of QEMU's log (empty when there is none yet), and
+# resets to how often the boot CPU (the first one the log names) was reset; false without a log.
 last_runstate() {
-  runstate=; [ -f "$qemulog" ] || return 1
-  while IFS= read -r line; do case "$line" in *runstate_set*) runstate=$line ;; esac; done < "$qemulog"
+  runstate=; resets=0; bootcpu=; [ -f "$qemulog" ] || return 1
+  while IFS= read -r line; do
+    case "$line" in
+      *runstate_set*) runstate=$line ;;
+      guest_cpu_reset*) [ -n "$bootcpu" ] || bootcpu=$line; [ "$line" = "$bootcpu" ] && resets=$((resets + 1)) ;;
+    esac
+  done < "$qemulog"
 }
-# One VM as the key=value lines observe.ts reads: pid=, ours=0|1, socket=0|1, runstate= (with a log), spec=.
+# One VM as the key=value lines observe.ts reads: pid=, ours=0|1, socket=0|1, runstate= and bootcpu_resets= (with a log), spec=.
 print_observation() {
   read_pid
   echo "pid=$pid"
   if is_ours "$pid"; then echo ours=1; else echo ours=0; fi
   if [ -S "$sock" ]; then echo socket=1; else echo socket=0; fi
-  last_runstate && printf 'runstate=%s\n' "$runstate"
+  last_runstate && printf 'runstate=%s\nbootcpu_resets=%s\n' "$runstate" "$resets"
   print_spec
 }
 take_lock() {
