@@ -28,6 +28,20 @@ function projectMain(dir) {
   return path.resolve(dir, main ? main[1] : ".");
 }
 
+/**
+ * A require that loads from the project's own @pulumi/pulumi, so that the language server and
+ * the program share one copy (a second copy's gRPC messages are not the program's: "Request
+ * message serialization failure"); this package's copy when the project has none.
+ */
+function projectPulumiRequire(dir) {
+  const { createRequire } = require("module");
+  try {
+    return createRequire(createRequire(path.join(dir, "package.json")).resolve("@pulumi/pulumi/package.json"));
+  } catch {
+    return require;
+  }
+}
+
 async function languageServer(dir) {
   // TypeScript programs: transpile on load, as the Node.js language host would.
   const ts = require("typescript");
@@ -38,9 +52,10 @@ async function languageServer(dir) {
     });
     module._compile(out.outputText, filename);
   };
-  const grpc = require("@grpc/grpc-js");
-  const { LanguageServer } = require("@pulumi/pulumi/automation/server");
-  const langrpc = require("@pulumi/pulumi/proto/language_grpc_pb");
+  const sdkRequire = projectPulumiRequire(dir);
+  const grpc = sdkRequire("@grpc/grpc-js");
+  const { LanguageServer } = sdkRequire("@pulumi/pulumi/automation/server");
+  const langrpc = sdkRequire("@pulumi/pulumi/proto/language_grpc_pb");
   const entry = projectMain(dir);
   const program = async () => {
     // The CLI may run the program more than once in this process (preview, then update):
