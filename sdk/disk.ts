@@ -55,4 +55,4 @@ export class Disk extends pulumi.dynamic.Resource {
 }
 
 /** @internal The serialized provider (exported for tests). */
-export const diskProvider = shimProvider(require.resolve("../provider/resources/disk"));
+export const diskProvider = shimProvider("disk");

@@ -91,4 +91,4 @@ export class Host extends pulumi.dynamic.Resource {
 }
 
 /** @internal The serialized provider (exported for tests). */
-export const hostProvider = shimProvider(require.resolve("../provider/resources/host"));
+export const hostProvider = shimProvider("host");

@@ -39,4 +39,4 @@ export class HostCapabilities extends pulumi.dynamic.Resource {
 }
 
 /** @internal The serialized provider (exported for tests). */
-export const hostCapabilitiesProvider = shimProvider(require.resolve("../provider/resources/hostCapabilities"));
+export const hostCapabilitiesProvider = shimProvider("hostCapabilities");

@@ -101,4 +101,4 @@ export class Vm extends pulumi.dynamic.Resource {
 }
 
 /** @internal The serialized provider (exported for tests). */
-export const vmProvider = shimProvider(require.resolve("../provider/resources/vm"));
+export const vmProvider = shimProvider("vm");
