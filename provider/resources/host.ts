@@ -104,9 +104,10 @@ export async function diff(_id: string, olds: HostOutputs, news: HostInputs): Pr
   return { changes: changed.length > 0, replaces: changed.filter((k) => IDENTITY.includes(k)) };
 }
 
-async function inspect(inputs: HostInputs, ensureWorkDir: boolean): Promise<HostOutputs> {
+/** `recorded`: inputs a state recorded (a refresh): not checked again, so a stricter release does not strand them. */
+async function inspect(inputs: HostInputs, ensureWorkDir: boolean, recorded = false): Promise<HostOutputs> {
   inputs = inputsOf(inputs);
-  throwFailures(collectFailures(validations(inputs)));
+  if (!recorded) throwFailures(collectFailures(validations(inputs)));
   const transport: Transport = transportFor(connectionOf(inputs));
   const facts = await factsOf(transport);
   if (facts.qemu.length === 0) {
@@ -149,7 +150,7 @@ export async function create(inputs: HostInputs): Promise<CreateResult<HostOutpu
 /** Refresh: the host is reached again and its facts re-read; an unreachable host fails the refresh. */
 export async function read(id: string, props: HostOutputs): Promise<ReadResult<HostOutputs>> {
   const requested = { ...inputsOf(props), workDir: props.workDirIsDefault ? undefined : props.workDir };
-  return { id, props: await inspect(requested, false) };
+  return { id, props: await inspect(requested, false, true) };
 }
 
 export async function update(_id: string, _olds: HostOutputs, news: HostInputs): Promise<{ outs: HostOutputs }> {

@@ -45,8 +45,9 @@ export async function diff(_id: string, olds: HostCapabilitiesOutputs, news: Hos
   return { changes: changed.length > 0, replaces: [] };
 }
 
-async function report(inputs: HostCapabilitiesInputs): Promise<HostCapabilitiesOutputs> {
-  throwFailures(collectFailures(validations(inputs)));
+/** `recorded`: inputs a state recorded (a refresh): not checked again, so a stricter release does not strand them. */
+async function report(inputs: HostCapabilitiesInputs, recorded = false): Promise<HostCapabilitiesOutputs> {
+  if (!recorded) throwFailures(collectFailures(validations(inputs)));
   const { host, ...rest } = await probeHost(transportFor(inputs.host), {
     workDir: inputs.host.workDir!, guestArch: inputs.guestArch, reprobe: inputs.reprobe,
   });
@@ -58,7 +59,7 @@ export async function create(inputs: HostCapabilitiesInputs): Promise<CreateResu
 }
 
 export async function read(id: string, props: HostCapabilitiesOutputs): Promise<ReadResult<HostCapabilitiesOutputs>> {
-  return { id, props: await report({ host: props.host, guestArch: props.guestArch, reprobe: props.reprobe }) };
+  return { id, props: await report({ host: props.host, guestArch: props.guestArch, reprobe: props.reprobe }, true) };
 }
 
 export async function update(_id: string, _olds: HostCapabilitiesOutputs, news: HostCapabilitiesInputs): Promise<{ outs: HostCapabilitiesOutputs }> {

@@ -154,9 +154,19 @@ async function adopt(c: Context): Promise<StartOutcome | undefined> {
   return { accelerators: accelerators ?? [], observed, fallbacks: [] };
 }
 
+/**
+ * For read and delete: the VM as the state recorded it (its started spec names it; the host says
+ * how to reach it). Today's input checks are not applied: a stricter release must not strand a
+ * VM that an older one created.
+ */
+function recordedContext(props: VmOutputs): Context {
+  const spec = props.spec?.name ? props.spec : vmSpec(props).spec;
+  return { transport: transportFor(props.host), layout: vmLayout(props.host.workDir!, spec.name), spec };
+}
+
 /** Refresh: what runs now. A dead VM is reported stopped (the next up starts it), never an error. */
 export async function read(id: string, props: VmOutputs): Promise<ReadResult<VmOutputs>> {
-  const c = await context(props);
+  const c = recordedContext(props);
   return { id, props: outputs(props, c, await observeStarted(c, props.acceleratorsStarted), props.acceleratorsStarted) };
 }
 
@@ -184,7 +194,7 @@ export async function update(_id: string, olds: VmOutputs, news: VmInputs): Prom
 
 /** Stops the VM (the whole ladder) and removes its state directory; disks stay. */
 export async function remove(_id: string, props: VmOutputs): Promise<void> {
-  const c = await context(props);
+  const c = recordedContext(props);
   await stopVm(c.transport, c.layout, c.spec.name, props.stopTimeouts, progress);
   await removeStateDir(c.transport, c.layout, c.spec.name);
 }
