@@ -15,7 +15,7 @@ import { absolutePath, oneOf, safeName, sizeBytes } from "../validate";
 import { vmStateRoot } from "../vm/layout";
 import { listStartedSpecs } from "../vm/observe";
 import { connectionIdentity, validateConnection } from "./connection";
-import { collectFailures, containsUnknown, plain, throwFailures, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation } from "./types";
+import { collectFailures, containsUnknown, plain, throwFailures, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation, recordedProviderChanged } from "./types";
 import { progress } from "./progress";
 
 export interface DiskInputs {
@@ -112,7 +112,7 @@ export async function diff(_id: string, olds: DiskOutputs, news: DiskInputs): Pr
   const wanted = news.size === undefined || containsUnknown(news.size) ? undefined : sizeBytes(news.size, "size");
   const resize = wanted !== undefined && wanted !== olds.virtualSizeBytes;
   const changes = replaces.length > 0 || resize || Boolean(olds.allowShrink) !== Boolean(news.allowShrink) || containsUnknown(news.size);
-  return { changes, replaces };
+  return { changes: changes || recordedProviderChanged(olds, news), replaces };
 }
 
 /** Runs a qemu-img argv with QEMU's usual directories on PATH (see toolArgv). */

@@ -13,7 +13,7 @@ import { validateSshOptions, type SshOptions } from "../transport/sshOptions";
 import { absolutePath } from "../validate";
 import { connectionIdentity } from "./connection";
 import { configuredCredentials, hostDefaults } from "./stackConfig";
-import { collectFailures, throwFailures, plain, type CheckResult, type CreateResult, type Validation, type DiffResult, type ReadResult } from "./types";
+import { collectFailures, throwFailures, plain, type CheckResult, type CreateResult, type Validation, type DiffResult, type ReadResult, recordedProviderChanged } from "./types";
 
 /** The transport's SSH options (`address` for `host`, every one optional), plus the working directory. */
 export type HostInputs = Partial<Omit<SshOptions, "host">> & {
@@ -101,7 +101,7 @@ export async function diff(_id: string, olds: HostOutputs, news: HostInputs): Pr
   const changed = INPUTS.filter((k) => k === "port"
     ? normalPort(before) !== normalPort(news)
     : !sameData(before[k], news[k]));
-  return { changes: changed.length > 0, replaces: changed.filter((k) => IDENTITY.includes(k)) };
+  return { changes: changed.length > 0 || recordedProviderChanged(olds, news), replaces: changed.filter((k) => IDENTITY.includes(k)) };
 }
 
 /** `recorded`: inputs a state recorded (a refresh): not checked again, so a stricter release does not strand them. */

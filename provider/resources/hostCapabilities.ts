@@ -8,7 +8,7 @@ import { normalizeArch } from "../host/facts";
 import { transportFor, type Connection } from "../transport";
 import { InvalidArgumentError } from "../errors";
 import { connectionIdentity, validateConnection } from "./connection";
-import { collectFailures, throwFailures, containsUnknown, plain, type CheckResult, type CreateResult, type Validation, type DiffResult, type ReadResult } from "./types";
+import { collectFailures, throwFailures, containsUnknown, plain, type CheckResult, type CreateResult, type Validation, type DiffResult, type ReadResult, recordedProviderChanged } from "./types";
 
 export interface HostCapabilitiesInputs {
   host: Connection;
@@ -42,7 +42,7 @@ export async function diff(_id: string, olds: HostCapabilitiesOutputs, news: Hos
     normalizeArch(news.guestArch ?? olds.hostFacts.arch) !== olds.guestArch ? "guestArch" : "",
     Boolean(olds.reprobe) !== Boolean(news.reprobe) ? "reprobe" : "",
   ].filter(Boolean);
-  return { changes: changed.length > 0, replaces: [] };
+  return { changes: changed.length > 0 || recordedProviderChanged(olds, news), replaces: [] };
 }
 
 /** `recorded`: inputs a state recorded (a refresh): not checked again, so a stricter release does not strand them. */

@@ -69,3 +69,14 @@ export function throwFailures(failures: CheckFailure[]): void {
 export function plain<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
+
+/**
+ * The serialized provider the state recorded is not the program's (an older release named its
+ * files by absolute path): a change, so that an in-place update records the program's. Refresh
+ * and delete run the recorded one, and only the program's works from any checkout.
+ */
+export function recordedProviderChanged(olds: object, news: object): boolean {
+  const before = (olds as Record<string, unknown>).__provider;
+  const after = (news as Record<string, unknown>).__provider;
+  return typeof before === "string" && typeof after === "string" && before !== after;
+}

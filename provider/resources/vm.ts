@@ -16,7 +16,7 @@ import { forwardedPorts, vmSpec, type PortForward, type VmInputs, type VmSpec } 
 import { connectionIdentity } from "./connection";
 import { progress } from "./progress";
 import { start, type Context, type StartOutcome } from "./vmStart";
-import { containsUnknown, plain, type CheckResult, type CreateResult, type DiffResult, type ReadResult } from "./types";
+import { containsUnknown, plain, type CheckResult, type CreateResult, type DiffResult, type ReadResult, recordedProviderChanged } from "./types";
 
 export interface GuestConnection {
   host: string;
@@ -81,7 +81,7 @@ export async function diff(_id: string, olds: VmOutputs, news: VmInputs): Promis
   const restart = containsUnknown(news) ? ["(unknown until apply)"] : specChanges(olds.spec, vmSpec(news).spec);
   const stateDrift = desired !== ((olds.state ?? "running") as string) || (desired === "running" ? olds.status !== "running" : olds.status !== "stopped");
   const other = NOT_IN_SPEC.some((k) => !sameData(olds[k], news[k]));
-  return { changes: replaces.length > 0 || restart.length > 0 || stateDrift || other, replaces, deleteBeforeReplace: true };
+  return { changes: replaces.length > 0 || restart.length > 0 || stateDrift || other || recordedProviderChanged(olds, news), replaces, deleteBeforeReplace: true };
 }
 
 async function context(inputs: VmInputs): Promise<Context> {
