@@ -1,6 +1,7 @@
 /** Files on the machine running Pulumi (images to upload), read without holding them whole in memory. */
 import { createHash } from "crypto";
-import { closeSync, openSync, readSync } from "fs";
+import { closeSync, createReadStream, openSync, readSync, statSync } from "fs";
+import { Transform } from "stream";
 
 function withFile<T>(file: string, use: (fd: number) => T): T {
   const fd = openSync(file, "r");
@@ -27,4 +28,26 @@ export function localFileHead(file: string, length: number): Buffer {
     const head = Buffer.alloc(length);
     return head.subarray(0, readSync(fd, head, 0, length, 0));
   });
+}
+
+/**
+ * A local file as a stream to send, in constant memory: its size, its sha256 once the stream has
+ * ended, and `onBytes` told how far it got as chunks go by.
+ */
+export function meteredLocalFile(file: string, onBytes: (sent: number, size: number) => void): { stream: Transform; size: number; sha256(): string } {
+  const size = statSync(file).size;
+  const hash = createHash("sha256");
+  let sent = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      sent += chunk.length;
+      onBytes(sent, size);
+      done(null, chunk);
+    },
+  });
+  const source = createReadStream(file, { highWaterMark: 1024 * 1024 });
+  source.on("error", (e) => meter.destroy(e));
+  source.pipe(meter);
+  return { stream: meter, size, sha256: () => hash.digest("hex") };
 }

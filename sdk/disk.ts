@@ -19,6 +19,8 @@ export interface DiskArgs {
   backingFormat?: pulumi.Input<"qcow2" | "raw">;
   /** Upload this local file as the image (temp name, checksum, rename). */
   source?: pulumi.Input<string>;
+  /** How long the upload of `source` may take, in milliseconds; default an hour. */
+  uploadTimeoutMs?: pulumi.Input<number>;
   /** Accept that a smaller `size` cuts off the data past the new end. */
   allowShrink?: pulumi.Input<boolean>;
   /**

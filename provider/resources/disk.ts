@@ -3,15 +3,14 @@
  * from a local file). Grows in place; never shrinks unless `allowShrink`; never deleted while a
  * running VM holds it or another image uses it as its backing file.
  */
-import { createHash, randomBytes } from "crypto";
-import { readFileSync } from "fs";
+import { randomBytes } from "crypto";
 import { sameData } from "../canonical";
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
-import { localFileSha256 } from "../localFile";
+import { localFileSha256, meteredLocalFile } from "../localFile";
 import { createArgv, infoArgv, parseInfo, resizeArgv, type ImageInfo } from "../qemu/img";
 import { fileSha256, makeDirectory, parentDir, pathExists, removeFile, toolArgv, transportFor, type Connection, type Transport } from "../transport";
-import { moveIfAbsentArgv, overlaysArgv } from "./diskScripts";
-import { absolutePath, oneOf, safeName, sizeBytes } from "../validate";
+import { moveIfAbsentArgv, overlaysArgv, removeUploadArgv } from "./diskScripts";
+import { absolutePath, integerIn, oneOf, safeName, sizeBytes } from "../validate";
 import { vmStateRoot } from "../vm/layout";
 import { listStartedSpecs } from "../vm/observe";
 import { connectionIdentity, validateConnection } from "./connection";
@@ -30,8 +29,10 @@ export interface DiskInputs {
   /** A linked clone: path of the base image on the host (kept as the overlay's backing file). */
   backingImage?: string;
   backingFormat?: "qcow2" | "raw";
-  /** A file on the machine running Pulumi, uploaded (temp name, checksum, rename). */
+  /** A file on the machine running Pulumi, uploaded (streamed to a temp name, checksum, rename). */
   source?: string;
+  /** How long the upload of `source` may take, in milliseconds; default an hour. */
+  uploadTimeoutMs?: number;
   /** Lets a smaller `size` shrink the image: data past the new end is lost. */
   allowShrink?: boolean;
   /**
@@ -64,6 +65,7 @@ function validations(inputs: DiskInputs): Validation[] {
     [[inputs.format], () => void (inputs.format !== undefined && oneOf(inputs.format, "format", ["qcow2", "raw"] as const))],
     [[inputs.backingFormat], () => void (inputs.backingFormat !== undefined && oneOf(inputs.backingFormat, "backingFormat", ["qcow2", "raw"] as const))],
     [[inputs.size], () => void (inputs.size !== undefined && sizeBytes(inputs.size, "size"))],
+    [[inputs.uploadTimeoutMs], () => void (inputs.uploadTimeoutMs !== undefined && integerIn(inputs.uploadTimeoutMs, "uploadTimeoutMs", 1000, 7 * 24 * 3600000))],
     [[inputs.backingImage, inputs.format], () => {
       if (inputs.backingImage === undefined) return;
       absolutePath(inputs.backingImage, "backingImage");
@@ -135,20 +137,36 @@ async function outputsOf(t: Transport, inputs: DiskInputs, path: string): Promis
   return plain({ ...inputs, path, format: i.format as "qcow2" | "raw", virtualSizeBytes: i.virtualSizeBytes, actualSizeBytes: i.actualSizeBytes, backingFile: i.backingFile, backingMissing });
 }
 
-async function upload(t: Transport, source: string, path: string): Promise<void> {
-  const bytes = readFileSync(source);
-  const sum = createHash("sha256").update(bytes).digest("hex");
+const MiB = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+
+/** Default bound of one upload: an hour (about 1 MiB/s for a 3.5 GiB image). */
+export const UPLOAD_TIMEOUT_MS = 3600000;
+
+/**
+ * Streams a local file to a temp name beside `path` (constant memory, progress every few
+ * seconds), checks its sha256 on the host, then renames it into place; a failure leaves nothing.
+ */
+async function upload(t: Transport, source: string, path: string, timeoutMs = UPLOAD_TIMEOUT_MS): Promise<void> {
   const temp = `${path}.upload-${randomBytes(4).toString("hex")}`;
   const t0 = Date.now();
-  progress(`Disk ${path}: uploading ${(bytes.length / 2 ** 20).toFixed(1)} MiB to ${t.description}`);
-  await t.writeFile(temp, bytes, { mode: 0o644 });
-  const got = await fileSha256(t, temp);
-  if (got !== sum) {
-    await removeFile(t, temp);
-    throw new QemuError("COMMAND_FAILED", `${t.description}: uploading ${source} to ${path}: checksum mismatch: got ${got}, sent ${sum}`);
+  let lastReport = t0;
+  const file = meteredLocalFile(source, (sent, size) => {
+    if (Date.now() - lastReport < 5000) return;
+    lastReport = Date.now();
+    progress(`Disk ${path}: uploaded ${MiB(sent)} of ${MiB(size)} MiB (${Math.round((100 * sent) / size)}%)`);
+  });
+  progress(`Disk ${path}: uploading ${MiB(file.size)} MiB to ${t.description}`);
+  try {
+    await t.writeFile(temp, file, { mode: 0o644, timeoutMs });
+    const sent = file.sha256();
+    const got = await fileSha256(t, temp);
+    if (got !== sent) throw new QemuError("COMMAND_FAILED", `${t.description}: uploading ${source} to ${path}: checksum mismatch: got ${got}, sent ${sent}`);
+    const move = moveIfAbsentArgv(t.platform, temp, path);
+    expectSuccess(`${t.description}: uploading ${source} to ${path}`, move, await t.exec(move));
+  } catch (e) {
+    await t.exec(removeUploadArgv(t.platform, temp)).catch(() => undefined);
+    throw e;
   }
-  const move = moveIfAbsentArgv(t.platform, temp, path);
-  expectSuccess(`${t.description}: uploading ${source} to ${path}`, move, await t.exec(move));
   progress(`Disk ${path}: uploaded and checksum verified in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
@@ -167,7 +185,7 @@ export async function create(inputs: DiskInputs): Promise<CreateResult<DiskOutpu
   await makeDirectory(t, parentDir(path));
   const size = inputs.size === undefined ? undefined : sizeBytes(inputs.size, "size");
   if (inputs.source !== undefined) {
-    await upload(t, inputs.source, path);
+    await upload(t, inputs.source, path, inputs.uploadTimeoutMs);
     const uploaded = (await info(t, path))!;
     if (size !== undefined && size > uploaded.virtualSizeBytes) await qemuImg(t, resizeArgv(path, uploaded.format, size, false));
   } else {

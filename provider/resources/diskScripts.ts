@@ -12,6 +12,16 @@ Move-Item -LiteralPath $temp -Destination $path
   return ["sh", "-c", 'if [ -e "$2" ]; then rm -f -- "$1"; echo "$2 appeared during the upload" >&2; exit 1; fi; mv -- "$1" "$2"', "upload", temp, path];
 }
 
+/** Removes an upload's temp file and the writer's own temp beside it (`<temp>.tmp-*`), left when a timeout ended it. */
+export function removeUploadArgv(platform: Platform, temp: string): string[] {
+  if (platform === "windows") {
+    return psScriptArgv(String.raw`$temp = ${psQuote(temp)}
+Get-ChildItem -LiteralPath (Split-Path -LiteralPath $temp) -File | Where-Object { $_.FullName -eq $temp.Replace('/', '\') -or $_.Name.StartsWith((Split-Path -Leaf $temp) + '.tmp-') } | Remove-Item -Force
+`);
+  }
+  return ["sh", "-c", 'rm -f -- "$1" "$1".tmp-*', "upload-cleanup", temp];
+}
+
 /** qcow2 images under `dirs` whose backing file is `path`, one per line. */
 export function overlaysArgv(platform: Platform, dirs: string[], path: string): string[] {
   if (platform === "windows") {

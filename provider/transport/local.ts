@@ -1,13 +1,14 @@
 /** The embedded default: the machine the Pulumi program runs on, through child_process and net. */
 import { spawn } from "child_process";
 import { randomBytes } from "crypto";
-import { promises as fs } from "fs";
+import { createWriteStream, promises as fs } from "fs";
 import * as net from "net";
 import * as path from "path";
-import type { Duplex } from "stream";
+import { Readable, type Duplex } from "stream";
+import { pipeline } from "stream/promises";
 import { QemuError, TransportError } from "../errors";
-import type { ExecOptions, ExecResult, Platform, Transport } from "./types";
-import { windowsInvocation } from "./windows";
+import type { ExecOptions, ExecResult, Platform, SizedStream, Transport, WriteOptions } from "./types";
+import { windowsInvocation, withPrefix } from "./windows";
 
 export class LocalTransport implements Transport {
   readonly description = "local";
@@ -24,7 +25,7 @@ export class LocalTransport implements Transport {
       // As over SSH: the script goes on stdin (a command line is limited to 32767 characters).
       const { commandLine, stdinPrefix } = windowsInvocation(argv);
       argv = commandLine.split(" ");
-      options = { ...options, stdin: Buffer.concat([stdinPrefix, Buffer.from(options.stdin ?? "")]) };
+      options = { ...options, stdin: withPrefix(stdinPrefix, options.stdin) };
     }
     return new Promise((resolve, reject) => {
       const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
@@ -54,14 +55,16 @@ export class LocalTransport implements Transport {
         const stdoutBytes = Buffer.concat(out);
         resolve({ stdout: "", stdoutBytes, stderr: Buffer.concat(err).toString("utf8"), exitCode: code, signal });
       });
-      child.stdin.end(options.stdin ?? "");
+      if (options.stdin instanceof Readable) options.stdin.pipe(child.stdin);
+      else child.stdin.end(options.stdin ?? "");
     });
   }
 
-  async writeFile(filePath: string, data: string | Buffer, options: { mode?: number } = {}): Promise<void> {
+  async writeFile(filePath: string, data: string | Buffer | SizedStream, options: WriteOptions = {}): Promise<void> {
     const tmp = path.join(path.dirname(filePath), `.${path.basename(filePath)}.tmp-${randomBytes(6).toString("hex")}`);
     try {
-      await fs.writeFile(tmp, data, { mode: options.mode ?? 0o600, flag: "wx" });
+      if (typeof data === "string" || Buffer.isBuffer(data)) await fs.writeFile(tmp, data, { mode: options.mode ?? 0o600, flag: "wx" });
+      else await writeStream(tmp, data, options);
       await fs.chmod(tmp, options.mode ?? 0o600);
       await fs.rename(tmp, filePath);
     } catch (e) {
@@ -95,4 +98,17 @@ export class LocalTransport implements Transport {
   }
 
   async close(): Promise<void> {}
+}
+
+/** A sized stream to a new file, in constant memory; short or late is an error. */
+async function writeStream(file: string, data: SizedStream, options: WriteOptions): Promise<void> {
+  const out = createWriteStream(file, { mode: options.mode ?? 0o600, flags: "wx" });
+  const timer = options.timeoutMs ? setTimeout(() => data.stream.destroy(new QemuError("TIMEOUT", `local: writing ${file} did not finish within ${options.timeoutMs} ms`)), options.timeoutMs) : undefined;
+  try {
+    await pipeline(data.stream, out);
+  } finally {
+    clearTimeout(timer);
+  }
+  const { size } = await fs.stat(file);
+  if (size !== data.size) throw new QemuError("COMMAND_FAILED", `local: writing ${file}: short write: ${size} of ${data.size} bytes`);
 }

@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from "crypto";
 import type { Client, ClientChannel } from "ssh2";
-import type { Duplex } from "stream";
+import { Readable, type Duplex } from "stream";
 import { expectSuccess, QemuError, TransportError } from "../errors";
 import { atomicWriteArgv, atomicWriteScriptWindows, readFileArgv, readFileScriptWindows } from "./remoteFiles";
 import { Semaphore } from "./semaphore";
@@ -12,8 +12,8 @@ import { openConnection, type OpenedConnection } from "./sshConnect";
 import { describeHop, validateSshOptions, type SshOptions } from "./sshOptions";
 import { shJoin } from "./quote";
 import { countSsh } from "./stats";
-import type { ExecOptions, ExecResult, Platform, Transport } from "./types";
-import { psScriptArgv, windowsInvocation } from "./windows";
+import type { ExecOptions, ExecResult, Platform, SizedStream, Transport, WriteOptions } from "./types";
+import { psScriptArgv, windowsInvocation, withPrefix } from "./windows";
 
 const NOT_RETRIED = new Set(["HOST_KEY_MISMATCH", "HOST_KEY_UNKNOWN", "AUTH_FAILED"]);
 const CHANNEL_OPEN_RETRIES = 6;
@@ -53,7 +53,7 @@ export class SshTransport implements Transport {
     const withPid = options.timeoutMs !== undefined && this.platform === "posix";
     const windows = this.platform === "windows" ? windowsInvocation(argv) : undefined;
     const command = windows ? windows.commandLine : (withPid ? "echo $$; " : "") + "exec " + shJoin(argv);
-    if (windows) options = { ...options, stdin: Buffer.concat([windows.stdinPrefix, Buffer.from(options.stdin ?? "")]) };
+    if (windows) options = { ...options, stdin: withPrefix(windows.stdinPrefix, options.stdin) };
     return this.withChannel(async (client, release) => {
       // The exit status must be listened for inside the callback: for a short program it can
       // come in the same packet batch as the session's confirmation, before any await resumes.
@@ -71,12 +71,14 @@ export class SshTransport implements Transport {
     });
   }
 
-  async writeFile(path: string, data: string | Buffer, options: { mode?: number } = {}): Promise<void> {
-    const bytes = typeof data === "string" ? Buffer.from(data) : data;
+  async writeFile(path: string, data: string | Buffer | SizedStream, options: WriteOptions = {}): Promise<void> {
+    const body = typeof data === "string" ? Buffer.from(data) : data;
+    const size = Buffer.isBuffer(body) ? body.length : body.size;
     const suffix = randomBytes(6).toString("hex");
-    const argv = this.platform === "windows" ? psScriptArgv(atomicWriteScriptWindows(path, bytes.length, suffix))
-      : atomicWriteArgv(path, bytes.length, options.mode ?? 0o600, suffix);
-    expectSuccess(`${this.description}: writing ${path}`, argv, await this.exec(argv, { stdin: bytes }), ["sh", "-c", "<atomic write>", path]);
+    const argv = this.platform === "windows" ? psScriptArgv(atomicWriteScriptWindows(path, size, suffix))
+      : atomicWriteArgv(path, size, options.mode ?? 0o600, suffix);
+    const r = await this.exec(argv, { stdin: Buffer.isBuffer(body) ? body : body.stream, timeoutMs: options.timeoutMs });
+    expectSuccess(`${this.description}: writing ${path}`, argv, r, ["sh", "-c", "<atomic write>", path]);
   }
 
   /** A read changes nothing, so a read cut off by a lost session is simply read again. */
@@ -246,9 +248,15 @@ function collect(stream: ClientChannel, exit: ExitRecord, argv: string[], where:
       clearTimeout(timer);
       resolve({ stdout: "", stdoutBytes: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8"), ...exit });
     });
-    stream.end(options.stdin ?? undefined);
+    if (options.stdin instanceof Readable) {
+      options.stdin.on("error", (e) => { clearTimeout(timer); stream.close(); reject(e); });
+      options.stdin.pipe(stream);
+    } else {
+      stream.end(options.stdin ?? undefined);
+    }
   });
 }
+
 
 const pool = new Map<string, SshTransport>();
 

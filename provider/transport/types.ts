@@ -1,4 +1,15 @@
-import type { Duplex } from "stream";
+import type { Duplex, Readable } from "stream";
+
+/** Bytes that arrive as they are read (a large local file), with their count known up front. */
+export interface SizedStream {
+  stream: Readable;
+  size: number;
+}
+
+export interface WriteOptions {
+  mode?: number;
+  timeoutMs?: number;
+}
 
 export type Platform = "posix" | "windows";
 export const PLATFORMS = ["posix", "windows"] as const;
@@ -12,8 +23,8 @@ export interface ExecResult {
 }
 
 export interface ExecOptions {
-  /** Bytes written to the program's stdin, which is then closed. */
-  stdin?: string | Buffer;
+  /** Bytes written to the program's stdin, which is then closed; a stream is piped (with backpressure). */
+  stdin?: string | Buffer | Readable;
   /** Ends the program (and rejects with code TIMEOUT) after this many milliseconds. */
   timeoutMs?: number;
 }
@@ -31,8 +42,11 @@ export interface Transport {
   exec(argv: string[], options?: ExecOptions): Promise<ExecResult>;
   /** Like exec, with stdout as raw bytes. */
   execBuffer(argv: string[], options?: ExecOptions): Promise<ExecResult & { stdoutBytes: Buffer }>;
-  /** Writes atomically: a temp name in the same directory, then rename. */
-  writeFile(path: string, data: string | Buffer, options?: { mode?: number }): Promise<void>;
+  /**
+   * Writes atomically: a temp name in the same directory, then rename. A `SizedStream` is sent as
+   * it is read, in constant memory; `timeoutMs` bounds the whole write.
+   */
+  writeFile(path: string, data: string | Buffer | SizedStream, options?: WriteOptions): Promise<void>;
   readFile(path: string): Promise<Buffer>;
   /** A byte stream to a Unix socket on the host (QMP). */
   connectUnix(path: string): Promise<Duplex>;

@@ -1,3 +1,4 @@
+import { Readable } from "stream";
 /**
  * How commands reach a Windows host: Windows OpenSSH hands the command line to cmd.exe (its
  * default) or PowerShell, and the two quote differently, so every command travels as
@@ -75,4 +76,10 @@ export function winQuoteArg(arg: string): string {
 export function winJoin(argv: string[]): string {
   if (argv.length === 0) throw new InvalidArgumentError("argv", "is empty");
   return argv.map(winQuoteArg).join(" ");
+}
+
+/** The loader's script bytes, then the caller's stdin (bytes, or a stream that is not read into memory). */
+export function withPrefix(prefix: Buffer, stdin: string | Buffer | Readable | undefined): Buffer | Readable {
+  if (!(stdin instanceof Readable)) return Buffer.concat([prefix, Buffer.from(stdin ?? "")]);
+  return Readable.from((async function* () { yield prefix; yield* stdin; })());
 }

@@ -10,7 +10,7 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import { Duplex } from "stream";
 import { decodePsScript, scriptLoader, windowsInvocation, WINDOWS_PRELUDE } from "../../provider/transport/windows";
-import type { ExecResult, Transport } from "../../provider/transport";
+import type { ExecResult, SizedStream, Transport } from "../../provider/transport";
 import { PROBE_SERIAL_MARKER, PROBE_SUCCESS_EXIT } from "../../provider/host/accelerators/longModeProbe";
 
 const FIXTURES = path.join(__dirname, "../../../tests/unit/fixtures");
@@ -218,8 +218,11 @@ export class WindowsReplayTransport implements Transport {
     throw new Error(`no recording for the VM script ${tag}`);
   }
 
-  async writeFile(p: string, data: string | Buffer): Promise<void> {
-    this.files.set(norm(p), Buffer.from(data));
+  async writeFile(p: string, data: string | Buffer | SizedStream): Promise<void> {
+    if (typeof data === "string" || Buffer.isBuffer(data)) return void this.files.set(norm(p), Buffer.from(data));
+    const chunks: Buffer[] = [];
+    for await (const chunk of data.stream) chunks.push(chunk as Buffer);
+    this.files.set(norm(p), Buffer.concat(chunks));
   }
 
   async readFile(p: string): Promise<Buffer> {

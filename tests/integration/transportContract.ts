@@ -1,5 +1,6 @@
 /** What every Transport must do, run against each real transport the tests can reach. */
 import * as assert from "assert";
+import { Readable } from "stream";
 import { randomBytes } from "crypto";
 import { QemuError } from "../../provider/errors";
 import { atomicWriteArgv } from "../../provider/transport/remoteFiles";
@@ -59,6 +60,17 @@ export function transportContract(label: string, make: () => Transport, workDir:
       assert.ok((await t.readFile(file)).equals(data));
       const mode = await t.exec(["stat", "-c", "%a", file]);
       assert.strictEqual(mode.stdout.trim(), "640");
+      const leftovers = await t.exec(["sh", "-c", `ls -a "$1" | grep -c tmp || true`, "sh", dir]);
+      assert.strictEqual(leftovers.stdout.trim(), "0");
+    });
+
+    it("writes a sized stream as it is read, and refuses one that ends short, leaving the old file", async () => {
+      const data = randomBytes(3 << 20);
+      const file = `${dir}/streamed.bin`;
+      await t.writeFile(file, { stream: Readable.from([data.subarray(0, 1 << 20), data.subarray(1 << 20)]), size: data.length }, { mode: 0o600 });
+      assert.ok((await t.readFile(file)).equals(data));
+      await assert.rejects(t.writeFile(file, { stream: Readable.from([randomBytes(10)]), size: 1000 }), /short write: 10 of 1000 bytes/);
+      assert.ok((await t.readFile(file)).equals(data), "a short stream replaced the file");
       const leftovers = await t.exec(["sh", "-c", `ls -a "$1" | grep -c tmp || true`, "sh", dir]);
       assert.strictEqual(leftovers.stdout.trim(), "0");
     });

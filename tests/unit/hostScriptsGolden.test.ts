@@ -10,7 +10,7 @@ import * as path from "path";
 import { factsScript } from "../../provider/host/factsScript";
 import { probeRunnerArgv } from "../../provider/host/accelerators/probeRunner";
 import { windowsFactsArgv } from "../../provider/host/windowsFacts";
-import { moveIfAbsentArgv, overlaysArgv } from "../../provider/resources/diskScripts";
+import { moveIfAbsentArgv, overlaysArgv, removeUploadArgv } from "../../provider/resources/diskScripts";
 import { decodePsScript, existsArgv, mkdirArgv, removeFileArgv, sha256Argv, tailArgv, toolArgv, type Platform } from "../../provider/transport";
 import { atomicWriteScriptWindows, readFileScriptWindows } from "../../provider/transport/remoteFiles";
 import { psScriptArgv, windowsInvocation, WINDOWS_PRELUDE } from "../../provider/transport/windows";
@@ -43,6 +43,7 @@ const files = (p: Platform, tag: string) => ({
   [`${tag}-tool`]: toolArgv(p, ["qemu-img", "info", "-U", "--output=json", "C:/VMs/a.qcow2"]),
   [`${tag}-disk-move-if-absent`]: moveIfAbsentArgv(p, "C:/VMs/base.img.upload-1a2b", "C:/VMs/base.img"),
   [`${tag}-disk-overlays`]: overlaysArgv(p, ["C:/VMs", "C:/VMs/disks"], "C:/VMs/disks/base.qcow2"),
+  [`${tag}-disk-upload-cleanup`]: removeUploadArgv(p, "C:/VMs/base.img.upload-1a2b"),
 });
 
 const CASES: Record<string, string[]> = {
