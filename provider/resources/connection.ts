@@ -1,4 +1,5 @@
 /** A resource's `host` input: validation and the identity that decides replacement. */
+import { sameData } from "../canonical";
 import { InvalidArgumentError } from "../errors";
 import type { Connection } from "../transport";
 import { validateSshOptions } from "../transport/sshOptions";
@@ -27,4 +28,13 @@ export function validateConnection(value: unknown, property: string): Connection
 export function connectionIdentity(c: Connection): string {
   const where = c.kind === "ssh" ? `ssh://${c.user}@${c.host}:${c.port ?? 22}` : "local";
   return `${where}${c.workDir ?? ""}`;
+}
+
+/**
+ * The same machine and directory reached another way (a rotated key, a new host key, another
+ * agent): an in-place update that records the new connection, so that later reads and deletes
+ * use it. Nothing on the host changes.
+ */
+export function credentialsChanged(olds: Connection, news: Connection): boolean {
+  return connectionIdentity(olds) === connectionIdentity(news) && !sameData(olds, news);
 }

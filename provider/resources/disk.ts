@@ -13,7 +13,7 @@ import { moveIfAbsentArgv, overlaysArgv, removeUploadArgv } from "./diskScripts"
 import { absolutePath, integerIn, oneOf, safeName, sizeBytes } from "../validate";
 import { vmStateRoot } from "../vm/layout";
 import { listStartedSpecs } from "../vm/observe";
-import { connectionIdentity, validateConnection } from "./connection";
+import { connectionIdentity, credentialsChanged, validateConnection } from "./connection";
 import { collectFailures, containsUnknown, plain, throwFailures, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation, recordedProviderChanged } from "./types";
 import { progress } from "./progress";
 
@@ -113,7 +113,8 @@ export async function diff(_id: string, olds: DiskOutputs, news: DiskInputs): Pr
   ].filter(Boolean);
   const wanted = news.size === undefined || containsUnknown(news.size) ? undefined : sizeBytes(news.size, "size");
   const resize = wanted !== undefined && wanted !== olds.virtualSizeBytes;
-  const changes = replaces.length > 0 || resize || Boolean(olds.allowShrink) !== Boolean(news.allowShrink) || containsUnknown(news.size);
+  const changes = replaces.length > 0 || resize || Boolean(olds.allowShrink) !== Boolean(news.allowShrink) || containsUnknown(news.size) ||
+    (!containsUnknown(news.host) && credentialsChanged(olds.host, news.host));
   return { changes: changes || recordedProviderChanged(olds, news), replaces };
 }
 

@@ -7,7 +7,7 @@ import { probeHost, type CapabilityReport } from "../host/capabilities";
 import { normalizeArch } from "../host/facts";
 import { transportFor, type Connection } from "../transport";
 import { InvalidArgumentError } from "../errors";
-import { connectionIdentity, validateConnection } from "./connection";
+import { connectionIdentity, credentialsChanged, validateConnection } from "./connection";
 import { collectFailures, throwFailures, containsUnknown, plain, type CheckResult, type CreateResult, type Validation, type DiffResult, type ReadResult, recordedProviderChanged } from "./types";
 
 export interface HostCapabilitiesInputs {
@@ -41,6 +41,7 @@ export async function diff(_id: string, olds: HostCapabilitiesOutputs, news: Hos
     containsUnknown(news.host) || connectionIdentity(olds.host) !== connectionIdentity(news.host) ? "host" : "",
     normalizeArch(news.guestArch ?? olds.hostFacts.arch) !== olds.guestArch ? "guestArch" : "",
     Boolean(olds.reprobe) !== Boolean(news.reprobe) ? "reprobe" : "",
+    !containsUnknown(news.host) && credentialsChanged(olds.host, news.host) ? "host" : "",
   ].filter(Boolean);
   return { changes: changed.length > 0 || recordedProviderChanged(olds, news), replaces: [] };
 }

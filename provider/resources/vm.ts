@@ -13,7 +13,7 @@ import { planVm, specChanges } from "../vm/plan";
 import { oneHostAtATime } from "../vm/rollout";
 import { checkAdoptable, findHandStarted, recordAdopted } from "../vm/adopt";
 import { forwardedPorts, vmSpec, type PortForward, type VmInputs, type VmSpec } from "../vm/spec";
-import { connectionIdentity } from "./connection";
+import { connectionIdentity, credentialsChanged } from "./connection";
 import { progress } from "./progress";
 import { start, type Context, type StartOutcome } from "./vmStart";
 import { containsUnknown, plain, type CheckResult, type CreateResult, type DiffResult, type ReadResult, recordedProviderChanged } from "./types";
@@ -80,7 +80,7 @@ export async function diff(_id: string, olds: VmOutputs, news: VmInputs): Promis
   const desired = news.state ?? "running";
   const restart = containsUnknown(news) ? ["(unknown until apply)"] : specChanges(olds.spec, vmSpec(news).spec);
   const stateDrift = desired !== ((olds.state ?? "running") as string) || (desired === "running" ? olds.status !== "running" : olds.status !== "stopped");
-  const other = NOT_IN_SPEC.some((k) => !sameData(olds[k], news[k]));
+  const other = NOT_IN_SPEC.some((k) => !sameData(olds[k], news[k])) || (!containsUnknown(news.host) && credentialsChanged(olds.host, news.host));
   return { changes: replaces.length > 0 || restart.length > 0 || stateDrift || other || recordedProviderChanged(olds, news), replaces, deleteBeforeReplace: true };
 }
 

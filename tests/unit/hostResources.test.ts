@@ -76,6 +76,7 @@ describe("HostCapabilities check and diff", () => {
     ["another guest arch", { host: conn, guestArch: "aarch64" }, true],
     ["another host directory", { host: { ...conn, workDir: "/other" } }, true],
     ["reprobe switched on", { host: conn, reprobe: true }, true],
+    ["the same host reached with another key", { host: { ...conn, privateKey: "a rotated key" } as never }, true],
   ];
   for (const [what, news, changes] of cases) {
     it(`${what}: ${changes ? "update" : "no change"}, never replace`, async () =>

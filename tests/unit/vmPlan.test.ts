@@ -55,6 +55,9 @@ describe("Vm diff (what preview shows)", () => {
     ["another host: replace", {}, { host: { kind: "local", workDir: "/other" } }, { changes: true, replaces: ["host"] }],
     ["another name: replace", {}, { name: "web2" }, { changes: true, replaces: ["name"] }],
     ["readiness only: update without restart", {}, { readiness: { timeoutMs: 5000 } }, { changes: true, replaces: [] }],
+    ["the same SSH host with a rotated key: update in place, no replace",
+      { host: { kind: "ssh", host: "h", user: "u", privateKey: "old key", hostKey: "ssh-ed25519 AAAA", workDir: "/w" } },
+      { host: { kind: "ssh", host: "h", user: "u", privateKey: "new key", hostKey: "ssh-ed25519 AAAA", workDir: "/w" } }, { changes: true, replaces: [] }],
   ];
   for (const [what, old, news, expected] of cases) {
     it(what, async () => {
