@@ -64,3 +64,9 @@ export function collectInvalid<T>(errors: InvalidArgumentError[], f: () => T): T
     return undefined;
   }
 }
+
+/** A switch: absent, true or false. "false" (a string, as config gives it) or 1 is refused, never read as true. */
+export function booleanInput(value: unknown, property: string): boolean | undefined {
+  if (value !== undefined && typeof value !== "boolean") throw new InvalidArgumentError(property, `must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}

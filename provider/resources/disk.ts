@@ -10,7 +10,7 @@ import { localFileSha256, meteredLocalFile } from "../localFile";
 import { createArgv, infoArgv, parseInfo, resizeArgv, type ImageInfo } from "../qemu/img";
 import { fileSha256, makeDirectory, parentDir, pathExists, removeFile, toolArgv, transportFor, type Connection, type Transport } from "../transport";
 import { moveIfAbsentArgv, overlaysArgv, removeUploadArgv } from "./diskScripts";
-import { absolutePath, integerIn, oneOf, safeName, sizeBytes } from "../validate";
+import { absolutePath, booleanInput, integerIn, oneOf, safeName, sizeBytes } from "../validate";
 import { vmStateRoot } from "../vm/layout";
 import { listStartedSpecs } from "../vm/observe";
 import { connectionIdentity, credentialsChanged, validateConnection } from "./connection";
@@ -65,6 +65,8 @@ function validations(inputs: DiskInputs): Validation[] {
     [[inputs.format], () => void (inputs.format !== undefined && oneOf(inputs.format, "format", ["qcow2", "raw"] as const))],
     [[inputs.backingFormat], () => void (inputs.backingFormat !== undefined && oneOf(inputs.backingFormat, "backingFormat", ["qcow2", "raw"] as const))],
     [[inputs.size], () => void (inputs.size !== undefined && sizeBytes(inputs.size, "size"))],
+    [[inputs.allowShrink], () => void booleanInput(inputs.allowShrink, "allowShrink")],
+    [[inputs.shared], () => void booleanInput(inputs.shared, "shared")],
     [[inputs.uploadTimeoutMs], () => void (inputs.uploadTimeoutMs !== undefined && integerIn(inputs.uploadTimeoutMs, "uploadTimeoutMs", 1000, 7 * 24 * 3600000))],
     [[inputs.backingImage, inputs.format], () => {
       if (inputs.backingImage === undefined) return;

@@ -7,6 +7,7 @@ import { probeHost, type CapabilityReport } from "../host/capabilities";
 import { normalizeArch } from "../host/facts";
 import { transportFor, type Connection } from "../transport";
 import { InvalidArgumentError } from "../errors";
+import { booleanInput } from "../validate";
 import { connectionIdentity, credentialsChanged, validateConnection } from "./connection";
 import { collectFailures, throwFailures, containsUnknown, plain, type CheckResult, type CreateResult, type Validation, type DiffResult, type ReadResult, recordedProviderChanged } from "./types";
 
@@ -23,6 +24,7 @@ export type HostCapabilitiesOutputs = HostCapabilitiesInputs & Omit<CapabilityRe
 function validations(inputs: HostCapabilitiesInputs): Validation[] {
   return [
     [[inputs.host], () => void validateConnection(inputs.host, "host")],
+    [[inputs.reprobe], () => void booleanInput(inputs.reprobe, "reprobe")],
     [[inputs.guestArch], () => {
       if (inputs.guestArch !== undefined && !/^[a-z0-9_]{1,32}$/.test(String(inputs.guestArch))) {
         throw new InvalidArgumentError("guestArch", `must be a QEMU architecture name such as x86_64 or aarch64, got ${JSON.stringify(inputs.guestArch)}`);

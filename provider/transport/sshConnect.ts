@@ -16,7 +16,7 @@ interface HostKeyPolicy {
 }
 
 function hostKeyPolicy(hop: SshHop): HostKeyPolicy {
-  if (hop.insecureAcceptAnyHostKey) return { revoked: [] };
+  if (hop.insecureAcceptAnyHostKey === true) return { revoked: [] };
   if (hop.hostKey) return { accepted: [parsePinnedKey(hop.hostKey)], revoked: [] };
   const text = readFileSync(hop.knownHostsFile!, "utf8");
   return knownHostsKeys(text, hop.host, hop.port ?? 22);

@@ -1,6 +1,6 @@
 /** What it takes to reach a host over SSH, and its validation (property names in every error). */
 import { InvalidArgumentError } from "../errors";
-import { oneOf } from "../validate";
+import { oneOf, booleanInput } from "../validate";
 import { parsePinnedKey } from "./hostKey";
 import { PLATFORMS, type Platform } from "./types";
 
@@ -55,7 +55,9 @@ export function validateHop(hop: SshHop, prefix: string): void {
   if (!hop.privateKey && !hop.password && !hop.agent) {
     throw new InvalidArgumentError(`${prefix}privateKey`, "one of privateKey, password or agent is required to log in");
   }
-  const verifications = [hop.hostKey, hop.knownHostsFile, hop.insecureAcceptAnyHostKey ? true : undefined]
+  // Verification is off only for exactly `true`: a string "false" or a 1 must not turn it off.
+  booleanInput(hop.insecureAcceptAnyHostKey, `${prefix}insecureAcceptAnyHostKey`);
+  const verifications = [hop.hostKey, hop.knownHostsFile, hop.insecureAcceptAnyHostKey === true ? true : undefined]
     .filter((v) => v !== undefined);
   if (verifications.length === 0) {
     throw new InvalidArgumentError(`${prefix}hostKey`,

@@ -3,9 +3,21 @@ import { InvalidArgumentError } from "../errors";
 import { ACCELERATOR_NAMES } from "../host/accelerators/types";
 import { normalizeArch } from "../host/facts";
 import type { Connection } from "../transport";
-import { absolutePath, collectInvalid, integerIn, oneOf, safeName, sizeBytes } from "../validate";
+import { absolutePath, booleanInput, collectInvalid, integerIn, oneOf, safeName, sizeBytes } from "../validate";
 import { validateConnection } from "../resources/connection";
 import { cloudInitSeed, type CloudInitInputs } from "../cloudInit/seed";
+
+/** QEMU options the manager sets or relies on, as QEMU names them (it reads `--x` as `-x`). */
+const MANAGER_OPTIONS = new Set(["daemonize", "pidfile", "qmp", "qmp-pretty", "monitor", "mon", "name", "serial", "chardev", "D",
+  "readconfig", "runas", "chroot", "accel", "enable-kvm", "no-kvm"]);
+
+/** An extraArgs element that names such an option, or a machine option that picks the accelerator. */
+export function managerOption(arg: string, previous: string | undefined): boolean {
+  const option = /^--?([A-Za-z][\w-]*)$/.exec(arg)?.[1];
+  if (option !== undefined && MANAGER_OPTIONS.has(option)) return true;
+  const afterMachine = previous !== undefined && /^--?(machine|M)$/.test(previous);
+  return afterMachine && /(^|,)accel=/.test(arg);
+}
 
 export const DISK_INTERFACES = ["virtio", "ide", "scsi", "nvme"] as const;
 export const DISK_FORMATS = ["qcow2", "raw"] as const;
@@ -172,7 +184,7 @@ export function vmSpec(inputs: VmInputs, hostArch?: string): { spec: VmSpec; err
       path: attachment.path,
       interface: oneOf(attachment.interface ?? "virtio", `${property}.interface`, DISK_INTERFACES),
       ...(attachment.format !== undefined ? { format: oneOf(attachment.format, `${property}.format`, DISK_FORMATS) } : {}),
-      ...(attachment.readOnly ? { readOnly: true } : {}),
+      ...(booleanInput(attachment.readOnly, `${property}.readOnly`) ? { readOnly: true } : {}),
     };
   })).filter((d) => d !== undefined);
   const optionalPath = (v: unknown, property: string) => (v === undefined ? undefined : absolutePath(v, property));
@@ -200,13 +212,16 @@ export function vmSpec(inputs: VmInputs, hostArch?: string): { spec: VmSpec; err
   const extraArgs = e(() => {
     const args = inputs.extraArgs ?? [];
     if (!Array.isArray(args) || args.some((a) => typeof a !== "string")) throw new InvalidArgumentError("extraArgs", "must be a list of strings (one argv element each)");
-    const owned = args.find((a) => ["-daemonize", "-pidfile", "-qmp", "-name", "-serial", "-chardev", "-D"].includes(a));
-    if (owned) throw new InvalidArgumentError("extraArgs", `${owned} is set by pulumi-qemu (it needs it to find and manage the VM)`);
+    const owned = args.findIndex((a, i) => managerOption(a, args[i - 1]));
+    if (owned >= 0) {
+      throw new InvalidArgumentError(`extraArgs[${owned}]`, `${JSON.stringify(args[owned])} would take the VM from pulumi-qemu, which sets or needs what it controls ` +
+        "(its pidfile, QMP and monitors, name, serial log, accelerator, daemon and user); QEMU reads --option as -option, so every spelling is refused");
+    }
     return args;
   }) ?? [];
   e(() => inputs.state === undefined ? undefined : oneOf(inputs.state, "state", VM_STATES));
   e(() => {
-    if (inputs.adopt !== undefined && typeof inputs.adopt !== "boolean") throw new InvalidArgumentError("adopt", `must be true or false, got ${JSON.stringify(inputs.adopt)}`);
+    booleanInput(inputs.adopt, "adopt");
   });
   e(() => {
     const r = inputs.readiness;

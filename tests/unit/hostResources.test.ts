@@ -65,6 +65,10 @@ describe("HostCapabilities check and diff", () => {
     const olds = { host: conn, guestArch: "x86_64", hostFacts: { arch: "x86_64" } } as never;
     assert.strictEqual((await caps.diff("id", olds, { host: { ...conn, workDir: UNKNOWN } })).changes, true);
   });
+  it("refuses reprobe that is not a boolean", async () => {
+    const r = await caps.check({}, { host: conn, reprobe: "false" as never });
+    assert.deepStrictEqual(r.failures?.map((f) => f.property), ["reprobe"]);
+  });
   it("refuses a guest architecture that is not a name", async () => {
     const r = await caps.check({}, { host: conn, guestArch: "x86; rm -rf /" });
     assert.strictEqual(r.failures?.[0].property, "guestArch");

@@ -19,6 +19,10 @@ describe("SSH options validation", () => {
     ["a malformed host key", { hostKey: "nonsense" }, "hostKey", /OpenSSH public key line/],
     ["maxChannels 0", { maxChannels: 0 }, "maxChannels", /at least 1/],
     ["a fractional timeout", { connectTimeoutMs: 1.5 }, "connectTimeoutMs", /integer/],
+    ["verification off by the string \"false\" (as config gives it)", { hostKey: undefined, insecureAcceptAnyHostKey: "false" as never }, "insecureAcceptAnyHostKey", /must be true or false, got "false"/],
+    ["verification off by 1", { hostKey: undefined, insecureAcceptAnyHostKey: 1 as never }, "insecureAcceptAnyHostKey", /must be true or false, got 1/],
+    ["a pinned key beside the string \"true\"", { insecureAcceptAnyHostKey: "true" as never }, "insecureAcceptAnyHostKey", /must be true or false/],
+    ["a jump host's verification off by a string", { jumpHosts: [{ host: "j", user: "u", privateKey: "k", insecureAcceptAnyHostKey: "yes" as never }] }, "jumpHosts[0].insecureAcceptAnyHostKey", /true or false/],
     ["a bad jump host", { jumpHosts: [{ host: "j", user: "u", privateKey: "k" }] }, "jumpHosts[0].hostKey", /verification is on/],
   ];
   for (const [label, change, property, reason] of cases) {

@@ -30,7 +30,18 @@ describe("Vm check", () => {
     ["adopt not a boolean", { adopt: "yes" as never }, "adopt"],
     ["bad readiness pattern", { readiness: { serialPattern: "(" } }, "readiness.serialPattern"],
     ["readiness port not forwarded", { readiness: { guestPort: 22 } }, "readiness.guestPort"],
-    ["extraArgs taking over -pidfile", { extraArgs: ["-pidfile", "/tmp/x"] }, "extraArgs"],
+    ["extraArgs taking over -pidfile", { extraArgs: ["-pidfile", "/tmp/x"] }, "extraArgs[0]"],
+    ["extraArgs: --pidfile (QEMU reads --x as -x)", { extraArgs: ["-device", "virtio-rng-pci", "--pidfile", "/tmp/x"] }, "extraArgs[2]"],
+    ["extraArgs: a QMP on TCP", { extraArgs: ["--qmp", "tcp:0.0.0.0:4444,server=on,wait=off"] }, "extraArgs[0]"],
+    ["extraArgs: -readconfig", { extraArgs: ["-readconfig", "/tmp/q.cfg"] }, "extraArgs[0]"],
+    ["extraArgs: a monitor", { extraArgs: ["-monitor", "tcp:127.0.0.1:5555,server,nowait"] }, "extraArgs[0]"],
+    ["extraArgs: -mon", { extraArgs: ["-mon", "chardev=x"] }, "extraArgs[0]"],
+    ["extraArgs: another accelerator", { extraArgs: ["--accel", "kvm"] }, "extraArgs[0]"],
+    ["extraArgs: -enable-kvm", { extraArgs: ["-enable-kvm"] }, "extraArgs[0]"],
+    ["extraArgs: the accelerator through -machine", { extraArgs: ["-M", "q35,accel=kvm"] }, "extraArgs[1]"],
+    ["extraArgs: -runas", { extraArgs: ["-runas", "nobody"] }, "extraArgs[0]"],
+    ["disk readOnly not a boolean", { disks: [{ path: "/d", readOnly: "false" as never }] }, "disks[0].readOnly"],
+    ["adopt as 1", { adopt: 1 as never }, "adopt"],
     ["machine with a comma", { machine: "q35,accel=kvm" }, "machine"],
     ["bad bridge name", { networks: [{ type: "bridge", bridge: "br0; reboot" }] }, "networks[0].bridge"],
     ["cloud-init user-data not text", { cloudInit: { userData: 42 as never } }, "cloudInit.userData"],
@@ -56,6 +67,10 @@ describe("Vm check", () => {
     assert.deepStrictEqual(r.failures?.map((f) => f.property).sort(), ["accelerator", "cpus", "memory"]);
   });
   it("a valid VM passes unchanged", async () => assert.deepStrictEqual(await vm.check({}, ok), { inputs: ok }));
+  it("extraArgs that leave the manager alone pass", async () => {
+    const extraArgs = ["-device", "virtio-rng-pci", "-smbios", "type=1,serial=abc", "-global", "kvm-pit.lost_tick_policy=delay", "-rtc", "base=utc"];
+    assert.deepStrictEqual((await vm.check({}, { ...ok, extraArgs })).failures, undefined);
+  });
   it("during preview, unknown disk paths and host pass; known bad values still fail", async () => {
     assert.deepStrictEqual((await vm.check({}, { ...ok, host: UNKNOWN as never, disks: [UNKNOWN] })).failures, undefined);
     const withReadiness = { ...ok, host: UNKNOWN as never, ports: [{ host: 2222, guest: 22 }], readiness: { guestPort: 22 } };
@@ -74,6 +89,9 @@ describe("Disk check", () => {
     ["unknown format", { format: "vmdk" as never }, "format"],
     ["raw linked clone", { format: "raw", backingImage: "/b.qcow2" }, "backingImage"],
     ["both source and base", { source: "/tmp/a", backingImage: "/b.qcow2" }, "source"],
+    ["allowShrink as the string \"false\"", { allowShrink: "false" as never }, "allowShrink"],
+    ["shared as 1", { shared: 1 as never }, "shared"],
+    ["uploadTimeoutMs below a second", { source: "/tmp/a", size: undefined, uploadTimeoutMs: 10 }, "uploadTimeoutMs"],
   ];
   for (const [what, inputs, property] of cases) {
     it(`${what}: fails on ${property}`, async () => {
