@@ -75,9 +75,14 @@ async function runProbe(transport: Transport, facts: HostFacts, accelerator: Acc
     if ((e as { code?: string }).code !== "TIMEOUT") throw e;
     outcome = probe.judge({ stdout: "", stderr: "", exitCode: null, timedOut: true });
   }
+  await cacheOutcome(transport, dir, facts, accelerator, outcome);
+  return outcome;
+}
+
+/** The host's record of what an accelerator ran, under the key that invalidates it (QEMU, kernel, user, probe). */
+async function cacheOutcome(transport: Transport, dir: string, facts: HostFacts, accelerator: AcceleratorName, outcome: ProbeOutcome): Promise<void> {
   const cached: CachedProbe = { accelerator, key: cacheKey(accelerator, facts), ...outcome };
   await transport.writeFile(`${dir}/${accelerator}.json`, JSON.stringify(cached), { mode: 0o644 });
-  return outcome;
 }
 
 /**
@@ -89,8 +94,7 @@ export async function recordGuestFailure(transport: Transport, workDir: string, 
   const facts = await gatherFacts(transport, workDir);
   const dir = `${workDir}/${PROBE_CACHE_DIR}`;
   await makeDirectory(transport, dir);
-  const cached: CachedProbe = { accelerator, key: cacheKey(accelerator, facts), usable: false, reason, failedVm: vmName };
-  await transport.writeFile(`${dir}/${accelerator}.json`, JSON.stringify(cached), { mode: 0o644 });
+  await cacheOutcome(transport, dir, facts, accelerator, { usable: false, reason, failedVm: vmName });
 }
 
 export async function probeHost(transport: Transport, options: ProbeOptions): Promise<CapabilityReport> {

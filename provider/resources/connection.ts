@@ -2,6 +2,7 @@
 import { sameData } from "../canonical";
 import { InvalidArgumentError } from "../errors";
 import type { Connection } from "../transport";
+import { containsUnknown } from "./types";
 import { validateSshOptions } from "../transport/sshOptions";
 import { absolutePath } from "../validate";
 
@@ -33,8 +34,8 @@ export function connectionIdentity(c: Connection): string {
 /**
  * The same machine and directory reached another way (a rotated key, a new host key, another
  * agent): an in-place update that records the new connection, so that later reads and deletes
- * use it. Nothing on the host changes.
+ * use it. Nothing on the host changes. Not judged while the new connection is unknown (preview).
  */
 export function credentialsChanged(olds: Connection, news: Connection): boolean {
-  return connectionIdentity(olds) === connectionIdentity(news) && !sameData(olds, news);
+  return !containsUnknown(news) && connectionIdentity(olds) === connectionIdentity(news) && !sameData(olds, news);
 }

@@ -116,7 +116,7 @@ export async function diff(_id: string, olds: DiskOutputs, news: DiskInputs): Pr
   const wanted = news.size === undefined || containsUnknown(news.size) ? undefined : sizeBytes(news.size, "size");
   const resize = wanted !== undefined && wanted !== olds.virtualSizeBytes;
   const changes = replaces.length > 0 || resize || Boolean(olds.allowShrink) !== Boolean(news.allowShrink) || containsUnknown(news.size) ||
-    (!containsUnknown(news.host) && credentialsChanged(olds.host, news.host));
+    credentialsChanged(olds.host, news.host);
   return { changes: changes || recordedProviderChanged(olds, news), replaces };
 }
 

@@ -43,7 +43,7 @@ export async function diff(_id: string, olds: HostCapabilitiesOutputs, news: Hos
     containsUnknown(news.host) || connectionIdentity(olds.host) !== connectionIdentity(news.host) ? "host" : "",
     normalizeArch(news.guestArch ?? olds.hostFacts.arch) !== olds.guestArch ? "guestArch" : "",
     Boolean(olds.reprobe) !== Boolean(news.reprobe) ? "reprobe" : "",
-    !containsUnknown(news.host) && credentialsChanged(olds.host, news.host) ? "host" : "",
+    credentialsChanged(olds.host, news.host) ? "host" : "",
   ].filter(Boolean);
   return { changes: changed.length > 0 || recordedProviderChanged(olds, news), replaces: [] };
 }

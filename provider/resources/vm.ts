@@ -80,7 +80,7 @@ export async function diff(_id: string, olds: VmOutputs, news: VmInputs): Promis
   const desired = news.state ?? "running";
   const restart = containsUnknown(news) ? ["(unknown until apply)"] : specChanges(olds.spec, vmSpec(news).spec);
   const stateDrift = desired !== ((olds.state ?? "running") as string) || (desired === "running" ? olds.status !== "running" : olds.status !== "stopped");
-  const other = NOT_IN_SPEC.some((k) => !sameData(olds[k], news[k])) || (!containsUnknown(news.host) && credentialsChanged(olds.host, news.host));
+  const other = NOT_IN_SPEC.some((k) => !sameData(olds[k], news[k])) || credentialsChanged(olds.host, news.host);
   return { changes: replaces.length > 0 || restart.length > 0 || stateDrift || other || recordedProviderChanged(olds, news), replaces, deleteBeforeReplace: true };
 }
 

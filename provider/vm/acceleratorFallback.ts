@@ -8,6 +8,7 @@
  */
 import { GuestStoppedError, NotReadyError, QemuStartError } from "../errors";
 import { QEMU_ACCEL_NAME, type AcceleratorName } from "../host/accelerators/types";
+import { GUEST_STOPPED_RUN_STATES } from "../qemu/runStates";
 
 export interface AcceleratorFailure {
   accelerator: string;
@@ -18,7 +19,7 @@ export interface AcceleratorFailure {
 }
 
 /** Run states in which a guest stopped because of what runs it, and QEMU stays alive ("reset-loop" is ours: see waitReady). */
-const STOPPED_UNDER_ACCELERATOR = new Set(["internal-error", "guest-panicked", "reset-loop"]);
+const STOPPED_UNDER_ACCELERATOR = new Set<string>([...GUEST_STOPPED_RUN_STATES, "reset-loop"]);
 
 export function acceleratorFailure(accelerator: string, error: unknown): AcceleratorFailure | undefined {
   const qemuName = QEMU_ACCEL_NAME[accelerator as AcceleratorName] ?? accelerator;

@@ -122,10 +122,16 @@ function serialTail(transport: Transport, layout: VmLayout): Promise<string> {
   return tailFile(transport, layout.serialLog, 65536);
 }
 
-/** What QEMU itself said after it daemonized (its log without run-state lines and register dumps): all of it, and the words without warnings. */
-async function qemuSaid(transport: Transport, layout: VmLayout): Promise<{ all: string; words: string }> {
+/**
+ * Why a VM never got ready, for the error: `what` happened, what QEMU itself said after it
+ * daemonized (its log without traces and register dumps), and the serial log's end. `words` is
+ * QEMU's without its warnings.
+ */
+async function notReadyBecause(transport: Transport, layout: VmLayout, spec: VmSpec, what: string): Promise<{ message: string; words: string }> {
   const log = await tailFile(transport, layout.qemuLog, 8192);
-  return { all: qemuMessages(log).slice(-10).join("\n"), words: qemuMessages(log, { warnings: false }).slice(-10).join("\n") };
+  const said = qemuMessages(log).slice(-10).join("\n");
+  const message = `${transport.description}: VM ${spec.name} ${what}${said ? `; QEMU said: ${said}` : ""}; serial log ends with:\n${(await serialTail(transport, layout)).slice(-2000)}`;
+  return { message, words: qemuMessages(log, { warnings: false }).slice(-10).join("\n") };
 }
 
 /** A forwarded port answers: bytes arrive, or the connection is still open after a second. */
@@ -173,16 +179,12 @@ export async function waitReady(transport: Transport, layout: VmLayout, spec: Vm
     if (serialSeen && portSeen) return;
     const observed = await observe(transport, layout, spec.name);
     if (observed.state === "running" && resetLoop(observed.bootCpuResets)) {
-      const said = await qemuSaid(transport, layout);
-      throw new GuestStoppedError(`${transport.description}: VM ${spec.name} is in a reset loop before it was ready (QEMU's trace saw the boot CPU reset ` +
-        `${observed.bootCpuResets} times)${said.all ? `; QEMU said: ${said.all}` : ""}; serial log ends with:\n${(await serialTail(transport, layout)).slice(-2000)}`,
-      "reset-loop", said.words || `the boot CPU was reset ${observed.bootCpuResets} times`);
+      const { message, words } = await notReadyBecause(transport, layout, spec, `is in a reset loop before it was ready (QEMU's trace saw the boot CPU reset ${observed.bootCpuResets} times)`);
+      throw new GuestStoppedError(message, "reset-loop", words || `the boot CPU was reset ${observed.bootCpuResets} times`);
     }
     if (observed.state === "stopped" || observed.state === "failed") {
-      const said = await qemuSaid(transport, layout);
-      const message = `${transport.description}: VM ${spec.name} ${observed.state === "stopped" ? "exited" : "failed"} before it was ready ` +
-        `(${observed.detail})${said.all ? `; QEMU said: ${said.all}` : ""}; serial log ends with:\n${(await serialTail(transport, layout)).slice(-2000)}`;
-      if (observed.state === "failed") throw new GuestStoppedError(message, observed.qmpStatus ?? "unknown", said.words);
+      const { message, words } = await notReadyBecause(transport, layout, spec, `${observed.state === "stopped" ? "exited" : "failed"} before it was ready (${observed.detail})`);
+      if (observed.state === "failed") throw new GuestStoppedError(message, observed.qmpStatus ?? "unknown", words);
       throw new QemuError("COMMAND_FAILED", message);
     }
     if (Date.now() >= deadline) {

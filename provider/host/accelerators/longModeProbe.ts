@@ -1,5 +1,6 @@
 import { createHash } from "crypto";
 import { qemuWords } from "../../qemu/messages";
+import { GUEST_STOPPED_RUN_STATES } from "../../qemu/runStates";
 
 /**
  * The functional probe image (see longModeProbe.S, its source; a unit test reassembles it and
@@ -61,7 +62,7 @@ const STEP_AFTER: Record<string, string> = {
 
 /** The run state QEMU stopped a probe guest in while staying alive (the runner then ended it). */
 export function stoppedRunState(stderr: string): string | undefined {
-  return /runstate_set.*new_state \d+ \((internal-error|guest-panicked)\)/.exec(stderr)?.[1];
+  return new RegExp(`runstate_set.*new_state \\d+ \\((${GUEST_STOPPED_RUN_STATES.join("|")})\\)`).exec(stderr)?.[1];
 }
 
 /** Judges one probe run from what the host saw. */

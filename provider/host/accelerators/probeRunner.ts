@@ -5,6 +5,7 @@
  * that hangs after PROBE_RUN_LIMIT_S. It exits with QEMU's status, or 124 when it ended a hang.
  * (Windows hosts run the probe bare: the exec timeout ends it.)
  */
+import { GUEST_STOPPED_RUN_STATES } from "../../qemu/runStates";
 import { POSIX_QEMU_PATH } from "../../transport/hostFiles";
 
 export const PROBE_RUN_LIMIT_S = 10;
@@ -19,7 +20,7 @@ qemu=$!
 ticks=0; ended=
 while kill -0 "$qemu" 2>/dev/null; do
   while IFS= read -r line; do
-    case "$line" in *runstate_set*"(internal-error)"*|*runstate_set*"(guest-panicked)"*) ended=stopped ;; esac
+    case "$line" in ${GUEST_STOPPED_RUN_STATES.map((s) => `*runstate_set*"(${s})"*`).join("|")}) ended=stopped ;; esac
   done < "$err"
   [ -z "$ended" ] && [ "$ticks" -ge ${PROBE_RUN_LIMIT_S * 20} ] && ended=hung
   if [ -n "$ended" ]; then kill -KILL "$qemu" 2>/dev/null; break; fi
