@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "../provider/transport";
+import { hostIdOf } from "./hostId";
 import { shimProvider, withOutputs } from "./shim";
 
 export interface DiskArgs {
@@ -50,7 +51,7 @@ export class Disk extends pulumi.dynamic.Resource {
   declare readonly backingMissing: pulumi.Output<boolean | undefined>;
 
   constructor(name: string, args: DiskArgs, opts?: pulumi.CustomResourceOptions) {
-    const inputs = withOutputs({ ...args, name: args.name ?? name, host: pulumi.secret(args.host) },
+    const inputs = withOutputs({ ...args, name: args.name ?? name, host: pulumi.secret(args.host), ...hostIdOf(args.host) },
       ["path", "format", "virtualSizeBytes", "actualSizeBytes", "backingFile", "backingMissing"]);
     super(diskProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host"] }, "qemu", "Disk");
   }

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { QemuBinary } from "../provider/host/facts";
 import type { Connection, SshHop } from "../provider/transport";
+import { recordConnectionOwner } from "./hostId";
 import { shimProvider, withOutputs } from "./shim";
 
 export type { Connection, SshHop, QemuBinary };
@@ -87,6 +88,7 @@ export class Host extends pulumi.dynamic.Resource {
       "sshUser", "cpuModel", "cores", "memoryBytes", "qemu", "qemuImg", "workDir", "workDirIsDefault"]);
     super(hostProvider, name, inputs,
       { ...opts, additionalSecretOutputs: ["connection", ...SECRET_INPUTS] }, "qemu", "Host");
+    recordConnectionOwner(this, this.connection);
   }
 }
 

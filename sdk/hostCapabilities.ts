@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AcceleratorName, AcceleratorReport } from "../provider/host/accelerators/types";
 import type { Connection } from "../provider/transport";
 import type { QemuBinary } from "../provider/host/facts";
+import { hostIdOf } from "./hostId";
 import { shimProvider, withOutputs } from "./shim";
 
 export type { AcceleratorName, AcceleratorReport };
@@ -33,7 +34,7 @@ export class HostCapabilities extends pulumi.dynamic.Resource {
   declare readonly hostFacts: pulumi.Output<{ os: string; arch: string; kernel: string; user: string; cpuModel: string; cores: number; memoryBytes: number }>;
 
   constructor(name: string, args: HostCapabilitiesArgs, opts?: pulumi.CustomResourceOptions) {
-    const inputs = withOutputs({ ...args, host: pulumi.secret(args.host) }, ["guestArch", "accelerators", "recommended", "qemu", "hostFacts"]);
+    const inputs = withOutputs({ ...args, host: pulumi.secret(args.host), ...hostIdOf(args.host) }, ["guestArch", "accelerators", "recommended", "qemu", "hostFacts"]);
     super(hostCapabilitiesProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host"] }, "qemu", "HostCapabilities");
   }
 }

@@ -4,6 +4,7 @@ import type { RunState } from "../provider/vm/observe";
 import type { DiskAttachment, NetworkSpec, PortForward, ReadinessSpec, StopTimeouts } from "../provider/vm/spec";
 import type { Connection } from "../provider/transport";
 import type { CloudInitInputs } from "../provider/cloudInit/seed";
+import { hostIdOf } from "./hostId";
 import { shimProvider, withOutputs } from "./shim";
 
 export type { CloudInitInputs, DiskAttachment, NetworkSpec, PortForward, ReadinessSpec, StopTimeouts, GuestConnection, RunState };
@@ -92,7 +93,7 @@ export class Vm extends pulumi.dynamic.Resource {
   declare readonly guestConnection: pulumi.Output<GuestConnection | undefined>;
 
   constructor(name: string, args: VmArgs, opts?: pulumi.CustomResourceOptions) {
-    const inputs = withOutputs({ ...args, name: args.name ?? name, host: pulumi.secret(args.host) },
+    const inputs = withOutputs({ ...args, name: args.name ?? name, host: pulumi.secret(args.host), ...hostIdOf(args.host) },
       ["status", "statusDetail", "pid", "acceleratorInUse", "acceleratorFallbacks", "forwardedPorts", "stateDir", "serialLog", "guestConnection"]);
     if (args.guestPrivateKey !== undefined) inputs.guestPrivateKey = pulumi.secret(args.guestPrivateKey);
     if (args.cloudInit !== undefined) inputs.cloudInit = pulumi.secret(args.cloudInit);

@@ -39,3 +39,26 @@ export function connectionIdentity(c: Connection): string {
 export function credentialsChanged(olds: Connection, news: Connection): boolean {
   return !containsUnknown(news) && connectionIdentity(olds) === connectionIdentity(news) && !sameData(olds, news);
 }
+
+/** How a diff sees the new `host`: the connection to judge the rest with, and what changed. */
+export interface HostInDiff {
+  host: Connection;
+  /** Another machine or directory, or one that cannot be told yet: the resource is replaced. */
+  replaced: boolean;
+  /** The same machine and directory reached another way: an in-place update. */
+  credentials: boolean;
+}
+
+/**
+ * While a Host is updated in place (new credentials, in a preview) its connection is unknown, but
+ * its id is known and is its identity: the SDK passes it as `hostId`. The same identity as the
+ * recorded one is the same machine and directory, so the recorded connection stands in for
+ * judging the rest, and the update is one of credentials. Without a known id, unknown is replace.
+ */
+export function hostInDiff(olds: Connection, news: Connection, hostId: unknown): HostInDiff {
+  if (!containsUnknown(news)) {
+    return { host: news, replaced: connectionIdentity(olds) !== connectionIdentity(news), credentials: credentialsChanged(olds, news) };
+  }
+  const sameHost = typeof hostId === "string" && !containsUnknown(hostId) && hostId === connectionIdentity(olds);
+  return sameHost ? { host: olds, replaced: false, credentials: true } : { host: news, replaced: true, credentials: false };
+}

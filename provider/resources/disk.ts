@@ -13,12 +13,14 @@ import { moveIfAbsentArgv, overlaysArgv, removeUploadArgv } from "./diskScripts"
 import { absolutePath, booleanInput, integerIn, oneOf, safeName, sizeBytes } from "../validate";
 import { vmStateRoot } from "../vm/layout";
 import { listStartedSpecs } from "../vm/observe";
-import { connectionIdentity, credentialsChanged, validateConnection } from "./connection";
+import { connectionIdentity, hostInDiff, validateConnection } from "./connection";
 import { collectFailures, containsUnknown, plain, throwFailures, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation, recordedProviderChanged } from "./types";
 import { progress } from "./progress";
 
 export interface DiskInputs {
   host: Connection;
+  /** The id of the Host whose `connection` is `host`, passed by the SDK: known in a preview while the connection is not. */
+  hostId?: string;
   /** Names the default path `<workDir>/disks/<name>.<format>`; default the resource's name. */
   name: string;
   /** Absolute path of the image on the host; default under the host's working directory. */
@@ -104,10 +106,12 @@ function shrinkReason(from: number, to: number): string {
   return `would shrink the disk from ${from} to ${to} bytes, losing the data past the new end; set allowShrink: true to accept that`;
 }
 
-export async function diff(_id: string, olds: DiskOutputs, news: DiskInputs): Promise<DiffResult> {
+export async function diff(_id: string, olds: DiskOutputs, given: DiskInputs): Promise<DiffResult> {
+  const host = hostInDiff(olds.host, given.host, given.hostId);
+  const news = { ...given, host: host.host };
   const pathUnknown = [news.host, news.name, news.path, news.format].some(containsUnknown);
   const replaces = [
-    containsUnknown(news.host) || connectionIdentity(olds.host) !== connectionIdentity(news.host) ? "host" : "",
+    host.replaced ? "host" : "",
     pathUnknown || pathOf(news) !== olds.path ? "path" : "",
     (news.format ?? "qcow2") !== olds.format ? "format" : "",
     !sameData(news.backingImage, olds.backingImage) ? "backingImage" : "",
@@ -116,7 +120,7 @@ export async function diff(_id: string, olds: DiskOutputs, news: DiskInputs): Pr
   const wanted = news.size === undefined || containsUnknown(news.size) ? undefined : sizeBytes(news.size, "size");
   const resize = wanted !== undefined && wanted !== olds.virtualSizeBytes;
   const changes = replaces.length > 0 || resize || Boolean(olds.allowShrink) !== Boolean(news.allowShrink) || containsUnknown(news.size) ||
-    credentialsChanged(olds.host, news.host);
+    host.credentials;
   return { changes: changes || recordedProviderChanged(olds, news), replaces };
 }
 

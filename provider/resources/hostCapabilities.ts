@@ -8,11 +8,13 @@ import { normalizeArch } from "../host/facts";
 import { transportFor, type Connection } from "../transport";
 import { InvalidArgumentError } from "../errors";
 import { booleanInput } from "../validate";
-import { connectionIdentity, credentialsChanged, validateConnection } from "./connection";
+import { connectionIdentity, hostInDiff, validateConnection } from "./connection";
 import { collectFailures, throwFailures, containsUnknown, plain, type CheckResult, type CreateResult, type Validation, type DiffResult, type ReadResult, recordedProviderChanged } from "./types";
 
 export interface HostCapabilitiesInputs {
   host: Connection;
+  /** The id of the Host whose `connection` is `host`, passed by the SDK: known in a preview while the connection is not. */
+  hostId?: string;
   /** Architecture of the guests to judge for (QEMU's name, e.g. x86_64, aarch64); default the host's. */
   guestArch?: string;
   /** Run the functional probe again on every create and refresh instead of trusting the host's cache. */
@@ -39,11 +41,12 @@ export async function check(_olds: unknown, news: HostCapabilitiesInputs): Promi
 }
 
 export async function diff(_id: string, olds: HostCapabilitiesOutputs, news: HostCapabilitiesInputs): Promise<DiffResult> {
+  const host = hostInDiff(olds.host, news.host, news.hostId);
   const changed = [
-    containsUnknown(news.host) || connectionIdentity(olds.host) !== connectionIdentity(news.host) ? "host" : "",
+    host.replaced ? "host" : "",
     normalizeArch(news.guestArch ?? olds.hostFacts.arch) !== olds.guestArch ? "guestArch" : "",
     Boolean(olds.reprobe) !== Boolean(news.reprobe) ? "reprobe" : "",
-    credentialsChanged(olds.host, news.host) ? "host" : "",
+    host.credentials ? "host" : "",
   ].filter(Boolean);
   return { changes: changed.length > 0 || recordedProviderChanged(olds, news), replaces: [] };
 }

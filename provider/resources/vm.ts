@@ -13,7 +13,7 @@ import { planVm, specChanges } from "../vm/plan";
 import { oneHostAtATime } from "../vm/rollout";
 import { checkAdoptable, findHandStarted, recordAdopted } from "../vm/adopt";
 import { forwardedPorts, vmSpec, type PortForward, type VmInputs, type VmSpec } from "../vm/spec";
-import { connectionIdentity, credentialsChanged } from "./connection";
+import { connectionIdentity, hostInDiff } from "./connection";
 import { progress } from "./progress";
 import { start, type Context, type StartOutcome } from "./vmStart";
 import { containsUnknown, plain, type CheckResult, type CreateResult, type DiffResult, type ReadResult, recordedProviderChanged } from "./types";
@@ -72,15 +72,17 @@ function containsUnknownAt(inputs: VmInputs, property: string): boolean {
 
 const NOT_IN_SPEC = ["readiness", "stopTimeouts", "guestUser", "guestPrivateKey", "guestSshPort", "rolloutGroup", "adopt"] as const;
 
-export async function diff(_id: string, olds: VmOutputs, news: VmInputs): Promise<DiffResult> {
+export async function diff(_id: string, olds: VmOutputs, given: VmInputs): Promise<DiffResult> {
+  const host = hostInDiff(olds.host, given.host, given.hostId);
+  const news = { ...given, host: host.host };
   const replaces = [
-    containsUnknown(news.host) || connectionIdentity(olds.host) !== connectionIdentity(news.host) ? "host" : "",
+    host.replaced ? "host" : "",
     news.name !== olds.name ? "name" : "",
   ].filter(Boolean);
   const desired = news.state ?? "running";
   const restart = containsUnknown(news) ? ["(unknown until apply)"] : specChanges(olds.spec, vmSpec(news).spec);
   const stateDrift = desired !== ((olds.state ?? "running") as string) || (desired === "running" ? olds.status !== "running" : olds.status !== "stopped");
-  const other = NOT_IN_SPEC.some((k) => !sameData(olds[k], news[k])) || credentialsChanged(olds.host, news.host);
+  const other = NOT_IN_SPEC.some((k) => !sameData(olds[k], news[k])) || host.credentials;
   return { changes: replaces.length > 0 || restart.length > 0 || stateDrift || other || recordedProviderChanged(olds, news), replaces, deleteBeforeReplace: true };
 }
 

@@ -63,6 +63,8 @@ export interface StopTimeouts {
 
 export interface VmInputs {
   host: Connection;
+  /** The id of the Host whose `connection` is `host`, passed by the SDK: known in a preview while the connection is not. */
+  hostId?: string;
   /** Names the state directory and QEMU's `-name guest=`; default the resource's name. */
   name: string;
   arch?: string;
