@@ -101,7 +101,10 @@ export async function diff(_id: string, olds: HostOutputs, news: HostInputs): Pr
   const changed = INPUTS.filter((k) => k === "port"
     ? normalPort(before) !== normalPort(news)
     : !sameData(before[k], news[k]));
-  return { changes: changed.length > 0 || recordedProviderChanged(olds, news), replaces: changed.filter((k) => IDENTITY.includes(k)) };
+  // Credentials from the stack config are not inputs: a rotated qemu:privateKey shows in the connection.
+  const portKnown = (c: Connection) => (c.kind === "ssh" ? { ...c, port: c.port ?? 22 } : c);
+  const reachedAnotherWay = olds.connection !== undefined && !sameData(portKnown(olds.connection), portKnown(connectionOf(inputsOf(news), olds.workDir)));
+  return { changes: changed.length > 0 || reachedAnotherWay || recordedProviderChanged(olds, news), replaces: changed.filter((k) => IDENTITY.includes(k)) };
 }
 
 /** `recorded`: inputs a state recorded (a refresh): not checked again, so a stricter release does not strand them. */

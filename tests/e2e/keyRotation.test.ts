@@ -32,11 +32,16 @@ class OwnSshd {
     return [readFileSync(file, "utf8"), readFileSync(`${file}.pub`, "utf8").split(" ").slice(0, 2).join(" ")];
   }
 
+  /** Only `clientPublicKey` is let in from now on (sshd reads the file at each login). */
+  authorize(clientPublicKey: string): void {
+    writeFileSync(path.join(this.dir, `authorized_keys.${this.user}`), `${clientPublicKey}\n`);
+  }
+
   /** (Re)starts sshd with a new host key and only `clientPublicKey` authorized; returns the host key line. */
   restart(clientPublicKey: string): string {
     this.stop();
     const [, hostKey] = this.keyPair("host_key");
-    writeFileSync(path.join(this.dir, `authorized_keys.${this.user}`), `${clientPublicKey}\n`);
+    this.authorize(clientPublicKey);
     writeFileSync(path.join(this.dir, "sshd_config"), [
       `ListenAddress ${this.address}`, `Port ${PORT}`, `HostKey ${this.dir}/host_key`, `PidFile ${this.dir}/sshd.pid`,
       `AuthorizedKeysFile ${this.dir}/authorized_keys.%u`, "PermitRootLogin prohibit-password", "PasswordAuthentication no",
@@ -115,6 +120,48 @@ describe("e2e: a rotated host key and client key (real CLI)", function () {
       assert.deepStrictEqual(liveQemuPids(`-pidfile ${workDir}/`), []);
       assert.ok(!existsSync(`${workDir}/vms/halts`), "destroy left the VM's state directory");
       assert.ok(!existsSync(`${workDir}/disks/scratch.qcow2`), "destroy left the disk");
+    });
+  });
+
+  // qemu:hostKey is a plain key and becomes the Host's input; the secret qemu:privateKey never
+  // does, so its rotation alone is the case to show.
+  it("a rotated secret qemu:privateKey in the stack config: the Host and its VM updated in place, same PID", async () => {
+    const configDir = `${workDir}/from-config`;
+    mkdirSync(configDir, { recursive: true });
+    writeFileSync(`${configDir}/halt.img`, haltBootSector());
+    const [oldPrivate, oldPublic] = sshd.keyPair("client_old");
+    const oldHostKey = sshd.restart(oldPublic);
+    const program = async () => {
+      const host = new Host("default-host");
+      const vm = new Vm("halts", { ...haltingVm(undefined as never, "halts", `${configDir}/halt.img`), host: host.connection });
+      return { pid: vm.pid };
+    };
+    await withStack("rotate-config", program, async (h) => {
+      const config = (hostKey: string, privateKey: string) => h.stack.setAllConfig({
+        "qemu:host": { value: `${bed.rootUser}@${h2.address}:${PORT}` }, "qemu:workDir": { value: configDir },
+        "qemu:hostKey": { value: hostKey }, "qemu:privateKey": { value: privateKey, secret: true },
+      });
+      await config(oldHostKey, oldPrivate);
+      const up = await h.stack.up(capture(h));
+      assert.deepStrictEqual(up.summary.resourceChanges, { create: 3 });
+      const [pid] = liveQemuPids(`-pidfile ${configDir}/`);
+      assert.ok(pid, "no QEMU after up");
+
+      const [newPrivate, newPublic] = sshd.keyPair("client_new");
+      sshd.authorize(newPublic);
+      await assert.rejects(h.stack.refresh(capture(h)), /authentication/i, "the old key still let in");
+      await config(oldHostKey, newPrivate);
+      const preview = await h.stack.preview(capture(h));
+      assert.deepStrictEqual(preview.changeSummary, { same: 1, update: 2 }, "the Host and its VM updated in place, nothing replaced");
+      const rotated = await h.stack.up(capture(h));
+      assert.deepStrictEqual(rotated.summary.resourceChanges, { same: 1, update: 2 });
+      assert.deepStrictEqual(liveQemuPids(`-pidfile ${configDir}/`), [pid], "the VM was restarted");
+
+      const refresh = await h.stack.refresh(capture(h));
+      assert.deepStrictEqual(refresh.summary.resourceChanges, { same: 3 });
+      await h.stack.destroy(capture(h));
+      assert.deepStrictEqual(liveQemuPids(`-pidfile ${configDir}/`), []);
+      assert.ok(!existsSync(`${configDir}/vms/halts`), "destroy left the VM's state directory");
     });
   });
 });

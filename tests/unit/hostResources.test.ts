@@ -2,6 +2,7 @@
 import * as assert from "assert";
 import * as host from "../../provider/resources/host";
 import * as caps from "../../provider/resources/hostCapabilities";
+import { configureFrom } from "../../provider/resources/stackConfig";
 import { UNKNOWN } from "../../provider/resources/types";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
@@ -34,7 +35,8 @@ describe("Host check", () => {
 });
 
 describe("Host diff", () => {
-  const olds = { ...ssh, workDir: "/home/ops/.pulumi-qemu", workDirIsDefault: true, os: "Linux", connection: { kind: "ssh" } } as unknown as host.HostOutputs;
+  const connection = { kind: "ssh", host: "10.0.0.5", user: "ops", privateKey: "k", hostKey: KEY, workDir: "/home/ops/.pulumi-qemu" };
+  const olds = { ...ssh, workDir: "/home/ops/.pulumi-qemu", workDirIsDefault: true, os: "Linux", connection } as unknown as host.HostOutputs;
   const cases: Array<[string, host.HostInputs, { changes: boolean; replaces: string[] }]> = [
     ["same inputs (default workDir)", ssh, { changes: false, replaces: [] }],
     ["port 22 made explicit", { ...ssh, port: 22 }, { changes: false, replaces: [] }],
@@ -47,6 +49,27 @@ describe("Host diff", () => {
   ];
   for (const [what, news, expected] of cases) {
     it(what, async () => assert.deepStrictEqual(await host.diff("id", olds, news), expected));
+  }
+
+  // The stack's secret credentials are read when connecting, never inputs: the connection shows them.
+  const { privateKey: _own, ...noKey } = ssh;
+  const configured = { ...olds, privateKey: undefined, connection: { ...connection, privateKey: "config key" } } as unknown as host.HostOutputs;
+  const configCases: Array<[string, string | undefined, { changes: boolean; replaces: string[] }]> = [
+    ["the stack's qemu:privateKey unchanged: no change", "config key", { changes: false, replaces: [] }],
+    ["unchanged, with the serialized provider beside the inputs: no change", "config key", { changes: false, replaces: [] }],
+    ["the stack's qemu:privateKey rotated: update in place", "rotated config key", { changes: true, replaces: [] }],
+  ];
+  for (const [what, configKey, expected] of configCases) {
+    it(what, async () => {
+      configureFrom({ host: "ops@10.0.0.5", privateKey: configKey });
+      try {
+        const withProvider = what.includes("serialized provider");
+        const [o, n] = withProvider ? [{ ...configured, __provider: "p" }, { ...noKey, __provider: "p" }] : [configured, noKey];
+        assert.deepStrictEqual(await host.diff("id", o as host.HostOutputs, n as host.HostInputs), expected);
+      } finally {
+        configureFrom({});
+      }
+    });
   }
 });
 
