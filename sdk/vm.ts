@@ -97,7 +97,7 @@ export class Vm extends pulumi.dynamic.Resource {
       ["status", "statusDetail", "pid", "acceleratorInUse", "acceleratorFallbacks", "forwardedPorts", "stateDir", "serialLog", "guestConnection"]);
     if (args.guestPrivateKey !== undefined) inputs.guestPrivateKey = pulumi.secret(args.guestPrivateKey);
     if (args.cloudInit !== undefined) inputs.cloudInit = pulumi.secret(args.cloudInit);
-    super(vmProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "guestPrivateKey", "guestConnection", "cloudInit"] }, "qemu", "Vm");
+    super(vmProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "guestPrivateKey", "guestConnection", "cloudInit", "seedKey", "spec"] }, "qemu", "Vm");
   }
 }
 

@@ -64,7 +64,7 @@ async function runProbe(transport: Transport, facts: HostFacts, accelerator: Acc
   const dir = `${workDir}/${PROBE_CACHE_DIR}`;
   const image = `${dir}/${probe.fileName}`;
   await makeDirectory(transport, dir);
-  await transport.writeFile(image, probe.image, { mode: 0o644 });
+  await transport.writeFile(image, probe.image, { mode: 0o600 });
   const qemuArgv = probe.argv(qemu.path, QEMU_ACCEL_NAME[accelerator], image);
   const argv = transport.platform === "windows" ? toolArgv(transport.platform, qemuArgv) : probeRunnerArgv(dir, qemuArgv);
   let outcome: ProbeOutcome;
@@ -82,7 +82,7 @@ async function runProbe(transport: Transport, facts: HostFacts, accelerator: Acc
 /** The host's record of what an accelerator ran, under the key that invalidates it (QEMU, kernel, user, probe). */
 async function cacheOutcome(transport: Transport, dir: string, facts: HostFacts, accelerator: AcceleratorName, outcome: ProbeOutcome): Promise<void> {
   const cached: CachedProbe = { accelerator, key: cacheKey(accelerator, facts), ...outcome };
-  await transport.writeFile(`${dir}/${accelerator}.json`, JSON.stringify(cached), { mode: 0o644 });
+  await transport.writeFile(`${dir}/${accelerator}.json`, JSON.stringify(cached), { mode: 0o600 });
 }
 
 /**

@@ -39,7 +39,7 @@ function diskArgs(spec: VmSpec, layout: VmLayout): string[] {
     }
   });
   if (spec.cdrom) args.push("-drive", `file=${ov(spec.cdrom)},if=ide,media=cdrom,readonly=on,id=cdrom0`);
-  if (spec.cloudInit) args.push("-drive", `file=${ov(cloudInitSeedPath(layout, spec.cloudInit.sha256))},format=raw,if=virtio,media=disk,readonly=on,id=cidata`);
+  if (spec.cloudInit) args.push("-drive", `file=${ov(cloudInitSeedPath(layout, spec.cloudInit))},format=raw,if=virtio,media=disk,readonly=on,id=cidata`);
   return args;
 }
 

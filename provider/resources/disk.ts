@@ -164,7 +164,7 @@ async function upload(t: Transport, source: string, path: string, timeoutMs = UP
   });
   progress(`Disk ${path}: uploading ${MiB(file.size)} MiB to ${t.description}`);
   try {
-    await t.writeFile(temp, file, { mode: 0o644, timeoutMs });
+    await t.writeFile(temp, file, { mode: 0o600, timeoutMs });
     const sent = file.sha256();
     const got = await fileSha256(t, temp);
     if (got !== sent) throw new QemuError("COMMAND_FAILED", `${t.description}: uploading ${source} to ${path}: checksum mismatch: got ${got}, sent ${sent}`);

@@ -2,6 +2,7 @@
  * Vm: a QEMU instance whose desired state is enforced. Every method observes what is really on
  * the host first; create adopts an identical running instance and refuses a different one.
  */
+import { randomBytes } from "crypto";
 import { sameData } from "../canonical";
 import { InvalidArgumentError } from "../errors";
 import { transportFor } from "../transport";
@@ -74,7 +75,7 @@ const NOT_IN_SPEC = ["readiness", "stopTimeouts", "guestUser", "guestPrivateKey"
 
 export async function diff(_id: string, olds: VmOutputs, given: VmInputs): Promise<DiffResult> {
   const host = hostInDiff(olds.host, given.host, given.hostId);
-  const news = { ...given, host: host.host };
+  const news = { ...given, host: host.host, seedKey: olds.seedKey };
   const replaces = [
     host.replaced ? "host" : "",
     news.name !== olds.name ? "name" : "",
@@ -122,12 +123,27 @@ function outputs(inputs: VmInputs, c: Context, observed: Observed, acceleratorsS
   });
 }
 
+function newSeedKey(): string {
+  return randomBytes(32).toString("hex");
+}
+
+/**
+ * The recorded seed key; a VM an older release made has none and keeps its plain seed hash while
+ * its seed stays the same (a new digest would restart it), and gets a key when the seed changes.
+ */
+function seedKeyFor(olds: VmOutputs, news: VmInputs): string | undefined {
+  if (olds.seedKey) return olds.seedKey;
+  const legacy = olds.spec?.cloudInit?.sha256;
+  return legacy !== undefined && vmSpec(news).spec.cloudInit?.sha256 === legacy ? undefined : newSeedKey();
+}
+
 /** QMP is asked about KVM only when QEMU itself chose among several accelerators (see outputs). */
 function observeStarted(c: Context, tried: string[] | undefined): Promise<Observed> {
   return observe(c.transport, c.layout, c.spec.name, { needKvm: (tried ?? []).length !== 1 });
 }
 
-export async function create(inputs: VmInputs): Promise<CreateResult<VmOutputs>> {
+export async function create(given: VmInputs): Promise<CreateResult<VmOutputs>> {
+  const inputs = { ...given, seedKey: newSeedKey() };
   const c = await context(inputs);
   const running = (inputs.state ?? "running") === "running";
   const adopted = running && inputs.adopt ? await adopt(c) : undefined;
@@ -172,7 +188,8 @@ export async function read(id: string, props: VmOutputs): Promise<ReadResult<VmO
   return { id, props: outputs(props, c, await observeStarted(c, props.acceleratorsStarted), props.acceleratorsStarted) };
 }
 
-export async function update(_id: string, olds: VmOutputs, news: VmInputs): Promise<{ outs: VmOutputs }> {
+export async function update(_id: string, olds: VmOutputs, given: VmInputs): Promise<{ outs: VmOutputs }> {
+  const news = { ...given, seedKey: seedKeyFor(olds, given) };
   const c = await context(news);
   const observed = await observe(c.transport, c.layout, c.spec.name);
   const action = planVm(news.state ?? "running", c.spec, observed);

@@ -143,7 +143,7 @@ export async function start(c: Context, inputs: VmInputs): Promise<StartOutcome>
   const { accelerators, os } = await candidates(c, inputs);
   checkSocketPath(c.layout, os);
   const firmware = await firmwareFor(c, inputs);
-  if (c.spec.cloudInit && c.cloudInitImage) await writeCloudInitSeed(c.transport, c.layout, c.cloudInitImage, c.spec.cloudInit.sha256);
+  if (c.spec.cloudInit && c.cloudInitImage) await writeCloudInitSeed(c.transport, c.layout, c.cloudInitImage, c.spec.cloudInit);
   const fallbacks: AcceleratorFailure[] = [];
   // Recorded beside the next start, not before it: the facts a record needs cost a round trip.
   const records: Array<Promise<void>> = [];

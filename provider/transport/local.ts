@@ -1,5 +1,5 @@
 /** The embedded default: the machine the Pulumi program runs on, through child_process and net. */
-import { spawn } from "child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "child_process";
 import { randomBytes } from "crypto";
 import { createWriteStream, promises as fs } from "fs";
 import * as net from "net";
@@ -28,7 +28,7 @@ export class LocalTransport implements Transport {
       options = { ...options, stdin: withPrefix(stdinPrefix, options.stdin) };
     }
     return new Promise((resolve, reject) => {
-      const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
+      const child = spawnPrivate(argv);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let timer: NodeJS.Timeout | undefined;
@@ -111,4 +111,17 @@ async function writeStream(file: string, data: SizedStream, options: WriteOption
   }
   const { size } = await fs.stat(file);
   if (size !== data.size) throw new QemuError("COMMAND_FAILED", `local: writing ${file}: short write: ${size} of ${data.size} bytes`);
+}
+
+/**
+ * What a command creates is private to its user (files 0600, directories 0700) from the first
+ * byte, as over SSH: the child inherits umask 077, set only around the (synchronous) spawn.
+ */
+function spawnPrivate(argv: string[]): ChildProcessWithoutNullStreams {
+  const before = process.platform === "win32" ? undefined : process.umask(0o077);
+  try {
+    return spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
+  } finally {
+    if (before !== undefined) process.umask(before);
+  }
 }

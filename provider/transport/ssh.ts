@@ -52,7 +52,8 @@ export class SshTransport implements Transport {
     // A Windows host has no `exec` and no signals: there a timeout only closes the session.
     const withPid = options.timeoutMs !== undefined && this.platform === "posix";
     const windows = this.platform === "windows" ? windowsInvocation(argv) : undefined;
-    const command = windows ? windows.commandLine : (withPid ? "echo $$; " : "") + "exec " + shJoin(argv);
+    // umask 077: what a command creates is private to the SSH user from the first byte.
+    const command = windows ? windows.commandLine : (withPid ? "echo $$; " : "") + "umask 077; exec " + shJoin(argv);
     if (windows) options = { ...options, stdin: withPrefix(windows.stdinPrefix, options.stdin) };
     return this.withChannel(async (client, release) => {
       // The exit status must be listened for inside the callback: for a short program it can

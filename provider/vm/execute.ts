@@ -5,7 +5,7 @@ import { parseKeyValues } from "../keyValues";
 import { makeDirectory, tailFile, type Transport } from "../transport";
 import { withVmQmp } from "./qmpEndpoint";
 import { vmScripts } from "./scripts";
-import { cloudInitSeedPath, type VmLayout } from "./layout";
+import { cloudInitSeedPath, type SeedDigest, type VmLayout } from "./layout";
 import { listStartedSpecs, observe, parseSpec } from "./observe";
 import { forwardedPorts, type ReadinessSpec, type StopTimeouts, type VmSpec } from "./spec";
 
@@ -22,7 +22,7 @@ export interface Started {
 
 /** Starts QEMU under the VM's lock; a start error carries QEMU's own message (and who holds a port). */
 export async function startVm(transport: Transport, layout: VmLayout, spec: VmSpec, argv: string[]): Promise<Started> {
-  const keepSeed = spec.cloudInit ? cloudInitSeedPath(layout, spec.cloudInit.sha256) : "";
+  const keepSeed = spec.cloudInit ? cloudInitSeedPath(layout, spec.cloudInit) : "";
   const script = vmScripts(transport).start(layout, spec.name, JSON.stringify(spec), argv, keepSeed);
   const r = await transport.exec(script, { timeoutMs: 180000 });
   if (r.exitCode === 71) {
@@ -37,9 +37,9 @@ export async function startVm(transport: Transport, layout: VmLayout, spec: VmSp
 }
 
 /** Puts the seed image in the state directory (mode 0600: user-data may hold secrets). */
-export async function writeCloudInitSeed(transport: Transport, layout: VmLayout, image: Buffer, sha256: string): Promise<void> {
+export async function writeCloudInitSeed(transport: Transport, layout: VmLayout, image: Buffer, seed: SeedDigest): Promise<void> {
   await makeDirectory(transport, layout.dir);
-  await transport.writeFile(cloudInitSeedPath(layout, sha256), image, { mode: 0o600 });
+  await transport.writeFile(cloudInitSeedPath(layout, seed), image, { mode: 0o600 });
 }
 
 /** Which other VMs of this working directory forward the host ports this spec wants. */

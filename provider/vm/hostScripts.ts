@@ -129,6 +129,8 @@ export function startArgv(layout: VmLayout, name: string, specJson: string, qemu
   return withArgs(String.raw`
 desired=$1; keep=$2; shift 2
 [ -d "$dir" ] || mkdir -p "$dir" || exit 70
+# Private, also when an older release made it open to others.
+chmod 700 "$dir" || exit 70
 take_lock
 read_pid
 if is_ours "$pid"; then
@@ -140,6 +142,8 @@ PATH="$PATH:${POSIX_QEMU_PATH}" "$@" 9>&- </dev/null >/dev/null 2>"$startlog"
 rc=$?
 # With -D, QEMU writes its errors to that log, not to stderr.
 if [ "$rc" -ne 0 ]; then cat "$startlog" >&2; cat "$qemulog" >&2 2>/dev/null; exit 71; fi
+# A daemonized QEMU creates with umask 027 (its serial log, its QMP socket): private again.
+chmod go-rwx -- "$dir"/* 2>/dev/null
 printf '%s\n' "$desired" > "$spec.tmp" && mv -f -- "$spec.tmp" "$spec"
 # Seed images of earlier starts are no longer used by anyone.
 for f in "$dir"/cidata-*.iso; do [ -f "$f" ] && [ "$f" != "$keep" ] && rm -f -- "$f"; done

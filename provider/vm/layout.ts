@@ -45,9 +45,18 @@ export function vmLayout(workDir: string, name: string): VmLayout {
   };
 }
 
-/** The cloud-init seed image: named by its content, so a running instance's seed is never overwritten. */
-export function cloudInitSeedPath(layout: VmLayout, sha256: string): string {
-  return `${layout.dir}/cidata-${sha256.slice(0, 16)}.iso`;
+/**
+ * What names a VM's seed image: an HMAC keyed with the VM's secret seed key; `sha256` (unkeyed,
+ * reversible by guessing short passwords) only in VMs an older release made, until their seed changes.
+ */
+export interface SeedDigest {
+  hmacSha256?: string;
+  sha256?: string;
+}
+
+/** The cloud-init seed image: named by its digest, so a running instance's seed is never overwritten. */
+export function cloudInitSeedPath(layout: VmLayout, seed: SeedDigest): string {
+  return `${layout.dir}/cidata-${(seed.hmacSha256 ?? seed.sha256 ?? "").slice(0, 16)}.iso`;
 }
 
 /** Refuses a layout whose QMP socket path the host's kernel could not bind. */

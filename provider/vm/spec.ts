@@ -1,4 +1,5 @@
 /** A Vm's inputs, validated (every error names its property) and normalized into a VmSpec. */
+import { createHmac } from "crypto";
 import { InvalidArgumentError } from "../errors";
 import { ACCELERATOR_NAMES } from "../host/accelerators/types";
 import { normalizeArch } from "../host/facts";
@@ -6,6 +7,7 @@ import type { Connection } from "../transport";
 import { absolutePath, booleanInput, collectInvalid, integerIn, oneOf, safeName, sizeBytes } from "../validate";
 import { validateConnection } from "../resources/connection";
 import { cloudInitSeed, type CloudInitInputs } from "../cloudInit/seed";
+import type { SeedDigest } from "./layout";
 
 /** QEMU options the manager sets or relies on, as QEMU names them (it reads `--x` as `-x`). */
 const MANAGER_OPTIONS = new Set(["daemonize", "pidfile", "qmp", "qmp-pretty", "monitor", "mon", "name", "serial", "chardev", "D",
@@ -91,6 +93,11 @@ export interface VmInputs {
   guestSshPort?: number;
   /** A cloud-init NoCloud seed, attached as a read-only virtio disk labelled "cidata". */
   cloudInit?: CloudInitInputs;
+  /**
+   * Keys the seed's digest; made by the provider and kept as a secret in state, never an input a
+   * user gives. (A plain hash of user-data is reversed by guessing a short password.)
+   */
+  seedKey?: string;
   /** Restarts of VMs with the same group run one host at a time (Fleet's `rollingUpdate` sets it). */
   rolloutGroup?: string;
   /** At create: take over a QEMU instance started by hand with `-name NAME` instead of starting one. */
@@ -114,8 +121,8 @@ export interface VmSpec {
   append?: string;
   networks: NetworkSpec[];
   extraArgs: string[];
-  /** The seed image's sha256 (its content stays out of the spec, which is stored in clear on the host). */
-  cloudInit?: { sha256: string };
+  /** The seed image's digest (its content stays out of the spec, which is stored on the host). */
+  cloudInit?: SeedDigest;
 }
 
 function portForward(p: PortForward, property: string, isLocal: boolean): PortForward {
@@ -249,7 +256,8 @@ export function vmSpec(inputs: VmInputs, hostArch?: string): { spec: VmSpec; err
     errors.push(...r.errors);
     return r.seed;
   })();
-  const cloudInit = seed ? { sha256: seed.sha256 } : undefined;
+  const cloudInit = !seed ? undefined
+    : inputs.seedKey ? { hmacSha256: createHmac("sha256", inputs.seedKey).update(seed.image).digest("hex") } : { sha256: seed.sha256 };
   const spec: VmSpec = JSON.parse(JSON.stringify({ name, arch, cpus, memoryBytes, machine, cpu, accelerators, disks, cdrom, kernel, initrd, append: inputs.append, networks, extraArgs, cloudInit }));
   return { spec, errors, cloudInitImage: seed?.image };
 }

@@ -5,11 +5,14 @@
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
-import { randomBytes } from "crypto";
+import { createHash, randomBytes } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
 import { readFileSync, readdirSync } from "fs";
 import * as path from "path";
+import { cloudInitSeed } from "../../provider/cloudInit/seed";
 import { closeAllSshTransports, sshTransport } from "../../provider/transport";
-import { Host, Vm } from "../../sdk";
+import { Disk, Host, Vm } from "../../sdk";
+import { countUnder, openModes, readableAs } from "../helpers/privateFiles";
 import { liveQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed } from "../testbed/testbed";
 import { pulumiBinDir } from "./engine";
@@ -28,14 +31,20 @@ describe("e2e: stack config defaults and secrets (real CLI)", function () {
   it("a Host without arguments goes where the stack config says; secrets never leave in clear", async () => {
     const workDir = `${h1.workDir}/e2e-config-${run}`;
     const passwordMarker = `pw-${randomBytes(8).toString("hex")}`;
+    const appendMarker = `tok-${randomBytes(8).toString("hex")}`;
+    const argMarker = `arg-${randomBytes(8).toString("hex")}`;
+    const userData = `#cloud-config\npassword: ${passwordMarker}\n`;
     const vmName = `cfg-${run}`;
     const program = async () => {
       const host = new Host("default-host");
+      new Disk("scratch", { host: host.connection, size: "16M" });
       const vm = new Vm("vm", {
         host: host.connection, name: vmName, memory: "256M", accelerator: "tcg",
-        kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`, append: "console=ttyS0 quiet",
+        kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`,
+        append: pulumi.secret(`console=ttyS0 quiet pq.token=${appendMarker}`),
+        extraArgs: pulumi.secret(["-fw_cfg", `name=opt/pq/token,string=${argMarker}`]),
         guestPrivateKey: guestKey,
-        cloudInit: { userData: `#cloud-config\npassword: ${passwordMarker}\n` },
+        cloudInit: { userData },
         readiness: { serialPattern: "PULUMI-QEMU-GUEST-READY", timeoutMs: 90000 },
         stopTimeouts: { powerdownMs: 500, quitMs: 3000 },
       });
@@ -67,8 +76,14 @@ describe("e2e: stack config defaults and secrets (real CLI)", function () {
       const stateDir = path.join(h.dir, "state/.pulumi/stacks/config");
       const stateText = readdirSync(stateDir).filter((f) => f.endsWith(".json")).map((f) => readFileSync(path.join(stateDir, f), "utf8")).join("\n");
       const configText = readFileSync(path.join(h.dir, "Pulumi.e2e.yaml"), "utf8");
+      const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
+      const seedImage = cloudInitSeed({ userData }, vmName).seed!.image;
       const secrets: Array<[string, string]> = [
         ["host private key", key.split("\n")[1]], ["guest private key", guestKey.split("\n")[1]], ["user-data password", passwordMarker],
+        ["secret append", appendMarker], ["secret extraArgs", argMarker],
+        // A plain hash is reversed by guessing: none of the seed image, the user-data or the password.
+        ["sha256 of the seed image", sha256(seedImage).slice(0, 16)], ["sha256 of the user-data", sha256(userData).slice(0, 16)],
+        ["sha256 of the password", sha256(passwordMarker).slice(0, 16)],
       ];
       for (const [what, text] of secrets) {
         assert.ok(!exported.includes(text), `${what} in the exported stack`);
@@ -76,12 +91,19 @@ describe("e2e: stack config defaults and secrets (real CLI)", function () {
         assert.ok(!h.output().includes(text), `${what} printed by the CLI`);
       }
       assert.ok(!configText.includes(key.split("\n")[1]), "the private key in Pulumi.e2e.yaml in clear");
+      // Issue 18, class 3: nothing under the working directory is readable by another Unix user.
+      assert.ok(countUnder(workDir) >= 8, `too few files to judge under ${workDir}`);
+      assert.deepStrictEqual(openModes(workDir), [], "entries open to the group or others");
+      assert.deepStrictEqual(readableAs(bed.plainUser, workDir), [], `entries ${bed.plainUser} can read`);
+      const stateFiles = readdirSync(`${workDir}/vms/${vmName}`);
+      assert.ok(stateFiles.some((f) => /^cidata-[0-9a-f]{16}\.iso$/.test(f)), `no seed image among ${stateFiles}`);
+      assert.ok(!stateFiles.some((f) => f.includes(sha256(seedImage).slice(0, 16))), `the seed image is named by its plain hash: ${stateFiles}`);
       assert.match(exported, /4dabf18193072939515e22adb298388d/, "secrets are stored as Pulumi secrets");
 
       // Pointing the stack elsewhere (another working directory) replaces the Host and the Vm with it.
       await h.stack.setConfig("qemu:workDir", { value: `${workDir}-moved` });
       const moved = await h.stack.preview(capture(h));
-      assert.strictEqual(moved.changeSummary.replace, 2, JSON.stringify(moved.changeSummary));
+      assert.strictEqual(moved.changeSummary.replace, 3, JSON.stringify(moved.changeSummary));
       assert.strictEqual(liveQemuPids(`${workDir}/vms/${vmName}/qemu.pid`).length, 1, "preview must not touch the VM");
 
       // A malformed qemu:host fails the preview, naming the key.
@@ -91,7 +113,7 @@ describe("e2e: stack config defaults and secrets (real CLI)", function () {
       await h.stack.setConfig("qemu:workDir", { value: workDir });
 
       const destroyed = await h.stack.destroy(capture(h));
-      assert.deepStrictEqual(destroyed.summary.resourceChanges, { delete: 3 });
+      assert.deepStrictEqual(destroyed.summary.resourceChanges, { delete: 4 });
       assert.deepStrictEqual(liveQemuPids(`${workDir}/vms/${vmName}/qemu.pid`), []);
       await direct().exec(["rm", "-rf", "--", workDir, `${workDir}-moved`]);
     });

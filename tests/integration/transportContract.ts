@@ -25,6 +25,11 @@ export function transportContract(label: string, make: () => Transport, workDir:
       assert.deepStrictEqual(r, { stdout: "out\n", stderr: "warn\n", exitCode: 3, signal: null });
     });
 
+    it("runs every command with umask 077: what it creates is private to the user (issue 18, class 3)", async () => {
+      const r = await t.exec(["sh", "-c", 'umask; mkdir "$1/d"; : > "$1/f"; stat -c "%a" "$1/d" "$1/f"', "sh", dir]);
+      assert.deepStrictEqual(r.stdout.split("\n").filter(Boolean), ["0077", "700", "600"], r.stderr);
+    });
+
     it("treats output on stderr with exit code 0 as success", async () => {
       const r = await t.exec(["sh", "-c", "echo warning: deprecated >&2"]);
       assert.strictEqual(r.exitCode, 0);

@@ -3,6 +3,8 @@ name=$1; dir=$2; pidfile=$3; sock=$4; spec=$5; startlog=$6; lock=$7; qemulog=$8;
 
 desired=$1; keep=$2; shift 2
 [ -d "$dir" ] || mkdir -p "$dir" || exit 70
+# Private, also when an older release made it open to others.
+chmod 700 "$dir" || exit 70
 take_lock
 read_pid
 if is_ours "$pid"; then
@@ -14,6 +16,8 @@ PATH="$PATH:/usr/local/bin:/opt/homebrew/bin:/opt/local/bin" "$@" 9>&- </dev/nul
 rc=$?
 # With -D, QEMU writes its errors to that log, not to stderr.
 if [ "$rc" -ne 0 ]; then cat "$startlog" >&2; cat "$qemulog" >&2 2>/dev/null; exit 71; fi
+# A daemonized QEMU creates with umask 027 (its serial log, its QMP socket): private again.
+chmod go-rwx -- "$dir"/* 2>/dev/null
 printf '%s\n' "$desired" > "$spec.tmp" && mv -f -- "$spec.tmp" "$spec"
 # Seed images of earlier starts are no longer used by anyone.
 for f in "$dir"/cidata-*.iso; do [ -f "$f" ] && [ "$f" != "$keep" ] && rm -f -- "$f"; done
