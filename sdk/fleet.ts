@@ -1,14 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import type { CloudInitInputs } from "../provider/cloudInit/seed";
-import { ansibleInventory, sshConfig, type FleetMember } from "../provider/fleet/inventory";
+import { ansibleInventory, sshConfig, sshConfigPath, sshConfigWord, type FleetMember } from "../provider/fleet/inventory";
 import {
   defaultPortRange, memberNames, memberPorts, placeMembers, PLACEMENTS, rangeCapacity,
   type FleetHostCapacity, type Placement, type PortRange,
 } from "../provider/fleet/placement";
 import { InvalidArgumentError } from "../provider/errors";
 import { localFileHead, localFileSha256 } from "../provider/localFile";
-import { integerIn, oneOf, sizeBytes } from "../provider/validate";
+import { integerIn, oneOf, safeName, sizeBytes } from "../provider/validate";
 import type { GuestConnection } from "../provider/resources/vm";
 import type { ReadinessSpec, StopTimeouts } from "../provider/vm/spec";
 import { Disk } from "./disk";
@@ -177,6 +177,10 @@ function settings(name: string, args: FleetArgs) {
   const guestSshPort = t.guestSshPort ?? 22;
   const forwards = t.ports ?? [{ guest: guestSshPort }];
   const range = args.portRange ?? defaultPortRange(name);
+  // Written into other tools' formats (ssh_config, the Ansible inventory): refused before anything runs.
+  if (!args.names && names.length) safeName(names[names.length - 1], "name (the Fleet's resource name, which names its members)");
+  if (t.guestUser !== undefined) sshConfigWord(t.guestUser, "template.guestUser", "word");
+  if (args.privateKeyFile !== undefined) sshConfigPath(args.privateKeyFile);
   if (args.rollingUpdate !== undefined && typeof args.rollingUpdate !== "boolean") {
     throw new InvalidArgumentError("rollingUpdate", `must be true or false, got ${JSON.stringify(args.rollingUpdate)}`);
   }

@@ -1,5 +1,6 @@
 /** What a fleet hands to the tools that use it: an Ansible inventory and an ~/.ssh/config snippet. */
 import { stringify } from "yaml";
+import { InvalidArgumentError } from "../errors";
 
 export interface FleetMember {
   name: string;
@@ -35,11 +36,32 @@ export function groupName(hostKey: string): string {
 /** One `Host` block per member, so that `ssh -F <file> <member>` reaches its guest. */
 export function sshConfig(members: FleetMember[], privateKeyFile?: string): string {
   return members.map((m) => [
-    `Host ${m.name}`,
-    `  HostName ${m.sshHost}`,
-    `  Port ${m.sshPort}`,
-    `  User ${m.sshUser}`,
-    ...(privateKeyFile ? [`  IdentityFile ${privateKeyFile}`, "  IdentitiesOnly yes"] : []),
+    `Host ${sshConfigWord(m.name, "names", "pattern")}`,
+    `  HostName ${sshConfigWord(m.sshHost, "hosts (address)", "word")}`,
+    `  Port ${sshConfigWord(String(m.sshPort), "ports", "word")}`,
+    `  User ${sshConfigWord(m.sshUser, "template.guestUser", "word")}`,
+    ...(privateKeyFile ? [`  IdentityFile ${sshConfigPath(privateKeyFile)}`, "  IdentitiesOnly yes"] : []),
     "",
   ].join("\n")).join("\n");
+}
+
+/**
+ * A value ssh_config reads as one plain word: no whitespace, quote, '#', '%' (a token), and for a
+ * Host pattern no '*', '?', '!' or ','. Anything else would be read as more than the value (a
+ * newline in a user name adds a ProxyCommand): refused, naming the property.
+ */
+export function sshConfigWord(value: string, property: string, kind: "word" | "pattern"): string {
+  const bad = kind === "pattern" ? /[\s"'#%\\*?!,\x00-\x1f\x7f]/ : /[\s"'#%\\\x00-\x1f\x7f]/;
+  if (typeof value !== "string" || value === "" || bad.test(value)) {
+    throw new InvalidArgumentError(property, `cannot be written into an ssh_config file as one word (whitespace, quotes, '#', '%', '\\' and control characters are refused), got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** A file path for ssh_config: double-quoted, '%' escaped (ssh expands %-tokens in IdentityFile); no quote or control character. */
+export function sshConfigPath(path: string, property = "privateKeyFile"): string {
+  if (typeof path !== "string" || path === "" || /["\x00-\x1f\x7f]/.test(path)) {
+    throw new InvalidArgumentError(property, `cannot be written into an ssh_config file (a double quote or a control character), got ${JSON.stringify(path)}`);
+  }
+  return `"${path.replace(/%/g, "%%")}"`;
 }

@@ -107,7 +107,7 @@ describe("fleet inventory and ssh config", () => {
 
   it("ssh config: one Host block per member", () => {
     const text = sshConfig(members, "/k/id");
-    assert.match(text, /^Host ci-1\n  HostName 10\.0\.0\.6\n  Port 20001\n  User root\n  IdentityFile \/k\/id\n  IdentitiesOnly yes\n/m);
+    assert.match(text, /^Host ci-1\n  HostName 10\.0\.0\.6\n  Port 20001\n  User root\n  IdentityFile "\/k\/id"\n  IdentitiesOnly yes\n/m);
     assert.strictEqual(text.match(/^Host /gm)!.length, 3);
     assert.doesNotMatch(sshConfig(members), /IdentityFile/);
   });
@@ -129,6 +129,24 @@ describe("Fleet settings (the component's plain inputs)", () => {
     refused(args({}, { cpus: 0 }), /^Fleet ci: template\.cpus: /);
     refused(args({ count: undefined }), /^Fleet ci: count: give exactly one of count and names$/);
     refused(args({ count: 4, portRange: { from: 30000, to: 30002 } }, { ports: [{ guest: 22 }] }), /^Fleet ci: portRange: 30000-30002 holds 3 members of 1 forwards, not 4$/);
+  });
+
+  // Issue 18, class 7: what is written into another tool's format is refused before anything runs.
+  const injections: Array<[string, FleetArgs, RegExp]> = [
+    ["a guestUser with a newline (it would add a ProxyCommand)", args({}, { guestUser: "root\n  ProxyCommand touch /tmp/x" }), /^Fleet ci: template\.guestUser: cannot be written into an ssh_config file/],
+    ["a guestUser with a space", args({}, { guestUser: "ro ot" }), /^Fleet ci: template\.guestUser: /],
+    ["a guestUser with a %-token", args({}, { guestUser: "%d" }), /^Fleet ci: template\.guestUser: /],
+    ["a privateKeyFile with a newline", args({ privateKeyFile: "/k/id\nProxyCommand x" }), /^Fleet ci: privateKeyFile: cannot be written into an ssh_config file/],
+    ["a privateKeyFile with a double quote", args({ privateKeyFile: '/k/"id' }), /^Fleet ci: privateKeyFile: /],
+  ];
+  for (const [what, a, message] of injections) it(`refuses ${what}`, () => refused(a, message));
+  it("refuses a fleet whose name makes member names that are not names", () =>
+    assert.throws(() => fleetSettings("ci\nHost *", args()), /Fleet ci\nHost \*: name \(the Fleet's resource name/));
+  it("the writer itself refuses a member field it cannot hold, and quotes a key path with spaces and %", () => {
+    const m: FleetMember = { name: "ci-0", host: "h1", sshHost: "10.0.0.2", sshPort: 20000, sshUser: "root", status: "running" };
+    assert.throws(() => sshConfig([{ ...m, sshUser: "root\nProxyCommand x" }]), /template\.guestUser: cannot be written/);
+    assert.throws(() => sshConfig([{ ...m, sshHost: "10.0.0.2 -oProxyCommand=x" }]), /hosts \(address\)/);
+    assert.match(sshConfig([m], "/home/me/my keys/id%1"), /^  IdentityFile "\/home\/me\/my keys\/id%%1"$/m);
   });
 
   it("defaults: spread, one forward of the guest's SSH port, 512M", () => {
