@@ -4,6 +4,17 @@ import { InvalidArgumentError } from "./errors";
 /** Names become file and directory names on the host and QEMU's `-name guest=`. */
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
+/** Names Windows maps to devices in every directory, with any extension ("nul.qcow2" too). */
+const WINDOWS_DEVICE_NAME = /^(con|prn|aux|nul|conin\$|conout\$|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3])(\.|$)/i;
+
+/** A name that becomes a file or directory name on a Windows host. */
+export function windowsFileName(value: string, property: string): string {
+  if (WINDOWS_DEVICE_NAME.test(value)) {
+    throw new InvalidArgumentError(property, `${JSON.stringify(value)} is a device name on Windows hosts (CON, PRN, AUX, NUL, COM1-9, LPT1-9, with any extension): choose another`);
+  }
+  return value;
+}
+
 export function safeName(value: unknown, property: string): string {
   if (typeof value !== "string" || !SAFE_NAME.test(value) || value.includes("..")) {
     throw new InvalidArgumentError(property,

@@ -62,7 +62,12 @@ export interface VmArgs {
   cloudInit?: pulumi.Input<CloudInitInputs>;
   /** Restarts of VMs with the same group run one host at a time (Fleet's `rollingUpdate` sets it). */
   rolloutGroup?: pulumi.Input<string>;
-  /** At create: take over a running QEMU instance started by hand with `-name NAME` (memory and cpus must match) instead of starting one; it is not restarted. */
+  /**
+   * At create: take over a running QEMU instance started by hand with `-name NAME` (memory and cpus
+   * must match), or an instance of this VM already running in its state directory (its state was
+   * lost), instead of starting one; it is not restarted. Without it, a create that finds the VM
+   * already running is refused: two resources never share one VM.
+   */
   adopt?: pulumi.Input<boolean>;
 }
 

@@ -10,10 +10,10 @@ import { localFileSha256, meteredLocalFile } from "../localFile";
 import { createArgv, infoArgv, parseInfo, resizeArgv, type ImageInfo } from "../qemu/img";
 import { fileSha256, makeDirectory, parentDir, pathExists, removeFile, toolArgv, transportFor, type Connection, type Transport } from "../transport";
 import { moveIfAbsentArgv, overlaysArgv, removeUploadArgv } from "./diskScripts";
-import { absolutePath, booleanInput, integerIn, oneOf, safeName, sizeBytes } from "../validate";
+import { absolutePath, booleanInput, integerIn, oneOf, safeName, sizeBytes, windowsFileName } from "../validate";
 import { vmStateRoot } from "../vm/layout";
 import { listStartedSpecs } from "../vm/observe";
-import { connectionIdentity, hostInDiff, validateConnection } from "./connection";
+import { connectionIdentity, hostInDiff, hostIsWindows, validateConnection } from "./connection";
 import { collectFailures, containsUnknown, plain, throwFailures, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation, recordedProviderChanged } from "./types";
 import { progress } from "./progress";
 
@@ -62,7 +62,12 @@ function pathOf(inputs: DiskInputs): string {
 function validations(inputs: DiskInputs): Validation[] {
   return [
     [[inputs.host], () => void validateConnection(inputs.host, "host")],
-    [[inputs.name], () => void safeName(inputs.name, "name")],
+    [[inputs.name, inputs.host, inputs.path], () => {
+      safeName(inputs.name, "name");
+      if (!inputs.host || typeof inputs.host !== "object" || !hostIsWindows(inputs.host)) return;
+      if (inputs.path === undefined) windowsFileName(inputs.name, "name");
+      else if (typeof inputs.path === "string") windowsFileName(inputs.path.split(/[\\/]/).pop() ?? "", "path");
+    }],
     [[inputs.path], () => void (inputs.path !== undefined && absolutePath(inputs.path, "path"))],
     [[inputs.format], () => void (inputs.format !== undefined && oneOf(inputs.format, "format", ["qcow2", "raw"] as const))],
     [[inputs.backingFormat], () => void (inputs.backingFormat !== undefined && oneOf(inputs.backingFormat, "backingFormat", ["qcow2", "raw"] as const))],

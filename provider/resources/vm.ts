@@ -14,7 +14,8 @@ import { planVm, specChanges } from "../vm/plan";
 import { oneHostAtATime } from "../vm/rollout";
 import { checkAdoptable, findHandStarted, recordAdopted } from "../vm/adopt";
 import { forwardedPorts, vmSpec, type PortForward, type VmInputs, type VmSpec } from "../vm/spec";
-import { connectionIdentity, hostInDiff } from "./connection";
+import { connectionIdentity, hostInDiff, hostIsWindows } from "./connection";
+import { windowsFileName } from "../validate";
 import { progress } from "./progress";
 import { start, type Context, type StartOutcome } from "./vmStart";
 import { containsUnknown, plain, type CheckResult, type CreateResult, type DiffResult, type ReadResult, recordedProviderChanged } from "./types";
@@ -59,6 +60,7 @@ function completeInputErrors(news: VmInputs): InvalidArgumentError[] {
   const { spec, errors } = vmSpec(news);
   if (errors.length) return errors;
   try {
+    if (hostIsWindows(news.host)) windowsFileName(spec.name, "name");
     checkSocketPath(vmLayout(news.host.workDir!, spec.name), "Linux");
     return [];
   } catch (e) {
@@ -147,7 +149,7 @@ export async function create(given: VmInputs): Promise<CreateResult<VmOutputs>> 
   const c = await context(inputs);
   const running = (inputs.state ?? "running") === "running";
   const adopted = running && inputs.adopt ? await adopt(c) : undefined;
-  const started = running && !adopted ? await start(c, inputs).catch((e) => forgetFailedCreate(c, e)) : adopted;
+  const started = running && !adopted ? await start(c, inputs, true).catch((e) => forgetFailedCreate(c, e)) : adopted;
   const observed = started?.observed ?? await observeStarted(c, undefined);
   return { id: `${connectionIdentity(inputs.host)}#vm:${c.spec.name}`, outs: outputs(inputs, c, observed, started?.accelerators, started?.fallbacks.map(describeFailure)) };
 }

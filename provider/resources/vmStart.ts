@@ -106,7 +106,7 @@ async function orDiscard<T>(c: Context, step: Promise<T>): Promise<T> {
  * One start under one accelerator, through readiness. An instance of ours whose guest failed is
  * stopped, not adopted; whatever this start ran is stopped again when it fails.
  */
-async function startUnder(c: Context, inputs: VmInputs, accelerator: string, firmware: string | undefined): Promise<Observed> {
+async function startUnder(c: Context, inputs: VmInputs, accelerator: string, firmware: string | undefined, creating: boolean): Promise<Observed> {
   const argv = qemuArgv(c.spec, { qemuBinary: `qemu-system-${c.spec.arch}`, accelerators: [accelerator], layout: c.layout, platform: c.transport.platform, firmware });
   const t0 = Date.now();
   progress(`VM ${c.spec.name}: starting QEMU on ${c.transport.description} (${accelerator})`);
@@ -123,6 +123,12 @@ async function startUnder(c: Context, inputs: VmInputs, accelerator: string, fir
       throw new QemuError("COMMAND_FAILED", `${c.transport.description}: VM ${c.spec.name} is already running (pid ${started.pid}) with a different spec ` +
         `(${differs.join(", ") || "unreadable spec"}); not starting a second one. Delete it, or declare the same spec to adopt it`);
     }
+    if (creating && !inputs.adopt) {
+      // Thrown outside orDiscard: the instance is another's, and is left running.
+      throw new InvalidArgumentError("name", `${c.transport.description}: VM ${c.spec.name} already runs in ${c.layout.dir} (pid ${started.pid}), and this create did not start it: ` +
+        "another Vm resource with this name manages it on this host (on a host whose file system ignores case, a name that differs only in case is the same), " +
+        "or the state of an earlier create was lost. Not sharing it: give this Vm another name, or set adopt: true to take it over");
+    }
     progress(`VM ${c.spec.name}: already running with this spec (pid ${started.pid}): adopted`);
   }
   if (inputs.readiness) {
@@ -138,7 +144,8 @@ async function startUnder(c: Context, inputs: VmInputs, accelerator: string, fir
  * Starts the VM under the first of its accelerators that runs it. On any failure nothing of
  * this start runs on: the instance is stopped before the error (or the fallback) goes on.
  */
-export async function start(c: Context, inputs: VmInputs): Promise<StartOutcome> {
+/** `creating`: an instance already there is another resource's (refused) unless the inputs say adopt. */
+export async function start(c: Context, inputs: VmInputs, creating = false): Promise<StartOutcome> {
   checkPlatform(c);
   const { accelerators, os } = await candidates(c, inputs);
   checkSocketPath(c.layout, os);
@@ -150,7 +157,7 @@ export async function start(c: Context, inputs: VmInputs): Promise<StartOutcome>
   for (const [i, accelerator] of accelerators.entries()) {
     let observed: Observed;
     try {
-      observed = await startUnder(c, inputs, accelerator, firmware);
+      observed = await startUnder(c, inputs, accelerator, firmware, creating);
     } catch (e) {
       const failure = acceleratorFailure(accelerator, e);
       if (!failure) throw e;

@@ -100,7 +100,7 @@ export interface VmInputs {
   seedKey?: string;
   /** Restarts of VMs with the same group run one host at a time (Fleet's `rollingUpdate` sets it). */
   rolloutGroup?: string;
-  /** At create: take over a QEMU instance started by hand with `-name NAME` instead of starting one. */
+  /** At create: take over a QEMU instance started by hand with `-name NAME`, or this VM's own already running (state lost), instead of starting one. */
   adopt?: boolean;
 }
 

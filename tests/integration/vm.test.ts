@@ -154,14 +154,18 @@ describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function 
     }
   });
 
-  it("two concurrent creates of one VM start exactly one QEMU", async () => {
+  // Issue 18, class 8: two resources with one name on one host do not silently co-own one VM.
+  it("two concurrent creates of one VM start exactly one QEMU, and the second is refused naming the collision; adopt takes it over", async () => {
     const inputs = guestVm("twin", { readiness: undefined });
     const results = await Promise.allSettled([vmP.create!(inputs), (async () => (await roundTripProvider(vmProvider)).provider.create!(inputs))()]);
-    assert.deepStrictEqual(results.map((r) => r.status), ["fulfilled", "fulfilled"], JSON.stringify(results));
-    assert.strictEqual(qemuProcesses("twin").length, 1);
-    const [a, b] = results.map((r) => (r as PromiseFulfilledResult<{ outs: { pid: number } }>).value.outs.pid);
-    assert.strictEqual(a, b, "both creates must report the one instance");
-    await vmP.delete!("id", (results[0] as PromiseFulfilledResult<{ outs: unknown }>).value.outs);
+    const made = results.filter((r): r is PromiseFulfilledResult<{ id: string; outs: { pid: number } }> => r.status === "fulfilled");
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    assert.strictEqual(made.length, 1, `one create, not ${made.length}`);
+    assert.match(String(refused[0].reason), /name: .*VM twin already runs in .* another Vm resource with this name manages it .* set adopt: true/s);
+    assert.deepStrictEqual(qemuProcesses("twin"), [made[0].value.outs.pid], "one QEMU, the one the first create reports, still running");
+    const adopted = await vmP.create!({ ...inputs, adopt: true });
+    assert.strictEqual(adopted.outs.pid, made[0].value.outs.pid, "adopt takes over the running instance");
+    await vmP.delete!(made[0].value.id, made[0].value.outs);
   });
 
   it("a second VM asking for a taken host port fails, naming the port and the other VM; a different spec is not adopted", async () => {

@@ -109,3 +109,27 @@ describe("Disk check", () => {
     assert.deepStrictEqual(await disk.check({ ...d, size: "2G" }, { ...d, allowShrink: true }), { inputs: { ...d, allowShrink: true } });
   });
 });
+
+// Issue 18, class 8: a name that becomes a device on a Windows host is refused there, naming the property.
+describe("names that are devices on Windows hosts", () => {
+  const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+  const windows = { kind: "ssh" as const, host: "w", user: "u", privateKey: "k", hostKey: KEY, platform: "windows" as const, workDir: "C:/q" };
+  const linux = { ...windows, platform: "posix" as const, workDir: "/q" };
+  const cases: Array<[string, "vm" | "disk", Record<string, unknown>, string | undefined]> = [
+    ["Vm named CON on Windows", "vm", { host: windows, name: "CON" }, "name"],
+    ["Vm named nul.web on Windows", "vm", { host: windows, name: "nul.web" }, "name"],
+    ["Vm named com1 on Windows", "vm", { host: windows, name: "com1" }, "name"],
+    ["Vm named console on Windows (not a device)", "vm", { host: windows, name: "console" }, undefined],
+    ["Vm named con on Linux", "vm", { host: linux, name: "con" }, undefined],
+    ["Disk named aux on Windows", "disk", { host: windows, name: "aux", size: "1G" }, "name"],
+    ["Disk at C:/d/lpt1.qcow2 on Windows", "disk", { host: windows, name: "d", path: "C:/d/lpt1.qcow2", size: "1G" }, "path"],
+    ["Disk named aux on Linux", "disk", { host: linux, name: "aux", size: "1G" }, undefined],
+  ];
+  for (const [what, kind, inputs, property] of cases) {
+    it(`${what}: ${property ? `fails on ${property}` : "passes"}`, async () => {
+      const r = kind === "vm" ? await vm.check(undefined, inputs as never) : await disk.check(undefined, inputs as never);
+      if (!property) return assert.strictEqual(r.failures, undefined, JSON.stringify(r.failures));
+      assert.ok(r.failures?.some((f) => f.property === property && /device name on Windows/.test(f.reason)), JSON.stringify(r.failures));
+    });
+  }
+});
