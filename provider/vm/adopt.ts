@@ -8,12 +8,14 @@ import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { parseKeyValues } from "../keyValues";
 import type { Transport } from "../transport";
 import { sizeBytes } from "../validate";
-import { adoptArgv } from "./hostScripts";
-import type { VmLayout } from "./layout";
+import { adoptArgv, POSIX_VM_FUNCTIONS } from "./hostScripts";
+import { isManagedPidfile, type VmLayout } from "./layout";
 import type { VmSpec } from "./spec";
 
 export interface HandStarted {
   pid: number;
+  /** The process's start time as the VM scripts read it: with the PID, who it is (a reused PID has another). */
+  startedAt?: string;
   argv: string[];
   /** The QMP Unix socket it listens on, when it has one (else only signals can stop it). */
   qmpSocket?: string;
@@ -62,22 +64,36 @@ export function namesGuest(argv: string[], name: string): boolean {
   return guest === name;
 }
 
-/** The live QEMU processes on the host whose `-name` is this guest, with their exact command lines. */
+/**
+ * The live QEMU processes of the SSH user whose `-name` is this guest and that no state directory
+ * of this package manages (their `-pidfile` is not in its layout), with their exact command lines
+ * and start times. Another user's QEMU, or another VM's, is never a candidate.
+ */
 export async function findHandStarted(transport: Transport, name: string): Promise<HandStarted[]> {
-  // One ps for candidates (its args are space-joined), then each candidate's exact argv.
-  const ps = ["ps", "-eo", "pid=,args="];
-  const candidates = expectSuccess(`${transport.description}: listing processes`, ps, await transport.exec(ps)).stdout.split("\n")
-    .map((line) => /^\s*(\d+)\s+(.*)$/.exec(line)).filter((m): m is RegExpExecArray => !!m && /qemu-system/.test(m[2]) && m[2].includes(name));
+  // One ps for candidates (its args are space-joined), then each candidate's start time and exact argv.
+  const ps = ["sh", "-c", "id -u && exec ps -eo uid=,pid=,args="];
+  const [me, ...lines] = expectSuccess(`${transport.description}: listing processes`, ps, await transport.exec(ps)).stdout.split("\n");
+  const candidates = lines.map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => !!m && m[1] === me.trim() && /qemu-system/.test(m[3]) && m[3].includes(name));
   const found: HandStarted[] = [];
-  for (const [, pid, args] of candidates) {
-    const r = await transport.exec(["cat", `/proc/${pid}/cmdline`]);
+  for (const [, , pid, args] of candidates) {
+    const argvOf = processArgv(pid);
+    const r = await transport.exec(argvOf);
+    if (r.exitCode !== 0) continue; // ended meanwhile
+    const [startedAt, ...cmdline] = r.stdout.split("\n");
     // Without /proc (macOS, BSD) ps's space-joined line is all there is: an argument holding a
-    // space is split, which leaves -name, -m, -smp and -qmp readable unless they hold one. A
-    // process that ended meanwhile is caught when it is recorded (its start time is gone).
-    const argv = r.exitCode === 0 ? r.stdout.split("\0").filter((a, i, all) => i < all.length - 1 || a !== "") : args.trim().split(/\s+/);
-    if (namesGuest(argv, name)) found.push(parseHandArgv(Number(pid), argv));
+    // space is split, which leaves -name, -m, -smp and -qmp readable unless they hold one.
+    const fromProc = cmdline.join("\n");
+    const argv = fromProc ? fromProc.split("\0").filter((a, i, all) => i < all.length - 1 || a !== "") : args.trim().split(/\s+/);
+    const pidfile = argv[argv.findIndex((a) => a === "-pidfile" || a === "--pidfile") + 1];
+    if (namesGuest(argv, name) && !(pidfile && isManagedPidfile(pidfile))) found.push({ ...parseHandArgv(Number(pid), argv), startedAt });
   }
   return found;
+}
+
+/** Prints a process's start time (as the VM scripts read it), then its NUL-separated argv from /proc when there is one; exit 1 when it is gone. */
+function processArgv(pid: string): string[] {
+  return ["sh", "-c", POSIX_VM_FUNCTIONS + '\nproc_state "$1"; [ -n "$started" ] || exit 1; printf "%s\\n" "$started"; cat "/proc/$1/cmdline" 2>/dev/null; exit 0', "pulumi-qemu-proc", pid];
 }
 
 /** Refuses an instance that does not match the declaration, naming the property. */
@@ -99,8 +115,8 @@ export function checkAdoptable(spec: VmSpec, found: HandStarted[]): HandStarted 
 
 /** Records the instance in the state directory (under the VM's lock); returns the start script's observation lines. */
 export async function recordAdopted(transport: Transport, layout: VmLayout, spec: VmSpec, it: HandStarted): Promise<Map<string, string>> {
-  const argv = adoptArgv(layout, spec.name, it.pid, JSON.stringify(spec), it.qmpSocket ?? "");
+  const argv = adoptArgv(layout, spec.name, it.pid, it.startedAt ?? "", JSON.stringify(spec), it.qmpSocket ?? "");
   const r = await transport.exec(argv);
-  if (r.exitCode === 73) throw new QemuError("COMMAND_FAILED", `${transport.description}: VM ${spec.name}: the process PID ${it.pid} ended before it could be adopted`);
+  if (r.exitCode === 73) throw new QemuError("COMMAND_FAILED", `${transport.description}: VM ${spec.name}: the process PID ${it.pid} that was checked ended before it could be adopted (or its PID now names another process); nothing was recorded`);
   return parseKeyValues(expectSuccess(`${transport.description}: adopting VM ${spec.name}`, argv, r, ["sh", "-c", "<adopt>", spec.name, String(it.pid)]).stdout);
 }

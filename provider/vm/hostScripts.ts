@@ -85,12 +85,24 @@ take_lock() {
     exec 9>"$lock"
     flock -w 120 9 || { echo "waited 120 s for the VM's lock $lock" >&2; exit 75; }
   else
+    # No flock (macOS): a directory, with its holder's PID inside so that a killed holder's lock
+    # is broken. Breakers take "$lock.b" first: while the dead holder's directory stands nobody
+    # else can take the lock, so the PID read under "$lock.b" is the one removed.
     i=0
     until mkdir "$lock.d" 2>/dev/null; do
-      i=$((i + 1)); [ "$i" -gt 1200 ] && { echo "waited 120 s for the VM's lock $lock.d" >&2; exit 75; }
+      if mkdir "$lock.b" 2>/dev/null; then
+        holder=; [ -r "$lock.d/pid" ] && read -r holder < "$lock.d/pid"
+        case "$holder" in
+          ''|*[!0-9]*) ;;
+          *) kill -0 "$holder" 2>/dev/null || [ -d "/proc/$holder" ] || ps -p "$holder" >/dev/null 2>&1 || rm -rf "$lock.d" ;;
+        esac
+        rmdir "$lock.b"
+      fi
+      i=$((i + 1)); [ "$i" -gt 1200 ] && { echo "waited 120 s for the VM's lock $lock.d (held by a live process, or left by one killed before it wrote its PID: remove it when no pulumi-qemu operation runs)" >&2; exit 75; }
       sleep 0.1
     done
-    trap 'rmdir "$lock.d"' EXIT
+    echo "$$" > "$lock.d/pid"
+    trap 'rm -rf "$lock.d"' EXIT
   fi
 }
 `;
@@ -162,24 +174,25 @@ echo existing=0; print_observation
 /**
  * Under the VM's lock: records a QEMU instance started by hand as this VM's (pidfile, PID and
  * start time, the declared spec, its QMP socket linked in) unless one of ours already runs.
- * Exit 73 when the PID is gone. Prints the observation. Extra args: PID, spec JSON, QMP socket.
+ * Exit 73 when the PID is gone or is not the process that was checked (another start time: a
+ * reused PID). Prints the observation. Extra args: PID, its start time, spec JSON, QMP socket.
  */
-export function adoptArgv(layout: VmLayout, name: string, pid: number, specJson: string, qmpSocket: string): string[] {
+export function adoptArgv(layout: VmLayout, name: string, pid: number, startedAt: string, specJson: string, qmpSocket: string): string[] {
   return withArgs(String.raw`
-handpid=$1; desired=$2; handsock=$3
+handpid=$1; checked=$2; desired=$3; handsock=$4
 [ -d "$dir" ] || mkdir -p "$dir" || exit 70
 take_lock
 read_pid
 if is_ours "$pid"; then echo existing=1; print_observation; exit 0; fi
 proc_state "$handpid"
-[ -n "$started" ] || exit 73
+[ -n "$started" ] && [ "$started" = "$checked" ] || exit 73
 printf '%s\n' "$handpid" > "$pidfile.tmp" && mv -f -- "$pidfile.tmp" "$pidfile"
 printf '%s %s\n' "$handpid" "$started" > "$identity"
 printf '%s\n' "$desired" > "$spec.tmp" && mv -f -- "$spec.tmp" "$spec"
 rm -f -- "$sock"
 [ -n "$handsock" ] && ln -s -- "$handsock" "$sock"
 echo existing=0; print_observation
-`, layout, name, [String(pid), specJson, qmpSocket]);
+`, layout, name, [String(pid), startedAt, specJson, qmpSocket]);
 }
 
 /** Sends SIGNAL to our instance only; prints signalled=0|1. */

@@ -30,6 +30,11 @@ export function vmStateRoot(workDir: string): string {
   return `${workDir.replace(/\/+$/, "")}/vms`;
 }
 
+/** A `-pidfile` in this package's layout (`<workDir>/vms/<name>/qemu.pid`): a QEMU some state directory manages. */
+export function isManagedPidfile(path: string): boolean {
+  return /\/vms\/[^/]+\/qemu\.pid$/.test(path);
+}
+
 export function vmLayout(workDir: string, name: string): VmLayout {
   const dir = `${vmStateRoot(workDir)}/${name}`;
   return {

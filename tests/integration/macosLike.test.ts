@@ -5,7 +5,8 @@
  * probe under TCG in place of hvf).
  */
 import * as assert from "assert";
-import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { spawnSync } from "child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import * as disk from "../../provider/resources/disk";
@@ -92,6 +93,35 @@ describe("a macOS host (stand-in: this machine with the Mac's facts and no /proc
     await vm.remove(created.id, updated.outs);
     assert.strictEqual(isAlive(updated.outs.pid!), false);
     assert.strictEqual((await vm.read(created.id, updated.outs)).props?.status, "stopped");
+  });
+
+  // Issue 18, class 9: the directory lock (no flock on macOS) left by a killed holder is broken.
+  it("Vm: without flock the lock is a directory holding its PID; one a killed holder left is broken, a live holder's is not", async () => {
+    const image = path.join(workDir, "halt.img");
+    const layout = vmLayout(workDir, "stale-lock");
+    mkdirSync(`${layout.lock}.d`, { recursive: true });
+    const dead = spawnSync("true").pid; // a PID that ran and ended
+    writeFileSync(`${layout.lock}.d/pid`, `${dead}\n`);
+    const created = await vm.create(haltingVm(connection, "stale-lock", image));
+    assert.strictEqual(created.outs.status, "running", created.outs.statusDetail);
+    assert.ok(mac.seen.some((argv) => argv[2]?.includes("command -v flock-not-on-macos")), "the scripts ran without flock");
+    assert.ok(!existsSync(`${layout.lock}.d`), "the lock stays after the script ended");
+
+    await vm.remove(created.id, created.outs);
+
+    // A live holder (this test process) keeps its lock: a start waits for it, and goes on once it is released.
+    const held = vmLayout(workDir, "held-lock");
+    mkdirSync(`${held.lock}.d`, { recursive: true });
+    writeFileSync(`${held.lock}.d/pid`, `${process.pid}\n`);
+    let done = false;
+    const creating = vm.create(haltingVm(connection, "held-lock", image)).finally(() => (done = true));
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.strictEqual(done, false, "the lock of a live holder was broken");
+    assert.ok(!existsSync(held.pidfile), "a QEMU started under another's lock"); // (ps would also list the waiting script's argv)
+    rmSync(`${held.lock}.d`, { recursive: true });
+    const made = await creating;
+    assert.strictEqual(made.outs.status, "running", made.outs.statusDetail);
+    await vm.remove(made.id, made.outs);
   });
 
   it("Vm adopt: a QEMU started by hand is found from ps alone, recorded by PID and lstart, and managed", async () => {

@@ -7,7 +7,13 @@ import * as assert from "assert";
 import { randomBytes } from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { closeAllSshTransports, sshTransport, type Connection } from "../../provider/transport";
+import { execFileSync } from "child_process";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { findHandStarted, recordAdopted } from "../../provider/vm/adopt";
 import { vmLayout } from "../../provider/vm/layout";
+import { vmSpec } from "../../provider/vm/spec";
 import { vmProvider } from "../../sdk/vm";
 import { roundTripProvider } from "../helpers/dynamicProvider";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
@@ -67,5 +73,43 @@ describe("Vm adopt (a QEMU started by hand, real QEMU on an SSH host)", function
     await vmP.delete!(made.id, made.outs);
     assert.deepStrictEqual(handPids(), [], "delete left the adopted QEMU running");
     assert.strictEqual((await onHost().exec(["test", "-e", vmLayout(workDir, name).dir])).exitCode, 1, "the state directory stays");
+  });
+
+  // Issue 18, class 9: adopt takes only an unmanaged QEMU of the same user, checked and recorded as one process.
+  it("never adopts another user's QEMU, nor one another state directory manages; records only the process it checked", async () => {
+    const bed = testbed();
+    // Another Unix user's QEMU with this name (the test hosts share this machine's processes).
+    const otherDir = mkdtempSync(path.join(tmpdir(), "pq-other-user-"));
+    chmodSync(otherDir, 0o777);
+    writeFileSync(`${otherDir}/halt.img`, haltBootSector(), { mode: 0o644 });
+    const asOther = ["setpriv", "--reuid", bed.plainUser, "--regid", bed.plainUser, "--clear-groups", "qemu-system-x86_64", "-name", `guest=${name}`,
+      "-machine", "pc", "-accel", "tcg", "-m", "32", "-nodefaults", "-display", "none", "-drive", `file=${otherDir}/halt.img,format=raw,if=virtio,readonly=on`,
+      "-daemonize", "-pidfile", `${otherDir}/q.pid`];
+    try {
+      execFileSync(asOther[0], asOther.slice(1));
+      assert.strictEqual(handPids().length, 1, "the other user's QEMU runs");
+      await assert.rejects(vmP.create!({ ...haltingVm(conn, name, image), adopt: true }), /adopt: no running QEMU instance has -name hand-/);
+    } finally {
+      for (const pid of handPids()) process.kill(pid, "SIGKILL");
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+
+    // A VM of this package with this name, managed from another working directory.
+    const managed = await vmP.create!(haltingVm({ ...conn, workDir: `${workDir}/other-workdir` }, name, image));
+    try {
+      await assert.rejects(vmP.create!({ ...haltingVm(conn, name, image), adopt: true }), /adopt: no running QEMU instance has -name hand-/);
+      assert.deepStrictEqual(handPids(), [managed.outs.pid], "the managed VM was touched");
+    } finally {
+      await vmP.delete!(managed.id, managed.outs);
+    }
+
+    // The process checked is the process recorded: another start time (a reused PID) records nothing.
+    assert.strictEqual((await onHost().exec(handArgv)).exitCode, 0);
+    const [found] = await findHandStarted(onHost(), name);
+    assert.ok(found?.startedAt, "the start time is read with the command line");
+    await assert.rejects(recordAdopted(onHost(), vmLayout(workDir, name), vmSpec(haltingVm(conn, name, image)).spec, { ...found, startedAt: "1" }),
+      /ended before it could be adopted \(or its PID now names another process\); nothing was recorded/);
+    assert.strictEqual((await onHost().exec(["test", "-e", vmLayout(workDir, name).identity])).exitCode, 1, "an identity was recorded");
+    assert.deepStrictEqual(handPids(), [found.pid]);
   });
 });

@@ -53,7 +53,7 @@ const CASES: Record<string, string[]> = {
   "posix-vm-signal": signalArgv(mac, "web", "TERM"),
   "posix-vm-cleanup": cleanupArgv(mac, "web", "all"),
   "posix-vm-list-specs": listSpecsArgv("/Users/ops/.pulumi-qemu/vms"),
-  "posix-vm-adopt": adoptArgv(mac, "web", 4242, '{"name":"web"}', "/tmp/hand.sock"),
+  "posix-vm-adopt": adoptArgv(mac, "web", 4242, "Mon Nov 30 03:00:00 2026", '{"name":"web"}', "/tmp/hand.sock"),
   "posix-probe-runner": probeRunnerArgv("/Users/ops/.pulumi-qemu/.pulumi-qemu-probe", ["qemu-system-x86_64", "-accel", "hvf", "-serial", "stdio"]),
   ...files("posix", "posix"),
   "windows-prelude": psScriptArgv(""),

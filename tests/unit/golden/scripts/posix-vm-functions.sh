@@ -74,11 +74,23 @@ take_lock() {
     exec 9>"$lock"
     flock -w 120 9 || { echo "waited 120 s for the VM's lock $lock" >&2; exit 75; }
   else
+    # No flock (macOS): a directory, with its holder's PID inside so that a killed holder's lock
+    # is broken. Breakers take "$lock.b" first: while the dead holder's directory stands nobody
+    # else can take the lock, so the PID read under "$lock.b" is the one removed.
     i=0
     until mkdir "$lock.d" 2>/dev/null; do
-      i=$((i + 1)); [ "$i" -gt 1200 ] && { echo "waited 120 s for the VM's lock $lock.d" >&2; exit 75; }
+      if mkdir "$lock.b" 2>/dev/null; then
+        holder=; [ -r "$lock.d/pid" ] && read -r holder < "$lock.d/pid"
+        case "$holder" in
+          ''|*[!0-9]*) ;;
+          *) kill -0 "$holder" 2>/dev/null || [ -d "/proc/$holder" ] || ps -p "$holder" >/dev/null 2>&1 || rm -rf "$lock.d" ;;
+        esac
+        rmdir "$lock.b"
+      fi
+      i=$((i + 1)); [ "$i" -gt 1200 ] && { echo "waited 120 s for the VM's lock $lock.d (held by a live process, or left by one killed before it wrote its PID: remove it when no pulumi-qemu operation runs)" >&2; exit 75; }
       sleep 0.1
     done
-    trap 'rmdir "$lock.d"' EXIT
+    echo "$$" > "$lock.d/pid"
+    trap 'rm -rf "$lock.d"' EXIT
   fi
 }
