@@ -3,16 +3,16 @@
  * from a local file). Grows in place; never shrinks unless `allowShrink`; never deleted while a
  * running VM holds it or another image uses it as its backing file.
  */
-import { randomBytes } from "crypto";
+import { createHash, randomBytes } from "crypto";
 import { sameData } from "../canonical";
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { localFileSha256, meteredLocalFile } from "../localFile";
 import { createArgv, infoArgv, parseInfo, resizeArgv, type ImageInfo } from "../qemu/img";
 import { fileSha256, makeDirectory, parentDir, pathExists, removeFile, toolArgv, transportFor, type Connection, type Transport } from "../transport";
-import { moveIfAbsentArgv, overlaysArgv, removeUploadArgv } from "./diskScripts";
+import { cloneRecordDir, forgetCloneArgv, moveIfAbsentArgv, overlaysArgv, parseOverlayRecords, recordCloneArgv, removeUploadArgv, sameFileArgv } from "./diskScripts";
 import { absolutePath, booleanInput, integerIn, oneOf, safeName, sizeBytes, windowsFileName } from "../validate";
-import { vmStateRoot } from "../vm/layout";
-import { listStartedSpecs } from "../vm/observe";
+import { vmLayout, vmStateRoot } from "../vm/layout";
+import { listStartedSpecs, observe } from "../vm/observe";
 import { connectionIdentity, hostInDiff, hostIsWindows, validateConnection } from "./connection";
 import { collectFailures, containsUnknown, plain, throwFailures, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation, recordedProviderChanged } from "./types";
 import { progress } from "./progress";
@@ -208,6 +208,7 @@ export async function create(inputs: DiskInputs): Promise<CreateResult<DiskOutpu
       backing = { path: inputs.backingImage, format: inputs.backingFormat ?? base.format };
     }
     await qemuImg(t, createArgv({ path, format, sizeBytes: size, backing }), `creating disk ${inputs.name}`);
+    if (backing) await recordClone(t, backing.path, path);
   }
   return { id: `${connectionIdentity(inputs.host)}#disk:${path}`, outs: (await outputsOf(t, inputs, path))! };
 }
@@ -227,6 +228,9 @@ export async function update(_id: string, olds: DiskOutputs, news: DiskInputs): 
     if (current === undefined) throw new QemuError("COMMAND_FAILED", `${t.description}: disk ${olds.path} is gone; refresh to recreate it`);
     if (wanted < current && !news.allowShrink) throw new InvalidArgumentError("size", shrinkReason(current, wanted));
     if (wanted !== current) {
+      // Where QEMU takes no image locks (macOS, BSD, some NFS) qemu-img would not notice a running VM.
+      const running = await runningUsersOf(t, news.host, olds.path);
+      if (running.length) throw new QemuError("COMMAND_FAILED", `${t.description}: cannot resize ${olds.path} while a running VM holds it (${running.join(", ")}); stop the VM (state: "stopped") first`);
       const argv = toolArgv(t.platform, resizeArgv(olds.path, olds.format, wanted, wanted < current));
       const r = await t.exec(argv);
       if (r.exitCode !== 0 && /lock/i.test(r.stderr)) {
@@ -244,25 +248,79 @@ async function usersOf(t: Transport, host: Connection, path: string): Promise<st
     .filter(({ spec }) => spec.disks.some((d) => d.path === path)).map(({ spec }) => `VM ${spec.name}`);
 }
 
-/** qcow2 images under the working directory and beside the image whose backing file is this one. */
+/** Running VMs of this working directory whose started spec names the image. */
+async function runningUsersOf(t: Transport, host: Connection, path: string): Promise<string[]> {
+  const specs = (await listStartedSpecs(t, vmStateRoot(host.workDir!))).filter(({ spec }) => spec.disks.some((d) => d.path === path));
+  const states = await Promise.all(specs.map(({ spec }) => observe(t, vmLayout(host.workDir!, spec.name), spec.name)));
+  return specs.filter((_, i) => states[i].state !== "stopped").map(({ spec }) => `VM ${spec.name}`);
+}
+
+/**
+ * qcow2 images whose backing file is this one: its recorded clones (in any directory), and any
+ * image under the working directory and beside it. qemu-img's JSON is parsed and the backing
+ * file compared by identity (one inode, however spelled); an image that cannot be read, or a
+ * search that fails, refuses the delete: "cannot tell" is never "none".
+ */
 async function overlaysOf(t: Transport, host: Connection, path: string): Promise<string[]> {
-  return (await t.exec(overlaysArgv(t.platform, [host.workDir!, parentDir(path)], path))).stdout.split(/\r?\n/).filter(Boolean);
+  const argv = overlaysArgv(t.platform, [host.workDir!, parentDir(path)], path);
+  const r = await t.exec(argv);
+  if (t.platform === "windows") return expectSuccess(`${t.description}: looking for the clones of ${path}`, argv, r).stdout.split(/\r?\n/).filter(Boolean);
+  const { candidates, unreadable } = parseOverlayRecords(expectSuccess(`${t.description}: looking for the clones of ${path}`, argv, r).stdout);
+  const backings = [...new Set(candidates.flatMap((c) => (c.backing ? [c.backing] : [])))];
+  unreadable.push(...backings.filter((b) => b.includes("\n")).map((b) => `(a backing file name with a newline: ${JSON.stringify(b)})`));
+  if (unreadable.length) {
+    throw new QemuError("COMMAND_FAILED", `${t.description}: not deleting disk ${path}: cannot tell whether these images use it as their backing file: ${unreadable.join("; ")}`);
+  }
+  if (!backings.length) return [];
+  const same = sameFileArgv(path, backings);
+  const isBase = new Set(expectSuccess(`${t.description}: comparing backing files with ${path}`, same, await t.exec(same)).stdout.split("\n").filter(Boolean));
+  return [...new Set(candidates.filter((c) => c.backing !== undefined && isBase.has(c.backing)).map((c) => c.file))];
+}
+
+/** The name of a clone's record beside its base. */
+function cloneEntry(clone: string): string {
+  return createHash("sha256").update(clone).digest("hex").slice(0, 32);
+}
+
+/** Records a new linked clone beside its base; a clone that cannot be recorded is removed again. */
+async function recordClone(t: Transport, base: string, clone: string): Promise<void> {
+  if (t.platform === "windows") return; // Windows hosts: clones are found by the search under the working directory only
+  const argv = recordCloneArgv(base, clone, cloneEntry(clone));
+  const r = await t.exec(argv);
+  if (r.exitCode === 0) return;
+  await removeFile(t, clone).catch(() => undefined);
+  expectSuccess(`${t.description}: recording ${clone} as a clone of ${base} (so that ${base} is never deleted under it)`, argv, r);
 }
 
 export async function remove(_id: string, props: DiskOutputs): Promise<void> {
   const t = transportFor(props.host);
-  if (!await pathExists(t, props.path)) return; // already gone
+  if (!await pathExists(t, props.path)) return forgetClone(t, props); // already gone
   // Without -U, qemu-img takes the image's lock: it fails exactly while a running QEMU holds it.
-  const locked = await t.exec(toolArgv(t.platform, ["qemu-img", "info", "--output=json", props.path]));
-  if (locked.exitCode !== 0 && /lock/i.test(locked.stderr)) {
-    const users = await usersOf(t, props.host, props.path);
-    if (props.shared) return progress(`Disk ${props.path}: shared image kept, a running VM uses it (${users.join(", ") || "outside pulumi-qemu"})`);
-    throw new QemuError("COMMAND_FAILED", `${t.description}: not deleting disk ${props.path}: a running VM uses it (${users.join(", ") || "a QEMU process outside pulumi-qemu"})`);
+  // Where QEMU takes no locks, the VMs of this working directory that declare the image say it.
+  const infoArgv = toolArgv(t.platform, ["qemu-img", "info", "--output=json", props.path]);
+  const locked = await t.exec(infoArgv);
+  const users = await usersOf(t, props.host, props.path);
+  const held = locked.exitCode !== 0 && /lock/i.test(locked.stderr);
+  if (held || users.length) {
+    const who = held ? `a running VM uses it (${users.join(", ") || "a QEMU process outside pulumi-qemu"})` : `${users.join(", ")} of this working directory declares it`;
+    if (props.shared) return progress(`Disk ${props.path}: shared image kept, ${who}`);
+    throw new QemuError("COMMAND_FAILED", `${t.description}: not deleting disk ${props.path}: ${who}`);
   }
+  expectSuccess(`${t.description}: not deleting disk ${props.path}: qemu-img cannot read it, so whether it is in use is unknown`, infoArgv, locked);
   const overlays = await overlaysOf(t, props.host, props.path);
   if (overlays.length) {
     if (props.shared) return progress(`Disk ${props.path}: shared image kept, it is the backing file of ${overlays.join(", ")}`);
     throw new QemuError("COMMAND_FAILED", `${t.description}: not deleting disk ${props.path}: it is the backing file of ${overlays.join(", ")}; delete those first`);
   }
   await removeFile(t, props.path);
+  await forgetClone(t, props);
+  // Its own record of clones, all gone now (a live one refused the delete above).
+  if (t.platform !== "windows") await t.exec(["rm", "-rf", "--", cloneRecordDir(props.path)]);
+}
+
+/** A deleted clone leaves its base's record of it. */
+async function forgetClone(t: Transport, props: DiskOutputs): Promise<void> {
+  const base = props.backingImage ?? props.backingFile;
+  if (t.platform === "windows" || base === undefined) return;
+  await t.exec(forgetCloneArgv(base, cloneEntry(props.path)));
 }

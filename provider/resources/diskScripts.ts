@@ -22,7 +22,13 @@ Get-ChildItem -LiteralPath (Split-Path -LiteralPath $temp) -File | Where-Object 
   return ["sh", "-c", 'rm -f -- "$1" "$1".tmp-*', "upload-cleanup", temp];
 }
 
-/** qcow2 images under `dirs` whose backing file is `path`, one per line. */
+/**
+ * Windows: the qcow2 images under `dirs` whose backing file is `path`, one per line. POSIX: for
+ * every clone recorded beside `path` (see cloneRecordDir; in any directory) and every qcow2 image
+ * under `dirs`, a record for parseOverlayRecords: `F<path>`, then `J<qemu-img's JSON on one line>`
+ * or `E<exit status>`; then `D<find's exit status>` per directory. The caller parses the JSON
+ * (not a grep) and refuses on any error or record it cannot read.
+ */
 export function overlaysArgv(platform: Platform, dirs: string[], path: string): string[] {
   if (platform === "windows") {
     return psScriptArgv(String.raw`$path = ${psQuote(path)}
@@ -37,8 +43,80 @@ foreach ($f in $files) {
 exit 0
 `);
   }
-  const script = `PATH="$PATH:${POSIX_QEMU_PATH}"; p=$1; shift; ` +
-    'for d in "$@"; do find "$d" -type f -name "*.qcow2" 2>/dev/null; done | sort -u | while read -r f; do [ "$f" = "$p" ] && continue; ' +
-    'qemu-img info -U --output=json "$f" 2>/dev/null | grep -qF -- "\\"full-backing-filename\\": \\"$p\\"" && echo "$f"; done; exit 0';
-  return ["sh", "-c", script, "overlays", path, ...dirs];
+  // JSON strings hold no raw newline (JSON escapes it), so qemu-img's lines join into one.
+  const each = 'for f do [ "$f" = "$P" ] && continue; printf "F%s\\n" "$f"; ' +
+    'if out=$(qemu-img info -U --output=json -- "$f" 2>/dev/null); then printf "J%s\\n" "$(printf %s "$out" | tr "\\n" " ")"; else printf "E%s\\n" "$?"; fi; done';
+  const script = `PATH="$PATH:${POSIX_QEMU_PATH}"; export PATH; P=$1; export P; R=$2; shift 2
+each='${each}'
+for r in "$R"/*; do [ -f "$r" ] || continue; IFS= read -r f < "$r"; [ -e "$f" ] && sh -c "$each" sh "$f"; done
+for d do [ -d "$d" ] || continue; find "$d" -type f -name "*.qcow2" -exec sh -c "$each" sh {} +; printf "D%s\\n" "$?"; done
+exit 0`;
+  return ["sh", "-c", script, "overlays", path, cloneRecordDir(path), ...dirs];
+}
+
+/** An image overlaysArgv looked at, with the backing file qemu-img's JSON names (none: not a clone). */
+export interface OverlayCandidate {
+  file: string;
+  backing?: string;
+}
+
+/** Reads overlaysArgv's POSIX records; `unreadable` lists what could not be judged (refuse then). */
+export function parseOverlayRecords(stdout: string): { candidates: OverlayCandidate[]; unreadable: string[] } {
+  const candidates: OverlayCandidate[] = [];
+  const unreadable: string[] = [];
+  let file: string | undefined;
+  for (const line of stdout.split("\n")) {
+    if (line === "") continue;
+    const [tag, rest] = [line[0], line.slice(1)];
+    if (tag === "F") {
+      if (file !== undefined) unreadable.push(`${file} (no answer from qemu-img)`);
+      file = rest;
+    } else if (tag === "J" && file !== undefined) {
+      try {
+        const info = JSON.parse(rest) as Record<string, unknown>;
+        const backing = info["full-backing-filename"] ?? info["backing-filename"];
+        if (backing !== undefined && typeof backing !== "string") throw new Error("backing file name is not a string");
+        candidates.push({ file, backing });
+      } catch {
+        unreadable.push(`${file} (qemu-img's JSON did not parse)`);
+      }
+      file = undefined;
+    } else if (tag === "E" && file !== undefined) {
+      unreadable.push(`${file} (qemu-img info exited ${rest})`);
+      file = undefined;
+    } else if (tag === "D") {
+      if (rest !== "0") unreadable.push(`(a directory search: find exited ${rest})`);
+    } else {
+      unreadable.push(`(an unreadable line: ${JSON.stringify(line.slice(0, 200))})`);
+      file = undefined;
+    }
+  }
+  if (file !== undefined) unreadable.push(`${file} (no answer from qemu-img)`);
+  return { candidates, unreadable };
+}
+
+/** For each name after `path` that is the same file as `path` (one inode, whatever the spelling), prints it. */
+export function sameFileArgv(path: string, names: string[]): string[] {
+  return ["sh", "-c", 'p=$1; shift; for b do if [ "$b" -ef "$p" ]; then printf "%s\\n" "$b"; fi; done; exit 0', "same-file", path, ...names];
+}
+
+/**
+ * Records `clone` as a linked clone of `base` (beside the base, so that a clone in any working
+ * directory is found when the base is to be deleted). Exit 0 also when the base's directory is not
+ * writable: then this user cannot delete the base either.
+ */
+export function recordCloneArgv(base: string, clone: string, entry: string): string[] {
+  const dir = cloneRecordDir(base);
+  return ["sh", "-c", 'if mkdir -p -- "$1" 2>/dev/null; then printf "%s\\n" "$3" > "$1/$2"; else [ ! -w "$4" ]; fi', "record-clone", dir, entry, clone, base.slice(0, base.lastIndexOf("/")) || "/"];
+}
+
+/** Removes a clone's record beside its base (and the record directory when it is empty). */
+export function forgetCloneArgv(base: string, entry: string): string[] {
+  return ["sh", "-c", 'rm -f -- "$1/$2"; rmdir -- "$1" 2>/dev/null; exit 0', "forget-clone", cloneRecordDir(base), entry];
+}
+
+/** Where the linked clones of a base image are recorded: a directory beside it, one file per clone. */
+export function cloneRecordDir(base: string): string {
+  const slash = base.lastIndexOf("/");
+  return `${base.slice(0, slash + 1)}.${base.slice(slash + 1)}.clones`;
 }

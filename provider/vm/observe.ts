@@ -3,6 +3,7 @@
  * (see hostScripts' is_ours); the run state comes from QEMU's own run-state trace, or from
  * QMP when there is none (an instance started before the trace existed). Never throws for a dead VM.
  */
+import { expectSuccess } from "../errors";
 import type { Transport } from "../transport";
 import type { VmLayout } from "./layout";
 import { withVmQmp } from "./qmpEndpoint";
@@ -51,7 +52,8 @@ export function parseSpec(text: string | undefined): VmSpec | undefined {
 /** The started spec of every VM under a working directory's state root, one round trip. */
 export async function listStartedSpecs(transport: Transport, stateRoot: string): Promise<Array<{ dir: string; spec: VmSpec }>> {
   const argv = vmScripts(transport).listSpecs(stateRoot);
-  return (await transport.exec(argv)).stdout.split(/\r?\n/).flatMap((line) => {
+  // Who uses a disk is decided from this list: a failed listing is an error, never "nobody".
+  return expectSuccess(`${transport.description}: listing the VMs of ${stateRoot}`, argv, await transport.exec(argv)).stdout.split(/\r?\n/).flatMap((line) => {
     const [dir, json] = line.split("\t");
     const spec = parseSpec(json);
     return spec ? [{ dir, spec }] : [];

@@ -7,7 +7,9 @@
  *   directory that does not exist), so the scripts take the branches they take on macOS: ps
  *   for process state, start time (lstart) and command line;
  * - no flock(1), which macOS does not ship: "command -v flock" asks for a program that does
- *   not exist, so the VM scripts lock with a directory, as on a Mac.
+ *   not exist, so the VM scripts lock with a directory, as on a Mac;
+ * - no image locks: macOS has no OFD locks, and QEMU there locks no image, so every -drive
+ *   gets file.locking=off and qemu-img cannot tell that a running VM holds a disk.
  * The functional probe's hvf run becomes the same probe under TCG (hvf cannot run here).
  */
 import { readFileSync } from "fs";
@@ -35,7 +37,8 @@ export class MacosLikeTransport extends RewritingLocalTransport {
     // the fixture's Homebrew paths become this machine's QEMU (found on PATH).
     const probe = argv.map((a, i) => (argv[i - 1] === "-accel" && a === "hvf" ? "tcg" : argv[i - 1] === "-cpu" && a === "host" ? "max"
       : a.startsWith("/opt/homebrew/bin/") ? path.basename(a) : a));
-    return probe.map((a) => a.split("/proc/").join(NO_PROC).split("command -v flock ").join("command -v flock-not-on-macos "));
+    return probe.map((a, i) => (probe[i - 1] === "-drive" && a.startsWith("file=") ? `${a},file.locking=off` : a)
+      .split("/proc/").join(NO_PROC).split("command -v flock ").join("command -v flock-not-on-macos "));
   }
 
   exec(argv: string[], options?: ExecOptions): Promise<ExecResult> {

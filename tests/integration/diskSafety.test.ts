@@ -1,0 +1,90 @@
+/**
+ * Issue 18, class 4: a Disk's delete and resize fail closed, on a real SSH test host with real
+ * qemu-img and QEMU. The clones of a base are found by parsing qemu-img's JSON (a base whose path
+ * has non-ASCII characters, which QEMU escapes as \uXXXX), by the base's own record (a clone in
+ * another working directory), and by file identity (a clone naming the base by another spelling);
+ * an image that cannot be read refuses the delete; a VM that declares a disk keeps it.
+ */
+import * as assert from "assert";
+import { randomBytes } from "crypto";
+import * as disk from "../../provider/resources/disk";
+import * as vm from "../../provider/resources/vm";
+import { closeAllSshTransports, sshTransport, type Connection } from "../../provider/transport";
+import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
+import { sshOptionsFor, testbed } from "../testbed/testbed";
+
+describe("Disk delete and resize fail closed (issue 18, class 4; real qemu-img on an SSH host)", function () {
+  this.timeout(120000);
+  const [h1] = testbed().hosts;
+  const root = `${h1.workDir}/disk-safety-${randomBytes(3).toString("hex")}`;
+  const conn = (workDir: string): Connection => ({ kind: "ssh", ...sshOptionsFor(h1), workDir });
+  const onHost = () => sshTransport(sshOptionsFor(h1));
+  const exists = async (p: string) => (await onHost().exec(["test", "-e", p])).exitCode === 0;
+  const made: Array<{ id: string; outs: disk.DiskOutputs }> = [];
+  const create = async (inputs: disk.DiskInputs) => {
+    const r = await disk.create(inputs);
+    made.push(r);
+    return r;
+  };
+
+  before(async () => void await onHost().exec(["mkdir", "-p", `${root}/a`, `${root}/b`]));
+  after(async () => {
+    await onHost().exec(["rm", "-rf", "--", root]).catch(() => undefined);
+    await closeAllSshTransports();
+  });
+
+  it("a base whose path has non-ASCII characters keeps its clone (qemu-img's JSON escapes them)", async () => {
+    const base = await create({ host: conn(`${root}/a`), name: "base", path: `${root}/a/bäse ü€.qcow2`, size: "16M" });
+    const clone = await create({ host: conn(`${root}/a`), name: "clone", backingImage: base.outs.path });
+    await assert.rejects(disk.remove(base.id, base.outs), new RegExp(`it is the backing file of ${clone.outs.path}`));
+    assert.ok(await exists(base.outs.path), "the base was deleted under its clone");
+    await disk.remove(clone.id, clone.outs);
+    await disk.remove(base.id, base.outs);
+    assert.ok(!await exists(base.outs.path));
+  });
+
+  it("a clone in another working directory is found by the base's record of it", async () => {
+    const base = await create({ host: conn(`${root}/a`), name: "shared-base", size: "16M" });
+    const clone = await create({ host: conn(`${root}/b`), name: "far-clone", backingImage: base.outs.path });
+    await assert.rejects(disk.remove(base.id, base.outs), new RegExp(`it is the backing file of ${clone.outs.path}`));
+    assert.ok(await exists(base.outs.path));
+    await disk.remove(clone.id, clone.outs);
+    await disk.remove(base.id, base.outs);
+    assert.ok(!await exists(base.outs.path), "the base stayed once its clone was gone");
+  });
+
+  it("a clone naming the base by another spelling (a symlinked directory) is found by file identity", async () => {
+    const base = await create({ host: conn(`${root}/a`), name: "linked-base", size: "16M" });
+    await onHost().exec(["ln", "-s", `${root}/a`, `${root}/alias`]);
+    const clone = await create({ host: conn(`${root}/a`), name: "alias-clone", backingImage: `${root}/alias/disks/linked-base.qcow2` });
+    await assert.rejects(disk.remove(base.id, base.outs), new RegExp(`it is the backing file of ${clone.outs.path}`));
+    await disk.remove(clone.id, clone.outs);
+    await disk.remove(base.id, base.outs);
+  });
+
+  it("an image qemu-img cannot read refuses the delete, naming it: cannot tell is never none", async () => {
+    const base = await create({ host: conn(`${root}/a`), name: "lonely", size: "16M" });
+    const broken = `${root}/a/broken.qcow2`;
+    await onHost().writeFile(broken, Buffer.concat([Buffer.from("QFI\xfb", "latin1"), Buffer.alloc(60, 0xff)]));
+    await assert.rejects(disk.remove(base.id, base.outs), new RegExp(`cannot tell whether these images use it as their backing file: ${broken} \\(qemu-img info exited`));
+    assert.ok(await exists(base.outs.path));
+    await onHost().exec(["rm", "-f", broken]);
+    await disk.remove(base.id, base.outs);
+  });
+
+  it("a VM that declares a disk keeps it, stopped or not (the record, not only QEMU's lock)", async () => {
+    const workDir = `${root}/a`;
+    const data = await create({ host: conn(workDir), name: "data", size: "16M" });
+    await onHost().writeFile(`${workDir}/halt.img`, haltBootSector());
+    const inputs = { ...haltingVm(conn(workDir), "holder", `${workDir}/halt.img`) };
+    inputs.disks = [...inputs.disks!, { path: data.outs.path, interface: "virtio" }];
+    const running = await vm.create(inputs);
+    const stopped = await vm.update(running.id, running.outs, { ...inputs, state: "stopped" });
+    assert.strictEqual(stopped.outs.status, "stopped");
+    await assert.rejects(disk.remove(data.id, data.outs), /not deleting disk .*data\.qcow2: VM holder of this working directory declares it/);
+    assert.ok(await exists(data.outs.path));
+    await vm.remove(running.id, stopped.outs);
+    await disk.remove(data.id, data.outs);
+    assert.ok(!await exists(data.outs.path));
+  });
+});
