@@ -34,6 +34,9 @@ export class QmpError extends QemuError {
   }
 }
 
+/** The longest QMP line read; beyond it the connection is dropped. */
+export const MAX_QMP_LINE = 4 * 2 ** 20;
+
 export class QmpClient {
   private buffer = "";
   private nextId = 1;
@@ -82,12 +85,19 @@ export class QmpClient {
   }
 
   private onData(chunk: Buffer): void {
+    if (this.closedError) return;
     this.buffer += chunk.toString("utf8");
     let newline: number;
     while ((newline = this.buffer.indexOf("\n")) >= 0) {
       const line = this.buffer.slice(0, newline).trim();
       this.buffer = this.buffer.slice(newline + 1);
       if (line) this.onMessage(line);
+    }
+    // A QMP message is a line of JSON, a few KiB; an endless one is not QEMU talking.
+    if (this.buffer.length > MAX_QMP_LINE) {
+      this.buffer = "";
+      this.failAll(new QemuError("COMMAND_FAILED", `${this.where}: QMP sent a line of more than ${MAX_QMP_LINE} characters; connection closed`));
+      this.close();
     }
   }
 

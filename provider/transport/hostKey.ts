@@ -41,9 +41,32 @@ function hashedEntryMatches(entry: string, candidates: string[]): boolean {
   return candidates.some((c) => createHmac("sha1", salt).update(c).digest("base64") === hash64);
 }
 
-function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${escaped}$`);
+/**
+ * OpenSSH's pattern: `*` any run, `?` one character. Matched without a regular expression, in
+ * at most pattern x text steps: a known_hosts file is text others may write, and `*a*a*a...`
+ * as a backtracking regex takes exponential time.
+ */
+export function globMatch(pattern: string, text: string): boolean {
+  let p = 0;
+  let t = 0;
+  let star = -1;
+  let resume = 0;
+  while (t < text.length) {
+    if (p < pattern.length && (pattern[p] === "?" || pattern[p] === text[t])) {
+      p++;
+      t++;
+    } else if (p < pattern.length && pattern[p] === "*") {
+      star = p++;
+      resume = t;
+    } else if (star >= 0) {
+      p = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.length && pattern[p] === "*") p++;
+  return p === pattern.length;
 }
 
 function hostFieldMatches(field: string, candidates: string[]): boolean {
@@ -51,8 +74,8 @@ function hostFieldMatches(field: string, candidates: string[]): boolean {
   let matched = false;
   for (const pattern of field.split(",")) {
     const negated = pattern.startsWith("!");
-    const re = globToRegExp(negated ? pattern.slice(1) : pattern);
-    if (candidates.some((c) => re.test(c))) {
+    const glob = negated ? pattern.slice(1) : pattern;
+    if (candidates.some((c) => globMatch(glob, c))) {
       if (negated) return false;
       matched = true;
     }

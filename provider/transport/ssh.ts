@@ -12,7 +12,7 @@ import { openConnection, type OpenedConnection } from "./sshConnect";
 import { describeHop, validateSshOptions, type SshOptions } from "./sshOptions";
 import { shJoin } from "./quote";
 import { countSsh } from "./stats";
-import type { ExecOptions, ExecResult, Platform, SizedStream, Transport, WriteOptions } from "./types";
+import { outputExceeded, outputMeter, type ExecOptions, type ExecResult, type Platform, type SizedStream, type Transport, type WriteOptions } from "./types";
 import { psScriptArgv, windowsInvocation, withPrefix } from "./windows";
 
 const NOT_RETRIED = new Set(["HOST_KEY_MISMATCH", "HOST_KEY_UNKNOWN", "AUTH_FAILED"]);
@@ -242,8 +242,22 @@ function collect(stream: ClientChannel, exit: ExitRecord, argv: string[], where:
         reject(new QemuError("TIMEOUT", `${where}: \`${argv.join(" ")}\` did not finish within ${options.timeoutMs} ms`));
       }, options.timeoutMs);
     }
-    stream.on("data", (d: Buffer) => out.push(d));
-    stream.stderr.on("data", (d: Buffer) => err.push(d));
+    const within = outputMeter(options);
+    let flooded = false;
+    const take = (into: Buffer[]) => (d: Buffer) => {
+      if (flooded) return;
+      if (within(d)) return void into.push(d);
+      flooded = true;
+      clearTimeout(timer);
+      const pid = /^(\d+)\n/.exec(Buffer.concat(out).toString("latin1"))?.[1];
+      if (pid) kill(pid);
+      out.length = 0;
+      err.length = 0;
+      stream.close();
+      reject(outputExceeded(where, argv, options));
+    };
+    stream.on("data", take(out));
+    stream.stderr.on("data", take(err));
     stream.on("error", () => undefined);
     stream.on("close", () => {
       clearTimeout(timer);

@@ -1,3 +1,4 @@
+import { QemuError } from "../errors";
 import type { Duplex, Readable } from "stream";
 
 /** Bytes that arrive as they are read (a large local file), with their count known up front. */
@@ -27,6 +28,22 @@ export interface ExecOptions {
   stdin?: string | Buffer | Readable;
   /** Ends the program (and rejects with code TIMEOUT) after this many milliseconds. */
   timeoutMs?: number;
+  /** Ends the program (and rejects) once stdout and stderr together pass this many bytes. Default MAX_EXEC_OUTPUT_BYTES. */
+  maxOutputBytes?: number;
+}
+
+/** What a host may print to one command before it is stopped: a host that floods must not exhaust the provider's memory. */
+export const MAX_EXEC_OUTPUT_BYTES = 64 * 2 ** 20;
+
+/** Counts a command's output; false (and the caller ends it) once over the bound. */
+export function outputMeter(options: ExecOptions): (chunk: Buffer) => boolean {
+  const max = options.maxOutputBytes ?? MAX_EXEC_OUTPUT_BYTES;
+  let total = 0;
+  return (chunk) => (total += chunk.length) <= max;
+}
+
+export function outputExceeded(where: string, argv: string[], options: ExecOptions): QemuError {
+  return new QemuError("COMMAND_FAILED", `${where}: \`${argv[0]}\` printed more than ${options.maxOutputBytes ?? MAX_EXEC_OUTPUT_BYTES} bytes; it was stopped and its output dropped`);
 }
 
 /** How every part of the package reaches a host: argv in, results out. */

@@ -30,6 +30,13 @@ export function transportContract(label: string, make: () => Transport, workDir:
       assert.deepStrictEqual(r.stdout.split("\n").filter(Boolean), ["0077", "700", "600"], r.stderr);
     });
 
+    it("stops a command whose output passes the bound, and says so; one within it is whole (issue 18, class 10)", async () => {
+      const flood = ["sh", "-c", "head -c 3000000 /dev/zero; sleep 30"];
+      await assert.rejects(t.exec(flood, { maxOutputBytes: 1000000, timeoutMs: 20000 }), /printed more than 1000000 bytes; it was stopped and its output dropped/);
+      const whole = await t.exec(["sh", "-c", "head -c 999999 /dev/zero"], { maxOutputBytes: 1000000 });
+      assert.strictEqual(whole.stdout.length, 999999);
+    });
+
     it("treats output on stderr with exit code 0 as success", async () => {
       const r = await t.exec(["sh", "-c", "echo warning: deprecated >&2"]);
       assert.strictEqual(r.exitCode, 0);
