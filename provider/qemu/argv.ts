@@ -22,6 +22,11 @@ export interface ArgvContext {
 
 /** In a Windows argv, the QMP port the start script picks (a free loopback port) replaces this. */
 export const WINDOWS_QMP_PORT = "@QMP_PORT@";
+/**
+ * ... and this, the loopback address it listens on: one the start script picks in 127.0.0.0/8,
+ * never 127.0.0.1, which QEMU's user-mode network gives the guest as 10.0.2.2.
+ */
+export const WINDOWS_QMP_ADDRESS = "@QMP_ADDRESS@";
 
 const DEFAULT_MACHINE: Record<string, string> = { x86_64: "q35", i386: "q35", aarch64: "virt", arm: "virt", riscv64: "virt" };
 
@@ -69,7 +74,7 @@ function defaultCpu(spec: VmSpec, accelerators: string[]): string | undefined {
 
 function qmpArgs(context: ArgvContext): string[] {
   return context.platform === "windows"
-    ? ["-qmp", `tcp:127.0.0.1:${WINDOWS_QMP_PORT},server=on,wait=off`]
+    ? ["-qmp", `tcp:${WINDOWS_QMP_ADDRESS}:${WINDOWS_QMP_PORT},server=on,wait=off`]
     : ["-qmp", `unix:${ov(context.layout.qmpSocket)},server=on,wait=off`];
 }
 

@@ -8,7 +8,16 @@ import { qmpPortFile } from "./windowsScripts";
 export async function withVmQmp<T>(transport: Transport, layout: VmLayout, timeoutMs: number, use: (qmp: QmpClient) => Promise<T>): Promise<T> {
   if (transport.platform !== "windows") return withQmp(transport, layout.qmpSocket, timeoutMs, use);
   const file = qmpPortFile(layout);
-  const port = Number((await transport.readFile(file)).toString("utf8").trim());
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new QemuError("COMMAND_FAILED", `${transport.description}: ${file} holds no port number`);
-  return withQmpStream(() => transport.connectTcp("127.0.0.1", port), `${transport.description} QMP 127.0.0.1:${port}`, timeoutMs, use);
+  const { address, port } = parseQmpEndpoint((await transport.readFile(file)).toString("utf8"));
+  if (!port) throw new QemuError("COMMAND_FAILED", `${transport.description}: ${file} holds no loopback address and port`);
+  return withQmpStream(() => transport.connectTcp(address, port), `${transport.description} QMP ${address}:${port}`, timeoutMs, use);
+}
+
+/** "127.a.b.c:port" as the start script records it; a bare port (a VM an older release started) is on 127.0.0.1. Port 0: unreadable. */
+export function parseQmpEndpoint(text: string): { address: string; port: number } {
+  const m = /^(?:(127\.\d{1,3}\.\d{1,3}\.\d{1,3}):)?(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[2]) : 0;
+  const address = m?.[1] ?? "127.0.0.1";
+  const octetsOk = address.split(".").every((o) => Number(o) <= 255);
+  return port >= 1 && port <= 65535 && octetsOk ? { address, port } : { address: "", port: 0 };
 }

@@ -21,7 +21,7 @@ const unquote = (q: string) => q.slice(1, -1).replace(/''/g, "'");
 const QUOTED = "'(?:[^']|'')*'";
 const norm = (p: string) => p.replace(/\\/g, "/");
 
-interface Proc { commandLine: string; created: number; qmpPort: number; vmDir: string }
+interface Proc { commandLine: string; created: number; qmpAddress: string; qmpPort: number; vmDir: string }
 interface Image { format: string; size: number; backing?: string }
 interface VmFields { name: string; dir: string; pidfile: string; pidfileArg: string; qmpport: string; spec: string; qemulog: string; identity: string; lock: string }
 
@@ -181,15 +181,18 @@ export class WindowsReplayTransport implements Transport {
       case "start": {
         if (this.ours(vm)) return ok(`existing=1\r\n${this.observation(vm)}`);
         const args = literal("arguments");
-        if (!args.includes("-qmp tcp:127.0.0.1:@QMP_PORT@,server=on,wait=off") || / -daemonize\b/.test(args)) throw new Error(`not a Windows QEMU argv: ${args}`);
+        if (!args.includes("-qmp tcp:@QMP_ADDRESS@:@QMP_PORT@,server=on,wait=off") || / -daemonize\b/.test(args)) throw new Error(`not a Windows QEMU argv: ${args}`);
         [vm.qmpport, vm.pidfile, vm.qemulog, vm.identity].forEach(drop);
         const pid = this.nextPid++;
         const port = this.nextPort++;
-        const proc = { commandLine: `"C:\\Program Files\\qemu\\${literal("program")}.exe" ${args.replace("@QMP_PORT@", String(port))}`, created: 638680000000000000 + pid, qmpPort: port, vmDir: norm(vm.dir) };
+        // As the start script does: a loopback address other than 127.0.0.1 (here a fixed one per start).
+        const address = `127.77.0.${pid % 250 + 1}`;
+        const proc = { commandLine: `"C:\\Program Files\\qemu\\${literal("program")}.exe" ${args.replace("@QMP_ADDRESS@", address).replace("@QMP_PORT@", String(port))}`,
+          created: 638680000000000000 + pid, qmpAddress: address, qmpPort: port, vmDir: norm(vm.dir) };
         this.procs.set(pid, proc);
         this.dirs.add(norm(vm.dir));
         put(vm.pidfile, `${pid}\r\n`);
-        put(vm.qmpport, String(port));
+        put(vm.qmpport, `${address}:${port}`);
         put(vm.spec, literal("desired") + "\n");
         put(vm.qemulog, fixture("windows/qemu-log-running.txt"));
         put(vm.identity, `${pid} ${proc.created}`);
@@ -237,8 +240,8 @@ export class WindowsReplayTransport implements Transport {
 
   /** QMP on a running VM's port: the recorded session of QEMU 7.2, replayed command by command. */
   async connectTcp(host: string, port: number): Promise<Duplex> {
-    const entry = [...this.procs].find(([, p]) => p.qmpPort === port);
-    if (host !== "127.0.0.1" || !entry) throw new Error(`${this.description}: connect ${host}:${port}: connection refused`);
+    const entry = [...this.procs].find(([, p]) => p.qmpPort === port && p.qmpAddress === host);
+    if (!entry) throw new Error(`${this.description}: connect ${host}:${port}: connection refused`);
     const [pid] = entry;
     const recorded = fixture("windows/qmp-qemu-7.2.jsonl").trim().split("\n").map((l) => JSON.parse(l));
     const replies = new Map(recorded.slice(1).map((r) => [r.execute as string, r]));

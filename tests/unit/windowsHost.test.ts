@@ -3,6 +3,7 @@
  * replayed Windows host (tests/helpers/windowsReplayTransport.ts: recordings and a model, no
  * PowerShell runs here).
  */
+import { parseQmpEndpoint } from "../../provider/vm/qmpEndpoint";
 import * as assert from "assert";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
@@ -94,7 +95,7 @@ describe("a Windows host (replayed)", () => {
     assert.strictEqual(created.outs.acceleratorInUse, "whpx");
     assert.match(created.outs.statusDetail, /run-state trace says running/);
     const proc = win.procs.get(created.outs.pid!)!;
-    assert.match(proc.commandLine, /-accel whpx .*-qmp tcp:127\.0\.0\.1:\d+,server=on,wait=off -pidfile "C:\/Users\/ops\/My VMs\/vms\/win-vm\/qemu\.pid"/);
+    assert.match(proc.commandLine, /-accel whpx .*-qmp tcp:127\.(?!0\.0\.1:)\d+\.\d+\.\d+:\d+,server=on,wait=off -pidfile "C:\/Users\/ops\/My VMs\/vms\/win-vm\/qemu\.pid"/);
     assert.doesNotMatch(proc.commandLine, /-daemonize/);
     assert.strictEqual(created.outs.guestConnection?.host, "win11.lab");
 
@@ -126,4 +127,17 @@ describe("a Windows host (replayed)", () => {
     assert.ok(win.ran.some((l) => l === "# pulumi-qemu start") && win.ran.some((l) => l.startsWith("& 'qemu-img' 'create'")));
     assert.strictEqual(decodePsScript(["sh", "-c", "x"]), undefined);
   });
+});
+
+// Issue 18, class 6: where a Windows VM's QMP listens, as its start script records it.
+describe("the recorded QMP endpoint of a Windows VM", () => {
+  const cases: Array<[string, { address: string; port: number }]> = [
+    ["127.77.3.9:50100", { address: "127.77.3.9", port: 50100 }],
+    ["50100\r\n", { address: "127.0.0.1", port: 50100 }], // started by an older release
+    ["10.0.2.2:50100", { address: "", port: 0 }], // not loopback: unreadable, never dialled
+    ["127.300.0.1:50100", { address: "", port: 0 }],
+    ["127.1.1.1:70000", { address: "", port: 0 }],
+    ["", { address: "", port: 0 }],
+  ];
+  for (const [text, expected] of cases) it(JSON.stringify(text), () => assert.deepStrictEqual(parseQmpEndpoint(text), expected));
 });

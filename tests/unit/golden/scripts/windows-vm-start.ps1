@@ -10,10 +10,12 @@ New-Item -ItemType Directory -Force -Path $vm.dir | Out-Null
 $lock = Lock-Vm $vm
 if (Test-Ours $vm (Get-Proc (Read-Pid $vm))) { 'existing=1'; Write-Observation $vm; exit 0 }
 foreach ($f in @($vm.qmpport, $vm.pidfile, $vm.qemulog, $vm.identity)) { if (Test-Path -LiteralPath $f) { Remove-Item -LiteralPath $f -Force } }
-$listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+# QMP on a loopback address other than 127.0.0.1: the guest's user-mode network reaches only that one (as 10.0.2.2).
+$address = '127.{0}.{1}.{2}' -f (Get-Random -Minimum 1 -Maximum 255), (Get-Random -Minimum 0 -Maximum 256), (Get-Random -Minimum 1 -Maximum 255)
+$listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Parse($address), 0)
 $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
 $exe = (Get-Command $program -CommandType Application | Select-Object -First 1).Source
-$commandLine = '"' + $exe + '" ' + $arguments.Replace('@QMP_PORT@', [string]$port)
+$commandLine = '"' + $exe + '" ' + $arguments.Replace('@QMP_ADDRESS@', $address).Replace('@QMP_PORT@', [string]$port)
 $created = Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments @{ CommandLine = $commandLine; CurrentDirectory = $vm.dir }
 if ($created.ReturnValue -ne 0) { [Console]::Error.WriteLine("Win32_Process.Create returned $($created.ReturnValue) for $exe"); exit 71 }
 $child = $created.ProcessId
@@ -27,7 +29,7 @@ while (-not (Test-Path -LiteralPath $vm.pidfile)) {
   if ((Get-Date) -gt $deadline) { Stop-Process -Id $child -Force; [Console]::Error.WriteLine("QEMU (pid $child) wrote no pidfile within 60 s; stopped it"); exit 71 }
   Start-Sleep -Milliseconds 50
 }
-[IO.File]::WriteAllText($vm.qmpport, [string]$port)
+[IO.File]::WriteAllText($vm.qmpport, "${address}:$port")
 [IO.File]::WriteAllText($vm.spec + '.tmp', $desired + "`n")
 Move-Item -LiteralPath ($vm.spec + '.tmp') -Destination $vm.spec -Force
 Get-ChildItem -LiteralPath $vm.dir -Filter 'cidata-*.iso' -File | Where-Object { $_.FullName.Replace('\', '/') -ne $keep.Replace('\', '/') } | Remove-Item -Force
