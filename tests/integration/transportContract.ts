@@ -31,7 +31,8 @@ export function transportContract(label: string, make: () => Transport, workDir:
     });
 
     it("stops a command whose output passes the bound, and says so; one within it is whole (issue 18, class 10)", async () => {
-      const flood = ["sh", "-c", "head -c 3000000 /dev/zero; sleep 30"];
+      // exec: the program that keeps the PID is what the bound ends (no child left behind).
+      const flood = ["sh", "-c", "head -c 3000000 /dev/zero; exec sleep 30"];
       await assert.rejects(t.exec(flood, { maxOutputBytes: 1000000, timeoutMs: 20000 }), /printed more than 1000000 bytes; it was stopped and its output dropped/);
       const whole = await t.exec(["sh", "-c", "head -c 999999 /dev/zero"], { maxOutputBytes: 1000000 });
       assert.strictEqual(whole.stdout.length, 999999);
