@@ -25,8 +25,9 @@ Get-ChildItem -LiteralPath (Split-Path -LiteralPath $temp) -File | Where-Object 
 /**
  * Windows: the qcow2 images under `dirs` whose backing file is `path`, one per line. POSIX: for
  * every clone recorded beside `path` (see cloneRecordDir; in any directory) and every qcow2 image
- * under `dirs`, a record for parseOverlayRecords: `F<path>`, then `J<qemu-img's JSON on one line>`
- * or `E<exit status>`; then `D<find's exit status>` per directory. The caller parses the JSON
+ * under `dirs`, a record for parseOverlayRecords: `F<path>`, then `J<qemu-img's JSON on one line>`,
+ * `E<exit status>`, or `G` when the file was gone by then (deleted meanwhile: no clone); then
+ * `D<find's exit status>` per directory. The caller parses the JSON
  * (not a grep) and refuses on any error or record it cannot read.
  */
 export function overlaysArgv(platform: Platform, dirs: string[], path: string): string[] {
@@ -45,7 +46,8 @@ exit 0
   }
   // JSON strings hold no raw newline (JSON escapes it), so qemu-img's lines join into one.
   const each = 'for f do [ "$f" = "$P" ] && continue; printf "F%s\\n" "$f"; ' +
-    'if out=$(qemu-img info -U --output=json -- "$f" 2>/dev/null); then printf "J%s\\n" "$(printf %s "$out" | tr "\\n" " ")"; else printf "E%s\\n" "$?"; fi; done';
+    'if out=$(qemu-img info -U --output=json -- "$f" 2>/dev/null); then printf "J%s\\n" "$(printf %s "$out" | tr "\\n" " ")"; ' +
+    'else rc=$?; if [ -e "$f" ]; then printf "E%s\\n" "$rc"; else printf "G\\n"; fi; fi; done';
   const script = `PATH="$PATH:${POSIX_QEMU_PATH}"; export PATH; P=$1; export P; R=$2; shift 2
 each='${each}'
 for r in "$R"/*; do [ -f "$r" ] || continue; IFS= read -r f < "$r"; [ -e "$f" ] && sh -c "$each" sh "$f"; done
@@ -81,6 +83,8 @@ export function parseOverlayRecords(stdout: string): { candidates: OverlayCandid
         unreadable.push(`${file} (qemu-img's JSON did not parse)`);
       }
       file = undefined;
+    } else if (tag === "G" && file !== undefined && rest === "") {
+      file = undefined; // deleted between the search and qemu-img: it uses nothing
     } else if (tag === "E" && file !== undefined) {
       unreadable.push(`${file} (qemu-img info exited ${rest})`);
       file = undefined;

@@ -9,6 +9,7 @@ describe("parseOverlayRecords", () => {
       { files: ["/w/clone.qcow2"], backings: ["/w/bäse.qcow2"], unreadable: [] }],
     ["an image that is not a clone", 'F/w/plain.qcow2\nJ{ "format": "qcow2" }\nD0\n', { files: ["/w/plain.qcow2"], backings: [undefined], unreadable: [] }],
     ["qemu-img failed", "F/w/broken.qcow2\nE1\nD0\n", { files: [], backings: [], unreadable: [/broken\.qcow2 \(qemu-img info exited 1\)/] }],
+    ["an image deleted between the search and qemu-img (another delete running)", "F/w/gone.qcow2\nG\nF/w/c.qcow2\nJ{}\nD0\n", { files: ["/w/c.qcow2"], backings: [undefined], unreadable: [] }],
     ["JSON that does not parse", "F/w/odd.qcow2\nJ{ not json\nD0\n", { files: [], backings: [], unreadable: [/odd\.qcow2 \(qemu-img's JSON did not parse\)/] }],
     ["a backing file name that is not a string", 'F/w/odd.qcow2\nJ{ "full-backing-filename": 7 }\n', { files: [], backings: [], unreadable: [/odd\.qcow2/] }],
     ["find failed in a directory", "D1\n", { files: [], backings: [], unreadable: [/find exited 1/] }],
