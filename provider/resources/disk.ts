@@ -13,6 +13,7 @@ import { cloneRecordDir, forgetCloneArgv, moveIfAbsentArgv, overlaysArgv, parseO
 import { absolutePath, booleanInput, integerIn, oneOf, safeName, sizeBytes, windowsFileName } from "../validate";
 import { vmLayout, vmStateRoot } from "../vm/layout";
 import { listStartedSpecs, observe } from "../vm/observe";
+import type { VmSpec } from "../vm/spec";
 import { connectionIdentity, hostInDiff, hostIsWindows, validateConnection } from "./connection";
 import { collectFailures, containsUnknown, plain, throwFailures, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation, recordedProviderChanged } from "./types";
 import { progress } from "./progress";
@@ -242,17 +243,21 @@ export async function update(_id: string, olds: DiskOutputs, news: DiskInputs): 
   return { outs: (await outputsOf(t, news, olds.path))! };
 }
 
+/** The started specs of this working directory's VMs that name the image. */
+async function declaringSpecs(t: Transport, host: Connection, path: string): Promise<VmSpec[]> {
+  return (await listStartedSpecs(t, vmStateRoot(host.workDir!))).map(({ spec }) => spec).filter((spec) => spec.disks.some((d) => d.path === path));
+}
+
 /** VMs of this working directory whose started spec names the image. */
 async function usersOf(t: Transport, host: Connection, path: string): Promise<string[]> {
-  return (await listStartedSpecs(t, vmStateRoot(host.workDir!)))
-    .filter(({ spec }) => spec.disks.some((d) => d.path === path)).map(({ spec }) => `VM ${spec.name}`);
+  return (await declaringSpecs(t, host, path)).map((spec) => `VM ${spec.name}`);
 }
 
 /** Running VMs of this working directory whose started spec names the image. */
 async function runningUsersOf(t: Transport, host: Connection, path: string): Promise<string[]> {
-  const specs = (await listStartedSpecs(t, vmStateRoot(host.workDir!))).filter(({ spec }) => spec.disks.some((d) => d.path === path));
-  const states = await Promise.all(specs.map(({ spec }) => observe(t, vmLayout(host.workDir!, spec.name), spec.name)));
-  return specs.filter((_, i) => states[i].state !== "stopped").map(({ spec }) => `VM ${spec.name}`);
+  const specs = await declaringSpecs(t, host, path);
+  const states = await Promise.all(specs.map((spec) => observe(t, vmLayout(host.workDir!, spec.name), spec.name)));
+  return specs.filter((_, i) => states[i].state !== "stopped").map((spec) => `VM ${spec.name}`);
 }
 
 /**
@@ -263,9 +268,9 @@ async function runningUsersOf(t: Transport, host: Connection, path: string): Pro
  */
 async function overlaysOf(t: Transport, host: Connection, path: string): Promise<string[]> {
   const argv = overlaysArgv(t.platform, [host.workDir!, parentDir(path)], path);
-  const r = await t.exec(argv);
-  if (t.platform === "windows") return expectSuccess(`${t.description}: looking for the clones of ${path}`, argv, r).stdout.split(/\r?\n/).filter(Boolean);
-  const { candidates, unreadable } = parseOverlayRecords(expectSuccess(`${t.description}: looking for the clones of ${path}`, argv, r).stdout);
+  const { stdout } = expectSuccess(`${t.description}: looking for the clones of ${path}`, argv, await t.exec(argv));
+  if (t.platform === "windows") return stdout.split(/\r?\n/).filter(Boolean);
+  const { candidates, unreadable } = parseOverlayRecords(stdout);
   const backings = [...new Set(candidates.flatMap((c) => (c.backing ? [c.backing] : [])))];
   unreadable.push(...backings.filter((b) => b.includes("\n")).map((b) => `(a backing file name with a newline: ${JSON.stringify(b)})`));
   if (unreadable.length) {

@@ -1,6 +1,7 @@
 /**
  * Vm: a QEMU instance whose desired state is enforced. Every method observes what is really on
- * the host first; create adopts an identical running instance and refuses a different one.
+ * the host first; create refuses an instance already running (another resource's, or one whose
+ * state was lost) unless `adopt` says to take it over, and never takes a different one.
  */
 import { randomBytes } from "crypto";
 import { sameData } from "../canonical";

@@ -143,8 +143,8 @@ async function startUnder(c: Context, inputs: VmInputs, accelerator: string, fir
 /**
  * Starts the VM under the first of its accelerators that runs it. On any failure nothing of
  * this start runs on: the instance is stopped before the error (or the fallback) goes on.
+ * `creating`: an instance already there is another resource's (refused) unless the inputs say adopt.
  */
-/** `creating`: an instance already there is another resource's (refused) unless the inputs say adopt. */
 export async function start(c: Context, inputs: VmInputs, creating = false): Promise<StartOutcome> {
   checkPlatform(c);
   const { accelerators, os } = await candidates(c, inputs);

@@ -7,7 +7,7 @@ import * as path from "path";
 import { Readable, type Duplex } from "stream";
 import { pipeline } from "stream/promises";
 import { QemuError, TransportError } from "../errors";
-import { outputExceeded, outputMeter, type ExecOptions, type ExecResult, type Platform, type SizedStream, type Transport, type WriteOptions } from "./types";
+import { boundedOutput, type ExecOptions, type ExecResult, type Platform, type SizedStream, type Transport, type WriteOptions } from "./types";
 import { windowsInvocation, withPrefix } from "./windows";
 
 export class LocalTransport implements Transport {
@@ -39,20 +39,12 @@ export class LocalTransport implements Transport {
           child.kill("SIGKILL");
         }, options.timeoutMs);
       }
-      const within = outputMeter(options);
-      let flooded = false;
-      const take = (into: Buffer[]) => (d: Buffer) => {
-        if (flooded) return;
-        if (within(d)) return void into.push(d);
-        flooded = true;
+      const take = boundedOutput("local", argv, options, out, err, () => {
         clearTimeout(timer);
-        out.length = 0;
-        err.length = 0;
         child.kill("SIGKILL");
-        reject(outputExceeded("local", argv, options));
-      };
-      child.stdout.on("data", take(out));
-      child.stderr.on("data", take(err));
+      }, reject);
+      child.stdout.on("data", take.stdout);
+      child.stderr.on("data", take.stderr);
       child.stdin.on("error", () => undefined); // a program that exits without reading stdin
       child.on("error", (e) => {
         clearTimeout(timer);

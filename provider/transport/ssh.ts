@@ -12,7 +12,7 @@ import { openConnection, type OpenedConnection } from "./sshConnect";
 import { describeHop, validateSshOptions, type SshOptions } from "./sshOptions";
 import { shJoin } from "./quote";
 import { countSsh } from "./stats";
-import { outputExceeded, outputMeter, type ExecOptions, type ExecResult, type Platform, type SizedStream, type Transport, type WriteOptions } from "./types";
+import { boundedOutput, type ExecOptions, type ExecResult, type Platform, type SizedStream, type Transport, type WriteOptions } from "./types";
 import { psScriptArgv, windowsInvocation, withPrefix } from "./windows";
 
 const NOT_RETRIED = new Set(["HOST_KEY_MISMATCH", "HOST_KEY_UNKNOWN", "AUTH_FAILED"]);
@@ -234,30 +234,24 @@ function collect(stream: ClientChannel, exit: ExitRecord, argv: string[], where:
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timer: NodeJS.Timeout | undefined;
+    /** Kills the program by the PID its shell printed first (when asked to), and closes the session. */
+    const end = () => {
+      const pid = /^(\d+)\n/.exec(Buffer.concat(out).toString("latin1"))?.[1];
+      if (pid) kill(pid);
+      stream.close();
+    };
     if (options.timeoutMs) {
       timer = setTimeout(() => {
-        const pid = /^(\d+)\n/.exec(Buffer.concat(out).toString("latin1"))?.[1];
-        if (pid) kill(pid);
-        stream.close();
+        end();
         reject(new QemuError("TIMEOUT", `${where}: \`${argv.join(" ")}\` did not finish within ${options.timeoutMs} ms`));
       }, options.timeoutMs);
     }
-    const within = outputMeter(options);
-    let flooded = false;
-    const take = (into: Buffer[]) => (d: Buffer) => {
-      if (flooded) return;
-      if (within(d)) return void into.push(d);
-      flooded = true;
+    const take = boundedOutput(where, argv, options, out, err, () => {
       clearTimeout(timer);
-      const pid = /^(\d+)\n/.exec(Buffer.concat(out).toString("latin1"))?.[1];
-      if (pid) kill(pid);
-      out.length = 0;
-      err.length = 0;
-      stream.close();
-      reject(outputExceeded(where, argv, options));
-    };
-    stream.on("data", take(out));
-    stream.stderr.on("data", take(err));
+      end();
+    }, reject);
+    stream.on("data", take.stdout);
+    stream.stderr.on("data", take.stderr);
     stream.on("error", () => undefined);
     stream.on("close", () => {
       clearTimeout(timer);

@@ -35,15 +35,26 @@ export interface ExecOptions {
 /** What a host may print to one command before it is stopped: a host that floods must not exhaust the provider's memory. */
 export const MAX_EXEC_OUTPUT_BYTES = 64 * 2 ** 20;
 
-/** Counts a command's output; false (and the caller ends it) once over the bound. */
-export function outputMeter(options: ExecOptions): (chunk: Buffer) => boolean {
+/**
+ * Collects a command's stdout and stderr into `out` and `err` up to options.maxOutputBytes
+ * together. Past the bound, once: `stop` ends the program (it may still read `out`), both
+ * buffers are dropped, and `fail` gets the error. Returns the two data listeners.
+ */
+export function boundedOutput(where: string, argv: string[], options: ExecOptions, out: Buffer[], err: Buffer[],
+  stop: () => void, fail: (e: Error) => void): { stdout: (d: Buffer) => void; stderr: (d: Buffer) => void } {
   const max = options.maxOutputBytes ?? MAX_EXEC_OUTPUT_BYTES;
   let total = 0;
-  return (chunk) => (total += chunk.length) <= max;
-}
-
-export function outputExceeded(where: string, argv: string[], options: ExecOptions): QemuError {
-  return new QemuError("COMMAND_FAILED", `${where}: \`${argv[0]}\` printed more than ${options.maxOutputBytes ?? MAX_EXEC_OUTPUT_BYTES} bytes; it was stopped and its output dropped`);
+  let flooded = false;
+  const take = (into: Buffer[]) => (d: Buffer) => {
+    if (flooded) return;
+    if ((total += d.length) <= max) return void into.push(d);
+    flooded = true;
+    stop();
+    out.length = 0;
+    err.length = 0;
+    fail(new QemuError("COMMAND_FAILED", `${where}: \`${argv[0]}\` printed more than ${max} bytes; it was stopped and its output dropped`));
+  };
+  return { stdout: take(out), stderr: take(err) };
 }
 
 /** How every part of the package reaches a host: argv in, results out. */

@@ -17,8 +17,9 @@ function entriesUnder(dir: string): string[] {
 
 /** Entries whose mode gives the group or others any permission, as "0644 path". */
 export function openModes(dir: string): string[] {
-  return entriesUnder(dir).filter((p) => !lstatSync(p).isSymbolicLink() && (lstatSync(p).mode & 0o077) !== 0)
-    .map((p) => `${(lstatSync(p).mode & 0o777).toString(8).padStart(4, "0")} ${p}`);
+  return entriesUnder(dir).map((p) => [p, lstatSync(p)] as const)
+    .filter(([, st]) => !st.isSymbolicLink() && (st.mode & 0o077) !== 0)
+    .map(([p, st]) => `${(st.mode & 0o777).toString(8).padStart(4, "0")} ${p}`);
 }
 
 /** Entries that `user` can read (files) or list (directories). */
