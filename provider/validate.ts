@@ -81,3 +81,11 @@ export function booleanInput(value: unknown, property: string): boolean | undefi
   if (value !== undefined && typeof value !== "boolean") throw new InvalidArgumentError(property, `must be true or false, got ${JSON.stringify(value)}`);
   return value;
 }
+
+/** A QEMU snapshot tag: starts with a letter, so that QEMU never reads it as a numeric snapshot ID. */
+export function snapshotTag(value: unknown, property: string): string {
+  if (typeof value !== "string" || !/^[A-Za-z][A-Za-z0-9_.-]{0,62}$/.test(value)) {
+    throw new InvalidArgumentError(property, `must be 1-63 characters of letters, digits, '.', '_' and '-', starting with a letter (QEMU reads a number as a snapshot ID), got ${JSON.stringify(value)}`);
+  }
+  return value;
+}

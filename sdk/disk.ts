@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "../provider/transport";
-import { hostIdOf } from "./hostId";
+import { hostIdOf, recordPlacement } from "./hostId";
 import { shimProvider, withOutputs } from "./shim";
 
 export interface DiskArgs {
@@ -54,6 +54,7 @@ export class Disk extends pulumi.dynamic.Resource {
     const inputs = withOutputs({ ...args, name: args.name ?? name, host: pulumi.secret(args.host), ...hostIdOf(args.host) },
       ["path", "format", "virtualSizeBytes", "actualSizeBytes", "backingFile", "backingMissing"]);
     super(diskProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host"] }, "qemu", "Disk");
+    recordPlacement(this, args.host);
   }
 }
 

@@ -8,12 +8,13 @@ import {
 } from "../provider/fleet/placement";
 import { InvalidArgumentError } from "../provider/errors";
 import { localFileHead, localFileSha256 } from "../provider/localFile";
-import { integerIn, oneOf, safeName, sizeBytes } from "../provider/validate";
+import { booleanInput, integerIn, oneOf, safeName, sizeBytes, snapshotTag } from "../provider/validate";
 import type { GuestConnection } from "../provider/resources/vm";
 import type { ReadinessSpec, StopTimeouts } from "../provider/vm/spec";
 import { Disk } from "./disk";
 import type { Host } from "./host";
 import { HostCapabilities } from "./hostCapabilities";
+import { Snapshot } from "./snapshot";
 import { Vm } from "./vm";
 
 export type { FleetMember, Placement, PortRange };
@@ -38,8 +39,8 @@ export interface FleetTemplate {
   extraArgs?: string[];
   /** Guest ports to forward; each member gets its own host ports. Default: the guest's SSH port. */
   ports?: Array<{ guest: number; protocol?: "tcp" | "udp" }>;
-  /** "running" (default) or "stopped". */
-  state?: "running" | "stopped";
+  /** "running" (default), "stopped", or "any" (created running, then the power state is the tests'). */
+  state?: "running" | "stopped" | "any";
   readiness?: ReadinessSpec;
   stopTimeouts?: StopTimeouts;
   cloudInit?: pulumi.Input<CloudInitInputs>;
@@ -70,6 +71,20 @@ export interface FleetArgs {
   privateKeyFile?: string;
   /** Restart members one host at a time when a template change needs restarts (default: all at once). */
   rollingUpdate?: boolean;
+  /**
+   * A snapshot of every member, taken once it runs (its disk, and its memory when asked):
+   * change `revertTrigger` and `up` brings the whole fleet back to it in place.
+   */
+  snapshot?: FleetSnapshot;
+}
+
+export interface FleetSnapshot {
+  /** The snapshot's name in each member's disk; starts with a letter. */
+  name: string;
+  /** Save each running guest's memory too (a revert resumes it where it was, without a restart). */
+  memory?: boolean;
+  /** Any value; when it changes, every member is reverted to the snapshot. */
+  revertTrigger?: pulumi.Input<unknown>;
 }
 
 /**
@@ -92,6 +107,8 @@ export class Fleet extends pulumi.ComponentResource {
   readonly vms: Vm[];
   /** The members' linked-clone disks, in member order. */
   readonly disks: Disk[];
+  /** The members' snapshots (with `snapshot`), in member order. */
+  readonly snapshots: Snapshot[];
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("qemu:index:Fleet", name, {}, opts);
@@ -129,6 +146,9 @@ export class Fleet extends pulumi.ComponentResource {
         guestUser: t.guestUser, guestPrivateKey: t.guestPrivateKey, guestSshPort,
       }, child);
     });
+
+    const snap = args.snapshot;
+    this.snapshots = snap ? this.vms.map((vm, i) => new Snapshot(`${names[i]}-${snap.name}`, { vm, name: snap.name, memory: snap.memory, revertTrigger: snap.revertTrigger }, child)) : [];
 
     // Where each guest's SSH answers, as its Vm reports it; only the key in guestConnection is secret.
     const sshEndpoints = this.vms.map((vm) => pulumi.unsecret(vm.guestConnection.apply((c) => ({ host: c?.host ?? "", port: c?.port ?? 0 }))));
@@ -183,6 +203,10 @@ function settings(name: string, args: FleetArgs) {
   if (args.privateKeyFile !== undefined) sshConfigPath(args.privateKeyFile);
   if (args.rollingUpdate !== undefined && typeof args.rollingUpdate !== "boolean") {
     throw new InvalidArgumentError("rollingUpdate", `must be true or false, got ${JSON.stringify(args.rollingUpdate)}`);
+  }
+  if (args.snapshot !== undefined) {
+    snapshotTag(args.snapshot?.name, "snapshot.name");
+    booleanInput(args.snapshot.memory, "snapshot.memory");
   }
   if (names.length > rangeCapacity(forwards.length, range)) {
     throw new InvalidArgumentError("portRange", `${range.from}-${range.to} holds ${rangeCapacity(forwards.length, range)} members of ${forwards.length} forwards, not ${names.length}`);

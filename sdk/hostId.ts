@@ -18,3 +18,16 @@ export function hostIdOf(host: unknown): { hostId?: pulumi.Output<string> } {
   const owner = host && typeof host === "object" ? owners.get(host) : undefined;
   return owner ? { hostId: owner.id } : {};
 }
+
+const placements = new WeakMap<object, unknown>();
+
+/** Remembers the `host` a Vm or Disk was declared on, for resources of it (a Snapshot). */
+export function recordPlacement(resource: pulumi.CustomResource, host: unknown): void {
+  placements.set(resource, host);
+}
+
+/** The `host` (and its Host's id) a Vm or Disk was declared with. */
+export function placementOf(resource: pulumi.CustomResource): { host: unknown; hostId?: pulumi.Output<string> } {
+  const host = placements.get(resource);
+  return { host, ...hostIdOf(host) };
+}

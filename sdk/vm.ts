@@ -4,7 +4,7 @@ import type { RunState } from "../provider/vm/observe";
 import type { DiskAttachment, NetworkSpec, PortForward, ReadinessSpec, StopTimeouts } from "../provider/vm/spec";
 import type { Connection } from "../provider/transport";
 import type { CloudInitInputs } from "../provider/cloudInit/seed";
-import { hostIdOf } from "./hostId";
+import { hostIdOf, recordPlacement } from "./hostId";
 import { shimProvider, withOutputs } from "./shim";
 
 export type { CloudInitInputs, DiskAttachment, NetworkSpec, PortForward, ReadinessSpec, StopTimeouts, GuestConnection, RunState };
@@ -42,8 +42,12 @@ export interface VmArgs {
   ports?: pulumi.Input<pulumi.Input<PortForward>[]>;
   /** Extra QEMU arguments, one argv element each (the escape hatch). */
   extraArgs?: pulumi.Input<pulumi.Input<string>[]>;
-  /** "running" (default) or "stopped". Changing it only starts or stops the VM. */
-  state?: pulumi.Input<"running" | "stopped">;
+  /**
+   * "running" (default) or "stopped": enforced on every refresh and up. "any": created running,
+   * then its power state is left alone (for tests that stop, pause and start VMs themselves); a
+   * changed spec still restarts it when it is up. Changing it only starts or stops the VM.
+   */
+  state?: pulumi.Input<"running" | "stopped" | "any">;
   /** What "ready" means after a start: a serial-log pattern and/or a guest port that answers. */
   readiness?: pulumi.Input<ReadinessSpec>;
   /** Bounds of the stop ladder (ACPI powerdown, QMP quit, SIGTERM, SIGKILL). */
@@ -103,6 +107,7 @@ export class Vm extends pulumi.dynamic.Resource {
     if (args.guestPrivateKey !== undefined) inputs.guestPrivateKey = pulumi.secret(args.guestPrivateKey);
     if (args.cloudInit !== undefined) inputs.cloudInit = pulumi.secret(args.cloudInit);
     super(vmProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "guestPrivateKey", "guestConnection", "cloudInit", "seedKey", "spec"] }, "qemu", "Vm");
+    recordPlacement(this, args.host);
   }
 }
 

@@ -7,6 +7,17 @@ export interface ImageInfo {
   /** Absolute path of the backing file, as the image header names it. */
   backingFile?: string;
   backingFormat?: string;
+  /** Its internal snapshots (qcow2), oldest first. */
+  snapshots: ImageSnapshot[];
+}
+
+export interface ImageSnapshot {
+  id: string;
+  name: string;
+  /** Bytes of saved guest memory and device state: 0 for a disk-only snapshot. */
+  vmStateSize: number;
+  /** When it was taken (seconds since the epoch). */
+  dateSec: number;
 }
 
 export function createArgv(o: { path: string; format: string; sizeBytes?: number; backing?: { path: string; format: string } }): string[] {
@@ -30,9 +41,18 @@ export function parseInfo(json: string): ImageInfo {
     format: String(raw.format),
     virtualSizeBytes: Number(raw["virtual-size"]),
     actualSizeBytes: Number(raw["actual-size"] ?? 0),
+    snapshots: (Array.isArray(raw.snapshots) ? raw.snapshots as Array<Record<string, unknown>> : []).map((s) => ({
+      id: String(s.id), name: String(s.name), vmStateSize: Number(s["vm-state-size"] ?? 0), dateSec: Number(s["date-sec"] ?? 0),
+    })),
   };
   const backing = (raw["full-backing-filename"] ?? raw["backing-filename"]) as string | undefined;
   if (backing) info.backingFile = backing;
   if (raw["backing-filename-format"]) info.backingFormat = String(raw["backing-filename-format"]);
   return info;
+}
+
+/** An internal snapshot of a qcow2 image that no QEMU holds: take (-c), apply (-a) or delete (-d) it. Never probed: qcow2 only. */
+export function snapshotArgv(op: "create" | "apply" | "delete", tag: string, path: string): string[] {
+  const flag = { create: "-c", apply: "-a", delete: "-d" }[op];
+  return ["qemu-img", "snapshot", "-q", "-f", "qcow2", flag, tag, path];
 }

@@ -136,7 +136,7 @@ async function qemuImg(t: Transport, argv: string[], what?: string): Promise<str
   return expectSuccess(what ? `${t.description}: ${what}` : t.description, tool, await t.exec(tool), argv).stdout;
 }
 
-async function info(t: Transport, path: string): Promise<ImageInfo | undefined> {
+export async function info(t: Transport, path: string): Promise<ImageInfo | undefined> {
   const argv = toolArgv(t.platform, infoArgv(path));
   const r = await t.exec(argv);
   if (r.exitCode !== 0 && /No such file|Could not open|cannot find/i.test(r.stderr) && !await pathExists(t, path)) return undefined;
@@ -254,7 +254,7 @@ async function usersOf(t: Transport, host: Connection, path: string): Promise<st
 }
 
 /** Running VMs of this working directory whose started spec names the image. */
-async function runningUsersOf(t: Transport, host: Connection, path: string): Promise<string[]> {
+export async function runningUsersOf(t: Transport, host: Connection, path: string): Promise<string[]> {
   const specs = await declaringSpecs(t, host, path);
   const states = await Promise.all(specs.map((spec) => observe(t, vmLayout(host.workDir!, spec.name), spec.name)));
   return specs.filter((_, i) => states[i].state !== "stopped").map((spec) => `VM ${spec.name}`);
@@ -266,7 +266,7 @@ async function runningUsersOf(t: Transport, host: Connection, path: string): Pro
  * file compared by identity (one inode, however spelled); an image that cannot be read, or a
  * search that fails, refuses the delete: "cannot tell" is never "none".
  */
-async function overlaysOf(t: Transport, host: Connection, path: string): Promise<string[]> {
+export async function overlaysOf(t: Transport, host: Connection, path: string, doing = "deleting"): Promise<string[]> {
   const argv = overlaysArgv(t.platform, [host.workDir!, parentDir(path)], path);
   const { stdout } = expectSuccess(`${t.description}: looking for the clones of ${path}`, argv, await t.exec(argv));
   if (t.platform === "windows") return stdout.split(/\r?\n/).filter(Boolean);
@@ -274,7 +274,7 @@ async function overlaysOf(t: Transport, host: Connection, path: string): Promise
   const backings = [...new Set(candidates.flatMap((c) => (c.backing ? [c.backing] : [])))];
   unreadable.push(...backings.filter((b) => b.includes("\n")).map((b) => `(a backing file name with a newline: ${JSON.stringify(b)})`));
   if (unreadable.length) {
-    throw new QemuError("COMMAND_FAILED", `${t.description}: not deleting disk ${path}: cannot tell whether these images use it as their backing file: ${unreadable.join("; ")}`);
+    throw new QemuError("COMMAND_FAILED", `${t.description}: not ${doing} disk ${path}: cannot tell whether these images use it as their backing file: ${unreadable.join("; ")}`);
   }
   if (!backings.length) return [];
   const same = sameFileArgv(path, backings);

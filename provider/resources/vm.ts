@@ -85,7 +85,8 @@ export async function diff(_id: string, olds: VmOutputs, given: VmInputs): Promi
   ].filter(Boolean);
   const desired = news.state ?? "running";
   const restart = containsUnknown(news) ? ["(unknown until apply)"] : specChanges(olds.spec, vmSpec(news).spec);
-  const stateDrift = desired !== ((olds.state ?? "running") as string) || (desired === "running" ? olds.status !== "running" : olds.status !== "stopped");
+  const statusDrift = desired === "running" ? olds.status !== "running" : desired === "stopped" ? olds.status !== "stopped" : false;
+  const stateDrift = desired !== ((olds.state ?? "running") as string) || statusDrift;
   const other = NOT_IN_SPEC.some((k) => !sameData(olds[k], news[k])) || host.credentials;
   return { changes: replaces.length > 0 || restart.length > 0 || stateDrift || other || recordedProviderChanged(olds, news), replaces, deleteBeforeReplace: true };
 }
@@ -148,7 +149,7 @@ function observeStarted(c: Context, tried: string[] | undefined): Promise<Observ
 export async function create(given: VmInputs): Promise<CreateResult<VmOutputs>> {
   const inputs = { ...given, seedKey: newSeedKey() };
   const c = await context(inputs);
-  const running = (inputs.state ?? "running") === "running";
+  const running = inputs.state !== "stopped";
   const adopted = running && inputs.adopt ? await adopt(c) : undefined;
   const started = running && !adopted ? await start(c, inputs, true).catch((e) => forgetFailedCreate(c, e)) : adopted;
   const observed = started?.observed ?? await observeStarted(c, undefined);

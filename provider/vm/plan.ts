@@ -1,7 +1,7 @@
 /** From desired to observed: what to do with a VM. Pure; table-tested. */
 import { sameData } from "../canonical";
 import type { RunState } from "./observe";
-import type { VmSpec } from "./spec";
+import type { VmSpec, VmState } from "./spec";
 
 export type VmAction =
   | { kind: "none" }
@@ -18,8 +18,14 @@ export function specChanges(before: VmSpec | undefined, after: VmSpec): string[]
   return [...keys].filter((k) => !sameData(before[k], after[k])).map((k) => renamed[k] ?? k).sort();
 }
 
-export function planVm(desired: "running" | "stopped", spec: VmSpec, observed: { state: RunState; startedSpec?: VmSpec }): VmAction {
+export function planVm(desired: VmState, spec: VmSpec, observed: { state: RunState; startedSpec?: VmSpec }): VmAction {
   if (desired === "stopped") return observed.state === "stopped" ? { kind: "none" } : { kind: "stop" };
+  if (desired === "any") {
+    // The power state is the user's; a changed spec still restarts an instance that is up.
+    const up = observed.state === "running" || observed.state === "paused";
+    const because = up ? specChanges(observed.startedSpec, spec) : [];
+    return because.length ? { kind: "restart", because } : { kind: "none" };
+  }
   switch (observed.state) {
     case "stopped":
       return { kind: "start" };

@@ -23,7 +23,9 @@ export function managerOption(arg: string, previous: string | undefined): boolea
 
 export const DISK_INTERFACES = ["virtio", "ide", "scsi", "nvme"] as const;
 export const DISK_FORMATS = ["qcow2", "raw"] as const;
-export const VM_STATES = ["running", "stopped"] as const;
+/** "any": created running, then its power state is the user's (refresh and up leave it alone). */
+export const VM_STATES = ["running", "stopped", "any"] as const;
+export type VmState = (typeof VM_STATES)[number];
 
 export interface DiskAttachment {
   path: string;

@@ -10,7 +10,7 @@ const base: VmInputs = { host, name: "web", memory: "256M", ports: [{ host: 2222
 const spec = (i: Partial<VmInputs> = {}) => vmSpec({ ...base, ...i }).spec;
 
 describe("VM plan", () => {
-  const cases: Array<[string, "running" | "stopped", RunState, Partial<VmInputs> | undefined, VmAction]> = [
+  const cases: Array<[string, "running" | "stopped" | "any", RunState, Partial<VmInputs> | undefined, VmAction]> = [
     ["stopped, want running", "running", "stopped", undefined, { kind: "start" }],
     ["running as declared", "running", "running", {}, { kind: "none" }],
     ["running, memory changed", "running", "running", { memory: "512M" }, { kind: "restart", because: ["memory"] }],
@@ -21,6 +21,13 @@ describe("VM plan", () => {
     ["running, want stopped", "stopped", "running", {}, { kind: "stop" }],
     ["failed, want stopped", "stopped", "failed", {}, { kind: "stop" }],
     ["stopped, want stopped", "stopped", "stopped", {}, { kind: "none" }],
+    ["any: stopped by the user, left stopped", "any", "stopped", {}, { kind: "none" }],
+    ["any: paused by the user, left paused", "any", "paused", {}, { kind: "none" }],
+    ["any: failed, left alone", "any", "failed", {}, { kind: "none" }],
+    ["any: running as declared", "any", "running", {}, { kind: "none" }],
+    ["any: running, memory changed", "any", "running", { memory: "512M" }, { kind: "restart", because: ["memory"] }],
+    ["any: paused, cpus changed", "any", "paused", { cpus: 2 }, { kind: "restart", because: ["cpus"] }],
+    ["any: stopped, spec changed (applies at the next start)", "any", "stopped", { cpus: 2 }, { kind: "none" }],
   ];
   for (const [what, desired, state, started, expected] of cases) {
     it(what, () => {
@@ -52,6 +59,9 @@ describe("Vm diff (what preview shows)", () => {
     ["memory: update (restart)", {}, { memory: "1G" }, { changes: true, replaces: [] }],
     ["state stopped: update (stop only)", {}, { state: "stopped" }, { changes: true, replaces: [] }],
     ["the VM died (refresh saw it): update", { status: "stopped" }, {}, { changes: true, replaces: [] }],
+    ["state any, stopped by the user: no change", { state: "any", status: "stopped" }, { state: "any" }, { changes: false, replaces: [] }],
+    ["state any, paused by the user: no change", { state: "any", status: "paused" }, { state: "any" }, { changes: false, replaces: [] }],
+    ["state running -> any: update (no start or stop)", {}, { state: "any" }, { changes: true, replaces: [] }],
     ["another host: replace", {}, { host: { kind: "local", workDir: "/other" } }, { changes: true, replaces: ["host"] }],
     ["another name: replace", {}, { name: "web2" }, { changes: true, replaces: ["name"] }],
     ["readiness only: update without restart", {}, { readiness: { timeoutMs: 5000 } }, { changes: true, replaces: [] }],

@@ -1,0 +1,228 @@
+/**
+ * Snapshot: a named internal snapshot of a VM's writable qcow2 images (and its memory, when
+ * asked and the VM runs), or of one Disk. A changed `revertTrigger` brings the VM or disk back
+ * to it in place. Never overwrites a snapshot of the same name; never reverts an image that a
+ * running VM holds without QEMU, or one that linked clones read through.
+ */
+import { sameData } from "../canonical";
+import { InvalidArgumentError, QemuError } from "../errors";
+import type { ImageInfo } from "../qemu/img";
+import { transportFor, type Connection, type Transport } from "../transport";
+import { absolutePath, booleanInput, safeName, snapshotTag } from "../validate";
+import { vmLayout, type VmLayout } from "../vm/layout";
+import { observe } from "../vm/observe";
+import { deleteLive, liveImages, offline, revertLive, takeLive } from "../vm/snapshots";
+import { connectionIdentity, hostInDiff, validateConnection } from "./connection";
+import { info, overlaysOf, runningUsersOf } from "./disk";
+import { progress } from "./progress";
+import { collectFailures, containsUnknown, plain, throwFailures, recordedProviderChanged, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation } from "./types";
+
+export interface SnapshotInputs {
+  host: Connection;
+  hostId?: string;
+  /** The VM whose writable images (and memory) it holds: a Vm's name on the host. */
+  vm?: string;
+  /** Or one image: a Disk's path. */
+  disk?: string;
+  /** The snapshot's name in the images. */
+  name: string;
+  /** Save the running guest's memory and devices too, so that a revert resumes where it was. */
+  memory?: boolean;
+  /** Any value; when it changes, the VM or disk is brought back to this snapshot. */
+  revertTrigger?: unknown;
+}
+
+export interface SnapshotOutputs extends SnapshotInputs {
+  /** The images that hold it. */
+  images: string[];
+  /** It holds the guest's memory (a running VM reverts to it without a restart). */
+  withMemory: boolean;
+  /** When it was taken (ISO 8601), as the image records it. */
+  takenAt?: string;
+  /** Every image still has it (a refresh sees one deleted behind Pulumi's back). */
+  present: boolean;
+}
+
+function validations(i: SnapshotInputs): Validation[] {
+  return [
+    [[i.host], () => validateConnection(i.host, "host")],
+    [[i.vm, i.disk], () => {
+      if ((i.vm === undefined) === (i.disk === undefined)) throw new InvalidArgumentError("vm", "give exactly one of vm (a Vm) and disk (a Disk)");
+      if (i.vm !== undefined) safeName(i.vm, "vm");
+      if (i.disk !== undefined) absolutePath(i.disk, "disk");
+    }],
+    [[i.name], () => snapshotTag(i.name, "name")],
+    [[i.memory, i.disk], () => {
+      if (booleanInput(i.memory, "memory") && i.disk !== undefined) throw new InvalidArgumentError("memory", "a Disk has no memory: snapshot the Vm that runs on it");
+    }],
+  ];
+}
+
+export async function check(_olds: unknown, news: SnapshotInputs): Promise<CheckResult<SnapshotInputs>> {
+  const failures = collectFailures(validations(news));
+  return failures.length ? { failures } : { inputs: news };
+}
+
+const IDENTITY = ["vm", "disk", "name", "memory"] as const;
+
+export async function diff(_id: string, olds: SnapshotOutputs, given: SnapshotInputs): Promise<DiffResult> {
+  const host = hostInDiff(olds.host, given.host, given.hostId);
+  const replaces = [host.replaced ? "host" : "", ...IDENTITY.filter((k) => !sameData(olds[k], given[k]))].filter(Boolean);
+  const revert = !sameData(olds.revertTrigger, given.revertTrigger);
+  return { changes: replaces.length > 0 || revert || host.credentials || recordedProviderChanged(olds, given), replaces, deleteBeforeReplace: true };
+}
+
+interface Target {
+  t: Transport;
+  /** "VM web" or "disk /p": for messages. */
+  label: string;
+  property: "vm" | "disk";
+  /** The VM's, when the target is a VM. */
+  layout?: VmLayout;
+  /** A QEMU of the VM runs: QMP does the work. */
+  live: boolean;
+  paths: string[];
+}
+
+/** What the snapshot is of, as the host has it now. */
+async function targetOf(i: SnapshotInputs): Promise<Target> {
+  const t = transportFor(i.host);
+  if (i.disk !== undefined) return { t, label: `disk ${i.disk}`, property: "disk", live: false, paths: [i.disk] };
+  const layout = vmLayout(i.host.workDir!, i.vm!);
+  const label = `VM ${i.vm}`;
+  const seen = await observe(t, layout, i.vm!);
+  if (seen.state === "running" || seen.state === "paused") {
+    return { t, label, property: "vm", layout, live: true, paths: (await liveImages(t, layout)).map((x) => x.path) };
+  }
+  if (seen.state === "failed") throw new QemuError("COMMAND_FAILED", `${t.description}: ${label}: its QEMU runs but its guest does not (${seen.detail}); snapshots are left alone until it runs or is stopped`);
+  const paths = seen.startedSpec?.disks.filter((d) => !d.readOnly).map((d) => d.path);
+  if (!paths) throw new QemuError("COMMAND_FAILED", `${t.description}: ${label} has never been started in ${layout.dir}, so its images are not known: snapshot its Disks instead`);
+  return { t, label, property: "vm", layout, live: false, paths };
+}
+
+/** qemu-img's view of every image; a missing image is an error (a snapshot needs its image). */
+async function infosOf(tg: Target): Promise<ImageInfo[]> {
+  return Promise.all(tg.paths.map(async (p) => {
+    const i = await info(tg.t, p);
+    if (!i) throw new QemuError("COMMAND_FAILED", `${tg.t.description}: ${tg.label}: image ${p} is missing`);
+    return i;
+  }));
+}
+
+function checkSnapshottable(tg: Target, infos: ImageInfo[]): void {
+  if (!tg.paths.length) throw new InvalidArgumentError(tg.property, `${tg.label} has no writable disk to hold a snapshot`);
+  const raw = tg.paths.flatMap((p, k) => (infos[k].format !== "qcow2" ? [`${p} is a ${infos[k].format} image`] : []));
+  if (raw.length) throw new InvalidArgumentError(tg.property, `${tg.label}: ${raw.join(", ")}; internal snapshots need qcow2 (convert it, or attach it read-only)`);
+}
+
+/** Where a VM's QEMU is not running, no other running VM of this working directory may hold an image either. */
+async function refuseHeld(tg: Target, host: Connection, doing: string): Promise<void> {
+  for (const p of tg.paths) {
+    const users = await runningUsersOf(tg.t, host, p);
+    if (users.length) throw new QemuError("COMMAND_FAILED", `${tg.t.description}: not ${doing} ${p}: ${users.join(", ")} runs with it`);
+  }
+}
+
+function describe(i: SnapshotInputs, tg: Target, infos: ImageInfo[]): SnapshotOutputs {
+  const found = infos.map((x) => x.snapshots.find((s) => s.name === i.name));
+  const first = found.find((s) => s !== undefined);
+  return plain({
+    ...i,
+    images: tg.paths,
+    withMemory: found.some((s) => (s?.vmStateSize ?? 0) > 0),
+    takenAt: first ? new Date(first.dateSec * 1000).toISOString() : undefined,
+    present: found.length > 0 && found.every((s) => s !== undefined),
+  });
+}
+
+export async function create(inputs: SnapshotInputs): Promise<CreateResult<SnapshotOutputs>> {
+  throwFailures(collectFailures(validations(inputs)));
+  const tg = await targetOf(inputs);
+  const infos = await infosOf(tg);
+  checkSnapshottable(tg, infos);
+  const taken = tg.paths.filter((_, k) => infos[k].snapshots.some((s) => s.name === inputs.name));
+  if (taken.length) {
+    throw new InvalidArgumentError("name", `${tg.label} already has a snapshot named ${inputs.name} (in ${taken.join(", ")}); another of that name would replace it: choose another name, or delete it first`);
+  }
+  const memory = inputs.memory === true;
+  if (memory && !tg.live) throw new InvalidArgumentError("memory", `${tg.label} is not running, so it has no memory to save: start it, or take the snapshot without memory`);
+  const t0 = Date.now();
+  if (tg.live) {
+    await takeLive(tg.t, tg.layout!, inputs.vm!, inputs.name, memory, await liveImages(tg.t, tg.layout!));
+  } else {
+    await refuseHeld(tg, inputs.host, "taking a snapshot of");
+    await takeOffline(tg, inputs.name);
+  }
+  progress(`${tg.label}: snapshot ${inputs.name} taken${memory ? " with memory" : ""} in ${Date.now() - t0} ms`);
+  const outs = describe(inputs, tg, await infosOf(tg));
+  return { id: `${connectionIdentity(inputs.host)}#snapshot:${inputs.vm !== undefined ? `vm:${inputs.vm}` : `disk:${inputs.disk}`}@${inputs.name}`, outs };
+}
+
+/** Every image or none: a failure removes the snapshots already taken. */
+async function takeOffline(tg: Target, tag: string): Promise<void> {
+  const done: string[] = [];
+  try {
+    for (const p of tg.paths) {
+      await offline(tg.t, "create", tag, p);
+      done.push(p);
+    }
+  } catch (e) {
+    for (const p of done) await offline(tg.t, "delete", tag, p).catch(() => undefined);
+    throw e;
+  }
+}
+
+export async function read(id: string, props: SnapshotOutputs): Promise<ReadResult<SnapshotOutputs>> {
+  const tg = await targetOf(props);
+  return { id, props: { ...describe(props, tg, await infosOf(tg)), images: tg.paths } };
+}
+
+export async function update(_id: string, olds: SnapshotOutputs, news: SnapshotInputs): Promise<{ outs: SnapshotOutputs }> {
+  throwFailures(collectFailures(validations(news)));
+  const tg = await targetOf(news);
+  if (!sameData(olds.revertTrigger, news.revertTrigger)) await revert(news, tg, await infosOf(tg));
+  return { outs: describe(news, tg, await infosOf(tg)) };
+}
+
+async function revert(i: SnapshotInputs, tg: Target, infos: ImageInfo[]): Promise<void> {
+  const missing = tg.paths.filter((_, k) => !infos[k].snapshots.some((s) => s.name === i.name));
+  if (missing.length) {
+    const has = [...new Set(infos.flatMap((x) => x.snapshots.map((s) => s.name)))];
+    throw new InvalidArgumentError("name", `cannot revert ${tg.label} to snapshot ${i.name}: ${missing.join(", ")} has no such snapshot (snapshots there: ${has.join(", ") || "none"}); it was deleted outside Pulumi or the disks changed`);
+  }
+  const t0 = Date.now();
+  if (tg.live) {
+    // savevm writes the memory into one of the images.
+    const withMemory = infos.some((x) => (x.snapshots.find((s) => s.name === i.name)?.vmStateSize ?? 0) > 0);
+    if (!withMemory) {
+      throw new InvalidArgumentError("revertTrigger", `snapshot ${i.name} of ${tg.label} holds no memory, and a running VM is reverted only to a snapshot with memory: stop it (state: "stopped") to revert its disks, or take the snapshot with memory: true`);
+    }
+    await revertLive(tg.t, tg.layout!, i.vm!, i.name);
+  } else {
+    await refuseHeld(tg, i.host, "reverting");
+    for (const p of tg.paths) {
+      const clones = await overlaysOf(tg.t, i.host, p, "reverting");
+      if (clones.length) throw new QemuError("COMMAND_FAILED", `${tg.t.description}: not reverting ${p}: it is the backing file of ${clones.join(", ")}, which would read changed data`);
+    }
+    for (const p of tg.paths) await offline(tg.t, "apply", i.name, p);
+  }
+  progress(`${tg.label}: reverted to snapshot ${i.name} in ${Date.now() - t0} ms`);
+}
+
+/** Removes the snapshot from every image that has it; a target already gone has nothing to remove. */
+export async function remove(_id: string, props: SnapshotOutputs): Promise<void> {
+  const tg = await targetOf(props).catch((e) => {
+    if (e instanceof QemuError && /has never been started/.test(e.message)) return undefined; // its state directory went with the VM
+    throw e;
+  });
+  if (!tg) return;
+  const present = [];
+  for (const p of tg.paths) {
+    const i = await info(tg.t, p);
+    if (i?.snapshots.some((s) => s.name === props.name)) present.push(p);
+  }
+  if (!present.length) return;
+  if (tg.live) return deleteLive(tg.t, tg.layout!, props.vm!, props.name);
+  await refuseHeld({ ...tg, paths: present }, props.host, "deleting a snapshot of");
+  for (const p of present) await offline(tg.t, "delete", props.name, p);
+}

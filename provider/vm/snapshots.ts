@@ -1,0 +1,71 @@
+/**
+ * Internal qcow2 snapshots of a VM's writable images: through QMP while its QEMU runs (guest
+ * memory too, when asked), with qemu-img while nothing holds the images. qcow2 counts references
+ * to every cluster, so deleting one snapshot never frees data another snapshot or the image needs.
+ */
+import { QemuError, expectSuccess } from "../errors";
+import { snapshotArgv } from "../qemu/img";
+import { toolArgv, type Transport } from "../transport";
+import type { VmLayout } from "./layout";
+import { withVmQmp } from "./qmpEndpoint";
+
+/** A writable image attached to a running QEMU, as `query-block` names it. */
+export interface LiveImage {
+  device: string;
+  path: string;
+  format: string;
+}
+
+interface BlockInfo {
+  device?: string;
+  inserted?: { file?: string; ro?: boolean; drv?: string };
+}
+
+/** The writable images of `query-block`'s answer: read-only ones (seed, CD-ROM) hold no snapshot. */
+export function writableImages(blocks: BlockInfo[]): LiveImage[] {
+  return blocks.flatMap((b) => (b.inserted && !b.inserted.ro && b.device && b.inserted.file
+    ? [{ device: b.device, path: b.inserted.file, format: String(b.inserted.drv) }] : []));
+}
+
+/** Savevm, loadvm and a large delvm run as long as the guest memory takes to write or read. */
+const LONG_MS = 600000;
+
+/** An HMP command through QMP: it answers with text, which is empty exactly when it worked. */
+async function hmp(transport: Transport, layout: VmLayout, commandLine: string, what: string): Promise<void> {
+  const said = await withVmQmp(transport, layout, 5000, (qmp) => qmp.execute<string>("human-monitor-command", { "command-line": commandLine }, LONG_MS));
+  const text = String(said ?? "").trim();
+  if (text) throw new QemuError("COMMAND_FAILED", `${transport.description}: ${what}: QEMU said: ${text}`);
+}
+
+export async function liveImages(transport: Transport, layout: VmLayout): Promise<LiveImage[]> {
+  return writableImages(await withVmQmp(transport, layout, 5000, (qmp) => qmp.execute<BlockInfo[]>("query-block")));
+}
+
+/**
+ * Takes a snapshot of a running VM: with memory, QEMU's savevm (the guest pauses while its
+ * memory is written); without, one transaction over every writable image (crash-consistent).
+ */
+export async function takeLive(transport: Transport, layout: VmLayout, vm: string, tag: string, memory: boolean, images: LiveImage[]): Promise<void> {
+  const what = `taking snapshot ${tag} of VM ${vm}`;
+  if (memory) return hmp(transport, layout, `savevm ${tag}`, what);
+  const actions = images.map((i) => ({ type: "blockdev-snapshot-internal-sync", data: { device: i.device, name: tag } }));
+  await withVmQmp(transport, layout, 5000, (qmp) => qmp.execute("transaction", { actions }, LONG_MS)).catch((e: Error) => {
+    throw new QemuError("COMMAND_FAILED", `${transport.description}: ${what}: ${e.message}`);
+  });
+}
+
+/** Brings a running VM back to a snapshot with memory: disks, memory and devices at once. */
+export function revertLive(transport: Transport, layout: VmLayout, vm: string, tag: string): Promise<void> {
+  return hmp(transport, layout, `loadvm ${tag}`, `reverting VM ${vm} to snapshot ${tag}`);
+}
+
+export function deleteLive(transport: Transport, layout: VmLayout, vm: string, tag: string): Promise<void> {
+  return hmp(transport, layout, `delvm ${tag}`, `deleting snapshot ${tag} of VM ${vm}`);
+}
+
+/** One qemu-img snapshot operation on an image no QEMU holds (qemu-img takes its lock). */
+export async function offline(transport: Transport, op: "create" | "apply" | "delete", tag: string, path: string): Promise<void> {
+  const argv = toolArgv(transport.platform, snapshotArgv(op, tag, path));
+  const doing = { create: "taking", apply: "reverting to", delete: "deleting" }[op];
+  expectSuccess(`${transport.description}: ${doing} snapshot ${tag} of ${path}`, argv, await transport.exec(argv));
+}

@@ -1,0 +1,54 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { Connection } from "../provider/transport";
+import { placementOf } from "./hostId";
+import { shimProvider, withOutputs } from "./shim";
+import type { Disk } from "./disk";
+import type { Vm } from "./vm";
+
+export interface SnapshotArgs {
+  /** The VM: its writable qcow2 images (through QMP while it runs, with qemu-img while it is stopped). */
+  vm?: Vm;
+  /** Or one Disk, whose image no running VM holds. */
+  disk?: Disk;
+  /** The snapshot's name in the images; starts with a letter. Default: the resource's name. */
+  name?: pulumi.Input<string>;
+  /** Save the running guest's memory and devices too (QEMU's savevm): a revert resumes the guest where it was, without a restart. */
+  memory?: pulumi.Input<boolean>;
+  /**
+   * Any value: when it changes, `up` brings the VM or disk back to this snapshot in place (no
+   * replace). A running VM reverts to a snapshot with memory; a stopped one or a Disk to any.
+   */
+  revertTrigger?: pulumi.Input<unknown>;
+}
+
+/**
+ * A named internal snapshot of a VM's qcow2 disks (and memory, when asked) or of a Disk, kept
+ * inside the images. Taking one never overwrites another of the same name; deleting one never
+ * frees data another snapshot or a clone needs (qcow2 counts references); a disk that linked
+ * clones read through is never reverted.
+ */
+export class Snapshot extends pulumi.dynamic.Resource {
+  /** The images that hold it. */
+  declare readonly images: pulumi.Output<string[]>;
+  /** It holds the guest's memory and devices. */
+  declare readonly withMemory: pulumi.Output<boolean>;
+  /** When it was taken (ISO 8601), as the images record it. */
+  declare readonly takenAt: pulumi.Output<string | undefined>;
+  /** Every image still has it; a refresh sees one deleted outside Pulumi. */
+  declare readonly present: pulumi.Output<boolean>;
+
+  constructor(name: string, args: SnapshotArgs, opts?: pulumi.CustomResourceOptions) {
+    const target = args.vm ?? args.disk;
+    if (!target || (args.vm && args.disk)) throw new Error(`Snapshot ${name}: vm: give exactly one of vm (a Vm) and disk (a Disk)`);
+    const { host, hostId } = placementOf(target);
+    // An Output of the target: the snapshot waits for it, and goes before it on delete.
+    const of = args.vm ? { vm: pulumi.all([args.vm.id, args.vm.stateDir]).apply(([, dir]) => dir.slice(dir.lastIndexOf("/") + 1)) }
+      : { disk: args.disk!.path };
+    const inputs = withOutputs({ name: args.name ?? name, memory: args.memory, revertTrigger: args.revertTrigger, ...of,
+      host: pulumi.secret(host as pulumi.Input<Connection>), ...(hostId ? { hostId } : {}) }, ["images", "withMemory", "takenAt", "present"]);
+    super(snapshotProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host"] }, "qemu", "Snapshot");
+  }
+}
+
+/** @internal The serialized provider (exported for tests). */
+export const snapshotProvider = shimProvider("snapshot");

@@ -1,0 +1,193 @@
+/**
+ * Snapshot and `state: "any"` through serialized providers, on a real SSH test host with real
+ * QEMU (TCG) and the tiny guest: the guest writes, is snapshotted, writes again, and the revert
+ * brings its data back; wrong inputs are refused, naming the property, before the host changes.
+ */
+import * as assert from "assert";
+import { randomBytes } from "crypto";
+import { readFileSync } from "fs";
+import type * as pulumi from "@pulumi/pulumi";
+import { withQmp } from "../../provider/qemu/qmp";
+import { closeAllSshTransports, sshTransport, type Connection } from "../../provider/transport";
+import { vmLayout } from "../../provider/vm/layout";
+import { diskProvider } from "../../sdk/disk";
+import { snapshotProvider } from "../../sdk/snapshot";
+import { vmProvider } from "../../sdk/vm";
+import { roundTripProvider } from "../helpers/dynamicProvider";
+import { liveQemuPids } from "../helpers/processes";
+import { sshOptionsFor, testbed } from "../testbed/testbed";
+
+const READY = "PULUMI-QEMU-GUEST-READY";
+
+describe("Snapshot and state any (serialized providers, real QEMU on an SSH host)", function () {
+  this.timeout(300000);
+  const bed = testbed();
+  const h1 = bed.hosts[0];
+  const guestKey = readFileSync(`${bed.guest.dir}/id_ed25519`, "utf8");
+  const run = randomBytes(3).toString("hex");
+  const conn: Connection = { kind: "ssh", ...sshOptionsFor(h1), workDir: `${h1.workDir}/snap-${run}` };
+  const onHost = () => sshTransport(sshOptionsFor(h1));
+  let vmP: pulumi.dynamic.ResourceProvider;
+  let diskP: pulumi.dynamic.ResourceProvider;
+  let snapP: pulumi.dynamic.ResourceProvider;
+  let port = 20000 + Math.floor(Math.random() * 20000);
+  const guestVm = (name: string, extra: Record<string, unknown> = {}) => ({
+    host: conn, name, memory: "256M", accelerator: "tcg",
+    kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`, append: "console=ttyS0 quiet",
+    ports: [{ host: ++port, guest: 22 }], guestPrivateKey: guestKey,
+    readiness: { serialPattern: READY, guestPort: 22, timeoutMs: 90000 },
+    stopTimeouts: { powerdownMs: 0, quitMs: 3000 }, ...extra,
+  });
+  const inGuest = async (g: { host: string; port: number }, script: string) => {
+    const t = sshTransport({ host: g.host, port: g.port, user: "root", privateKey: guestKey, insecureAcceptAnyHostKey: true, connectTimeoutMs: 20000 });
+    try {
+      const r = await t.exec(["sh", "-c", script]);
+      assert.strictEqual(r.exitCode, 0, r.stderr);
+      return r.stdout.trim();
+    } finally {
+      await t.close();
+    }
+  };
+  /** The first bytes of an image as the guest sees them (qemu-io reads the qcow2 itself). */
+  const imageHead = async (path: string) => (await onHost().exec(["qemu-io", "-r", "-U", "-f", "qcow2", "-c", "read -v 0 4", path])).stdout;
+  const qmp = (name: string, command: string) => withQmp(onHost(), vmLayout(conn.workDir!, name).qmpSocket, 5000, (q) => q.execute(command));
+  const snapshotsOf = async (path: string) => JSON.parse((await onHost().exec(["qemu-img", "info", "-U", "--output=json", path])).stdout).snapshots?.map((s: { name: string }) => s.name) ?? [];
+
+  before(async () => {
+    vmP = (await roundTripProvider(vmProvider)).provider;
+    diskP = (await roundTripProvider(diskProvider)).provider;
+    snapP = (await roundTripProvider(snapshotProvider)).provider;
+  });
+  after(async () => {
+    for (const pid of liveQemuPids(`/snap-${run}/`)) await onHost().exec(["kill", "-KILL", String(pid)]).catch(() => undefined);
+    await onHost().exec(["rm", "-rf", "--", conn.workDir!]).catch(() => undefined);
+    await closeAllSshTransports();
+  });
+
+  it("state any: created running; paused and killed by hand, refresh and up leave it so; a spec change still restarts it while it is up", async () => {
+    const inputs = guestVm("free", { state: "any" });
+    const created = await vmP.create!(inputs);
+    assert.strictEqual(created.outs.status, "running");
+
+    await qmp("free", "stop");
+    const paused = (await vmP.read!(created.id, created.outs)).props!;
+    assert.strictEqual(paused.status, "paused");
+    assert.strictEqual((await vmP.diff!(created.id, paused, inputs)).changes, false, "a paused VM with state any is no change");
+    const stillPaused = (await vmP.update!(created.id, paused, { ...inputs, readiness: { ...inputs.readiness, timeoutMs: 80000 } })).outs;
+    assert.strictEqual(stillPaused.status, "paused", "an up of state any resumed the VM");
+    assert.strictEqual(stillPaused.pid, created.outs.pid);
+
+    await qmp("free", "cont");
+    const restarted = (await vmP.update!(created.id, stillPaused, { ...inputs, memory: "288M" })).outs;
+    assert.notStrictEqual(restarted.pid, created.outs.pid, "a changed spec restarts a VM of state any that is up");
+
+    await onHost().exec(["kill", "-KILL", String(restarted.pid)]);
+    const dead = (await vmP.read!(created.id, restarted)).props!;
+    assert.strictEqual(dead.status, "stopped");
+    assert.strictEqual((await vmP.diff!(created.id, dead, { ...inputs, memory: "288M" })).changes, false, "a stopped VM with state any is no change");
+    const left = (await vmP.update!(created.id, dead, { ...inputs, memory: "288M", stopTimeouts: { powerdownMs: 0, quitMs: 2000 } })).outs;
+    assert.strictEqual(left.status, "stopped", "an up of state any started the VM");
+    assert.deepStrictEqual(liveQemuPids("guest=free "), []);
+    await vmP.delete!(created.id, left);
+  });
+
+  it("a running VM with memory: written, snapshotted, written again; the revert brings memory and disk back in place", async () => {
+    const disk = await diskP.create!({ host: conn, name: "data", size: "64M" });
+    const vm = await vmP.create!(guestVm("snap", { disks: [disk.outs.path] }));
+    const g = vm.outs.guestConnection;
+    await inGuest(g, "echo one > /tmp/f && printf AAAA | dd of=/dev/vda bs=4 count=1 conv=fsync 2>/dev/null");
+
+    const snapInputs = { host: conn, vm: "snap", name: "clean", memory: true, revertTrigger: 1 };
+    assert.deepStrictEqual((await snapP.check!({}, snapInputs)).failures ?? [], []);
+    const snap = await snapP.create!(snapInputs);
+    assert.deepStrictEqual(snap.outs.images, [disk.outs.path]);
+    assert.strictEqual(snap.outs.withMemory, true);
+    assert.strictEqual(snap.outs.present, true);
+
+    await inGuest(g, "echo two > /tmp/f && printf BBBB | dd of=/dev/vda bs=4 count=1 conv=fsync 2>/dev/null");
+    assert.strictEqual(await inGuest(g, "cat /tmp/f"), "two");
+
+    // Taking it again under the same name would overwrite it: refused, naming the property.
+    await assert.rejects(snapP.create!(snapInputs), (e: Error & { property?: string }) => e.property === "name" && /already has a snapshot named clean/.test(e.message));
+
+    const next = { ...snapInputs, revertTrigger: 2 };
+    const d = await snapP.diff!(snap.id, snap.outs, next);
+    assert.deepStrictEqual({ changes: d.changes, replaces: d.replaces }, { changes: true, replaces: [] }, "a revert is an update, not a replace");
+    const t0 = Date.now();
+    const reverted = await snapP.update!(snap.id, snap.outs, next);
+    const ms = Date.now() - t0;
+    assert.strictEqual(await inGuest(g, "cat /tmp/f"), "one", "the guest's memory is back");
+    assert.match(await inGuest(g, "dd if=/dev/vda bs=4 count=1 2>/dev/null"), /^AAAA/, "the disk is back");
+    assert.ok(ms < 3000, `revert took ${ms} ms`);
+    assert.strictEqual((await vmP.read!(vm.id, vm.outs)).props!.pid, vm.outs.pid, "the VM was not restarted");
+
+    // A disk-only snapshot cannot revert a running VM: refused, nothing changes.
+    const diskOnly = await snapP.create!({ host: conn, vm: "snap", name: "disk-only", revertTrigger: "a" });
+    assert.strictEqual(diskOnly.outs.withMemory, false);
+    await assert.rejects(snapP.update!(diskOnly.id, diskOnly.outs, { ...diskOnly.outs, revertTrigger: "b" }), (e: Error & { property?: string }) => e.property === "revertTrigger" && /holds no memory/.test(e.message));
+
+    // A revert to a snapshot deleted behind Pulumi's back: refresh says so, the revert names it.
+    await snapP.delete!(diskOnly.id, diskOnly.outs);
+    assert.deepStrictEqual(await snapshotsOf(disk.outs.path), ["clean"]);
+    const gone = (await snapP.read!(diskOnly.id, diskOnly.outs)).props!;
+    assert.strictEqual(gone.present, false);
+    await assert.rejects(snapP.update!(diskOnly.id, gone, { ...diskOnly.outs, revertTrigger: "c" }), (e: Error & { property?: string }) => e.property === "name" && /no such snapshot \(snapshots there: clean\)/.test(e.message));
+
+    await snapP.delete!(snap.id, reverted.outs);
+    assert.deepStrictEqual(await snapshotsOf(disk.outs.path), []);
+    await vmP.delete!(vm.id, vm.outs);
+    await diskP.delete!(disk.id, disk.outs);
+  });
+
+  it("a Disk: two snapshots, one deleted, the other reverts; a base that clones read is not reverted; raw and bad inputs refused", async () => {
+    const base = await diskP.create!({ host: conn, name: "base", size: "16M" });
+    const write = (bytes: string) => onHost().exec(["qemu-io", "-f", "qcow2", "-c", `write -P ${bytes} 0 4`, base.outs.path]);
+    await write("0x41");
+    const s1 = await snapP.create!({ host: conn, disk: base.outs.path, name: "s1", revertTrigger: 0 });
+    await write("0x42");
+    const s2 = await snapP.create!({ host: conn, disk: base.outs.path, name: "s2", revertTrigger: 0 });
+    await write("0x43");
+    await snapP.delete!(s1.id, s1.outs);
+    assert.deepStrictEqual(await snapshotsOf(base.outs.path), ["s2"]);
+    await snapP.update!(s2.id, s2.outs, { ...s2.outs, revertTrigger: 1 });
+    assert.match(await imageHead(base.outs.path), /42 42 42 42/, "deleting s1 kept what s2 needs");
+
+    // A linked clone reads through the base: reverting the base would change the clone's data.
+    const clone = await diskP.create!({ host: conn, name: "clone", backingImage: base.outs.path });
+    await assert.rejects(snapP.update!(s2.id, s2.outs, { ...s2.outs, revertTrigger: 2 }), /not reverting .*base.*backing file of .*clone/);
+    assert.match(await imageHead(clone.outs.path), /42 42 42 42/);
+    await snapP.delete!(s2.id, s2.outs);
+    assert.match(await imageHead(clone.outs.path), /42 42 42 42/, "deleting a snapshot of the base kept what the clone reads");
+    await diskP.delete!(clone.id, clone.outs);
+    await diskP.delete!(base.id, base.outs);
+
+    const raw = await diskP.create!({ host: conn, name: "raw", format: "raw", size: "1M" });
+    await assert.rejects(snapP.create!({ host: conn, disk: raw.outs.path, name: "x" }), (e: Error & { property?: string }) => e.property === "disk" && /raw image; internal snapshots need qcow2/.test(e.message));
+    await diskP.delete!(raw.id, raw.outs);
+
+    const failures = async (i: Record<string, unknown>) => ((await snapP.check!({}, { host: conn, name: "ok", ...i })).failures ?? []).map((f) => f.property);
+    assert.deepStrictEqual(await failures({ disk: "/d.qcow2", name: "12" }), ["name"], "a number is a snapshot ID to QEMU");
+    assert.deepStrictEqual(await failures({ disk: "/d.qcow2", memory: true }), ["memory"]);
+    assert.deepStrictEqual(await failures({ disk: "/d.qcow2", vm: "x" }), ["vm"]);
+    assert.deepStrictEqual(await failures({ disk: "relative.qcow2" }), ["disk"]);
+    assert.deepStrictEqual(await failures({ vm: "x", memory: "yes" }), ["memory"]);
+  });
+
+  it("a stopped VM (state stopped): memory refused; its disks are snapshotted and reverted with qemu-img", async () => {
+    const disk = await diskP.create!({ host: conn, name: "cold", size: "16M" });
+    const inputs = guestVm("cold", { disks: [disk.outs.path] });
+    const vm = await vmP.create!(inputs);
+    const stopped = (await vmP.update!(vm.id, vm.outs, { ...inputs, state: "stopped" })).outs;
+    assert.strictEqual(stopped.status, "stopped");
+    await assert.rejects(snapP.create!({ host: conn, vm: "cold", name: "m", memory: true }), (e: Error & { property?: string }) => e.property === "memory" && /not running/.test(e.message));
+    await onHost().exec(["qemu-io", "-f", "qcow2", "-c", "write -P 0x61 0 4", disk.outs.path]);
+    const s = await snapP.create!({ host: conn, vm: "cold", name: "before", revertTrigger: "x" });
+    assert.deepStrictEqual(s.outs.images, [disk.outs.path]);
+    await onHost().exec(["qemu-io", "-f", "qcow2", "-c", "write -P 0x62 0 4", disk.outs.path]);
+    await snapP.update!(s.id, s.outs, { ...s.outs, revertTrigger: "y" });
+    assert.match(await imageHead(disk.outs.path), /61 61 61 61/);
+    await snapP.delete!(s.id, s.outs);
+    await vmP.delete!(vm.id, stopped);
+    await diskP.delete!(disk.id, disk.outs);
+  });
+});

@@ -1,0 +1,64 @@
+/** The pure parts of snapshots: qemu-img's argv and JSON, QMP's block list, the Snapshot diff. */
+import * as assert from "assert";
+import { parseInfo, snapshotArgv } from "../../provider/qemu/img";
+import { check, diff, type SnapshotOutputs } from "../../provider/resources/snapshot";
+import { writableImages } from "../../provider/vm/snapshots";
+
+describe("snapshots (pure)", () => {
+  it("qemu-img snapshot argv: never probes the format; the tag is one argv element", () => {
+    assert.deepStrictEqual(snapshotArgv("create", "clean", "/w/d.qcow2"), ["qemu-img", "snapshot", "-q", "-f", "qcow2", "-c", "clean", "/w/d.qcow2"]);
+    assert.deepStrictEqual(snapshotArgv("apply", "a.b-c", "/w/d e.qcow2").slice(5), ["-a", "a.b-c", "/w/d e.qcow2"]);
+    assert.deepStrictEqual(snapshotArgv("delete", "x", "/d").slice(5), ["-d", "x", "/d"]);
+  });
+
+  it("qemu-img info's snapshots (as QEMU 7.2 prints them): name, memory size, date; none is an empty list", () => {
+    const info = parseInfo(JSON.stringify({
+      "virtual-size": 67108864, format: "qcow2", "actual-size": 206589952,
+      snapshots: [
+        { "vm-clock-nsec": 536241826, name: "clean", "date-sec": 1796015673, "date-nsec": 934966000, "vm-clock-sec": 7, id: "1", "vm-state-size": 102977667 },
+        { "vm-clock-nsec": 0, name: "disk-only", "date-sec": 1796015675, "date-nsec": 0, "vm-clock-sec": 0, id: "2", "vm-state-size": 0 },
+      ],
+    }));
+    assert.deepStrictEqual(info.snapshots, [
+      { id: "1", name: "clean", vmStateSize: 102977667, dateSec: 1796015673 },
+      { id: "2", name: "disk-only", vmStateSize: 0, dateSec: 1796015675 },
+    ]);
+    assert.deepStrictEqual(parseInfo(JSON.stringify({ "virtual-size": 1, format: "raw" })).snapshots, []);
+  });
+
+  it("query-block: only writable inserted images hold a snapshot (the seed and CD-ROM do not)", () => {
+    assert.deepStrictEqual(writableImages([
+      { device: "disk0", inserted: { file: "/w/d.qcow2", ro: false, drv: "qcow2" } },
+      { device: "cidata", inserted: { file: "/w/vms/a/cidata-1.iso", ro: true, drv: "raw" } },
+      { device: "cdrom0" },
+      { device: "disk1", inserted: { file: "/w/r.raw", ro: false, drv: "raw" } },
+    ]), [{ device: "disk0", path: "/w/d.qcow2", format: "qcow2" }, { device: "disk1", path: "/w/r.raw", format: "raw" }]);
+  });
+
+  const host = { kind: "local" as const, workDir: "/w" };
+  const olds = { host, vm: "web", name: "clean", memory: true, revertTrigger: 1, images: ["/w/d.qcow2"], withMemory: true, present: true } as SnapshotOutputs;
+  const cases: Array<[string, Record<string, unknown>, { changes: boolean; replaces: string[] }]> = [
+    ["nothing changed", {}, { changes: false, replaces: [] }],
+    ["revertTrigger changed: an update (the revert), never a replace", { revertTrigger: 2 }, { changes: true, replaces: [] }],
+    ["another name: replace", { name: "other" }, { changes: true, replaces: ["name"] }],
+    ["memory changed: replace", { memory: false }, { changes: true, replaces: ["memory"] }],
+    ["another VM: replace", { vm: "db" }, { changes: true, replaces: ["vm"] }],
+    ["another host: replace", { host: { kind: "local", workDir: "/x" } }, { changes: true, replaces: ["host"] }],
+  ];
+  for (const [what, news, expected] of cases) {
+    it(`diff: ${what}`, async () => {
+      const d = await diff("id", olds, { host, vm: "web", name: "clean", memory: true, revertTrigger: 1, ...news } as never);
+      assert.deepStrictEqual({ changes: d.changes, replaces: d.replaces }, expected);
+    });
+  }
+
+  it("check: each bad input names its property", async () => {
+    const failures = async (i: Record<string, unknown>) => ((await check({}, { host, name: "ok", ...i } as never)).failures ?? []).map((f) => f.property);
+    assert.deepStrictEqual(await failures({ vm: "web" }), []);
+    assert.deepStrictEqual(await failures({}), ["vm"]);
+    assert.deepStrictEqual(await failures({ vm: "web", name: "7" }), ["name"]);
+    assert.deepStrictEqual(await failures({ vm: "web", name: "a b" }), ["name"]);
+    assert.deepStrictEqual(await failures({ vm: "../x" }), ["vm"]);
+    assert.deepStrictEqual(await failures({ disk: "/d.qcow2", memory: true }), ["memory"]);
+  });
+});
