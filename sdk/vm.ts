@@ -5,6 +5,7 @@ import type { DiskAttachment, NetworkSpec, PortForward, ReadinessSpec, StopTimeo
 import type { Connection } from "../provider/transport";
 import type { CloudInitInputs } from "../provider/cloudInit/seed";
 import { hostIdOf, recordPlacement } from "./hostId";
+import type { NetworkAttachment } from "./network";
 import { shimProvider, withOutputs } from "./shim";
 
 export type { CloudInitInputs, DiskAttachment, NetworkSpec, PortForward, ReadinessSpec, StopTimeouts, GuestConnection, RunState };
@@ -36,8 +37,11 @@ export interface VmArgs {
   initrd?: pulumi.Input<string>;
   /** Kernel command line for `kernel`. */
   append?: pulumi.Input<string>;
-  /** Networks; default one user-mode network with `ports`. */
-  networks?: pulumi.Input<NetworkSpec[]>;
+  /**
+   * Networks, one NIC each; default one user-mode network with `ports`. A Network joins with
+   * `network.attach(address)` (keep a `{ type: "user" }` entry first for the outside and SSH).
+   */
+  networks?: pulumi.Input<pulumi.Input<NetworkSpec | NetworkAttachment>[]>;
   /** Port forwards on the default user-mode network. */
   ports?: pulumi.Input<pulumi.Input<PortForward>[]>;
   /** Extra QEMU arguments, one argv element each (the escape hatch). */

@@ -7,6 +7,8 @@ import type { Platform } from "../transport";
 import { cloudInitSeedPath, type VmLayout } from "../vm/layout";
 import type { VmSpec } from "../vm/spec";
 import { optionValue as ov } from "./optionValue";
+import { hubSocket, memberSocket } from "../network/layout";
+import { macFor } from "../network/subnet";
 
 export interface ArgvContext {
   /** Path or name of qemu-system-<arch> on the host. */
@@ -18,6 +20,8 @@ export interface ArgvContext {
   platform?: Platform;
   /** UEFI firmware for an aarch64 guest that boots from disk (no `kernel`). */
   firmware?: string;
+  /** The host's working directory: where the switches of private networks live. */
+  workDir?: string;
 }
 
 /** In a Windows argv, the QMP port the start script picks (a free loopback port) replaces this. */
@@ -48,9 +52,16 @@ function diskArgs(spec: VmSpec, layout: VmLayout): string[] {
   return args;
 }
 
-function networkArgs(spec: VmSpec): string[] {
+function networkArgs(spec: VmSpec, context: ArgvContext): string[] {
   return spec.networks.flatMap((n, i) => {
     const id = `net${i}`;
+    if (n.type === "private") {
+      // A datagram socket pair with this network's switch on the host; no root, no tap.
+      const local = memberSocket(context.layout, n.network);
+      const remote = hubSocket(context.workDir ?? "", n.network, n.address);
+      return ["-netdev", `dgram,id=${id},local.type=unix,local.path=${ov(local)},remote.type=unix,remote.path=${ov(remote)}`,
+        "-device", `virtio-net-pci,netdev=${id},mac=${macFor(n.address)}`];
+    }
     const backend = n.type === "user"
       ? ["user", `id=${id}`, ...(n.ports ?? []).map((p) => `hostfwd=${p.protocol}:${p.hostAddress}:${p.host}-:${p.guest}`)]
       : n.type === "bridge" ? ["bridge", `id=${id}`, `br=${n.bridge}`]
@@ -109,7 +120,7 @@ export function qemuArgv(spec: VmSpec, context: ArgvContext): string[] {
     ...(spec.kernel ? ["-kernel", spec.kernel] : []),
     ...(spec.initrd ? ["-initrd", spec.initrd] : []),
     ...(spec.append !== undefined ? ["-append", spec.append] : []),
-    ...networkArgs(spec),
+    ...networkArgs(spec, context),
     ...spec.extraArgs,
   ];
 }

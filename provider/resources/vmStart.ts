@@ -7,6 +7,7 @@
  */
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { gatherFacts, probeHost, recordGuestFailure } from "../host/capabilities";
+import { joinNetwork, plugIn } from "../network/switch";
 import { usableInOrder } from "../host/accelerators/detectors";
 import { normalizeArch } from "../host/facts";
 import type { AcceleratorName } from "../host/accelerators/types";
@@ -107,7 +108,7 @@ async function orDiscard<T>(c: Context, step: Promise<T>): Promise<T> {
  * stopped, not adopted; whatever this start ran is stopped again when it fails.
  */
 async function startUnder(c: Context, inputs: VmInputs, accelerator: string, firmware: string | undefined, creating: boolean): Promise<Observed> {
-  const argv = qemuArgv(c.spec, { qemuBinary: `qemu-system-${c.spec.arch}`, accelerators: [accelerator], layout: c.layout, platform: c.transport.platform, firmware });
+  const argv = qemuArgv(c.spec, { qemuBinary: `qemu-system-${c.spec.arch}`, accelerators: [accelerator], layout: c.layout, platform: c.transport.platform, firmware, workDir: inputs.host.workDir });
   const t0 = Date.now();
   progress(`VM ${c.spec.name}: starting QEMU on ${c.transport.description} (${accelerator})`);
   let started = await orDiscard(c, startVm(c.transport, c.layout, c.spec, argv));
@@ -131,6 +132,9 @@ async function startUnder(c: Context, inputs: VmInputs, accelerator: string, fir
     }
     progress(`VM ${c.spec.name}: already running with this spec (pid ${started.pid}): adopted`);
   }
+  for (const n of c.spec.networks) {
+    if (n.type === "private") await orDiscard(c, plugIn(c.transport, inputs.host.workDir!, n.network, n.address));
+  }
   if (inputs.readiness) {
     progress(`VM ${c.spec.name}: pid ${started.pid}; waiting until it is ready`);
     await orDiscard(c, waitReady(c.transport, c.layout, c.spec, inputs.readiness, progress));
@@ -151,6 +155,9 @@ export async function start(c: Context, inputs: VmInputs, creating = false): Pro
   checkSocketPath(c.layout, os);
   const firmware = await firmwareFor(c, inputs);
   if (c.spec.cloudInit && c.cloudInitImage) await writeCloudInitSeed(c.transport, c.layout, c.cloudInitImage, c.spec.cloudInit);
+  for (const [i, n] of c.spec.networks.entries()) {
+    if (n.type === "private") await joinNetwork(c.transport, inputs.host.workDir!, c.layout, c.spec.name, n.network, n.address, `networks[${i}].address`);
+  }
   const fallbacks: AcceleratorFailure[] = [];
   // Recorded beside the next start, not before it: the facts a record needs cost a round trip.
   const records: Array<Promise<void>> = [];

@@ -8,6 +8,7 @@ import { absolutePath, booleanInput, collectInvalid, integerIn, oneOf, safeName,
 import { validateConnection } from "../resources/connection";
 import { cloudInitSeed, type CloudInitInputs } from "../cloudInit/seed";
 import type { SeedDigest } from "./layout";
+import { hostAddress, overlaps, parseSubnet, subnetText } from "../network/subnet";
 
 /** QEMU options the manager sets or relies on, as QEMU names them (it reads `--x` as `-x`). */
 const MANAGER_OPTIONS = new Set(["daemonize", "pidfile", "qmp", "qmp-pretty", "monitor", "mon", "name", "serial", "chardev", "D",
@@ -47,7 +48,19 @@ export interface PortForward {
 export type NetworkSpec =
   | { type: "user"; ports?: PortForward[] }
   | { type: "bridge"; bridge: string }
-  | { type: "tap"; ifname: string };
+  | { type: "tap"; ifname: string }
+  | PrivateNetworkSpec;
+
+/** A member of a Network: its switch on the VM's host, and the VM's address there (its MAC is made from it). */
+export interface PrivateNetworkSpec {
+  type: "private";
+  /** The Network's name. */
+  network: string;
+  /** The Network's subnet, e.g. "10.77.0.0/24". */
+  subnet: string;
+  /** This VM's address in the subnet. */
+  address: string;
+}
 
 export interface ReadinessSpec {
   /** A regular expression the serial log must match. */
@@ -139,7 +152,12 @@ function portForward(p: PortForward, property: string, isLocal: boolean): PortFo
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
 
 function network(n: NetworkSpec, property: string, isLocal: boolean, portsProperty = `${property}.ports`): NetworkSpec {
-  const type = oneOf(n?.type, `${property}.type`, ["user", "bridge", "tap"] as const);
+  const type = oneOf(n?.type, `${property}.type`, ["user", "bridge", "tap", "private"] as const);
+  if (type === "private") {
+    const p = n as PrivateNetworkSpec;
+    const subnet = parseSubnet(p.subnet, `${property}.subnet`);
+    return { type, network: safeName(p.network, `${property}.network`), subnet: subnetText(subnet), address: hostAddress(p.address, subnet, `${property}.address`) };
+  }
   if (type === "user") {
     const ports = (n as { ports?: PortForward[] }).ports ?? [];
     if (!Array.isArray(ports)) throw new InvalidArgumentError(portsProperty, "must be a list");
@@ -211,6 +229,13 @@ export function vmSpec(inputs: VmInputs, hostArch?: string): { spec: VmSpec; err
     const list: NetworkSpec[] = inputs.networks ?? [{ type: "user", ports: inputs.ports ?? [] }];
     if (!Array.isArray(list)) throw new InvalidArgumentError("networks", "must be a list");
     const normalized = list.map((n, i) => (inputs.networks ? network(n, `networks[${i}]`, isLocal) : network(n, "ports", isLocal, "ports")));
+    const privates = normalized.flatMap((n, i) => (n.type === "private" ? [{ n, i }] : []));
+    privates.forEach(({ n, i }, k) => privates.slice(0, k).forEach(({ n: other, i: j }) => {
+      if (other.network === n.network) throw new InvalidArgumentError(`networks[${i}].network`, `VM is already on network ${n.network} (networks[${j}])`);
+      if (overlaps(parseSubnet(other.subnet, "subnet"), parseSubnet(n.subnet, "subnet"))) {
+        throw new InvalidArgumentError(`networks[${i}].subnet`, `${n.subnet} overlaps ${other.subnet} of network ${other.network} (networks[${j}]): the guest could not tell where to send`);
+      }
+    }));
     const seen = new Map<string, string>();
     normalized.forEach((n, i) => (n.type === "user" ? n.ports ?? [] : []).forEach((p, j) => {
       const key = `${p.protocol}:${p.host}`;
@@ -219,7 +244,9 @@ export function vmSpec(inputs: VmInputs, hostArch?: string): { spec: VmSpec; err
       seen.set(key, where);
     }));
     return normalized;
-  }) ?? [];
+  });
+  const networksValid = networks !== undefined;
+  const networkList = networks ?? [];
   const extraArgs = e(() => {
     const args = inputs.extraArgs ?? [];
     if (!Array.isArray(args) || args.some((a) => typeof a !== "string")) throw new InvalidArgumentError("extraArgs", "must be a list of strings (one argv element each)");
@@ -242,8 +269,9 @@ export function vmSpec(inputs: VmInputs, hostArch?: string): { spec: VmSpec; err
     }
     if (r.guestPort !== undefined) {
       integerIn(r.guestPort, "readiness.guestPort", 1, 65535);
-      const forwarded = forwardedPorts({ networks }).some((p) => p.guest === r.guestPort && p.protocol === "tcp");
-      if (!forwarded) throw new InvalidArgumentError("readiness.guestPort", `guest port ${r.guestPort} is not forwarded to the host: add it to ports`);
+      const forwarded = forwardedPorts({ networks: networkList }).some((p) => p.guest === r.guestPort && p.protocol === "tcp");
+      // Judged only when the networks are valid: one error per mistake.
+      if (!forwarded && networksValid) throw new InvalidArgumentError("readiness.guestPort", `guest port ${r.guestPort} is not forwarded to the host: add it to ports`);
     }
     if (r.timeoutMs !== undefined) integerIn(r.timeoutMs, "readiness.timeoutMs", 1, 3600000);
   });
@@ -260,6 +288,6 @@ export function vmSpec(inputs: VmInputs, hostArch?: string): { spec: VmSpec; err
   })();
   const cloudInit = !seed ? undefined
     : inputs.seedKey ? { hmacSha256: createHmac("sha256", inputs.seedKey).update(seed.image).digest("hex") } : { sha256: seed.sha256 };
-  const spec: VmSpec = JSON.parse(JSON.stringify({ name, arch, cpus, memoryBytes, machine, cpu, accelerators, disks, cdrom, kernel, initrd, append: inputs.append, networks, extraArgs, cloudInit }));
+  const spec: VmSpec = JSON.parse(JSON.stringify({ name, arch, cpus, memoryBytes, machine, cpu, accelerators, disks, cdrom, kernel, initrd, append: inputs.append, networks: networkList, extraArgs, cloudInit }));
   return { spec, errors, cloudInitImage: seed?.image };
 }

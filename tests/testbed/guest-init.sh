@@ -28,6 +28,13 @@ if ip link set eth0 up 2>/dev/null; then
   ip route add default via 10.0.2.2
   /sbin/dropbear -R -E -p 22 2>/var/log/dropbear.log
 fi
+# A private network's address from the kernel command line (pulumi-qemu.ip=ADDR/PREFIX, as a
+# Fleet on a Network gives it): on the second NIC, the first being user-mode networking.
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in
+    pulumi-qemu.ip=*) ip link set eth1 up && ip addr add "${arg#pulumi-qemu.ip=}" dev eth1 ;;
+  esac
+done
 echo "PULUMI-QEMU-GUEST-READY"
 # ACPI power button (QMP system_powerdown) ends the guest cleanly.
 trap 'poweroff -f' TERM USR2

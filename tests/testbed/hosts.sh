@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Three SSH test hosts, each in its own network namespace with its own address, sshd,
-# host key, authorized_keys and working directory. `up` is idempotent; `down` removes
+# host key, authorized_keys and working directory, and a second interface on one private LAN
+# (a bridge with no address in the root namespace: the hosts reach each other there, and
+# nothing else, as the machines of a lab reach each other). `up` is idempotent; `down` removes
 # everything `up` made. Writes $TESTBED_STATE/testbed.json for the tests.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -12,8 +14,11 @@ PLAIN_USER=pqemu-user       # non-root, not in the kvm group; only on h3
 # ~/.bashrc for every command sshd runs, and this machine's /root/.bashrc (pyenv init) costs
 # about 570 ms per command. One suite still logs in as "root" to show that works too.
 ROOT_USER=pqemu-root
+LAN=10.213.78              # host i: eth1 10.213.78.(i+2)/24 on bridge $LAN_BRIDGE
+LAN_BRIDGE=pqemu-lan
 ns() { echo "pqemu-$1"; }
 addr() { echo "$SUBNET.$((4 * $1 + 2))"; }
+lan_addr() { echo "$LAN.$(($1 + 2))"; }
 
 host_up() {
   local i=$1 name=${HOSTS[$1]} dir="$TESTBED_STATE/${HOSTS[$1]}" n; n=$(ns "$name")
@@ -26,6 +31,15 @@ host_up() {
     ip -n "$n" addr add "$(addr "$i")/30" dev eth0
     ip -n "$n" link set eth0 up
     ip -n "$n" link set lo up
+  fi
+  if ! ip -n "$n" link show eth1 >/dev/null 2>&1; then
+    ip link show "$LAN_BRIDGE" >/dev/null 2>&1 || { ip link add "$LAN_BRIDGE" type bridge && ip link set "$LAN_BRIDGE" up; }
+    ip link del "pql-$name" >/dev/null 2>&1 || true
+    ip link add "pql-$name" type veth peer name eth1 netns "$n"
+    ip link set "pql-$name" master "$LAN_BRIDGE"
+    ip link set "pql-$name" up
+    ip -n "$n" addr add "$(lan_addr "$i")/24" dev eth1
+    ip -n "$n" link set eth1 up
   fi
   [ -f "$dir/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$dir/ssh_host_ed25519_key"
   cp "$TESTBED_STATE/client_key.pub" "$dir/authorized_keys.root"
@@ -74,8 +88,8 @@ write_json() {
       "$TESTBED_STATE/client_key" "$ROOT_USER" "$PLAIN_USER" "$GUEST_DIR"
     for i in "${!HOSTS[@]}"; do
       local name=${HOSTS[$i]} dir="$TESTBED_STATE/${HOSTS[$i]}"
-      printf '%s\n    {"name": "%s", "address": "%s", "port": 22, "workDir": "%s", "hostKey": "%s"}' \
-        "$sep" "$name" "$(addr "$i")" "$dir/work" "$(cut -d' ' -f1,2 "$dir/ssh_host_ed25519_key.pub")"
+      printf '%s\n    {"name": "%s", "address": "%s", "lanAddress": "%s", "port": 22, "workDir": "%s", "hostKey": "%s"}' \
+        "$sep" "$name" "$(addr "$i")" "$(lan_addr "$i")" "$dir/work" "$(cut -d' ' -f1,2 "$dir/ssh_host_ed25519_key.pub")"
       sep=","
     done
     printf '\n  ]\n}\n'
@@ -95,7 +109,9 @@ down() {
     fi
     ip netns list | grep -qw "$(ns "$name")" && ip netns del "$(ns "$name")"
     ip link del "pqv-$name" >/dev/null 2>&1 || true
+    ip link del "pql-$name" >/dev/null 2>&1 || true
   done
+  ip link del "$LAN_BRIDGE" >/dev/null 2>&1 || true
   if id "$PLAIN_USER" >/dev/null 2>&1; then
     pkill -KILL -u "$PLAIN_USER" 2>/dev/null || true
     for _ in $(seq 1 20); do userdel "$PLAIN_USER" 2>/dev/null && break; sleep 0.1; done

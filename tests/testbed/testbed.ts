@@ -6,6 +6,8 @@ import type { SshOptions } from "../../provider/transport";
 export interface TestHost {
   name: string;
   address: string;
+  /** Its address on the hosts' private LAN (another interface), where the hosts reach each other. */
+  lanAddress: string;
   port: number;
   workDir: string;
   hostKey: string;

@@ -1,0 +1,113 @@
+/**
+ * A private network's switch on one host: started, observed and stopped through the same state
+ * directory scripts as a VM (lock, pidfile, identity, stop ladder), and the members' joining:
+ * a link to the member's socket, and a port hot-added to the running switch through QMP.
+ */
+import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
+import { withQmp } from "../qemu/qmp";
+import { POSIX_QEMU_PATH, type Transport } from "../transport";
+import { sameData } from "../canonical";
+import { startVm, stopVm } from "../vm/execute";
+import { vmLayout, type VmLayout } from "../vm/layout";
+import { observe, type Observed } from "../vm/observe";
+import { vmScripts } from "../vm/scripts";
+import type { VmSpec } from "../vm/spec";
+import { memberLink, memberSocket, switchLayout, switchName, vmDirOfMemberSocket } from "./layout";
+import { memberPort, switchArgv, type SwitchSpec } from "./switchArgv";
+
+const STOP = { powerdownMs: 0, quitMs: 3000 };
+
+/** The first qemu-system binary on the host: the switch runs no guest, any target will do. */
+async function anyQemu(t: Transport): Promise<string> {
+  const argv = ["sh", "-c", `PATH="$PATH:${POSIX_QEMU_PATH}"; for b in qemu-system-x86_64 qemu-system-aarch64 qemu-system-riscv64 qemu-system-i386 qemu-system-arm; do command -v "$b" && exit 0; done; exit 1`];
+  const r = await t.exec(argv);
+  if (r.exitCode !== 0) throw new QemuError("COMMAND_FAILED", `${t.description}: no qemu-system-* binary found for a network switch`);
+  return r.stdout.trim().split("\n")[0];
+}
+
+/** The member links of a switch's directory: address and the socket it points to. */
+export async function listMembers(t: Transport, workDir: string, network: string): Promise<Array<{ address: string; target: string }>> {
+  const argv = ["sh", "-c", 'for f in "$1"/*.vm; do [ -L "$f" ] && printf "%s\\t%s\\n" "${f##*/}" "$(readlink "$f")"; done; exit 0', "members", switchLayout(workDir, network).dir];
+  return expectSuccess(`${t.description}: listing the members of network ${network}`, argv, await t.exec(argv)).stdout.split("\n").filter(Boolean).map((line) => {
+    const [file, target] = line.split("\t");
+    return { address: file.replace(/\.vm$/, ""), target };
+  });
+}
+
+export function observeSwitch(t: Transport, workDir: string, network: string): Promise<Observed> {
+  return observe(t, switchLayout(workDir, network), switchName(network));
+}
+
+/**
+ * Runs the switch as specified: one already running with the same spec stays (its members keep
+ * their ports); another spec is restarted with every member's port (members do not notice
+ * beyond a few lost frames: their sockets stay bound). Returns whether it was (re)started.
+ */
+export async function ensureSwitch(t: Transport, workDir: string, spec: SwitchSpec): Promise<boolean> {
+  const layout = switchLayout(workDir, spec.network);
+  const seen = await observe(t, layout, spec.name);
+  if (seen.state === "running" && sameData(seen.startedSpec, spec)) return false;
+  if (seen.state !== "stopped") await stopVm(t, layout, spec.name, STOP);
+  const members = (await listMembers(t, workDir, spec.network)).map((m) => m.address);
+  const argv = switchArgv(await anyQemu(t), workDir, spec, layout, members);
+  await startVm(t, layout, spec as unknown as VmSpec, argv);
+  return true;
+}
+
+/** The VMs of this working directory that run on the network here, by name. */
+export async function runningMembers(t: Transport, workDir: string, network: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const m of await listMembers(t, workDir, network)) {
+    const dir = vmDirOfMemberSocket(m.target);
+    const name = dir?.slice(dir.lastIndexOf("/") + 1);
+    if (name && dir === vmLayout(workDir, name).dir && (await observe(t, vmLayout(workDir, name), name)).state !== "stopped") names.push(`VM ${name} (${m.address})`);
+  }
+  return names;
+}
+
+/** Stops the switch and removes its directory; refused while a VM of this working directory runs on it. */
+export async function removeSwitch(t: Transport, workDir: string, network: string): Promise<void> {
+  const layout = switchLayout(workDir, network);
+  if (!/\/networks\/[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(layout.dir)) throw new QemuError("INVALID_ARGUMENT", `refusing to remove ${layout.dir}: not a network's directory`);
+  const members = await runningMembers(t, workDir, network);
+  if (members.length) throw new QemuError("COMMAND_FAILED", `${t.description}: not removing network ${network}: ${members.join(", ")} still run on it`);
+  await stopVm(t, layout, switchName(network), STOP);
+  const argv = vmScripts(t).cleanup(layout, switchName(network), "all");
+  expectSuccess(`${t.description}: removing network ${network}`, argv, await t.exec(argv));
+}
+
+/**
+ * Before a VM starts on a network here: the switch must run, and the address must not be another
+ * running VM's; the link is pointed at this VM's socket. The port itself is plugged in once the
+ * VM's QEMU has made its socket (plugIn): QEMU does not reach a socket that was missing when
+ * the port was made.
+ */
+export async function joinNetwork(t: Transport, workDir: string, vm: VmLayout, vmName: string, network: string, address: string, property: string): Promise<void> {
+  const sw = await observeSwitch(t, workDir, network);
+  if (sw.state !== "running") {
+    throw new QemuError("COMMAND_FAILED", `${t.description}: VM ${vmName}: network ${network} has no running switch in ${switchLayout(workDir, network).dir} (${sw.detail}): declare the Network on this host (the same working directory), or run up to restart it`);
+  }
+  const own = memberSocket(vm, network);
+  const current = (await listMembers(t, workDir, network)).find((m) => m.address === address)?.target;
+  if (current !== undefined && current !== own) {
+    const dir = vmDirOfMemberSocket(current);
+    const other = dir?.slice(dir.lastIndexOf("/") + 1);
+    const running = other !== undefined && dir === vmLayout(workDir, other).dir && (await observe(t, vmLayout(workDir, other), other)).state !== "stopped";
+    if (running || other === undefined) throw new InvalidArgumentError(property, `${address} on network ${network} is taken by ${other ? `VM ${other}` : current}`);
+  }
+  const link = ["ln", "-sfn", "--", own, memberLink(workDir, network, address)];
+  expectSuccess(`${t.description}: joining VM ${vmName} to network ${network}`, link, await t.exec(link));
+}
+
+/** After the VM's QEMU started: its port on the switch, made anew (an old one may predate its socket). */
+export async function plugIn(t: Transport, workDir: string, network: string, address: string): Promise<void> {
+  const [dgram, hubport] = memberPort(workDir, network, address);
+  await withQmp(t, switchLayout(workDir, network).qmpSocket, 5000, async (qmp) => {
+    for (const id of [hubport.id, dgram.id]) {
+      await qmp.execute("netdev_del", { id }).catch((e: Error) => {
+        if (!/not found|DeviceNotFound/i.test(e.message)) throw e;
+      });
+    }
+    for (const args of [dgram, hubport]) await qmp.execute("netdev_add", args);
+  });
+}

@@ -1,0 +1,169 @@
+/**
+ * Network: a private layer-2 segment for VMs, with nothing on the hosts but QEMU. On each host a
+ * switch (a QEMU process with no guest, managed like a VM) takes its members through private Unix
+ * datagram sockets; the switches of several hosts are linked by UDP in a star from the first host.
+ * A dead switch is seen by a refresh and restarted by the next up, with every member's port.
+ */
+import { createHash } from "crypto";
+import { sameData } from "../canonical";
+import { InvalidArgumentError } from "../errors";
+import { networksRoot, switchName } from "../network/layout";
+import { ipv4Number, overlaps, parseSubnet, subnetText } from "../network/subnet";
+import { ensureSwitch, observeSwitch, removeSwitch } from "../network/switch";
+import { starLinks, type SwitchSpec } from "../network/switchArgv";
+import { transportFor, type Connection } from "../transport";
+import { integerIn, safeName } from "../validate";
+import { listStartedSpecs } from "../vm/observe";
+import { connectionIdentity, hostIsWindows, validateConnection } from "./connection";
+import { progress } from "./progress";
+import { collectFailures, containsUnknown, plain, throwFailures, recordedProviderChanged, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation } from "./types";
+
+export interface NetworkHostInput {
+  host: Connection;
+  hostId?: string;
+  /** The address the network's other hosts reach this one at. Default: the SSH host, when it is an IPv4 address. */
+  address?: string;
+}
+
+export interface NetworkInputs {
+  name: string;
+  /** IPv4, e.g. "10.77.0.0/24": the members' addresses come from it. */
+  subnet: string;
+  /** The hosts it spans; the first is the centre of the star of links. */
+  hosts: NetworkHostInput[];
+  /** The UDP port of the links: the first host uses port+1 ... port+n-1, every other host `port`. Default: from the name. */
+  port?: number;
+}
+
+export interface SwitchStatus {
+  host: string;
+  status: string;
+  pid?: number;
+}
+
+export interface NetworkOutputs extends NetworkInputs {
+  /** The switch on each host, in the order of `hosts`. */
+  switches: SwitchStatus[];
+  /** "running" when every switch runs. */
+  status: string;
+}
+
+/** A port that stays with the network's name: two networks rarely collide, and a collision is refused. */
+export function defaultPort(name: string): number {
+  return 46000 + (createHash("sha256").update(name).digest().readUInt16BE(0) % 2000) * 8;
+}
+
+function hostAddressOf(h: NetworkHostInput): string | undefined {
+  if (h.address !== undefined) return h.address;
+  return h.host?.kind === "ssh" && ipv4Number(h.host.host) !== undefined ? h.host.host : undefined;
+}
+
+function validations(i: NetworkInputs): Validation[] {
+  return [
+    [[i.name], () => safeName(i.name, "name")],
+    [[i.subnet], () => parseSubnet(i.subnet, "subnet")],
+    [[i.port], () => i.port === undefined || integerIn(i.port, "port", 1024, 65535 - 64)],
+    [[i.hosts], () => {
+      if (!Array.isArray(i.hosts) || i.hosts.length === 0) throw new InvalidArgumentError("hosts", "must list at least one host (a Host's connection)");
+      if (i.hosts.length > 64) throw new InvalidArgumentError("hosts", `a network spans at most 64 hosts, got ${i.hosts.length}`);
+      const seen = new Map<string, number>();
+      i.hosts.forEach((h, k) => {
+        const c = validateConnection(h?.host, `hosts[${k}].host`);
+        if (hostIsWindows(c)) throw new InvalidArgumentError(`hosts[${k}].host`, "is a Windows host: QEMU there has no Unix datagram sockets, which a network's switch needs");
+        const id = connectionIdentity(c);
+        if (seen.has(id)) throw new InvalidArgumentError(`hosts[${k}].host`, `is the same host and working directory as hosts[${seen.get(id)}]`);
+        seen.set(id, k);
+        if (h.address !== undefined && ipv4Number(h.address) === undefined) throw new InvalidArgumentError(`hosts[${k}].address`, `must be an IPv4 address, got ${JSON.stringify(h.address)}`);
+        if (i.hosts.length > 1 && hostAddressOf(h) === undefined) {
+          throw new InvalidArgumentError(`hosts[${k}].address`, "is required: the address the network's other hosts reach this one at (the host is not reached by an IPv4 address)");
+        }
+      });
+    }],
+  ];
+}
+
+export async function check(_olds: unknown, news: NetworkInputs): Promise<CheckResult<NetworkInputs>> {
+  const failures = collectFailures(validations(news));
+  return failures.length ? { failures } : { inputs: news };
+}
+
+/** Each host's switch spec, in the order of `hosts`. */
+function switchSpecs(i: NetworkInputs): SwitchSpec[] {
+  const star = i.hosts.map((h) => ({ address: hostAddressOf(h) ?? "127.0.0.1" }));
+  const port = i.port ?? defaultPort(i.name);
+  const subnet = subnetText(parseSubnet(i.subnet, "subnet"));
+  return i.hosts.map((_, k) => ({ name: switchName(i.name), network: i.name, subnet, links: starLinks(star, k, port) }));
+}
+
+export async function diff(_id: string, olds: NetworkOutputs, news: NetworkInputs): Promise<DiffResult> {
+  const replaces = (["name", "subnet"] as const).filter((k) => !sameData(olds[k], news[k]));
+  const hostsChanged = containsUnknown(news.hosts) || !sameData(olds.hosts.map((h) => [h.host, h.address]), news.hosts.map((h) => [h.host, h.address]));
+  const drift = olds.status !== "running";
+  return { changes: replaces.length > 0 || hostsChanged || drift || !sameData(olds.port, news.port) || recordedProviderChanged(olds, news), replaces, deleteBeforeReplace: true };
+}
+
+/** Another network on a host whose subnet overlaps, or whose UDP ports this one would take. */
+async function refuseCollisions(i: NetworkInputs, k: number, spec: SwitchSpec): Promise<void> {
+  const h = i.hosts[k];
+  const t = transportFor(h.host);
+  const mine = parseSubnet(i.subnet, "subnet");
+  for (const { spec: other } of await listStartedSpecs(t, networksRoot(h.host.workDir!))) {
+    const o = other as unknown as SwitchSpec;
+    if (o.network === i.name || typeof o.subnet !== "string") continue;
+    if (overlaps(mine, parseSubnet(o.subnet, "subnet"))) throw new InvalidArgumentError("subnet", `${subnetText(mine)} overlaps ${o.subnet} of network ${o.network} on ${t.description}`);
+    const ports = new Set((o.links ?? []).map((l) => l.local.port));
+    const taken = spec.links.find((l) => ports.has(l.local.port));
+    if (taken) throw new InvalidArgumentError("port", `UDP port ${taken.local.port} on ${t.description} is network ${o.network}'s: give another port`);
+  }
+}
+
+async function switchesOf(i: NetworkInputs): Promise<SwitchStatus[]> {
+  return Promise.all(i.hosts.map(async (h) => {
+    const seen = await observeSwitch(transportFor(h.host), h.host.workDir!, i.name);
+    return { host: connectionIdentity(h.host), status: seen.state, ...(seen.pid ? { pid: seen.pid } : {}) };
+  }));
+}
+
+function outputs(i: NetworkInputs, switches: SwitchStatus[]): NetworkOutputs {
+  return plain({ ...i, subnet: subnetText(parseSubnet(i.subnet, "subnet")), switches, status: switches.every((s) => s.status === "running") ? "running" : "degraded" });
+}
+
+async function runSwitches(i: NetworkInputs): Promise<void> {
+  const specs = switchSpecs(i);
+  for (const [k, h] of i.hosts.entries()) {
+    await refuseCollisions(i, k, specs[k]);
+    if (await ensureSwitch(transportFor(h.host), h.host.workDir!, specs[k])) progress(`Network ${i.name}: switch started on ${transportFor(h.host).description}`);
+  }
+}
+
+export async function create(inputs: NetworkInputs): Promise<CreateResult<NetworkOutputs>> {
+  throwFailures(collectFailures(validations(inputs)));
+  try {
+    await runSwitches(inputs);
+  } catch (e) {
+    // Nothing is left behind: the switches this create started go (no member can be on them yet).
+    for (const h of inputs.hosts) await removeSwitch(transportFor(h.host), h.host.workDir!, inputs.name).catch(() => undefined);
+    throw e;
+  }
+  return { id: `network:${inputs.name}@${inputs.hosts.map((h) => connectionIdentity(h.host)).join(",")}`, outs: outputs(inputs, await switchesOf(inputs)) };
+}
+
+export async function read(id: string, props: NetworkOutputs): Promise<ReadResult<NetworkOutputs>> {
+  return { id, props: outputs(props, await switchesOf(props)) };
+}
+
+export async function update(_id: string, olds: NetworkOutputs, news: NetworkInputs): Promise<{ outs: NetworkOutputs }> {
+  throwFailures(collectFailures(validations(news)));
+  const kept = new Set(news.hosts.map((h) => connectionIdentity(h.host)));
+  for (const h of olds.hosts.filter((o) => !kept.has(connectionIdentity(o.host)))) {
+    await removeSwitch(transportFor(h.host), h.host.workDir!, olds.name);
+    progress(`Network ${olds.name}: switch removed from ${transportFor(h.host).description}`);
+  }
+  await runSwitches(news);
+  return { outs: outputs(news, await switchesOf(news)) };
+}
+
+/** Stops every switch and removes its directory; refused on a host where a VM still runs on it. */
+export async function remove(_id: string, props: NetworkOutputs): Promise<void> {
+  for (const h of props.hosts) await removeSwitch(transportFor(h.host), h.host.workDir!, props.name);
+}

@@ -1,0 +1,68 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { NetworkHostInput, SwitchStatus } from "../provider/resources/network";
+import { hostIdOf } from "./hostId";
+import type { Host } from "./host";
+import { shimProvider, withOutputs } from "./shim";
+
+export type { SwitchStatus };
+
+/** A host of a Network: a Host, or a Host with the address the network's other hosts reach it at. */
+export type NetworkHost = Host | { host: Host; address?: pulumi.Input<string> };
+
+export interface NetworkArgs {
+  /** IPv4 subnet of the members' addresses, e.g. "10.77.0.0/24". Changing it replaces the network. */
+  subnet: pulumi.Input<string>;
+  /**
+   * The hosts it spans; the first is the centre of the links between hosts. With more than one,
+   * each needs an address the others reach it at (default: the Host's, when it is an IPv4 address).
+   */
+  hosts: NetworkHost[];
+  /** UDP port of the links between hosts: the first host uses port+1 ... port+n-1, every other host `port`. Default: derived from the name. */
+  port?: pulumi.Input<number>;
+  /** Names the switches' directories (`<workDir>/networks/<name>`). Default: the resource's name. */
+  name?: pulumi.Input<string>;
+}
+
+/** What a Vm's `networks` takes to join a Network with one address. */
+export interface NetworkAttachment {
+  type: "private";
+  network: pulumi.Input<string>;
+  subnet: pulumi.Input<string>;
+  address: pulumi.Input<string>;
+}
+
+/**
+ * A private layer-2 network for VMs, with no root, bridge, tap or daemon on the hosts: on each
+ * host a switch (a QEMU process with no guest, started, refreshed and stopped like a VM) takes its
+ * members through private Unix datagram sockets, and the switches of several hosts are linked by
+ * UDP. A VM joins with `networks: [..., network.attach("10.77.0.5")]` and keeps its user-mode network.
+ */
+export class Network extends pulumi.dynamic.Resource {
+  /** The name the switches and members know it by. */
+  declare readonly name: pulumi.Output<string>;
+  /** The subnet, normalized. */
+  declare readonly subnet: pulumi.Output<string>;
+  /** The switch on each host: running or stopped, and its PID. */
+  declare readonly switches: pulumi.Output<SwitchStatus[]>;
+  /** "running" when every switch runs, else "degraded" (the next up restarts the others). */
+  declare readonly status: pulumi.Output<string>;
+
+  constructor(name: string, args: NetworkArgs, opts?: pulumi.CustomResourceOptions) {
+    const hosts = args.hosts.map((h) => {
+      const host = "host" in h && !("connection" in h) ? h.host : h as Host;
+      const address = "host" in h && !("connection" in h) ? h.address : undefined;
+      return { host: host.connection, ...hostIdOf(host.connection), ...(address !== undefined ? { address } : {}) };
+    });
+    const inputs = withOutputs({ name: args.name ?? name, subnet: args.subnet, port: args.port, hosts: pulumi.secret(hosts as unknown as pulumi.Input<NetworkHostInput[]>) },
+      ["switches", "status"]);
+    super(networkProvider, name, inputs, { ...opts, additionalSecretOutputs: ["hosts"] }, "qemu", "Network");
+  }
+
+  /** A `networks` entry of a Vm: this network, with this address from its subnet. */
+  attach(address: pulumi.Input<string>): NetworkAttachment {
+    return { type: "private", network: this.name, subnet: this.subnet, address };
+  }
+}
+
+/** @internal The serialized provider (exported for tests). */
+export const networkProvider = shimProvider("network");

@@ -1,0 +1,46 @@
+/** A network's switch and a member's NIC as QEMU argv (pure): the star of links, the ports, the sink. */
+import * as assert from "assert";
+import { defaultPort } from "../../provider/resources/network";
+import { qemuArgv } from "../../provider/qemu/argv";
+import { switchLayout } from "../../provider/network/layout";
+import { memberPort, starLinks, switchArgv } from "../../provider/network/switchArgv";
+import { vmLayout } from "../../provider/vm/layout";
+import { vmSpec } from "../../provider/vm/spec";
+
+const hosts = [{ address: "10.0.0.1" }, { address: "10.0.0.2" }, { address: "10.0.0.3" }];
+
+describe("network switch (pure)", () => {
+  it("a star: the first host links to each other one on its own port; the others link only to the first (no loop)", () => {
+    assert.deepStrictEqual(starLinks(hosts, 0, 47000), [
+      { local: { host: "10.0.0.1", port: 47001 }, remote: { host: "10.0.0.2", port: 47000 } },
+      { local: { host: "10.0.0.1", port: 47002 }, remote: { host: "10.0.0.3", port: 47000 } },
+    ]);
+    assert.deepStrictEqual(starLinks(hosts, 2, 47000), [{ local: { host: "10.0.0.3", port: 47000 }, remote: { host: "10.0.0.1", port: 47002 } }]);
+    assert.deepStrictEqual(starLinks(hosts.slice(0, 1), 0, 47000), []);
+  });
+
+  it("the switch: no guest, its state files, a sink port, a port per member, a port per link", () => {
+    const layout = switchLayout("/w", "lab");
+    assert.strictEqual(layout.pidfile, "/w/networks/lab/qemu.pid");
+    const argv = switchArgv("qemu-system-x86_64", "/w", { name: "network-lab", network: "lab", subnet: "10.77.0.0/24", links: starLinks(hosts, 1, 47000) }, layout, ["10.77.0.10"]);
+    const text = argv.join(" ");
+    assert.match(text, /-machine none .*-qmp unix:\/w\/networks\/lab\/qmp\.sock,server=on,wait=off -pidfile \/w\/networks\/lab\/qemu\.pid/);
+    assert.match(text, /-netdev hubport,id=sink,hubid=0 /);
+    assert.match(text, /-netdev dgram,id=link0,local\.type=inet,local\.host=10\.0\.0\.2,local\.port=47000,remote\.type=inet,remote\.host=10\.0\.0\.1,remote\.port=47001 -netdev hubport,id=hlink0,hubid=0,netdev=link0/);
+    assert.match(text, /-netdev dgram,id=m-10-77-0-10,local\.type=unix,local\.path=\/w\/networks\/lab\/10\.77\.0\.10\.hub,remote\.type=unix,remote\.path=\/w\/networks\/lab\/10\.77\.0\.10\.vm -netdev hubport,id=hm-10-77-0-10,hubid=0,netdev=m-10-77-0-10$/);
+    assert.deepStrictEqual(memberPort("/w", "lab", "10.77.0.10")[1], { type: "hubport", id: "hm-10-77-0-10", hubid: 0, netdev: "m-10-77-0-10" });
+  });
+
+  it("a member's NIC: a datagram socket in its state directory to the switch's port, a MAC from its address", () => {
+    const { spec, errors } = vmSpec({ host: { kind: "local", workDir: "/w" }, name: "a", networks: [{ type: "user" }, { type: "private", network: "lab", subnet: "10.77.0.0/24", address: "10.77.0.10" }] });
+    assert.deepStrictEqual(errors, []);
+    const argv = qemuArgv(spec, { qemuBinary: "q", accelerators: ["tcg"], layout: vmLayout("/w", "a"), workDir: "/w" }).join(" ");
+    assert.match(argv, /-netdev dgram,id=net1,local\.type=unix,local\.path=\/w\/vms\/a\/net-lab\.dgram,remote\.type=unix,remote\.path=\/w\/networks\/lab\/10\.77\.0\.10\.hub -device virtio-net-pci,netdev=net1,mac=52:54:0a:4d:00:0a/);
+  });
+
+  it("default ports stay with the name and leave room for 8 links", () => {
+    assert.strictEqual(defaultPort("lab"), defaultPort("lab"));
+    assert.notStrictEqual(defaultPort("lab"), defaultPort("lab2"));
+    for (const n of ["a", "lab", "ci-net", "x".repeat(63)]) assert.ok(defaultPort(n) >= 46000 && defaultPort(n) + 8 <= 65535 - 64, n);
+  });
+});
