@@ -7,6 +7,7 @@ import {
   type FleetHostCapacity, type Placement, type PortRange,
 } from "../provider/fleet/placement";
 import { InvalidArgumentError } from "../provider/errors";
+import { hostAddress, nthAddress, parseSubnet } from "../provider/network/subnet";
 import { localFileHead, localFileSha256 } from "../provider/localFile";
 import { booleanInput, integerIn, oneOf, safeName, sizeBytes, snapshotTag } from "../provider/validate";
 import type { GuestConnection } from "../provider/resources/vm";
@@ -14,6 +15,7 @@ import type { ReadinessSpec, StopTimeouts } from "../provider/vm/spec";
 import { Disk } from "./disk";
 import type { Host } from "./host";
 import { HostCapabilities } from "./hostCapabilities";
+import { Network } from "./network";
 import { Snapshot } from "./snapshot";
 import { Vm } from "./vm";
 
@@ -76,6 +78,19 @@ export interface FleetArgs {
    * change `revertTrigger` and `up` brings the whole fleet back to it in place.
    */
   snapshot?: FleetSnapshot;
+  /** Put every member on one private Network over the fleet's hosts, each with its own address. */
+  network?: FleetNetwork;
+}
+
+export interface FleetNetwork {
+  /** The members' IPv4 subnet, e.g. "10.77.0.0/24". */
+  subnet: string;
+  /** Addresses by member position; default the subnet's 10th address on (x.x.x.10, .11, ...). */
+  addresses?: string[];
+  /** By host key: the address the fleet's other hosts reach that host at. Default: the Host's address. */
+  hostAddresses?: Record<string, pulumi.Input<string>>;
+  /** UDP port of the links between hosts. Default: derived from the network's name. */
+  port?: number;
 }
 
 export interface FleetSnapshot {
@@ -109,11 +124,13 @@ export class Fleet extends pulumi.ComponentResource {
   readonly disks: Disk[];
   /** The members' snapshots (with `snapshot`), in member order. */
   readonly snapshots: Snapshot[];
+  /** The members' private network (with `network`). */
+  readonly network?: Network;
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("qemu:index:Fleet", name, {}, opts);
     const t = args.template;
-    const { keys, names, placement, needs, guestSshPort, forwards, range } = fleetSettings(name, args);
+    const { keys, names, placement, needs, guestSshPort, forwards, range, privateAddresses, prefix } = fleetSettings(name, args);
     const child = { parent: this };
 
     const capabilities = args.capabilities ?? Object.fromEntries(keys.map((k) =>
@@ -132,15 +149,25 @@ export class Fleet extends pulumi.ComponentResource {
     const onHost = <T>(i: number, pick: (k: string) => pulumi.Output<T>): pulumi.Output<T> =>
       pulumi.all([assigned, pulumi.all(keys.map(pick))]).apply(([a, values]) => values[keys.indexOf(a[i])] as T);
 
+    const net = args.network;
+    this.network = net ? new Network(`${name}-net`, {
+      subnet: net.subnet, port: net.port,
+      hosts: keys.map((k) => (net.hostAddresses?.[k] !== undefined ? { host: args.hosts[k], address: net.hostAddresses[k] } : args.hosts[k])),
+    }, child) : undefined;
+
     this.disks = [];
     this.vms = names.map((member, i) => {
       const host = onHost(i, (k) => args.hosts[k].connection);
       const disk = new Disk(`${member}-disk`, { host, name: member, backingImage: onHost(i, (k) => bases[k].path), size: t.diskSize }, child);
       this.disks.push(disk);
       const ports = memberPorts(i, forwards.length, range).map((hostPort, j) => ({ host: hostPort, guest: forwards[j].guest, protocol: forwards[j].protocol }));
+      // On a network: a second NIC, and the address on a direct-boot kernel's command line (the test guest reads it).
+      const address = privateAddresses[i];
+      const append = address && t.kernel ? [t.append, `pulumi-qemu.ip=${address}/${prefix}`].filter(Boolean).join(" ") : t.append;
+      const networking = address ? { networks: [{ type: "user" as const, ports }, this.network!.attach(address)] } : { ports };
       return new Vm(member, {
         host, name: member, cpus: needs.cpus, memory: t.memory ?? "512M", accelerator: t.accelerator ?? "auto", machine: t.machine,
-        disks: [disk.path], kernel: t.kernel, initrd: t.initrd, append: t.append, extraArgs: t.extraArgs, ports,
+        disks: [disk.path], kernel: t.kernel, initrd: t.initrd, append, extraArgs: t.extraArgs, ...networking,
         state: t.state, readiness: t.readiness, stopTimeouts: t.stopTimeouts, cloudInit: t.cloudInit,
         rolloutGroup: args.rollingUpdate ? name : undefined,
         guestUser: t.guestUser, guestPrivateKey: t.guestPrivateKey, guestSshPort,
@@ -158,6 +185,7 @@ export class Fleet extends pulumi.ComponentResource {
         return {
           name: member, host: a[i], sshHost: ssh.host, sshPort: ssh.port,
           sshUser: t.guestUser ?? "root", status, ...(accelerator ? { accelerator } : {}),
+          ...(privateAddresses[i] ? { privateAddress: privateAddresses[i] } : {}),
         };
       }));
     this.ansibleInventory = this.members.apply((m) => ansibleInventory(m, args.privateKeyFile));
@@ -211,7 +239,25 @@ function settings(name: string, args: FleetArgs) {
   if (names.length > rangeCapacity(forwards.length, range)) {
     throw new InvalidArgumentError("portRange", `${range.from}-${range.to} holds ${rangeCapacity(forwards.length, range)} members of ${forwards.length} forwards, not ${names.length}`);
   }
-  return { keys, names, placement, needs, guestSshPort, forwards, range };
+  const { privateAddresses, prefix } = networkSettings(args.network, names.length);
+  return { keys, names, placement, needs, guestSshPort, forwards, range, privateAddresses, prefix };
+}
+
+/** Each member's address on the fleet's network: given, or the subnet's 10th on; refused when two are one. */
+function networkSettings(net: FleetNetwork | undefined, count: number): { privateAddresses: Array<string | undefined>; prefix?: number } {
+  if (net === undefined) return { privateAddresses: [] };
+  const subnet = parseSubnet(net?.subnet, "network.subnet");
+  if (net.addresses !== undefined && (!Array.isArray(net.addresses) || net.addresses.length < count)) {
+    throw new InvalidArgumentError("network.addresses", `must list an address for each of the ${count} members`);
+  }
+  const addresses = Array.from({ length: count }, (_, i) => net.addresses
+    ? hostAddress(net.addresses[i], subnet, `network.addresses[${i}]`)
+    : nthAddress(subnet, 10 + i, "network.subnet"));
+  addresses.forEach((a, i) => {
+    const first = addresses.indexOf(a);
+    if (first !== i) throw new InvalidArgumentError(`network.addresses[${i}]`, `${a} is already member ${first}'s: two members cannot share an address`);
+  });
+  return { privateAddresses: addresses, prefix: subnet.prefix };
 }
 
 /** A bad input fails the program with "Fleet <name>: <property>: <reason>", without a stack trace. */

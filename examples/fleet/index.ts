@@ -7,7 +7,8 @@ import * as os from "os";
 import * as path from "path";
 import * as qemu from "pulumi-qemu";
 
-interface HostConfig { name: string; address: string; port?: number; user?: string; hostKey: string; workDir?: string }
+// lanAddress: where the other hosts reach this one, for the members' private network (default `address`).
+interface HostConfig { name: string; address: string; port?: number; user?: string; hostKey: string; workDir?: string; lanAddress?: string }
 
 const config = new pulumi.Config();
 const hosts = config.requireObject<HostConfig[]>("hosts");
@@ -25,6 +26,11 @@ const fleet = new qemu.Fleet("ci", {
   placement: (config.get("placement") as qemu.Placement | undefined) ?? "spread",
   privateKeyFile: guestKeyFile,
   rollingUpdate: config.getBoolean("rollingUpdate") ?? false,
+  // `pulumi config set networkSubnet 10.77.0.0/24` puts every member on one private network.
+  ...(config.get("networkSubnet") ? { network: {
+    subnet: config.require("networkSubnet"),
+    hostAddresses: Object.fromEntries(hosts.flatMap((h) => (h.lanAddress ? [[h.name, h.lanAddress]] : []))),
+  } } : {}),
   template: {
     baseImage,
     memory: config.get("memory") ?? "192M",

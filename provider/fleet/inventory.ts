@@ -12,6 +12,8 @@ export interface FleetMember {
   sshUser: string;
   status: string;
   accelerator?: string;
+  /** Its address on the fleet's Network (with `network`). */
+  privateAddress?: string;
 }
 
 /** Ansible's YAML inventory: one group per host under `all.children`, every member a host in its group. */
@@ -22,6 +24,7 @@ export function ansibleInventory(members: FleetMember[], privateKeyFile?: string
     group.hosts[m.name] = {
       ansible_host: m.sshHost, ansible_port: m.sshPort, ansible_user: m.sshUser,
       ...(privateKeyFile ? { ansible_ssh_private_key_file: privateKeyFile } : {}),
+      ...(m.privateAddress ? { private_address: m.privateAddress } : {}),
     };
   }
   return stringify({ all: { children: groups } });
