@@ -149,6 +149,23 @@ describe("Fleet settings (the component's plain inputs)", () => {
     assert.match(sshConfig([m], "/home/me/my keys/id%1"), /^  IdentityFile "\/home\/me\/my keys\/id%%1"$/m);
   });
 
+  it("network: addresses by position from the 10th; given ones checked; two members on one address refused", () => {
+    const s = fleetSettings("ci", args({ network: { subnet: "10.77.0.0/24" } }));
+    assert.deepStrictEqual([s.privateAddresses, s.prefix], [["10.77.0.10", "10.77.0.11", "10.77.0.12"], 24]);
+    assert.deepStrictEqual(fleetSettings("ci", args({ network: { subnet: "10.77.0.0/24", addresses: ["10.77.0.5", "10.77.0.6", "10.77.0.7"] } })).privateAddresses, ["10.77.0.5", "10.77.0.6", "10.77.0.7"]);
+    refused(args({ network: { subnet: "10.77.0.0/24", addresses: ["10.77.0.5", "10.77.0.6", "10.77.0.5"] } }), /^Fleet ci: network\.addresses\[2\]: 10\.77\.0\.5 is already member 0's: two members cannot share an address$/);
+    refused(args({ network: { subnet: "10.77.0.0/24", addresses: ["10.77.0.5", "10.78.0.6", "10.77.0.7"] } }), /^Fleet ci: network\.addresses\[1\]: 10\.78\.0\.6 is not a host address of 10\.77\.0\.0\/24/);
+    refused(args({ network: { subnet: "10.77.0.0/24", addresses: ["10.77.0.5"] } }), /^Fleet ci: network\.addresses: must list an address for each of the 3 members$/);
+    refused(args({ network: { subnet: "10.77.0.0/29" } }), /^Fleet ci: network\.subnet: 10\.77\.0\.0\/29 has 6 host addresses; number 10/);
+    refused(args({ network: { subnet: "10.77.0.0" } }), /^Fleet ci: network\.subnet: must be an IPv4 subnet/);
+    assert.deepStrictEqual(fleetSettings("ci", args()).privateAddresses, []);
+  });
+
+  it("an inventory member on a network carries its private address", () => {
+    const m: FleetMember = { name: "ci-0", host: "h1", sshHost: "10.0.0.2", sshPort: 20000, sshUser: "root", status: "running", privateAddress: "10.77.0.10" };
+    assert.match(ansibleInventory([m]), /private_address: 10\.77\.0\.10/);
+  });
+
   it("defaults: spread, one forward of the guest's SSH port, 512M", () => {
     const s = fleetSettings("ci", args());
     assert.deepStrictEqual([s.placement, s.forwards, s.needs.memoryBytes, s.names], ["spread", [{ guest: 22 }], 512 * 2 ** 20, ["ci-0", "ci-1", "ci-2"]]);
