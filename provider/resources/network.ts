@@ -7,7 +7,8 @@
 import { createHash } from "crypto";
 import { sameData } from "../canonical";
 import { InvalidArgumentError } from "../errors";
-import { networksRoot, switchName } from "../network/layout";
+import { hubSocket, networksRoot, switchName } from "../network/layout";
+import { checkUnixSocketPath } from "../vm/layout";
 import { ipv4Number, overlaps, parseSubnet, subnetText } from "../network/subnet";
 import { ensureSwitch, observeSwitch, removeSwitch } from "../network/switch";
 import { starLinks, type SwitchSpec } from "../network/switchArgv";
@@ -73,6 +74,8 @@ function validations(i: NetworkInputs): Validation[] {
         const id = connectionIdentity(c);
         if (seen.has(id)) throw new InvalidArgumentError(`hosts[${k}].host`, `is the same host and working directory as hosts[${seen.get(id)}]`);
         seen.set(id, k);
+        // The longest socket path of its switch: a member's port with the longest address.
+        checkUnixSocketPath(hubSocket(c.workDir!, safeName(i.name, "name"), "255.255.255.255"), "the network's socket", "Linux", `hosts[${k}].host.workDir`, "network name");
         if (h.address !== undefined && ipv4Number(h.address) === undefined) throw new InvalidArgumentError(`hosts[${k}].address`, `must be an IPv4 address, got ${JSON.stringify(h.address)}`);
         if (i.hosts.length > 1 && hostAddressOf(h) === undefined) {
           throw new InvalidArgumentError(`hosts[${k}].address`, "is required: the address the network's other hosts reach this one at (the host is not reached by an IPv4 address)");

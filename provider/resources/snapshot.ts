@@ -174,7 +174,7 @@ async function takeOffline(tg: Target, tag: string): Promise<void> {
 
 export async function read(id: string, props: SnapshotOutputs): Promise<ReadResult<SnapshotOutputs>> {
   const tg = await targetOf(props);
-  return { id, props: { ...describe(props, tg, await infosOf(tg)), images: tg.paths } };
+  return { id, props: describe(props, tg, await infosOf(tg)) };
 }
 
 export async function update(_id: string, olds: SnapshotOutputs, news: SnapshotInputs): Promise<{ outs: SnapshotOutputs }> {

@@ -9,7 +9,8 @@ import { InvalidArgumentError } from "../errors";
 import { transportFor } from "../transport";
 import { describeFailure, type AcceleratorFailure } from "../vm/acceleratorFallback";
 import { removeStateDir, resumeVm, stopVm } from "../vm/execute";
-import { checkSocketPath, vmLayout } from "../vm/layout";
+import { checkSocketPath, checkUnixSocketPath, vmLayout } from "../vm/layout";
+import { memberSocket } from "../network/layout";
 import { observe, observedFrom, type Observed, type RunState } from "../vm/observe";
 import { planVm, specChanges } from "../vm/plan";
 import { oneHostAtATime } from "../vm/rollout";
@@ -62,7 +63,11 @@ function completeInputErrors(news: VmInputs): InvalidArgumentError[] {
   if (errors.length) return errors;
   try {
     if (hostIsWindows(news.host)) windowsFileName(spec.name, "name");
-    checkSocketPath(vmLayout(news.host.workDir!, spec.name), "Linux");
+    const layout = vmLayout(news.host.workDir!, spec.name);
+    checkSocketPath(layout, "Linux");
+    spec.networks.forEach((n, i) => {
+      if (n.type === "private") checkUnixSocketPath(memberSocket(layout, n.network), "the VM's socket on the network", "Linux", `networks[${i}].network`, "VM or network name");
+    });
     return [];
   } catch (e) {
     if (e instanceof InvalidArgumentError) return [e];

@@ -67,10 +67,14 @@ export function cloudInitSeedPath(layout: VmLayout, seed: SeedDigest): string {
 /** Refuses a layout whose QMP socket path the host's kernel could not bind. */
 export function checkSocketPath(layout: VmLayout, os: string, property = "host.workDir"): void {
   if (os === "Windows") return; // no Unix socket there: QMP listens on loopback TCP
+  checkUnixSocketPath(layout.qmpSocket, "the VM's QMP socket", os, property, "VM name");
+}
+
+/** Refuses a Unix socket path the host's kernel could not bind. */
+export function checkUnixSocketPath(path: string, what: string, os: string, property: string, name: string): void {
   const max = UNIX_SOCKET_PATH_MAX[os] ?? 104;
-  const length = Buffer.byteLength(layout.qmpSocket) + 1;
+  const length = Buffer.byteLength(path) + 1;
   if (length > max) {
-    throw new InvalidArgumentError(property,
-      `the VM's QMP socket ${layout.qmpSocket} would be ${length} bytes with its terminator; ${os} allows ${max}: use a shorter working directory or VM name`);
+    throw new InvalidArgumentError(property, `${what} ${path} would be ${length} bytes with its terminator; ${os} allows ${max}: use a shorter working directory or ${name}`);
   }
 }

@@ -1,6 +1,7 @@
 /** A network's switch and a member's NIC as QEMU argv (pure): the star of links, the ports, the sink. */
 import * as assert from "assert";
-import { defaultPort } from "../../provider/resources/network";
+import { check as checkNetwork, defaultPort } from "../../provider/resources/network";
+import { check as checkVm } from "../../provider/resources/vm";
 import { qemuArgv } from "../../provider/qemu/argv";
 import { switchLayout } from "../../provider/network/layout";
 import { memberPort, starLinks, switchArgv } from "../../provider/network/switchArgv";
@@ -42,5 +43,16 @@ describe("network switch (pure)", () => {
     assert.strictEqual(defaultPort("lab"), defaultPort("lab"));
     assert.notStrictEqual(defaultPort("lab"), defaultPort("lab2"));
     for (const n of ["a", "lab", "ci-net", "x".repeat(63)]) assert.ok(defaultPort(n) >= 46000 && defaultPort(n) + 8 <= 65535 - 64, n);
+  });
+
+  it("socket paths the kernel could not bind are refused at check, naming the property", async () => {
+    const long = `/${"w".repeat(80)}`;
+    const net = await checkNetwork({}, { name: "lab", subnet: "10.77.0.0/24", hosts: [{ host: { kind: "local", workDir: long } }] });
+    assert.deepStrictEqual(net.failures?.map((f) => f.property), ["hosts[0].host.workDir"]);
+    assert.match(net.failures![0].reason, /the network's socket .*255\.255\.255\.255\.hub would be 1\d\d bytes with its terminator; Linux allows 108/);
+    assert.deepStrictEqual((await checkNetwork({}, { name: "lab", subnet: "10.77.0.0/24", hosts: [{ host: { kind: "local", workDir: "/w" } }] })).failures, undefined);
+    const vm = await checkVm({}, { host: { kind: "local", workDir: `/${"w".repeat(40)}` }, name: "a".repeat(40),
+      networks: [{ type: "user" }, { type: "private", network: "n".repeat(30), subnet: "10.77.0.0/24", address: "10.77.0.9" }] });
+    assert.deepStrictEqual(vm.failures?.map((f) => f.property), ["networks[1].network"]);
   });
 });
