@@ -1,4 +1,5 @@
 /** qemu-img operations as argv (pure) and the parsing of `qemu-img info --output=json`. */
+import { optionValue as ov } from "./optionValue";
 
 export interface ImageInfo {
   format: string;
@@ -51,8 +52,11 @@ export function parseInfo(json: string): ImageInfo {
   return info;
 }
 
-/** An internal snapshot of a qcow2 image that no QEMU holds: take (-c), apply (-a) or delete (-d) it. Never probed: qcow2 only. */
+/**
+ * An internal snapshot of a qcow2 image that no QEMU holds: take (-c), apply (-a) or delete (-d)
+ * it. Never probed (qemu-img snapshot has no -f): the image is opened as qcow2 by its options.
+ */
 export function snapshotArgv(op: "create" | "apply" | "delete", tag: string, path: string): string[] {
   const flag = { create: "-c", apply: "-a", delete: "-d" }[op];
-  return ["qemu-img", "snapshot", "-q", "-f", "qcow2", flag, tag, path];
+  return ["qemu-img", "snapshot", "-q", flag, tag, "--image-opts", `driver=qcow2,file.filename=${ov(path)}`];
 }

@@ -54,6 +54,7 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
   after(async () => {
     for (const pid of liveQemuPids(`/net-${run}/`)) await onHost(h1).exec(["kill", "-KILL", String(pid)]).catch(() => undefined);
     for (const h of [h1, h2, h3]) await onHost(h).exec(["rm", "-rf", "--", conn(h).workDir!]).catch(() => undefined);
+    await onHost(h3).exec(["rm", "-rf", "--", `${h3.workDir}/net-plain-${run}`]).catch(() => undefined);
     await closeAllSshTransports();
   });
 
@@ -121,4 +122,23 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
     await netP.delete!(net.id, net.outs);
     assert.deepStrictEqual(liveQemuPids("guest=network-wide "), []);
   });
+
+  it("no root: as an unprivileged user (h3's pqemu-user, not in the kvm group), the switch runs and two members reach each other", async () => {
+    const plain = (): Connection => ({ kind: "ssh", ...sshOptionsFor(h3, { user: bed.plainUser }), workDir: `${h3.workDir}/net-plain-${run}` });
+    const subnet = "10.91.0.0/24";
+    // The guest's files, where that user can read them (the cache is root's).
+    const dir = plain().workDir!;
+    await onHost(h3).exec(["sh", "-c", 'mkdir -p "$1" && cp "$2/vmlinuz" "$2/initramfs.gz" "$1"/ && chown -R "$3" "$1"', "x", dir, bed.guest.dir, bed.plainUser]);
+    const asPlain = (name: string, address: string) => ({ ...member(h3, name, "mine", subnet, address), host: plain(), kernel: `${dir}/vmlinuz`, initrd: `${dir}/initramfs.gz` });
+    const net = await netP.create!({ name: "mine", subnet, hosts: [{ host: plain() }] });
+    const [a, b] = [await vmP.create!(asPlain("pa", "10.91.0.10")), await vmP.create!(asPlain("pb", "10.91.0.11"))];
+    assert.ok(await pings(a.outs, "10.91.0.11"), "an unprivileged member does not reach the other");
+    const owner = (await onHost(h3).exec(["sh", "-c", `ps -o user= -p ${net.outs.switches[0].pid}`])).stdout.trim();
+    assert.strictEqual(owner, bed.plainUser, "the switch does not run as the SSH user");
+    await vmP.delete!(a.id, a.outs);
+    await vmP.delete!(b.id, b.outs);
+    await netP.delete!(net.id, net.outs);
+    await onHost(h3).exec(["rm", "-rf", "--", plain().workDir!]);
+  });
 });
+

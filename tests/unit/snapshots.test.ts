@@ -6,9 +6,9 @@ import { writableImages } from "../../provider/vm/snapshots";
 
 describe("snapshots (pure)", () => {
   it("qemu-img snapshot argv: never probes the format; the tag is one argv element", () => {
-    assert.deepStrictEqual(snapshotArgv("create", "clean", "/w/d.qcow2"), ["qemu-img", "snapshot", "-q", "-f", "qcow2", "-c", "clean", "/w/d.qcow2"]);
-    assert.deepStrictEqual(snapshotArgv("apply", "a.b-c", "/w/d e.qcow2").slice(5), ["-a", "a.b-c", "/w/d e.qcow2"]);
-    assert.deepStrictEqual(snapshotArgv("delete", "x", "/d").slice(5), ["-d", "x", "/d"]);
+    assert.deepStrictEqual(snapshotArgv("create", "clean", "/w/d.qcow2"), ["qemu-img", "snapshot", "-q", "-c", "clean", "--image-opts", "driver=qcow2,file.filename=/w/d.qcow2"]);
+    assert.deepStrictEqual(snapshotArgv("apply", "a.b-c", "/w/d e,f.qcow2").slice(3), ["-a", "a.b-c", "--image-opts", "driver=qcow2,file.filename=/w/d e,,f.qcow2"]);
+    assert.deepStrictEqual(snapshotArgv("delete", "x", "/d").slice(3, 5), ["-d", "x"]);
   });
 
   it("qemu-img info's snapshots (as QEMU 7.2 prints them): name, memory size, date; none is an empty list", () => {

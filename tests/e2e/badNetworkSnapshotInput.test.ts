@@ -1,0 +1,76 @@
+/**
+ * Wrong inputs to Network, Fleet and Snapshot through the real CLI on an SSH test host: each is
+ * refused with an error naming the property (at preview where the inputs tell, at up where only
+ * the host does), and nothing is started on the host.
+ */
+import * as assert from "assert";
+import { randomBytes } from "crypto";
+import { readFileSync } from "fs";
+import { Disk, Fleet, Host, Network, Snapshot, Vm } from "../../sdk";
+import { closeAllSshTransports, sshTransport } from "../../provider/transport";
+import { liveQemuPids } from "../helpers/processes";
+import { sshOptionsFor, testbed } from "../testbed/testbed";
+import { capture, withStack } from "./harness";
+
+describe("e2e: wrong Network, Fleet and Snapshot inputs are refused naming the property (real CLI)", function () {
+  this.timeout(10 * 60 * 1000);
+  const bed = testbed();
+  const h1 = bed.hosts[0];
+  const run = randomBytes(3).toString("hex");
+  const workDir = `${h1.workDir}/e2e-bad-${run}`;
+  const onHost = () => sshTransport(sshOptionsFor(h1));
+  after(async () => {
+    for (const pid of liveQemuPids(`/e2e-bad-${run}/`)) process.kill(pid, "SIGKILL");
+    await onHost().exec(["rm", "-rf", "--", workDir]).catch(() => undefined);
+    await closeAllSshTransports();
+  });
+
+  it("address outside the subnet, two members on one address, overlapping subnets, a raw image, a revert to a missing snapshot", async () => {
+    const step = { kind: "base", trigger: 1 };
+    const program = async () => {
+      const host = new Host("h1", { address: h1.address, port: h1.port, user: bed.rootUser, privateKey: readFileSync(bed.clientKey, "utf8"), hostKey: h1.hostKey, workDir });
+      const lab = new Network("lab", { subnet: "10.55.0.0/24", hosts: [host] });
+      const disk = new Disk("data", { host: host.connection, size: "16M" });
+      new Snapshot("clean", { disk, revertTrigger: step.trigger });
+      if (step.kind === "outside") {
+        new Vm("v", { host: host.connection, memory: "64M", accelerator: "tcg", networks: [{ type: "user" }, lab.attach("10.56.0.1")] });
+      }
+      if (step.kind === "duplicate") {
+        new Fleet("dup", { hosts: { h1: host }, count: 2, template: { baseImage: `${bed.guest.dir}/base.qcow2`, memory: "64M" },
+          network: { subnet: "10.57.0.0/24", addresses: ["10.57.0.5", "10.57.0.5"] } });
+      }
+      if (step.kind === "overlap") new Network("wide", { subnet: "10.55.0.0/16", hosts: [host] });
+      if (step.kind === "raw") {
+        const raw = new Disk("raw", { host: host.connection, size: "1M", format: "raw" });
+        new Snapshot("of-raw", { disk: raw });
+      }
+      return { disk: disk.path };
+    };
+    await withStack("bad-input", program, async (h) => {
+      const up = await h.stack.up(capture(h));
+      assert.deepStrictEqual(up.summary.resourceChanges, { create: 5 });
+      const switches = () => liveQemuPids(`/e2e-bad-${run}/networks/`).length;
+      assert.strictEqual(switches(), 1);
+
+      step.kind = "outside";
+      await assert.rejects(h.stack.preview(capture(h)), /property networks\[1\]\.address .*has a problem: 10\.56\.0\.1 is not a host address of 10\.55\.0\.0\/24/);
+      step.kind = "duplicate";
+      await assert.rejects(h.stack.preview(capture(h)), /Fleet dup: network\.addresses\[1\]: 10\.57\.0\.5 is already member 0's/);
+      step.kind = "overlap";
+      await assert.rejects(h.stack.up(capture(h)), /subnet: 10\.55\.0\.0\/16 overlaps 10\.55\.0\.0\/24 of network lab/);
+      assert.strictEqual(switches(), 1, "the refused network left a switch");
+      step.kind = "raw";
+      await assert.rejects(h.stack.up(capture(h)), /disk: disk \S+raw\.raw: \S+ is a raw image; internal snapshots need qcow2/);
+      assert.deepStrictEqual(liveQemuPids(`/e2e-bad-${run}/vms/`), [], "a VM was started");
+
+      // The snapshot goes behind Pulumi's back; a revert to it names what is missing.
+      step.kind = "base";
+      await onHost().exec(["qemu-img", "snapshot", "-d", "clean", up.outputs.disk.value]);
+      step.trigger = 2;
+      await assert.rejects(h.stack.up(capture(h)), /name: cannot revert disk \S+ to snapshot clean: \S+ has no such snapshot \(snapshots there: none\)/);
+
+      await h.stack.destroy(capture(h));
+      assert.deepStrictEqual(liveQemuPids(`/e2e-bad-${run}/`), []);
+    });
+  });
+});
