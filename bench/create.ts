@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { expectSuccess } from "../provider/errors";
-import { qemuArgv } from "../provider/qemu/argv";
+import { qemuArgv } from "../provider/vm/argv";
 import * as vm from "../provider/resources/vm";
 import { shJoin, sshTransport } from "../provider/transport";
 import { vmLayout } from "../provider/vm/layout";

@@ -7,7 +7,7 @@ import {
   type FleetHostCapacity, type Placement, type PortRange,
 } from "../provider/fleet/placement";
 import { InvalidArgumentError } from "../provider/errors";
-import { hostAddress, nthAddress, parseSubnet } from "../provider/network/subnet";
+import { hostAddress, nthAddress, parseSubnet } from "../provider/subnet";
 import { localFileHead, localFileSha256 } from "../provider/localFile";
 import { booleanInput, integerIn, oneOf, safeName, sizeBytes, snapshotTag } from "../provider/validate";
 import type { GuestConnection } from "../provider/resources/vm";

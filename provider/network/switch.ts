@@ -8,11 +8,10 @@ import { withQmp } from "../qemu/qmp";
 import { POSIX_QEMU_PATH, type Transport } from "../transport";
 import { sameData } from "../canonical";
 import { startVm, stopVm } from "../vm/execute";
-import { vmLayout, type VmLayout } from "../vm/layout";
 import { observe, type Observed } from "../vm/observe";
 import { vmScripts } from "../vm/scripts";
 import type { VmSpec } from "../vm/spec";
-import { memberLink, memberSocket, switchLayout, switchName, vmDirOfMemberSocket } from "./layout";
+import { memberLink, memberSocket, switchLayout, switchName, vmDirOfMemberSocket, vmLayout, type VmLayout } from "../vm/layout";
 import { memberPort, switchArgv, type SwitchSpec } from "./switchArgv";
 
 const STOP = { powerdownMs: 0, quitMs: 3000 };

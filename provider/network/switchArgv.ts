@@ -6,7 +6,7 @@
  */
 import { optionValue as ov } from "../qemu/optionValue";
 import type { VmLayout } from "../vm/layout";
-import { hubSocket, memberLink } from "./layout";
+import { hubSocket, memberLink } from "../vm/layout";
 
 export interface UdpEnd {
   host: string;

@@ -1,29 +1,7 @@
 /** A resource's `host` input: validation and the identity that decides replacement. */
 import { sameData } from "../canonical";
-import { InvalidArgumentError } from "../errors";
 import type { Connection } from "../transport";
 import { containsUnknown } from "./types";
-import { validateSshOptions } from "../transport/sshOptions";
-import { absolutePath } from "../validate";
-
-/** Validates a Connection taken as input (normally a Host's `connection` output). */
-export function validateConnection(value: unknown, property: string): Connection {
-  if (!value || typeof value !== "object") throw new InvalidArgumentError(property, "is required (pass a Host's `connection` output)");
-  const c = value as Connection;
-  if (c.kind !== "local" && c.kind !== "ssh") throw new InvalidArgumentError(`${property}.kind`, `must be "local" or "ssh"`);
-  if (c.workDir === undefined) throw new InvalidArgumentError(`${property}.workDir`, "is required (pass a Host's `connection` output)");
-  absolutePath(c.workDir, `${property}.workDir`);
-  if (c.kind === "ssh") {
-    try {
-      const { kind: _kind, workDir: _workDir, ...options } = c;
-      validateSshOptions(options);
-    } catch (e) {
-      if (e instanceof InvalidArgumentError) throw new InvalidArgumentError(`${property}.${e.property}`, e.reason);
-      throw e;
-    }
-  }
-  return c;
-}
 
 /** The host runs Windows: an SSH host declared so, or the local machine when Pulumi runs on Windows. */
 export function hostIsWindows(c: Connection): boolean {

@@ -8,13 +8,13 @@ import { sameData } from "../canonical";
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { localFileSha256, meteredLocalFile } from "../localFile";
 import { createArgv, infoArgv, parseInfo, resizeArgv, type ImageInfo } from "../qemu/img";
-import { fileSha256, makeDirectory, parentDir, pathExists, removeFile, toolArgv, transportFor, type Connection, type Transport } from "../transport";
+import { fileSha256, makeDirectory, parentDir, pathExists, removeFile, toolArgv, transportFor, validateConnection, type Connection, type Transport } from "../transport";
 import { cloneRecordDir, forgetCloneArgv, moveIfAbsentArgv, overlaysArgv, parseOverlayRecords, recordCloneArgv, removeUploadArgv, sameFileArgv } from "./diskScripts";
 import { absolutePath, booleanInput, integerIn, oneOf, safeName, sizeBytes, windowsFileName } from "../validate";
 import { vmLayout, vmStateRoot } from "../vm/layout";
 import { listStartedSpecs, observe } from "../vm/observe";
 import type { VmSpec } from "../vm/spec";
-import { connectionIdentity, hostInDiff, hostIsWindows, validateConnection } from "./connection";
+import { connectionIdentity, hostInDiff, hostIsWindows } from "./connection";
 import { collectFailures, containsUnknown, plain, throwFailures, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation, recordedProviderChanged } from "./types";
 import { progress } from "./progress";
 

@@ -5,10 +5,10 @@
  */
 import { probeHost, type CapabilityReport } from "../host/capabilities";
 import { normalizeArch } from "../host/facts";
-import { transportFor, type Connection } from "../transport";
+import { transportFor, validateConnection, type Connection } from "../transport";
 import { InvalidArgumentError } from "../errors";
 import { booleanInput } from "../validate";
-import { connectionIdentity, hostInDiff, validateConnection } from "./connection";
+import { connectionIdentity, hostInDiff } from "./connection";
 import { collectFailures, throwFailures, containsUnknown, plain, type CheckResult, type CreateResult, type Validation, type DiffResult, type ReadResult, recordedProviderChanged } from "./types";
 
 export interface HostCapabilitiesInputs {

@@ -7,15 +7,15 @@
 import { createHash } from "crypto";
 import { sameData } from "../canonical";
 import { InvalidArgumentError } from "../errors";
-import { hubSocket, networksRoot, switchName } from "../network/layout";
+import { hubSocket, networksRoot, switchName } from "../vm/layout";
 import { checkUnixSocketPath } from "../vm/layout";
-import { ipv4Number, overlaps, parseSubnet, subnetText } from "../network/subnet";
+import { ipv4Number, overlaps, parseSubnet, subnetText } from "../subnet";
 import { ensureSwitch, observeSwitch, removeSwitch } from "../network/switch";
 import { starLinks, type SwitchSpec } from "../network/switchArgv";
-import { transportFor, type Connection } from "../transport";
+import { transportFor, validateConnection, type Connection } from "../transport";
 import { integerIn, safeName } from "../validate";
 import { listStartedSpecs } from "../vm/observe";
-import { connectionIdentity, hostIsWindows, validateConnection } from "./connection";
+import { connectionIdentity, hostIsWindows } from "./connection";
 import { progress } from "./progress";
 import { collectFailures, containsUnknown, plain, throwFailures, recordedProviderChanged, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation } from "./types";
 

@@ -7,12 +7,12 @@
 import { sameData } from "../canonical";
 import { InvalidArgumentError, QemuError } from "../errors";
 import type { ImageInfo } from "../qemu/img";
-import { transportFor, type Connection, type Transport } from "../transport";
+import { transportFor, validateConnection, type Connection, type Transport } from "../transport";
 import { absolutePath, booleanInput, safeName, snapshotTag } from "../validate";
 import { vmLayout, type VmLayout } from "../vm/layout";
 import { observe } from "../vm/observe";
 import { deleteLive, liveImages, offline, revertLive, takeLive } from "../vm/snapshots";
-import { connectionIdentity, hostInDiff, validateConnection } from "./connection";
+import { connectionIdentity, hostInDiff } from "./connection";
 import { info, overlaysOf, runningUsersOf } from "./disk";
 import { progress } from "./progress";
 import { collectFailures, containsUnknown, plain, throwFailures, recordedProviderChanged, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation } from "./types";

@@ -10,7 +10,7 @@ import { transportFor } from "../transport";
 import { describeFailure, type AcceleratorFailure } from "../vm/acceleratorFallback";
 import { removeStateDir, resumeVm, stopVm } from "../vm/execute";
 import { checkSocketPath, checkUnixSocketPath, vmLayout } from "../vm/layout";
-import { memberSocket } from "../network/layout";
+import { memberSocket } from "../vm/layout";
 import { observe, observedFrom, type Observed, type RunState } from "../vm/observe";
 import { planVm, specChanges } from "../vm/plan";
 import { oneHostAtATime } from "../vm/rollout";

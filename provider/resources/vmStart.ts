@@ -11,7 +11,7 @@ import { joinNetwork, plugIn } from "../network/switch";
 import { usableInOrder } from "../host/accelerators/detectors";
 import { normalizeArch } from "../host/facts";
 import type { AcceleratorName } from "../host/accelerators/types";
-import { qemuArgv } from "../qemu/argv";
+import { qemuArgv } from "../vm/argv";
 import type { Transport } from "../transport";
 import { acceleratorFailure, describeFailure, type AcceleratorFailure } from "../vm/acceleratorFallback";
 import { startVm, stopVm, waitReady, writeCloudInitSeed } from "../vm/execute";

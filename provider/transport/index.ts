@@ -8,6 +8,7 @@ export { LocalTransport } from "./local";
 export { SshTransport, sshTransport, closeAllSshTransports } from "./ssh";
 export { sshStats } from "./stats";
 export * from "./hostFiles";
+export { validateConnection } from "./connection";
 export { psScriptArgv, decodePsScript, winJoin, winQuoteArg } from "./windows";
 export type { SshOptions, SshHop } from "./sshOptions";
 export { shQuote, shJoin, psQuote, psJoin, psEncodedCommand } from "./quote";

@@ -3,12 +3,11 @@ import { createHmac } from "crypto";
 import { InvalidArgumentError } from "../errors";
 import { ACCELERATOR_NAMES } from "../host/accelerators/types";
 import { normalizeArch } from "../host/facts";
-import type { Connection } from "../transport";
+import { validateConnection, type Connection } from "../transport";
 import { absolutePath, booleanInput, collectInvalid, integerIn, oneOf, safeName, sizeBytes } from "../validate";
-import { validateConnection } from "../resources/connection";
 import { cloudInitSeed, type CloudInitInputs } from "../cloudInit/seed";
 import type { SeedDigest } from "./layout";
-import { hostAddress, overlaps, parseSubnet, subnetText } from "../network/subnet";
+import { hostAddress, overlaps, parseSubnet, subnetText } from "../subnet";
 
 /** QEMU options the manager sets or relies on, as QEMU names them (it reads `--x` as `-x`). */
 const MANAGER_OPTIONS = new Set(["daemonize", "pidfile", "qmp", "qmp-pretty", "monitor", "mon", "name", "serial", "chardev", "D",

@@ -6,7 +6,7 @@
  * QEMU cannot daemonize on Windows: it is started with Win32_Process.Create, outside the SSH
  * session's job object, whose processes Windows OpenSSH ends when the session closes.
  */
-import { WINDOWS_QMP_ADDRESS, WINDOWS_QMP_PORT } from "../qemu/argv";
+import { WINDOWS_QMP_ADDRESS, WINDOWS_QMP_PORT } from "./argv";
 import { psQuote, psScriptArgv, winJoin, winQuoteArg } from "../transport";
 import type { ObserveTarget } from "./hostScripts";
 import type { VmLayout } from "./layout";

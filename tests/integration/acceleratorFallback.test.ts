@@ -15,7 +15,7 @@ import { overrideTransports, type Connection } from "../../provider/transport";
 import { startVm, waitReady } from "../../provider/vm/execute";
 import { vmLayout } from "../../provider/vm/layout";
 import { vmSpec, type VmInputs } from "../../provider/vm/spec";
-import { qemuArgv } from "../../provider/qemu/argv";
+import { qemuArgv } from "../../provider/vm/argv";
 import { tripleFaultBootSector } from "../helpers/haltingGuest";
 import { kvmKind } from "../helpers/machine";
 import { LyingKvmTransport } from "../helpers/lyingKvmTransport";

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "fs";
 import * as net from "net";
 import { tmpdir } from "os";
 import * as path from "path";
-import { qemuArgv, WINDOWS_QMP_ADDRESS, WINDOWS_QMP_PORT } from "../../provider/qemu/argv";
+import { qemuArgv, WINDOWS_QMP_ADDRESS, WINDOWS_QMP_PORT } from "../../provider/vm/argv";
 import { sshTransport } from "../../provider/transport";
 import { vmLayout } from "../../provider/vm/layout";
 import { vmSpec } from "../../provider/vm/spec";

@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import { readdirSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
-import { qemuArgv } from "../../provider/qemu/argv";
+import { qemuArgv } from "../../provider/vm/argv";
 import type { Platform } from "../../provider/transport";
 import { vmLayout } from "../../provider/vm/layout";
 import { vmSpec, type VmInputs } from "../../provider/vm/spec";

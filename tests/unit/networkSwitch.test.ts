@@ -2,8 +2,8 @@
 import * as assert from "assert";
 import { check as checkNetwork, defaultPort } from "../../provider/resources/network";
 import { check as checkVm } from "../../provider/resources/vm";
-import { qemuArgv } from "../../provider/qemu/argv";
-import { switchLayout } from "../../provider/network/layout";
+import { qemuArgv } from "../../provider/vm/argv";
+import { switchLayout } from "../../provider/vm/layout";
 import { memberPort, starLinks, switchArgv } from "../../provider/network/switchArgv";
 import { vmLayout } from "../../provider/vm/layout";
 import { vmSpec } from "../../provider/vm/spec";

@@ -1,6 +1,6 @@
 /** Private-network addresses: subnets, membership, overlap, positions, MACs. */
 import * as assert from "assert";
-import { hostAddress, macFor, nthAddress, overlaps, parseSubnet, subnetText } from "../../provider/network/subnet";
+import { hostAddress, macFor, nthAddress, overlaps, parseSubnet, subnetText } from "../../provider/subnet";
 
 const refused = (f: () => unknown, property: string, reason: RegExp) =>
   assert.throws(f, (e: Error & { property?: string }) => e.property === property && reason.test(e.message));

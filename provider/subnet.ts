@@ -1,5 +1,5 @@
 /** IPv4 subnets of private networks: parsing, membership, overlap, addresses by position. Pure. */
-import { InvalidArgumentError } from "../errors";
+import { InvalidArgumentError } from "./errors";
 
 export interface Subnet {
   /** The network address as a 32-bit number. */

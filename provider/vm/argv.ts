@@ -4,11 +4,11 @@
  */
 import { QEMU_ACCEL_NAME, type AcceleratorName } from "../host/accelerators/types";
 import type { Platform } from "../transport";
-import { cloudInitSeedPath, type VmLayout } from "../vm/layout";
-import type { VmSpec } from "../vm/spec";
-import { optionValue as ov } from "./optionValue";
-import { hubSocket, memberSocket } from "../network/layout";
-import { macFor } from "../network/subnet";
+import { cloudInitSeedPath, type VmLayout } from "./layout";
+import type { VmSpec } from "./spec";
+import { optionValue as ov } from "../qemu/optionValue";
+import { hubSocket, memberSocket } from "./layout";
+import { macFor } from "../subnet";
 
 export interface ArgvContext {
   /** Path or name of qemu-system-<arch> on the host. */

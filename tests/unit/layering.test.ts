@@ -1,0 +1,65 @@
+/**
+ * Imports follow the layers, top to bottom: sdk -> resources -> network -> vm -> host -> qemu ->
+ * cloudInit, fleet -> transport -> the base files of provider/ (errors, validate, subnet, ...).
+ * A module may import its own layer or any below it, never one above. The CLI is an entry
+ * point over everything and is exempt.
+ */
+import * as assert from "assert";
+import { readdirSync, readFileSync, statSync } from "fs";
+import * as path from "path";
+
+const ROOT = path.resolve(__dirname, "../../..");
+const LAYERS: Array<[string, number]> = [
+  ["sdk", 9], ["provider/resources", 8], ["provider/network", 7], ["provider/vm", 6], ["provider/host", 5],
+  ["provider/qemu", 4], ["provider/cloudInit", 3], ["provider/fleet", 3], ["provider/transport", 2], ["provider", 1],
+];
+const EXEMPT = new Set(["provider/cli.ts"]);
+
+/** The layer of a file: its longest matching folder. */
+export function layerOf(file: string): { name: string; rank: number } {
+  const hit = LAYERS.filter(([dir]) => file.startsWith(`${dir}/`)).sort((a, b) => b[0].length - a[0].length)[0];
+  if (!hit) throw new Error(`${file} is in no layer`);
+  return { name: hit[0], rank: hit[1] };
+}
+
+/** Every relative import of a TypeScript source, as a path from the repository root (no extension). */
+export function importsOf(file: string, text: string): string[] {
+  const found = [...text.matchAll(/(?:import|export)\s[^;]*?from\s+"(\.[^"]+)"/g)].map((m) => m[1]);
+  return found.map((p) => path.posix.normalize(path.posix.join(path.posix.dirname(file), p)));
+}
+
+/** "a -> b" for each import that points to a layer above its own (or sideways, to another one of its rank). */
+export function upwardImports(files: Array<{ file: string; text: string }>): string[] {
+  return files.filter((f) => !EXEMPT.has(f.file)).flatMap(({ file, text }) => importsOf(file, text).flatMap((target) => {
+    const from = layerOf(file);
+    const to = layerOf(`${target}.ts`);
+    return to.rank > from.rank || (to.rank === from.rank && to.name !== from.name) ? [`${file} -> ${target} (${from.name} imports ${to.name})`] : [];
+  }));
+}
+
+function sources(dir: string): string[] {
+  return readdirSync(path.join(ROOT, dir)).flatMap((name) => {
+    const rel = `${dir}/${name}`;
+    if (statSync(path.join(ROOT, rel)).isDirectory()) return sources(rel);
+    return rel.endsWith(".ts") && !rel.endsWith(".d.ts") ? [rel] : [];
+  });
+}
+
+describe("layering", () => {
+  it("no import in provider/ or sdk/ points to a layer above its own", () => {
+    const files = [...sources("provider"), ...sources("sdk")].map((file) => ({ file, text: readFileSync(path.join(ROOT, file), "utf8") }));
+    assert.ok(files.length > 50, `only ${files.length} sources found`);
+    assert.deepStrictEqual(upwardImports(files), []);
+  });
+
+  it("the check itself: an upward and a sideways import are found, a downward one is not", () => {
+    assert.deepStrictEqual(upwardImports([
+      { file: "provider/vm/spec.ts", text: 'import { validateConnection } from "../resources/connection";' },
+      { file: "provider/fleet/inventory.ts", text: 'import type { X } from "../cloudInit/seed";' },
+      { file: "provider/resources/vm.ts", text: 'import { observe } from "../vm/observe";\nexport * from "../errors";' },
+    ]), [
+      "provider/vm/spec.ts -> provider/resources/connection (provider/vm imports provider/resources)",
+      "provider/fleet/inventory.ts -> provider/cloudInit/seed (provider/fleet imports provider/cloudInit)",
+    ]);
+  });
+});
