@@ -12,7 +12,7 @@ import { expectSuccess } from "../provider/errors";
 import { qemuArgv } from "../provider/vm/argv";
 import * as vm from "../provider/resources/vm";
 import { shJoin, sshTransport } from "../provider/transport";
-import { vmLayout } from "../provider/vm/layout";
+import { vmLayout } from "../provider/layout";
 import { vmSpec } from "../provider/vm/spec";
 import { haltingVm } from "../tests/helpers/haltingGuest";
 import { sshOptionsFor, testbed } from "../tests/testbed/testbed";

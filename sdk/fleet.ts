@@ -7,6 +7,7 @@ import {
   type FleetHostCapacity, type Placement, type PortRange,
 } from "../provider/fleet/placement";
 import { InvalidArgumentError } from "../provider/errors";
+import { sharedImagePath } from "../provider/layout";
 import { hostAddress, nthAddress, parseSubnet } from "../provider/subnet";
 import { localFileHead, localFileSha256 } from "../provider/localFile";
 import { booleanInput, integerIn, oneOf, safeName, sizeBytes, snapshotTag } from "../provider/validate";
@@ -144,7 +145,7 @@ export class Fleet extends pulumi.ComponentResource {
     const image = invalidAsRunError(name, () => baseImageFile(t.baseImage));
     const bases = Object.fromEntries(keys.map((k) => [k, new Disk(`${name}-${k}-base`, {
       host: args.hosts[k].connection, name: image.stem, shared: true, source: image.path,
-      path: args.hosts[k].workDir.apply((w) => `${w}/images/${image.stem}.${image.format}`),
+      path: args.hosts[k].workDir.apply((w) => sharedImagePath(w, image.stem, image.format)),
     }, child)]));
     const onHost = <T>(i: number, pick: (k: string) => pulumi.Output<T>): pulumi.Output<T> =>
       pulumi.all([assigned, pulumi.all(keys.map(pick))]).apply(([a, values]) => values[keys.indexOf(a[i])] as T);

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "../provider/transport";
+import { stateDirName } from "../provider/layout";
 import { placementOf } from "./hostId";
 import { shimProvider, withOutputs } from "./shim";
 import type { Disk } from "./disk";
@@ -42,7 +43,7 @@ export class Snapshot extends pulumi.dynamic.Resource {
     if (!target || (args.vm && args.disk)) throw new Error(`Snapshot ${name}: vm: give exactly one of vm (a Vm) and disk (a Disk)`);
     const { host, hostId } = placementOf(target);
     // An Output of the target: the snapshot waits for it, and goes before it on delete.
-    const of = args.vm ? { vm: pulumi.all([args.vm.id, args.vm.stateDir]).apply(([, dir]) => dir.slice(dir.lastIndexOf("/") + 1)) }
+    const of = args.vm ? { vm: pulumi.all([args.vm.id, args.vm.stateDir]).apply(([, dir]) => stateDirName(dir)) }
       : { disk: args.disk!.path };
     const inputs = withOutputs({ name: args.name ?? name, memory: args.memory, revertTrigger: args.revertTrigger, ...of,
       host: pulumi.secret(host as pulumi.Input<Connection>), ...(hostId ? { hostId } : {}) }, ["images", "withMemory", "takenAt", "present"]);

@@ -9,7 +9,8 @@ import { DETECTORS, recommend } from "./accelerators/detectors";
 import { judgeProbe, LONG_MODE_PROBE_IMAGE, probeArgv, PROBE_REVISION, PROBE_TIMEOUT_MS, type ProbeOutcome, type ProbeRun } from "./accelerators/longModeProbe";
 import { probeHung, probeRunnerArgv } from "./accelerators/probeRunner";
 import { QEMU_ACCEL_NAME, type AcceleratorName, type AcceleratorReport } from "./accelerators/types";
-import { factsArgv, PROBE_CACHE_DIR } from "./factsScript";
+import { factsArgv } from "./factsScript";
+import { probeCacheDir } from "../layout";
 import { parseWindowsFacts, windowsFactsArgv } from "./windowsFacts";
 import { nativeQemu, normalizeArch, parseFacts, type CachedProbe, type HostFacts } from "./facts";
 
@@ -61,7 +62,7 @@ async function runProbe(transport: Transport, facts: HostFacts, accelerator: Acc
   const qemu = nativeQemu(facts)!;
   const probe = PROBES[normalizeArch(facts.arch)];
   if (!probe) return { usable: false, reason: `no functional probe for ${facts.arch} hosts yet` };
-  const dir = `${workDir}/${PROBE_CACHE_DIR}`;
+  const dir = probeCacheDir(workDir);
   const image = `${dir}/${probe.fileName}`;
   await makeDirectory(transport, dir);
   await transport.writeFile(image, probe.image, { mode: 0o600 });
@@ -92,7 +93,7 @@ async function cacheOutcome(transport: Transport, dir: string, facts: HostFacts,
  */
 export async function recordGuestFailure(transport: Transport, workDir: string, accelerator: AcceleratorName, vmName: string, reason: string): Promise<void> {
   const facts = await gatherFacts(transport, workDir);
-  const dir = `${workDir}/${PROBE_CACHE_DIR}`;
+  const dir = probeCacheDir(workDir);
   await makeDirectory(transport, dir);
   await cacheOutcome(transport, dir, facts, accelerator, { usable: false, reason, failedVm: vmName });
 }

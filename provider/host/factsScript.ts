@@ -2,7 +2,7 @@
  * One POSIX sh script that gathers every fact the detectors need in one round trip, printed as
  * key=value lines (Linux, macOS, FreeBSD). Windows hosts need the PowerShell twin (issue 9).
  */
-export const PROBE_CACHE_DIR = ".pulumi-qemu-probe";
+import { PROBE_CACHE_DIR } from "../layout";
 
 export function factsScript(): string {
   return String.raw`set +e

@@ -3,7 +3,7 @@
  * printing one JSON object, and its parser into the HostFacts every detector reads.
  */
 import { psQuote, psScriptArgv } from "../transport";
-import { PROBE_CACHE_DIR } from "./factsScript";
+import { PROBE_CACHE_DIR } from "../layout";
 import { parseProbeCache, qemuVersion, type HostFacts, type WindowsHypervisorFacts } from "./facts";
 
 /** The services of the Windows hypervisor drivers QEMU can use besides WHPX. */

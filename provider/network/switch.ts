@@ -11,7 +11,7 @@ import { startVm, stopVm } from "../vm/execute";
 import { observe, type Observed } from "../vm/observe";
 import { vmScripts } from "../vm/scripts";
 import type { VmSpec } from "../vm/spec";
-import { memberLink, memberSocket, switchLayout, switchName, vmDirOfMemberSocket, vmLayout, type VmLayout } from "../vm/layout";
+import { memberLink, memberSocket, switchLayout, switchName, vmLayout, vmOfMemberSocket, type VmLayout } from "../layout";
 import { memberPort, switchArgv, type SwitchSpec } from "./switchArgv";
 
 const STOP = { powerdownMs: 0, quitMs: 3000 };
@@ -57,9 +57,8 @@ export async function ensureSwitch(t: Transport, workDir: string, spec: SwitchSp
 export async function runningMembers(t: Transport, workDir: string, network: string): Promise<string[]> {
   const names: string[] = [];
   for (const m of await listMembers(t, workDir, network)) {
-    const dir = vmDirOfMemberSocket(m.target);
-    const name = dir?.slice(dir.lastIndexOf("/") + 1);
-    if (name && dir === vmLayout(workDir, name).dir && (await observe(t, vmLayout(workDir, name), name)).state !== "stopped") names.push(`VM ${name} (${m.address})`);
+    const name = vmOfMemberSocket(workDir, m.target);
+    if (name && (await observe(t, vmLayout(workDir, name), name)).state !== "stopped") names.push(`VM ${name} (${m.address})`);
   }
   return names;
 }
@@ -89,9 +88,8 @@ export async function joinNetwork(t: Transport, workDir: string, vm: VmLayout, v
   const own = memberSocket(vm, network);
   const current = (await listMembers(t, workDir, network)).find((m) => m.address === address)?.target;
   if (current !== undefined && current !== own) {
-    const dir = vmDirOfMemberSocket(current);
-    const other = dir?.slice(dir.lastIndexOf("/") + 1);
-    const running = other !== undefined && dir === vmLayout(workDir, other).dir && (await observe(t, vmLayout(workDir, other), other)).state !== "stopped";
+    const other = vmOfMemberSocket(workDir, current);
+    const running = other !== undefined && (await observe(t, vmLayout(workDir, other), other)).state !== "stopped";
     if (running || other === undefined) throw new InvalidArgumentError(property, `${address} on network ${network} is taken by ${other ? `VM ${other}` : current}`);
   }
   const link = ["ln", "-sfn", "--", own, memberLink(workDir, network, address)];

@@ -5,8 +5,8 @@
  * never loop. Pure.
  */
 import { optionValue as ov } from "../qemu/optionValue";
-import type { VmLayout } from "../vm/layout";
-import { hubSocket, memberLink } from "../vm/layout";
+import type { VmLayout } from "../layout";
+import { hubSocket, memberLink } from "../layout";
 
 export interface UdpEnd {
   host: string;

@@ -11,7 +11,7 @@ import { createArgv, infoArgv, parseInfo, resizeArgv, type ImageInfo } from "../
 import { fileSha256, makeDirectory, parentDir, pathExists, removeFile, toolArgv, transportFor, validateConnection, type Connection, type Transport } from "../transport";
 import { cloneRecordDir, forgetCloneArgv, moveIfAbsentArgv, overlaysArgv, parseOverlayRecords, recordCloneArgv, removeUploadArgv, sameFileArgv } from "./diskScripts";
 import { absolutePath, booleanInput, integerIn, oneOf, safeName, sizeBytes, windowsFileName } from "../validate";
-import { vmLayout, vmStateRoot } from "../vm/layout";
+import { diskPath, vmLayout, vmStateRoot } from "../layout";
 import { listStartedSpecs, observe } from "../vm/observe";
 import type { VmSpec } from "../vm/spec";
 import { connectionIdentity, hostInDiff, hostIsWindows } from "./connection";
@@ -57,7 +57,7 @@ export interface DiskOutputs extends DiskInputs {
 }
 
 function pathOf(inputs: DiskInputs): string {
-  return inputs.path ?? `${inputs.host.workDir}/disks/${inputs.name}.${inputs.format ?? "qcow2"}`;
+  return inputs.path ?? diskPath(inputs.host.workDir!, inputs.name, inputs.format ?? "qcow2");
 }
 
 function validations(inputs: DiskInputs): Validation[] {

@@ -9,7 +9,7 @@ import { InvalidArgumentError, QemuError } from "../errors";
 import type { ImageInfo } from "../qemu/img";
 import { transportFor, validateConnection, type Connection, type Transport } from "../transport";
 import { absolutePath, booleanInput, safeName, snapshotTag } from "../validate";
-import { vmLayout, type VmLayout } from "../vm/layout";
+import { vmLayout, type VmLayout } from "../layout";
 import { observe } from "../vm/observe";
 import { deleteLive, liveImages, offline, revertLive, takeLive } from "../vm/snapshots";
 import { connectionIdentity, hostInDiff } from "./connection";

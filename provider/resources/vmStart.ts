@@ -15,7 +15,7 @@ import { qemuArgv } from "../vm/argv";
 import type { Transport } from "../transport";
 import { acceleratorFailure, describeFailure, type AcceleratorFailure } from "../vm/acceleratorFallback";
 import { startVm, stopVm, waitReady, writeCloudInitSeed } from "../vm/execute";
-import { checkSocketPath, type VmLayout } from "../vm/layout";
+import { checkSocketPath, type VmLayout } from "../layout";
 import { observe, observedFrom, type Observed } from "../vm/observe";
 import { specChanges } from "../vm/plan";
 import type { VmInputs, VmSpec } from "../vm/spec";

@@ -9,7 +9,7 @@ import { parseKeyValues } from "../keyValues";
 import type { Transport } from "../transport";
 import { sizeBytes } from "../validate";
 import { adoptArgv, POSIX_VM_FUNCTIONS } from "./hostScripts";
-import { isManagedPidfile, type VmLayout } from "./layout";
+import { isManagedPidfile, type VmLayout } from "../layout";
 import type { VmSpec } from "./spec";
 
 export interface HandStarted {

@@ -4,10 +4,10 @@
  */
 import { QEMU_ACCEL_NAME, type AcceleratorName } from "../host/accelerators/types";
 import type { Platform } from "../transport";
-import { cloudInitSeedPath, type VmLayout } from "./layout";
+import { cloudInitSeedPath, type VmLayout } from "../layout";
 import type { VmSpec } from "./spec";
 import { optionValue as ov } from "../qemu/optionValue";
-import { hubSocket, memberSocket } from "./layout";
+import { hubSocket, memberSocket } from "../layout";
 import { macFor } from "../subnet";
 
 export interface ArgvContext {

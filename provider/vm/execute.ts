@@ -5,7 +5,7 @@ import { parseKeyValues } from "../keyValues";
 import { makeDirectory, tailFile, type Transport } from "../transport";
 import { withVmQmp } from "./qmpEndpoint";
 import { vmScripts } from "./scripts";
-import { cloudInitSeedPath, type SeedDigest, type VmLayout } from "./layout";
+import { cloudInitSeedPath, type SeedDigest, type VmLayout } from "../layout";
 import { listStartedSpecs, observe, parseSpec } from "./observe";
 import { forwardedPorts, type ReadinessSpec, type StopTimeouts, type VmSpec } from "./spec";
 
@@ -46,7 +46,7 @@ export async function writeCloudInitSeed(transport: Transport, layout: VmLayout,
 async function portOwners(transport: Transport, layout: VmLayout, spec: VmSpec): Promise<string> {
   const wanted = forwardedPorts(spec);
   const found: string[] = [];
-  for (const { dir, spec: other } of await listStartedSpecs(transport, layout.dir.slice(0, layout.dir.lastIndexOf("/")))) {
+  for (const { dir, spec: other } of await listStartedSpecs(transport, layout.root)) {
     if (other.name === spec.name) continue;
     for (const p of forwardedPorts(other)) {
       if (wanted.some((w) => w.host === p.host && w.protocol === p.protocol)) found.push(`host port ${p.host}/${p.protocol} is forwarded by VM ${other.name} (${dir})`);

@@ -6,7 +6,7 @@
  * instance was started or adopted; nothing else is ever signalled.
  */
 import { POSIX_QEMU_PATH } from "../transport/hostFiles";
-import type { VmLayout } from "./layout";
+import type { VmLayout } from "../layout";
 
 /** Shell functions shared by the scripts: identity check and the per-VM lock. */
 export const POSIX_VM_FUNCTIONS = String.raw`

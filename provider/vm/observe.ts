@@ -5,7 +5,7 @@
  */
 import { expectSuccess } from "../errors";
 import type { Transport } from "../transport";
-import type { VmLayout } from "./layout";
+import type { VmLayout } from "../layout";
 import { withVmQmp } from "./qmpEndpoint";
 import { observeValues } from "./observeBatch";
 import { vmScripts } from "./scripts";

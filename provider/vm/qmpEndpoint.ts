@@ -2,7 +2,7 @@
 import { QemuError } from "../errors";
 import { withQmp, withQmpStream, type QmpClient } from "../qemu/qmp";
 import type { Transport } from "../transport";
-import type { VmLayout } from "./layout";
+import type { VmLayout } from "../layout";
 import { qmpPortFile } from "./windowsScripts";
 
 export async function withVmQmp<T>(transport: Transport, layout: VmLayout, timeoutMs: number, use: (qmp: QmpClient) => Promise<T>): Promise<T> {

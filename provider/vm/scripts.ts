@@ -1,7 +1,7 @@
 /** The VM scripts a host runs, by its platform: POSIX sh (hostScripts.ts) or Windows PowerShell (windowsScripts.ts). */
 import type { Transport } from "../transport";
 import { cleanupArgv, listSpecsArgv, observeArgv, signalArgv, startArgv, type ObserveTarget } from "./hostScripts";
-import type { VmLayout } from "./layout";
+import type { VmLayout } from "../layout";
 import { cleanupScriptArgv, listSpecsScriptArgv, observeScriptArgv, signalScriptArgv, startScriptArgv } from "./windowsScripts";
 
 export interface VmScripts {

@@ -6,7 +6,7 @@
 import { QemuError, expectSuccess } from "../errors";
 import { snapshotArgv } from "../qemu/img";
 import { toolArgv, type Transport } from "../transport";
-import type { VmLayout } from "./layout";
+import type { VmLayout } from "../layout";
 import { withVmQmp } from "./qmpEndpoint";
 
 /** A writable image attached to a running QEMU, as `query-block` names it. */

@@ -6,7 +6,7 @@ import { normalizeArch } from "../host/facts";
 import { validateConnection, type Connection } from "../transport";
 import { absolutePath, booleanInput, collectInvalid, integerIn, oneOf, safeName, sizeBytes } from "../validate";
 import { cloudInitSeed, type CloudInitInputs } from "../cloudInit/seed";
-import type { SeedDigest } from "./layout";
+import type { SeedDigest } from "../layout";
 import { hostAddress, overlaps, parseSubnet, subnetText } from "../subnet";
 
 /** QEMU options the manager sets or relies on, as QEMU names them (it reads `--x` as `-x`). */

@@ -9,7 +9,7 @@
 import { WINDOWS_QMP_ADDRESS, WINDOWS_QMP_PORT } from "./argv";
 import { psQuote, psScriptArgv, winJoin, winQuoteArg } from "../transport";
 import type { ObserveTarget } from "./hostScripts";
-import type { VmLayout } from "./layout";
+import type { VmLayout } from "../layout";
 
 /** The file beside the pidfile that holds the loopback port QEMU's QMP listens on. */
 export function qmpPortFile(layout: VmLayout): string {

@@ -4,7 +4,7 @@ import { randomBytes } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { PROBE_CACHE_DIR } from "../../provider/host/factsScript";
+import { PROBE_CACHE_DIR } from "../../provider/layout";
 import { closeAllSshTransports, sshTransport } from "../../provider/transport";
 import { parsePinnedKey } from "../../provider/transport/hostKey";
 import { Host, HostCapabilities } from "../../sdk";

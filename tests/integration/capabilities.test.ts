@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { probeHost } from "../../provider/host/capabilities";
-import { PROBE_CACHE_DIR } from "../../provider/host/factsScript";
+import { PROBE_CACHE_DIR } from "../../provider/layout";
 import { closeAllSshTransports, LocalTransport, sshTransport } from "../../provider/transport";
 import { kvmKind } from "../helpers/machine";
 import { sshOptionsFor, testbed } from "../testbed/testbed";

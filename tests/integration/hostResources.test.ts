@@ -4,7 +4,7 @@ import { randomBytes } from "crypto";
 import { readFileSync } from "fs";
 import { closeAllSshTransports, sshTransport } from "../../provider/transport";
 import { parsePinnedKey } from "../../provider/transport/hostKey";
-import { PROBE_CACHE_DIR } from "../../provider/host/factsScript";
+import { PROBE_CACHE_DIR } from "../../provider/layout";
 import { hostProvider } from "../../sdk/host";
 import { hostCapabilitiesProvider } from "../../sdk/hostCapabilities";
 import { roundTripProvider } from "../helpers/dynamicProvider";

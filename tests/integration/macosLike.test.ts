@@ -14,7 +14,7 @@ import * as host from "../../provider/resources/host";
 import * as caps from "../../provider/resources/hostCapabilities";
 import * as vm from "../../provider/resources/vm";
 import { overrideTransports, type Connection } from "../../provider/transport";
-import { vmLayout } from "../../provider/vm/layout";
+import { vmLayout } from "../../provider/layout";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
 import { isAlive, liveQemuPids } from "../helpers/processes";
 import { MacosLikeTransport, NO_PROC } from "../helpers/macosLikeTransport";

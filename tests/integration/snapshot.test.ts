@@ -9,7 +9,7 @@ import { readFileSync } from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import { withQmp } from "../../provider/qemu/qmp";
 import { closeAllSshTransports, sshTransport, type Connection } from "../../provider/transport";
-import { vmLayout } from "../../provider/vm/layout";
+import { vmLayout } from "../../provider/layout";
 import { diskProvider } from "../../sdk/disk";
 import { snapshotProvider } from "../../sdk/snapshot";
 import { vmProvider } from "../../sdk/vm";

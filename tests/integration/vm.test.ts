@@ -8,7 +8,7 @@ import { randomBytes } from "crypto";
 import { readFileSync } from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import { closeAllSshTransports, sshTransport, type Connection } from "../../provider/transport";
-import { vmLayout } from "../../provider/vm/layout";
+import { vmLayout } from "../../provider/layout";
 import { diskProvider } from "../../sdk/disk";
 import { vmProvider } from "../../sdk/vm";
 import { roundTripProvider } from "../helpers/dynamicProvider";
@@ -52,7 +52,9 @@ describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function 
     diskP = (await roundTripProvider(diskProvider)).provider;
   });
   after(async () => {
-    for (const h of [h1, h2]) await onHost(h).exec(["sh", "-c", `pkill -KILL -f 'vms/[^ ]*/qemu.pid' ; rm -rf -- '${h.workDir}/it-${run}'`]).catch(() => undefined);
+    // Only what this suite started: QEMU processes under its own working directories.
+    for (const pid of liveQemuPids(`/it-${run}/`)) await onHost(h1).exec(["kill", "-KILL", String(pid)]).catch(() => undefined);
+    for (const h of [h1, h2]) await onHost(h).exec(["rm", "-rf", "--", `${h.workDir}/it-${run}`]).catch(() => undefined);
     await closeAllSshTransports();
   });
 

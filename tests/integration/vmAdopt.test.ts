@@ -12,7 +12,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { findHandStarted, recordAdopted } from "../../provider/vm/adopt";
-import { vmLayout } from "../../provider/vm/layout";
+import { vmLayout } from "../../provider/layout";
 import { vmSpec } from "../../provider/vm/spec";
 import { vmProvider } from "../../sdk/vm";
 import { roundTripProvider } from "../helpers/dynamicProvider";

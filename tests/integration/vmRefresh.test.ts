@@ -7,7 +7,7 @@ import { randomBytes } from "crypto";
 import * as vm from "../../provider/resources/vm";
 import { closeAllSshTransports, sshTransport, type Connection } from "../../provider/transport";
 import { withQmp } from "../../provider/qemu/qmp";
-import { vmLayout } from "../../provider/vm/layout";
+import { vmLayout } from "../../provider/layout";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
 import { procStat } from "../helpers/processes";
 import { sshOptionsFor, testbed } from "../testbed/testbed";

@@ -14,7 +14,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { qemuArgv, WINDOWS_QMP_ADDRESS, WINDOWS_QMP_PORT } from "../../provider/vm/argv";
 import { sshTransport } from "../../provider/transport";
-import { vmLayout } from "../../provider/vm/layout";
+import { vmLayout } from "../../provider/layout";
 import { vmSpec } from "../../provider/vm/spec";
 import { testbed } from "../testbed/testbed";
 

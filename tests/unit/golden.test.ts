@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import { qemuArgv } from "../../provider/vm/argv";
 import type { Platform } from "../../provider/transport";
-import { vmLayout } from "../../provider/vm/layout";
+import { vmLayout } from "../../provider/layout";
 import { vmSpec, type VmInputs } from "../../provider/vm/spec";
 
 const DIR = path.join(__dirname, "../../../tests/unit/golden");

@@ -15,7 +15,7 @@ import { decodePsScript, existsArgv, mkdirArgv, removeFileArgv, sha256Argv, tail
 import { atomicWriteScriptWindows, readFileScriptWindows } from "../../provider/transport/remoteFiles";
 import { psScriptArgv, windowsInvocation, WINDOWS_PRELUDE } from "../../provider/transport/windows";
 import { adoptArgv, cleanupArgv, listSpecsArgv, observeArgv, POSIX_VM_FUNCTIONS, signalArgv, startArgv } from "../../provider/vm/hostScripts";
-import { vmLayout } from "../../provider/vm/layout";
+import { vmLayout } from "../../provider/layout";
 import { cleanupScriptArgv, listSpecsScriptArgv, observeScriptArgv, signalScriptArgv, startScriptArgv, WINDOWS_VM_FUNCTIONS } from "../../provider/vm/windowsScripts";
 
 const DIR = path.join(__dirname, "../../../tests/unit/golden/scripts");

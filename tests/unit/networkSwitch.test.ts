@@ -3,9 +3,9 @@ import * as assert from "assert";
 import { check as checkNetwork, defaultPort } from "../../provider/resources/network";
 import { check as checkVm } from "../../provider/resources/vm";
 import { qemuArgv } from "../../provider/vm/argv";
-import { switchLayout } from "../../provider/vm/layout";
+import { switchLayout } from "../../provider/layout";
 import { memberPort, starLinks, switchArgv } from "../../provider/network/switchArgv";
-import { vmLayout } from "../../provider/vm/layout";
+import { vmLayout } from "../../provider/layout";
 import { vmSpec } from "../../provider/vm/spec";
 
 const hosts = [{ address: "10.0.0.1" }, { address: "10.0.0.2" }, { address: "10.0.0.3" }];

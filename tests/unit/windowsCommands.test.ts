@@ -1,7 +1,7 @@
 /** How commands reach a Windows host: the encoded PowerShell command line and MSVCRT argument quoting. */
 import * as assert from "assert";
 import { decodePsScript, psScriptArgv, scriptLoader, windowsInvocation, winJoin, WINDOWS_PRELUDE } from "../../provider/transport/windows";
-import { vmLayout } from "../../provider/vm/layout";
+import { vmLayout } from "../../provider/layout";
 import { observeScriptArgv } from "../../provider/vm/windowsScripts";
 
 /**

@@ -1,14 +1,38 @@
 /**
- * Every file of a VM's state directory on the host, named in one place. Nothing outside this
- * directory is ever removed on behalf of a VM.
+ * Every path the package uses on a host, named in one place: under the working directory the
+ * VMs' and networks' state directories (and every file in them), the disks, the shared base
+ * images and the probe cache. Nothing outside a VM's state directory is removed on its behalf.
  */
-import { InvalidArgumentError } from "../errors";
+import { InvalidArgumentError } from "./errors";
+
+function trimmed(workDir: string): string {
+  return workDir.replace(/\/+$/, "");
+}
+
+/** Default place of a Disk's image. (The working directory as given: a trailing slash kept, so that a recorded path never changes.) */
+export function diskPath(workDir: string, name: string, format: string): string {
+  return `${workDir}/disks/${name}.${format}`;
+}
+
+/** A shared base image (a Fleet's), named by its content. */
+export function sharedImagePath(workDir: string, stem: string, format: string): string {
+  return `${workDir}/images/${stem}.${format}`;
+}
+
+/** The capability probes' cache, relative to the working directory (the facts scripts read it there). */
+export const PROBE_CACHE_DIR = ".pulumi-qemu-probe";
+
+export function probeCacheDir(workDir: string): string {
+  return `${workDir}/${PROBE_CACHE_DIR}`;
+}
 
 /** sun_path sizes, terminator included: a longer socket path cannot be bound. */
 export const UNIX_SOCKET_PATH_MAX: Record<string, number> = { Linux: 108, Darwin: 104, FreeBSD: 104 };
 
 export interface VmLayout {
   dir: string;
+  /** The directory of all such state directories (`<workDir>/vms`, `<workDir>/networks`). */
+  root: string;
   pidfile: string;
   qmpSocket: string;
   serialLog: string;
@@ -27,7 +51,7 @@ export interface VmLayout {
 }
 
 export function vmStateRoot(workDir: string): string {
-  return `${workDir.replace(/\/+$/, "")}/vms`;
+  return `${trimmed(workDir)}/vms`;
 }
 
 /** A `-pidfile` in this package's layout (`<workDir>/vms/<name>/qemu.pid`): a QEMU some state directory manages. */
@@ -36,9 +60,15 @@ export function isManagedPidfile(path: string): boolean {
 }
 
 export function vmLayout(workDir: string, name: string): VmLayout {
-  const dir = `${vmStateRoot(workDir)}/${name}`;
+  return stateDirLayout(vmStateRoot(workDir), name);
+}
+
+/** The files of one state directory under `root`: a VM's, or a network switch's. */
+function stateDirLayout(root: string, name: string): VmLayout {
+  const dir = `${root}/${name}`;
   return {
     dir,
+    root,
     pidfile: `${dir}/qemu.pid`,
     qmpSocket: `${dir}/qmp.sock`,
     serialLog: `${dir}/serial.log`,
@@ -86,7 +116,7 @@ export function checkUnixSocketPath(path: string, what: string, os: string, prop
  * state directory, which the switch reaches through the link `<address>.vm`.
  */
 export function networksRoot(workDir: string): string {
-  return `${workDir.replace(/\/+$/, "")}/networks`;
+  return `${trimmed(workDir)}/networks`;
 }
 
 /** The switch's `-name guest=`: names its process (see hostScripts' is_ours). */
@@ -96,9 +126,7 @@ export function switchName(network: string): string {
 
 /** The switch's state directory: the same files as a VM's (pidfile, QMP socket, log, lock, spec). */
 export function switchLayout(workDir: string, network: string): VmLayout {
-  const layout = vmLayout(workDir, network);
-  const dir = `${networksRoot(workDir)}/${network}`;
-  return Object.fromEntries(Object.entries(layout).map(([k, v]) => [k, dir + v.slice(layout.dir.length)])) as unknown as VmLayout;
+  return stateDirLayout(networksRoot(workDir), network);
 }
 
 /** The switch's socket for the member with this address. */
@@ -116,8 +144,13 @@ export function memberSocket(vm: VmLayout, network: string): string {
   return `${vm.dir}/net-${network}.dgram`;
 }
 
-/** The VM state directory a member link points into; undefined for anything else. */
-export function vmDirOfMemberSocket(target: string): string | undefined {
-  const m = /^(.*\/vms\/[A-Za-z0-9][A-Za-z0-9_.-]*)\/net-[A-Za-z0-9][A-Za-z0-9_.-]*\.dgram$/.exec(target);
-  return m?.[1];
+/** The VM whose state directory a member link points into (under `workDir`); undefined for anything else. */
+export function vmOfMemberSocket(workDir: string, target: string): string | undefined {
+  const m = /^(.*\/vms)\/([A-Za-z0-9][A-Za-z0-9_.-]*)\/net-[A-Za-z0-9][A-Za-z0-9_.-]*\.dgram$/.exec(target);
+  return m && m[1] === vmStateRoot(workDir) ? m[2] : undefined;
+}
+
+/** The name a state directory stands for: its last component. */
+export function stateDirName(dir: string): string {
+  return dir.slice(dir.lastIndexOf("/") + 1);
 }
