@@ -9,6 +9,7 @@ import { homedir } from "os";
 import * as path from "path";
 import { probeHost, type CapabilityReport } from "./host/capabilities";
 import { closeAllSshTransports, LocalTransport, sshTransport, type SshOptions, type Transport } from "./transport";
+import { parseSshTarget } from "./transport/sshOptions";
 
 const USAGE = "usage: pulumi-qemu probe [ssh://user@host[:port]] [--json] [--identity FILE] " +
   "[--host-key KEY | --known-hosts FILE | --insecure-accept-any-host-key] [--work-dir DIR] [--guest-arch ARCH] [--reprobe] [--windows]";
@@ -34,14 +35,14 @@ function parseArgs(argv: string[]): Record<string, string | boolean> {
 }
 
 function sshOptionsFromUrl(url: string, flags: Record<string, string | boolean>): SshOptions {
-  const m = /^ssh:\/\/(?:([^@/]+)@)?([^:/]+|\[[^\]]+\])(?::(\d+))?\/?$/.exec(url);
-  if (!m) fail(`cannot read ${JSON.stringify(url)}: expected ssh://user@host[:port]`);
+  const target = parseSshTarget(url);
+  if (!target) fail(`cannot read ${JSON.stringify(url)}: expected ssh://user@host[:port]`);
   const identity = (flags["--identity"] as string | undefined) ?? [path.join(homedir(), ".ssh/id_ed25519"), path.join(homedir(), ".ssh/id_rsa")]
     .find((f) => { try { readFileSync(f); return true; } catch { return false; } });
   const options: SshOptions = {
-    host: m[2].replace(/^\[|\]$/g, ""),
-    port: m[3] ? Number(m[3]) : 22,
-    user: m[1] ?? process.env.USER ?? "root",
+    host: target.host,
+    port: target.port ?? 22,
+    user: target.user ?? process.env.USER ?? "root",
     privateKey: identity ? readFileSync(identity, "utf8") : undefined,
     agent: identity ? undefined : process.env.SSH_AUTH_SOCK,
   };

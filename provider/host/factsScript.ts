@@ -3,6 +3,7 @@
  * key=value lines (Linux, macOS, FreeBSD). Windows hosts need the PowerShell twin (issue 9).
  */
 import { PROBE_CACHE_DIR } from "../layout";
+import { POSIX_QEMU_DIRS } from "../transport/hostFiles";
 
 export function factsScript(): string {
   return String.raw`set +e
@@ -51,7 +52,7 @@ case "$(uname -m)" in
   *) native=qemu-system-$(uname -m) ;;
 esac
 seen=" "
-for dir in $(echo "$PATH" | tr ':' ' ') /usr/local/bin /opt/homebrew/bin /opt/local/bin; do
+for dir in $(echo "$PATH" | tr ':' ' ') ${POSIX_QEMU_DIRS.join(" ")}; do
   for f in "$dir"/qemu-system-*; do
     [ -x "$f" ] || continue
     name=$(basename "$f")

@@ -7,7 +7,7 @@ import { sameData } from "../canonical";
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { gatherFacts } from "../host/capabilities";
 import type { QemuBinary } from "../host/facts";
-import { makeDirectory, SshTransport, transportFor, type Connection, type Transport } from "../transport";
+import { makeDirectory, POSIX_QEMU_DIRS, SshTransport, transportFor, type Connection, type Transport } from "../transport";
 import type { HostFacts } from "../host/facts";
 import { validateSshOptions, type SshOptions } from "../transport/sshOptions";
 import { absolutePath } from "../validate";
@@ -116,7 +116,7 @@ async function inspect(inputs: HostInputs, ensureWorkDir: boolean, recorded = fa
   if (facts.qemu.length === 0) {
     throw new QemuError("COMMAND_FAILED", transport.platform === "windows"
       ? `${transport.description}: no qemu-system-*.exe on PATH nor in %ProgramFiles%\\qemu: install QEMU for Windows (qemu.weilnetz.de or MSYS2) on the host`
-      : `${transport.description}: no qemu-system-* program in PATH (nor /usr/local/bin, /opt/homebrew/bin, /opt/local/bin): ` +
+      : `${transport.description}: no qemu-system-* program in PATH (nor ${POSIX_QEMU_DIRS.join(", ")}): ` +
         "install QEMU on the host (Debian: apt-get install qemu-system-x86 qemu-utils; macOS: brew install qemu)");
   }
   const workDir = inputs.workDir ?? `${facts.home.replace(/\/$/, "")}/.pulumi-qemu`;

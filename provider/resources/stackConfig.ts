@@ -5,6 +5,7 @@
  * when connecting and never copied into a resource's inputs.
  */
 import { InvalidArgumentError } from "../errors";
+import { parseSshTarget } from "../transport/sshOptions";
 import { enableProgress } from "./progress";
 
 export interface ConfigSource {
@@ -53,11 +54,11 @@ export function hostDefaults(): HostDefaults {
   const d: HostDefaults = {};
   const host = values.host;
   if (host !== undefined && host !== "local") {
-    const m = /^(?:ssh:\/\/)?(?:([^@/\s]+)@)?(\[[0-9a-fA-F:]+\]|[^:@/\s[\]]+)(?::(\d{1,5}))?\/?$/.exec(host);
-    if (!m) throw new InvalidArgumentError("qemu:host", `stack config must be "local" or [ssh://][user@]address[:port], got ${JSON.stringify(host)}`);
-    d.address = m[2].replace(/^\[|\]$/g, "");
-    if (m[1]) d.user = m[1];
-    if (m[3]) d.port = Number(m[3]);
+    const target = parseSshTarget(host);
+    if (!target) throw new InvalidArgumentError("qemu:host", `stack config must be "local" or [ssh://][user@]address[:port], got ${JSON.stringify(host)}`);
+    d.address = target.host;
+    if (target.user) d.user = target.user;
+    if (target.port) d.port = target.port;
   }
   if (values.port !== undefined) {
     const port = Number(values.port);

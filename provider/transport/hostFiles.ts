@@ -12,7 +12,8 @@ import { psScriptArgv } from "./windows";
  * /usr/sbin:/sbin, while Homebrew installs to /opt/homebrew/bin (Apple Silicon) or
  * /usr/local/bin (Intel) and MacPorts to /opt/local/bin.
  */
-export const POSIX_QEMU_PATH = "/usr/local/bin:/opt/homebrew/bin:/opt/local/bin";
+export const POSIX_QEMU_DIRS = ["/usr/local/bin", "/opt/homebrew/bin", "/opt/local/bin"];
+export const POSIX_QEMU_PATH = POSIX_QEMU_DIRS.join(":");
 
 /** A QEMU tool (qemu-img, qemu-system-*) run with those directories on PATH. */
 export function toolArgv(platform: Platform, argv: string[]): string[] {

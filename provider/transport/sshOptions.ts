@@ -1,6 +1,6 @@
 /** What it takes to reach a host over SSH, and its validation (property names in every error). */
 import { InvalidArgumentError } from "../errors";
-import { oneOf, booleanInput } from "../validate";
+import { booleanInput, integerIn, oneOf } from "../validate";
 import { parsePinnedKey } from "./hostKey";
 import { PLATFORMS, type Platform } from "./types";
 
@@ -41,10 +41,7 @@ export interface SshOptions extends SshHop {
 }
 
 function positiveInt(value: unknown, property: string, max = Number.MAX_SAFE_INTEGER): void {
-  if (value === undefined) return;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
-    throw new InvalidArgumentError(property, `must be an integer from 0 to ${max}, got ${JSON.stringify(value)}`);
-  }
+  if (value !== undefined) integerIn(value, property, 0, max);
 }
 
 export function validateHop(hop: SshHop, prefix: string): void {
@@ -83,4 +80,11 @@ export function validateSshOptions(options: SshOptions): void {
 
 export function describeHop(hop: SshHop): string {
   return `${hop.user}@${hop.host}:${hop.port ?? 22}`;
+}
+
+/** "[ssh://][user@]address[:port]" (an IPv6 address in brackets): the one reader of such text; undefined when it is not one. */
+export function parseSshTarget(text: string): { user?: string; host: string; port?: number } | undefined {
+  const m = /^(?:ssh:\/\/)?(?:([^@/\s]+)@)?(\[[0-9a-fA-F:]+\]|[^:@/\s[\]]+)(?::(\d{1,5}))?\/?$/.exec(text);
+  if (!m) return undefined;
+  return { ...(m[1] ? { user: m[1] } : {}), host: m[2].replace(/^\[|\]$/g, ""), ...(m[3] ? { port: Number(m[3]) } : {}) };
 }

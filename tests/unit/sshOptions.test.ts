@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { InvalidArgumentError } from "../../provider/errors";
-import { validateSshOptions, type SshOptions } from "../../provider/transport/sshOptions";
+import { parseSshTarget, validateSshOptions, type SshOptions } from "../../provider/transport/sshOptions";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDn47uefVKtnhLTY8QkWeqpN4ku9WuD+9d9A+bwqkked";
 const good: SshOptions = { host: "10.0.0.5", user: "ops", privateKey: "-----BEGIN...", hostKey: KEY };
@@ -34,4 +34,17 @@ describe("SSH options validation", () => {
       });
     });
   }
+});
+
+describe("parseSshTarget: the one reader of [ssh://][user@]address[:port]", () => {
+  const cases: Array<[string, ReturnType<typeof parseSshTarget>]> = [
+    ["ssh://ops@10.0.0.5:2222", { user: "ops", host: "10.0.0.5", port: 2222 }],
+    ["ops@lab1", { user: "ops", host: "lab1" }],
+    ["lab1:22", { host: "lab1", port: 22 }],
+    ["ssh://[fd00::5]:22/", { host: "fd00::5", port: 22 }],
+    ["user@host:notaport", undefined],
+    ["a b", undefined],
+    ["ssh://", undefined],
+  ];
+  for (const [text, expected] of cases) it(JSON.stringify(text), () => assert.deepStrictEqual(parseSshTarget(text), expected));
 });

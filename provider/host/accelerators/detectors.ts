@@ -2,6 +2,7 @@
  * One detector per hypervisor API: facts (and the functional probe's outcome, when it ran) in,
  * a report out. Pure; each is table-tested with recorded outputs of real hosts.
  */
+import { POSIX_QEMU_DIRS } from "../../transport/hostFiles";
 import { nativeQemu, type HostFacts } from "../facts";
 import type { ProbeOutcome } from "./longModeProbe";
 import { qemuAccelNames, RANK, type AcceleratorName, type AcceleratorReport } from "./types";
@@ -20,7 +21,7 @@ interface Checks {
 function report(name: AcceleratorName, facts: HostFacts, checks: Checks, probe?: ProbeOutcome): AcceleratorReport {
   const qemu = nativeQemu(facts);
   const qemuSupports = !checks.qemuCannot && qemuAccelNames(name).some((n) => qemu?.accelerators.includes(n));
-  const lookedIn = facts.os === "Windows" ? "on PATH and in %ProgramFiles%\\qemu" : "on PATH and in /usr/local/bin, /opt/homebrew/bin, /opt/local/bin";
+  const lookedIn = facts.os === "Windows" ? "on PATH and in %ProgramFiles%\\qemu" : `on PATH and in ${POSIX_QEMU_DIRS.join(", ")}`;
   let reason = "";
   if (!checks.present) reason = checks.notPresent;
   else if (!checks.accessible) reason = checks.notAccessible ?? "";
