@@ -30,14 +30,14 @@ export interface Observed {
 }
 
 const PAUSED = new Set(["paused", "suspended", "debug", "prelaunch", "inmigrate", "postmigrate", "finish-migrate", "restore-vm", "save-vm", "colo"]);
-const FAILED = new Set(["internal-error", "io-error", "guest-panicked", "shutdown", "watchdog"]);
 
 /** Every QMP run state maps to one of ours. */
 export function runStateOf(qmpStatus: string): RunState {
   if (qmpStatus === "running") return "running";
   if (PAUSED.has(qmpStatus)) return "paused";
-  if (FAILED.has(qmpStatus)) return "failed";
-  return "failed"; // a state newer than this list: not known to be running
+  // internal-error, io-error, guest-panicked, shutdown, watchdog, and any state newer than these
+  // lists: the guest is not known to be running.
+  return "failed";
 }
 
 /** A started spec as the state directory keeps it; undefined when absent or unreadable. */

@@ -174,14 +174,14 @@ export function forwardedPorts(spec: Pick<VmSpec, "networks">): PortForward[] {
 }
 
 /** Validates every input and returns the spec; throws all failures together. */
-export function vmSpec(inputs: VmInputs, hostArch?: string): { spec: VmSpec; errors: InvalidArgumentError[]; cloudInitImage?: Buffer } {
+export function vmSpec(inputs: VmInputs): { spec: VmSpec; errors: InvalidArgumentError[]; cloudInitImage?: Buffer } {
   const errors: InvalidArgumentError[] = [];
   const e = <T>(f: () => T) => collectInvalid(errors, f);
   const host = e(() => validateConnection(inputs.host, "host"));
   const isLocal = host?.kind !== "ssh";
   const name = e(() => safeName(inputs.name, "name")) ?? "";
   const arch = e(() => {
-    const a = inputs.arch ?? hostArch ?? "x86_64";
+    const a = inputs.arch ?? "x86_64";
     if (!/^[a-z0-9_]{1,32}$/.test(a)) throw new InvalidArgumentError("arch", `must be a QEMU architecture name such as x86_64 or aarch64, got ${JSON.stringify(a)}`);
     return normalizeArch(a);
   }) ?? "x86_64";
