@@ -17,16 +17,23 @@ import { memberPort, switchArgv, type SwitchSpec } from "./switchArgv";
 const STOP = { powerdownMs: 0, quitMs: 3000 };
 
 /** The first qemu-system binary on the host: the switch runs no guest, any target will do. */
+export function anyQemuArgv(): string[] {
+  return ["sh", "-c", `PATH="$PATH:${POSIX_QEMU_PATH}"; for b in qemu-system-x86_64 qemu-system-aarch64 qemu-system-riscv64 qemu-system-i386 qemu-system-arm; do command -v "$b" && exit 0; done; exit 1`];
+}
+
 async function anyQemu(t: Transport): Promise<string> {
-  const argv = ["sh", "-c", `PATH="$PATH:${POSIX_QEMU_PATH}"; for b in qemu-system-x86_64 qemu-system-aarch64 qemu-system-riscv64 qemu-system-i386 qemu-system-arm; do command -v "$b" && exit 0; done; exit 1`];
-  const r = await t.exec(argv);
+  const r = await t.exec(anyQemuArgv());
   if (r.exitCode !== 0) throw new QemuError("COMMAND_FAILED", `${t.description}: no qemu-system-* binary found for a network switch`);
   return r.stdout.trim().split("\n")[0];
 }
 
 /** The member links of a switch's directory: address and the socket it points to. */
+export function listMembersArgv(dir: string): string[] {
+  return ["sh", "-c", 'for f in "$1"/*.vm; do [ -L "$f" ] && printf "%s\\t%s\\n" "${f##*/}" "$(readlink "$f")"; done; exit 0', "members", dir];
+}
+
 export async function listMembers(t: Transport, workDir: string, network: string): Promise<Array<{ address: string; target: string }>> {
-  const argv = ["sh", "-c", 'for f in "$1"/*.vm; do [ -L "$f" ] && printf "%s\\t%s\\n" "${f##*/}" "$(readlink "$f")"; done; exit 0', "members", switchLayout(workDir, network).dir];
+  const argv = listMembersArgv(switchLayout(workDir, network).dir);
   return expectSuccess(`${t.description}: listing the members of network ${network}`, argv, await t.exec(argv)).stdout.split("\n").filter(Boolean).map((line) => {
     const [file, target] = line.split("\t");
     return { address: file.replace(/\.vm$/, ""), target };

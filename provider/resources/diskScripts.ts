@@ -49,6 +49,8 @@ exit 0
     'if out=$(qemu-img info -U --output=json -- "$f" 2>/dev/null); then printf "J%s\\n" "$(printf %s "$out" | tr "\\n" " ")"; ' +
     'else rc=$?; if [ -e "$f" ]; then printf "E%s\\n" "$rc"; else printf "G\\n"; fi; fi; done';
   const script = `PATH="$PATH:${POSIX_QEMU_PATH}"; export PATH; P=$1; export P; R=$2; shift 2
+# A script for sh -c below, which expands it: single quotes on purpose.
+# shellcheck disable=SC2016
 each='${each}'
 for r in "$R"/*; do [ -f "$r" ] || continue; IFS= read -r f < "$r"; [ -e "$f" ] && sh -c "$each" sh "$f"; done
 for d do [ -d "$d" ] || continue; find "$d" -type f -name "*.qcow2" -exec sh -c "$each" sh {} +; printf "D%s\\n" "$?"; done
@@ -101,7 +103,8 @@ export function parseOverlayRecords(stdout: string): { candidates: OverlayCandid
 
 /** For each name after `path` that is the same file as `path` (one inode, whatever the spelling), prints it. */
 export function sameFileArgv(path: string, names: string[]): string[] {
-  return ["sh", "-c", 'p=$1; shift; for b do if [ "$b" -ef "$p" ]; then printf "%s\\n" "$b"; fi; done; exit 0', "same-file", path, ...names];
+  // -ef is not in POSIX but every sh met here has it (dash, bash, busybox ash, FreeBSD sh).
+  return ["sh", "-c", '# shellcheck disable=SC3013\np=$1; shift; for b do if [ "$b" -ef "$p" ]; then printf "%s\\n" "$b"; fi; done; exit 0', "same-file", path, ...names];
 }
 
 /**

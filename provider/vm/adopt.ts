@@ -92,7 +92,7 @@ export async function findHandStarted(transport: Transport, name: string): Promi
 }
 
 /** Prints a process's start time (as the VM scripts read it), then its NUL-separated argv from /proc when there is one; exit 1 when it is gone. */
-function processArgv(pid: string): string[] {
+export function processArgv(pid: string): string[] {
   return ["sh", "-c", POSIX_VM_FUNCTIONS + '\nproc_state "$1"; [ -n "$started" ] || exit 1; printf "%s\\n" "$started"; cat "/proc/$1/cmdline" 2>/dev/null; exit 0', "pulumi-qemu-proc", pid];
 }
 

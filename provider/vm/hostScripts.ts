@@ -8,8 +8,12 @@
 import { POSIX_QEMU_PATH } from "../transport/hostFiles";
 import type { VmLayout } from "../layout";
 
-/** Shell functions shared by the scripts: identity check and the per-VM lock. */
-export const POSIX_VM_FUNCTIONS = String.raw`
+/**
+ * Shell functions shared by the scripts: identity check and the per-VM lock. For shellcheck:
+ * a library (each script calls some of its functions, SC2317) that reads the state-directory
+ * variables the script's prologue sets (SC2154, SC2034: the prologue names them all).
+ */
+export const POSIX_VM_FUNCTIONS = String.raw`# shellcheck disable=SC2317,SC2154,SC2034
 nl='
 '
 # Sets pid to the number in the pidfile, or to nothing. Builtins only: a fork costs ~4 ms here.
@@ -20,11 +24,14 @@ proc_state() {
   started=
   if [ -r "/proc/$1/stat" ]; then
     read -r st < "/proc/$1/stat"
+    # The fields after the command name, split on purpose.
+    # shellcheck disable=SC2086
     set -- ${"$"}{st##*") "}
     state=$1
     shift 19 && started=$1
   else
     st=$(LC_ALL=C ps -p "$1" -o stat= -o lstart= 2>/dev/null)
+    # shellcheck disable=SC2086
     set -- $st
     state=$1
     [ "$#" -gt 1 ] && shift && started="$*"
@@ -35,7 +42,7 @@ proc_state() {
 names_this_vm() {
   if [ -r "/proc/$1/cmdline" ]; then
     cmd=$(tr '\000' '\n' < "/proc/$1/cmdline")
-    case "$nl$cmd$nl" in *"$nl"guest="$name$nl"*) ;; *) return 1 ;; esac
+    case "$nl$cmd$nl" in *"${"$"}{nl}guest=${"$"}{name}${"$"}{nl}"*) ;; *) return 1 ;; esac
     case "$nl$cmd$nl" in *"$nl$pidfile$nl"*) return 0 ;; esac
     return 1
   fi
@@ -108,7 +115,8 @@ take_lock() {
 `;
 
 function withArgs(script: string, layout: VmLayout, name: string, extra: string[] = []): string[] {
-  const prologue = 'name=$1; dir=$2; pidfile=$3; sock=$4; spec=$5; startlog=$6; lock=$7; qemulog=$8; identity=$9; shift 9\n';
+  // The library's shellcheck directive must come first to hold for the whole script.
+  const prologue = '# shellcheck disable=SC2317,SC2154,SC2034\nname=$1; dir=$2; pidfile=$3; sock=$4; spec=$5; startlog=$6; lock=$7; qemulog=$8; identity=$9; shift 9\n';
   return ["sh", "-c", prologue + POSIX_VM_FUNCTIONS + script, "pulumi-qemu-vm", name, layout.dir, layout.pidfile, layout.qmpSocket,
     layout.startedSpec, layout.startLog, layout.lock, layout.qemuLog, layout.identity, ...extra];
 }
@@ -199,7 +207,7 @@ echo existing=0; print_observation
 export function signalArgv(layout: VmLayout, name: string, signal: "TERM" | "KILL"): string[] {
   return withArgs(String.raw`
 read_pid
-if is_ours "$pid"; then kill -$1 "$pid" && echo signalled=1 && exit 0; fi
+if is_ours "$pid"; then kill -"$1" "$pid" && echo signalled=1 && exit 0; fi
 echo signalled=0
 `, layout, name, [signal]);
 }

@@ -3,7 +3,7 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 PKGS=(qemu-system-x86 qemu-system-arm qemu-utils openssh-server openssh-client iproute2 busybox-static
-      dropbear-bin cpio gzip procps kmod)
+      dropbear-bin cpio gzip procps kmod shellcheck)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,4 +1,4 @@
-
+# shellcheck disable=SC2317,SC2154,SC2034
 nl='
 '
 # Sets pid to the number in the pidfile, or to nothing. Builtins only: a fork costs ~4 ms here.
@@ -9,11 +9,14 @@ proc_state() {
   started=
   if [ -r "/proc/$1/stat" ]; then
     read -r st < "/proc/$1/stat"
+    # The fields after the command name, split on purpose.
+    # shellcheck disable=SC2086
     set -- ${st##*") "}
     state=$1
     shift 19 && started=$1
   else
     st=$(LC_ALL=C ps -p "$1" -o stat= -o lstart= 2>/dev/null)
+    # shellcheck disable=SC2086
     set -- $st
     state=$1
     [ "$#" -gt 1 ] && shift && started="$*"
@@ -24,7 +27,7 @@ proc_state() {
 names_this_vm() {
   if [ -r "/proc/$1/cmdline" ]; then
     cmd=$(tr '\000' '\n' < "/proc/$1/cmdline")
-    case "$nl$cmd$nl" in *"$nl"guest="$name$nl"*) ;; *) return 1 ;; esac
+    case "$nl$cmd$nl" in *"${nl}guest=${name}${nl}"*) ;; *) return 1 ;; esac
     case "$nl$cmd$nl" in *"$nl$pidfile$nl"*) return 0 ;; esac
     return 1
   fi

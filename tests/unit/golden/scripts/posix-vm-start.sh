@@ -1,3 +1,4 @@
+# shellcheck disable=SC2317,SC2154,SC2034
 name=$1; dir=$2; pidfile=$3; sock=$4; spec=$5; startlog=$6; lock=$7; qemulog=$8; identity=$9; shift 9
 # <posix-vm-functions>
 

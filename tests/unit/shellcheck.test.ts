@@ -1,0 +1,59 @@
+/**
+ * Every POSIX sh script the package sends to a host, as it is sent, passes shellcheck (the
+ * Debian package the set-up installs). Each builder runs with sample arguments; the script is
+ * the `sh -c` text (arguments stay positional parameters, so they do not change it). Builders
+ * that run one program directly (mkdir, rm, tail, cat, test) send no script.
+ */
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import { vmLayout } from "../../provider/layout";
+import { factsArgv } from "../../provider/host/factsScript";
+import { probeRunnerArgv } from "../../provider/host/accelerators/probeRunner";
+import { anyQemuArgv, listMembersArgv } from "../../provider/network/switch";
+import { forgetCloneArgv, moveIfAbsentArgv, overlaysArgv, recordCloneArgv, removeUploadArgv, sameFileArgv } from "../../provider/resources/diskScripts";
+import { sha256Argv, toolArgv } from "../../provider/transport/hostFiles";
+import { atomicWriteArgv } from "../../provider/transport/remoteFiles";
+import { processArgv } from "../../provider/vm/adopt";
+import { adoptArgv, cleanupArgv, listSpecsArgv, observeArgv, signalArgv, startArgv } from "../../provider/vm/hostScripts";
+
+const layout = vmLayout("/w", "a");
+const SCRIPTS: Record<string, string[]> = {
+  "vm start": startArgv(layout, "a", "{}", ["qemu-system-x86_64"], ""),
+  "vm observe": observeArgv([{ layout, name: "a" }]),
+  "vm signal": signalArgv(layout, "a", "TERM"),
+  "vm cleanup": cleanupArgv(layout, "a", "all"),
+  "vm adopt": adoptArgv(layout, "a", 1, "2", "{}", "/s"),
+  "vm list specs": listSpecsArgv("/w/vms"),
+  "adopt: a process": processArgv("1"),
+  "host facts": factsArgv("/w"),
+  "probe runner": probeRunnerArgv("/w/p", ["qemu-system-x86_64"]),
+  "network: a qemu-system": anyQemuArgv(),
+  "network: members": listMembersArgv("/w/networks/n"),
+  "disk: move if absent": moveIfAbsentArgv("posix", "/w/t", "/w/d"),
+  "disk: remove upload": removeUploadArgv("posix", "/w/t"),
+  "disk: overlays": overlaysArgv("posix", ["/w"], "/w/d"),
+  "disk: same file": sameFileArgv("/w/d", ["/w/e"]),
+  "disk: record clone": recordCloneArgv("/w/b", "/w/c", "e"),
+  "disk: forget clone": forgetCloneArgv("/w/b", "e"),
+  "file: qemu tool": toolArgv("posix", ["qemu-img", "info", "/w/d"]),
+  "file: sha256": sha256Argv("posix", "/w/d"),
+  "file: atomic write": atomicWriteArgv("/w/d", 10, 0o600, "x"),
+};
+
+function shellcheck(script: string): string {
+  const r = spawnSync("shellcheck", ["-s", "sh", "-f", "gcc", "-"], { input: script, encoding: "utf8" });
+  if (r.error) throw new Error(`shellcheck is not installed (the set-up installs it: npm run setup): ${r.error.message}`);
+  return r.stdout.trim();
+}
+
+describe("shellcheck on every sh script sent to a host", () => {
+  for (const [name, argv] of Object.entries(SCRIPTS)) {
+    it(name, () => {
+      assert.deepStrictEqual(argv.slice(0, 2), ["sh", "-c"], `${name} is not an sh script`);
+      assert.strictEqual(shellcheck(argv[2]), "", `${name}:\n${argv[2]}`);
+    });
+  }
+  it("the check itself finds an unquoted expansion", () => {
+    assert.match(shellcheck('rm -f $1'), /SC2086/);
+  });
+});
