@@ -4,12 +4,15 @@
  * the host does), and nothing is started on the host.
  */
 import * as assert from "assert";
+import { execFileSync } from "child_process";
 import { randomBytes } from "crypto";
 import { readFileSync } from "fs";
+import * as path from "path";
 import { Disk, Fleet, Host, Network, Snapshot, Vm } from "../../sdk";
 import { closeAllSshTransports, sshTransport } from "../../provider/transport";
 import { liveQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed } from "../testbed/testbed";
+import { pulumiBinDir } from "./engine";
 import { capture, withStack } from "./harness";
 
 describe("e2e: wrong Network, Fleet and Snapshot inputs are refused naming the property (real CLI)", function () {
@@ -49,6 +52,14 @@ describe("e2e: wrong Network, Fleet and Snapshot inputs are refused naming the p
     await withStack("bad-input", program, async (h) => {
       const up = await h.stack.up(capture(h));
       assert.deepStrictEqual(up.summary.resourceChanges, { create: 5 });
+      // The key reaches the Network's and the Snapshot's state only as a secret.
+      // (`pulumi stack export` as a user runs it: the Automation API's exportStack decrypts.)
+      const exported = execFileSync(path.join(pulumiBinDir(), "pulumi"), ["stack", "export", "--stack", "e2e"],
+        { cwd: h.dir, env: { ...process.env, ...h.stack.workspace.envVars } }).toString();
+      assert.match(exported, /qemu:Network/);
+      assert.match(exported, /qemu:Snapshot/);
+      const keyLines = readFileSync(bed.clientKey, "utf8").split("\n").filter((l) => l && !l.startsWith("-----"));
+      for (const line of keyLines) assert.ok(!exported.includes(line), "the SSH private key is in the exported stack in clear text");
       const switches = () => liveQemuPids(`/e2e-bad-${run}/networks/`).length;
       assert.strictEqual(switches(), 1);
 
