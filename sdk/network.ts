@@ -49,8 +49,7 @@ export class Network extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.CustomResourceOptions) {
     const hosts = args.hosts.map((h) => {
-      const host = "host" in h && !("connection" in h) ? h.host : h as Host;
-      const address = "host" in h && !("connection" in h) ? h.address : undefined;
+      const { host, address } = "connection" in h ? { host: h, address: undefined } : h;
       return { host: host.connection, ...hostIdOf(host.connection), ...(address !== undefined ? { address } : {}) };
     });
     const inputs = withOutputs({ name: args.name ?? name, subnet: args.subnet, port: args.port, hosts: pulumi.secret(hosts as unknown as pulumi.Input<NetworkHostInput[]>) },

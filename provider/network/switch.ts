@@ -7,9 +7,8 @@ import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { withQmp } from "../qemu/qmp";
 import { POSIX_QEMU_PATH, type Transport } from "../transport";
 import { sameData } from "../canonical";
-import { startVm, stopVm } from "../vm/execute";
+import { removeStateDir, startVm, stopVm } from "../vm/execute";
 import { observe, type Observed } from "../vm/observe";
-import { vmScripts } from "../vm/scripts";
 import type { VmSpec } from "../vm/spec";
 import { memberLink, memberSocket, switchLayout, switchName, vmLayout, vmOfMemberSocket, type VmLayout } from "../layout";
 import { memberPort, switchArgv, type SwitchSpec } from "./switchArgv";
@@ -60,12 +59,18 @@ export async function ensureSwitch(t: Transport, workDir: string, spec: SwitchSp
   return true;
 }
 
+/** The VM of this working directory a member link points to (undefined for anything else), and whether a QEMU of it runs. */
+async function memberVm(t: Transport, workDir: string, target: string): Promise<{ name?: string; running: boolean }> {
+  const name = vmOfMemberSocket(workDir, target);
+  return { name, running: name !== undefined && (await observe(t, vmLayout(workDir, name), name)).state !== "stopped" };
+}
+
 /** The VMs of this working directory that run on the network here, by name. */
 export async function runningMembers(t: Transport, workDir: string, network: string): Promise<string[]> {
   const names: string[] = [];
   for (const m of await listMembers(t, workDir, network)) {
-    const name = vmOfMemberSocket(workDir, m.target);
-    if (name && (await observe(t, vmLayout(workDir, name), name)).state !== "stopped") names.push(`VM ${name} (${m.address})`);
+    const vm = await memberVm(t, workDir, m.target);
+    if (vm.running) names.push(`VM ${vm.name} (${m.address})`);
   }
   return names;
 }
@@ -73,12 +78,10 @@ export async function runningMembers(t: Transport, workDir: string, network: str
 /** Stops the switch and removes its directory; refused while a VM of this working directory runs on it. */
 export async function removeSwitch(t: Transport, workDir: string, network: string): Promise<void> {
   const layout = switchLayout(workDir, network);
-  if (!/\/networks\/[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(layout.dir)) throw new QemuError("INVALID_ARGUMENT", `refusing to remove ${layout.dir}: not a network's directory`);
   const members = await runningMembers(t, workDir, network);
   if (members.length) throw new QemuError("COMMAND_FAILED", `${t.description}: not removing network ${network}: ${members.join(", ")} still run on it`);
   await stopVm(t, layout, switchName(network), STOP);
-  const argv = vmScripts(t).cleanup(layout, switchName(network), "all");
-  expectSuccess(`${t.description}: removing network ${network}`, argv, await t.exec(argv));
+  await removeStateDir(t, layout, switchName(network), "networks");
 }
 
 /**
@@ -95,9 +98,8 @@ export async function joinNetwork(t: Transport, workDir: string, vm: VmLayout, v
   const own = memberSocket(vm, network);
   const current = (await listMembers(t, workDir, network)).find((m) => m.address === address)?.target;
   if (current !== undefined && current !== own) {
-    const other = vmOfMemberSocket(workDir, current);
-    const running = other !== undefined && (await observe(t, vmLayout(workDir, other), other)).state !== "stopped";
-    if (running || other === undefined) throw new InvalidArgumentError(property, `${address} on network ${network} is taken by ${other ? `VM ${other}` : current}`);
+    const other = await memberVm(t, workDir, current);
+    if (other.running || other.name === undefined) throw new InvalidArgumentError(property, `${address} on network ${network} is taken by ${other.name ? `VM ${other.name}` : current}`);
   }
   const link = ["ln", "-sfn", "--", own, memberLink(workDir, network, address)];
   expectSuccess(`${t.description}: joining VM ${vmName} to network ${network}`, link, await t.exec(link));

@@ -7,8 +7,7 @@
 import { createHash } from "crypto";
 import { sameData } from "../canonical";
 import { InvalidArgumentError } from "../errors";
-import { hubSocket, networksRoot, switchName } from "../layout";
-import { checkUnixSocketPath } from "../layout";
+import { checkUnixSocketPath, hubSocket, networksRoot, switchName } from "../layout";
 import { ipv4Number, overlaps, parseSubnet, subnetText } from "../subnet";
 import { ensureSwitch, observeSwitch, removeSwitch } from "../network/switch";
 import { starLinks, type SwitchSpec } from "../network/switchArgv";

@@ -6,12 +6,12 @@
  */
 import { sameData } from "../canonical";
 import { InvalidArgumentError, QemuError } from "../errors";
-import type { ImageInfo } from "../qemu/img";
+import type { ImageInfo, ImageSnapshot } from "../qemu/img";
 import { transportFor, validateConnection, type Connection, type Transport } from "../transport";
 import { absolutePath, booleanInput, safeName, snapshotTag } from "../validate";
 import { vmLayout, type VmLayout } from "../layout";
 import { observe } from "../vm/observe";
-import { deleteLive, liveImages, offline, revertLive, takeLive } from "../vm/snapshots";
+import { deleteLive, liveImages, offline, revertLive, takeLive, type LiveImage } from "../vm/snapshots";
 import { connectionIdentity, hostInDiff } from "./connection";
 import { info, overlaysOf, runningUsersOf } from "./disk";
 import { progress } from "./progress";
@@ -79,25 +79,36 @@ interface Target {
   property: "vm" | "disk";
   /** The VM's, when the target is a VM. */
   layout?: VmLayout;
-  /** A QEMU of the VM runs: QMP does the work. */
-  live: boolean;
+  /** A QEMU of the VM runs (QMP does the work): its writable images, as QEMU names them. */
+  live?: LiveImage[];
   paths: string[];
 }
 
-/** What the snapshot is of, as the host has it now. */
-async function targetOf(i: SnapshotInputs): Promise<Target> {
+/** What the snapshot is of, as the host has it now; undefined for a VM never started here (its images are not known). */
+async function targetOf(i: SnapshotInputs): Promise<Target | undefined> {
   const t = transportFor(i.host);
-  if (i.disk !== undefined) return { t, label: `disk ${i.disk}`, property: "disk", live: false, paths: [i.disk] };
+  if (i.disk !== undefined) return { t, label: `disk ${i.disk}`, property: "disk", paths: [i.disk] };
   const layout = vmLayout(i.host.workDir!, i.vm!);
   const label = `VM ${i.vm}`;
   const seen = await observe(t, layout, i.vm!);
   if (seen.state === "running" || seen.state === "paused") {
-    return { t, label, property: "vm", layout, live: true, paths: (await liveImages(t, layout)).map((x) => x.path) };
+    const live = await liveImages(t, layout);
+    return { t, label, property: "vm", layout, live, paths: live.map((x) => x.path) };
   }
   if (seen.state === "failed") throw new QemuError("COMMAND_FAILED", `${t.description}: ${label}: its QEMU runs but its guest does not (${seen.detail}); snapshots are left alone until it runs or is stopped`);
   const paths = seen.startedSpec?.disks.filter((d) => !d.readOnly).map((d) => d.path);
-  if (!paths) throw new QemuError("COMMAND_FAILED", `${t.description}: ${label} has never been started in ${layout.dir}, so its images are not known: snapshot its Disks instead`);
-  return { t, label, property: "vm", layout, live: false, paths };
+  return paths && { t, label, property: "vm", layout, paths };
+}
+
+async function existingTarget(i: SnapshotInputs): Promise<Target> {
+  const tg = await targetOf(i);
+  if (!tg) throw new QemuError("COMMAND_FAILED", `${transportFor(i.host).description}: VM ${i.vm} has never been started in ${vmLayout(i.host.workDir!, i.vm!).dir}, so its images are not known: snapshot its Disks instead`);
+  return tg;
+}
+
+/** The snapshot of this name in each image (undefined where an image has none). */
+function named(infos: ImageInfo[], tag: string): Array<ImageSnapshot | undefined> {
+  return infos.map((x) => x.snapshots.find((s) => s.name === tag));
 }
 
 /** qemu-img's view of every image; a missing image is an error (a snapshot needs its image). */
@@ -124,7 +135,7 @@ async function refuseHeld(tg: Target, host: Connection, doing: string): Promise<
 }
 
 function describe(i: SnapshotInputs, tg: Target, infos: ImageInfo[]): SnapshotOutputs {
-  const found = infos.map((x) => x.snapshots.find((s) => s.name === i.name));
+  const found = named(infos, i.name);
   const first = found.find((s) => s !== undefined);
   return plain({
     ...i,
@@ -137,10 +148,11 @@ function describe(i: SnapshotInputs, tg: Target, infos: ImageInfo[]): SnapshotOu
 
 export async function create(inputs: SnapshotInputs): Promise<CreateResult<SnapshotOutputs>> {
   throwFailures(collectFailures(validations(inputs)));
-  const tg = await targetOf(inputs);
+  const tg = await existingTarget(inputs);
   const infos = await infosOf(tg);
   checkSnapshottable(tg, infos);
-  const taken = tg.paths.filter((_, k) => infos[k].snapshots.some((s) => s.name === inputs.name));
+  const found = named(infos, inputs.name);
+  const taken = tg.paths.filter((_, k) => found[k] !== undefined);
   if (taken.length) {
     throw new InvalidArgumentError("name", `${tg.label} already has a snapshot named ${inputs.name} (in ${taken.join(", ")}); another of that name would replace it: choose another name, or delete it first`);
   }
@@ -148,7 +160,7 @@ export async function create(inputs: SnapshotInputs): Promise<CreateResult<Snaps
   if (memory && !tg.live) throw new InvalidArgumentError("memory", `${tg.label} is not running, so it has no memory to save: start it, or take the snapshot without memory`);
   const t0 = Date.now();
   if (tg.live) {
-    await takeLive(tg.t, tg.layout!, inputs.vm!, inputs.name, memory, await liveImages(tg.t, tg.layout!));
+    await takeLive(tg.t, tg.layout!, inputs.vm!, inputs.name, memory, tg.live);
   } else {
     await refuseHeld(tg, inputs.host, "taking a snapshot of");
     await takeOffline(tg, inputs.name);
@@ -173,19 +185,22 @@ async function takeOffline(tg: Target, tag: string): Promise<void> {
 }
 
 export async function read(id: string, props: SnapshotOutputs): Promise<ReadResult<SnapshotOutputs>> {
-  const tg = await targetOf(props);
+  const tg = await existingTarget(props);
   return { id, props: describe(props, tg, await infosOf(tg)) };
 }
 
 export async function update(_id: string, olds: SnapshotOutputs, news: SnapshotInputs): Promise<{ outs: SnapshotOutputs }> {
   throwFailures(collectFailures(validations(news)));
-  const tg = await targetOf(news);
-  if (!sameData(olds.revertTrigger, news.revertTrigger)) await revert(news, tg, await infosOf(tg));
-  return { outs: describe(news, tg, await infosOf(tg)) };
+  const tg = await existingTarget(news);
+  // A revert changes the images' contents, not their snapshot tables: one read serves both.
+  const infos = await infosOf(tg);
+  if (!sameData(olds.revertTrigger, news.revertTrigger)) await revert(news, tg, infos);
+  return { outs: describe(news, tg, infos) };
 }
 
 async function revert(i: SnapshotInputs, tg: Target, infos: ImageInfo[]): Promise<void> {
-  const missing = tg.paths.filter((_, k) => !infos[k].snapshots.some((s) => s.name === i.name));
+  const found = named(infos, i.name);
+  const missing = tg.paths.filter((_, k) => found[k] === undefined);
   if (missing.length) {
     const has = [...new Set(infos.flatMap((x) => x.snapshots.map((s) => s.name)))];
     throw new InvalidArgumentError("name", `cannot revert ${tg.label} to snapshot ${i.name}: ${missing.join(", ")} has no such snapshot (snapshots there: ${has.join(", ") || "none"}); it was deleted outside Pulumi or the disks changed`);
@@ -193,7 +208,7 @@ async function revert(i: SnapshotInputs, tg: Target, infos: ImageInfo[]): Promis
   const t0 = Date.now();
   if (tg.live) {
     // savevm writes the memory into one of the images.
-    const withMemory = infos.some((x) => (x.snapshots.find((s) => s.name === i.name)?.vmStateSize ?? 0) > 0);
+    const withMemory = found.some((s) => (s?.vmStateSize ?? 0) > 0);
     if (!withMemory) {
       throw new InvalidArgumentError("revertTrigger", `snapshot ${i.name} of ${tg.label} holds no memory, and a running VM is reverted only to a snapshot with memory: stop it (state: "stopped") to revert its disks, or take the snapshot with memory: true`);
     }
@@ -211,15 +226,12 @@ async function revert(i: SnapshotInputs, tg: Target, infos: ImageInfo[]): Promis
 
 /** Removes the snapshot from every image that has it; a target already gone has nothing to remove. */
 export async function remove(_id: string, props: SnapshotOutputs): Promise<void> {
-  const tg = await targetOf(props).catch((e) => {
-    if (e instanceof QemuError && /has never been started/.test(e.message)) return undefined; // its state directory went with the VM
-    throw e;
-  });
-  if (!tg) return;
+  const tg = await targetOf(props);
+  if (!tg) return; // its state directory went with the VM
   const present = [];
   for (const p of tg.paths) {
     const i = await info(tg.t, p);
-    if (i?.snapshots.some((s) => s.name === props.name)) present.push(p);
+    if (i && named([i], props.name)[0]) present.push(p);
   }
   if (!present.length) return;
   if (tg.live) return deleteLive(tg.t, tg.layout!, props.vm!, props.name);

@@ -105,13 +105,16 @@ export async function stopVm(transport: Transport, layout: VmLayout, name: strin
   return used;
 }
 
-/** Deletes the VM's state directory; refuses while its QEMU runs. */
-export async function removeStateDir(transport: Transport, layout: VmLayout, name: string): Promise<void> {
-  if (!/\/vms\/[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(layout.dir)) {
-    throw new QemuError("INVALID_ARGUMENT", `refusing to remove ${layout.dir}: not a VM state directory`);
+const STATE_DIRS = { vms: "VM", networks: "network switch" } as const;
+
+/** Deletes a VM's (or, with "networks", a network switch's) state directory; refuses while its QEMU runs. */
+export async function removeStateDir(transport: Transport, layout: VmLayout, name: string, root: keyof typeof STATE_DIRS = "vms"): Promise<void> {
+  const what = STATE_DIRS[root];
+  if (!new RegExp(`/${root}/[A-Za-z0-9][A-Za-z0-9_.-]*$`).test(layout.dir)) {
+    throw new QemuError("INVALID_ARGUMENT", `refusing to remove ${layout.dir}: not a ${what} state directory`);
   }
   const argv = vmScripts(transport).cleanup(layout, name, "all");
-  expectSuccess(`${transport.description}: removing the state of VM ${name}`, argv, await transport.exec(argv), ["sh", "-c", "<cleanup all>", name]);
+  expectSuccess(`${transport.description}: removing the state of ${what} ${name}`, argv, await transport.exec(argv), ["sh", "-c", "<cleanup all>", name]);
 }
 
 export async function resumeVm(transport: Transport, layout: VmLayout, name: string): Promise<void> {

@@ -59,8 +59,10 @@ export function capture(h: StackHarness): { onOutput: (s: string) => void } {
  * program per process and never meets this. Such a step, and only such a step, is run once more.
  */
 function retryStaleChannel(stack: Stack): void {
-  const stale = (e: unknown) => /14 UNAVAILABLE: No connection established/.test(String((e as Error)?.message)) && /pulumi:pulumi:Stack/.test(String((e as Error)?.message))
-    && !/pulumi-nodejs:dynamic/.test(String((e as Error)?.message));
+  const stale = (e: unknown) => {
+    const message = String((e as Error)?.message);
+    return /14 UNAVAILABLE: No connection established/.test(message) && /pulumi:pulumi:Stack/.test(message) && !/pulumi-nodejs:dynamic/.test(message);
+  };
   for (const method of ["preview", "up", "refresh", "destroy"] as const) {
     const original = (stack[method] as (...a: unknown[]) => Promise<unknown>).bind(stack);
     (stack as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
