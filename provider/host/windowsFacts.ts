@@ -1,61 +1,17 @@
 /**
- * The facts of a Windows host: one PowerShell script (CIM queries, services, QEMU's binaries)
- * printing one JSON object, and its parser into the HostFacts every detector reads.
+ * The facts of a Windows host: provider/scripts/facts.ps1 (CIM queries, services, QEMU's
+ * binaries) printing one JSON object, and its parser into the HostFacts every detector reads.
  */
-import { psQuote, psScriptArgv } from "../transport";
+import { psFileArgv } from "../transport/windows";
 import { PROBE_CACHE_DIR } from "../layout";
 import { parseProbeCache, qemuVersion, type HostFacts, type WindowsHypervisorFacts } from "./facts";
 
 /** The services of the Windows hypervisor drivers QEMU can use besides WHPX. */
 export const WINDOWS_HYPERVISOR_SERVICES = ["intelhaxm", "aehd", "gvm"];
 
-export function windowsFactsScript(workDir: string): string {
-  return String.raw`$os = Get-CimInstance Win32_OperatingSystem
-$cs = Get-CimInstance Win32_ComputerSystem
-$cpu = Get-CimInstance Win32_Processor | Select-Object -First 1
-# InstallState: 1 enabled, 2 disabled, 3 absent. Readable without administrator rights, unlike Get-WindowsOptionalFeature.
-$feature = Get-CimInstance Win32_OptionalFeature -Filter "Name='HypervisorPlatform'" -ErrorAction SilentlyContinue
-$services = @{}
-foreach ($n in @(${WINDOWS_HYPERVISOR_SERVICES.map(psQuote).join(", ")})) {
-  $s = Get-Service -Name $n -ErrorAction SilentlyContinue
-  if ($s) { $services[$n] = [string]$s.Status }
-}
-$native = @{ AMD64 = 'qemu-system-x86_64'; ARM64 = 'qemu-system-aarch64'; x86 = 'qemu-system-i386' }[$env:PROCESSOR_ARCHITECTURE]
-# A native program's stderr must not become a terminating error under 'Stop'.
-$ErrorActionPreference = 'Continue'
-$qemu = @()
-$seen = @{}
-foreach ($d in ($env:Path -split ';' | Where-Object { $_ })) {
-  foreach ($f in (Get-ChildItem -LiteralPath $d -Filter 'qemu-system-*.exe' -File -ErrorAction SilentlyContinue)) {
-    # qemu-system-x86_64w.exe is the same emulator without a console window.
-    if ($seen[$f.BaseName] -or $f.BaseName -like '*w') { continue }
-    $seen[$f.BaseName] = $true
-    $version = [string](& $f.FullName --version 2>$null | Select-Object -First 1)
-    $accel = ''
-    if ($f.BaseName -eq $native) { $accel = (& $f.FullName -accel help 2>$null | Select-Object -Skip 1) -join ' ' }
-    $qemu += [pscustomobject]@{ name = $f.BaseName; path = $f.FullName; version = $version; accel = $accel }
-  }
-}
-$img = Get-Command qemu-img -ErrorAction SilentlyContinue
-$cache = @()
-$cacheDir = Join-Path ${psQuote(workDir)} ${psQuote(PROBE_CACHE_DIR)}
-if (${psQuote(workDir)} -ne '' -and (Test-Path -LiteralPath $cacheDir)) {
-  $cache = @(Get-ChildItem -LiteralPath $cacheDir -Filter *.json -File | ForEach-Object { Get-Content -Raw -LiteralPath $_.FullName })
-}
-[pscustomobject]@{
-  os = 'Windows'; osVersion = [string]$os.Caption; kernel = [string]$os.Version; arch = [string]$env:PROCESSOR_ARCHITECTURE
-  user = [string]$env:USERNAME; home = [string]$env:USERPROFILE
-  cpuModel = [string]$cpu.Name; cores = [int]$cs.NumberOfLogicalProcessors
-  memoryBytes = [int64]$cs.TotalPhysicalMemory; memoryAvailableBytes = [int64]$os.FreePhysicalMemory * 1024
-  hypervisorPresent = [bool]$cs.HypervisorPresent
-  hypervisorPlatform = if ($feature) { [int]$feature.InstallState } else { 0 }
-  services = $services; qemu = @($qemu); qemuImg = if ($img) { $img.Source } else { '' }; probeCache = @($cache)
-} | ConvertTo-Json -Depth 4 -Compress
-`;
-}
-
+/** facts.ps1 for a working directory whose probe cache is read. */
 export function windowsFactsArgv(workDir: string): string[] {
-  return psScriptArgv(windowsFactsScript(workDir));
+  return psFileArgv(["facts.ps1"], { workDir, probeCacheDir: PROBE_CACHE_DIR, hypervisorServices: WINDOWS_HYPERVISOR_SERVICES });
 }
 
 interface RawWindowsFacts {

@@ -1,13 +1,12 @@
 /** The Disk resource's host scripts for POSIX sh and Windows PowerShell. Pure: golden-tested. */
-import { POSIX_QEMU_PATH, psQuote, psScriptArgv, type Platform } from "../transport";
+import { type Platform } from "../transport";
+import { hostScriptText, shScriptArgv } from "../transport/hostScript";
+import { psFileArgv } from "../transport/windows";
 
 /** Renames an uploaded temp file to its place unless something appeared there meanwhile (then the temp goes). */
 export function moveIfAbsentArgv(platform: Platform, temp: string, path: string): string[] {
   if (platform === "windows") {
-    return psScriptArgv(String.raw`$temp = ${psQuote(temp)}; $path = ${psQuote(path)}
-if (Test-Path -LiteralPath $path) { Remove-Item -LiteralPath $temp -Force; [Console]::Error.WriteLine("$path appeared during the upload"); exit 1 }
-Move-Item -LiteralPath $temp -Destination $path
-`);
+    return psFileArgv(["disk-move-if-absent.ps1"], { temp, path });
   }
   return ["sh", "-c", 'if [ -e "$2" ]; then rm -f -- "$1"; echo "$2 appeared during the upload" >&2; exit 1; fi; mv -- "$1" "$2"', "upload", temp, path];
 }
@@ -15,9 +14,7 @@ Move-Item -LiteralPath $temp -Destination $path
 /** Removes an upload's temp file and the writer's own temp beside it (`<temp>.tmp-*`), left when a timeout ended it. */
 export function removeUploadArgv(platform: Platform, temp: string): string[] {
   if (platform === "windows") {
-    return psScriptArgv(String.raw`$temp = ${psQuote(temp)}
-Get-ChildItem -LiteralPath (Split-Path -LiteralPath $temp) -File | Where-Object { $_.FullName -eq $temp.Replace('/', '\') -or $_.Name.StartsWith((Split-Path -Leaf $temp) + '.tmp-') } | Remove-Item -Force
-`);
+    return psFileArgv(["disk-remove-upload.ps1"], { temp });
   }
   return ["sh", "-c", 'rm -f -- "$1" "$1".tmp-*', "upload-cleanup", temp];
 }
@@ -32,30 +29,9 @@ Get-ChildItem -LiteralPath (Split-Path -LiteralPath $temp) -File | Where-Object 
  */
 export function overlaysArgv(platform: Platform, dirs: string[], path: string): string[] {
   if (platform === "windows") {
-    return psScriptArgv(String.raw`$path = ${psQuote(path)}
-$files = Get-ChildItem -LiteralPath @(${dirs.map(psQuote).join(", ")}) -Recurse -File -Filter *.qcow2 -ErrorAction SilentlyContinue | ForEach-Object { $_.FullName } | Sort-Object -Unique
-# Windows PowerShell turns a native program's redirected stderr into a terminating error under 'Stop'.
-$ErrorActionPreference = 'Continue'
-foreach ($f in $files) {
-  if ($f -eq $path -or $f -eq $path.Replace('/', '\')) { continue }
-  $info = & qemu-img info -U --output=json $f 2>$null | Out-String
-  if ($LASTEXITCODE -eq 0 -and ($info | ConvertFrom-Json).'full-backing-filename' -eq $path) { $f }
-}
-exit 0
-`);
+    return psFileArgv(["disk-overlays.ps1"], { path, dirs });
   }
-  // JSON strings hold no raw newline (JSON escapes it), so qemu-img's lines join into one.
-  const each = 'for f do [ "$f" = "$P" ] && continue; printf "F%s\\n" "$f"; ' +
-    'if out=$(qemu-img info -U --output=json -- "$f" 2>/dev/null); then printf "J%s\\n" "$(printf %s "$out" | tr "\\n" " ")"; ' +
-    'else rc=$?; if [ -e "$f" ]; then printf "E%s\\n" "$rc"; else printf "G\\n"; fi; fi; done';
-  const script = `PATH="$PATH:${POSIX_QEMU_PATH}"; export PATH; P=$1; export P; R=$2; shift 2
-# A script for sh -c below, which expands it: single quotes on purpose.
-# shellcheck disable=SC2016
-each='${each}'
-for r in "$R"/*; do [ -f "$r" ] || continue; IFS= read -r f < "$r"; [ -e "$f" ] && sh -c "$each" sh "$f"; done
-for d do [ -d "$d" ] || continue; find "$d" -type f -name "*.qcow2" -exec sh -c "$each" sh {} +; printf "D%s\\n" "$?"; done
-exit 0`;
-  return ["sh", "-c", script, "overlays", path, cloneRecordDir(path), ...dirs];
+  return shScriptArgv(["disk-overlays.sh"], [path, cloneRecordDir(path), ...dirs], { EACH: hostScriptText("disk-overlay-info.sh") });
 }
 
 /** An image overlaysArgv looked at, with the backing file qemu-img's JSON names (none: not a clone). */

@@ -5,15 +5,8 @@
 import { expectSuccess } from "../errors";
 import { psQuote } from "./quote";
 import type { Platform, Transport } from "./types";
-import { psScriptArgv } from "./windows";
-
-/**
- * QEMU's usual homes beyond the login PATH: an SSH session on macOS gets only /usr/bin:/bin:
- * /usr/sbin:/sbin, while Homebrew installs to /opt/homebrew/bin (Apple Silicon) or
- * /usr/local/bin (Intel) and MacPorts to /opt/local/bin.
- */
-export const POSIX_QEMU_DIRS = ["/usr/local/bin", "/opt/homebrew/bin", "/opt/local/bin"];
-export const POSIX_QEMU_PATH = POSIX_QEMU_DIRS.join(":");
+import { psScriptArgv, psFileArgv } from "./windows";
+import { POSIX_QEMU_PATH } from "./hostScript";
 
 /** A QEMU tool (qemu-img, qemu-system-*) run with those directories on PATH. */
 export function toolArgv(platform: Platform, argv: string[]): string[] {
@@ -42,10 +35,7 @@ export function removeFileArgv(platform: Platform, path: string): string[] {
 /** Up to `bytes` bytes from the end of a file; fails when there is no file. */
 export function tailArgv(platform: Platform, path: string, bytes: number): string[] {
   return platform === "windows"
-    ? psScriptArgv(String.raw`$f = [IO.File]::Open(${psQuote(path)}, 'Open', 'Read', 'ReadWrite')
-try { $n = [Math]::Min($f.Length, ${bytes}); [void]$f.Seek(-$n, 'End'); $b = New-Object byte[] $n; [void]$f.Read($b, 0, $n) } finally { $f.Close() }
-$o = [Console]::OpenStandardOutput(); $o.Write($b, 0, $b.Length); $o.Flush()
-`)
+    ? psFileArgv(["tail.ps1"], { path, bytes })
     : ["tail", "-c", String(bytes), path];
 }
 

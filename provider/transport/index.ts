@@ -8,6 +8,7 @@ export { LocalTransport } from "./local";
 export { SshTransport, sshTransport, closeAllSshTransports } from "./ssh";
 export { sshStats } from "./stats";
 export * from "./hostFiles";
+export { EXIT, POSIX_QEMU_DIRS, POSIX_QEMU_PATH, shScriptArgv, psScriptText } from "./hostScript";
 export { validateConnection } from "./connection";
 export { psScriptArgv, decodePsScript, winJoin, winQuoteArg } from "./windows";
 export type { SshOptions, SshHop } from "./sshOptions";

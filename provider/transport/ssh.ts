@@ -6,7 +6,7 @@ import { createHash, randomBytes } from "crypto";
 import type { Client, ClientChannel } from "ssh2";
 import { Readable, type Duplex } from "stream";
 import { expectSuccess, QemuError, TransportError } from "../errors";
-import { atomicWriteArgv, atomicWriteScriptWindows, readFileArgv, readFileScriptWindows } from "./remoteFiles";
+import { atomicWriteArgv, atomicWriteArgvWindows, readFileArgv, readFileArgvWindows } from "./remoteFiles";
 import { Semaphore } from "./semaphore";
 import { openConnection, type OpenedConnection } from "./sshConnect";
 import { describeHop, validateSshOptions, type SshOptions } from "./sshOptions";
@@ -76,7 +76,7 @@ export class SshTransport implements Transport {
     const body = typeof data === "string" ? Buffer.from(data) : data;
     const size = Buffer.isBuffer(body) ? body.length : body.size;
     const suffix = randomBytes(6).toString("hex");
-    const argv = this.platform === "windows" ? psScriptArgv(atomicWriteScriptWindows(path, size, suffix))
+    const argv = this.platform === "windows" ? atomicWriteArgvWindows(path, size, suffix)
       : atomicWriteArgv(path, size, options.mode ?? 0o600, suffix);
     const r = await this.exec(argv, { stdin: Buffer.isBuffer(body) ? body : body.stream, timeoutMs: options.timeoutMs });
     expectSuccess(`${this.description}: writing ${path}`, argv, r, ["sh", "-c", "<atomic write>", path]);
@@ -84,7 +84,7 @@ export class SshTransport implements Transport {
 
   /** A read changes nothing, so a read cut off by a lost session is simply read again. */
   async readFile(path: string): Promise<Buffer> {
-    const argv = this.platform === "windows" ? psScriptArgv(readFileScriptWindows(path)) : readFileArgv(path);
+    const argv = this.platform === "windows" ? readFileArgvWindows(path) : readFileArgv(path);
     for (let attempt = 0; ; attempt++) {
       try {
         return expectSuccess(this.description, argv, await this.execBuffer(argv)).stdoutBytes;

@@ -6,22 +6,23 @@ import { Readable } from "stream";
  */
 import { InvalidArgumentError } from "../errors";
 import { psDecodeArgv, psEncodedArgv, psEncodedCommand, psJoin } from "./quote";
+import { hostScriptText, psScriptText, psVariables, type PsValue } from "./hostScript";
 
 /**
  * Before every script: stop at the first error (exit 1, the message on stderr); no progress
  * records (PowerShell would print them on stderr as CLIXML); QEMU's installer directory on
  * PATH, since the installer does not add it.
  */
-export const WINDOWS_PRELUDE = [
-  "$ErrorActionPreference = 'Stop'",
-  "$ProgressPreference = 'SilentlyContinue'",
-  "$env:Path = $env:Path + ';' + $env:ProgramFiles + '\\qemu'",
-  "",
-].join("\n");
+export const WINDOWS_PRELUDE = hostScriptText("prelude.ps1");
 
 /** A PowerShell script (prelude included) as an argv that any transport can run on Windows. */
 export function psScriptArgv(script: string): string[] {
   return psEncodedArgv(WINDOWS_PRELUDE + script);
+}
+
+/** Host script files (provider/scripts/*.ps1) run as one script with `values` set as variables. */
+export function psFileArgv(files: string[], values: Record<string, PsValue> = {}): string[] {
+  return psScriptArgv(psScriptText(files, values));
 }
 
 /** The script inside an argv made by psScriptArgv (or the loader of windowsInvocation), for tests and messages. */
@@ -44,12 +45,8 @@ export function windowsInvocation(argv: string[]): { commandLine: string; stdinP
 
 /** Reads exactly `length` bytes of stdin (no more: the rest is the script's input) and runs them as a script. */
 export function scriptLoader(length: number): string {
-  return [
-    `$n = ${length}; $in = [Console]::OpenStandardInput(); $b = New-Object byte[] $n; $o = 0`,
-    "while ($o -lt $n) { $r = $in.Read($b, $o, $n - $o); if ($r -le 0) { [Console]::Error.WriteLine('pulumi-qemu: the script ended early on stdin'); exit 64 }; $o += $r }",
-    "& ([ScriptBlock]::Create([Text.Encoding]::UTF8.GetString($b)))",
-    "",
-  ].join("\n");
+  const text = hostScriptText("loader.ps1");
+  return psVariables(text, { n: length }) + text;
 }
 
 /**

@@ -6,9 +6,9 @@
  */
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { parseKeyValues } from "../keyValues";
-import type { Transport } from "../transport";
+import { EXIT, type Transport } from "../transport";
 import { sizeBytes } from "../validate";
-import { adoptArgv, POSIX_VM_FUNCTIONS } from "./hostScripts";
+import { adoptArgv, processArgv } from "./hostScripts";
 import { isManagedPidfile, type VmLayout } from "../layout";
 import type { VmSpec } from "./spec";
 
@@ -91,11 +91,6 @@ export async function findHandStarted(transport: Transport, name: string): Promi
   return found;
 }
 
-/** Prints a process's start time (as the VM scripts read it), then its NUL-separated argv from /proc when there is one; exit 1 when it is gone. */
-export function processArgv(pid: string): string[] {
-  return ["sh", "-c", POSIX_VM_FUNCTIONS + '\nproc_state "$1"; [ -n "$started" ] || exit 1; printf "%s\\n" "$started"; cat "/proc/$1/cmdline" 2>/dev/null; exit 0', "pulumi-qemu-proc", pid];
-}
-
 /** Refuses an instance that does not match the declaration, naming the property. */
 export function checkAdoptable(spec: VmSpec, found: HandStarted[]): HandStarted {
   if (found.length !== 1) {
@@ -117,6 +112,6 @@ export function checkAdoptable(spec: VmSpec, found: HandStarted[]): HandStarted 
 export async function recordAdopted(transport: Transport, layout: VmLayout, spec: VmSpec, it: HandStarted): Promise<Map<string, string>> {
   const argv = adoptArgv(layout, spec.name, it.pid, it.startedAt ?? "", JSON.stringify(spec), it.qmpSocket ?? "");
   const r = await transport.exec(argv);
-  if (r.exitCode === 73) throw new QemuError("COMMAND_FAILED", `${transport.description}: VM ${spec.name}: the process PID ${it.pid} that was checked ended before it could be adopted (or its PID now names another process); nothing was recorded`);
+  if (r.exitCode === EXIT.NOT_THE_CHECKED_PROCESS) throw new QemuError("COMMAND_FAILED", `${transport.description}: VM ${spec.name}: the process PID ${it.pid} that was checked ended before it could be adopted (or its PID now names another process); nothing was recorded`);
   return parseKeyValues(expectSuccess(`${transport.description}: adopting VM ${spec.name}`, argv, r, ["sh", "-c", "<adopt>", spec.name, String(it.pid)]).stdout);
 }

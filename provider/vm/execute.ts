@@ -2,7 +2,7 @@
 import { GuestStoppedError, NotReadyError, QemuError, QemuStartError, expectSuccess } from "../errors";
 import { qemuMessages } from "../qemu/messages";
 import { parseKeyValues } from "../keyValues";
-import { makeDirectory, tailFile, type Transport } from "../transport";
+import { EXIT, makeDirectory, tailFile, type Transport } from "../transport";
 import { withVmQmp } from "./qmpEndpoint";
 import { vmScripts } from "./scripts";
 import { cloudInitSeedPath, type SeedDigest, type VmLayout } from "../layout";
@@ -25,7 +25,7 @@ export async function startVm(transport: Transport, layout: VmLayout, spec: VmSp
   const keepSeed = spec.cloudInit ? cloudInitSeedPath(layout, spec.cloudInit) : "";
   const script = vmScripts(transport).start(layout, spec.name, JSON.stringify(spec), argv, keepSeed);
   const r = await transport.exec(script, { timeoutMs: 180000 });
-  if (r.exitCode === 71) {
+  if (r.exitCode === EXIT.QEMU_FAILED) {
     const qemuSays = qemuMessages(r.stderr).join("\n");
     const owner = /host forwarding rule|hostfwd/i.test(qemuSays) ? await portOwners(transport, layout, spec) : "";
     throw new QemuStartError(`${transport.description}: QEMU did not start VM ${spec.name}: ${qemuSays}${owner}`, qemuSays);

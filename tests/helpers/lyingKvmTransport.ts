@@ -27,8 +27,8 @@ export class LyingKvmTransport extends RewritingLocalTransport {
     const role = argv[0] === "sh" && argv[1] === "-c" ? argv[3] : undefined;
     const kvmAt = argv.findIndex((a, i) => argv[i - 1] === "-accel" && a === "kvm");
     if (kvmAt < 0) return argv;
-    if (role === "pulumi-qemu-probe") return argv.map((a, i) => (i === kvmAt ? "tcg" : a));
-    if (role === "pulumi-qemu-vm") {
+    if (role === "pulumi-qemu-probe-runner") return argv.map((a, i) => (i === kvmAt ? "tcg" : a));
+    if (role === "pulumi-qemu-vm-start") {
       const qemuAt = argv.findIndex((a, i) => i > 3 && /(^|\/)qemu-system-x86_64$/.test(a));
       return [...argv.slice(0, qemuAt), "env", `LYING_KVM_REPORT=${this.report}`, `LYING_KVM_FAIL_AFTER_MS=${this.failAfterMs}`,
         process.execPath, DOUBLE, ...argv.slice(qemuAt + 1)];
@@ -48,7 +48,7 @@ export class LyingKvmTransport extends RewritingLocalTransport {
       const real = await this.local.exec(argv, options);
       return { ...real, stdout: LyingKvmTransport.facts(real.stdout) };
     }
-    if (argv[3] === "pulumi-qemu-vm") {
+    if (argv[3] === "pulumi-qemu-vm-start") {
       const accel = argv.find((a, i) => argv[i - 1] === "-accel");
       if (accel && argv.includes("-pidfile")) this.starts.push({ accelerator: accel, at: Date.now() });
     }

@@ -73,7 +73,6 @@ export class WindowsReplayTransport implements Transport {
       if (!body.endsWith("\nexit $LASTEXITCODE\n")) throw new Error("a program call that does not pass on its exit code");
       return this.call([...body.matchAll(new RegExp(QUOTED, "g"))].map((m) => unquote(m[0])));
     }
-    if (body.startsWith("# pulumi-qemu ")) return this.vmScript(body.slice(14, body.indexOf("\n")), body, literal);
     if (body.startsWith("if (Test-Path") && body.includes("{ exit 0 } else { exit 1 }")) return this.exists(firstQuoted()) ? ok() : fail("");
     if (body.startsWith("New-Item -ItemType Directory")) { this.dirs.add(norm(firstQuoted())); return ok(); }
     if (body.startsWith("if (Test-Path") && body.includes("Remove-Item")) { this.files.delete(norm(firstQuoted())); this.images.delete(norm(firstQuoted())); return ok(); }
@@ -81,21 +80,24 @@ export class WindowsReplayTransport implements Transport {
       const data = this.files.get(norm(firstQuoted()));
       return data ? ok(createHash("sha256").update(data).digest("hex") + "\r\n") : fail("Get-FileHash : Cannot find path");
     }
-    if (body.includes("[IO.File]::Open(") && body.includes("Seek")) {
-      const data = this.files.get(norm(firstQuoted()));
-      return data ? ok(data.subarray(-Number(/Min\(\$f\.Length, (\d+)\)/.exec(body)![1])).toString()) : fail("Exception calling \"Open\": Could not find file");
+    // A script of provider/scripts: its first line names it.
+    const tag = /^# pulumi-qemu ([a-z0-9-]+)\n/.exec(body)?.[1];
+    if (tag === "tail") {
+      const data = this.files.get(norm(literal("path")));
+      return data ? ok(data.subarray(-Number(/^\$bytes = (\d+)$/m.exec(body)![1])).toString()) : fail("Exception calling \"Open\": Could not find file");
     }
-    if (body.startsWith("$temp = ")) {
+    if (tag === "disk-move-if-absent") {
       const [temp, dest] = [norm(literal("temp")), norm(literal("path"))];
       if (this.exists(dest)) { this.files.delete(temp); return fail(`${dest} appeared during the upload`); }
       this.files.set(dest, this.files.get(temp)!);
       this.files.delete(temp);
       return ok();
     }
-    if (body.includes("Get-ChildItem -LiteralPath @(")) {
+    if (tag === "disk-overlays") {
       const base = norm(literal("path"));
       return ok([...this.images].filter(([, i]) => i.backing && norm(i.backing) === base).map(([p]) => p.replace(/\//g, "\\") + "\r\n").join(""));
     }
+    if (tag?.startsWith("vm-")) return this.vmScript(tag.slice(3), body, literal);
     throw new Error(`no recording answers this script:\n${body.slice(0, 300)}`);
   }
 
@@ -206,7 +208,7 @@ export class WindowsReplayTransport implements Transport {
       case "cleanup": {
         if (this.ours(vm)) return { stdout: "", stderr: "the VM is still running", exitCode: 72, signal: null };
         [vm.qmpport, vm.pidfile, vm.identity].forEach(drop);
-        if (body.includes("if ('all' -eq 'all')")) {
+        if (literal("what") === "all") {
           for (const f of [...this.files.keys()]) if (f.startsWith(`${norm(vm.dir)}/`)) this.files.delete(f);
           this.dirs.delete(norm(vm.dir));
         }

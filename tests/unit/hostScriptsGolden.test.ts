@@ -1,36 +1,47 @@
 /**
- * Golden files for every host script, POSIX sh (Linux and macOS run the same ones) and Windows
- * PowerShell (decoded from its -EncodedCommand): tests/unit/golden/scripts/<case>.sh|.ps1.
- * UPDATE_GOLDEN=1 rewrites them. PowerShell cannot run here, so each PowerShell script is also
- * checked for balanced brackets and quotes, which catches the usual slip in a template.
+ * Golden files for what each host-script builder sends, POSIX sh (Linux and macOS run the same
+ * ones) and Windows PowerShell (decoded from its -EncodedCommand):
+ * tests/unit/golden/scripts/<case>.sh|.ps1. The scripts themselves are the files of
+ * provider/scripts, each shown here as `# <file: NAME>`; what a golden holds is what the builder
+ * adds: the values it sets, the files in their order, and the arguments. UPDATE_GOLDEN=1
+ * rewrites them. PowerShell cannot run here, so every .ps1 file and every PowerShell golden is
+ * also checked for balanced brackets and quotes, which catches the usual slip.
  */
 import * as assert from "assert";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
-import { factsScript } from "../../provider/host/factsScript";
+import { factsArgv } from "../../provider/host/factsScript";
 import { probeRunnerArgv } from "../../provider/host/accelerators/probeRunner";
 import { windowsFactsArgv } from "../../provider/host/windowsFacts";
 import { moveIfAbsentArgv, overlaysArgv, removeUploadArgv } from "../../provider/resources/diskScripts";
 import { decodePsScript, existsArgv, mkdirArgv, removeFileArgv, sha256Argv, tailArgv, toolArgv, type Platform } from "../../provider/transport";
-import { atomicWriteScriptWindows, readFileScriptWindows } from "../../provider/transport/remoteFiles";
-import { psScriptArgv, windowsInvocation, WINDOWS_PRELUDE } from "../../provider/transport/windows";
-import { adoptArgv, cleanupArgv, listSpecsArgv, observeArgv, POSIX_VM_FUNCTIONS, signalArgv, startArgv } from "../../provider/vm/hostScripts";
+import { hostScriptsDir, hostScriptText } from "../../provider/transport/hostScript";
+import { atomicWriteArgv, atomicWriteArgvWindows, readFileArgvWindows } from "../../provider/transport/remoteFiles";
+import { psScriptArgv, windowsInvocation } from "../../provider/transport/windows";
+import { adoptArgv, cleanupArgv, listSpecsArgv, observeArgv, processArgv, signalArgv, startArgv } from "../../provider/vm/hostScripts";
 import { vmLayout } from "../../provider/layout";
-import { cleanupScriptArgv, listSpecsScriptArgv, observeScriptArgv, signalScriptArgv, startScriptArgv, WINDOWS_VM_FUNCTIONS } from "../../provider/vm/windowsScripts";
+import { cleanupScriptArgv, listSpecsScriptArgv, observeScriptArgv, signalScriptArgv, startScriptArgv } from "../../provider/vm/windowsScripts";
 
 const DIR = path.join(__dirname, "../../../tests/unit/golden/scripts");
 const mac = vmLayout("/Users/ops/.pulumi-qemu", "web");
 const win = vmLayout("C:/Users/ops/My VMs", "web");
 const qemu = ["qemu-system-x86_64", "-name", "guest=web", "-pidfile", win.pidfile, "-qmp", "tcp:127.0.0.1:@QMP_PORT@,server=on,wait=off"];
 
-/** The parts every script of a kind shares, each in a golden file of its own. */
-const SHARED: Array<[string, string]> = [[WINDOWS_PRELUDE, "windows-prelude"], [WINDOWS_VM_FUNCTIONS, "windows-vm-functions"], [POSIX_VM_FUNCTIONS, "posix-vm-functions"]];
+const SCRIPT_FILES = readdirSync(hostScriptsDir()).filter((f) => /\.(sh|ps1)$/.test(f));
 
-/** The text a script argv runs (the sh -c script with its arguments after it, or the decoded PowerShell), shared parts named. */
+/** A file's text as a builder sends it: sh files without their leading shellcheck directives (they go first). */
+function sentText(file: string): string {
+  const text = hostScriptText(file);
+  return file.endsWith(".sh") ? text.replace(/^(# shellcheck [^\n]*\n)+/, "") : text;
+}
+
+/** The text a script argv runs (the sh -c script with its arguments after it, or the decoded PowerShell), each host script file named. */
 function text(argv: string[]): string {
   const ps = decodePsScript(argv);
   let body = ps ?? (argv[0] === "sh" && argv[1] === "-c" ? `${argv[2]}\n# $0 and arguments: ${JSON.stringify(argv.slice(3))}\n` : `# argv: ${JSON.stringify(argv)}\n`);
-  for (const [shared, name] of SHARED) body = body.split(shared).join(`# <${name}>\n`);
+  for (const file of [...SCRIPT_FILES].sort((a, b) => sentText(b).length - sentText(a).length)) {
+    body = body.split(sentText(file)).join(`# <file: ${file}>\n`);
+  }
   return body;
 }
 
@@ -47,27 +58,27 @@ const files = (p: Platform, tag: string) => ({
 });
 
 const CASES: Record<string, string[]> = {
-  "posix-facts": ["sh", "-c", factsScript(), "pulumi-qemu-facts", "/Users/ops/.pulumi-qemu"],
+  "posix-facts": factsArgv("/Users/ops/.pulumi-qemu"),
   "posix-vm-start": startArgv(mac, "web", '{"name":"web"}', ["qemu-system-x86_64", "-name", "guest=web", "-daemonize"], `${mac.dir}/cidata-0123456789abcdef.iso`),
   "posix-vm-observe": observeArgv([{ layout: mac, name: "web" }, { layout: vmLayout("/Users/ops/.pulumi-qemu", "db"), name: "db" }]),
   "posix-vm-signal": signalArgv(mac, "web", "TERM"),
   "posix-vm-cleanup": cleanupArgv(mac, "web", "all"),
   "posix-vm-list-specs": listSpecsArgv("/Users/ops/.pulumi-qemu/vms"),
   "posix-vm-adopt": adoptArgv(mac, "web", 4242, "Mon Nov 30 03:00:00 2026", '{"name":"web"}', "/tmp/hand.sock"),
+  "posix-vm-process": processArgv("4242"),
   "posix-probe-runner": probeRunnerArgv("/Users/ops/.pulumi-qemu/.pulumi-qemu-probe", ["qemu-system-x86_64", "-accel", "hvf", "-serial", "stdio"]),
+  "posix-write-file": atomicWriteArgv("/Users/ops/.pulumi-qemu/.pulumi-qemu-probe/x.json", 42, 0o600, "abc123"),
   ...files("posix", "posix"),
   "windows-prelude": psScriptArgv(""),
   "windows-script-loader": windowsInvocation(psScriptArgv("")).commandLine.split(" "),
-  "windows-vm-functions": ["sh", "-c", "#"],
-  "posix-vm-functions": ["sh", "-c", "#"],
   "windows-facts": windowsFactsArgv("C:/Users/ops/My VMs"),
   "windows-vm-start": startScriptArgv(win, "web", '{"name":"web","note":"it\'s"}', qemu, `${win.dir}/cidata-0123456789abcdef.iso`),
   "windows-vm-observe": observeScriptArgv([{ layout: win, name: "web" }, { layout: vmLayout("C:/Users/ops/My VMs", "db"), name: "db" }]),
   "windows-vm-signal": signalScriptArgv(win, "web"),
   "windows-vm-cleanup": cleanupScriptArgv(win, "web", "all"),
   "windows-vm-list-specs": listSpecsScriptArgv("C:/Users/ops/My VMs/vms"),
-  "windows-write-file": psScriptArgv(atomicWriteScriptWindows("C:/Users/ops/My VMs/.pulumi-qemu-probe/x.json", 42, "abc123")),
-  "windows-read-file": psScriptArgv(readFileScriptWindows("C:/Users/ops/My VMs/vms/web/qmp.port")),
+  "windows-write-file": atomicWriteArgvWindows("C:/Users/ops/My VMs/.pulumi-qemu-probe/x.json", 42, "abc123"),
+  "windows-read-file": readFileArgvWindows("C:/Users/ops/My VMs/vms/web/qmp.port"),
   ...files("windows", "windows"),
 };
 
@@ -98,8 +109,7 @@ export function unbalanced(script: string): string | undefined {
 describe("host scripts (golden files)", () => {
   for (const [name, argv] of Object.entries(CASES)) {
     it(name, () => {
-      const shared = SHARED.find(([, n]) => n === name)?.[0];
-      const body = shared ?? text(argv);
+      const body = text(argv);
       const file = path.join(DIR, `${name}.${name.startsWith("windows") ? "ps1" : "sh"}`);
       if (process.env.UPDATE_GOLDEN === "1") writeFileSync(file, body);
       assert.ok(existsSync(file), `${file} is missing: run with UPDATE_GOLDEN=1`);
@@ -107,6 +117,15 @@ describe("host scripts (golden files)", () => {
       if (file.endsWith(".ps1")) assert.strictEqual(unbalanced(body), undefined);
     });
   }
+
+  for (const file of SCRIPT_FILES.filter((f) => f.endsWith(".ps1"))) {
+    it(`${file}: brackets and quotes balance`, () => assert.strictEqual(unbalanced(hostScriptText(file)), undefined));
+  }
+
+  it("every script file is sent by some builder above", () => {
+    const shown = Object.values(CASES).map(text).join("\n");
+    assert.deepStrictEqual(SCRIPT_FILES.filter((f) => !shown.includes(`# <file: ${f}>`)), []);
+  });
 
   it("every golden file belongs to a case", () => {
     const names = new Set(Object.keys(CASES));

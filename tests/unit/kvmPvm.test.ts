@@ -8,7 +8,8 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import { DETECTORS, kvmVendorModule, recommend } from "../../provider/host/accelerators/detectors";
 import { judgeProbe, type ProbeOutcome } from "../../provider/host/accelerators/longModeProbe";
-import { probeHung, PROBE_HUNG_EXIT, PROBE_HUNG_LINE } from "../../provider/host/accelerators/probeRunner";
+import { probeHung, PROBE_HUNG_LINE } from "../../provider/host/accelerators/probeRunner";
+import { EXIT } from "../../provider/transport/hostScript";
 import type { AcceleratorName } from "../../provider/host/accelerators/types";
 import { parseFacts, type HostFacts } from "../../provider/host/facts";
 import { qemuMessages, qemuWords } from "../../provider/qemu/messages";
@@ -35,9 +36,9 @@ describe("kvm_pvm: the probe tells a KVM that runs standard guests from one that
   });
 
   it("a probe the runner ended for hanging is judged as hung, not as QEMU's exit", () => {
-    const run = { stdout: "RPL", stderr: `${PROBE_HUNG_LINE}\n`, exitCode: PROBE_HUNG_EXIT };
+    const run = { stdout: "RPL", stderr: `${PROBE_HUNG_LINE}\n`, exitCode: EXIT.PROBE_HUNG };
     assert.strictEqual(probeHung(run.exitCode, run.stderr), true);
-    assert.strictEqual(probeHung(PROBE_HUNG_EXIT, ""), false, "QEMU's own exit 124 is not a hang");
+    assert.strictEqual(probeHung(EXIT.PROBE_HUNG, ""), false, "QEMU's own exit 124 is not a hang");
     assert.match(judgeProbe({ ...run, timedOut: true }).reason!, /^the probe guest hung at its first write to a fresh page/);
   });
 

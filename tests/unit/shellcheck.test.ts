@@ -13,8 +13,9 @@ import { anyQemuArgv, listMembersArgv } from "../../provider/network/switch";
 import { forgetCloneArgv, moveIfAbsentArgv, overlaysArgv, recordCloneArgv, removeUploadArgv, sameFileArgv } from "../../provider/resources/diskScripts";
 import { sha256Argv, toolArgv } from "../../provider/transport/hostFiles";
 import { atomicWriteArgv } from "../../provider/transport/remoteFiles";
-import { processArgv } from "../../provider/vm/adopt";
-import { adoptArgv, cleanupArgv, listSpecsArgv, observeArgv, signalArgv, startArgv } from "../../provider/vm/hostScripts";
+import { adoptArgv, cleanupArgv, listSpecsArgv, observeArgv, processArgv, signalArgv, startArgv } from "../../provider/vm/hostScripts";
+import { hostScriptsDir, hostScriptText } from "../../provider/transport/hostScript";
+import { readdirSync } from "fs";
 
 const layout = vmLayout("/w", "a");
 const SCRIPTS: Record<string, string[]> = {
@@ -38,6 +39,8 @@ const SCRIPTS: Record<string, string[]> = {
   "file: qemu tool": toolArgv("posix", ["qemu-img", "info", "/w/d"]),
   "file: sha256": sha256Argv("posix", "/w/d"),
   "file: atomic write": atomicWriteArgv("/w/d", 10, 0o600, "x"),
+  // Run by disk-overlays.sh as sh -c "$EACH", with P in the environment.
+  "disk: overlay info (nested)": ["sh", "-c", hostScriptText("disk-overlay-info.sh")],
 };
 
 function shellcheck(script: string): string {
@@ -53,6 +56,12 @@ describe("shellcheck on every sh script sent to a host", () => {
       assert.strictEqual(shellcheck(argv[2]), "", `${name}:\n${argv[2]}`);
     });
   }
+  it("every sh file of provider/scripts is in a script checked above", () => {
+    const sent = Object.values(SCRIPTS).map((argv) => argv[2]).join("\n");
+    const body = (f: string) => hostScriptText(f).replace(/^(# shellcheck [^\n]*\n)+/, "");
+    assert.deepStrictEqual(readdirSync(hostScriptsDir()).filter((f) => f.endsWith(".sh") && !sent.includes(body(f))), []);
+  });
+
   it("the check itself finds an unquoted expansion", () => {
     assert.match(shellcheck('rm -f $1'), /SC2086/);
   });

@@ -79,7 +79,7 @@ describe("Windows command lines", () => {
     assert.match(words[4], /^[A-Za-z0-9+/=]+$/, "base64 needs no quoting in cmd or PowerShell");
     assert.strictEqual(decodePsScript(words), scriptLoader(stdinPrefix.length));
     assert.strictEqual(stdinPrefix.toString("utf8"), decodePsScript(argv));
-    assert.match(scriptLoader(42), /^\$n = 42;/);
+    assert.match(scriptLoader(42), /^\$n = 42\n/);
   });
 
   it("any other argv becomes a PowerShell call with verbatim quotes and the program's own exit code", () => {

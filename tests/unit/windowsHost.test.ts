@@ -124,7 +124,7 @@ describe("a Windows host (replayed)", () => {
   });
 
   it("every command went as an encoded PowerShell script: VM scripts and program calls among them", () => {
-    assert.ok(win.ran.some((l) => l === "# pulumi-qemu start") && win.ran.some((l) => l.startsWith("& 'qemu-img' 'create'")));
+    assert.ok(win.ran.some((l) => l === "# pulumi-qemu vm-start") && win.ran.some((l) => l.startsWith("& 'qemu-img' 'create'")));
     assert.strictEqual(decodePsScript(["sh", "-c", "x"]), undefined);
   });
 });

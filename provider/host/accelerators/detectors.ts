@@ -2,7 +2,7 @@
  * One detector per hypervisor API: facts (and the functional probe's outcome, when it ran) in,
  * a report out. Pure; each is table-tested with recorded outputs of real hosts.
  */
-import { POSIX_QEMU_DIRS } from "../../transport/hostFiles";
+import { POSIX_QEMU_DIRS } from "../../transport/hostScript";
 import { nativeQemu, type HostFacts } from "../facts";
 import type { ProbeOutcome } from "./longModeProbe";
 import { qemuAccelNames, RANK, type AcceleratorName, type AcceleratorReport } from "./types";

@@ -1,11 +1,5 @@
-# <windows-prelude>
+# <file: prelude.ps1>
+# pulumi-qemu disk-overlays
 $path = 'C:/VMs/disks/base.qcow2'
-$files = Get-ChildItem -LiteralPath @('C:/VMs', 'C:/VMs/disks') -Recurse -File -Filter *.qcow2 -ErrorAction SilentlyContinue | ForEach-Object { $_.FullName } | Sort-Object -Unique
-# Windows PowerShell turns a native program's redirected stderr into a terminating error under 'Stop'.
-$ErrorActionPreference = 'Continue'
-foreach ($f in $files) {
-  if ($f -eq $path -or $f -eq $path.Replace('/', '\')) { continue }
-  $info = & qemu-img info -U --output=json $f 2>$null | Out-String
-  if ($LASTEXITCODE -eq 0 -and ($info | ConvertFrom-Json).'full-backing-filename' -eq $path) { $f }
-}
-exit 0
+$dirs = @('C:/VMs', 'C:/VMs/disks')
+# <file: disk-overlays.ps1>

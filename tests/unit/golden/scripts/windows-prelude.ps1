@@ -1,3 +1,1 @@
-$ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
-$env:Path = $env:Path + ';' + $env:ProgramFiles + '\qemu'
+# <file: prelude.ps1>

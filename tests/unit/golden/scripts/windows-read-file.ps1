@@ -1,5 +1,4 @@
-# <windows-prelude>
-$bytes = [IO.File]::ReadAllBytes('C:/Users/ops/My VMs/vms/web/qmp.port')
-$stdout = [Console]::OpenStandardOutput()
-$stdout.Write($bytes, 0, $bytes.Length)
-$stdout.Flush()
+# <file: prelude.ps1>
+# pulumi-qemu read-file
+$path = 'C:/Users/ops/My VMs/vms/web/qmp.port'
+# <file: read-file.ps1>

@@ -1,2 +1,2 @@
-# <windows-prelude>
+# <file: prelude.ps1>
 if (Test-Path -LiteralPath 'C:/VMs/it''s.qcow2') { Remove-Item -LiteralPath 'C:/VMs/it''s.qcow2' -Force }

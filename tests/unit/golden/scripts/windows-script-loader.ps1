@@ -1,3 +1,3 @@
-$n = 131; $in = [Console]::OpenStandardInput(); $b = New-Object byte[] $n; $o = 0
-while ($o -lt $n) { $r = $in.Read($b, $o, $n - $o); if ($r -le 0) { [Console]::Error.WriteLine('pulumi-qemu: the script ended early on stdin'); exit 64 }; $o += $r }
-& ([ScriptBlock]::Create([Text.Encoding]::UTF8.GetString($b)))
+$n = 131
+$EXIT_SCRIPT_CUT_SHORT = 64
+# <file: loader.ps1>

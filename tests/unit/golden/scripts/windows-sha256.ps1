@@ -1,2 +1,2 @@
-# <windows-prelude>
+# <file: prelude.ps1>
 (Get-FileHash -Algorithm SHA256 -LiteralPath 'C:/VMs/base.img').Hash.ToLower()

@@ -1,10 +1,4 @@
-# <windows-prelude>
-# pulumi-qemu list-specs
-# <windows-vm-functions>
+# <file: prelude.ps1>
+# pulumi-qemu vm-list-specs
 $root = 'C:/Users/ops/My VMs/vms'
-if (-not (Test-Path -LiteralPath $root)) { exit 0 }
-foreach ($d in (Get-ChildItem -LiteralPath $root -Directory)) {
-  $f = Join-Path $d.FullName 'spec.json'
-  if (Test-Path -LiteralPath $f) { $d.FullName.Replace('\', '/') + "`t" + ((Get-Content -Raw -LiteralPath $f) -replace '\r?\n', '') }
-}
-exit 0
+# <file: vm-list-specs.ps1>

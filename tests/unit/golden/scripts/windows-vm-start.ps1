@@ -1,39 +1,13 @@
-# <windows-prelude>
-# pulumi-qemu start
-# <windows-vm-functions>
+# <file: prelude.ps1>
+# pulumi-qemu vm-start
 $vm = @{ name = 'web'; dir = 'C:/Users/ops/My VMs/vms/web'; pidfile = 'C:/Users/ops/My VMs/vms/web/qemu.pid'; pidfileArg = '"C:/Users/ops/My VMs/vms/web/qemu.pid"'; qmpport = 'C:/Users/ops/My VMs/vms/web/qmp.port'; spec = 'C:/Users/ops/My VMs/vms/web/spec.json'; qemulog = 'C:/Users/ops/My VMs/vms/web/qemu.log'; identity = 'C:/Users/ops/My VMs/vms/web/qemu.identity'; lock = 'C:/Users/ops/My VMs/vms/web/lock' }
 $desired = '{"name":"web","note":"it''s"}'
 $keep = 'C:/Users/ops/My VMs/vms/web/cidata-0123456789abcdef.iso'
 $program = 'qemu-system-x86_64'
 $arguments = '-name guest=web -pidfile "C:/Users/ops/My VMs/vms/web/qemu.pid" -qmp tcp:127.0.0.1:@QMP_PORT@,server=on,wait=off'
-New-Item -ItemType Directory -Force -Path $vm.dir | Out-Null
-$lock = Lock-Vm $vm
-if (Test-Ours $vm (Get-Proc (Read-Pid $vm))) { 'existing=1'; Write-Observation $vm; exit 0 }
-foreach ($f in @($vm.qmpport, $vm.pidfile, $vm.qemulog, $vm.identity)) { if (Test-Path -LiteralPath $f) { Remove-Item -LiteralPath $f -Force } }
-# QMP on a loopback address other than 127.0.0.1: the guest's user-mode network reaches only that one (as 10.0.2.2).
-$address = '127.{0}.{1}.{2}' -f (Get-Random -Minimum 1 -Maximum 255), (Get-Random -Minimum 0 -Maximum 256), (Get-Random -Minimum 1 -Maximum 255)
-$listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Parse($address), 0)
-$listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
-$exe = (Get-Command $program -CommandType Application | Select-Object -First 1).Source
-$commandLine = '"' + $exe + '" ' + $arguments.Replace('@QMP_ADDRESS@', $address).Replace('@QMP_PORT@', [string]$port)
-$created = Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments @{ CommandLine = $commandLine; CurrentDirectory = $vm.dir }
-if ($created.ReturnValue -ne 0) { [Console]::Error.WriteLine("Win32_Process.Create returned $($created.ReturnValue) for $exe"); exit 71 }
-$child = $created.ProcessId
-# QEMU writes its pidfile once it has initialized; with -D its start errors go to its log.
-$deadline = (Get-Date).AddSeconds(60)
-while (-not (Test-Path -LiteralPath $vm.pidfile)) {
-  if (-not (Get-Process -Id $child -ErrorAction SilentlyContinue)) {
-    if (Test-Path -LiteralPath $vm.qemulog) { [Console]::Error.WriteLine((Read-Shared $vm.qemulog)) }
-    [Console]::Error.WriteLine("QEMU (pid $child) exited before writing its pidfile"); exit 71
-  }
-  if ((Get-Date) -gt $deadline) { Stop-Process -Id $child -Force; [Console]::Error.WriteLine("QEMU (pid $child) wrote no pidfile within 60 s; stopped it"); exit 71 }
-  Start-Sleep -Milliseconds 50
-}
-[IO.File]::WriteAllText($vm.qmpport, "${address}:$port")
-[IO.File]::WriteAllText($vm.spec + '.tmp', $desired + "`n")
-Move-Item -LiteralPath ($vm.spec + '.tmp') -Destination $vm.spec -Force
-Get-ChildItem -LiteralPath $vm.dir -Filter 'cidata-*.iso' -File | Where-Object { $_.FullName.Replace('\', '/') -ne $keep.Replace('\', '/') } | Remove-Item -Force
-for ($i = 0; $i -lt 200 -and -not (Get-RunState $vm); $i++) { Start-Sleep -Milliseconds 10 }
-$proc = Get-Proc $child
-if ($proc) { [IO.File]::WriteAllText($vm.identity, "$child $(Get-Started $proc)") }
-'existing=0'; Write-Observation $vm
+$qmpAddressPlaceholder = '@QMP_ADDRESS@'
+$qmpPortPlaceholder = '@QMP_PORT@'
+$EXIT_QEMU_FAILED = 71
+$EXIT_LOCK_TIMEOUT = 75
+# <file: vm-lib.ps1>
+# <file: vm-start.ps1>

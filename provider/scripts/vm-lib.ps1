@@ -1,4 +1,7 @@
-
+# Functions of the Windows VM scripts, twins of vm-lib.sh with the same key=value output. A
+# process counts as the VM's only if its PID and creation time are those recorded at start, or
+# its command line (Win32_Process) has `guest=NAME` and `-pidfile PIDFILE`. $vm: a hashtable of
+# the VM's name and state-directory files.
 function Read-Pid($vm) {
   if (-not (Test-Path -LiteralPath $vm.pidfile)) { return $null }
   $t = [string](Get-Content -LiteralPath $vm.pidfile -TotalCount 1)
@@ -42,7 +45,7 @@ function Lock-Vm($vm) {
   $deadline = (Get-Date).AddSeconds(120)
   while ($true) {
     try { return [IO.File]::Open($vm.lock, 'OpenOrCreate', 'ReadWrite', 'None') } catch [IO.IOException] {
-      if ((Get-Date) -gt $deadline) { [Console]::Error.WriteLine("waited 120 s for the VM's lock $($vm.lock)"); exit 75 }
+      if ((Get-Date) -gt $deadline) { [Console]::Error.WriteLine("waited 120 s for the VM's lock $($vm.lock)"); exit $EXIT_LOCK_TIMEOUT }
       Start-Sleep -Milliseconds 100
     }
   }

@@ -1,4 +1,10 @@
 # shellcheck disable=SC2317,SC2154,SC2034
+# Functions of the VM scripts: a process's identity and the per-VM lock. A process counts as
+# the VM's only if it is not a zombie and either its command line has `-name guest=NAME` and
+# `-pidfile PIDFILE` (Proxmox's rule) or its PID and start time are those recorded when the
+# instance was started or adopted; nothing else is ever signalled.
+# For shellcheck: a library (each script calls some of its functions, SC2317) that reads the
+# state-directory variables vm-args.sh or the caller's loop sets (SC2154, SC2034).
 nl='
 '
 # Sets pid to the number in the pidfile, or to nothing. Builtins only: a fork costs ~4 ms here.
@@ -75,7 +81,7 @@ print_observation() {
 take_lock() {
   if command -v flock >/dev/null 2>&1; then
     exec 9>"$lock"
-    flock -w 120 9 || { echo "waited 120 s for the VM's lock $lock" >&2; exit 75; }
+    flock -w 120 9 || { echo "waited 120 s for the VM's lock $lock" >&2; exit "$EXIT_LOCK_TIMEOUT"; }
   else
     # No flock (macOS): a directory, with its holder's PID inside so that a killed holder's lock
     # is broken. Breakers take "$lock.b" first: while the dead holder's directory stands nobody
@@ -90,7 +96,7 @@ take_lock() {
         esac
         rmdir "$lock.b"
       fi
-      i=$((i + 1)); [ "$i" -gt 1200 ] && { echo "waited 120 s for the VM's lock $lock.d (held by a live process, or left by one killed before it wrote its PID: remove it when no pulumi-qemu operation runs)" >&2; exit 75; }
+      i=$((i + 1)); [ "$i" -gt 1200 ] && { echo "waited 120 s for the VM's lock $lock.d (held by a live process, or left by one killed before it wrote its PID: remove it when no pulumi-qemu operation runs)" >&2; exit "$EXIT_LOCK_TIMEOUT"; }
       sleep 0.1
     done
     echo "$$" > "$lock.d/pid"

@@ -1,0 +1,3 @@
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$env:Path = $env:Path + ';' + $env:ProgramFiles + '\qemu'

@@ -1,0 +1,128 @@
+/**
+ * The host scripts: files in provider/scripts (shipped with the package), read once per process
+ * and sent as they are. What differs per call travels as data: sh gets positional parameters and
+ * quoted variables; PowerShell (an encoded command takes no arguments) gets variables set before
+ * the files' text. The exit codes both sides read and the directories where QEMU may live are
+ * named here once and given to every script whose text uses them.
+ */
+import { readFileSync } from "fs";
+import * as path from "path";
+import { psQuote, shQuote } from "./quote";
+
+/** The codes a host script exits with when the caller must tell its failure apart (`$EXIT_NAME` in a script). */
+export const EXIT = {
+  /** Windows: the loader read fewer bytes of the script than announced. */
+  SCRIPT_CUT_SHORT: 64,
+  /** A state directory or a file in it could not be made. */
+  CANNOT_WRITE: 70,
+  /** QEMU did not start; its messages are on stderr. */
+  QEMU_FAILED: 71,
+  /** The VM's QEMU still runs, so its files stay. */
+  STILL_RUNNING: 72,
+  /** The process to adopt ended, or its PID now names another process. */
+  NOT_THE_CHECKED_PROCESS: 73,
+  /** Another operation held the VM's lock for the whole wait. */
+  LOCK_TIMEOUT: 75,
+  /** The accelerator probe's guest hung and was ended (124, as timeout(1) says). */
+  PROBE_HUNG: 124,
+} as const;
+
+/**
+ * QEMU's usual homes beyond the login PATH: an SSH session on macOS gets only /usr/bin:/bin:
+ * /usr/sbin:/sbin, while Homebrew installs to /opt/homebrew/bin (Apple Silicon) or
+ * /usr/local/bin (Intel) and MacPorts to /opt/local/bin. In a script: $QEMU_PATH, $QEMU_DIRS.
+ */
+export const POSIX_QEMU_DIRS = ["/usr/local/bin", "/opt/homebrew/bin", "/opt/local/bin"];
+export const POSIX_QEMU_PATH = POSIX_QEMU_DIRS.join(":");
+
+/** What every script may name; each is set only in the scripts whose text names it. */
+const WELL_KNOWN: Record<string, string | number> = {
+  ...Object.fromEntries(Object.entries(EXIT).map(([k, v]) => [`EXIT_${k}`, v])),
+  QEMU_PATH: POSIX_QEMU_PATH,
+  QEMU_DIRS: POSIX_QEMU_DIRS.join(" "),
+};
+
+/** Built, this module is bin/provider/transport/hostScript.js: the package root is three up. */
+const SCRIPTS_DIR = path.join(__dirname, "../../../provider/scripts");
+
+const texts = new Map<string, string>();
+
+/** A script file's text. */
+export function hostScriptText(file: string): string {
+  let text = texts.get(file);
+  if (text === undefined) {
+    if (!/^[a-z0-9-]+\.(sh|ps1)$/.test(file)) throw new Error(`not a host script name: ${file}`);
+    text = readFileSync(path.join(SCRIPTS_DIR, file), "utf8");
+    texts.set(file, text);
+  }
+  return text;
+}
+
+export function hostScriptsDir(): string {
+  return SCRIPTS_DIR;
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The given values, then the well-known names the text uses. */
+function used(text: string, values: Record<string, unknown>): Array<[string, unknown]> {
+  const named = Object.entries(WELL_KNOWN).filter(([k]) => new RegExp(`\\$\\{?${k}\\b`).test(text));
+  return [...Object.entries(values), ...named].map(([k, v]) => {
+    if (!NAME.test(k)) throw new Error(`not a script variable name: ${k}`);
+    return [k, v];
+  });
+}
+
+/**
+ * `sh -c` running the files as one script: the leading `# shellcheck` directives of each file
+ * first (so that they hold for the whole script), then `values` and the well-known names the
+ * text uses as variables, then the files. `args` are its positional parameters.
+ */
+export function shScriptArgv(files: string[], args: string[] = [], values: Record<string, string | number> = {}): string[] {
+  const directives: string[] = [];
+  const bodies = files.map((f) => {
+    const lines = hostScriptText(f).split("\n");
+    let i = 0;
+    while (i < lines.length && lines[i].startsWith("# shellcheck ")) directives.push(lines[i++]);
+    return lines.slice(i).join("\n");
+  });
+  const body = bodies.join("");
+  // A value is data, single-quoted on purpose: what looks like an expansion in it stays text.
+  const assignments = used(body, values).map(([k, v]) => {
+    const quoted = shQuote(String(v));
+    return `${/^'.*\$/s.test(quoted) ? "# shellcheck disable=SC2016\n" : ""}${k}=${quoted}\n`;
+  }).join("");
+  return ["sh", "-c", directives.map((d) => `${d}\n`).join("") + assignments + body, `pulumi-qemu-${files[files.length - 1].replace(/\.sh$/, "")}`, ...args];
+}
+
+/** A value as a PowerShell literal: verbatim strings, numbers, arrays @(...) and hashtables @{...}. */
+export type PsValue = string | number | boolean | PsValue[] | { [key: string]: PsValue };
+
+export function psLiteral(v: PsValue): string {
+  if (typeof v === "string") return psQuote(v);
+  if (typeof v === "number") {
+    if (!Number.isFinite(v)) throw new Error(`not a finite number: ${v}`);
+    return String(v);
+  }
+  if (typeof v === "boolean") return v ? "$true" : "$false";
+  if (Array.isArray(v)) return `@(${v.map(psLiteral).join(", ")})`;
+  return `@{ ${Object.entries(v).map(([k, x]) => {
+    if (!NAME.test(k)) throw new Error(`not a hashtable key: ${k}`);
+    return `${k} = ${psLiteral(x)}`;
+  }).join("; ")} }`;
+}
+
+/**
+ * The text of a PowerShell run of the files: a first line `# pulumi-qemu <last file>` that names
+ * the script (in logs and recordings), then `values` and the well-known names it uses as
+ * variables, then the files.
+ */
+export function psScriptText(files: string[], values: Record<string, PsValue> = {}): string {
+  const body = files.map(hostScriptText).join("");
+  return `# pulumi-qemu ${files[files.length - 1].replace(/\.ps1$/, "")}\n${psVariables(body, values)}${body}`;
+}
+
+/** The PowerShell lines that set `values` and the well-known names `text` uses. */
+export function psVariables(text: string, values: Record<string, PsValue>): string {
+  return used(text, values).map(([k, v]) => `$${k} = ${psLiteral(v as PsValue)}\n`).join("");
+}
