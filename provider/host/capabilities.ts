@@ -30,6 +30,8 @@ export interface ProbeOptions {
   guestArch?: string;
   /** Ignore cached probe results (a refresh that must re-run the guest). */
   reprobe?: boolean;
+  /** The host's facts when the operation has gathered them already (once per operation). */
+  facts?: HostFacts;
 }
 
 export async function gatherFacts(transport: Transport, workDir: string): Promise<HostFacts> {
@@ -91,15 +93,15 @@ async function cacheOutcome(transport: Transport, dir: string, facts: HostFacts,
  * next report and every later "auto" on this host say so. It lasts as a probe result does: until
  * QEMU, the kernel or the user changes, or a reprobe.
  */
-export async function recordGuestFailure(transport: Transport, workDir: string, accelerator: AcceleratorName, vmName: string, reason: string): Promise<void> {
-  const facts = await gatherFacts(transport, workDir);
+export async function recordGuestFailure(transport: Transport, workDir: string, accelerator: AcceleratorName, vmName: string, reason: string, known?: HostFacts): Promise<void> {
+  const facts = known ?? await gatherFacts(transport, workDir);
   const dir = probeCacheDir(workDir);
   await makeDirectory(transport, dir);
   await cacheOutcome(transport, dir, facts, accelerator, { usable: false, reason, failedVm: vmName });
 }
 
 export async function probeHost(transport: Transport, options: ProbeOptions): Promise<CapabilityReport> {
-  const facts = await gatherFacts(transport, options.workDir);
+  const facts = options.facts ?? await gatherFacts(transport, options.workDir);
   const outcomes = new Map<AcceleratorName, ProbeOutcome>();
   for (const [name, detect] of DETECTORS) {
     const unprobed = detect(facts);

@@ -12,7 +12,7 @@ import { removeStateDir, resumeVm, stopVm } from "../vm/execute";
 import { checkSocketPath, checkUnixSocketPath, vmLayout } from "../layout";
 import { memberSocket } from "../layout";
 import { observe, observedFrom, type Observed, type RunState } from "../vm/observe";
-import { planVm, specChanges } from "../vm/plan";
+import { planCreate, planVm, specChanges } from "../vm/plan";
 import { oneHostAtATime } from "../vm/rollout";
 import { checkAdoptable, findHandStarted, recordAdopted } from "../vm/adopt";
 import { forwardedPorts, vmSpec, type PortForward, type VmInputs, type VmSpec } from "../vm/spec";
@@ -154,9 +154,10 @@ function observeStarted(c: Context, tried: string[] | undefined): Promise<Observ
 export async function create(given: VmInputs): Promise<CreateResult<VmOutputs>> {
   const inputs = { ...given, seedKey: newSeedKey() };
   const c = await context(inputs);
-  const running = inputs.state !== "stopped";
-  const adopted = running && inputs.adopt ? await adopt(c) : undefined;
-  const started = running && !adopted ? await start(c, inputs, true).catch((e) => forgetFailedCreate(c, e)) : adopted;
+  const action = planCreate(inputs.state ?? "running", !!inputs.adopt);
+  // adopt finds nothing to take when our own instance already runs: then the start keeps it.
+  const adopted = action.kind === "adopt" ? await adopt(c) : undefined;
+  const started = action.kind !== "none" && !adopted ? await start(c, inputs, true).catch((e) => forgetFailedCreate(c, e)) : adopted;
   const observed = started?.observed ?? await observeStarted(c, undefined);
   return { id: `${connectionIdentity(inputs.host)}#vm:${c.spec.name}`, outs: outputs(inputs, c, observed, started?.accelerators, started?.fallbacks.map(describeFailure)) };
 }

@@ -9,7 +9,7 @@ import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { gatherFacts, probeHost, recordGuestFailure } from "../host/capabilities";
 import { joinNetwork, plugIn } from "../network/switch";
 import { usableInOrder } from "../host/accelerators/detectors";
-import { normalizeArch } from "../host/facts";
+import { normalizeArch, type HostFacts } from "../host/facts";
 import type { AcceleratorName } from "../host/accelerators/types";
 import { qemuArgv } from "../vm/argv";
 import type { Transport } from "../transport";
@@ -17,7 +17,7 @@ import { acceleratorFailure, describeFailure, type AcceleratorFailure } from "..
 import { startVm, stopVm, waitReady, writeCloudInitSeed } from "../vm/execute";
 import { checkSocketPath, type VmLayout } from "../layout";
 import { observe, observedFrom, type Observed } from "../vm/observe";
-import { specChanges } from "../vm/plan";
+import { planFound } from "../vm/plan";
 import type { VmInputs, VmSpec } from "../vm/spec";
 import { progress } from "./progress";
 
@@ -34,6 +34,19 @@ export interface StartOutcome {
   accelerators: string[];
   observed: Observed;
   fallbacks: AcceleratorFailure[];
+}
+
+/** The host's facts, gathered at most once per operation (a Context is one operation's). */
+const factsOf = new WeakMap<Context, Promise<HostFacts>>();
+
+function hostFacts(c: Context, workDir: string): Promise<HostFacts> {
+  let facts = factsOf.get(c);
+  if (!facts) {
+    facts = gatherFacts(c.transport, workDir);
+    facts.catch(() => factsOf.delete(c));
+    factsOf.set(c, facts);
+  }
+  return facts;
 }
 
 /** A host's kernel name does not change while this process runs: asked once per connection. */
@@ -57,7 +70,7 @@ async function candidates(c: Context, inputs: VmInputs): Promise<{ accelerators:
     // Only the OS is needed (for the socket-path limit): `uname -s`, not the whole facts script.
     return { accelerators: c.spec.accelerators, os: await kernelName(c.transport) };
   }
-  const report = await probeHost(c.transport, { workDir: inputs.host.workDir!, guestArch: c.spec.arch });
+  const report = await probeHost(c.transport, { workDir: inputs.host.workDir!, guestArch: c.spec.arch, facts: await hostFacts(c, inputs.host.workDir!) });
   const accelerators = usableInOrder(report.accelerators, normalizeArch(report.host.arch), report.guestArch);
   if (!accelerators.length) {
     throw new QemuError("COMMAND_FAILED", `${c.transport.description}: no accelerator is usable for ${c.spec.arch} guests: ` +
@@ -78,7 +91,7 @@ function checkPlatform(c: Context): void {
 /** An aarch64 guest that boots from disk needs UEFI firmware: the host's, found by the facts script. */
 async function firmwareFor(c: Context, inputs: VmInputs): Promise<string | undefined> {
   if (c.spec.arch !== "aarch64" || c.spec.kernel || c.spec.extraArgs.some((a) => a === "-bios" || a.includes("pflash"))) return undefined;
-  const facts = await gatherFacts(c.transport, inputs.host.workDir!);
+  const facts = await hostFacts(c, inputs.host.workDir!);
   if (!facts.firmwareAarch64) {
     throw new QemuError("COMMAND_FAILED", `${c.transport.description}: VM ${c.spec.name} is an aarch64 guest that boots from disk, but the host has no UEFI firmware for it ` +
       "(looked for edk2-aarch64-code.fd beside QEMU, QEMU_EFI.fd and AAVMF_CODE.fd): install it (Debian: qemu-efi-aarch64; Homebrew's qemu ships it), or give `kernel`, or `-bios` in extraArgs");
@@ -112,26 +125,24 @@ async function startUnder(c: Context, inputs: VmInputs, accelerator: string, fir
   const t0 = Date.now();
   progress(`VM ${c.spec.name}: starting QEMU on ${c.transport.description} (${accelerator})`);
   let started = await orDiscard(c, startVm(c.transport, c.layout, c.spec, argv));
-  if (started.existing && (await observedFrom(c.transport, c.layout, started.observation)).state === "failed") {
-    // Ours by identity, and its guest is dead: whatever its spec, it is replaced, never adopted.
+  let found = started.existing ? planFound(await observedFrom(c.transport, c.layout, started.observation), c.spec, creating, !!inputs.adopt) : undefined;
+  if (found?.kind === "replace") {
     progress(`VM ${c.spec.name}: an instance (pid ${started.pid}) is there but its guest has failed: stopping it and starting anew`);
     await stopVm(c.transport, c.layout, c.spec.name, { powerdownMs: 0 }, progress);
     started = await orDiscard(c, startVm(c.transport, c.layout, c.spec, argv));
+    found = started.existing ? planFound(await observedFrom(c.transport, c.layout, started.observation), c.spec, creating, !!inputs.adopt) : undefined;
   }
-  if (started.existing) {
-    const differs = specChanges(started.existingSpec ?? ({} as VmSpec), c.spec);
-    if (differs.length || !started.existingSpec) {
-      throw new QemuError("COMMAND_FAILED", `${c.transport.description}: VM ${c.spec.name} is already running (pid ${started.pid}) with a different spec ` +
-        `(${differs.join(", ") || "unreadable spec"}); not starting a second one. Delete it, or declare the same spec to adopt it`);
-    }
-    if (creating && !inputs.adopt) {
-      // Thrown outside orDiscard: the instance is another's, and is left running.
-      throw new InvalidArgumentError("name", `${c.transport.description}: VM ${c.spec.name} already runs in ${c.layout.dir} (pid ${started.pid}), and this create did not start it: ` +
-        "another Vm resource with this name manages it on this host (on a host whose file system ignores case, a name that differs only in case is the same), " +
-        "or the state of an earlier create was lost. Not sharing it: give this Vm another name, or set adopt: true to take it over");
-    }
-    progress(`VM ${c.spec.name}: already running with this spec (pid ${started.pid}): adopted`);
+  if (found?.kind === "refuse" && found.property === "spec" || found?.kind === "replace") {
+    throw new QemuError("COMMAND_FAILED", `${c.transport.description}: VM ${c.spec.name} is already running (pid ${started.pid}) with a different spec ` +
+      `(${found.kind === "refuse" ? found.because.join(", ") : "state"}); not starting a second one. Delete it, or declare the same spec to adopt it`);
   }
+  if (found?.kind === "refuse") {
+    // Thrown outside orDiscard: the instance is another's, and is left running.
+    throw new InvalidArgumentError("name", `${c.transport.description}: VM ${c.spec.name} already runs in ${c.layout.dir} (pid ${started.pid}), and this create did not start it: ` +
+      "another Vm resource with this name manages it on this host (on a host whose file system ignores case, a name that differs only in case is the same), " +
+      "or the state of an earlier create was lost. Not sharing it: give this Vm another name, or set adopt: true to take it over");
+  }
+  if (found?.kind === "keep") progress(`VM ${c.spec.name}: already running with this spec (pid ${started.pid}): adopted`);
   for (const n of c.spec.networks) {
     if (n.type === "private") await orDiscard(c, plugIn(c.transport, inputs.host.workDir!, n.network, n.address));
   }
@@ -186,14 +197,16 @@ export async function start(c: Context, inputs: VmInputs, creating = false): Pro
 /** Records a hardware accelerator's run-time failure in the host's probe cache; a failure to record only loses the memory of it. */
 async function remember(c: Context, inputs: VmInputs, failure: AcceleratorFailure, reason: string): Promise<void> {
   if (failure.accelerator === "tcg") return;
-  await recordGuestFailure(c.transport, inputs.host.workDir!, failure.accelerator as AcceleratorName, c.spec.name, reason).catch(() => undefined);
+  const facts = await hostFacts(c, inputs.host.workDir!).catch(() => undefined);
+  await recordGuestFailure(c.transport, inputs.host.workDir!, failure.accelerator as AcceleratorName, c.spec.name, reason, facts).catch(() => undefined);
 }
 
 /** Every accelerator failed: one line each, where "auto" would have gone for a single named one, then the last error in full. */
 async function finalError(c: Context, inputs: VmInputs, fallbacks: AcceleratorFailure[], last: Error): Promise<QemuError> {
   let hint = "";
   if (c.spec.accelerators[0] !== "auto" && c.spec.accelerators.length === 1) {
-    const report = await probeHost(c.transport, { workDir: inputs.host.workDir!, guestArch: c.spec.arch }).catch(() => undefined);
+    const report = await hostFacts(c, inputs.host.workDir!)
+      .then((facts) => probeHost(c.transport, { workDir: inputs.host.workDir!, guestArch: c.spec.arch, facts })).catch(() => undefined);
     const next = report && usableInOrder(report.accelerators, normalizeArch(report.host.arch), report.guestArch).find((a) => a !== fallbacks[0].accelerator);
     hint = next ? `; accelerator "auto" would have fallen back to ${next}` : "";
   }

@@ -22,20 +22,7 @@ export type Connection = ({ kind: "local" } | ({ kind: "ssh" } & SshOptions)) & 
 
 const local = new LocalTransport();
 
-type TransportOverride = (connection: Connection) => Transport | undefined;
-let override: TransportOverride | undefined;
-
-/**
- * Unit tests only: connections that this machine cannot reach for real (a recorded macOS or
- * Windows host) are answered by the returned transport. undefined restores the real ones.
- */
-export function overrideTransports(f: TransportOverride | undefined): void {
-  override = f;
-}
-
 export function transportFor(connection?: Connection): Transport {
-  const replaced = connection && override?.(connection);
-  if (replaced) return replaced;
   if (!connection || connection.kind === "local") return local;
   const { kind: _kind, workDir: _workDir, ...options } = connection;
   return sshTransport(options);

@@ -6,7 +6,7 @@ import { EXIT, makeDirectory, tailFile, type Transport } from "../transport";
 import { withVmQmp } from "./qmpEndpoint";
 import { vmScripts } from "./scripts";
 import { cloudInitSeedPath, type SeedDigest, type VmLayout } from "../layout";
-import { listStartedSpecs, observe, parseSpec } from "./observe";
+import { listStartedSpecs, observe } from "./observe";
 import { forwardedPorts, type ReadinessSpec, type StopTimeouts, type VmSpec } from "./spec";
 
 export type Progress = (message: string) => void;
@@ -15,7 +15,6 @@ export interface Started {
   /** An instance of this VM was already running: nothing was started. */
   existing: boolean;
   pid?: number;
-  existingSpec?: VmSpec;
   /** What the start script saw right after (observe.ts's key=value lines): no second round trip. */
   observation: Map<string, string>;
 }
@@ -33,7 +32,7 @@ export async function startVm(transport: Transport, layout: VmLayout, spec: VmSp
   const values = parseKeyValues(expectSuccess(`${transport.description}: starting VM ${spec.name}`, script, r, ["sh", "-c", "<start>", spec.name, ...argv]).stdout);
   // An unreadable spec stays undefined: it is treated as a different spec.
   const existing = values.get("existing") === "1";
-  return { existing, pid: Number(values.get("pid")) || undefined, existingSpec: existing ? parseSpec(values.get("spec")) : undefined, observation: values };
+  return { existing, pid: Number(values.get("pid")) || undefined, observation: values };
 }
 
 /** Puts the seed image in the state directory (mode 0600: user-data may hold secrets). */

@@ -39,3 +39,31 @@ export function planVm(desired: VmState, spec: VmSpec, observed: { state: RunSta
     }
   }
 }
+
+export type CreateAction = { kind: "none" } | { kind: "start" } | { kind: "adopt" };
+
+/** A create: the VM is new to the state, so nothing of it is assumed to run (the start script checks under the lock). */
+export function planCreate(desired: VmState, adopt: boolean): CreateAction {
+  if (desired === "stopped") return { kind: "none" };
+  return adopt ? { kind: "adopt" } : { kind: "start" };
+}
+
+export type FoundAction =
+  | { kind: "keep" }
+  | { kind: "replace" }
+  | { kind: "refuse"; property: "spec" | "name"; because: string[] };
+
+/**
+ * An instance of ours was already running when a start went to start one (the start script saw
+ * it under the VM's lock). A failed guest is replaced, whatever its spec; one with another spec
+ * (or none readable) is refused; one with this spec is kept, except by a create that did not ask
+ * to adopt: then it is another resource's, or an earlier create's whose state was lost.
+ */
+export function planFound(found: { state: RunState; startedSpec?: VmSpec }, spec: VmSpec, creating: boolean, adopt: boolean): FoundAction {
+  if (found.state === "failed") return { kind: "replace" };
+  if (!found.startedSpec) return { kind: "refuse", property: "spec", because: ["unreadable spec"] };
+  const differs = specChanges(found.startedSpec, spec);
+  if (differs.length) return { kind: "refuse", property: "spec", because: differs };
+  if (creating && !adopt) return { kind: "refuse", property: "name", because: [] };
+  return { kind: "keep" };
+}

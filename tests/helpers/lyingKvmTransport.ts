@@ -18,6 +18,9 @@ export class LyingKvmTransport extends RewritingLocalTransport {
   /** When each start under each accelerator was sent, for timing the fallback. */
   readonly starts: Array<{ accelerator: string; at: number }> = [];
 
+  /** How often the facts script ran (issue 17: once per operation). */
+  factsRuns = 0;
+
   /** `report`: the file the double appends its failure times to. */
   constructor(private readonly report: string, private readonly failAfterMs = 1500) {
     super();
@@ -45,6 +48,7 @@ export class LyingKvmTransport extends RewritingLocalTransport {
 
   async exec(argv: string[], options?: ExecOptions): Promise<ExecResult> {
     if (argv[3] === "pulumi-qemu-facts") {
+      this.factsRuns++;
       const real = await this.local.exec(argv, options);
       return { ...real, stdout: LyingKvmTransport.facts(real.stdout) };
     }

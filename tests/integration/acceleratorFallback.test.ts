@@ -11,7 +11,8 @@ import * as path from "path";
 import { probeHost } from "../../provider/host/capabilities";
 import { PROBE_CACHE_DIR } from "../../provider/layout";
 import { create, remove, type VmOutputs } from "../../provider/resources/vm";
-import { overrideTransports, type Connection } from "../../provider/transport";
+import type { Connection } from "../../provider/transport";
+import { overrideTransports } from "../helpers/transportOverride";
 import { startVm, waitReady } from "../../provider/vm/execute";
 import { vmLayout } from "../../provider/layout";
 import { vmSpec, type VmInputs } from "../../provider/vm/spec";
@@ -74,7 +75,10 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
 
   it("double: a broken instance is replaced, not adopted; auto falls back from kvm to tcg at once and remembers why", async () => {
     const [broken] = failures();
+    const factsBefore = lying.factsRuns;
     const created = await create(guestVm(lyingHost, "stops"));
+    // "auto" (the report) and the record of kvm's failure share one gathering of the facts.
+    assert.strictEqual(lying.factsRuns - factsBefore, 1, "the host's facts were gathered more than once in one create");
     assert.ok(!isAlive(broken.pid), "the broken instance was left running");
     const outs = created.outs;
     assert.strictEqual(outs.status, "running");
@@ -101,8 +105,11 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
 
   it("double: a single named kvm fails with QEMU's words, says auto would have fallen back, and leaves nothing", async () => {
     rmSync(path.join(lyingHost.workDir!, PROBE_CACHE_DIR), { recursive: true, force: true }); // kvm looks usable again
+    const factsBefore = lying.factsRuns;
     await assert.rejects(create(guestVm(lyingHost, "named", { accelerator: "kvm" })),
       /VM named did not run under kvm: the guest stopped under kvm at run time \(run state internal-error: KVM internal error\. Suberror: 1 emulation failure\); accelerator "auto" would have fallen back to tcg\.\n.*failed before it was ready/);
+    // Recording the failure and judging what "auto" would have done share one gathering of the facts.
+    assert.strictEqual(lying.factsRuns - factsBefore, 1, "the host's facts were gathered more than once in one create");
     nothingLeft(lyingHost, "named");
   });
 

@@ -2,12 +2,42 @@
 import * as assert from "assert";
 import * as vm from "../../provider/resources/vm";
 import { runStateOf, type RunState } from "../../provider/vm/observe";
-import { planVm, type VmAction } from "../../provider/vm/plan";
+import { planCreate, planFound, planVm, type CreateAction, type FoundAction, type VmAction } from "../../provider/vm/plan";
 import { vmSpec, type VmInputs } from "../../provider/vm/spec";
 
 const host = { kind: "local" as const, workDir: "/w" };
 const base: VmInputs = { host, name: "web", memory: "256M", ports: [{ host: 2222, guest: 22 }] };
 const spec = (i: Partial<VmInputs> = {}) => vmSpec({ ...base, ...i }).spec;
+
+describe("VM plan: create", () => {
+  const cases: Array<[string, "running" | "stopped" | "any", boolean, CreateAction]> = [
+    ["running: start", "running", false, { kind: "start" }],
+    ["any: created running", "any", false, { kind: "start" }],
+    ["stopped: nothing runs", "stopped", false, { kind: "none" }],
+    ["stopped with adopt: nothing to adopt", "stopped", true, { kind: "none" }],
+    ["running with adopt: adopt", "running", true, { kind: "adopt" }],
+  ];
+  for (const [what, desired, adopt, expected] of cases) it(what, () => assert.deepStrictEqual(planCreate(desired, adopt), expected));
+});
+
+describe("VM plan: an instance the start script found already running", () => {
+  const cases: Array<[string, RunState, Partial<VmInputs> | "none", boolean, boolean, FoundAction]> = [
+    ["a failed guest is replaced, whatever its spec", "failed", { memory: "512M" }, true, false, { kind: "replace" }],
+    ["a failed guest is replaced on update too", "failed", {}, false, false, { kind: "replace" }],
+    ["another spec is refused (spec)", "running", { cpus: 2 }, false, false, { kind: "refuse", property: "spec", because: ["cpus"] }],
+    ["another spec is refused even with adopt", "running", { memory: "512M" }, true, true, { kind: "refuse", property: "spec", because: ["memory"] }],
+    ["an unreadable spec is refused", "running", "none", false, false, { kind: "refuse", property: "spec", because: ["unreadable spec"] }],
+    ["this spec, by a create without adopt: another's (name)", "running", {}, true, false, { kind: "refuse", property: "name", because: [] }],
+    ["this spec, by a create with adopt: kept", "running", {}, true, true, { kind: "keep" }],
+    ["this spec, by an update (start or restart): kept", "paused", {}, false, false, { kind: "keep" }],
+  ];
+  for (const [what, state, started, creating, adopt, expected] of cases) {
+    it(what, () => {
+      const startedSpec = started === "none" ? undefined : spec(started);
+      assert.deepStrictEqual(planFound({ state, startedSpec }, spec(), creating, adopt), expected);
+    });
+  }
+});
 
 describe("VM plan", () => {
   const cases: Array<[string, "running" | "stopped" | "any", RunState, Partial<VmInputs> | undefined, VmAction]> = [

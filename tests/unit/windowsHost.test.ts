@@ -12,7 +12,8 @@ import * as disk from "../../provider/resources/disk";
 import * as host from "../../provider/resources/host";
 import * as caps from "../../provider/resources/hostCapabilities";
 import * as vm from "../../provider/resources/vm";
-import { decodePsScript, overrideTransports, type Connection, type ExecResult, type Transport } from "../../provider/transport";
+import { decodePsScript, type Connection, type ExecResult, type Transport } from "../../provider/transport";
+import { overrideTransports } from "../helpers/transportOverride";
 import { WindowsReplayTransport } from "../helpers/windowsReplayTransport";
 
 const ssh = { address: "win11.lab", user: "ops", privateKey: "not used: replayed", insecureAcceptAnyHostKey: true };
