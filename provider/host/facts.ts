@@ -117,8 +117,9 @@ export function parseProbeCache(entries: string[]): CachedProbe[] {
   });
 }
 
-const NATIVE_BINARY: Record<string, string> = {
-  x86_64: "qemu-system-x86_64", amd64: "qemu-system-x86_64",
+/** The QEMU that runs guests of a host's own architecture, by the name uname (or Windows, normalized) gives it; the facts scripts get it too. */
+export const NATIVE_BINARY: Record<string, string> = {
+  x86_64: "qemu-system-x86_64", amd64: "qemu-system-x86_64", i386: "qemu-system-i386",
   aarch64: "qemu-system-aarch64", arm64: "qemu-system-aarch64",
   riscv64: "qemu-system-riscv64", ppc64le: "qemu-system-ppc64", s390x: "qemu-system-s390x",
 };

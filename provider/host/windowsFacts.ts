@@ -4,14 +4,16 @@
  */
 import { psFileArgv } from "../transport/windows";
 import { PROBE_CACHE_DIR } from "../layout";
-import { parseProbeCache, qemuVersion, type HostFacts, type WindowsHypervisorFacts } from "./facts";
+import { NATIVE_BINARY, parseProbeCache, qemuVersion, type HostFacts, type WindowsHypervisorFacts } from "./facts";
 
 /** The services of the Windows hypervisor drivers QEMU can use besides WHPX. */
 export const WINDOWS_HYPERVISOR_SERVICES = ["intelhaxm", "aehd", "gvm"];
 
 /** facts.ps1 for a working directory whose probe cache is read. */
 export function windowsFactsArgv(workDir: string): string[] {
-  return psFileArgv(["facts.ps1"], { workDir, probeCacheDir: PROBE_CACHE_DIR, hypervisorServices: WINDOWS_HYPERVISOR_SERVICES });
+  return psFileArgv(["facts.ps1"], {
+    workDir, probeCacheDir: PROBE_CACHE_DIR, hypervisorServices: WINDOWS_HYPERVISOR_SERVICES, archNames: ARCH, nativeBinaries: NATIVE_BINARY,
+  });
 }
 
 interface RawWindowsFacts {
@@ -25,6 +27,7 @@ interface RawWindowsFacts {
 }
 interface RawQemu { name: string; path: string; version?: string; accel?: string }
 
+/** QEMU's names of the architectures Windows calls PROCESSOR_ARCHITECTURE. */
 const ARCH: Record<string, string> = { AMD64: "x86_64", ARM64: "aarch64", x86: "i386" };
 const FEATURE_STATE: Record<number, WindowsHypervisorFacts["hypervisorPlatform"]> = { 1: "enabled", 2: "disabled", 3: "absent" };
 /** ServiceControllerStatus as a number (ConvertTo-Json of an enum on older PowerShell). */

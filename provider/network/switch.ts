@@ -7,7 +7,7 @@ import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { withQmp } from "../qemu/qmp";
 import { POSIX_QEMU_PATH, type Transport } from "../transport";
 import { sameData } from "../canonical";
-import { removeStateDir, startVm, stopVm } from "../vm/execute";
+import { startVm, stopVm } from "../vm/execute";
 import { observe, type Observed } from "../vm/observe";
 import type { VmSpec } from "../vm/spec";
 import { memberLink, memberSocket, switchLayout, switchName, vmLayout, vmOfMemberSocket, type VmLayout } from "../layout";
@@ -80,8 +80,7 @@ export async function removeSwitch(t: Transport, workDir: string, network: strin
   const layout = switchLayout(workDir, network);
   const members = await runningMembers(t, workDir, network);
   if (members.length) throw new QemuError("COMMAND_FAILED", `${t.description}: not removing network ${network}: ${members.join(", ")} still run on it`);
-  await stopVm(t, layout, switchName(network), STOP);
-  await removeStateDir(t, layout, switchName(network), "networks");
+  await stopVm(t, layout, switchName(network), STOP, undefined, { removeState: "networks" });
 }
 
 /**

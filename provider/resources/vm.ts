@@ -221,9 +221,8 @@ export async function update(_id: string, olds: VmOutputs, given: VmInputs): Pro
   return { outs: outputs(news, c, after ?? await observeStarted(c, accelerators), accelerators, fallbacks?.map(describeFailure) ?? olds.acceleratorFallbacks) };
 }
 
-/** Stops the VM (the whole ladder) and removes its state directory; disks stay. */
+/** Delete: observe, the stop ladder planStop gives, and the state directory removed with its cleanup; disks stay. */
 export async function remove(_id: string, props: VmOutputs): Promise<void> {
   const c = recordedContext(props);
-  await stopVm(c.transport, c.layout, c.spec.name, props.stopTimeouts, progress);
-  await removeStateDir(c.transport, c.layout, c.spec.name);
+  await stopVm(c.transport, c.layout, c.spec.name, props.stopTimeouts, progress, { removeState: "vms" });
 }

@@ -1,5 +1,6 @@
 # The facts of a Windows host as one JSON object: CIM queries, the hypervisor drivers'
-# services ($hypervisorServices), QEMU's binaries on PATH, and the probe cache of $workDir.
+# services ($hypervisorServices), QEMU's binaries on PATH ($nativeBinaries: the one of the host's
+# architecture, as $archNames names PROCESSOR_ARCHITECTURE), and the probe cache of $workDir.
 $os = Get-CimInstance Win32_OperatingSystem
 $cs = Get-CimInstance Win32_ComputerSystem
 $cpu = Get-CimInstance Win32_Processor | Select-Object -First 1
@@ -10,7 +11,7 @@ foreach ($n in $hypervisorServices) {
   $s = Get-Service -Name $n -ErrorAction SilentlyContinue
   if ($s) { $services[$n] = [string]$s.Status }
 }
-$native = @{ AMD64 = 'qemu-system-x86_64'; ARM64 = 'qemu-system-aarch64'; x86 = 'qemu-system-i386' }[$env:PROCESSOR_ARCHITECTURE]
+$native = $nativeBinaries[[string]$archNames[$env:PROCESSOR_ARCHITECTURE]]
 # A native program's stderr must not become a terminating error under 'Stop'.
 $ErrorActionPreference = 'Continue'
 $qemu = @()

@@ -39,13 +39,9 @@ if [ "$(uname -s)" = Darwin ]; then
   echo "translated=$(sysctl -n sysctl.proc_translated 2>/dev/null || echo 0)"
 fi
 # -accel help only for the binary of the host's own architecture: hardware accelerators run only
-# there, and each QEMU start costs a fraction of a second.
-case "$(uname -m)" in
-  amd64|x86_64) native=qemu-system-x86_64 ;;
-  arm64|aarch64) native=qemu-system-aarch64 ;;
-  ppc64le) native=qemu-system-ppc64 ;;
-  *) native=qemu-system-$(uname -m) ;;
-esac
+# there, and each QEMU start costs a fraction of a second. NATIVE_BINARIES: arch=binary pairs.
+machine=$(uname -m); native=qemu-system-$machine
+for pair in $NATIVE_BINARIES; do case "$pair" in "$machine="*) native=${pair#*=} ;; esac; done
 seen=" "
 for dir in $(echo "$PATH" | tr ':' ' ') $QEMU_DIRS; do
   for f in "$dir"/qemu-system-*; do

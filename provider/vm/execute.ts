@@ -8,6 +8,7 @@ import { vmScripts } from "./scripts";
 import { cloudInitSeedPath, type SeedDigest, type VmLayout } from "../layout";
 import { listStartedSpecs, observe } from "./observe";
 import { forwardedPorts, type ReadinessSpec, type StopTimeouts, type VmSpec } from "./spec";
+import { planStop, type StopRung } from "./plan";
 
 export type Progress = (message: string) => void;
 
@@ -73,47 +74,54 @@ async function qmpCommand(transport: Transport, layout: VmLayout, command: strin
 }
 
 /**
- * The stop ladder, each rung bounded: ACPI powerdown, QMP quit, SIGTERM, SIGKILL; then the
- * socket and pidfile go. Returns the rungs that were used.
+ * Stops the VM: observe, then planStop's rungs (ACPI powerdown, QMP quit, SIGTERM, SIGKILL, each
+ * bounded by its wait), then one cleanup: its runtime files, or with `removeState` its whole
+ * state directory (a delete needs no second round trip). Returns the rungs used.
  */
-export async function stopVm(transport: Transport, layout: VmLayout, name: string, timeouts: StopTimeouts = {}, progress: Progress = () => undefined): Promise<string[]> {
-  const used: string[] = [];
+export async function stopVm(transport: Transport, layout: VmLayout, name: string, timeouts: StopTimeouts = {}, progress: Progress = () => undefined,
+  options: { removeState?: keyof typeof STATE_DIRS } = {}): Promise<string[]> {
+  if (options.removeState) checkStateDir(layout, options.removeState);
   const powerdownMs = timeouts.powerdownMs ?? 30000;
   const quitMs = timeouts.quitMs ?? 5000;
-  const rungs: Array<[string, () => Promise<unknown>, number]> = [
-    ["system_powerdown", () => qmpCommand(transport, layout, "system_powerdown"), powerdownMs],
-    ["quit", () => qmpCommand(transport, layout, "quit"), quitMs],
-    ["SIGTERM", () => transport.exec(vmScripts(transport).signal(layout, name, "TERM")), quitMs],
-    ["SIGKILL", () => transport.exec(vmScripts(transport).signal(layout, name, "KILL")), 5000],
-  ];
-  const first = await observe(transport, layout, name);
-  let gone = first.state === "stopped";
-  // A guest that is not running (failed, paused) cannot hear an ACPI powerdown: go on to quit.
-  const guestListens = first.state === "running" && powerdownMs > 0;
-  for (const [rung, act, waitMs] of rungs) {
+  const act: Record<StopRung, [() => Promise<unknown>, number]> = {
+    system_powerdown: [() => qmpCommand(transport, layout, "system_powerdown"), powerdownMs],
+    quit: [() => qmpCommand(transport, layout, "quit"), quitMs],
+    SIGTERM: [() => transport.exec(vmScripts(transport).signal(layout, name, "TERM")), quitMs],
+    SIGKILL: [() => transport.exec(vmScripts(transport).signal(layout, name, "KILL")), 5000],
+  };
+  const used: string[] = [];
+  const rungs = planStop((await observe(transport, layout, name)).state, powerdownMs);
+  let gone = rungs.length === 0;
+  for (const rung of rungs) {
     if (gone) break;
-    if (rung === "system_powerdown" && !guestListens) continue;
     progress(`VM ${name}: ${rung}`);
     used.push(rung);
-    await act();
+    const [run, waitMs] = act[rung];
+    await run();
     gone = await waitUntilGone(transport, layout, name, waitMs);
   }
   if (!gone) throw new QemuError("TIMEOUT", `${transport.description}: VM ${name} survived SIGKILL (pidfile ${layout.pidfile})`);
-  const cleanup = vmScripts(transport).cleanup(layout, name, "runtime");
-  expectSuccess(`${transport.description}: cleaning up VM ${name}`, cleanup, await transport.exec(cleanup), ["sh", "-c", "<cleanup>", name]);
+  const what = options.removeState ? "all" : "runtime";
+  const cleanup = vmScripts(transport).cleanup(layout, name, what);
+  const doing = options.removeState ? `removing the state of ${STATE_DIRS[options.removeState]} ${name}` : `cleaning up VM ${name}`;
+  expectSuccess(`${transport.description}: ${doing}`, cleanup, await transport.exec(cleanup), ["sh", "-c", `<cleanup ${what}>`, name]);
   return used;
 }
 
 const STATE_DIRS = { vms: "VM", networks: "network switch" } as const;
 
+/** Only a VM's (or a network switch's) own state directory is ever removed whole. */
+function checkStateDir(layout: VmLayout, root: keyof typeof STATE_DIRS): void {
+  if (!new RegExp(`/${root}/[A-Za-z0-9][A-Za-z0-9_.-]*$`).test(layout.dir)) {
+    throw new QemuError("INVALID_ARGUMENT", `refusing to remove ${layout.dir}: not a ${STATE_DIRS[root]} state directory`);
+  }
+}
+
 /** Deletes a VM's (or, with "networks", a network switch's) state directory; refuses while its QEMU runs. */
 export async function removeStateDir(transport: Transport, layout: VmLayout, name: string, root: keyof typeof STATE_DIRS = "vms"): Promise<void> {
-  const what = STATE_DIRS[root];
-  if (!new RegExp(`/${root}/[A-Za-z0-9][A-Za-z0-9_.-]*$`).test(layout.dir)) {
-    throw new QemuError("INVALID_ARGUMENT", `refusing to remove ${layout.dir}: not a ${what} state directory`);
-  }
+  checkStateDir(layout, root);
   const argv = vmScripts(transport).cleanup(layout, name, "all");
-  expectSuccess(`${transport.description}: removing the state of ${what} ${name}`, argv, await transport.exec(argv), ["sh", "-c", "<cleanup all>", name]);
+  expectSuccess(`${transport.description}: removing the state of ${STATE_DIRS[root]} ${name}`, argv, await transport.exec(argv), ["sh", "-c", "<cleanup all>", name]);
 }
 
 export async function resumeVm(transport: Transport, layout: VmLayout, name: string): Promise<void> {

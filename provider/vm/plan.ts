@@ -67,3 +67,16 @@ export function planFound(found: { state: RunState; startedSpec?: VmSpec }, spec
   if (creating && !adopt) return { kind: "refuse", property: "name", because: [] };
   return { kind: "keep" };
 }
+
+export type StopRung = "system_powerdown" | "quit" | "SIGTERM" | "SIGKILL";
+
+/**
+ * The stop ladder for what was observed: nothing for a stopped VM; ACPI powerdown first only for
+ * a running guest (a failed or paused one cannot hear it) and when its wait is not 0; then QMP
+ * quit, SIGTERM and SIGKILL, each tried only while the VM is still there.
+ */
+export function planStop(state: RunState, powerdownMs: number): StopRung[] {
+  if (state === "stopped") return [];
+  const rungs: StopRung[] = ["quit", "SIGTERM", "SIGKILL"];
+  return state === "running" && powerdownMs > 0 ? ["system_powerdown", ...rungs] : rungs;
+}

@@ -2,12 +2,23 @@
 import * as assert from "assert";
 import * as vm from "../../provider/resources/vm";
 import { runStateOf, type RunState } from "../../provider/vm/observe";
-import { planCreate, planFound, planVm, type CreateAction, type FoundAction, type VmAction } from "../../provider/vm/plan";
+import { planCreate, planFound, planStop, planVm, type StopRung, type CreateAction, type FoundAction, type VmAction } from "../../provider/vm/plan";
 import { vmSpec, type VmInputs } from "../../provider/vm/spec";
 
 const host = { kind: "local" as const, workDir: "/w" };
 const base: VmInputs = { host, name: "web", memory: "256M", ports: [{ host: 2222, guest: 22 }] };
 const spec = (i: Partial<VmInputs> = {}) => vmSpec({ ...base, ...i }).spec;
+
+describe("VM plan: stop and delete (the ladder)", () => {
+  const cases: Array<[string, RunState, number, StopRung[]]> = [
+    ["stopped: nothing to do (delete only removes the files)", "stopped", 30000, []],
+    ["running: powerdown first", "running", 30000, ["system_powerdown", "quit", "SIGTERM", "SIGKILL"]],
+    ["running, powerdown wait 0: straight to quit", "running", 0, ["quit", "SIGTERM", "SIGKILL"]],
+    ["paused: cannot hear powerdown", "paused", 30000, ["quit", "SIGTERM", "SIGKILL"]],
+    ["failed: cannot hear powerdown", "failed", 30000, ["quit", "SIGTERM", "SIGKILL"]],
+  ];
+  for (const [what, state, powerdownMs, expected] of cases) it(what, () => assert.deepStrictEqual(planStop(state, powerdownMs), expected));
+});
 
 describe("VM plan: create", () => {
   const cases: Array<[string, "running" | "stopped" | "any", boolean, CreateAction]> = [
