@@ -20,6 +20,9 @@ import { round, timed, watchPeakRss } from "./measure";
 export interface CliFigure {
   vms: number;
   upMs: number;
+  /** preview without refresh of the steady stack. */
+  previewMs: number;
+  destroyMs: number;
   upConnections: number;
   upChannels: number;
   previewRefreshMs: number;
@@ -29,7 +32,8 @@ export interface CliFigure {
   providerPeakRssMiB: number;
 }
 
-export interface PeerFigure { vms: number; upMs?: number; blocked?: string }
+/** The peer's figures at one size (connection counts and RSS are not measured for it: 0), or why it did not run. */
+export interface PeerFigure { vms: number; figure?: CliFigure; blocked?: string }
 
 interface ProviderStats { connections: number; channels: number }
 
@@ -43,7 +47,7 @@ function readStats(dir: string): ProviderStats {
   return sum;
 }
 
-async function stackFor(ctx: BenchContext, dir: string, project: string, program: () => Promise<Record<string, unknown>>, statsDir: string): Promise<Stack> {
+export async function stackFor(ctx: BenchContext, dir: string, project: string, program: () => Promise<Record<string, unknown>>, statsDir: string): Promise<Stack> {
   const state = path.join(dir, "state");
   mkdirSync(state, { recursive: true });
   const pulumiCommand = await PulumiCommand.get({ root: path.dirname(pulumiBinDir()) });
@@ -76,26 +80,30 @@ export async function benchCli(ctx: BenchContext, image: (h: TestHost) => string
       return { pids: vms.map((v) => v.pid) };
     };
     const stack = await stackFor(ctx, dir, `bench-vms${n}`, program, freshStatsDir(statsDir));
+    let destroyed = false;
     try {
       const up = await timed(() => stack.up({ parallel: 64 }));
       const created = up.value.summary.resourceChanges?.create ?? 0;
       if (created !== n + 1) throw new Error(`up of ${n} VMs created ${created} resources, not ${n + 1}`);
       const upStats = readStats(statsDir);
       freshStatsDir(statsDir);
+      const preview = await timed(() => stack.preview({ parallel: 64 }));
       const rss = watchPeakRss("cmd/dynamic-provider");
       const refresh = await timed(() => stack.preview({ refresh: true, parallel: 64 }));
       const peakKiB = rss.stop();
       const changes = refresh.value.changeSummary;
       if (Object.keys(changes).some((k) => k !== "same")) throw new Error(`preview --refresh of a steady ${n}-VM stack shows changes: ${JSON.stringify(changes)}`);
       const refreshStats = readStats(statsDir);
+      const destroy = await timed(() => stack.destroy({ parallel: 64 }));
+      destroyed = true;
       figures.push({
-        vms: n, upMs: round(up.ms), upConnections: upStats.connections, upChannels: upStats.channels,
+        vms: n, upMs: round(up.ms), previewMs: round(preview.ms), destroyMs: round(destroy.ms), upConnections: upStats.connections, upChannels: upStats.channels,
         previewRefreshMs: round(refresh.ms), refreshConnections: refreshStats.connections, refreshChannels: refreshStats.channels,
         providerPeakRssMiB: round(peakKiB / 1024),
       });
       ctx.log(`cli ${n}: ${JSON.stringify(figures[figures.length - 1])}`);
     } finally {
-      await stack.destroy({ parallel: 64 });
+      if (!destroyed) await stack.destroy({ parallel: 64 });
       await stack.workspace.removeStack("bench");
       rmSync(dir, { recursive: true, force: true });
     }
@@ -108,5 +116,6 @@ export function peerAvailability(): string | undefined {
   const env = { ...process.env, ...engineEnv("/tmp") };
   const plugins = execFileSync("pulumi", ["plugin", "ls", "--json"], { env }).toString();
   const found = (JSON.parse(plugins || "[]") as Array<{ name: string; kind: string }>).some((p) => p.name === "command" && p.kind === "resource");
-  return found ? undefined : "the pulumi-resource-command plugin is not installed: the Go module proxy answers 403 for github.com/pulumi/pulumi-command/provider and @pulumi/command's installer downloads from GitHub";
+  return found ? undefined : "the pulumi-resource-command plugin is not installed: the Go module proxy answers 403 for github.com/pulumi/pulumi-command/provider and @pulumi/command's installer downloads from GitHub; " +
+    "build it by hand from a fetched pulumi/pulumi-command (see ../shared/TESTBED.md) and `pulumi plugin install resource command v1.2.1 --file BINARY` with this CLI's PULUMI_HOME";
 }

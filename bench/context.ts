@@ -15,7 +15,7 @@ export interface BenchSizes {
   fleetSize: number;
 }
 
-export const FULL: BenchSizes = { repeats: 7, refreshSizes: [1, 10, 50], cliSizes: [1, 10, 50], fleetSize: 12 };
+export const FULL: BenchSizes = { repeats: 7, refreshSizes: [1, 10, 50], cliSizes: [3, 30], fleetSize: 12 };
 export const SMOKE: BenchSizes = { repeats: 1, refreshSizes: [1, 6], cliSizes: [2], fleetSize: 3 };
 
 export interface BenchContext {

@@ -13,6 +13,25 @@ export function targetsOf(r: Omit<BenchResults, "targets">): Target[] {
     ...(one ? [t(`refresh of ${most.vms} VMs: wall time / 1-VM refresh`, Number((most.wallMs / one.wallMs).toFixed(2)), 2),
       t(`the same on open connections (no handshakes)`, Number((most.warmWallMs / one.warmWallMs).toFixed(2)), 2)] : []),
     t(`fleet of ${r.fleet.members}: bring-up / slowest single boot`, r.fleet.fleetOverSingle, 1.3),
+    ...peerTargets(r),
+  ];
+}
+
+/** Through the real CLI against the peer at the same size (issue 20): only where the peer ran. */
+function peerTargets(r: Omit<BenchResults, "targets">): Target[] {
+  const pairs = r.cli.flatMap((f) => {
+    const peer = r.peer.find((p) => p.vms === f.vms)?.figure;
+    return peer ? [{ ours: f, peer }] : [];
+  });
+  if (!pairs.length) return [];
+  const [small, large] = [pairs[0], pairs[pairs.length - 1]];
+  const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
+  const t = (target: string, value: number, limit: number): Target => ({ target, value, limit, met: value <= limit });
+  return [
+    t(`CLI up of ${large.ours.vms} VMs / peer`, ratio(large.ours.upMs, large.peer.upMs), 1.0),
+    t(`CLI destroy of ${large.ours.vms} VMs / peer`, ratio(large.ours.destroyMs, large.peer.destroyMs), 1.0),
+    t(`CLI preview --refresh of ${large.ours.vms} VMs / peer`, ratio(large.ours.previewRefreshMs, large.peer.previewRefreshMs), 1.2),
+    t(`CLI preview of ${small.ours.vms} VMs / peer`, ratio(small.ours.previewMs, small.peer.previewMs), 1.1),
   ];
 }
 
@@ -32,10 +51,15 @@ export function table(r: BenchResults): string {
     row(["---", "---:", "---:", "---:", "---:"]),
     ...r.refresh.map((f) => row([`${f.vms} VMs`, f.wallMs, f.connections, f.channels, f.warmWallMs])),
     "",
-    row(["Real CLI (VMs over 3 hosts)", "up ms", "up conns/channels", "preview --refresh ms", "refresh conns/channels", "provider peak RSS MiB"]),
-    row(["---", "---:", "---:", "---:", "---:", "---:"]),
-    ...r.cli.map((f) => row([`${f.vms} VMs`, f.upMs, `${f.upConnections}/${f.upChannels}`, f.previewRefreshMs, `${f.refreshConnections}/${f.refreshChannels}`, f.providerPeakRssMiB])),
-    ...r.peer.map((p) => row([`peer @pulumi/command, ${p.vms} VMs`, p.upMs ?? "not run", "", "", "", ""])),
+    row(["Real CLI (VMs over 3 hosts)", "up ms", "preview ms", "preview --refresh ms", "destroy ms", "up conns/channels", "refresh conns/channels", "provider peak RSS MiB"]),
+    row(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
+    ...r.cli.flatMap((f) => {
+      const p = r.peer.find((x) => x.vms === f.vms)?.figure;
+      return [
+        row([`pulumi-qemu, ${f.vms} VMs`, f.upMs, f.previewMs, f.previewRefreshMs, f.destroyMs, `${f.upConnections}/${f.upChannels}`, `${f.refreshConnections}/${f.refreshChannels}`, f.providerPeakRssMiB]),
+        p ? row([`peer remote.Command, ${f.vms} VMs`, p.upMs, p.previewMs, p.previewRefreshMs, p.destroyMs, "", "", ""]) : row([`peer remote.Command, ${f.vms} VMs`, "not run", "", "", "", "", "", ""]),
+      ];
+    }),
     "",
     row(["Fleet bring-up (real test guest, until SSH answers)", "ms"]), row(["---", "---:"]),
     row([`slowest single boot (of ${r.fleet.singleBootsMs.join(", ")})`, r.fleet.slowestSingleBootMs]),

@@ -11,6 +11,7 @@ import { closeAllSshTransports } from "../provider/transport";
 import { benchCli, peerAvailability, type CliFigure, type PeerFigure } from "./cli";
 import { benchContext, cleanHosts, FULL, placeHaltImage, SMOKE, type BenchSizes } from "./context";
 import { benchCreate, type CreateFigures } from "./create";
+import { benchPeer } from "./peer";
 import { benchFleetBoot, type FleetFigures } from "./fleetBoot";
 import { benchRefresh, type RefreshFigure } from "./refresh";
 import { targetsOf, table } from "./report";
@@ -43,7 +44,9 @@ export async function runBench(sizes: BenchSizes, log: (m: string) => void = con
     log("bench: through the CLI");
     const cli = await benchCli(ctx, image);
     const blocked = peerAvailability();
-    const peer = sizes.cliSizes.map((vms) => ({ vms, blocked: blocked ?? "the peer stack is not written yet" }));
+    if (!blocked) log("bench: the peer (remote.Command) through the CLI");
+    const peerFigures = blocked ? [] : await benchPeer(ctx, image);
+    const peer: PeerFigure[] = sizes.cliSizes.map((vms) => ({ vms, ...(blocked ? { blocked } : { figure: peerFigures.find((f) => f.vms === vms) }) }));
     log("bench: fleet bring-up");
     const fleet = await benchFleetBoot(ctx);
     const results = { date: new Date().toISOString(), machine: machine(), sizes, create, refresh, cli, peer, fleet, targets: [] as BenchResults["targets"] };
