@@ -13,6 +13,7 @@ export function targetsOf(r: Omit<BenchResults, "targets">): Target[] {
     ...(one ? [t(`refresh of ${most.vms} VMs: wall time / 1-VM refresh`, Number((most.wallMs / one.wallMs).toFixed(2)), 2),
       t(`the same on open connections (no handshakes)`, Number((most.warmWallMs / one.warmWallMs).toFixed(2)), 2)] : []),
     t(`fleet of ${r.fleet.members}: bring-up / slowest single boot`, r.fleet.fleetOverSingle, 1.3),
+    t(`fleet of ${r.fleet.members}: bring-up / the CPU floor of tcg on ${r.machine.cpus} cores`, round2(r.fleet.fleetMs / r.fleet.cpuBoundFloorMs), 1.3),
     ...peerTargets(r),
   ];
 }
@@ -33,6 +34,10 @@ function peerTargets(r: Omit<BenchResults, "targets">): Target[] {
     t(`CLI preview --refresh of ${large.ours.vms} VMs / peer`, ratio(large.ours.previewRefreshMs, large.peer.previewRefreshMs), 1.2),
     t(`CLI preview of ${small.ours.vms} VMs / peer`, ratio(small.ours.previewMs, small.peer.previewMs), 1.1),
   ];
+}
+
+function round2(x: number): number {
+  return Number(x.toFixed(2));
 }
 
 const row = (cells: Array<string | number>) => `| ${cells.join(" | ")} |`;
