@@ -84,6 +84,25 @@ export class QmpClient {
     this.stream.destroy();
   }
 
+  /**
+   * True once QEMU's side of the connection has ended (it closes it when it exits; through SSH
+   * that arrives as end of stream, before the channel closes), false if it is still open after
+   * timeoutMs: a stop waits for this event instead of polling the process table.
+   */
+  ended(timeoutMs: number): Promise<boolean> {
+    if (this.closedError || this.stream.readableEnded) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ended: boolean) => {
+        clearTimeout(timer);
+        this.stream.off("end", onEnd).off("close", onEnd);
+        resolve(ended);
+      };
+      const onEnd = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.stream.on("end", onEnd).on("close", onEnd);
+    });
+  }
+
   private onData(chunk: Buffer): void {
     if (this.closedError) return;
     this.buffer += chunk.toString("utf8");

@@ -55,21 +55,34 @@ async function portOwners(transport: Transport, layout: VmLayout, spec: VmSpec):
   return found.length ? `; ${found.join("; ")}` : "; another program on the host holds one of the forwarded ports";
 }
 
-async function waitUntilGone(transport: Transport, layout: VmLayout, name: string, ms: number): Promise<boolean> {
+/** Polls the VM until it is stopped, for at most `ms`; `everyMs` between looks (after QMP saw QEMU end, its process is gone within a few ms). */
+async function waitUntilGone(transport: Transport, layout: VmLayout, name: string, ms: number, everyMs = 250): Promise<boolean> {
   const deadline = Date.now() + ms;
   for (;;) {
     if ((await observe(transport, layout, name)).state === "stopped") return true;
     if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, Math.min(250, Math.max(10, deadline - Date.now()))));
+    await new Promise((r) => setTimeout(r, Math.min(everyMs, Math.max(10, deadline - Date.now()))));
   }
 }
 
-async function qmpCommand(transport: Transport, layout: VmLayout, command: string): Promise<boolean> {
+/**
+ * The QMP rungs of the ladder on one session: each command, then a wait for QEMU to end, which
+ * it shows by closing the session (no polling). Records each rung tried in `used`; false when
+ * QMP could not be reached or QEMU outlived every wait (the signals take over).
+ */
+async function qmpRungs(transport: Transport, layout: VmLayout, rungs: Array<[StopRung, number]>, used: string[], progress: Progress, name: string): Promise<boolean> {
   try {
-    await withVmQmp(transport, layout, 3000, (qmp) => qmp.execute(command, undefined, 3000));
-    return true;
+    return await withVmQmp(transport, layout, 3000, async (qmp) => {
+      for (const [rung, waitMs] of rungs) {
+        progress(`VM ${name}: ${rung}`);
+        used.push(rung);
+        await qmp.execute(rung, undefined, 3000).catch(() => undefined); // quit may close the session before its answer
+        if (await qmp.ended(waitMs)) return true;
+      }
+      return false;
+    });
   } catch {
-    return false; // the next rung of the ladder takes over
+    return false; // no QMP session: the next rung of the ladder takes over
   }
 }
 
@@ -83,22 +96,22 @@ export async function stopVm(transport: Transport, layout: VmLayout, name: strin
   if (options.removeState) checkStateDir(layout, options.removeState);
   const powerdownMs = timeouts.powerdownMs ?? 30000;
   const quitMs = timeouts.quitMs ?? 5000;
-  const act: Record<StopRung, [() => Promise<unknown>, number]> = {
-    system_powerdown: [() => qmpCommand(transport, layout, "system_powerdown"), powerdownMs],
-    quit: [() => qmpCommand(transport, layout, "quit"), quitMs],
-    SIGTERM: [() => transport.exec(vmScripts(transport).signal(layout, name, "TERM")), quitMs],
-    SIGKILL: [() => transport.exec(vmScripts(transport).signal(layout, name, "KILL")), 5000],
-  };
+  const waits: Record<StopRung, number> = { system_powerdown: powerdownMs, quit: quitMs, SIGTERM: quitMs, SIGKILL: 5000 };
   const used: string[] = [];
   const rungs = planStop((await observe(transport, layout, name)).state, powerdownMs);
   let gone = rungs.length === 0;
-  for (const rung of rungs) {
+  const viaQmp = rungs.filter((r) => r === "system_powerdown" || r === "quit");
+  if (viaQmp.length) {
+    const ended = await qmpRungs(transport, layout, viaQmp.map((r) => [r, waits[r]]), used, progress, name);
+    // QEMU closed its QMP session: the process follows within moments.
+    gone = await waitUntilGone(transport, layout, name, ended ? quitMs : 0, 20);
+  }
+  for (const rung of rungs.filter((r) => r === "SIGTERM" || r === "SIGKILL")) {
     if (gone) break;
     progress(`VM ${name}: ${rung}`);
     used.push(rung);
-    const [run, waitMs] = act[rung];
-    await run();
-    gone = await waitUntilGone(transport, layout, name, waitMs);
+    await transport.exec(vmScripts(transport).signal(layout, name, rung === "SIGTERM" ? "TERM" : "KILL"));
+    gone = await waitUntilGone(transport, layout, name, waits[rung]);
   }
   if (!gone) throw new QemuError("TIMEOUT", `${transport.description}: VM ${name} survived SIGKILL (pidfile ${layout.pidfile})`);
   const what = options.removeState ? "all" : "runtime";
@@ -125,7 +138,11 @@ export async function removeStateDir(transport: Transport, layout: VmLayout, nam
 }
 
 export async function resumeVm(transport: Transport, layout: VmLayout, name: string): Promise<void> {
-  if (!await qmpCommand(transport, layout, "cont")) throw new QemuError("COMMAND_FAILED", `${transport.description}: VM ${name}: QMP cont failed`);
+  try {
+    await withVmQmp(transport, layout, 3000, (qmp) => qmp.execute("cont", undefined, 3000));
+  } catch (e) {
+    throw new QemuError("COMMAND_FAILED", `${transport.description}: VM ${name}: QMP cont failed: ${(e as Error).message}`);
+  }
 }
 
 function serialTail(transport: Transport, layout: VmLayout): Promise<string> {

@@ -256,8 +256,11 @@ export class WindowsReplayTransport implements Transport {
           const r = replies.get(execute) ?? { reply: { return: {} } };
           if (r.event) peer.push(JSON.stringify(r.event) + "\n");
           peer.push(JSON.stringify({ ...r.reply, id }) + "\n");
-          // The guest honours ACPI power-off; quit ends QEMU.
-          if (execute === "system_powerdown" || execute === "quit") this.procs.delete(pid);
+          // The guest honours ACPI power-off; quit ends QEMU, which closes its QMP connection.
+          if (execute === "system_powerdown" || execute === "quit") {
+            this.procs.delete(pid);
+            setImmediate(() => peer.destroy());
+          }
         }
         done();
       },

@@ -8,8 +8,9 @@ import * as vm from "../../provider/resources/vm";
 import { closeAllSshTransports, sshTransport, type Connection } from "../../provider/transport";
 import { withQmp } from "../../provider/qemu/qmp";
 import { vmLayout } from "../../provider/layout";
+import { stopVm } from "../../provider/vm/execute";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
-import { procStat } from "../helpers/processes";
+import { isAlive, procStat } from "../helpers/processes";
 import { sshOptionsFor, testbed } from "../testbed/testbed";
 
 describe("Vm refresh (coalesced reads, real QEMU on an SSH host)", function () {
@@ -72,5 +73,26 @@ describe("Vm refresh (coalesced reads, real QEMU on an SSH host)", function () {
     const r = await readProps(created[3]);
     assert.strictEqual(r.status, "running");
     assert.match(r.statusDetail, /QMP says running/);
+  });
+
+  it("QMP shows QEMU's end: the session stays open while it runs and closes when quit ends it (a stop waits for that, not for a poll)", async () => {
+    const layout = vmLayout(workDir, names[5]);
+    const pid = created[5].outs.pid!;
+    await withQmp(onHost(), layout.qmpSocket, 5000, async (q) => {
+      assert.strictEqual(await q.ended(300), false, "the session closed while QEMU runs");
+      await q.execute("quit");
+      assert.strictEqual(await q.ended(5000), true, "quit did not close the session");
+    });
+    const gone = Date.now() + 5000;
+    while (Date.now() < gone && isAlive(pid)) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(!isAlive(pid), `QEMU (pid ${pid}) still runs`);
+  });
+
+  it("the stop ladder on one QMP session: powerdown (ignored by this guest), then quit; the VM is gone and its runtime files too", async () => {
+    const layout = vmLayout(workDir, names[0]);
+    const used = await stopVm(onHost(), layout, names[0], { powerdownMs: 300, quitMs: 3000 });
+    assert.deepStrictEqual(used, ["system_powerdown", "quit"]);
+    assert.ok(!isAlive(created[0].outs.pid!), "QEMU still runs");
+    assert.strictEqual((await onHost().exec(["test", "-e", layout.pidfile])).exitCode, 1, "pidfile left");
   });
 });
