@@ -30,19 +30,23 @@ export interface CliFigure {
   refreshChannels: number;
   /** Peak RSS of the dynamic provider process during preview --refresh, MiB. */
   providerPeakRssMiB: number;
+  /** In the up: how long after its start the provider process got the engine's first call (its start cost). */
+  providerStartMs: number;
 }
 
 /** The peer's figures at one size (connection counts and RSS are not measured for it: 0), or why it did not run. */
 export interface PeerFigure { vms: number; figure?: CliFigure; blocked?: string }
 
-interface ProviderStats { connections: number; channels: number }
+interface ProviderStats { connections: number; channels: number; firstCallAfterStartMs?: number }
 
-function readStats(dir: string): ProviderStats {
-  const sum = { connections: 0, channels: 0 };
+/** The counters of every provider process of one step, summed; the slowest start among them. */
+function readStats(dir: string): Required<ProviderStats> {
+  const sum = { connections: 0, channels: 0, firstCallAfterStartMs: 0 };
   for (const f of readdirSync(dir)) {
     const s = JSON.parse(readFileSync(path.join(dir, f), "utf8")) as ProviderStats;
     sum.connections += s.connections;
     sum.channels += s.channels;
+    sum.firstCallAfterStartMs = Math.max(sum.firstCallAfterStartMs, s.firstCallAfterStartMs ?? 0);
   }
   return sum;
 }
@@ -98,6 +102,7 @@ export async function benchCli(ctx: BenchContext, image: (h: TestHost) => string
       destroyed = true;
       figures.push({
         vms: n, upMs: round(up.ms), previewMs: round(preview.ms), destroyMs: round(destroy.ms), upConnections: upStats.connections, upChannels: upStats.channels,
+        providerStartMs: upStats.firstCallAfterStartMs,
         previewRefreshMs: round(refresh.ms), refreshConnections: refreshStats.connections, refreshChannels: refreshStats.channels,
         providerPeakRssMiB: round(peakKiB / 1024),
       });

@@ -11,12 +11,14 @@ export interface BenchSizes {
   /** VM counts for the refresh and CLI sections. */
   refreshSizes: number[];
   cliSizes: number[];
+  /** Repeats of the CLI section (each a whole up, preview, preview --refresh and destroy of every size, ours then the peer's). */
+  cliRepeats: number;
   /** Members of the fleet bring-up. */
   fleetSize: number;
 }
 
-export const FULL: BenchSizes = { repeats: 7, refreshSizes: [1, 10, 50], cliSizes: [3, 30], fleetSize: 12 };
-export const SMOKE: BenchSizes = { repeats: 1, refreshSizes: [1, 6], cliSizes: [2], fleetSize: 3 };
+export const FULL: BenchSizes = { repeats: 7, refreshSizes: [1, 10, 50], cliSizes: [3, 30], cliRepeats: 3, fleetSize: 12 };
+export const SMOKE: BenchSizes = { repeats: 1, refreshSizes: [1, 6], cliSizes: [2], cliRepeats: 1, fleetSize: 3 };
 
 export interface BenchContext {
   sizes: BenchSizes;

@@ -18,6 +18,12 @@ export function median(values: number[]): number {
 
 export const round = (x: number, digits = 1): number => Number(x.toFixed(digits));
 
+/** Field by field, the median of several runs' figures of one shape (numbers only). */
+export function medianFigure<T extends object>(runs: T[]): T {
+  const keys = Object.keys(runs[0]) as Array<keyof T>;
+  return Object.fromEntries(keys.map((k) => [k, round(median(runs.map((r) => r[k] as unknown as number)))])) as T;
+}
+
 /**
  * Peak resident memory (VmHWM, KiB) of every live process whose command line contains `marker`,
  * sampled until stop() is called: the kernel keeps the peak, so a sample taken late still sees it.

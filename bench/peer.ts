@@ -61,7 +61,7 @@ export async function benchPeer(ctx: BenchContext, image: (h: TestHost) => strin
       const destroy = await timed(() => stack.destroy({ parallel: 64 }));
       destroyed = true;
       figures.push({ vms: n, upMs: round(up.ms), previewMs: round(preview.ms), previewRefreshMs: round(refresh.ms), destroyMs: round(destroy.ms),
-        upConnections: 0, upChannels: 0, refreshConnections: 0, refreshChannels: 0, providerPeakRssMiB: 0 });
+        upConnections: 0, upChannels: 0, refreshConnections: 0, refreshChannels: 0, providerPeakRssMiB: 0, providerStartMs: 0 });
       ctx.log(`peer ${n}: ${JSON.stringify(figures[figures.length - 1])}`);
     } finally {
       if (!destroyed) await stack.destroy({ parallel: 64 }).catch(() => undefined);

@@ -9,6 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { closeAllSshTransports } from "../provider/transport";
 import { benchCli, peerAvailability, type CliFigure, type PeerFigure } from "./cli";
+import { medianFigure } from "./measure";
 import { benchContext, cleanHosts, FULL, placeHaltImage, SMOKE, type BenchSizes } from "./context";
 import { benchCreate, type CreateFigures } from "./create";
 import { benchPeer } from "./peer";
@@ -41,12 +42,18 @@ export async function runBench(sizes: BenchSizes, log: (m: string) => void = con
     const create = await benchCreate(ctx, image);
     log("bench: refresh at scale (in process)");
     const refresh = await benchRefresh(ctx, image);
-    log("bench: through the CLI");
-    const cli = await benchCli(ctx, image);
     const blocked = peerAvailability();
-    if (!blocked) log("bench: the peer (remote.Command) through the CLI");
-    const peerFigures = blocked ? [] : await benchPeer(ctx, image);
-    const peer: PeerFigure[] = sizes.cliSizes.map((vms) => ({ vms, ...(blocked ? { blocked } : { figure: peerFigures.find((f) => f.vms === vms) }) }));
+    const ours: CliFigure[][] = [];
+    const theirs: CliFigure[][] = [];
+    // Ours and the peer's in turn, so that drift of the shared machine hits both alike.
+    for (let i = 0; i < sizes.cliRepeats; i++) {
+      log(`bench: through the CLI (${i + 1} of ${sizes.cliRepeats})`);
+      ours.push(await benchCli(ctx, image));
+      if (!blocked) theirs.push(await benchPeer(ctx, image));
+    }
+    const medianAt = (runs: CliFigure[][], vms: number) => medianFigure(runs.map((r) => r.find((f) => f.vms === vms)!));
+    const cli = sizes.cliSizes.map((vms) => medianAt(ours, vms));
+    const peer: PeerFigure[] = sizes.cliSizes.map((vms) => ({ vms, ...(blocked ? { blocked } : { figure: medianAt(theirs, vms) }) }));
     log("bench: fleet bring-up");
     const fleet = await benchFleetBoot(ctx);
     const results = { date: new Date().toISOString(), machine: machine(), sizes, create, refresh, cli, peer, fleet, targets: [] as BenchResults["targets"] };

@@ -6,6 +6,7 @@
  */
 import { InvalidArgumentError } from "../errors";
 import { parseSshTarget } from "../transport/sshOptions";
+import { recordFirstCall } from "../transport/stats";
 import { enableProgress } from "./progress";
 
 export interface ConfigSource {
@@ -30,6 +31,7 @@ function load(config: ConfigSource): void {
 
 /** The engine's configure call: the stack's config, and progress output from now on. */
 export function configure(req: { config: ConfigSource }): void {
+  recordFirstCall();
   enableProgress();
   load(req.config);
 }

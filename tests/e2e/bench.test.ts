@@ -22,6 +22,8 @@ describe("e2e: npm run bench, smoke size", function () {
     for (const f of r.cli) {
       assert.ok(f.upMs > 0 && f.previewMs > 0 && f.previewRefreshMs > 0 && f.destroyMs > 0 && f.providerPeakRssMiB > 0, JSON.stringify(f));
       assert.ok(f.refreshConnections >= 1 && f.refreshChannels >= 1, `the provider process wrote no counters: ${JSON.stringify(f)}`);
+      // Node.js and @pulumi/pulumi alone take hundreds of ms: a start cost of 0 means the counter was not written.
+      assert.ok(f.providerStartMs > 0, `the provider process did not record its first call: ${JSON.stringify(f)}`);
     }
     assert.strictEqual(r.fleet.singleBootsMs.length, r.fleet.hosts);
     assert.ok(r.fleet.fleetMs > 0);
