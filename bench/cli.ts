@@ -68,12 +68,17 @@ function freshStatsDir(statsDir: string): string {
   return statsDir;
 }
 
+/** A new directory for one stack of the CLI section (its state, its counters), under .cache/bench. */
+export function scratchDir(prefix: string): string {
+  const root = path.join(REPO, ".cache/bench");
+  mkdirSync(root, { recursive: true });
+  return mkdtempSync(path.join(root, prefix));
+}
+
 export async function benchCli(ctx: BenchContext, image: (h: TestHost) => string): Promise<CliFigure[]> {
   const figures: CliFigure[] = [];
   for (const n of ctx.sizes.cliSizes) {
-    const root = path.join(REPO, ".cache/bench");
-    mkdirSync(root, { recursive: true });
-    const dir = mkdtempSync(path.join(root, `vms${n}-`));
+    const dir = scratchDir(`vms${n}-`);
     const statsDir = path.join(dir, "stats");
     const program = async () => {
       const vms = Array.from({ length: n }, (_, i) => {

@@ -6,17 +6,16 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
-import { mkdirSync, mkdtempSync, rmSync } from "fs";
+import { rmSync } from "fs";
 import * as path from "path";
 import { shJoin } from "../provider/transport";
 import { vmLayout } from "../provider/layout";
 import { qemuArgv } from "../provider/vm/argv";
 import { vmSpec } from "../provider/vm/spec";
 import { haltingVm } from "../tests/helpers/haltingGuest";
-import { REPO } from "../tests/e2e/engine";
 import { sshOptionsFor, type TestHost } from "../tests/testbed/testbed";
 import type { CliFigure } from "./cli";
-import { stackFor } from "./cli";
+import { scratchDir, stackFor } from "./cli";
 import { benchDir, connectionTo, type BenchContext } from "./context";
 import { round, timed } from "./measure";
 
@@ -34,9 +33,7 @@ export function peerCommands(ctx: BenchContext, h: TestHost, name: string, image
 export async function benchPeer(ctx: BenchContext, image: (h: TestHost) => string): Promise<CliFigure[]> {
   const figures: CliFigure[] = [];
   for (const n of ctx.sizes.cliSizes) {
-    const root = path.join(REPO, ".cache/bench");
-    mkdirSync(root, { recursive: true });
-    const dir = mkdtempSync(path.join(root, `peer${n}-`));
+    const dir = scratchDir(`peer${n}-`);
     const program = async () => {
       const cmds = Array.from({ length: n }, (_, i) => {
         const h = ctx.hosts[i % ctx.hosts.length];
