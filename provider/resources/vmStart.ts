@@ -14,7 +14,7 @@ import type { AcceleratorName } from "../host/accelerators/types";
 import { qemuArgv } from "../vm/argv";
 import type { Transport } from "../transport";
 import { acceleratorFailure, describeFailure, type AcceleratorFailure } from "../vm/acceleratorFallback";
-import { startVm, stopVm, waitReady, writeCloudInitSeed } from "../vm/execute";
+import { startVm, stopVm, waitReady, writeCloudInitSeed, type Started } from "../vm/execute";
 import { checkSocketPath, type VmLayout } from "../layout";
 import { observe, observedFrom, type Observed } from "../vm/observe";
 import { planFound } from "../vm/plan";
@@ -124,13 +124,15 @@ async function startUnder(c: Context, inputs: VmInputs, accelerator: string, fir
   const argv = qemuArgv(c.spec, { qemuBinary: `qemu-system-${c.spec.arch}`, accelerators: [accelerator], layout: c.layout, platform: c.transport.platform, firmware, workDir: inputs.host.workDir });
   const t0 = Date.now();
   progress(`VM ${c.spec.name}: starting QEMU on ${c.transport.description} (${accelerator})`);
+  // What to do with an instance the start script found already running (undefined: it started one).
+  const judge = async (s: Started) => (s.existing ? planFound(await observedFrom(c.transport, c.layout, s.observation), c.spec, creating, !!inputs.adopt) : undefined);
   let started = await orDiscard(c, startVm(c.transport, c.layout, c.spec, argv));
-  let found = started.existing ? planFound(await observedFrom(c.transport, c.layout, started.observation), c.spec, creating, !!inputs.adopt) : undefined;
+  let found = await judge(started);
   if (found?.kind === "replace") {
     progress(`VM ${c.spec.name}: an instance (pid ${started.pid}) is there but its guest has failed: stopping it and starting anew`);
     await stopVm(c.transport, c.layout, c.spec.name, { powerdownMs: 0 }, progress);
     started = await orDiscard(c, startVm(c.transport, c.layout, c.spec, argv));
-    found = started.existing ? planFound(await observedFrom(c.transport, c.layout, started.observation), c.spec, creating, !!inputs.adopt) : undefined;
+    found = await judge(started);
   }
   if (found?.kind === "refuse" && found.property === "spec" || found?.kind === "replace") {
     throw new QemuError("COMMAND_FAILED", `${c.transport.description}: VM ${c.spec.name} is already running (pid ${started.pid}) with a different spec ` +

@@ -64,13 +64,41 @@ export function hostScriptsDir(): string {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** The given values, then the well-known names the text uses. */
-function used(text: string, values: Record<string, unknown>): Array<[string, unknown]> {
-  const named = Object.entries(WELL_KNOWN).filter(([k]) => new RegExp(`\\$\\{?${k}\\b`).test(text));
-  return [...Object.entries(values), ...named].map(([k, v]) => {
-    if (!NAME.test(k)) throw new Error(`not a script variable name: ${k}`);
-    return [k, v];
-  });
+/** A file as sh scripts send it: its leading `# shellcheck` directives apart (they go first in the whole script), and the rest. */
+export function shScriptParts(file: string): { directives: string[]; body: string } {
+  const lines = hostScriptText(file).split("\n");
+  let i = 0;
+  while (i < lines.length && lines[i].startsWith("# shellcheck ")) i++;
+  return { directives: lines.slice(0, i), body: lines.slice(i).join("\n") };
+}
+
+interface Prepared { head: string; body: string; wellKnown: Array<[string, string | number]> }
+
+/** What a list of files sends every time, worked out once per process (scripts run on every refresh). */
+const prepared = new Map<string, Prepared>();
+
+function prepare(files: string[], kind: "sh" | "ps1"): Prepared {
+  const key = `${kind}:${files.join(",")}`;
+  let p = prepared.get(key);
+  if (!p) {
+    const parts = files.map((f) => (kind === "sh" ? shScriptParts(f) : { directives: [], body: hostScriptText(f) }));
+    const body = parts.map((x) => x.body).join("");
+    const head = parts.flatMap((x) => x.directives).map((d) => `${d}\n`).join("");
+    p = { head, body, wellKnown: wellKnownIn(body) };
+    prepared.set(key, p);
+  }
+  return p;
+}
+
+/** The well-known names a script's text uses. */
+function wellKnownIn(text: string): Array<[string, string | number]> {
+  return Object.entries(WELL_KNOWN).filter(([k]) => new RegExp(`\\$\\{?${k}\\b`).test(text));
+}
+
+/** The given values (names checked), then the well-known ones. */
+function variables<V>(values: Record<string, V>, wellKnown: Array<[string, string | number]>): Array<[string, V | string | number]> {
+  for (const k of Object.keys(values)) if (!NAME.test(k)) throw new Error(`not a script variable name: ${k}`);
+  return [...Object.entries(values), ...wellKnown];
 }
 
 /**
@@ -79,20 +107,13 @@ function used(text: string, values: Record<string, unknown>): Array<[string, unk
  * text uses as variables, then the files. `args` are its positional parameters.
  */
 export function shScriptArgv(files: string[], args: string[] = [], values: Record<string, string | number> = {}): string[] {
-  const directives: string[] = [];
-  const bodies = files.map((f) => {
-    const lines = hostScriptText(f).split("\n");
-    let i = 0;
-    while (i < lines.length && lines[i].startsWith("# shellcheck ")) directives.push(lines[i++]);
-    return lines.slice(i).join("\n");
-  });
-  const body = bodies.join("");
+  const { head, body, wellKnown } = prepare(files, "sh");
   // A value is data, single-quoted on purpose: what looks like an expansion in it stays text.
-  const assignments = used(body, values).map(([k, v]) => {
+  const assignments = variables(values, wellKnown).map(([k, v]) => {
     const quoted = shQuote(String(v));
     return `${/^'.*\$/s.test(quoted) ? "# shellcheck disable=SC2016\n" : ""}${k}=${quoted}\n`;
   }).join("");
-  return ["sh", "-c", directives.map((d) => `${d}\n`).join("") + assignments + body, `pulumi-qemu-${files[files.length - 1].replace(/\.sh$/, "")}`, ...args];
+  return ["sh", "-c", head + assignments + body, `pulumi-qemu-${files[files.length - 1].replace(/\.sh$/, "")}`, ...args];
 }
 
 /** A value as a PowerShell literal: verbatim strings, numbers, arrays @(...) and hashtables @{...}. */
@@ -118,11 +139,15 @@ export function psLiteral(v: PsValue): string {
  * variables, then the files.
  */
 export function psScriptText(files: string[], values: Record<string, PsValue> = {}): string {
-  const body = files.map(hostScriptText).join("");
-  return `# pulumi-qemu ${files[files.length - 1].replace(/\.ps1$/, "")}\n${psVariables(body, values)}${body}`;
+  const { body, wellKnown } = prepare(files, "ps1");
+  return `# pulumi-qemu ${files[files.length - 1].replace(/\.ps1$/, "")}\n${psAssignments(values, wellKnown)}${body}`;
 }
 
-/** The PowerShell lines that set `values` and the well-known names `text` uses. */
-export function psVariables(text: string, values: Record<string, PsValue>): string {
-  return used(text, values).map(([k, v]) => `$${k} = ${psLiteral(v as PsValue)}\n`).join("");
+/** The PowerShell lines that set `values` and the well-known names the file uses (the loader's). */
+export function psVariables(file: string, values: Record<string, PsValue>): string {
+  return psAssignments(values, prepare([file], "ps1").wellKnown);
+}
+
+function psAssignments(values: Record<string, PsValue>, wellKnown: Array<[string, string | number]>): string {
+  return variables(values, wellKnown).map(([k, v]) => `$${k} = ${psLiteral(v)}\n`).join("");
 }

@@ -45,8 +45,7 @@ export function windowsInvocation(argv: string[]): { commandLine: string; stdinP
 
 /** Reads exactly `length` bytes of stdin (no more: the rest is the script's input) and runs them as a script. */
 export function scriptLoader(length: number): string {
-  const text = hostScriptText("loader.ps1");
-  return psVariables(text, { n: length }) + text;
+  return psVariables("loader.ps1", { n: length }) + hostScriptText("loader.ps1");
 }
 
 /**

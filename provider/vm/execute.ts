@@ -31,7 +31,6 @@ export async function startVm(transport: Transport, layout: VmLayout, spec: VmSp
     throw new QemuStartError(`${transport.description}: QEMU did not start VM ${spec.name}: ${qemuSays}${owner}`, qemuSays);
   }
   const values = parseKeyValues(expectSuccess(`${transport.description}: starting VM ${spec.name}`, script, r, ["sh", "-c", "<start>", spec.name, ...argv]).stdout);
-  // An unreadable spec stays undefined: it is treated as a different spec.
   const existing = values.get("existing") === "1";
   return { existing, pid: Number(values.get("pid")) || undefined, observation: values };
 }

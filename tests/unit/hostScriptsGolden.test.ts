@@ -15,7 +15,7 @@ import { probeRunnerArgv } from "../../provider/host/accelerators/probeRunner";
 import { windowsFactsArgv } from "../../provider/host/windowsFacts";
 import { moveIfAbsentArgv, overlaysArgv, removeUploadArgv } from "../../provider/resources/diskScripts";
 import { decodePsScript, existsArgv, mkdirArgv, removeFileArgv, sha256Argv, tailArgv, toolArgv, type Platform } from "../../provider/transport";
-import { hostScriptsDir, hostScriptText } from "../../provider/transport/hostScript";
+import { hostScriptsDir, hostScriptText, shScriptParts } from "../../provider/transport/hostScript";
 import { atomicWriteArgv, atomicWriteArgvWindows, readFileArgvWindows } from "../../provider/transport/remoteFiles";
 import { psScriptArgv, windowsInvocation } from "../../provider/transport/windows";
 import { adoptArgv, cleanupArgv, listSpecsArgv, observeArgv, processArgv, signalArgv, startArgv } from "../../provider/vm/hostScripts";
@@ -30,10 +30,7 @@ const qemu = ["qemu-system-x86_64", "-name", "guest=web", "-pidfile", win.pidfil
 const SCRIPT_FILES = readdirSync(hostScriptsDir()).filter((f) => /\.(sh|ps1)$/.test(f));
 
 /** A file's text as a builder sends it: sh files without their leading shellcheck directives (they go first). */
-function sentText(file: string): string {
-  const text = hostScriptText(file);
-  return file.endsWith(".sh") ? text.replace(/^(# shellcheck [^\n]*\n)+/, "") : text;
-}
+const sentText = (file: string): string => (file.endsWith(".sh") ? shScriptParts(file).body : hostScriptText(file));
 
 /** The text a script argv runs (the sh -c script with its arguments after it, or the decoded PowerShell), each host script file named. */
 function text(argv: string[]): string {
