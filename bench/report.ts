@@ -14,6 +14,7 @@ export function targetsOf(r: Omit<BenchResults, "targets">): Target[] {
       t(`the same on open connections (no handshakes)`, Number((most.warmWallMs / one.warmWallMs).toFixed(2)), 2)] : []),
     t(`fleet of ${r.fleet.members}: bring-up / slowest single boot`, r.fleet.fleetOverSingle, 1.3),
     t(`fleet of ${r.fleet.members}: bring-up / the CPU floor of tcg on ${r.machine.cpus} cores`, round2(r.fleet.fleetMs / r.fleet.cpuBoundFloorMs), 1.3),
+    t(`snapshot revert with memory (${r.snapshot.guestMemoryMiB} MiB test guest), ms`, r.snapshot.revertMs, 3000),
     ...peerTargets(r),
   ];
 }
@@ -70,6 +71,10 @@ export function table(r: BenchResults): string {
     row([`slowest single boot (of ${r.fleet.singleBootsMs.join(", ")})`, r.fleet.slowestSingleBootMs]),
     row([`${r.fleet.members} VMs over ${r.fleet.hosts} hosts at once`, r.fleet.fleetMs]),
     row([`CPU floor: ${r.fleet.members} x ${r.fleet.singleBootCpuMs} ms of CPU per boot / ${r.machine.cpus} cores`, r.fleet.cpuBoundFloorMs]),
+    "",
+    row([`Snapshot with memory (test guest, ${r.snapshot.guestMemoryMiB} MiB, h1, provider calls)`, "ms"]), row(["---", "---:"]),
+    row(["take (savevm)", r.snapshot.takeMs]),
+    row([`revert (loadvm; of ${r.snapshot.revertsMs.join(", ")})`, r.snapshot.revertMs]),
     "",
     row(["Target", "value", "limit", "met"]), row(["---", "---:", "---:", "---"]),
     ...r.targets.map((t) => row([t.target, t.value, t.limit, t.met ? "yes" : "**no**"])),

@@ -15,6 +15,7 @@ import { benchCreate, type CreateFigures } from "./create";
 import { benchPeer } from "./peer";
 import { benchFleetBoot, type FleetFigures } from "./fleetBoot";
 import { benchRefresh, type RefreshFigure } from "./refresh";
+import { benchSnapshotRevert, type SnapshotFigures } from "./snapshotRevert";
 import { targetsOf, table } from "./report";
 
 export interface BenchResults {
@@ -26,6 +27,7 @@ export interface BenchResults {
   cli: CliFigure[];
   peer: PeerFigure[];
   fleet: FleetFigures;
+  snapshot: SnapshotFigures;
   targets: Array<{ target: string; value: number; limit: number; met: boolean }>;
 }
 
@@ -56,7 +58,9 @@ export async function runBench(sizes: BenchSizes, log: (m: string) => void = con
     const peer: PeerFigure[] = sizes.cliSizes.map((vms) => ({ vms, ...(blocked ? { blocked } : { figure: medianAt(theirs, vms) }) }));
     log("bench: fleet bring-up");
     const fleet = await benchFleetBoot(ctx);
-    const results = { date: new Date().toISOString(), machine: machine(), sizes, create, refresh, cli, peer, fleet, targets: [] as BenchResults["targets"] };
+    log("bench: snapshot revert with memory");
+    const snapshot = await benchSnapshotRevert(ctx);
+    const results = { date: new Date().toISOString(), machine: machine(), sizes, create, refresh, cli, peer, fleet, snapshot, targets: [] as BenchResults["targets"] };
     results.targets = targetsOf(results);
     return results;
   } finally {

@@ -27,6 +27,9 @@ describe("e2e: npm run bench, smoke size", function () {
     }
     assert.strictEqual(r.fleet.singleBootsMs.length, r.fleet.hosts);
     assert.ok(r.fleet.fleetMs > 0);
+    // Each revert was checked to bring the guest's file back before it was counted.
+    assert.strictEqual(r.snapshot.revertsMs.length, SMOKE.repeats);
+    assert.ok(r.snapshot.takeMs > 0 && r.snapshot.revertMs > 0, JSON.stringify(r.snapshot));
     // The peer runs where the command provider's plugin is installed (built by hand, see
     // ../shared/TESTBED.md); elsewhere every size says why, and its four targets are absent.
     assert.deepStrictEqual(r.peer.map((p) => p.vms), SMOKE.cliSizes);
@@ -34,6 +37,6 @@ describe("e2e: npm run bench, smoke size", function () {
     if (ran) for (const p of r.peer) assert.ok(p.figure!.upMs > 0 && p.figure!.previewMs > 0 && p.figure!.previewRefreshMs > 0 && p.figure!.destroyMs > 0, JSON.stringify(p));
     else for (const p of r.peer) assert.match(p.blocked ?? "", /plugin is not installed/);
     console.log(`      peer: ${ran ? "ran" : r.peer[0].blocked}`);
-    assert.deepStrictEqual(r.targets.map((t) => typeof t.met), Array(ran ? 10 : 6).fill("boolean"));
+    assert.deepStrictEqual(r.targets.map((t) => typeof t.met), Array(ran ? 11 : 7).fill("boolean"));
   });
 });

