@@ -7,7 +7,7 @@ import * as os from "os";
 import * as vm from "../provider/resources/vm";
 import type { VmInputs } from "../provider/vm/spec";
 import { procStat } from "../tests/helpers/processes";
-import { testbed, type TestHost } from "../tests/testbed/testbed";
+import { testbed, type TestHost, GUEST_APPEND } from "../tests/testbed/testbed";
 import { connectionTo, type BenchContext } from "./context";
 import { now, round, timed } from "./measure";
 
@@ -41,7 +41,7 @@ export async function benchFleetBoot(ctx: BenchContext): Promise<FleetFigures> {
   let port = 40000 + Math.floor(Math.random() * 10000);
   const guestVm = (h: TestHost, name: string): VmInputs => ({
     host: connectionTo(ctx, h), name, memory: "256M", accelerator: "tcg",
-    kernel: `${guest}/vmlinuz`, initrd: `${guest}/initramfs.gz`, append: "console=ttyS0 quiet",
+    kernel: `${guest}/vmlinuz`, initrd: `${guest}/initramfs.gz`, append: GUEST_APPEND,
     ports: [{ host: ++port, guest: 22 }],
     readiness: { serialPattern: READY, guestPort: 22, timeoutMs: 300000 },
     stopTimeouts: { powerdownMs: 500, quitMs: 3000 },

@@ -9,7 +9,7 @@ import * as disk from "../provider/resources/disk";
 import * as snapshot from "../provider/resources/snapshot";
 import * as vm from "../provider/resources/vm";
 import { sshTransport } from "../provider/transport";
-import { testbed } from "../tests/testbed/testbed";
+import { testbed, GUEST_APPEND } from "../tests/testbed/testbed";
 import { connectionTo, type BenchContext } from "./context";
 import { median, round, timed } from "./measure";
 
@@ -31,7 +31,7 @@ export async function benchSnapshotRevert(ctx: BenchContext): Promise<SnapshotFi
   const data = await disk.create({ host, name: "snap-data", size: "64M" });
   const made = await vm.create({
     host, name: "snap", memory: "256M", accelerator: "tcg", disks: [data.outs.path],
-    kernel: `${guest}/vmlinuz`, initrd: `${guest}/initramfs.gz`, append: "console=ttyS0 quiet",
+    kernel: `${guest}/vmlinuz`, initrd: `${guest}/initramfs.gz`, append: GUEST_APPEND,
     ports: [{ host: port, guest: 22 }], guestPrivateKey: guestKey,
     readiness: { serialPattern: "PULUMI-QEMU-GUEST-READY", guestPort: 22, timeoutMs: 180000 },
     stopTimeouts: { powerdownMs: 0, quitMs: 3000 },

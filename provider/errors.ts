@@ -10,7 +10,8 @@ export type ErrorCode =
   | "INVALID_ARGUMENT"
   | "TRANSPORT_CLOSED"
   | "TIMEOUT"
-  | "GUEST_STOPPED";
+  | "GUEST_STOPPED"
+  | "GUEST_PANICKED";
 
 export class QemuError extends Error {
   readonly code: ErrorCode;
@@ -110,6 +111,20 @@ export class GuestStoppedError extends QemuError {
     super("GUEST_STOPPED", message);
     this.runState = runState;
     this.qemuSaid = qemuSaid;
+  }
+}
+
+/**
+ * The guest's kernel said on its serial console that it panicked before it was ready (Linux's
+ * "Kernel panic - not syncing"; without a pvpanic device QEMU never learns it, and the guest
+ * spins until the wait would run out). Not proof against the accelerator: an emulated guest on
+ * a loaded host can fail its timer check, so it is judged like a readiness timeout.
+ */
+export class GuestPanicError extends QemuError {
+  readonly panic: string;
+  constructor(message: string, panic: string) {
+    super("GUEST_PANICKED", message);
+    this.panic = panic;
   }
 }
 

@@ -27,7 +27,8 @@ const vm = new qemu.Vm("quickstart", {
   ...(image ? {} : {
     kernel: path.join(guestDir, "vmlinuz"),
     initrd: path.join(guestDir, "initramfs.gz"),
-    append: "console=ttyS0 quiet",
+    // no_timer_check: an emulated guest on a busy host can fail Linux's IO-APIC timer check and panic.
+    append: "console=ttyS0 quiet no_timer_check",
   }),
   ports: [{ host: sshPort, guest: 22 }],
   readiness: image ? { guestPort: 22, timeoutMs: 300000 } : { serialPattern: "PULUMI-QEMU-GUEST-READY", guestPort: 22 },

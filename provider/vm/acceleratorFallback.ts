@@ -6,7 +6,7 @@
  * file, a guest that exited) is the VM's own: another accelerator would not help. Pure;
  * table-tested.
  */
-import { GuestStoppedError, NotReadyError, QemuStartError } from "../errors";
+import { GuestPanicError, GuestStoppedError, NotReadyError, QemuStartError } from "../errors";
 import { QEMU_ACCEL_NAME, type AcceleratorName } from "../host/accelerators/types";
 import { GUEST_STOPPED_RUN_STATES } from "../qemu/runStates";
 
@@ -31,6 +31,8 @@ export function acceleratorFailure(accelerator: string, error: unknown): Acceler
   if (error instanceof GuestStoppedError && STOPPED_UNDER_ACCELERATOR.has(error.runState)) {
     return { accelerator, stage: "run", words: `run state ${error.runState}${error.qemuSaid ? `: ${error.qemuSaid.split("\n").join(" ")}` : ""}` };
   }
+  // A panic may be the guest's own (or a loaded host's): tried elsewhere, recorded only as a timeout is.
+  if (error instanceof GuestPanicError) return { accelerator, stage: "ready", words: `its kernel panicked before it was ready: ${error.panic}` };
   if (error instanceof NotReadyError) return { accelerator, stage: "ready", words: `waited ${error.timeoutMs} ms for ${error.missing}` };
   return undefined;
 }

@@ -1,5 +1,5 @@
 /** The side effects of reconciling a VM: start, the stop ladder, resume, and waiting for readiness. */
-import { GuestStoppedError, NotReadyError, QemuError, QemuStartError, expectSuccess } from "../errors";
+import { GuestPanicError, GuestStoppedError, NotReadyError, QemuError, QemuStartError, expectSuccess } from "../errors";
 import { qemuMessages } from "../qemu/messages";
 import { parseKeyValues } from "../keyValues";
 import { EXIT, makeDirectory, tailFile, type Transport } from "../transport";
@@ -189,6 +189,9 @@ function resetLoop(bootCpuResets: number | undefined): boolean {
   return (bootCpuResets ?? 0) >= RESET_LOOP_BOOT_CPU_RESETS;
 }
 
+/** The line a Linux kernel prints on its console when it panics (the guest then spins or halts). */
+export const KERNEL_PANIC = /Kernel panic - not syncing:[^\n]*/;
+
 /** Waits for the serial pattern and the guest port; on timeout says what was last seen. */
 export async function waitReady(transport: Transport, layout: VmLayout, spec: VmSpec, readiness: ReadinessSpec, progress: Progress = () => undefined): Promise<void> {
   const timeoutMs = readiness.timeoutMs ?? 120000;
@@ -200,7 +203,12 @@ export async function waitReady(transport: Transport, layout: VmLayout, spec: Vm
   let portSeen = !forward;
   let lastReport = 0;
   for (;;) {
-    if (!serialSeen) serialSeen = pattern!.test(await serialTail(transport, layout));
+    if (!serialSeen) {
+      const tail = await serialTail(transport, layout);
+      serialSeen = pattern!.test(tail);
+      const panic = serialSeen ? undefined : KERNEL_PANIC.exec(tail)?.[0].trim();
+      if (panic) throw new GuestPanicError(`${transport.description}: VM ${spec.name}: the guest's kernel panicked before it was ready; serial log ends with:\n${tail.slice(-2000)}`, panic);
+    }
     if (serialSeen && !portSeen) portSeen = await portAnswers(transport, forward!.host);
     if (serialSeen && portSeen) return;
     const observed = await observe(transport, layout, spec.name);

@@ -10,6 +10,7 @@ import { Host, Vm } from "../../sdk";
 import { kvmKind } from "../helpers/machine";
 import { liveQemuPids } from "../helpers/processes";
 import { capture, withStack } from "./harness";
+import { GUEST_APPEND } from "../testbed/testbed";
 
 const GUEST = path.join(process.env.HOME ?? "/root", ".cache/pulumi-qemu/guest");
 const READY = "PULUMI-QEMU-GUEST-READY";
@@ -21,7 +22,7 @@ describe("e2e: accelerator fallback and a failed up (real CLI, real QEMU on this
     const host = new Host("local", { workDir });
     const vm = new Vm(name, {
       host: host.connection, memory: "256M", accelerator,
-      kernel: `${GUEST}/vmlinuz`, initrd: `${GUEST}/initramfs.gz`, append: "console=ttyS0 quiet",
+      kernel: `${GUEST}/vmlinuz`, initrd: `${GUEST}/initramfs.gz`, append: GUEST_APPEND,
       ports: [{ host: port, guest: 22 }], readiness: { serialPattern, guestPort: 22, timeoutMs }, stopTimeouts: { powerdownMs: 1000 },
     });
     return { acceleratorInUse: vm.acceleratorInUse, acceleratorFallbacks: vm.acceleratorFallbacks };

@@ -11,7 +11,7 @@ import { readFileSync } from "fs";
 import { Disk, Fleet, Host, Snapshot, Vm } from "../../sdk";
 import { closeAllSshTransports, sshTransport } from "../../provider/transport";
 import { liveQemuPids } from "../helpers/processes";
-import { sshOptionsFor, testbed } from "../testbed/testbed";
+import { sshOptionsFor, testbed, GUEST_APPEND } from "../testbed/testbed";
 import { capture, withStack } from "./harness";
 
 describe("e2e: Snapshot with memory, reverted by a trigger (real CLI, SSH host)", function () {
@@ -45,7 +45,7 @@ describe("e2e: Snapshot with memory, reverted by a trigger (real CLI, SSH host)"
       const disk = new Disk("data", { host: host.connection, size: "64M" });
       const vm = new Vm("snapped", {
         host: host.connection, memory: "256M", accelerator: "tcg", disks: [disk.path],
-        kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`, append: "console=ttyS0 quiet",
+        kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`, append: GUEST_APPEND,
         ports: [{ host: port, guest: 22 }], guestPrivateKey: guestKey,
         readiness: { serialPattern: "PULUMI-QEMU-GUEST-READY", guestPort: 22, timeoutMs: 90000 },
         stopTimeouts: { powerdownMs: 0, quitMs: 3000 },
@@ -91,7 +91,7 @@ describe("e2e: Snapshot with memory, reverted by a trigger (real CLI, SSH host)"
         hosts, count: 2, portRange: { from: port + 10, to: port + 19 },
         template: {
           baseImage: `${bed.guest.dir}/base.qcow2`, memory: "192M", accelerator: "tcg",
-          kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`, append: "console=ttyS0 quiet",
+          kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`, append: GUEST_APPEND,
           readiness: { serialPattern: "PULUMI-QEMU-GUEST-READY", guestPort: 22, timeoutMs: 120000 },
           stopTimeouts: { powerdownMs: 0 }, guestPrivateKey: guestKey,
         },

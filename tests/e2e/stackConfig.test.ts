@@ -14,7 +14,7 @@ import { closeAllSshTransports, sshTransport } from "../../provider/transport";
 import { Disk, Host, Vm } from "../../sdk";
 import { countUnder, openModes, readableAs } from "../helpers/privateFiles";
 import { liveQemuPids } from "../helpers/processes";
-import { sshOptionsFor, testbed } from "../testbed/testbed";
+import { sshOptionsFor, testbed, GUEST_APPEND } from "../testbed/testbed";
 import { pulumiBinDir } from "./engine";
 import { capture, withStack } from "./harness";
 
@@ -41,7 +41,7 @@ describe("e2e: stack config defaults and secrets (real CLI)", function () {
       const vm = new Vm("vm", {
         host: host.connection, name: vmName, memory: "256M", accelerator: "tcg",
         kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`,
-        append: pulumi.secret(`console=ttyS0 quiet pq.token=${appendMarker}`),
+        append: pulumi.secret(`${GUEST_APPEND} pq.token=${appendMarker}`),
         extraArgs: pulumi.secret(["-fw_cfg", `name=opt/pq/token,string=${argMarker}`]),
         guestPrivateKey: guestKey,
         cloudInit: { userData },

@@ -21,6 +21,7 @@ import { tripleFaultBootSector } from "../helpers/haltingGuest";
 import { kvmKind } from "../helpers/machine";
 import { LyingKvmTransport } from "../helpers/lyingKvmTransport";
 import { isAlive, liveQemuPids } from "../helpers/processes";
+import { GUEST_APPEND } from "../testbed/testbed";
 
 const GUEST = path.join(process.env.HOME ?? "/root", ".cache/pulumi-qemu/guest");
 const READY = "PULUMI-QEMU-GUEST-READY";
@@ -35,7 +36,7 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
   let port = 21000 + Math.floor(Math.random() * 8000);
   const guestVm = (host: Connection, name: string, extra: Partial<VmInputs> = {}): VmInputs => ({
     host, name, memory: "256M", accelerator: "auto",
-    kernel: `${GUEST}/vmlinuz`, initrd: `${GUEST}/initramfs.gz`, append: "console=ttyS0 quiet",
+    kernel: `${GUEST}/vmlinuz`, initrd: `${GUEST}/initramfs.gz`, append: GUEST_APPEND,
     ports: [{ host: ++port, guest: 22 }], readiness: { serialPattern: READY, guestPort: 22, timeoutMs: 60000 },
     stopTimeouts: { powerdownMs: 1000 }, ...extra,
   });
@@ -138,6 +139,16 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
     console.log(`      the reset loop ended the wait after ${Date.now() - t0} ms (timeout 60000 ms)`);
     assert.ok(Date.now() - t0 < 30000);
     nothingLeft(localHost, "resets");
+  });
+
+  it("a guest whose kernel panics before it is ready (no init) ends the wait at once with the panic line, and leaves nothing", async function () {
+    // The wait's own timeout is 10 minutes; the test's is 2: only the panic can end it in time.
+    this.timeout(120000);
+    const inputs = guestVm(localHost, "panics", { accelerator: "tcg", append: "console=ttyS0 rdinit=/pulumi-qemu-no-such-init",
+      readiness: { serialPattern: READY, guestPort: 22, timeoutMs: 600000 } });
+    await assert.rejects(create(inputs), (e: Error) =>
+      /did not run under tcg: the guest did not get ready under tcg \(its kernel panicked before it was ready: Kernel panic - not syncing: [^\n]+\)\.\n.*the guest's kernel panicked before it was ready; serial log ends with:/.test(e.message));
+    nothingLeft(localHost, "panics");
   });
 
   it("a start error (a host port already taken) leaves nothing", async () => {

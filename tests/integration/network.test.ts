@@ -14,7 +14,7 @@ import { networkProvider } from "../../sdk/network";
 import { vmProvider } from "../../sdk/vm";
 import { roundTripProvider } from "../helpers/dynamicProvider";
 import { liveQemuPids } from "../helpers/processes";
-import { sshOptionsFor, testbed, type TestHost } from "../testbed/testbed";
+import { sshOptionsFor, testbed, type TestHost, GUEST_APPEND } from "../testbed/testbed";
 
 describe("Network (serialized providers, real QEMU on the SSH test hosts)", function () {
   this.timeout(600000);
@@ -30,7 +30,7 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
   const member = (h: TestHost, name: string, network: string, subnet: string, address: string) => ({
     host: conn(h), name, memory: "192M", accelerator: "tcg",
     kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`,
-    append: `console=ttyS0 quiet pulumi-qemu.ip=${address}/${subnet.split("/")[1]}`,
+    append: `${GUEST_APPEND} pulumi-qemu.ip=${address}/${subnet.split("/")[1]}`,
     networks: [{ type: "user", ports: [{ host: ++port, guest: 22 }] }, { type: "private", network, subnet, address }],
     guestPrivateKey: guestKey,
     readiness: { serialPattern: "PULUMI-QEMU-GUEST-READY", guestPort: 22, timeoutMs: 120000 },

@@ -15,7 +15,7 @@ import { snapshotProvider } from "../../sdk/snapshot";
 import { vmProvider } from "../../sdk/vm";
 import { roundTripProvider } from "../helpers/dynamicProvider";
 import { liveQemuPids } from "../helpers/processes";
-import { sshOptionsFor, testbed } from "../testbed/testbed";
+import { sshOptionsFor, testbed, GUEST_APPEND } from "../testbed/testbed";
 
 const READY = "PULUMI-QEMU-GUEST-READY";
 
@@ -33,7 +33,7 @@ describe("Snapshot and state any (serialized providers, real QEMU on an SSH host
   let port = 20000 + Math.floor(Math.random() * 20000);
   const guestVm = (name: string, extra: Record<string, unknown> = {}) => ({
     host: conn, name, memory: "256M", accelerator: "tcg",
-    kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`, append: "console=ttyS0 quiet",
+    kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`, append: GUEST_APPEND,
     ports: [{ host: ++port, guest: 22 }], guestPrivateKey: guestKey,
     readiness: { serialPattern: READY, guestPort: 22, timeoutMs: 90000 },
     stopTimeouts: { powerdownMs: 0, quitMs: 3000 }, ...extra,

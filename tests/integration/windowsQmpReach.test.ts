@@ -16,7 +16,7 @@ import { qemuArgv, WINDOWS_QMP_ADDRESS, WINDOWS_QMP_PORT } from "../../provider/
 import { sshTransport } from "../../provider/transport";
 import { vmLayout } from "../../provider/layout";
 import { vmSpec } from "../../provider/vm/spec";
-import { testbed } from "../testbed/testbed";
+import { testbed, GUEST_APPEND } from "../testbed/testbed";
 
 const READY = "PULUMI-QEMU-GUEST-READY";
 
@@ -46,7 +46,7 @@ describe("Windows VMs' QMP is out of the guest's reach (stand-in: the same user-
     const sshPort = await freePort("127.0.0.1");
     const spec = vmSpec({
       host: { kind: "local", workDir: dir }, name, memory: "256M", accelerator: "tcg",
-      kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`, append: "console=ttyS0 quiet",
+      kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`, append: GUEST_APPEND,
       ports: [{ host: sshPort, guest: 22, hostAddress: "127.0.0.1" }],
     }).spec;
     const layout = vmLayout(dir, name);
