@@ -84,23 +84,29 @@ export async function removeSwitch(t: Transport, workDir: string, network: strin
 }
 
 /**
- * Before a VM starts on a network here: the switch must run, and the address must not be another
- * running VM's; the link is pointed at this VM's socket. The port itself is plugged in once the
- * VM's QEMU has made its socket (plugIn): QEMU does not reach a socket that was missing when
- * the port was made.
+ * Whether a VM may start on a network here, reading only: the switch must run, and the address
+ * must not be another running VM's. A restart asks before it stops the VM, so that a refusal
+ * leaves the running instance alone.
  */
-export async function joinNetwork(t: Transport, workDir: string, vm: VmLayout, vmName: string, network: string, address: string, property: string): Promise<void> {
+export async function checkJoin(t: Transport, workDir: string, vm: VmLayout, vmName: string, network: string, address: string, property: string): Promise<void> {
   const sw = await observeSwitch(t, workDir, network);
   if (sw.state !== "running") {
     throw new QemuError("COMMAND_FAILED", `${t.description}: VM ${vmName}: network ${network} has no running switch in ${switchLayout(workDir, network).dir} (${sw.detail}): declare the Network on this host (the same working directory), or run up to restart it`);
   }
-  const own = memberSocket(vm, network);
   const current = (await listMembers(t, workDir, network)).find((m) => m.address === address)?.target;
-  if (current !== undefined && current !== own) {
+  if (current !== undefined && current !== memberSocket(vm, network)) {
     const other = await memberVm(t, workDir, current);
     if (other.running || other.name === undefined) throw new InvalidArgumentError(property, `${address} on network ${network} is taken by ${other.name ? `VM ${other.name}` : current}`);
   }
-  const link = ["ln", "-sfn", "--", own, memberLink(workDir, network, address)];
+}
+
+/**
+ * Before a VM starts on a network here, once checkJoin passed: the address's link points at this
+ * VM's socket. The port itself is plugged in once the VM's QEMU has made its socket (plugIn):
+ * QEMU does not reach a socket that was missing when the port was made.
+ */
+export async function linkMember(t: Transport, workDir: string, vm: VmLayout, vmName: string, network: string, address: string): Promise<void> {
+  const link = ["ln", "-sfn", "--", memberSocket(vm, network), memberLink(workDir, network, address)];
   expectSuccess(`${t.description}: joining VM ${vmName} to network ${network}`, link, await t.exec(link));
 }
 

@@ -19,7 +19,7 @@ import { forwardedPorts, vmSpec, type PortForward, type VmInputs, type VmSpec } 
 import { connectionIdentity, hostInDiff, hostIsWindows } from "./connection";
 import { windowsFileName } from "../validate";
 import { progress } from "./progress";
-import { start, type Context, type StartOutcome } from "./vmStart";
+import { preflight, start, type Context, type StartOutcome } from "./vmStart";
 import { containsUnknown, plain, type CheckResult, type CreateResult, type DiffResult, type ReadResult, recordedProviderChanged } from "./types";
 
 export interface GuestConnection {
@@ -207,8 +207,10 @@ export async function update(_id: string, olds: VmOutputs, given: VmInputs): Pro
   let fallbacks: AcceleratorFailure[] | undefined;
   let after: Observed | undefined;
   const act = async () => {
+    // What would refuse the new start refuses before the old instance is stopped.
+    const checked = action.kind === "restart" ? await preflight(c, news) : undefined;
     if (action.kind === "stop" || action.kind === "restart") await stopVm(c.transport, c.layout, c.spec.name, news.stopTimeouts, progress);
-    if (action.kind === "start" || action.kind === "restart") ({ accelerators, observed: after, fallbacks } = await start(c, news));
+    if (action.kind === "start" || action.kind === "restart") ({ accelerators, observed: after, fallbacks } = await start(c, news, false, checked));
     if (action.kind === "resume") await resumeVm(c.transport, c.layout, c.spec.name);
   };
   if (action.kind === "restart" && news.rolloutGroup) {

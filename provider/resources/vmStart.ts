@@ -7,7 +7,7 @@
  */
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { gatherFacts, probeHost, recordGuestFailure } from "../host/capabilities";
-import { joinNetwork, plugIn } from "../network/switch";
+import { checkJoin, linkMember, plugIn } from "../network/switch";
 import { usableInOrder } from "../host/accelerators/detectors";
 import { normalizeArch, type HostFacts } from "../host/facts";
 import type { AcceleratorName } from "../host/accelerators/types";
@@ -157,19 +157,37 @@ async function startUnder(c: Context, inputs: VmInputs, accelerator: string, fir
   return inputs.readiness ? observe(c.transport, c.layout, c.spec.name) : observedFrom(c.transport, c.layout, started.observation);
 }
 
+export interface Preflight {
+  accelerators: string[];
+  firmware?: string;
+}
+
+/**
+ * Everything that can refuse a start, reading only: the platform, the accelerators, the socket
+ * paths, firmware, and each private network's switch and address. An update that restarts the
+ * VM runs it before the stop, so a refusal leaves the running instance as it was.
+ */
+export async function preflight(c: Context, inputs: VmInputs): Promise<Preflight> {
+  checkPlatform(c);
+  const { accelerators, os } = await candidates(c, inputs);
+  checkSocketPath(c.layout, os);
+  const firmware = await firmwareFor(c, inputs);
+  for (const [i, n] of c.spec.networks.entries()) {
+    if (n.type === "private") await checkJoin(c.transport, inputs.host.workDir!, c.layout, c.spec.name, n.network, n.address, `networks[${i}].address`);
+  }
+  return { accelerators, firmware };
+}
+
 /**
  * Starts the VM under the first of its accelerators that runs it. On any failure nothing of
  * this start runs on: the instance is stopped before the error (or the fallback) goes on.
  * `creating`: an instance already there is another resource's (refused) unless the inputs say adopt.
  */
-export async function start(c: Context, inputs: VmInputs, creating = false): Promise<StartOutcome> {
-  checkPlatform(c);
-  const { accelerators, os } = await candidates(c, inputs);
-  checkSocketPath(c.layout, os);
-  const firmware = await firmwareFor(c, inputs);
+export async function start(c: Context, inputs: VmInputs, creating = false, checked?: Preflight): Promise<StartOutcome> {
+  const { accelerators, firmware } = checked ?? await preflight(c, inputs);
   if (c.spec.cloudInit && c.cloudInitImage) await writeCloudInitSeed(c.transport, c.layout, c.cloudInitImage, c.spec.cloudInit);
-  for (const [i, n] of c.spec.networks.entries()) {
-    if (n.type === "private") await joinNetwork(c.transport, inputs.host.workDir!, c.layout, c.spec.name, n.network, n.address, `networks[${i}].address`);
+  for (const n of c.spec.networks) {
+    if (n.type === "private") await linkMember(c.transport, inputs.host.workDir!, c.layout, c.spec.name, n.network, n.address);
   }
   const fallbacks: AcceleratorFailure[] = [];
   // Recorded beside the next start, not before it: the facts a record needs cost a round trip.

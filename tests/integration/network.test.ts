@@ -3,7 +3,8 @@
  * tiny guest: members on one host and on different hosts reach each other on their private
  * addresses (pinged from inside the guests) and still reach the outside through user-mode
  * networking; a killed switch is seen by refresh and restarted by up without restarting members;
- * wrong inputs are refused naming the property; delete leaves no switch.
+ * wrong inputs are refused naming the property (an update that would restart a member onto a
+ * taken address, before it stops the member); delete leaves no switch.
  */
 import * as assert from "assert";
 import { randomBytes } from "crypto";
@@ -74,6 +75,11 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
     await assert.rejects(vmP.create!(member(h1, "c", "lab", subnet, "10.77.0.11")), (e: Error & { property?: string }) =>
       e.property === "networks[1].address" && /10\.77\.0\.11 on network lab is taken by VM b/.test(e.message));
     assert.deepStrictEqual(liveQemuPids("guest=c "), []);
+    // The same on an update that would restart b onto a's address: refused before b is stopped.
+    await assert.rejects(vmP.update!(b.id, b.outs, member(h1, "b", "lab", subnet, "10.77.0.10")), (e: Error & { property?: string }) =>
+      e.property === "networks[1].address" && /10\.77\.0\.10 on network lab is taken by VM a/.test(e.message));
+    assert.deepStrictEqual(liveQemuPids("guest=b "), [b.outs.pid], "the refused update stopped or restarted b");
+    assert.ok(await pings(a.outs, "10.77.0.11"), "after the refused update, a does not reach b");
 
     // The switch dies: refresh says so; up restarts it with both ports; the members keep running.
     await onHost(h1).exec(["kill", "-KILL", String(net.outs.switches[0].pid)]);
