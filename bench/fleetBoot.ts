@@ -10,6 +10,7 @@ import { procStat } from "../tests/helpers/processes";
 import { testbed, type TestHost, GUEST_APPEND } from "../tests/testbed/testbed";
 import { connectionTo, type BenchContext } from "./context";
 import { now, round, timed } from "./measure";
+import { firstForwardPort } from "../tests/helpers/ports";
 
 export interface FleetFigures {
   members: number;
@@ -38,7 +39,7 @@ const READY = "PULUMI-QEMU-GUEST-READY";
 
 export async function benchFleetBoot(ctx: BenchContext): Promise<FleetFigures> {
   const guest = testbed().guest.dir;
-  let port = 40000 + Math.floor(Math.random() * 10000);
+  let port = firstForwardPort();
   const guestVm = (h: TestHost, name: string): VmInputs => ({
     host: connectionTo(ctx, h), name, memory: "256M", accelerator: "tcg",
     kernel: `${guest}/vmlinuz`, initrd: `${guest}/initramfs.gz`, append: GUEST_APPEND,

@@ -12,6 +12,7 @@ import { sshTransport } from "../provider/transport";
 import { testbed, GUEST_APPEND } from "../tests/testbed/testbed";
 import { connectionTo, type BenchContext } from "./context";
 import { median, round, timed } from "./measure";
+import { firstForwardPort } from "../tests/helpers/ports";
 
 export interface SnapshotFigures {
   guestMemoryMiB: number;
@@ -27,7 +28,7 @@ export async function benchSnapshotRevert(ctx: BenchContext): Promise<SnapshotFi
   const h1 = ctx.hosts[0];
   const host = connectionTo(ctx, h1);
   const guestKey = readFileSync(`${guest}/id_ed25519`, "utf8");
-  const port = 30000 + Math.floor(Math.random() * 10000);
+  const port = firstForwardPort();
   const data = await disk.create({ host, name: "snap-data", size: "64M" });
   const made = await vm.create({
     host, name: "snap", memory: "256M", accelerator: "tcg", disks: [data.outs.path],

@@ -11,6 +11,7 @@ import { kvmKind } from "../helpers/machine";
 import { liveQemuPids } from "../helpers/processes";
 import { capture, withStack } from "./harness";
 import { GUEST_APPEND } from "../testbed/testbed";
+import { firstForwardPort } from "../helpers/ports";
 
 const GUEST = path.join(process.env.HOME ?? "/root", ".cache/pulumi-qemu/guest");
 const READY = "PULUMI-QEMU-GUEST-READY";
@@ -34,7 +35,7 @@ describe("e2e: accelerator fallback and a failed up (real CLI, real QEMU on this
     let current: PulumiFn = async () => undefined;
     await withStack("fallback", () => current(), async (h) => {
       const workDir = path.join(h.dir, "host");
-      current = program(workDir, "fb", ["kvm", "tcg"], READY, 20000, 30000 + Math.floor(Math.random() * 10000));
+      current = program(workDir, "fb", ["kvm", "tcg"], READY, 20000, firstForwardPort());
       const up = await h.stack.up(capture(h));
       assert.strictEqual(up.outputs.acceleratorInUse.value, kind === "hardware" ? "kvm" : "tcg");
       if (kind !== "hardware") {
@@ -50,7 +51,7 @@ describe("e2e: accelerator fallback and a failed up (real CLI, real QEMU on this
     let current: PulumiFn = async () => undefined;
     await withStack("failedup", () => current(), async (h) => {
       const workDir = path.join(h.dir, "host");
-      current = program(workDir, "never", "tcg", "NEVER-PRINTED", 4000, 30000 + Math.floor(Math.random() * 10000));
+      current = program(workDir, "never", "tcg", "NEVER-PRINTED", 4000, firstForwardPort());
       await assert.rejects(h.stack.up(capture(h)));
       assert.match(h.output(), /VM never did not run under tcg: the guest did not get ready under tcg/);
       assert.deepStrictEqual(liveQemuPids(`-pidfile ${workDir}/`), [], "a QEMU of the failed up still runs");

@@ -6,6 +6,7 @@ import { closeAllSshTransports, sshTransport } from "../../provider/transport";
 import { liveQemuPids } from "../helpers/processes";
 import { capture, withStack } from "./harness";
 import { REPO } from "./engine";
+import { firstForwardPort } from "../helpers/ports";
 
 const EXAMPLE = path.join(REPO, "bin/examples/quickstart/index.js");
 
@@ -24,7 +25,7 @@ describe("e2e: the quickstart (real CLI, real QEMU on this machine)", function (
     };
     await withStack("quickstart", program, async (h) => {
       const workDir = path.join(h.dir, "host");
-      const sshPort = 30000 + Math.floor(Math.random() * 10000);
+      const sshPort = firstForwardPort();
       await h.stack.setConfig("workDir", { value: workDir });
       await h.stack.setConfig("sshPort", { value: String(sshPort) });
       const stateDir = path.join(workDir, "vms/quickstart");

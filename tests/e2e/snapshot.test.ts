@@ -13,6 +13,7 @@ import { closeAllSshTransports, sshTransport } from "../../provider/transport";
 import { liveQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed, GUEST_APPEND } from "../testbed/testbed";
 import { capture, withStack } from "./harness";
+import { firstForwardPort } from "../helpers/ports";
 
 describe("e2e: Snapshot with memory, reverted by a trigger (real CLI, SSH host)", function () {
   this.timeout(10 * 60 * 1000);
@@ -22,7 +23,7 @@ describe("e2e: Snapshot with memory, reverted by a trigger (real CLI, SSH host)"
   const workDir = `${h1.workDir}/e2e-snap-${run}`;
   const fleetDirs = bed.hosts.slice(0, 2).map((h) => `${h.workDir}/e2e-snap-${run}`);
   const guestKey = readFileSync(`${bed.guest.dir}/id_ed25519`, "utf8");
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = firstForwardPort();
   const onHost = () => sshTransport(sshOptionsFor(h1));
   after(async () => {
     for (const pid of liveQemuPids(`/e2e-snap-${run}/`)) process.kill(pid, "SIGKILL");

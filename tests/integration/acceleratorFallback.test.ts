@@ -22,6 +22,7 @@ import { kvmKind } from "../helpers/machine";
 import { LyingKvmTransport } from "../helpers/lyingKvmTransport";
 import { isAlive, liveQemuPids } from "../helpers/processes";
 import { GUEST_APPEND } from "../testbed/testbed";
+import { firstForwardPort } from "../helpers/ports";
 
 const GUEST = path.join(process.env.HOME ?? "/root", ".cache/pulumi-qemu/guest");
 const READY = "PULUMI-QEMU-GUEST-READY";
@@ -33,7 +34,7 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
   const lying = new LyingKvmTransport(report);
   const lyingHost: Connection = { kind: "ssh", host: "lying-kvm.lab", user: "ops", privateKey: "not used: the transport is replaced", insecureAcceptAnyHostKey: true, workDir: `${workDir}/lying` };
   const localHost: Connection = { kind: "local", workDir: `${workDir}/local` };
-  let port = 21000 + Math.floor(Math.random() * 8000);
+  let port = firstForwardPort();
   const guestVm = (host: Connection, name: string, extra: Partial<VmInputs> = {}): VmInputs => ({
     host, name, memory: "256M", accelerator: "auto",
     kernel: `${GUEST}/vmlinuz`, initrd: `${GUEST}/initramfs.gz`, append: GUEST_APPEND,

@@ -16,6 +16,7 @@ import { vmProvider } from "../../sdk/vm";
 import { roundTripProvider } from "../helpers/dynamicProvider";
 import { liveQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed, type TestHost, GUEST_APPEND } from "../testbed/testbed";
+import { firstForwardPort } from "../helpers/ports";
 
 describe("Network (serialized providers, real QEMU on the SSH test hosts)", function () {
   this.timeout(600000);
@@ -27,7 +28,7 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
   const onHost = (h: TestHost) => sshTransport(sshOptionsFor(h));
   let vmP: pulumi.dynamic.ResourceProvider;
   let netP: pulumi.dynamic.ResourceProvider;
-  let port = 20000 + Math.floor(Math.random() * 20000);
+  let port = firstForwardPort();
   const member = (h: TestHost, name: string, network: string, subnet: string, address: string) => ({
     host: conn(h), name, memory: "192M", accelerator: "tcg",
     kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`,

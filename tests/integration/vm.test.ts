@@ -14,6 +14,7 @@ import { vmProvider } from "../../sdk/vm";
 import { roundTripProvider } from "../helpers/dynamicProvider";
 import { liveQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed, GUEST_APPEND } from "../testbed/testbed";
+import { firstForwardPort } from "../helpers/ports";
 
 const READY = "PULUMI-QEMU-GUEST-READY";
 
@@ -30,7 +31,7 @@ describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function 
   const onHost = (h = h1) => sshTransport(sshOptionsFor(h));
   let vmP: pulumi.dynamic.ResourceProvider;
   let diskP: pulumi.dynamic.ResourceProvider;
-  let port = 20000 + Math.floor(Math.random() * 20000);
+  let port = firstForwardPort();
   const guestVm = (name: string, extra: Record<string, unknown> = {}) => ({
     host: conn(), name, memory: "256M", accelerator: "tcg",
     kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`, append: GUEST_APPEND,
