@@ -7,8 +7,8 @@
 let enabled = false;
 
 /** Turned on by the provider's configure call, which only the engine makes. */
-export function enableProgress(): void {
-  enabled = true;
+export function enableProgress(on = true): void {
+  enabled = on;
 }
 
 export function progress(message: string): void {

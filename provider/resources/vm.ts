@@ -12,10 +12,10 @@ import { removeStateDir, resumeVm, stopVm } from "../vm/execute";
 import { checkSocketPath, checkUnixSocketPath, vmLayout } from "../layout";
 import { memberSocket } from "../layout";
 import { observe, observedFrom, type Observed, type RunState } from "../vm/observe";
-import { planCreate, planVm, specChanges } from "../vm/plan";
+import { describeVmAction, planCreate, planVm, specChanges } from "../vm/plan";
 import { oneHostAtATime } from "../vm/rollout";
 import { checkAdoptable, findHandStarted, recordAdopted } from "../vm/adopt";
-import { forwardedPorts, vmSpec, type PortForward, type VmInputs, type VmSpec } from "../vm/spec";
+import { forwardedPorts, vmSpec, type PortForward, type VmInputs, type VmSpec, type VmState } from "../vm/spec";
 import { connectionIdentity, hostInDiff, hostIsWindows } from "./connection";
 import { windowsFileName } from "../validate";
 import { progress } from "./progress";
@@ -93,7 +93,21 @@ export async function diff(_id: string, olds: VmOutputs, given: VmInputs): Promi
   const statusDrift = desired === "running" ? olds.status !== "running" : desired === "stopped" ? olds.status !== "stopped" : false;
   const stateDrift = desired !== ((olds.state ?? "running") as string) || statusDrift;
   const other = NOT_IN_SPEC.some((k) => !sameData(olds[k], news[k])) || host.credentials;
+  if (!replaces.length) sayWhatUpdateDoes(olds, news, desired);
   return { changes: replaces.length > 0 || restart.length > 0 || stateDrift || other || recordedProviderChanged(olds, news), replaces, deleteBeforeReplace: true };
+}
+
+/**
+ * The preview's line for a VM an update will start, stop, resume or restart (the engine shows
+ * only which inputs changed): planned from the recorded run state, as the update will plan it
+ * from the observed one (a `preview --refresh` records it first).
+ */
+function sayWhatUpdateDoes(olds: VmOutputs, news: VmInputs, desired: VmState): void {
+  const name = olds.spec?.name ?? olds.name;
+  if (containsUnknown(news)) return progress(`VM ${name}: the update may restart it (some inputs are known only when it runs)`);
+  const status = (["running", "paused", "stopped", "failed"] as const).find((s) => s === olds.status) ?? "stopped";
+  const what = describeVmAction(planVm(desired, vmSpec(news).spec, { state: status, startedSpec: olds.spec }));
+  if (what) progress(`VM ${name}: the update ${what}`);
 }
 
 async function context(inputs: VmInputs): Promise<Context> {

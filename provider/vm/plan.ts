@@ -40,6 +40,17 @@ export function planVm(desired: VmState, spec: VmSpec, observed: { state: RunSta
   }
 }
 
+/** What an update will do to the VM, in the words a preview prints; undefined when nothing. */
+export function describeVmAction(action: VmAction): string | undefined {
+  switch (action.kind) {
+    case "none": return undefined;
+    case "start": return "starts it (it is stopped)";
+    case "stop": return "stops it";
+    case "resume": return "resumes it (it is paused)";
+    case "restart": return action.because.includes("state") ? "restarts it (its guest has failed)" : `restarts it (${action.because.join(", ")} changed)`;
+  }
+}
+
 export type CreateAction = { kind: "none" } | { kind: "start" } | { kind: "adopt" };
 
 /** A create: the VM is new to the state, so nothing of it is assumed to run (the start script checks under the lock). */

@@ -116,6 +116,8 @@ describe("e2e: the fleet example on three SSH hosts (real CLI)", function () {
         // host's new QEMU processes start at least a second after the previous host's: its boot).
         await configure(h, 4, { memory: "224M", rollingUpdate: "true" });
         assert.deepStrictEqual((await h.stack.preview(capture(h))).changeSummary, { update: 4, same: 15 });
+        // The preview says what the updates do to the guests, not only which inputs changed.
+        for (const m of members.slice(0, 4)) assert.match(h.output(), new RegExp(`pulumi-qemu: VM ${m.name}: the update restarts it \\(memory changed\\)`));
         await h.stack.up(capture(h));
         const restarts = members.slice(0, 4).map((m) => ({ host: m.host, pid: pidOf(m.name)[0], was: pids[m.name][0] }))
           .map((r) => ({ ...r, startMs: startTimeMs(r.pid) })).sort((a, b) => a.startMs - b.startMs);

@@ -2,7 +2,8 @@
 import * as assert from "assert";
 import * as vm from "../../provider/resources/vm";
 import { runStateOf, type RunState } from "../../provider/vm/observe";
-import { planCreate, planFound, planStop, planVm, type StopRung, type CreateAction, type FoundAction, type VmAction } from "../../provider/vm/plan";
+import { describeVmAction, planCreate, planFound, planStop, planVm, type StopRung, type CreateAction, type FoundAction, type VmAction } from "../../provider/vm/plan";
+import { enableProgress } from "../../provider/resources/progress";
 import { vmSpec, type VmInputs } from "../../provider/vm/spec";
 
 const host = { kind: "local" as const, workDir: "/w" };
@@ -116,4 +117,34 @@ describe("Vm diff (what preview shows)", () => {
       assert.deepStrictEqual({ changes: d.changes, replaces: d.replaces }, expected);
     });
   }
+});
+
+describe("VM plan: what a preview says an update does", () => {
+  const cases: Array<[VmAction, string | undefined]> = [
+    [{ kind: "none" }, undefined],
+    [{ kind: "start" }, "starts it (it is stopped)"],
+    [{ kind: "stop" }, "stops it"],
+    [{ kind: "resume" }, "resumes it (it is paused)"],
+    [{ kind: "restart", because: ["cpus", "memory"] }, "restarts it (cpus, memory changed)"],
+    [{ kind: "restart", because: ["state"] }, "restarts it (its guest has failed)"],
+  ];
+  for (const [action, expected] of cases) it(`${action.kind}: ${expected}`, () => assert.strictEqual(describeVmAction(action), expected));
+
+  it("diff prints it for the VM, planned from the recorded run state", async () => {
+    const printed: string[] = [];
+    const log = console.log;
+    enableProgress();
+    console.log = (line: string) => printed.push(line);
+    try {
+      const olds = { ...base, spec: spec(), status: "running" } as unknown as vm.VmOutputs;
+      await vm.diff("id", olds, { ...base, memory: "512M" });
+      await vm.diff("id", { ...olds, status: "stopped" } as vm.VmOutputs, base);
+      await vm.diff("id", olds, base);
+      await vm.diff("id", olds, { ...base, state: "stopped" });
+    } finally {
+      console.log = log;
+      enableProgress(false);
+    }
+    assert.deepStrictEqual(printed, ["pulumi-qemu: VM web: the update restarts it (memory changed)", "pulumi-qemu: VM web: the update starts it (it is stopped)", "pulumi-qemu: VM web: the update stops it"]);
+  });
 });
