@@ -69,6 +69,11 @@ export async function diff(_id: string, olds: SnapshotOutputs, given: SnapshotIn
   const host = hostInDiff(olds.host, given.host, given.hostId);
   const replaces = [host.replaced ? "host" : "", ...IDENTITY.filter((k) => !sameData(olds[k], given[k]))].filter(Boolean);
   const revert = !sameData(olds.revertTrigger, given.revertTrigger);
+  // The engine shows only that revertTrigger changed; say what that does to the guest.
+  if (revert && !replaces.length) {
+    const of = olds.vm !== undefined ? `VM ${olds.vm}` : `disk ${olds.disk}`;
+    progress(`Snapshot ${olds.name}: the update reverts ${of} to it${olds.vm !== undefined && olds.withMemory ? " (disks and memory: the running guest goes on from the moment it was taken)" : ""}`);
+  }
   return { changes: replaces.length > 0 || revert || host.credentials || recordedProviderChanged(olds, given), replaces, deleteBeforeReplace: true };
 }
 

@@ -69,6 +69,7 @@ describe("e2e: Snapshot with memory, reverted by a trigger (real CLI, SSH host)"
       settings.trigger = 2;
       const preview = await h.stack.preview(capture(h));
       assert.deepStrictEqual(preview.changeSummary, { same: 4, update: 1 }, "a revert is one update: nothing replaced or restarted");
+      assert.match(h.output(), /pulumi-qemu: Snapshot clean: the update reverts VM snapped to it \(disks and memory/);
       const reverted = await h.stack.up(capture(h));
       assert.deepStrictEqual(reverted.summary.resourceChanges, { same: 4, update: 1 });
       const ms = Number(/VM snapped: reverted to snapshot clean in (\d+) ms/.exec(h.output())?.[1]);
