@@ -4,7 +4,7 @@ import { stateDirName } from "../provider/layout";
 import { placementOf } from "./hostId";
 import { shimProvider, withOutputs } from "./shim";
 import type { Disk } from "./disk";
-import type { Vm } from "./vm";
+import { withoutWritableDisk, type Vm } from "./vm";
 
 export interface SnapshotArgs {
   /** The VM: its writable qcow2 images (through QMP while it runs, with qemu-img while it is stopped). */
@@ -41,6 +41,9 @@ export class Snapshot extends pulumi.dynamic.Resource {
   constructor(name: string, args: SnapshotArgs, opts?: pulumi.CustomResourceOptions) {
     const target = args.vm ?? args.disk;
     if (!target || (args.vm && args.disk)) throw new Error(`Snapshot ${name}: vm: give exactly one of vm (a Vm) and disk (a Disk)`);
+    const diskless = args.vm && withoutWritableDisk(args.vm);
+    // Refused at preview, before the Vm starts: the provider could tell only at create.
+    if (diskless) throw new Error(`Snapshot ${name}: vm: Vm ${diskless} declares no writable disk to hold a snapshot (its disks are none or read-only); give it a qcow2 Disk`);
     const { host, hostId } = placementOf(target);
     // An Output of the target: the snapshot waits for it, and goes before it on delete.
     const of = args.vm ? { vm: pulumi.all([args.vm.id, args.vm.stateDir]).apply(([, dir]) => stateDirName(dir)) }

@@ -112,7 +112,22 @@ export class Vm extends pulumi.dynamic.Resource {
     if (args.cloudInit !== undefined) inputs.cloudInit = pulumi.secret(args.cloudInit);
     super(vmProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "guestPrivateKey", "guestConnection", "cloudInit", "seedKey", "spec"] }, "qemu", "Vm");
     recordPlacement(this, args.host);
+    if (declaresNoWritableDisk(args.disks)) vmsWithoutWritableDisk.set(this, name);
   }
+}
+
+/** Vms whose program says, with plain values, that they have no writable disk: a Snapshot of one is refused at preview. */
+const vmsWithoutWritableDisk = new WeakMap<Vm, string>();
+
+function declaresNoWritableDisk(disks: VmArgs["disks"]): boolean {
+  if (disks === undefined) return true;
+  if (!Array.isArray(disks)) return false; // an Output: known only at apply (the provider refuses then)
+  return disks.every((d) => typeof d === "object" && d !== null && !pulumi.Output.isInstance(d) && (d as DiskAttachment).readOnly === true);
+}
+
+/** @internal The resource name of `vm` when the program declared it with no writable disk (undefined, [] or only read-only attachments). */
+export function withoutWritableDisk(vm: Vm): string | undefined {
+  return vmsWithoutWritableDisk.get(vm);
 }
 
 /** @internal The serialized provider (exported for tests). */

@@ -28,7 +28,7 @@ describe("e2e: wrong Network, Fleet and Snapshot inputs are refused naming the p
     await closeAllSshTransports();
   });
 
-  it("address outside the subnet, two members on one address, overlapping subnets, a raw image, a revert to a missing snapshot", async () => {
+  it("address outside the subnet, two members on one address, overlapping subnets, a snapshot of a diskless VM, a raw image, a revert to a missing snapshot", async () => {
     const step = { kind: "base", trigger: 1 };
     const program = async () => {
       const host = new Host("h1", { address: h1.address, port: h1.port, user: bed.rootUser, privateKey: readFileSync(bed.clientKey, "utf8"), hostKey: h1.hostKey, workDir });
@@ -43,6 +43,10 @@ describe("e2e: wrong Network, Fleet and Snapshot inputs are refused naming the p
           network: { subnet: "10.57.0.0/24", addresses: ["10.57.0.5", "10.57.0.5"] } });
       }
       if (step.kind === "overlap") new Network("wide", { subnet: "10.55.0.0/16", hosts: [host] });
+      if (step.kind === "diskless") {
+        const bare = new Vm("bare", { host: host.connection, memory: "64M", accelerator: "tcg" });
+        new Snapshot("of-bare", { vm: bare, memory: true });
+      }
       if (step.kind === "raw") {
         const raw = new Disk("raw", { host: host.connection, size: "1M", format: "raw" });
         new Snapshot("of-raw", { disk: raw });
@@ -70,6 +74,8 @@ describe("e2e: wrong Network, Fleet and Snapshot inputs are refused naming the p
       step.kind = "overlap";
       await assert.rejects(h.stack.up(capture(h)), /subnet: 10\.55\.0\.0\/16 overlaps 10\.55\.0\.0\/24 of network lab/);
       assert.strictEqual(switches(), 1, "the refused network left a switch");
+      step.kind = "diskless";
+      await assert.rejects(h.stack.preview(capture(h)), /Snapshot of-bare: vm: Vm bare declares no writable disk to hold a snapshot/);
       step.kind = "raw";
       await assert.rejects(h.stack.up(capture(h)), /disk: disk \S+raw\.raw: \S+ is a raw image; internal snapshots need qcow2/);
       assert.deepStrictEqual(liveQemuPids(`/e2e-bad-${run}/vms/`), [], "a VM was started");
