@@ -163,9 +163,10 @@ export interface Preflight {
 }
 
 /**
- * Everything that can refuse a start, reading only: the platform, the accelerators, the socket
- * paths, firmware, and each private network's switch and address. An update that restarts the
- * VM runs it before the stop, so a refusal leaves the running instance as it was.
+ * Everything that can refuse a start, touching nothing of the VM (for "auto" the host's probe
+ * may run and fill its cache): the platform, the accelerators, the socket paths, firmware, and
+ * each private network's switch and address. An update that restarts the VM runs it before the
+ * stop, so a refusal leaves the running instance as it was.
  */
 export async function preflight(c: Context, inputs: VmInputs): Promise<Preflight> {
   checkPlatform(c);
