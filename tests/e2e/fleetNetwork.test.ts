@@ -2,7 +2,8 @@
  * The fleet example on one private Network through the real CLI, on the three SSH test hosts:
  * 6 members spread over 3 hosts; from inside each guest (over its SSH) every other member
  * answers on its private address, members on other hosts too, and the outside is still reached
- * through user-mode networking; growing to 8 joins the new members without restarting the others.
+ * through user-mode networking; growing to 8 joins the new members without restarting the others;
+ * every member is snapshotted, and one changed trigger reverts the whole dirtied fleet in place.
  */
 import * as assert from "assert";
 import { randomBytes } from "crypto";
@@ -29,13 +30,15 @@ describe("e2e: a fleet on one private network over three SSH hosts (real CLI)", 
     delete require.cache[EXAMPLE];
     return require(EXAMPLE);
   };
-  const configure = (h: StackHarness, count: number) => h.stack.setAllConfig({
+  const configure = (h: StackHarness, count: number, revert = "0") => h.stack.setAllConfig({
     hosts: { value: JSON.stringify(bed.hosts.map((host, i) => ({
       name: host.name, address: host.address, lanAddress: host.lanAddress, port: host.port, user: bed.rootUser, hostKey: host.hostKey, workDir: workDirs[i] }))) },
     privateKeyFile: { value: bed.clientKey },
     guestDir: { value: bed.guest.dir },
     count: { value: String(count) },
     networkSubnet: { value: "10.99.0.0/24" },
+    snapshot: { value: "clean" },
+    revert: { value: revert },
   });
   const pidOf = (member: string) => liveQemuPids(`guest=${member} `);
   /** From inside the member's guest: which of these addresses do not answer a ping. */
@@ -44,6 +47,14 @@ describe("e2e: a fleet on one private network over three SSH hosts (real CLI)", 
     try {
       const r = await t.exec(["sh", "-c", 'for a in "$@"; do ping -c 1 -W 3 "$a" >/dev/null 2>&1 || ping -c 1 -W 3 "$a" >/dev/null 2>&1 || echo "$a"; done', "ping", ...addresses]);
       return r.stdout.split("\n").filter(Boolean);
+    } finally {
+      await t.close();
+    }
+  };
+  const inGuest = async (m: FleetMember, script: string) => {
+    const t = sshTransport({ host: m.sshHost, port: m.sshPort, user: "root", privateKey: guestKey, insecureAcceptAnyHostKey: true, connectTimeoutMs: 20000 });
+    try {
+      return (await t.exec(["sh", "-c", script])).stdout.trim();
     } finally {
       await t.close();
     }
@@ -62,7 +73,7 @@ describe("e2e: a fleet on one private network over three SSH hosts (real CLI)", 
     await closeAllSshTransports();
   });
 
-  it("6 over 3 hosts: every member pings every other privately and reaches the outside; 6 -> 8 joins without restarts", async () => {
+  it("6 over 3 hosts: every member pings every other privately and reaches the outside; 6 -> 8 joins without restarts; one trigger reverts all 8", async () => {
     await withStack("fleet-net", program, async (h) => {
       await configure(h, 6);
       const up = await h.stack.up(capture(h));
@@ -84,6 +95,19 @@ describe("e2e: a fleet on one private network over three SSH hosts (real CLI)", 
       const all = grown.map((m) => m.privateAddress!);
       for (const m of grown.slice(6)) assert.deepStrictEqual(await unanswered(m, all.filter((a) => a !== m.privateAddress)), [], `${m.name} cannot reach these`);
       assert.deepStrictEqual(await unanswered(members[2], all.slice(6)), [], "an old member cannot reach the new ones");
+
+      // A test run dirties every member; one changed trigger brings the whole fleet back, in place.
+      for (const m of grown) await inGuest(m, "echo dirty > /tmp/run");
+      await configure(h, 8, "1");
+      const preview = await h.stack.preview(capture(h));
+      assert.deepStrictEqual({ update: preview.changeSummary.update, replace: preview.changeSummary.replace ?? 0 }, { update: 8, replace: 0 });
+      await h.stack.up(capture(h));
+      for (const m of grown) {
+        assert.strictEqual(await inGuest(m, "cat /tmp/run 2>/dev/null || echo clean"), "clean", `${m.name} was not reverted`);
+        assert.deepStrictEqual(pidOf(m.name).length, 1, `${m.name} is not running`);
+      }
+      for (const m of members) assert.deepStrictEqual(pidOf(m.name), pids[m.name], `${m.name} was restarted by the revert`);
+      assert.deepStrictEqual(await unanswered(grown[7], all.filter((a) => a !== grown[7].privateAddress)), [], "after the revert the network does not carry");
 
       await h.stack.destroy(capture(h));
       for (const m of grown) assert.deepStrictEqual(pidOf(m.name), [], `${m.name} still runs after destroy`);
