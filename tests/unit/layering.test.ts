@@ -5,10 +5,10 @@
  * point over everything and is exempt.
  */
 import * as assert from "assert";
-import { readdirSync, readFileSync, statSync } from "fs";
+import { readFileSync } from "fs";
 import * as path from "path";
+import { REPO_ROOT, tsSources } from "../helpers/sources";
 
-const ROOT = path.resolve(__dirname, "../../..");
 const LAYERS: Array<[string, number]> = [
   ["sdk", 9], ["provider/resources", 8], ["provider/network", 7], ["provider/vm", 6], ["provider/host", 5],
   ["provider/qemu", 4], ["provider/cloudInit", 3], ["provider/fleet", 3], ["provider/transport", 2], ["provider", 1],
@@ -37,17 +37,10 @@ export function upwardImports(files: Array<{ file: string; text: string }>): str
   }));
 }
 
-function sources(dir: string): string[] {
-  return readdirSync(path.join(ROOT, dir)).flatMap((name) => {
-    const rel = `${dir}/${name}`;
-    if (statSync(path.join(ROOT, rel)).isDirectory()) return sources(rel);
-    return rel.endsWith(".ts") && !rel.endsWith(".d.ts") ? [rel] : [];
-  });
-}
 
 describe("layering", () => {
   it("no import in provider/ or sdk/ points to a layer above its own", () => {
-    const files = [...sources("provider"), ...sources("sdk")].map((file) => ({ file, text: readFileSync(path.join(ROOT, file), "utf8") }));
+    const files = [...tsSources("provider"), ...tsSources("sdk")].map((file) => ({ file, text: readFileSync(path.join(REPO_ROOT, file), "utf8") }));
     assert.ok(files.length > 50, `only ${files.length} sources found`);
     assert.deepStrictEqual(upwardImports(files), []);
   });

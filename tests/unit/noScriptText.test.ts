@@ -4,10 +4,10 @@
  * spans lines, or an array of lines joined with newlines, holding sh or PowerShell words.
  */
 import * as assert from "assert";
-import { readdirSync, readFileSync, statSync } from "fs";
+import { readFileSync } from "fs";
 import * as path from "path";
+import { REPO_ROOT, tsSources } from "../helpers/sources";
 
-const ROOT = path.resolve(__dirname, "../../..");
 const SCRIPT_WORDS = /(;\s*then\b|\bfi\b|\bdone\b|\besac\b|\$\(|Test-Path|-LiteralPath|\$ErrorActionPreference|\[Console\]|\bforeach\s*\()/;
 
 /** The multi-line script texts of one TypeScript source, by line number. */
@@ -20,19 +20,12 @@ export function multiLineScripts(text: string): number[] {
   return [...new Set(found)].sort((a, b) => a - b);
 }
 
-function sources(dir: string): string[] {
-  return readdirSync(path.join(ROOT, dir)).flatMap((name) => {
-    const rel = `${dir}/${name}`;
-    if (statSync(path.join(ROOT, rel)).isDirectory()) return sources(rel);
-    return rel.endsWith(".ts") && !rel.endsWith(".d.ts") ? [rel] : [];
-  });
-}
 
 describe("no host script text in the package's TypeScript", () => {
   it("provider/ and sdk/ hold no multi-line sh or PowerShell", () => {
-    const files = [...sources("provider"), ...sources("sdk")];
+    const files = [...tsSources("provider"), ...tsSources("sdk")];
     assert.ok(files.length > 50, `only ${files.length} sources found`);
-    const hits = files.flatMap((f) => multiLineScripts(readFileSync(path.join(ROOT, f), "utf8")).map((line) => `${f}:${line}`));
+    const hits = files.flatMap((f) => multiLineScripts(readFileSync(path.join(REPO_ROOT, f), "utf8")).map((line) => `${f}:${line}`));
     assert.deepStrictEqual(hits, []);
   });
 
