@@ -89,11 +89,13 @@ export async function diff(_id: string, olds: VmOutputs, given: VmInputs): Promi
     news.name !== olds.name ? "name" : "",
   ].filter(Boolean);
   const desired = news.state ?? "running";
-  const restart = containsUnknown(news) ? ["(unknown until apply)"] : specChanges(olds.spec, vmSpec(news).spec);
+  // The new spec once, for the diff and the preview's line; unknown inputs leave it undecided.
+  const spec = containsUnknown(news) ? undefined : vmSpec(news).spec;
+  const restart = spec ? specChanges(olds.spec, spec) : ["(unknown until apply)"];
   const statusDrift = desired === "running" ? olds.status !== "running" : desired === "stopped" ? olds.status !== "stopped" : false;
   const stateDrift = desired !== ((olds.state ?? "running") as string) || statusDrift;
   const other = NOT_IN_SPEC.some((k) => !sameData(olds[k], news[k])) || host.credentials;
-  if (!replaces.length) sayWhatUpdateDoes(olds, news, desired);
+  if (!replaces.length) sayWhatUpdateDoes(olds, spec, desired);
   return { changes: replaces.length > 0 || restart.length > 0 || stateDrift || other || recordedProviderChanged(olds, news), replaces, deleteBeforeReplace: true };
 }
 
@@ -102,11 +104,11 @@ export async function diff(_id: string, olds: VmOutputs, given: VmInputs): Promi
  * only which inputs changed): planned from the recorded run state, as the update will plan it
  * from the observed one (a `preview --refresh` records it first).
  */
-function sayWhatUpdateDoes(olds: VmOutputs, news: VmInputs, desired: VmState): void {
+function sayWhatUpdateDoes(olds: VmOutputs, spec: VmSpec | undefined, desired: VmState): void {
   const name = olds.spec?.name ?? olds.name;
-  if (containsUnknown(news)) return progress(`VM ${name}: the update may restart it (some inputs are known only when it runs)`);
+  if (!spec) return progress(`VM ${name}: the update may restart it (some inputs are known only when it runs)`);
   const status = (["running", "paused", "stopped", "failed"] as const).find((s) => s === olds.status) ?? "stopped";
-  const what = describeVmAction(planVm(desired, vmSpec(news).spec, { state: status, startedSpec: olds.spec }));
+  const what = describeVmAction(planVm(desired, spec, { state: status, startedSpec: olds.spec }));
   if (what) progress(`VM ${name}: the update ${what}`);
 }
 
