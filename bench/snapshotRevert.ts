@@ -8,11 +8,11 @@ import { readFileSync } from "fs";
 import * as disk from "../provider/resources/disk";
 import * as snapshot from "../provider/resources/snapshot";
 import * as vm from "../provider/resources/vm";
-import { sshTransport } from "../provider/transport";
 import { testbed, GUEST_APPEND } from "../tests/testbed/testbed";
 import { connectionTo, type BenchContext } from "./context";
 import { median, round, timed } from "./measure";
 import { firstForwardPort } from "../tests/helpers/ports";
+import { guestExec } from "../tests/helpers/guest";
 
 export interface SnapshotFigures {
   guestMemoryMiB: number;
@@ -38,14 +38,7 @@ export async function benchSnapshotRevert(ctx: BenchContext): Promise<SnapshotFi
     stopTimeouts: { powerdownMs: 0, quitMs: 3000 },
   });
   const g = made.outs.guestConnection ?? { host: h1.address, port };
-  const inGuest = async (script: string) => {
-    const t = sshTransport({ host: g.host, port: g.port, user: "root", privateKey: guestKey, insecureAcceptAnyHostKey: true, connectTimeoutMs: 20000 });
-    try {
-      return (await t.exec(["sh", "-c", script])).stdout.trim();
-    } finally {
-      await t.close();
-    }
-  };
+  const inGuest = async (script: string) => (await guestExec(g, guestKey, ["sh", "-c", script])).stdout.trim();
   try {
     await inGuest("echo clean > /tmp/f");
     const inputs = { host, vm: "snap", name: "clean", memory: true, revertTrigger: 0 };

@@ -11,12 +11,13 @@ import { execFileSync } from "child_process";
 import { readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { closeAllSshTransports, sshTransport } from "../../provider/transport";
+import { closeAllSshTransports } from "../../provider/transport";
 import type { FleetMember } from "../../provider/fleet/inventory";
 import { liveQemuPids, procStat } from "../helpers/processes";
 import { testbed } from "../testbed/testbed";
 import { REPO } from "./engine";
 import { capture, withStack, type StackHarness } from "./harness";
+import { guestExec } from "../helpers/guest";
 
 const EXAMPLE = path.join(REPO, "bin/examples/fleet/index.js");
 
@@ -41,14 +42,7 @@ describe("e2e: the fleet example on three SSH hosts (real CLI)", function () {
   const pidOf = (member: string) => liveQemuPids(`guest=${member} `);
   /** When a process started, ms after boot (USER_HZ 100). */
   const startTimeMs = (pid: number) => Number(procStat(pid)[19]) * 10;
-  const guestAnswers = async (m: FleetMember) => {
-    const t = sshTransport({ host: m.sshHost, port: m.sshPort, user: "root", privateKey: readFileSync(guestKey, "utf8"), insecureAcceptAnyHostKey: true, connectTimeoutMs: 20000 });
-    try {
-      return (await t.exec(["hostname"])).exitCode === 0;
-    } finally {
-      await t.close();
-    }
-  };
+  const guestAnswers = async (m: FleetMember) => (await guestExec({ host: m.sshHost, port: m.sshPort }, readFileSync(guestKey, "utf8"), ["hostname"])).exitCode === 0;
   // The capability reports' probe cache (.pulumi-qemu-probe) stays on a host by design: it is neither a disk nor a VM.
   const filesUnder = (dir: string) => execFileSync("sh", ["-c", 'find "$1" -type f -not -path "*/.pulumi-qemu-probe/*" 2>/dev/null | sort; exit 0', "sh", dir])
     .toString().split("\n").filter(Boolean);

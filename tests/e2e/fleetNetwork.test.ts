@@ -11,12 +11,13 @@ import { execFileSync } from "child_process";
 import { readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { closeAllSshTransports, sshTransport } from "../../provider/transport";
+import { closeAllSshTransports } from "../../provider/transport";
 import type { FleetMember } from "../../provider/fleet/inventory";
 import { liveQemuPids } from "../helpers/processes";
 import { testbed } from "../testbed/testbed";
 import { REPO } from "./engine";
 import { capture, withStack, type StackHarness } from "./harness";
+import { guestExec } from "../helpers/guest";
 
 const EXAMPLE = path.join(REPO, "bin/examples/fleet/index.js");
 
@@ -42,32 +43,13 @@ describe("e2e: a fleet on one private network over three SSH hosts (real CLI)", 
   });
   const pidOf = (member: string) => liveQemuPids(`guest=${member} `);
   /** From inside the member's guest: which of these addresses do not answer a ping. */
-  const unanswered = async (m: FleetMember, addresses: string[]) => {
-    const t = sshTransport({ host: m.sshHost, port: m.sshPort, user: "root", privateKey: guestKey, insecureAcceptAnyHostKey: true, connectTimeoutMs: 20000 });
-    try {
-      const r = await t.exec(["sh", "-c", 'for a in "$@"; do ping -c 1 -W 3 "$a" >/dev/null 2>&1 || ping -c 1 -W 3 "$a" >/dev/null 2>&1 || echo "$a"; done', "ping", ...addresses]);
-      return r.stdout.split("\n").filter(Boolean);
-    } finally {
-      await t.close();
-    }
-  };
-  const inGuest = async (m: FleetMember, script: string) => {
-    const t = sshTransport({ host: m.sshHost, port: m.sshPort, user: "root", privateKey: guestKey, insecureAcceptAnyHostKey: true, connectTimeoutMs: 20000 });
-    try {
-      return (await t.exec(["sh", "-c", script])).stdout.trim();
-    } finally {
-      await t.close();
-    }
-  };
-  const outsideAnswers = async (m: FleetMember) => {
-    const t = sshTransport({ host: m.sshHost, port: m.sshPort, user: "root", privateKey: guestKey, insecureAcceptAnyHostKey: true, connectTimeoutMs: 20000 });
-    try {
-      // The member's own host's sshd, reached through user-mode networking's NAT.
-      return (await t.exec(["sh", "-c", `echo | nc -w 3 ${m.sshHost} 22 | head -c 7`])).stdout === "SSH-2.0";
-    } finally {
-      await t.close();
-    }
-  };
+  const inMember = (m: FleetMember, argv: string[]) => guestExec({ host: m.sshHost, port: m.sshPort }, guestKey, argv);
+  const unanswered = async (m: FleetMember, addresses: string[]) =>
+    (await inMember(m, ["sh", "-c", 'for a in "$@"; do ping -c 1 -W 3 "$a" >/dev/null 2>&1 || ping -c 1 -W 3 "$a" >/dev/null 2>&1 || echo "$a"; done', "ping", ...addresses]))
+      .stdout.split("\n").filter(Boolean);
+  const inGuest = async (m: FleetMember, script: string) => (await inMember(m, ["sh", "-c", script])).stdout.trim();
+  // The member's own host's sshd, reached through user-mode networking's NAT.
+  const outsideAnswers = async (m: FleetMember) => (await inMember(m, ["sh", "-c", `echo | nc -w 3 ${m.sshHost} 22 | head -c 7`])).stdout === "SSH-2.0";
   after(async () => {
     execFileSync("sh", ["-c", `pkill -KILL -f 'e2e-fnet-${run}[/]' ; rm -rf ${workDirs.join(" ")}; exit 0`]);
     await closeAllSshTransports();

@@ -14,6 +14,7 @@ import { liveQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed, GUEST_APPEND } from "../testbed/testbed";
 import { capture, withStack } from "./harness";
 import { firstForwardPort } from "../helpers/ports";
+import { guestExec } from "../helpers/guest";
 
 describe("e2e: Snapshot with memory, reverted by a trigger (real CLI, SSH host)", function () {
   this.timeout(10 * 60 * 1000);
@@ -30,14 +31,7 @@ describe("e2e: Snapshot with memory, reverted by a trigger (real CLI, SSH host)"
     for (const dir of new Set([workDir, ...fleetDirs])) await onHost().exec(["rm", "-rf", "--", dir]).catch(() => undefined);
     await closeAllSshTransports();
   });
-  const inGuest = async (g: { host: string; port: number }, script: string) => {
-    const t = sshTransport({ host: g.host, port: g.port, user: "root", privateKey: guestKey, insecureAcceptAnyHostKey: true, connectTimeoutMs: 20000 });
-    try {
-      return (await t.exec(["sh", "-c", script])).stdout.trim();
-    } finally {
-      await t.close();
-    }
-  };
+  const inGuest = async (g: { host: string; port: number }, script: string) => (await guestExec(g, guestKey, ["sh", "-c", script])).stdout.trim();
 
   it("write, snapshot, write; the trigger's change is an update that brings the file back, its time in the output; destroy cleans", async () => {
     const settings = { snapshot: false, trigger: 1 };

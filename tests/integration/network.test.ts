@@ -17,6 +17,7 @@ import { roundTripProvider } from "../helpers/dynamicProvider";
 import { liveQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed, type TestHost, GUEST_APPEND } from "../testbed/testbed";
 import { firstForwardPort } from "../helpers/ports";
+import { guestExec } from "../helpers/guest";
 
 describe("Network (serialized providers, real QEMU on the SSH test hosts)", function () {
   this.timeout(600000);
@@ -38,14 +39,7 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
     readiness: { serialPattern: "PULUMI-QEMU-GUEST-READY", guestPort: 22, timeoutMs: 120000 },
     stopTimeouts: { powerdownMs: 0, quitMs: 3000 },
   });
-  const inGuest = async (g: { host: string; port: number }, script: string) => {
-    const t = sshTransport({ host: g.host, port: g.port, user: "root", privateKey: guestKey, insecureAcceptAnyHostKey: true, connectTimeoutMs: 20000 });
-    try {
-      return await t.exec(["sh", "-c", script]);
-    } finally {
-      await t.close();
-    }
-  };
+  const inGuest = (g: { host: string; port: number }, script: string) => guestExec(g, guestKey, ["sh", "-c", script]);
   const pings = async (from: { guestConnection: { host: string; port: number } }, address: string) =>
     (await inGuest(from.guestConnection, `ping -c 2 -W 3 ${address}`)).exitCode === 0;
 

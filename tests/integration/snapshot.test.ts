@@ -17,6 +17,7 @@ import { roundTripProvider } from "../helpers/dynamicProvider";
 import { liveQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed, GUEST_APPEND } from "../testbed/testbed";
 import { firstForwardPort } from "../helpers/ports";
+import { guestExec } from "../helpers/guest";
 
 const READY = "PULUMI-QEMU-GUEST-READY";
 
@@ -40,14 +41,9 @@ describe("Snapshot and state any (serialized providers, real QEMU on an SSH host
     stopTimeouts: { powerdownMs: 0, quitMs: 3000 }, ...extra,
   });
   const inGuest = async (g: { host: string; port: number }, script: string) => {
-    const t = sshTransport({ host: g.host, port: g.port, user: "root", privateKey: guestKey, insecureAcceptAnyHostKey: true, connectTimeoutMs: 20000 });
-    try {
-      const r = await t.exec(["sh", "-c", script]);
-      assert.strictEqual(r.exitCode, 0, r.stderr);
-      return r.stdout.trim();
-    } finally {
-      await t.close();
-    }
+    const r = await guestExec(g, guestKey, ["sh", "-c", script]);
+    assert.strictEqual(r.exitCode, 0, r.stderr);
+    return r.stdout.trim();
   };
   /** The first bytes of an image as the guest sees them (qemu-io reads the qcow2 itself). */
   const imageHead = async (path: string) => (await onHost().exec(["qemu-io", "-r", "-U", "-f", "qcow2", "-c", "read -v 0 4", path])).stdout;

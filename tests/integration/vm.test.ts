@@ -15,6 +15,7 @@ import { roundTripProvider } from "../helpers/dynamicProvider";
 import { liveQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed, GUEST_APPEND } from "../testbed/testbed";
 import { firstForwardPort } from "../helpers/ports";
+import { guestExec } from "../helpers/guest";
 
 const READY = "PULUMI-QEMU-GUEST-READY";
 
@@ -39,14 +40,7 @@ describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function 
     readiness: { serialPattern: READY, guestPort: 22, timeoutMs: 90000 },
     stopTimeouts: { powerdownMs: 1000, quitMs: 3000 }, ...extra,
   });
-  const guestSays = async (g: { host: string; port: number }, command: string[]) => {
-    const t = sshTransport({ host: g.host, port: g.port, user: "root", privateKey: guestKey, insecureAcceptAnyHostKey: true, connectTimeoutMs: 20000 });
-    try {
-      return (await t.exec(command)).stdout.trim();
-    } finally {
-      await t.close();
-    }
-  };
+  const guestSays = async (g: { host: string; port: number }, command: string[]) => (await guestExec(g, guestKey, command)).stdout.trim();
 
   before(async () => {
     vmP = (await roundTripProvider(vmProvider)).provider;
