@@ -2,7 +2,7 @@
 import { readdirSync, statSync } from "fs";
 import * as path from "path";
 
-/** The repository root, from a compiled test under bin/tests/<suite>/. */
+/** The repository root, from this helper compiled to bin/tests/helpers/ (the e2e harness has its own REPO, beside the engine it loads). */
 export const REPO_ROOT = path.resolve(__dirname, "../../..");
 
 /** Every .ts file under `dir` (relative to the repository root, declarations apart), as relative paths. */
