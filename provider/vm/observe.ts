@@ -29,7 +29,17 @@ export interface Observed {
   bootCpuResets?: number;
 }
 
-const PAUSED = new Set(["paused", "suspended", "debug", "prelaunch", "inmigrate", "postmigrate", "finish-migrate", "restore-vm", "save-vm", "colo"]);
+// Not restore-vm: QEMU stays there only after a loadvm that failed once it had reverted the
+// disks, with memory partly loaded; resuming would run a guest whose memory does not match its
+// disks. As "failed" it is restarted from its disks, never resumed.
+const PAUSED = new Set(["paused", "suspended", "debug", "prelaunch", "inmigrate", "postmigrate", "finish-migrate", "save-vm", "colo"]);
+
+/** What a QMP status means, where the word alone does not say it. */
+export function statusMeaning(qmpStatus: string): string {
+  return qmpStatus === "restore-vm"
+    ? " (a revert to a snapshot failed after it had reverted the disks: the guest's memory is not the snapshot's, so it is never resumed, only restarted from its disks)"
+    : "";
+}
 
 /** Every QMP run state maps to one of ours. */
 export function runStateOf(qmpStatus: string): RunState {
@@ -92,11 +102,11 @@ export async function observedFrom(transport: Transport, layout: VmLayout, value
   }
   const traced = parseRunStateLine(values.get("runstate"));
   const bootCpuResets = values.has("bootcpu_resets") ? Number(values.get("bootcpu_resets")) : undefined;
-  if (traced && !options.needKvm) return { state: runStateOf(traced), pid, qmpStatus: traced, detail: `QEMU's run-state trace says ${traced}`, startedSpec, bootCpuResets };
+  if (traced && !options.needKvm) return { state: runStateOf(traced), pid, qmpStatus: traced, detail: `QEMU's run-state trace says ${traced}${statusMeaning(traced)}`, startedSpec, bootCpuResets };
   if (values.get("socket") !== "1") return { state: "running", pid, detail: "QEMU runs but its QMP socket is missing", startedSpec };
   try {
     const { status, kvmEnabled } = await queryStatus(transport, layout);
-    return { state: runStateOf(status), pid, qmpStatus: status, kvmEnabled, detail: `QMP says ${status}`, startedSpec };
+    return { state: runStateOf(status), pid, qmpStatus: status, kvmEnabled, detail: `QMP says ${status}${statusMeaning(status)}`, startedSpec };
   } catch (e) {
     return { state: "running", pid, detail: `QEMU runs but QMP did not answer: ${(e as Error).message}`, startedSpec };
   }

@@ -8,6 +8,7 @@ import { snapshotArgv } from "../qemu/img";
 import { toolArgv, type Transport } from "../transport";
 import type { VmLayout } from "../layout";
 import { withVmQmp } from "./qmpEndpoint";
+import { queryStatus } from "./observe";
 
 /** A writable image attached to a running QEMU, as `query-block` names it. */
 export interface LiveImage {
@@ -54,9 +55,19 @@ export async function takeLive(transport: Transport, layout: VmLayout, vm: strin
   });
 }
 
-/** Brings a running VM back to a snapshot with memory: disks, memory and devices at once. */
-export function revertLive(transport: Transport, layout: VmLayout, vm: string, tag: string): Promise<void> {
-  return hmp(transport, layout, `loadvm ${tag}`, `reverting VM ${vm} to snapshot ${tag}`);
+/**
+ * Brings a running VM back to a snapshot with memory: disks, memory and devices at once. QEMU
+ * reverts the disks first; when the memory then fails to load (the VM was restarted with other
+ * memory or devices since), it holds the VM in restore-vm, which observe reads as failed.
+ */
+export async function revertLive(transport: Transport, layout: VmLayout, vm: string, tag: string): Promise<void> {
+  try {
+    await hmp(transport, layout, `loadvm ${tag}`, `reverting VM ${vm} to snapshot ${tag}`);
+  } catch (e) {
+    const status = await queryStatus(transport, layout).then((s) => s.status, () => "unknown");
+    if (status !== "restore-vm") throw e;
+    throw new QemuError("COMMAND_FAILED", `${(e as Error).message.trimEnd()}\nIts disks are now at snapshot ${tag}, its memory is not: QEMU holds it stopped (restore-vm), and it is never resumed like this. \`pulumi up --refresh\` restarts it from its disks (the guest boots). Was the VM restarted with other memory, CPUs or devices since the snapshot was taken?`);
+  }
 }
 
 export function deleteLive(transport: Transport, layout: VmLayout, vm: string, tag: string): Promise<void> {

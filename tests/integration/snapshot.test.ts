@@ -134,6 +134,33 @@ describe("Snapshot and state any (serialized providers, real QEMU on an SSH host
     await diskP.delete!(disk.id, disk.outs);
   });
 
+  it("a VM restarted with more memory since its snapshot: the revert fails in QEMU's words and the VM is never resumed; up restarts it from the reverted disk", async () => {
+    const disk = await diskP.create!({ host: conn, name: "data-grown", size: "64M" });
+    const inputs = guestVm("grown", { disks: [disk.outs.path] });
+    const vm = await vmP.create!(inputs);
+    await inGuest(vm.outs.guestConnection, "printf AAAA | dd of=/dev/vda bs=4 count=1 conv=fsync 2>/dev/null");
+    const snap = await snapP.create!({ host: conn, vm: "grown", name: "small", memory: true, revertTrigger: 1 });
+    await inGuest(vm.outs.guestConnection, "printf BBBB | dd of=/dev/vda bs=4 count=1 conv=fsync 2>/dev/null");
+    const grownInputs = { ...inputs, memory: "288M" };
+    const grown = (await vmP.update!(vm.id, vm.outs, grownInputs)).outs;
+    assert.notStrictEqual(grown.pid, vm.outs.pid);
+
+    await assert.rejects(snapP.update!(snap.id, snap.outs, { ...snap.outs, revertTrigger: 2 }),
+      /reverting VM grown to snapshot small: QEMU said: .*[Ss]ize mismatch[\s\S]*its memory is not: QEMU holds it stopped \(restore-vm\), and it is never resumed[\s\S]*pulumi up --refresh/);
+    const seen = (await vmP.read!(vm.id, grown)).props!;
+    assert.strictEqual(seen.status, "failed", `${seen.status}: ${seen.statusDetail}`);
+    assert.match(seen.statusDetail, /restore-vm \(a revert to a snapshot failed .* never resumed, only restarted from its disks\)/);
+    assert.strictEqual((await vmP.diff!(vm.id, seen, grownInputs)).changes, true, "refresh and up would leave it so");
+    const repaired = (await vmP.update!(vm.id, seen, grownInputs)).outs;
+    assert.notStrictEqual(repaired.pid, grown.pid, "the up resumed the half-reverted guest instead of restarting it");
+    assert.strictEqual(repaired.status, "running");
+    assert.match(await inGuest(repaired.guestConnection, "dd if=/dev/vda bs=4 count=1 2>/dev/null"), /^AAAA/, "the disk is not the snapshot's");
+
+    await snapP.delete!(snap.id, snap.outs);
+    await vmP.delete!(vm.id, repaired);
+    await diskP.delete!(disk.id, disk.outs);
+  });
+
   it("a Disk: two snapshots, one deleted, the other reverts; a base that clones read is not reverted; raw and bad inputs refused", async () => {
     const base = await diskP.create!({ host: conn, name: "base", size: "16M" });
     const write = (bytes: string) => onHost().exec(["qemu-io", "-f", "qcow2", "-c", `write -P ${bytes} 0 4`, base.outs.path]);

@@ -86,7 +86,7 @@ describe("VM plan", () => {
   it("every QMP run state maps to one of ours", () => {
     const table: Record<string, RunState> = {
       running: "running", paused: "paused", suspended: "paused", prelaunch: "paused", inmigrate: "paused", debug: "paused",
-      postmigrate: "paused", "finish-migrate": "paused", "restore-vm": "paused", "save-vm": "paused", colo: "paused",
+      postmigrate: "paused", "finish-migrate": "paused", "restore-vm": "failed", "save-vm": "paused", colo: "paused",
       "internal-error": "failed", "io-error": "failed", "guest-panicked": "failed", shutdown: "failed", watchdog: "failed",
       "some-future-state": "failed",
     };
