@@ -37,6 +37,12 @@ export class Snapshot extends pulumi.dynamic.Resource {
   declare readonly takenAt: pulumi.Output<string | undefined>;
   /** Every image still has it; a refresh sees one deleted outside Pulumi. */
   declare readonly present: pulumi.Output<boolean>;
+  /**
+   * With memory: the machine it was saved from (memory, CPUs, machine type, devices). A revert of
+   * a VM restarted since with other such settings is refused before anything changes. Secret:
+   * it quotes the VM's extraArgs, which may carry one.
+   */
+  declare readonly machineAtSnapshot: pulumi.Output<Record<string, string> | undefined>;
 
   constructor(name: string, args: SnapshotArgs, opts?: pulumi.CustomResourceOptions) {
     const target = args.vm ?? args.disk;
@@ -49,8 +55,8 @@ export class Snapshot extends pulumi.dynamic.Resource {
     const of = args.vm ? { vm: pulumi.all([args.vm.id, args.vm.stateDir]).apply(([, dir]) => stateDirName(dir)) }
       : { disk: args.disk!.path };
     const inputs = withOutputs({ name: args.name ?? name, memory: args.memory, revertTrigger: args.revertTrigger, ...of,
-      host: pulumi.secret(host as pulumi.Input<Connection>), ...(hostId ? { hostId } : {}) }, ["images", "withMemory", "takenAt", "present"]);
-    super(snapshotProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host"] }, "qemu", "Snapshot");
+      host: pulumi.secret(host as pulumi.Input<Connection>), ...(hostId ? { hostId } : {}) }, ["images", "withMemory", "takenAt", "present", "machineAtSnapshot"]);
+    super(snapshotProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "machineAtSnapshot"] }, "qemu", "Snapshot");
   }
 }
 

@@ -11,6 +11,7 @@ import { transportFor, validateConnection, type Connection, type Transport } fro
 import { absolutePath, booleanInput, safeName, snapshotTag } from "../validate";
 import { vmLayout, type VmLayout } from "../layout";
 import { observe } from "../vm/observe";
+import type { VmSpec } from "../vm/spec";
 import { deleteLive, liveImages, offline, revertLive, takeLive, type LiveImage } from "../vm/snapshots";
 import { connectionIdentity, hostInDiff } from "./connection";
 import { info, overlaysOf, runningUsersOf } from "./disk";
@@ -41,6 +42,8 @@ export interface SnapshotOutputs extends SnapshotInputs {
   takenAt?: string;
   /** Every image still has it (a refresh sees one deleted behind Pulumi's back). */
   present: boolean;
+  /** With memory: the machine the memory was saved from (see machineOf); a revert needs the same. */
+  machineAtSnapshot?: Record<string, string>;
 }
 
 function validations(i: SnapshotInputs): Validation[] {
@@ -86,6 +89,8 @@ interface Target {
   layout?: VmLayout;
   /** A QEMU of the VM runs (QMP does the work): its writable images, as QEMU names them. */
   live?: LiveImage[];
+  /** The spec the running QEMU was started with, as its state directory records it. */
+  startedSpec?: VmSpec;
   paths: string[];
 }
 
@@ -98,7 +103,7 @@ async function targetOf(i: SnapshotInputs): Promise<Target | undefined> {
   const seen = await observe(t, layout, i.vm!);
   if (seen.state === "running" || seen.state === "paused") {
     const live = await liveImages(t, layout);
-    return { t, label, property: "vm", layout, live, paths: live.map((x) => x.path) };
+    return { t, label, property: "vm", layout, live, startedSpec: seen.startedSpec, paths: live.map((x) => x.path) };
   }
   if (seen.state === "failed") throw new QemuError("COMMAND_FAILED", `${t.description}: ${label}: its QEMU runs but its guest does not (${seen.detail}); snapshots are left alone until it runs or is stopped`);
   const paths = seen.startedSpec?.disks.filter((d) => !d.readOnly).map((d) => d.path);
@@ -171,7 +176,8 @@ export async function create(inputs: SnapshotInputs): Promise<CreateResult<Snaps
     await takeOffline(tg, inputs.name);
   }
   progress(`${tg.label}: snapshot ${inputs.name} taken${memory ? " with memory" : ""} in ${Date.now() - t0} ms`);
-  const outs = describe(inputs, tg, await infosOf(tg));
+  const machine = memory && tg.startedSpec ? { machineAtSnapshot: machineOf(tg.startedSpec) } : {};
+  const outs = describe({ ...inputs, ...machine }, tg, await infosOf(tg));
   return { id: `${connectionIdentity(inputs.host)}#snapshot:${inputs.vm !== undefined ? `vm:${inputs.vm}` : `disk:${inputs.disk}`}@${inputs.name}`, outs };
 }
 
@@ -199,11 +205,33 @@ export async function update(_id: string, olds: SnapshotOutputs, news: SnapshotI
   const tg = await existingTarget(news);
   // A revert changes the images' contents, not their snapshot tables: one read serves both.
   const infos = await infosOf(tg);
-  if (!sameData(olds.revertTrigger, news.revertTrigger)) await revert(news, tg, infos);
-  return { outs: describe(news, tg, infos) };
+  if (!sameData(olds.revertTrigger, news.revertTrigger)) await revert(news, tg, infos, olds.machineAtSnapshot);
+  const machine = olds.machineAtSnapshot ? { machineAtSnapshot: olds.machineAtSnapshot } : {};
+  return { outs: describe({ ...news, ...machine }, tg, infos) };
 }
 
-async function revert(i: SnapshotInputs, tg: Target, infos: ImageInfo[]): Promise<void> {
+/**
+ * What a VM's saved memory and devices fit: QEMU loads them only into the same machine, memory,
+ * CPUs and devices. Forwarded ports, paths and the kernel's command line are not in it.
+ */
+export function machineOf(spec: VmSpec): Record<string, string> {
+  const nics = spec.networks.map((n) => n.type);
+  return {
+    arch: spec.arch, machine: spec.machine ?? "default", cpu: spec.cpu ?? "default", cpus: String(spec.cpus),
+    memory: `${spec.memoryBytes / 1048576} MiB`,
+    disks: spec.disks.map((d) => `${d.interface}${d.readOnly ? " (read-only)" : ""}`).join(", ") || "none",
+    cdrom: spec.cdrom ? "yes" : "no", cloudInitSeed: spec.cloudInit ? "yes" : "no",
+    networks: nics.join(", ") || "none", extraArgs: spec.extraArgs.join(" ") || "none",
+  };
+}
+
+/** "memory: 256 MiB -> 288 MiB", one per property that differs; extraArgs unquoted (it may hold a secret). */
+export function machineChanges(was: Record<string, string>, now: Record<string, string>): string[] {
+  return [...new Set([...Object.keys(was), ...Object.keys(now)])].filter((k) => was[k] !== now[k])
+    .map((k) => (k === "extraArgs" ? "extraArgs changed" : `${k}: ${was[k] ?? "unknown"} -> ${now[k] ?? "unknown"}`));
+}
+
+async function revert(i: SnapshotInputs, tg: Target, infos: ImageInfo[], machineAtSnapshot?: Record<string, string>): Promise<void> {
   const found = named(infos, i.name);
   const missing = tg.paths.filter((_, k) => found[k] === undefined);
   if (missing.length) {
@@ -216,6 +244,12 @@ async function revert(i: SnapshotInputs, tg: Target, infos: ImageInfo[]): Promis
     const withMemory = found.some((s) => (s?.vmStateSize ?? 0) > 0);
     if (!withMemory) {
       throw new InvalidArgumentError("revertTrigger", `snapshot ${i.name} of ${tg.label} holds no memory, and a running VM is reverted only to a snapshot with memory: stop it (state: "stopped") to revert its disks, or take the snapshot with memory: true`);
+    }
+    // Refused before QEMU touches anything: a failed loadvm has already reverted the disks.
+    // Without a record (an older release's snapshot, or a spec that cannot be read), QEMU judges.
+    const changed = machineAtSnapshot && tg.startedSpec ? machineChanges(machineAtSnapshot, machineOf(tg.startedSpec)) : [];
+    if (changed.length) {
+      throw new InvalidArgumentError("revertTrigger", `${tg.label} was restarted with another machine since snapshot ${i.name} was taken (${changed.join("; ")}), and its saved memory fits only the machine it was saved from; nothing was changed. Revert those settings first, or stop the VM (state: "stopped") to revert its disks only, or take a new snapshot`);
     }
     await revertLive(tg.t, tg.layout!, i.vm!, i.name);
   } else {

@@ -6,6 +6,7 @@
  * destroy removes the snapshot before the VM and its disk, leaving nothing.
  */
 import * as assert from "assert";
+import * as path from "path";
 import { randomBytes } from "crypto";
 import { readFileSync } from "fs";
 import { Disk, Fleet, Host, Snapshot, Vm } from "../../sdk";
@@ -70,6 +71,11 @@ describe("e2e: Snapshot with memory, reverted by a trigger (real CLI, SSH host)"
       assert.ok(ms >= 0, "the CLI output does not say how long the revert took");
       assert.strictEqual(await inGuest(g, "cat /tmp/f"), "one", "the guest's file is back as it was at the snapshot");
       assert.deepStrictEqual(liveQemuPids(`guest=snapped `), [pid], "the VM was restarted");
+      // The record of the machine the memory fits outlives the revert, and the backend keeps it
+      // encrypted, as a secret (it quotes extraArgs). The state file, not exportStack (which decrypts).
+      const state = JSON.parse(readFileSync(path.join(h.dir, "state/.pulumi/stacks/snapshot/e2e.json"), "utf8")) as { checkpoint: { latest: { resources: Array<{ type: string; outputs?: Record<string, unknown> }> } } };
+      const recorded = state.checkpoint.latest.resources.find((r) => r.type.endsWith("qemu:Snapshot"))?.outputs?.machineAtSnapshot as Record<string, unknown> | undefined;
+      assert.ok(recorded && typeof recorded.ciphertext === "string" && !JSON.stringify(recorded).includes("MiB"), `machineAtSnapshot in state: ${JSON.stringify(recorded)}`);
 
       await h.stack.preview({ expectNoChanges: true, ...capture(h) });
       await h.stack.destroy(capture(h));

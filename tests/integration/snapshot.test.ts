@@ -134,18 +134,28 @@ describe("Snapshot and state any (serialized providers, real QEMU on an SSH host
     await diskP.delete!(disk.id, disk.outs);
   });
 
-  it("a VM restarted with more memory since its snapshot: the revert fails in QEMU's words and the VM is never resumed; up restarts it from the reverted disk", async () => {
+  it("a VM restarted with more memory since its snapshot: the revert is refused before anything changes; without the record (an older release's snapshot) QEMU's failure never resumes the guest, and up restarts it from the reverted disk", async () => {
     const disk = await diskP.create!({ host: conn, name: "data-grown", size: "64M" });
     const inputs = guestVm("grown", { disks: [disk.outs.path] });
     const vm = await vmP.create!(inputs);
+    const diskHead = (g: { host: string; port: number }) => inGuest(g, "dd if=/dev/vda bs=4 count=1 2>/dev/null");
     await inGuest(vm.outs.guestConnection, "printf AAAA | dd of=/dev/vda bs=4 count=1 conv=fsync 2>/dev/null");
     const snap = await snapP.create!({ host: conn, vm: "grown", name: "small", memory: true, revertTrigger: 1 });
+    assert.strictEqual(snap.outs.machineAtSnapshot.memory, "256 MiB");
     await inGuest(vm.outs.guestConnection, "printf BBBB | dd of=/dev/vda bs=4 count=1 conv=fsync 2>/dev/null");
     const grownInputs = { ...inputs, memory: "288M" };
     const grown = (await vmP.update!(vm.id, vm.outs, grownInputs)).outs;
     assert.notStrictEqual(grown.pid, vm.outs.pid);
 
-    await assert.rejects(snapP.update!(snap.id, snap.outs, { ...snap.outs, revertTrigger: 2 }),
+    await assert.rejects(snapP.update!(snap.id, snap.outs, { ...snap.outs, revertTrigger: 2 }), (e: Error & { property?: string }) =>
+      e.property === "revertTrigger" && /VM grown was restarted with another machine since snapshot small was taken \(memory: 256 MiB -> 288 MiB\).*nothing was changed/.test(e.message));
+    const untouched = (await vmP.read!(vm.id, grown)).props!;
+    assert.deepStrictEqual([untouched.status, untouched.pid], ["running", grown.pid]);
+    assert.match(await diskHead(grown.guestConnection), /^BBBB/, "the refused revert changed the disk");
+
+    // A snapshot an older release took has no record of its machine: QEMU's loadvm decides, and fails.
+    const unrecorded = { ...snap.outs, machineAtSnapshot: undefined };
+    await assert.rejects(snapP.update!(snap.id, unrecorded, { ...snap.outs, revertTrigger: 2 }),
       /reverting VM grown to snapshot small: QEMU said: .*[Ss]ize mismatch[\s\S]*its memory is not: QEMU holds it stopped \(restore-vm\), and it is never resumed[\s\S]*pulumi up --refresh/);
     const seen = (await vmP.read!(vm.id, grown)).props!;
     assert.strictEqual(seen.status, "failed", `${seen.status}: ${seen.statusDetail}`);
@@ -154,7 +164,7 @@ describe("Snapshot and state any (serialized providers, real QEMU on an SSH host
     const repaired = (await vmP.update!(vm.id, seen, grownInputs)).outs;
     assert.notStrictEqual(repaired.pid, grown.pid, "the up resumed the half-reverted guest instead of restarting it");
     assert.strictEqual(repaired.status, "running");
-    assert.match(await inGuest(repaired.guestConnection, "dd if=/dev/vda bs=4 count=1 2>/dev/null"), /^AAAA/, "the disk is not the snapshot's");
+    assert.match(await diskHead(repaired.guestConnection), /^AAAA/, "the disk is not the snapshot's");
 
     await snapP.delete!(snap.id, snap.outs);
     await vmP.delete!(vm.id, repaired);

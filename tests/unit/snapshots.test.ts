@@ -1,7 +1,8 @@
 /** The pure parts of snapshots: qemu-img's argv and JSON, QMP's block list, the Snapshot diff. */
 import * as assert from "assert";
 import { parseInfo, snapshotArgv } from "../../provider/qemu/img";
-import { check, diff, type SnapshotOutputs } from "../../provider/resources/snapshot";
+import { check, diff, machineChanges, machineOf, type SnapshotOutputs } from "../../provider/resources/snapshot";
+import type { VmSpec } from "../../provider/vm/spec";
 import { writableImages } from "../../provider/vm/snapshots";
 
 describe("snapshots (pure)", () => {
@@ -60,5 +61,30 @@ describe("snapshots (pure)", () => {
     assert.deepStrictEqual(await failures({ vm: "web", name: "a b" }), ["name"]);
     assert.deepStrictEqual(await failures({ vm: "../x" }), ["vm"]);
     assert.deepStrictEqual(await failures({ disk: "/d.qcow2", memory: true }), ["memory"]);
+  });
+
+  // What a saved memory fits: which restarts a revert with memory survives, and which it refuses.
+  const saved: VmSpec = { name: "web", arch: "x86_64", cpus: 1, memoryBytes: 256 * 1048576, accelerators: ["tcg"],
+    disks: [{ path: "/w/d.qcow2", interface: "virtio", format: "qcow2" }], networks: [{ type: "user", ports: [{ host: 2222, guest: 22 }] }], extraArgs: [] };
+  const machineCases: Array<[string, Partial<VmSpec>, string[]]> = [
+    ["same spec", {}, []],
+    ["another forwarded port, disk path, kernel command line or accelerator list", {
+      networks: [{ type: "user", ports: [{ host: 2223, guest: 22 }] }], disks: [{ path: "/w/e.qcow2", interface: "virtio", format: "qcow2" }],
+      append: "console=ttyS0", accelerators: ["kvm", "tcg"] }, []],
+    ["more memory", { memoryBytes: 288 * 1048576 }, ["memory: 256 MiB -> 288 MiB"]],
+    ["more CPUs and another machine type", { cpus: 2, machine: "q35" }, ["machine: default -> q35", "cpus: 1 -> 2"]],
+    ["a disk on another interface", { disks: [{ path: "/w/d.qcow2", interface: "ide", format: "qcow2" }] }, ["disks: virtio -> ide"]],
+    ["a second NIC (a private network)", { networks: [{ type: "user" }, { type: "private", network: "lab", subnet: "10.1.0.0/24", address: "10.1.0.5" }] }, ["networks: user -> user, private"]],
+    ["a device in extraArgs, which is not quoted (it may hold a secret)", { extraArgs: ["-object", "secret,id=s0,data=hunter2"] }, ["extraArgs changed"]],
+    ["a cloud-init seed", { cloudInit: { hmacSha256: "ab" } }, ["cloudInitSeed: no -> yes"]],
+  ];
+  for (const [what, change, expected] of machineCases) {
+    it(`machine of a saved memory: ${what}`, () => {
+      assert.deepStrictEqual(machineChanges(machineOf(saved), machineOf({ ...saved, ...change } as VmSpec)), expected);
+    });
+  }
+  it("machine of a saved memory: a record missing a property counts as a change, never as a match", () => {
+    const { memory: _memory, ...partial } = machineOf(saved);
+    assert.deepStrictEqual(machineChanges(partial, machineOf(saved)), ["memory: unknown -> 256 MiB"]);
   });
 });
