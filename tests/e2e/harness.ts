@@ -13,6 +13,8 @@ import { engineEnv, pulumiBinDir, REPO } from "./engine";
 export interface StackHarness {
   stack: Stack;
   dir: string;
+  /** The stack's state file as the backend keeps it: secrets encrypted (exportStack would decrypt them). */
+  stateFile: string;
   /** Everything the CLI printed so far, for assertions on what a user sees. */
   output(): string;
 }
@@ -30,7 +32,8 @@ export async function withStack(name: string, program: PulumiFn, test: (h: Stack
       name, runtime: "nodejs", backend: { url: `file://${path.join(dir, "state")}` } } });
   retryStaleChannel(stack);
   let printed = "";
-  const harness: StackHarness = { stack, dir, output: () => printed };
+  const stateFile = path.join(dir, "state/.pulumi/stacks", name, "e2e.json");
+  const harness: StackHarness = { stack, dir, stateFile, output: () => printed };
   const record = (text: string) => (printed += text);
   Object.assign(harness, { record });
   try {

@@ -64,7 +64,7 @@ describe("e2e: Host and HostCapabilities (real CLI)", function () {
       const again = await h.stack.up(capture(h));
       assert.strictEqual(again.outputs.recommended?.value, undefined);
 
-      const state = readFileSync(path.join(h.dir, "state/.pulumi/stacks/host/e2e.json"), "utf8");
+      const state = readFileSync(h.stateFile, "utf8");
       assert.match(state, /pulumi-nodejs:dynamic\/qemu:HostCapabilities/);
       assert.ok(!state.includes(keyLine), "the private key is in the state in clear text");
       assert.ok(!h.output().includes(keyLine), "the private key was printed");

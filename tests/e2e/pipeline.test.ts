@@ -48,7 +48,7 @@ describe("e2e: the Pulumi engine pipeline (real CLI)", function () {
       assert.strictEqual((await direct().readFile(file)).toString(), "hello");
 
       // The state file as the backend keeps it (exportStack() would decrypt: it passes --show-secrets).
-      const state = readFileSync(path.join(h.dir, "state/.pulumi/stacks/pipeline/e2e.json"), "utf8");
+      const state = readFileSync(h.stateFile, "utf8");
       assert.match(state, /ciphertext/);
       assert.ok(!state.includes(keyLine), "the private key is in the state in clear text");
       assert.ok(!h.output().includes(keyLine), "the private key was printed");

@@ -73,7 +73,7 @@ describe("e2e: Snapshot with memory, reverted by a trigger (real CLI, SSH host)"
       assert.deepStrictEqual(liveQemuPids(`guest=snapped `), [pid], "the VM was restarted");
       // The record of the machine the memory fits outlives the revert, and the backend keeps it
       // encrypted, as a secret (it quotes extraArgs). The state file, not exportStack (which decrypts).
-      const state = JSON.parse(readFileSync(path.join(h.dir, "state/.pulumi/stacks/snapshot/e2e.json"), "utf8")) as { checkpoint: { latest: { resources: Array<{ type: string; outputs?: Record<string, unknown> }> } } };
+      const state = JSON.parse(readFileSync(h.stateFile, "utf8")) as { checkpoint: { latest: { resources: Array<{ type: string; outputs?: Record<string, unknown> }> } } };
       const recorded = state.checkpoint.latest.resources.find((r) => r.type.endsWith("qemu:Snapshot"))?.outputs?.machineAtSnapshot as Record<string, unknown> | undefined;
       assert.ok(recorded && typeof recorded.ciphertext === "string" && !JSON.stringify(recorded).includes("MiB"), `machineAtSnapshot in state: ${JSON.stringify(recorded)}`);
 

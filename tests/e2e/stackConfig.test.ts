@@ -73,7 +73,7 @@ describe("e2e: stack config defaults and secrets (real CLI)", function () {
       const exported = execFileSync(path.join(pulumiBinDir(), "pulumi"), ["stack", "export", "--stack", "e2e"],
         { cwd: h.dir, env: { ...process.env, ...h.stack.workspace.envVars } }).toString();
       assert.match(exported, /qemu:Vm/);
-      const stateDir = path.join(h.dir, "state/.pulumi/stacks/config");
+      const stateDir = path.dirname(h.stateFile);
       const stateText = readdirSync(stateDir).filter((f) => f.endsWith(".json")).map((f) => readFileSync(path.join(stateDir, f), "utf8")).join("\n");
       const configText = readFileSync(path.join(h.dir, "Pulumi.e2e.yaml"), "utf8");
       const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
