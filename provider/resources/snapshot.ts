@@ -144,7 +144,7 @@ async function refuseHeld(tg: Target, host: Connection, doing: string): Promise<
   }
 }
 
-function describe(i: SnapshotInputs, tg: Target, infos: ImageInfo[]): SnapshotOutputs {
+function describe(i: SnapshotInputs & Pick<SnapshotOutputs, "machineAtSnapshot">, tg: Target, infos: ImageInfo[]): SnapshotOutputs {
   const found = named(infos, i.name);
   const first = found.find((s) => s !== undefined);
   return plain({
@@ -176,8 +176,8 @@ export async function create(inputs: SnapshotInputs): Promise<CreateResult<Snaps
     await takeOffline(tg, inputs.name);
   }
   progress(`${tg.label}: snapshot ${inputs.name} taken${memory ? " with memory" : ""} in ${Date.now() - t0} ms`);
-  const machine = memory && tg.startedSpec ? { machineAtSnapshot: machineOf(tg.startedSpec) } : {};
-  const outs = describe({ ...inputs, ...machine }, tg, await infosOf(tg));
+  const machineAtSnapshot = memory && tg.startedSpec ? machineOf(tg.startedSpec) : undefined;
+  const outs = describe({ ...inputs, machineAtSnapshot }, tg, await infosOf(tg));
   return { id: `${connectionIdentity(inputs.host)}#snapshot:${inputs.vm !== undefined ? `vm:${inputs.vm}` : `disk:${inputs.disk}`}@${inputs.name}`, outs };
 }
 
@@ -206,8 +206,7 @@ export async function update(_id: string, olds: SnapshotOutputs, news: SnapshotI
   // A revert changes the images' contents, not their snapshot tables: one read serves both.
   const infos = await infosOf(tg);
   if (!sameData(olds.revertTrigger, news.revertTrigger)) await revert(news, tg, infos, olds.machineAtSnapshot);
-  const machine = olds.machineAtSnapshot ? { machineAtSnapshot: olds.machineAtSnapshot } : {};
-  return { outs: describe({ ...news, ...machine }, tg, infos) };
+  return { outs: describe({ ...news, machineAtSnapshot: olds.machineAtSnapshot }, tg, infos) };
 }
 
 /**
