@@ -45,6 +45,8 @@ describe("Snapshot and state any (serialized providers, real QEMU on an SSH host
     assert.strictEqual(r.exitCode, 0, r.stderr);
     return r.stdout.trim();
   };
+  /** The first bytes of the guest's first disk, as the guest reads them. */
+  const diskHead = (g: { host: string; port: number }) => inGuest(g, "dd if=/dev/vda bs=4 count=1 2>/dev/null");
   /** The first bytes of an image as the guest sees them (qemu-io reads the qcow2 itself). */
   const imageHead = async (path: string) => (await onHost().exec(["qemu-io", "-r", "-U", "-f", "qcow2", "-c", "read -v 0 4", path])).stdout;
   const qmp = (name: string, command: string) => withQmp(onHost(), vmLayout(conn.workDir!, name).qmpSocket, 5000, (q) => q.execute(command));
@@ -113,7 +115,7 @@ describe("Snapshot and state any (serialized providers, real QEMU on an SSH host
     // How long it takes is a target of `npm run bench` (bench/snapshotRevert.ts), not asserted here.
     const reverted = await snapP.update!(snap.id, snap.outs, next);
     assert.strictEqual(await inGuest(g, "cat /tmp/f"), "one", "the guest's memory is back");
-    assert.match(await inGuest(g, "dd if=/dev/vda bs=4 count=1 2>/dev/null"), /^AAAA/, "the disk is back");
+    assert.match(await diskHead(g), /^AAAA/, "the disk is back");
     assert.strictEqual((await vmP.read!(vm.id, vm.outs)).props!.pid, vm.outs.pid, "the VM was not restarted");
 
     // A disk-only snapshot cannot revert a running VM: refused, nothing changes.
@@ -138,7 +140,6 @@ describe("Snapshot and state any (serialized providers, real QEMU on an SSH host
     const disk = await diskP.create!({ host: conn, name: "data-grown", size: "64M" });
     const inputs = guestVm("grown", { disks: [disk.outs.path] });
     const vm = await vmP.create!(inputs);
-    const diskHead = (g: { host: string; port: number }) => inGuest(g, "dd if=/dev/vda bs=4 count=1 2>/dev/null");
     await inGuest(vm.outs.guestConnection, "printf AAAA | dd of=/dev/vda bs=4 count=1 conv=fsync 2>/dev/null");
     const snap = await snapP.create!({ host: conn, vm: "grown", name: "small", memory: true, revertTrigger: 1 });
     assert.strictEqual(snap.outs.machineAtSnapshot.memory, "256 MiB");
