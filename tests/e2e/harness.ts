@@ -8,7 +8,11 @@
 import { LocalWorkspace, PulumiCommand, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
 import { mkdirSync, mkdtempSync, rmSync } from "fs";
 import * as path from "path";
+import { isGrpcError } from "@pulumi/pulumi/errors";
 import { engineEnv, pulumiBinDir, REPO } from "./engine";
+
+oneSubchannelPoolPerClient();
+gRpcErrorsOfTheProgramFailTheStep();
 
 export interface StackHarness {
   stack: Stack;
@@ -24,13 +28,19 @@ export async function withStack(name: string, program: PulumiFn, test: (h: Stack
   const root = path.join(REPO, ".cache/e2e");
   mkdirSync(root, { recursive: true });
   const dir = mkdtempSync(path.join(root, `${name}-`));
+  const runs = { count: 0 };
+  const counted: PulumiFn = async () => {
+    runs.count++;
+    return program();
+  };
   mkdirSync(path.join(dir, "state"));
   const pulumiCommand = await PulumiCommand.get({ root: path.dirname(pulumiBinDir()) });
   const stack = await LocalWorkspace.createOrSelectStack(
-    { stackName: "e2e", projectName: name, program },
+    { stackName: "e2e", projectName: name, program: counted },
     { workDir: dir, pulumiCommand, envVars: engineEnv(path.join(dir, "state")), projectSettings: {
       name, runtime: "nodejs", backend: { url: `file://${path.join(dir, "state")}` } } });
   retryStaleChannel(stack);
+  failWhenTheProgramNeverRan(stack, runs);
   let printed = "";
   const stateFile = path.join(dir, "state/.pulumi/stacks", name, "e2e.json");
   const harness: StackHarness = { stack, dir, stateFile, output: () => printed };
@@ -55,11 +65,58 @@ export function capture(h: StackHarness): { onOutput: (s: string) => void } {
 
 /**
  * One test process runs many inline programs, each against a new engine on a new ephemeral port.
- * grpc-js shares subchannels by address across the process, so when the OS gives a new engine the
- * port of an earlier, closed one, the program's first call can meet that stale subchannel in
- * backoff and fail with "14 UNAVAILABLE: No connection established" before the program registers
- * anything (seen once in CI, at the stack resource of a preview). A real `pulumi` run is one
- * program per process and never meets this. Such a step, and only such a step, is run once more.
+ * grpc-js shares subchannels by address across the process by default: a new client to the port of
+ * an earlier engine whose client is still open meets that subchannel in backoff, and its first call
+ * fails with "14 UNAVAILABLE: No connection established. Last error: null" (made to happen here
+ * with two plain grpc-js servers on one port). The SDK's clients take this options object, so each
+ * gets a pool of its own; a real `pulumi` run is one program per process and never shares.
+ */
+function oneSubchannelPoolPerClient(): void {
+  const settings = require("@pulumi/pulumi/runtime/settings") as { grpcClientOptions?: Record<string, unknown> };
+  if (!settings.grpcClientOptions) throw new Error("e2e: @pulumi/pulumi/runtime/settings no longer exports grpcClientOptions; see oneSubchannelPoolPerClient");
+  settings.grpcClientOptions["grpc.use_local_subchannel_pool"] = 1;
+}
+
+/**
+ * The SDK's inline-program server drops a gRPC error (UNAVAILABLE, CANCELLED) that ends the
+ * program's run, taking it for an engine that went away: the step then ends "successfully" with
+ * only what was registered before, and an up deletes every resource the program did not get to
+ * declare. Seen once in CI: a preview with 3 creates, then an up that created the stack alone, in
+ * 1 s, with no error. Here such an error fails the step instead (the engine deletes nothing then).
+ */
+function gRpcErrorsOfTheProgramFailTheStep(): void {
+  const runtimeStack = require("@pulumi/pulumi/runtime/stack") as { runInPulumiStack: (init: () => Promise<unknown>) => Promise<unknown> };
+  const original = runtimeStack.runInPulumiStack;
+  runtimeStack.runInPulumiStack = async (init) => {
+    try {
+      return await original(init);
+    } catch (e) {
+      if (!isGrpcError(e as Error)) throw e;
+      throw new Error(`e2e: the program's run ended with a gRPC error that the SDK would have dropped: ${(e as Error).message}`);
+    }
+  };
+}
+
+/**
+ * A step that ends without having run the program at all, by whatever path, cannot be trusted
+ * either (the stack's own registration succeeded, nothing else happened): it fails, saying so.
+ */
+function failWhenTheProgramNeverRan(stack: Stack, runs: { count: number }): void {
+  for (const method of ["preview", "up"] as const) {
+    const original = (stack[method] as (...a: unknown[]) => Promise<unknown>).bind(stack);
+    (stack as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
+      const before = runs.count;
+      const result = await original(...args);
+      if (runs.count === before) throw new Error(`e2e: the ${method} ended without running the program (the SDK dropped a gRPC error before calling it); its result cannot be trusted`);
+      return result;
+    };
+  }
+}
+
+/**
+ * The same stale subchannel once failed a preview's registration of the stack resource with
+ * "14 UNAVAILABLE: No connection established" (in CI, before oneSubchannelPoolPerClient). Kept as a
+ * second guard: such a step, and only such a step, is run once more.
  */
 function retryStaleChannel(stack: Stack): void {
   const stale = (e: unknown) => {

@@ -2,7 +2,7 @@
 import * as assert from "assert";
 import { randomBytes } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { readFileSync } from "fs";
+import { readFileSync, rmSync } from "fs";
 import * as path from "path";
 import { sshTransport, closeAllSshTransports } from "../../provider/transport";
 import { sshOptionsFor, testbed } from "../testbed/testbed";
@@ -63,8 +63,12 @@ describe("e2e: the Pulumi engine pipeline (real CLI)", function () {
     const program = async () => {
       throw new Error("deliberately broken program");
     };
+    let dir = "";
     await assert.rejects(withStack("broken", program, async (h) => {
+      dir = h.dir;
       await h.stack.up(capture(h));
     }), /deliberately broken program/);
+    // The harness keeps a failed test's directory for reading; this failure is the expected one.
+    rmSync(dir, { recursive: true, force: true });
   });
 });
