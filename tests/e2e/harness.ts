@@ -107,7 +107,7 @@ function failWhenTheProgramNeverRan(stack: Stack, runs: { count: number }): void
     (stack as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
       const before = runs.count;
       const result = await original(...args);
-      if (runs.count === before) throw new Error(`e2e: the ${method} ended without running the program (the SDK dropped a gRPC error before calling it); its result cannot be trusted`);
+      if (runs.count === before) throw new Error(`e2e: the ${method} ended without running the program (something before the program failed and was not reported); its result cannot be trusted`);
       return result;
     };
   }
