@@ -28,11 +28,7 @@ export async function withStack(name: string, program: PulumiFn, test: (h: Stack
   const root = path.join(REPO, ".cache/e2e");
   mkdirSync(root, { recursive: true });
   const dir = mkdtempSync(path.join(root, `${name}-`));
-  const runs = { count: 0 };
-  const counted: PulumiFn = async () => {
-    runs.count++;
-    return program();
-  };
+  const { counted, guardSteps } = failWhenTheProgramNeverRan(program);
   mkdirSync(path.join(dir, "state"));
   const pulumiCommand = await PulumiCommand.get({ root: path.dirname(pulumiBinDir()) });
   const stack = await LocalWorkspace.createOrSelectStack(
@@ -40,7 +36,7 @@ export async function withStack(name: string, program: PulumiFn, test: (h: Stack
     { workDir: dir, pulumiCommand, envVars: engineEnv(path.join(dir, "state")), projectSettings: {
       name, runtime: "nodejs", backend: { url: `file://${path.join(dir, "state")}` } } });
   retryStaleChannel(stack);
-  failWhenTheProgramNeverRan(stack, runs);
+  guardSteps(stack);
   let printed = "";
   const stateFile = path.join(dir, "state/.pulumi/stacks", name, "e2e.json");
   const harness: StackHarness = { stack, dir, stateFile, output: () => printed };
@@ -97,20 +93,34 @@ function gRpcErrorsOfTheProgramFailTheStep(): void {
   };
 }
 
+type Step = "preview" | "up" | "refresh" | "destroy";
+
+/** Replaces each of `steps` on `stack` by `around(step, run)`, where `run` calls the original with the same arguments. */
+function aroundSteps(stack: Stack, steps: readonly Step[], around: (step: Step, run: () => Promise<unknown>) => Promise<unknown>): void {
+  for (const step of steps) {
+    const original = (stack[step] as (...a: unknown[]) => Promise<unknown>).bind(stack);
+    (stack as unknown as Record<string, unknown>)[step] = (...args: unknown[]) => around(step, () => original(...args));
+  }
+}
+
 /**
  * A step that ends without having run the program at all, by whatever path, cannot be trusted
  * either (the stack's own registration succeeded, nothing else happened): it fails, saying so.
+ * Returns the program to give the stack, which counts its runs.
  */
-function failWhenTheProgramNeverRan(stack: Stack, runs: { count: number }): void {
-  for (const method of ["preview", "up"] as const) {
-    const original = (stack[method] as (...a: unknown[]) => Promise<unknown>).bind(stack);
-    (stack as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
-      const before = runs.count;
-      const result = await original(...args);
-      if (runs.count === before) throw new Error(`e2e: the ${method} ended without running the program (something before the program failed and was not reported); its result cannot be trusted`);
-      return result;
-    };
-  }
+function failWhenTheProgramNeverRan(program: PulumiFn): { counted: PulumiFn; guardSteps: (stack: Stack) => void } {
+  let runs = 0;
+  const counted: PulumiFn = async () => {
+    runs++;
+    return program();
+  };
+  const guardSteps = (stack: Stack) => aroundSteps(stack, ["preview", "up"], async (step, run) => {
+    const before = runs;
+    const result = await run();
+    if (runs === before) throw new Error(`e2e: the ${step} ended without running the program (something before the program failed and was not reported); its result cannot be trusted`);
+    return result;
+  });
+  return { counted, guardSteps };
 }
 
 /**
@@ -123,17 +133,14 @@ function retryStaleChannel(stack: Stack): void {
     const message = String((e as Error)?.message);
     return /14 UNAVAILABLE: No connection established/.test(message) && /pulumi:pulumi:Stack/.test(message) && !/pulumi-nodejs:dynamic/.test(message);
   };
-  for (const method of ["preview", "up", "refresh", "destroy"] as const) {
-    const original = (stack[method] as (...a: unknown[]) => Promise<unknown>).bind(stack);
-    (stack as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
-      try {
-        return await original(...args);
-      } catch (e) {
-        if (!stale(e)) throw e;
-        console.error(`e2e: ${method} met a stale gRPC channel before the program registered anything; running it once more`);
-        await new Promise((r) => setTimeout(r, 1000));
-        return original(...args);
-      }
-    };
-  }
+  aroundSteps(stack, ["preview", "up", "refresh", "destroy"], async (step, run) => {
+    try {
+      return await run();
+    } catch (e) {
+      if (!stale(e)) throw e;
+      console.error(`e2e: ${step} met a stale gRPC channel before the program registered anything; running it once more`);
+      await new Promise((r) => setTimeout(r, 1000));
+      return run();
+    }
+  });
 }
