@@ -16,7 +16,7 @@ import { deleteLive, liveImages, offline, revertLive, takeLive, type LiveImage }
 import { connectionIdentity, hostInDiff } from "./connection";
 import { info, overlaysOf, runningUsersOf } from "./disk";
 import { progress } from "./progress";
-import { collectFailures, containsUnknown, plain, throwFailures, recordedProviderChanged, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation } from "./types";
+import { collectFailures, plain, throwFailures, recordedProviderChanged, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation } from "./types";
 
 export interface SnapshotInputs {
   host: Connection;

@@ -1,9 +1,7 @@
 /** Host and HostCapabilities in a Pulumi program, through the real CLI. */
 import * as assert from "assert";
 import { randomBytes } from "crypto";
-import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
-import * as path from "path";
 import { PROBE_CACHE_DIR } from "../../provider/layout";
 import { closeAllSshTransports, sshTransport } from "../../provider/transport";
 import { parsePinnedKey } from "../../provider/transport/hostKey";

@@ -3,7 +3,6 @@ import * as assert from "assert";
 import { randomBytes } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync, rmSync } from "fs";
-import * as path from "path";
 import { sshTransport, closeAllSshTransports } from "../../provider/transport";
 import { sshOptionsFor, testbed } from "../testbed/testbed";
 import { RemoteFile } from "./fixtures/remoteFile";

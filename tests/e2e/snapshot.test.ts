@@ -6,7 +6,6 @@
  * destroy removes the snapshot before the VM and its disk, leaving nothing.
  */
 import * as assert from "assert";
-import * as path from "path";
 import { randomBytes } from "crypto";
 import { readFileSync } from "fs";
 import { Disk, Fleet, Host, Snapshot, Vm } from "../../sdk";

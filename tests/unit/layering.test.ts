@@ -37,7 +37,6 @@ export function upwardImports(files: Array<{ file: string; text: string }>): str
   }));
 }
 
-
 describe("layering", () => {
   it("no import in provider/ or sdk/ points to a layer above its own", () => {
     const files = [...tsSources("provider"), ...tsSources("sdk")].map((file) => ({ file, text: readFileSync(path.join(REPO_ROOT, file), "utf8") }));

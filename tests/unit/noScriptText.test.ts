@@ -20,7 +20,6 @@ export function multiLineScripts(text: string): number[] {
   return [...new Set(found)].sort((a, b) => a - b);
 }
 
-
 describe("no host script text in the package's TypeScript", () => {
   it("provider/ and sdk/ hold no multi-line sh or PowerShell", () => {
     const files = [...tsSources("provider"), ...tsSources("sdk")];
