@@ -8,6 +8,7 @@ import { readFileSync } from "fs";
 import * as disk from "../provider/resources/disk";
 import * as snapshot from "../provider/resources/snapshot";
 import * as vm from "../provider/resources/vm";
+import { stateDirName } from "../provider/layout";
 import { testbed, GUEST_APPEND } from "../tests/testbed/testbed";
 import { connectionTo, type BenchContext } from "./context";
 import { median, round, timed } from "./measure";
@@ -41,7 +42,7 @@ export async function benchSnapshotRevert(ctx: BenchContext): Promise<SnapshotFi
   const inGuest = async (script: string) => (await guestExec(g, guestKey, ["sh", "-c", script])).stdout.trim();
   try {
     await inGuest("echo clean > /tmp/f");
-    const inputs = { host, vm: "snap", name: "clean", memory: true, revertTrigger: 0 };
+    const inputs = { host, vm: stateDirName(made.outs.stateDir), name: "clean", memory: true, revertTrigger: 0 };
     const taken = await timed(() => snapshot.create(inputs));
     let outs = taken.value.outs;
     const reverts: number[] = [];

@@ -3,6 +3,7 @@
  * pulumi-qemu probe [ssh://user@host[:port]] [--json] [--identity FILE]
  *   [--host-key KEY | --known-hosts FILE | --insecure-accept-any-host-key]
  *   [--work-dir DIR] [--guest-arch ARCH] [--reprobe] [--windows]
+ * pulumi-qemu gc [ssh://user@host[:port]] [--work-dir DIR] [--expired] [--json] (and the SSH options above)
  */
 import { readFileSync } from "fs";
 import { homedir } from "os";
@@ -10,9 +11,11 @@ import * as path from "path";
 import { probeHost, type CapabilityReport } from "./host/capabilities";
 import { closeAllSshTransports, LocalTransport, sshTransport, type SshOptions, type Transport } from "./transport";
 import { parseSshTarget } from "./transport/sshOptions";
+import { collectExpired, formatInventory, inventory, isExpired } from "./vm/gc";
 
-const USAGE = "usage: pulumi-qemu probe [ssh://user@host[:port]] [--json] [--identity FILE] " +
-  "[--host-key KEY | --known-hosts FILE | --insecure-accept-any-host-key] [--work-dir DIR] [--guest-arch ARCH] [--reprobe] [--windows]";
+const SSH_FLAGS = "[--identity FILE] [--host-key KEY | --known-hosts FILE | --insecure-accept-any-host-key] [--work-dir DIR]";
+const USAGE = `usage: pulumi-qemu probe [ssh://user@host[:port]] [--json] ${SSH_FLAGS} [--guest-arch ARCH] [--reprobe] [--windows]\n` +
+  `       pulumi-qemu gc [ssh://user@host[:port]] ${SSH_FLAGS} [--expired] [--json]`;
 
 function fail(message: string): never {
   console.error(`pulumi-qemu: ${message}\n${USAGE}`);
@@ -27,7 +30,7 @@ function parseArgs(argv: string[]): Record<string, string | boolean> {
     if (valued.has(a)) {
       if (i + 1 >= argv.length) fail(`${a} needs a value`);
       flags[a] = argv[++i];
-    } else if (["--json", "--reprobe", "--insecure-accept-any-host-key", "--windows"].includes(a)) flags[a] = true;
+    } else if (["--json", "--reprobe", "--insecure-accept-any-host-key", "--windows", "--expired"].includes(a)) flags[a] = true;
     else if (a.startsWith("ssh://") && !flags.target) flags.target = a;
     else fail(`unknown argument ${JSON.stringify(a)}`);
   }
@@ -64,16 +67,33 @@ function table(report: CapabilityReport, where: string): string {
     `Recommended for ${report.guestArch} guests: ${report.recommended ?? "none (nothing usable)"}`].join("\n");
 }
 
+async function probe(transport: Transport, flags: Record<string, string | boolean>, target: string | undefined): Promise<void> {
+  const workDir = (flags["--work-dir"] as string | undefined) ?? (target ? ".pulumi-qemu" : path.join(homedir(), ".cache/pulumi-qemu/host"));
+  const report = await probeHost(transport, { workDir, guestArch: flags["--guest-arch"] as string | undefined, reprobe: flags["--reprobe"] === true });
+  console.log(flags["--json"] ? JSON.stringify(report, null, 2) : table(report, transport.description));
+}
+
+/** Lists the VMs of a working directory (default: a Host's default, ~/.pulumi-qemu); with --expired, removes those whose lease ended. */
+async function gc(transport: Transport, flags: Record<string, string | boolean>, target: string | undefined): Promise<void> {
+  const workDir = (flags["--work-dir"] as string | undefined) ?? (target ? ".pulumi-qemu" : path.join(homedir(), ".pulumi-qemu"));
+  const now = Date.now();
+  const entries = await inventory(transport, workDir);
+  if (flags["--json"] && !flags["--expired"]) return void console.log(JSON.stringify(entries.map((e) => ({ ...e, expired: isExpired(e, now) })), null, 2));
+  console.log(`VMs in ${workDir} on ${transport.description}:\n${entries.length ? formatInventory(entries, now) : "(none)"}`);
+  if (!flags["--expired"]) return;
+  const { removed, failed } = await collectExpired(transport, workDir, entries, now, (m) => console.log(`pulumi-qemu: ${m}`));
+  console.log(`${removed.length} expired VM(s) removed${failed.length ? `; ${failed.length} could not be: ${failed.join(", ")}` : ""}`);
+  if (failed.length) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
-  if (command !== "probe") fail(command ? `unknown command ${JSON.stringify(command)}` : "a command is required");
+  if (command !== "probe" && command !== "gc") fail(command ? `unknown command ${JSON.stringify(command)}` : "a command is required");
   const flags = parseArgs(rest);
   const target = flags.target as string | undefined;
   const transport: Transport = target ? sshTransport(sshOptionsFromUrl(target, flags)) : new LocalTransport();
-  const workDir = (flags["--work-dir"] as string | undefined) ?? (target ? ".pulumi-qemu" : path.join(homedir(), ".cache/pulumi-qemu/host"));
   try {
-    const report = await probeHost(transport, { workDir, guestArch: flags["--guest-arch"] as string | undefined, reprobe: flags["--reprobe"] === true });
-    console.log(flags["--json"] ? JSON.stringify(report, null, 2) : table(report, transport.description));
+    await (command === "gc" ? gc : probe)(transport, flags, target);
   } finally {
     await closeAllSshTransports();
   }

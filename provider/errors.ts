@@ -11,7 +11,8 @@ export type ErrorCode =
   | "TRANSPORT_CLOSED"
   | "TIMEOUT"
   | "GUEST_STOPPED"
-  | "GUEST_PANICKED";
+  | "GUEST_PANICKED"
+  | "OWNED_BY_ANOTHER";
 
 export class QemuError extends Error {
   readonly code: ErrorCode;
@@ -88,6 +89,16 @@ export class InvalidArgumentError extends QemuError {
     super("INVALID_ARGUMENT", `${property}: ${reason}`);
     this.property = property;
     this.reason = reason;
+  }
+}
+
+/** An object on a host belongs to another owner (another stack, or another resource): nothing of it was touched. */
+export class OwnedByAnotherError extends QemuError {
+  /** Who owns it, for people: project, stack and resource, as its owner record says. */
+  readonly owner: string;
+  constructor(message: string, owner: string) {
+    super("OWNED_BY_ANOTHER", message);
+    this.owner = owner;
   }
 }
 

@@ -31,6 +31,13 @@ export const UNIX_SOCKET_PATH_MAX: Record<string, number> = { Linux: 108, Darwin
 
 export interface VmLayout {
   dir: string;
+  /**
+   * The name its QEMU runs under (`-name guest=`) and the host scripts check. A VM's is its state
+   * directory's last component: `NAME.TAG` for a VM made by this release (TAG from its owner
+   * token, provider/vm/owner.ts: two stacks with the same names never share one), `NAME` for
+   * older ones. A network switch's is `network-NAME`.
+   */
+  name: string;
   /** The directory of all such state directories (`<workDir>/vms`, `<workDir>/networks`). */
   root: string;
   pidfile: string;
@@ -48,6 +55,10 @@ export interface VmLayout {
   lock: string;
   /** "PID STARTTIME" of the running instance, written when it started (see hostScripts' is_ours). */
   identity: string;
+  /** Who owns the directory (provider/vm/owner.ts): one line of JSON, written when it was made. */
+  owner: string;
+  /** Options QEMU reads from a file (-readconfig) rather than from its command line, which `ps` shows every local user. */
+  readConfig: string;
 }
 
 export function vmStateRoot(workDir: string): string {
@@ -63,11 +74,18 @@ export function vmLayout(workDir: string, name: string): VmLayout {
   return stateDirLayout(vmStateRoot(workDir), name);
 }
 
+/** The layout of the VM state directory at `stateDir` (a Vm's recorded `stateDir` output). */
+export function vmLayoutAt(stateDir: string): VmLayout {
+  const cut = stateDir.lastIndexOf("/");
+  return stateDirLayout(stateDir.slice(0, cut), stateDir.slice(cut + 1));
+}
+
 /** The files of one state directory under `root`: a VM's, or a network switch's. */
-function stateDirLayout(root: string, name: string): VmLayout {
-  const dir = `${root}/${name}`;
+function stateDirLayout(root: string, dirName: string, name = dirName): VmLayout {
+  const dir = `${root}/${dirName}`;
   return {
     dir,
+    name,
     root,
     pidfile: `${dir}/qemu.pid`,
     qmpSocket: `${dir}/qmp.sock`,
@@ -77,6 +95,8 @@ function stateDirLayout(root: string, name: string): VmLayout {
     qemuLog: `${dir}/qemu.log`,
     lock: `${dir}/lock`,
     identity: `${dir}/qemu.identity`,
+    owner: `${dir}/owner`,
+    readConfig: `${dir}/qemu.cfg`,
   };
 }
 
@@ -126,7 +146,7 @@ export function switchName(network: string): string {
 
 /** The switch's state directory: the same files as a VM's (pidfile, QMP socket, log, lock, spec). */
 export function switchLayout(workDir: string, network: string): VmLayout {
-  return stateDirLayout(networksRoot(workDir), network);
+  return stateDirLayout(networksRoot(workDir), network, switchName(network));
 }
 
 /** The switch's socket for the member with this address. */

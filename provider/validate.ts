@@ -89,3 +89,14 @@ export function snapshotTag(value: unknown, property: string): string {
   }
   return value;
 }
+
+const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60000, h: 3600000, d: 86400000 };
+
+/** A duration such as "45s", "30m", "2h", "1d" or "1h30m", in milliseconds (at least a second, at most a year). */
+export function durationMs(value: unknown, property: string): number {
+  const text = typeof value === "string" ? value.trim() : "";
+  if (!/^(\d+[smhd])+$/.test(text)) throw new InvalidArgumentError(property, `must be a duration such as "30m", "2h" or "1h30m" (units s, m, h, d), got ${JSON.stringify(value)}`);
+  const ms = [...text.matchAll(/(\d+)([smhd])/g)].reduce((sum, [, n, unit]) => sum + Number(n) * DURATION_UNITS[unit], 0);
+  if (ms < 1000 || ms > 366 * DURATION_UNITS.d) throw new InvalidArgumentError(property, `must be between 1s and 366d, got ${JSON.stringify(value)}`);
+  return ms;
+}

@@ -3,7 +3,7 @@ import * as path from "path";
 import type { CloudInitInputs } from "../provider/cloudInit/seed";
 import { ansibleInventory, sshConfig, sshConfigPath, sshConfigWord, type FleetMember } from "../provider/fleet/inventory";
 import {
-  defaultPortRange, memberNames, memberPorts, placeMembers, PLACEMENTS, rangeCapacity,
+  memberNames, memberPorts, placeMembers, PLACEMENTS, rangeCapacity,
   type FleetHostCapacity, type Placement, type PortRange,
 } from "../provider/fleet/placement";
 import { InvalidArgumentError } from "../provider/errors";
@@ -68,7 +68,11 @@ export interface FleetArgs {
   template: FleetTemplate;
   /** "spread" (default: round robin over the hosts) or "pack" (fill a host, then the next). */
   placement?: Placement;
-  /** Host ports for the forwards. Default: 100 ports derived from the fleet's name. */
+  /**
+   * Host ports for the forwards, given by position. Default: each member's forwards get free ports
+   * from its host's ledger (Vm `ports` without `host`), so the same fleet program runs twice at
+   * once on the same hosts; they stay with the member across updates.
+   */
   portRange?: PortRange;
   /** For `ansibleInventory` and `sshConfig`: the private key file on the machine that will use them. */
   privateKeyFile?: string;
@@ -81,6 +85,8 @@ export interface FleetArgs {
   snapshot?: FleetSnapshot;
   /** Put every member on one private Network over the fleet's hosts, each with its own address. */
   network?: FleetNetwork;
+  /** A lease on every member VM (see Vm `expiresAfter`): `pulumi-qemu gc --expired` removes them once it has passed. */
+  expiresAfter?: string;
 }
 
 export interface FleetNetwork {
@@ -161,7 +167,9 @@ export class Fleet extends pulumi.ComponentResource {
       const host = onHost(i, (k) => args.hosts[k].connection);
       const disk = new Disk(`${member}-disk`, { host, name: member, backingImage: onHost(i, (k) => bases[k].path), size: t.diskSize }, child);
       this.disks.push(disk);
-      const ports = memberPorts(i, forwards.length, range).map((hostPort, j) => ({ host: hostPort, guest: forwards[j].guest, protocol: forwards[j].protocol }));
+      const ports = range
+        ? memberPorts(i, forwards.length, range).map((hostPort, j) => ({ host: hostPort, guest: forwards[j].guest, protocol: forwards[j].protocol }))
+        : forwards.map((f) => ({ guest: f.guest, protocol: f.protocol }));
       // On a network: a second NIC, and the address on a direct-boot kernel's command line (the test guest reads it).
       const address = privateAddresses[i];
       const append = address && t.kernel ? [t.append, `pulumi-qemu.ip=${address}/${prefix}`].filter(Boolean).join(" ") : t.append;
@@ -170,7 +178,7 @@ export class Fleet extends pulumi.ComponentResource {
         host, name: member, cpus: needs.cpus, memory: t.memory ?? "512M", accelerator: t.accelerator ?? "auto", machine: t.machine,
         disks: [disk.path], kernel: t.kernel, initrd: t.initrd, append, extraArgs: t.extraArgs, ...networking,
         state: t.state, readiness: t.readiness, stopTimeouts: t.stopTimeouts, cloudInit: t.cloudInit,
-        rolloutGroup: args.rollingUpdate ? name : undefined,
+        rolloutGroup: args.rollingUpdate ? name : undefined, expiresAfter: args.expiresAfter,
         guestUser: t.guestUser, guestPrivateKey: t.guestPrivateKey, guestSshPort,
       }, child);
     });
@@ -225,7 +233,7 @@ function settings(name: string, args: FleetArgs) {
   const needs = { cpus: integerIn(t.cpus ?? 1, "template.cpus", 1, 1024), memoryBytes: sizeBytes(t.memory ?? "512M", "template.memory"), accelerator: t.accelerator };
   const guestSshPort = t.guestSshPort ?? 22;
   const forwards = t.ports ?? [{ guest: guestSshPort }];
-  const range = args.portRange ?? defaultPortRange(name);
+  const range = args.portRange;
   // Written into other tools' formats (ssh_config, the Ansible inventory): refused before anything runs.
   if (!args.names && names.length) safeName(names[names.length - 1], "name (the Fleet's resource name, which names its members)");
   if (t.guestUser !== undefined) sshConfigWord(t.guestUser, "template.guestUser", "word");
@@ -237,7 +245,7 @@ function settings(name: string, args: FleetArgs) {
     snapshotTag(args.snapshot?.name, "snapshot.name");
     booleanInput(args.snapshot.memory, "snapshot.memory");
   }
-  if (names.length > rangeCapacity(forwards.length, range)) {
+  if (range && names.length > rangeCapacity(forwards.length, range)) {
     throw new InvalidArgumentError("portRange", `${range.from}-${range.to} holds ${rangeCapacity(forwards.length, range)} members of ${forwards.length} forwards, not ${names.length}`);
   }
   const { privateAddresses, prefix } = networkSettings(args.network, names.length);

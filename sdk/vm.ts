@@ -1,14 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { GuestConnection } from "../provider/resources/vm";
 import type { RunState } from "../provider/vm/observe";
-import type { DiskAttachment, NetworkSpec, PortForward, ReadinessSpec, StopTimeouts } from "../provider/vm/spec";
+import type { DiskAttachment, NetworkSpec, PortForward, PortForwardInput, ReadinessSpec, StopTimeouts } from "../provider/vm/spec";
 import type { Connection } from "../provider/transport";
 import type { CloudInitInputs } from "../provider/cloudInit/seed";
 import { hostIdOf, recordPlacement } from "./hostId";
 import type { NetworkAttachment } from "./network";
 import { shimProvider, withOutputs } from "./shim";
 
-export type { CloudInitInputs, DiskAttachment, NetworkSpec, PortForward, ReadinessSpec, StopTimeouts, GuestConnection, RunState };
+export type { CloudInitInputs, DiskAttachment, NetworkSpec, PortForward, PortForwardInput, ReadinessSpec, StopTimeouts, GuestConnection, RunState };
 
 export interface VmArgs {
   /** The host: a Host's `connection` output. Changing it replaces the VM. */
@@ -35,15 +35,24 @@ export interface VmArgs {
   kernel?: pulumi.Input<string>;
   /** Initial ramdisk for `kernel`, a path on the host. */
   initrd?: pulumi.Input<string>;
-  /** Kernel command line for `kernel`. */
+  /**
+   * Kernel command line for `kernel`. QEMU reads it from a file in the VM's state directory,
+   * private to the SSH user, so it is not on QEMU's command line, which every local user of the
+   * host can read (one with a double quote or over 1023 bytes cannot go there: the CLI output says so).
+   */
   append?: pulumi.Input<string>;
   /**
    * Networks, one NIC each; default one user-mode network with `ports`. A Network joins with
    * `network.attach(address)` (keep a `{ type: "user" }` entry first for the outside and SSH).
    */
   networks?: pulumi.Input<pulumi.Input<NetworkSpec | NetworkAttachment>[]>;
-  /** Port forwards on the default user-mode network. */
-  ports?: pulumi.Input<pulumi.Input<PortForward>[]>;
+  /**
+   * Port forwards on the default user-mode network. A forward without `host` (or `host: "auto"`)
+   * gets a free port from the host's ledger, shared by every stack of the SSH user, so one program
+   * runs twice at once on one host; it stays with the VM across updates and restarts (see
+   * `forwardedPorts` and `guestConnection`).
+   */
+  ports?: pulumi.Input<pulumi.Input<PortForwardInput>[]>;
   /** Extra QEMU arguments, one argv element each (the escape hatch). */
   extraArgs?: pulumi.Input<pulumi.Input<string>[]>;
   /**
@@ -72,11 +81,18 @@ export interface VmArgs {
   rolloutGroup?: pulumi.Input<string>;
   /**
    * At create: take over a running QEMU instance started by hand with `-name NAME` (memory and cpus
-   * must match), or an instance of this VM already running in its state directory (its state was
-   * lost), instead of starting one; it is not restarted. Without it, a create that finds the VM
-   * already running is refused: two resources never share one VM.
+   * must match) instead of starting one; it is not restarted. A VM of this package is never taken:
+   * each belongs to the resource that made it (its state directory's owner record), and a VM whose
+   * state was lost is left to its owner (or `pulumi-qemu gc`).
    */
   adopt?: pulumi.Input<boolean>;
+  /**
+   * A lease, for example "2h" (units s, m, h, d): recorded on the host with the VM's owner, from
+   * its create and renewed by every update. Once it has passed, `pulumi-qemu gc --expired` (a CI
+   * job's cleanup step, a cron line) stops the VM and removes its state directory: the VMs of a
+   * killed CI job do not run until someone finds them. Nothing acts on it by itself.
+   */
+  expiresAfter?: pulumi.Input<string>;
 }
 
 /**
@@ -106,11 +122,12 @@ export class Vm extends pulumi.dynamic.Resource {
   declare readonly guestConnection: pulumi.Output<GuestConnection | undefined>;
 
   constructor(name: string, args: VmArgs, opts?: pulumi.CustomResourceOptions) {
-    const inputs = withOutputs({ ...args, name: args.name ?? name, host: pulumi.secret(args.host), ...hostIdOf(args.host) },
+    const owner = { project: pulumi.getProject(), stack: pulumi.getStack(), resource: name };
+    const inputs = withOutputs({ ...args, name: args.name ?? name, host: pulumi.secret(args.host), ...hostIdOf(args.host), owner },
       ["status", "statusDetail", "pid", "acceleratorInUse", "acceleratorFallbacks", "forwardedPorts", "stateDir", "serialLog", "guestConnection"]);
     if (args.guestPrivateKey !== undefined) inputs.guestPrivateKey = pulumi.secret(args.guestPrivateKey);
     if (args.cloudInit !== undefined) inputs.cloudInit = pulumi.secret(args.cloudInit);
-    super(vmProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "guestPrivateKey", "guestConnection", "cloudInit", "seedKey", "spec"] }, "qemu", "Vm");
+    super(vmProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "guestPrivateKey", "guestConnection", "cloudInit", "seedKey", "ownerToken", "spec"] }, "qemu", "Vm");
     recordPlacement(this, args.host);
     if (declaresNoWritableDisk(args.disks)) vmsWithoutWritableDisk.set(this, name);
   }

@@ -100,17 +100,6 @@ export function rangeCapacity(forwardsPerMember: number, range: PortRange): numb
   return forwardsPerMember === 0 ? Infinity : Math.floor((range.to - range.from + 1) / forwardsPerMember);
 }
 
-/**
- * A default range of 100 ports from the fleet's name (20000-59999), so that two fleets on one
- * host rarely meet; a collision is still refused when the VM starts, naming the other VM.
- */
-export function defaultPortRange(fleetName: string): PortRange {
-  let hash = 2166136261;
-  for (const c of Buffer.from(fleetName)) hash = Math.imul(hash ^ c, 16777619) >>> 0;
-  const from = 20000 + (hash % 400) * 100;
-  return { from, to: from + 99 };
-}
-
 /** The members' names: `<fleet>-<i>` for a count, or the given names (each a safe, unique name). */
 export function memberNames(fleetName: string, count: number | undefined, names: string[] | undefined): string[] {
   if ((count === undefined) === (names === undefined)) throw new InvalidArgumentError("count", "give exactly one of count and names");

@@ -59,10 +59,15 @@ export async function ensureSwitch(t: Transport, workDir: string, spec: SwitchSp
   return true;
 }
 
-/** The VM of this working directory a member link points to (undefined for anything else), and whether a QEMU of it runs. */
+/**
+ * The VM of this working directory a member link points to (undefined for anything else), by the
+ * name its program gave it (its started spec's; its name on the host without one), and whether a QEMU of it runs.
+ */
 async function memberVm(t: Transport, workDir: string, target: string): Promise<{ name?: string; running: boolean }> {
-  const name = vmOfMemberSocket(workDir, target);
-  return { name, running: name !== undefined && (await observe(t, vmLayout(workDir, name), name)).state !== "stopped" };
+  const onHost = vmOfMemberSocket(workDir, target);
+  if (onHost === undefined) return { running: false };
+  const seen = await observe(t, vmLayout(workDir, onHost), onHost);
+  return { name: seen.startedSpec?.name ?? onHost, running: seen.state !== "stopped" };
 }
 
 /** The VMs of this working directory that run on the network here, by name. */

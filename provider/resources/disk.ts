@@ -11,7 +11,7 @@ import { createArgv, infoArgv, parseInfo, resizeArgv, type ImageInfo } from "../
 import { fileSha256, makeDirectory, parentDir, pathExists, removeFile, toolArgv, transportFor, validateConnection, type Connection, type Transport } from "../transport";
 import { cloneRecordDir, forgetCloneArgv, moveIfAbsentArgv, overlaysArgv, parseOverlayRecords, recordCloneArgv, removeUploadArgv, sameFileArgv } from "./diskScripts";
 import { absolutePath, booleanInput, integerIn, oneOf, safeName, sizeBytes, windowsFileName } from "../validate";
-import { diskPath, vmLayout, vmStateRoot } from "../layout";
+import { diskPath, stateDirName, vmLayout, vmStateRoot } from "../layout";
 import { listStartedSpecs, observe } from "../vm/observe";
 import type { VmSpec } from "../vm/spec";
 import { connectionIdentity, hostInDiff, hostIsWindows } from "./connection";
@@ -243,21 +243,24 @@ export async function update(_id: string, olds: DiskOutputs, news: DiskInputs): 
   return { outs: (await outputsOf(t, news, olds.path))! };
 }
 
-/** The started specs of this working directory's VMs that name the image. */
-async function declaringSpecs(t: Transport, host: Connection, path: string): Promise<VmSpec[]> {
-  return (await listStartedSpecs(t, vmStateRoot(host.workDir!))).map(({ spec }) => spec).filter((spec) => spec.disks.some((d) => d.path === path));
+/** The state directories and started specs of this working directory's VMs that name the image. */
+async function declaringSpecs(t: Transport, host: Connection, path: string): Promise<Array<{ dir: string; spec: VmSpec }>> {
+  return (await listStartedSpecs(t, vmStateRoot(host.workDir!))).filter(({ spec }) => spec.disks.some((d) => d.path === path));
 }
 
 /** VMs of this working directory whose started spec names the image. */
 async function usersOf(t: Transport, host: Connection, path: string): Promise<string[]> {
-  return (await declaringSpecs(t, host, path)).map((spec) => `VM ${spec.name}`);
+  return (await declaringSpecs(t, host, path)).map(({ spec }) => `VM ${spec.name}`);
 }
 
 /** Running VMs of this working directory whose started spec names the image. */
 export async function runningUsersOf(t: Transport, host: Connection, path: string): Promise<string[]> {
   const specs = await declaringSpecs(t, host, path);
-  const states = await Promise.all(specs.map((spec) => observe(t, vmLayout(host.workDir!, spec.name), spec.name)));
-  return specs.filter((_, i) => states[i].state !== "stopped").map((spec) => `VM ${spec.name}`);
+  const states = await Promise.all(specs.map(({ dir }) => {
+    const layout = vmLayout(host.workDir!, stateDirName(dir));
+    return observe(t, layout, layout.name);
+  }));
+  return specs.filter((_, i) => states[i].state !== "stopped").map(({ spec }) => `VM ${spec.name}`);
 }
 
 /**

@@ -10,6 +10,7 @@ import type { ImageInfo, ImageSnapshot } from "../qemu/img";
 import { transportFor, validateConnection, type Connection, type Transport } from "../transport";
 import { absolutePath, booleanInput, safeName, snapshotTag } from "../validate";
 import { vmLayout, type VmLayout } from "../layout";
+import { programName } from "../vm/owner";
 import { observe } from "../vm/observe";
 import type { VmSpec } from "../vm/spec";
 import { deleteLive, liveImages, offline, revertLive, takeLive, type LiveImage } from "../vm/snapshots";
@@ -74,7 +75,7 @@ export async function diff(_id: string, olds: SnapshotOutputs, given: SnapshotIn
   const revert = !sameData(olds.revertTrigger, given.revertTrigger);
   // The engine shows only that revertTrigger changed; say what that does to the guest.
   if (revert && !replaces.length) {
-    const of = olds.vm !== undefined ? `VM ${olds.vm}` : `disk ${olds.disk}`;
+    const of = olds.vm !== undefined ? `VM ${programName(olds.vm)}` : `disk ${olds.disk}`;
     progress(`Snapshot ${olds.name}: the update reverts ${of} to it${olds.vm !== undefined && olds.withMemory ? " (disks and memory: the running guest goes on from the moment it was taken)" : ""}`);
   }
   return { changes: replaces.length > 0 || revert || host.credentials || recordedProviderChanged(olds, given), replaces, deleteBeforeReplace: true };
@@ -99,8 +100,9 @@ async function targetOf(i: SnapshotInputs): Promise<Target | undefined> {
   const t = transportFor(i.host);
   if (i.disk !== undefined) return { t, label: `disk ${i.disk}`, property: "disk", paths: [i.disk] };
   const layout = vmLayout(i.host.workDir!, i.vm!);
-  const label = `VM ${i.vm}`;
   const seen = await observe(t, layout, i.vm!);
+  // By the name the program gave it (`vm` is its name on the host, NAME.TAG for a VM of this release).
+  const label = `VM ${seen.startedSpec?.name ?? programName(i.vm!)}`;
   if (seen.state === "running" || seen.state === "paused") {
     const live = await liveImages(t, layout);
     return { t, label, property: "vm", layout, live, startedSpec: seen.startedSpec, paths: live.map((x) => x.path) };
@@ -112,7 +114,7 @@ async function targetOf(i: SnapshotInputs): Promise<Target | undefined> {
 
 async function existingTarget(i: SnapshotInputs): Promise<Target> {
   const tg = await targetOf(i);
-  if (!tg) throw new QemuError("COMMAND_FAILED", `${transportFor(i.host).description}: VM ${i.vm} has never been started in ${vmLayout(i.host.workDir!, i.vm!).dir}, so its images are not known: snapshot its Disks instead`);
+  if (!tg) throw new QemuError("COMMAND_FAILED", `${transportFor(i.host).description}: VM ${programName(i.vm!)} has never been started in ${vmLayout(i.host.workDir!, i.vm!).dir}, so its images are not known: snapshot its Disks instead`);
   return tg;
 }
 
@@ -250,7 +252,7 @@ async function revert(i: SnapshotInputs, tg: Target, infos: ImageInfo[], machine
     if (changed.length) {
       throw new InvalidArgumentError("revertTrigger", `${tg.label} was restarted with another machine since snapshot ${i.name} was taken (${changed.join("; ")}), and its saved memory fits only the machine it was saved from; nothing was changed. Revert those settings first, or stop the VM (state: "stopped") to revert its disks only, or take a new snapshot`);
     }
-    await revertLive(tg.t, tg.layout!, i.vm!, i.name);
+    await revertLive(tg.t, tg.layout!, tg.label, i.name);
   } else {
     await refuseHeld(tg, i.host, "reverting");
     for (const p of tg.paths) {

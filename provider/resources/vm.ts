@@ -5,12 +5,13 @@
  */
 import { randomBytes } from "crypto";
 import { sameData } from "../canonical";
-import { InvalidArgumentError } from "../errors";
+import { InvalidArgumentError, OwnedByAnotherError } from "../errors";
 import { transportFor } from "../transport";
 import { describeFailure, type AcceleratorFailure } from "../vm/acceleratorFallback";
 import { removeStateDir, resumeVm, stopVm } from "../vm/execute";
-import { checkSocketPath, checkUnixSocketPath, vmLayout } from "../layout";
-import { memberSocket } from "../layout";
+import { checkSocketPath, checkUnixSocketPath, memberSocket, stateDirName, vmLayout } from "../layout";
+import { allocateAutoPorts, unallocated, withAutoPorts } from "../vm/ports";
+import { judgeOwner, newOwnerToken, ownedName, ownedNameForChecks, parseOwnerRecord, type OwnerVerdict } from "../vm/owner";
 import { observe, observedFrom, type Observed, type RunState } from "../vm/observe";
 import { describeVmAction, planCreate, planVm, specChanges } from "../vm/plan";
 import { oneHostAtATime } from "../vm/rollout";
@@ -19,7 +20,7 @@ import { forwardedPorts, vmSpec, type PortForward, type VmInputs, type VmSpec, t
 import { connectionIdentity, hostInDiff, hostIsWindows } from "./connection";
 import { windowsFileName } from "../validate";
 import { progress } from "./progress";
-import { preflight, start, type Context, type StartOutcome } from "./vmStart";
+import { claim, preflight, start, type Context, type StartOutcome } from "./vmStart";
 import { containsUnknown, plain, type CheckResult, type CreateResult, type DiffResult, type ReadResult, recordedProviderChanged } from "./types";
 
 export interface GuestConnection {
@@ -63,7 +64,7 @@ function completeInputErrors(news: VmInputs): InvalidArgumentError[] {
   if (errors.length) return errors;
   try {
     if (hostIsWindows(news.host)) windowsFileName(spec.name, "name");
-    const layout = vmLayout(news.host.workDir!, spec.name);
+    const layout = vmLayout(news.host.workDir!, ownedNameForChecks(spec.name));
     checkSocketPath(layout, "Linux");
     spec.networks.forEach((n, i) => {
       if (n.type === "private") checkUnixSocketPath(memberSocket(layout, n.network), "the VM's socket on the network", "Linux", `networks[${i}].network`, "VM or network name");
@@ -79,18 +80,18 @@ function containsUnknownAt(inputs: VmInputs, property: string): boolean {
   return containsUnknown((inputs as unknown as Record<string, unknown>)[property.split(/[.[]/)[0]]);
 }
 
-const NOT_IN_SPEC = ["readiness", "stopTimeouts", "guestUser", "guestPrivateKey", "guestSshPort", "rolloutGroup", "adopt"] as const;
+const NOT_IN_SPEC = ["readiness", "stopTimeouts", "guestUser", "guestPrivateKey", "guestSshPort", "rolloutGroup", "adopt", "expiresAfter"] as const;
 
 export async function diff(_id: string, olds: VmOutputs, given: VmInputs): Promise<DiffResult> {
   const host = hostInDiff(olds.host, given.host, given.hostId);
-  const news = { ...given, host: host.host, seedKey: olds.seedKey };
+  const news = { ...given, host: host.host, seedKey: olds.seedKey, ownerToken: olds.ownerToken, autoPorts: olds.autoPorts };
   const replaces = [
     host.replaced ? "host" : "",
     news.name !== olds.name ? "name" : "",
   ].filter(Boolean);
   const desired = news.state ?? "running";
   // The new spec once, for the diff and the preview's line; unknown inputs leave it undecided.
-  const spec = containsUnknown(news) ? undefined : vmSpec(news).spec;
+  const spec = containsUnknown(news) ? undefined : vmSpec(withAutoPorts(news, news.autoPorts)).spec;
   const restart = spec ? specChanges(olds.spec, spec) : ["(unknown until apply)"];
   const statusDrift = desired === "running" ? olds.status !== "running" : desired === "stopped" ? olds.status !== "stopped" : false;
   const stateDrift = desired !== ((olds.state ?? "running") as string) || statusDrift;
@@ -112,12 +113,40 @@ function sayWhatUpdateDoes(olds: VmOutputs, spec: VmSpec | undefined, desired: V
   if (what) progress(`VM ${name}: the update ${what}`);
 }
 
-async function context(inputs: VmInputs): Promise<Context> {
-  const { spec, errors, cloudInitImage } = vmSpec(inputs);
+/** `stateName`: the name on the host the state recorded (see VmLayout.name); by default the one the inputs' owner token gives. */
+async function context(inputs: VmInputs, stateName?: string): Promise<Context> {
+  const { spec, errors, cloudInitImage } = vmSpec(withAutoPorts(inputs, inputs.autoPorts));
   if (errors.length) throw errors[0];
-  const layout = vmLayout(inputs.host.workDir!, spec.name);
+  const layout = vmLayout(inputs.host.workDir!, stateName ?? nameOnHost(spec.name, inputs.ownerToken));
   return { transport: transportFor(inputs.host), layout, spec, cloudInitImage };
 }
+
+/** The inputs' forwards without a host port get theirs from the host's ledger (ports.ts), held by the VM's state directory; the context follows. */
+async function withAllocatedPorts(c: Context, inputs: VmInputs): Promise<{ c: Context; inputs: VmInputs }> {
+  if (!unallocated(inputs, inputs.autoPorts).length) return { c, inputs };
+  const allocated = { ...inputs, autoPorts: await allocateAutoPorts(c.transport, inputs, inputs.autoPorts ?? {}, c.layout.dir) };
+  return { c: await context(allocated, c.layout.name), inputs: allocated };
+}
+
+function nameOnHost(name: string, ownerToken: string | undefined): string {
+  return ownerToken ? ownedName(name, ownerToken) : name;
+}
+
+/** The name on the host a VM's state recorded: its state directory's (a VM an older release made has its own name there). */
+function recordedStateName(props: Pick<VmOutputs, "stateDir">): string | undefined {
+  return props.stateDir ? stateDirName(props.stateDir) : undefined;
+}
+
+/** Whose the state directory is; another owner's is refused, naming it, before anything of it is touched. */
+function ownedOrRefused(c: Context, observed: Observed, ownerToken: string | undefined): OwnerVerdict {
+  const verdict = judgeOwner(observed.ownerRecord, ownerToken);
+  if (verdict.kind === "other") {
+    throw new OwnedByAnotherError(`${c.transport.description}: VM ${c.spec.name}: its state directory ${c.layout.dir} belongs to ${verdict.owner}, ` +
+      "not to this resource; nothing of it (nor its QEMU) was touched. Give this Vm another name or working directory, or ask that owner to destroy theirs", verdict.owner);
+  }
+  return verdict;
+}
+
 
 function outputs(inputs: VmInputs, c: Context, observed: Observed, acceleratorsStarted?: string[], fallbacks?: string[]): VmOutputs {
   const ports = forwardedPorts(c.spec);
@@ -164,15 +193,17 @@ function seedKeyFor(olds: VmOutputs, news: VmInputs): string | undefined {
 
 /** QMP is asked about KVM only when QEMU itself chose among several accelerators (see outputs). */
 function observeStarted(c: Context, tried: string[] | undefined): Promise<Observed> {
-  return observe(c.transport, c.layout, c.spec.name, { needKvm: (tried ?? []).length !== 1 });
+  return observe(c.transport, c.layout, c.layout.name, { needKvm: (tried ?? []).length !== 1 });
 }
 
 export async function create(given: VmInputs): Promise<CreateResult<VmOutputs>> {
-  const inputs = { ...given, seedKey: newSeedKey() };
-  const c = await context(inputs);
+  const first = { ...given, seedKey: newSeedKey(), ownerToken: newOwnerToken() };
+  const unowned = await context(first);
+  ownedOrRefused(unowned, await observe(unowned.transport, unowned.layout, unowned.layout.name), first.ownerToken);
+  const { c, inputs } = await withAllocatedPorts(unowned, first);
   const action = planCreate(inputs.state ?? "running", !!inputs.adopt);
   // adopt finds nothing to take when our own instance already runs: then the start keeps it.
-  const adopted = action.kind === "adopt" ? await adopt(c) : undefined;
+  const adopted = action.kind === "adopt" ? await adopt(c, inputs) : undefined;
   const started = action.kind !== "none" && !adopted ? await start(c, inputs, true).catch((e) => forgetFailedCreate(c, e)) : adopted;
   const observed = started?.observed ?? await observeStarted(c, undefined);
   return { id: `${connectionIdentity(inputs.host)}#vm:${c.spec.name}`, outs: outputs(inputs, c, observed, started?.accelerators, started?.fallbacks.map(describeFailure)) };
@@ -183,15 +214,16 @@ export async function create(given: VmInputs): Promise<CreateResult<VmOutputs>> 
  * state directory goes (it refuses while a QEMU of the VM runs, as when another one was there first).
  */
 async function forgetFailedCreate(c: Context, error: unknown): Promise<never> {
-  await removeStateDir(c.transport, c.layout, c.spec.name).catch(() => undefined);
+  await removeStateDir(c.transport, c.layout, c.layout.name).catch(() => undefined);
   throw error;
 }
 
 /** A QEMU started by hand with this name becomes this VM, not restarted; undefined when ours already runs. */
-async function adopt(c: Context): Promise<StartOutcome | undefined> {
+async function adopt(c: Context, inputs: VmInputs): Promise<StartOutcome | undefined> {
   if (c.transport.platform === "windows") throw new InvalidArgumentError("adopt", "is not supported on Windows hosts yet (it reads the process table the POSIX way)");
-  if ((await observe(c.transport, c.layout, c.spec.name)).state !== "stopped") return undefined;
+  if ((await observe(c.transport, c.layout, c.layout.name)).state !== "stopped") return undefined;
   const it = checkAdoptable(c.spec, await findHandStarted(c.transport, c.spec.name));
+  await claim(c, inputs);
   progress(`VM ${c.spec.name}: adopting PID ${it.pid}, started by hand (${it.qmpSocket ? `QMP at ${it.qmpSocket}` : "no QMP socket: only signals can stop it"})`);
   const accelerators = it.accelerators.length ? it.accelerators : undefined;
   const observed = await observedFrom(c.transport, c.layout, await recordAdopted(c.transport, c.layout, c.spec, it), { needKvm: accelerators?.length !== 1 });
@@ -205,19 +237,24 @@ async function adopt(c: Context): Promise<StartOutcome | undefined> {
  */
 function recordedContext(props: VmOutputs): Context {
   const spec = props.spec?.name ? props.spec : vmSpec(props).spec;
-  return { transport: transportFor(props.host), layout: vmLayout(props.host.workDir!, spec.name), spec };
+  return { transport: transportFor(props.host), layout: vmLayout(props.host.workDir!, recordedStateName(props) ?? spec.name), spec };
 }
 
 /** Refresh: what runs now. A dead VM is reported stopped (the next up starts it), never an error. */
 export async function read(id: string, props: VmOutputs): Promise<ReadResult<VmOutputs>> {
   const c = recordedContext(props);
-  return { id, props: outputs(props, c, await observeStarted(c, props.acceleratorsStarted), props.acceleratorsStarted) };
+  const observed = await observeStarted(c, props.acceleratorsStarted);
+  ownedOrRefused(c, observed, props.ownerToken);
+  return { id, props: outputs(props, c, observed, props.acceleratorsStarted) };
 }
 
 export async function update(_id: string, olds: VmOutputs, given: VmInputs): Promise<{ outs: VmOutputs }> {
-  const news = { ...given, seedKey: seedKeyFor(olds, given) };
-  const c = await context(news);
-  const observed = await observe(c.transport, c.layout, c.spec.name);
+  // A VM an older release made gets its token now, and its record once this update has done its work.
+  const kept = { ...given, seedKey: seedKeyFor(olds, given), ownerToken: olds.ownerToken ?? newOwnerToken(), autoPorts: olds.autoPorts };
+  const recorded = await context(kept, recordedStateName(olds));
+  const observed = await observe(recorded.transport, recorded.layout, recorded.layout.name);
+  const owned = ownedOrRefused(recorded, observed, olds.ownerToken);
+  const { c, inputs: news } = await withAllocatedPorts(recorded, kept);
   const action = planVm(news.state ?? "running", c.spec, observed);
   let accelerators = olds.acceleratorsStarted;
   let fallbacks: AcceleratorFailure[] | undefined;
@@ -225,7 +262,7 @@ export async function update(_id: string, olds: VmOutputs, given: VmInputs): Pro
   const act = async () => {
     // What would refuse the new start refuses before the old instance is stopped.
     const checked = action.kind === "restart" ? await preflight(c, news) : undefined;
-    if (action.kind === "stop" || action.kind === "restart") await stopVm(c.transport, c.layout, c.spec.name, news.stopTimeouts, progress);
+    if (action.kind === "stop" || action.kind === "restart") await stopVm(c.transport, c.layout, c.layout.name, news.stopTimeouts, progress);
     if (action.kind === "start" || action.kind === "restart") ({ accelerators, observed: after, fallbacks } = await start(c, news, false, checked));
     if (action.kind === "resume") await resumeVm(c.transport, c.layout, c.spec.name);
   };
@@ -236,11 +273,16 @@ export async function update(_id: string, olds: VmOutputs, given: VmInputs): Pro
   } else {
     await act();
   }
+  // Claims a directory an older release made; renews the lease of its own (keeping when it was made).
+  if (owned.kind === "unclaimed" || news.expiresAfter !== undefined || olds.expiresAfter !== undefined) {
+    await claim(c, news, parseOwnerRecord(observed.ownerRecord)?.created);
+  }
   return { outs: outputs(news, c, after ?? await observeStarted(c, accelerators), accelerators, fallbacks?.map(describeFailure) ?? olds.acceleratorFallbacks) };
 }
 
 /** Delete: observe, the stop ladder planStop gives, and the state directory removed with its cleanup; disks stay. */
 export async function remove(_id: string, props: VmOutputs): Promise<void> {
   const c = recordedContext(props);
-  await stopVm(c.transport, c.layout, c.spec.name, props.stopTimeouts, progress, { removeState: "vms" });
+  ownedOrRefused(c, await observe(c.transport, c.layout, c.layout.name), props.ownerToken);
+  await stopVm(c.transport, c.layout, c.layout.name, props.stopTimeouts, progress, { removeState: "vms" });
 }

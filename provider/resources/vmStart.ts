@@ -11,14 +11,18 @@ import { checkJoin, linkMember, plugIn } from "../network/switch";
 import { usableInOrder } from "../host/accelerators/detectors";
 import { normalizeArch, type HostFacts } from "../host/facts";
 import type { AcceleratorName } from "../host/accelerators/types";
-import { qemuArgv } from "../vm/argv";
+import { appendExposure, qemuArgv, qemuReadConfig } from "../vm/argv";
 import type { Transport } from "../transport";
 import { acceleratorFailure, describeFailure, type AcceleratorFailure } from "../vm/acceleratorFallback";
-import { startVm, stopVm, waitReady, writeCloudInitSeed, type Started } from "../vm/execute";
+import { startVm, stopVm, waitReady, writeCloudInitSeed, writeQemuFiles, type Started } from "../vm/execute";
+import { secretsToFiles } from "../qemu/secretObjects";
 import { checkSocketPath, type VmLayout } from "../layout";
+import { makeDirectory } from "../transport";
+import { ownerRecordText } from "../vm/owner";
+import { durationMs } from "../validate";
 import { observe, observedFrom, type Observed } from "../vm/observe";
 import { planFound } from "../vm/plan";
-import type { VmInputs, VmSpec } from "../vm/spec";
+import { forwardedPorts, type VmInputs, type VmSpec } from "../vm/spec";
 import { progress } from "./progress";
 
 export interface Context {
@@ -108,7 +112,7 @@ async function orDiscard<T>(c: Context, step: Promise<T>): Promise<T> {
     return await step;
   } catch (e) {
     try {
-      await stopVm(c.transport, c.layout, c.spec.name, { powerdownMs: 0, quitMs: 3000 }, progress);
+      await stopVm(c.transport, c.layout, c.layout.name, { powerdownMs: 0, quitMs: 3000 }, progress);
     } catch (stopError) {
       if (e instanceof Error) e.message += `; stopping what it left failed too: ${(stopError as Error).message}`;
     }
@@ -130,7 +134,7 @@ async function startUnder(c: Context, inputs: VmInputs, accelerator: string, fir
   let found = await judge(started);
   if (found?.kind === "replace") {
     progress(`VM ${c.spec.name}: an instance (pid ${started.pid}) is there but its guest has failed: stopping it and starting anew`);
-    await stopVm(c.transport, c.layout, c.spec.name, { powerdownMs: 0 }, progress);
+    await stopVm(c.transport, c.layout, c.layout.name, { powerdownMs: 0 }, progress);
     started = await orDiscard(c, startVm(c.transport, c.layout, c.spec, argv));
     found = await judge(started);
   }
@@ -154,7 +158,7 @@ async function startUnder(c: Context, inputs: VmInputs, accelerator: string, fir
   }
   progress(`VM ${c.spec.name}: ${inputs.readiness ? "ready" : "started"} under ${accelerator} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   // After a readiness wait the start-time view is old: look again.
-  return inputs.readiness ? observe(c.transport, c.layout, c.spec.name) : observedFrom(c.transport, c.layout, started.observation);
+  return inputs.readiness ? observe(c.transport, c.layout, c.layout.name) : observedFrom(c.transport, c.layout, started.observation);
 }
 
 export interface Preflight {
@@ -170,6 +174,7 @@ export interface Preflight {
  */
 export async function preflight(c: Context, inputs: VmInputs): Promise<Preflight> {
   checkPlatform(c);
+  if (forwardedPorts(c.spec).some((p) => p.host === 0)) throw new Error(`VM ${c.spec.name}: a forward without a host port reached the start unallocated`);
   const { accelerators, os } = await candidates(c, inputs);
   checkSocketPath(c.layout, os);
   const firmware = await firmwareFor(c, inputs);
@@ -179,6 +184,14 @@ export async function preflight(c: Context, inputs: VmInputs): Promise<Preflight
   return { accelerators, firmware };
 }
 
+/** Writes the owner record: the state directory is this resource's from now on (a private file, never a command line). */
+export async function claim(c: Context, inputs: VmInputs, created?: string): Promise<void> {
+  if (!inputs.ownerToken) return;
+  const leaseMs = inputs.expiresAfter === undefined ? undefined : durationMs(inputs.expiresAfter, "expiresAfter");
+  await makeDirectory(c.transport, c.layout.dir);
+  await c.transport.writeFile(c.layout.owner, ownerRecordText(inputs.ownerToken, inputs.owner ?? {}, new Date(), leaseMs, created), { mode: 0o600 });
+}
+
 /**
  * Starts the VM under the first of its accelerators that runs it. On any failure nothing of
  * this start runs on: the instance is stopped before the error (or the fallback) goes on.
@@ -186,7 +199,14 @@ export async function preflight(c: Context, inputs: VmInputs): Promise<Preflight
  */
 export async function start(c: Context, inputs: VmInputs, creating = false, checked?: Preflight): Promise<StartOutcome> {
   const { accelerators, firmware } = checked ?? await preflight(c, inputs);
+  // A create owns its directory before anything is in it; an update claims one an older release made once it has succeeded.
+  if (creating) await claim(c, inputs);
   if (c.spec.cloudInit && c.cloudInitImage) await writeCloudInitSeed(c.transport, c.layout, c.cloudInitImage, c.spec.cloudInit);
+  const config = qemuReadConfig(c.spec);
+  const configFile = config === undefined ? [] : [{ path: c.layout.readConfig, data: config }];
+  await writeQemuFiles(c.transport, c.layout, [...configFile, ...secretsToFiles(c.spec.extraArgs, c.layout.dir).files]);
+  const exposure = appendExposure(c.spec);
+  if (exposure) progress(`VM ${c.spec.name}: ${exposure}`);
   for (const n of c.spec.networks) {
     if (n.type === "private") await linkMember(c.transport, inputs.host.workDir!, c.layout, c.spec.name, n.network, n.address);
   }

@@ -39,6 +39,8 @@ function Write-Observation($vm) {
   $rs = Get-RunState $vm
   if ($null -ne $rs) { "runstate=$rs" }
   if (Test-Path -LiteralPath $vm.spec) { 'spec=' + [string](Get-Content -LiteralPath $vm.spec -TotalCount 1) }
+  $owner = Join-Path (Split-Path -Parent $vm.spec) 'owner'
+  if (Test-Path -LiteralPath $owner) { 'owner=' + [string](Get-Content -LiteralPath $owner -TotalCount 1) }
 }
 # The VM's lock: the lock file opened without sharing, held until this script ends.
 function Lock-Vm($vm) {

@@ -58,6 +58,8 @@ is_ours() {
   names_this_vm "$1"
 }
 print_spec() { [ -f "$spec" ] || return 0; IFS= read -r sp < "$spec"; printf 'spec=%s\n' "$sp"; }
+# The owner record beside the started spec (provider/vm/owner.ts), one line of JSON.
+print_owner() { [ -f "${spec%/*}/owner" ] || return 0; IFS= read -r ow < "${spec%/*}/owner"; printf 'owner=%s\n' "$ow"; }
 # Sets runstate to the last run-state line of QEMU's log (empty when there is none yet), and
 # resets to how often the boot CPU (the first one the log names) was reset; false without a log.
 last_runstate() {
@@ -69,7 +71,7 @@ last_runstate() {
     esac
   done < "$qemulog"
 }
-# One VM as the key=value lines observe.ts reads: pid=, ours=0|1, socket=0|1, runstate= and bootcpu_resets= (with a log), spec=.
+# One VM as the key=value lines observe.ts reads: pid=, ours=0|1, socket=0|1, runstate= and bootcpu_resets= (with a log), spec=, owner=.
 print_observation() {
   read_pid
   echo "pid=$pid"
@@ -77,6 +79,7 @@ print_observation() {
   if [ -S "$sock" ]; then echo socket=1; else echo socket=0; fi
   last_runstate && printf 'runstate=%s\nbootcpu_resets=%s\n' "$runstate" "$resets"
   print_spec
+  print_owner
 }
 take_lock() {
   if command -v flock >/dev/null 2>&1; then

@@ -110,8 +110,8 @@ export function checkAdoptable(spec: VmSpec, found: HandStarted[]): HandStarted 
 
 /** Records the instance in the state directory (under the VM's lock); returns the start script's observation lines. */
 export async function recordAdopted(transport: Transport, layout: VmLayout, spec: VmSpec, it: HandStarted): Promise<Map<string, string>> {
-  const argv = adoptArgv(layout, spec.name, it.pid, it.startedAt ?? "", JSON.stringify(spec), it.qmpSocket ?? "");
+  const argv = adoptArgv(layout, layout.name, it.pid, it.startedAt ?? "", JSON.stringify(spec), it.qmpSocket ?? "");
   const r = await transport.exec(argv);
   if (r.exitCode === EXIT.NOT_THE_CHECKED_PROCESS) throw new QemuError("COMMAND_FAILED", `${transport.description}: VM ${spec.name}: the process PID ${it.pid} that was checked ended before it could be adopted (or its PID now names another process); nothing was recorded`);
-  return parseKeyValues(expectSuccess(`${transport.description}: adopting VM ${spec.name}`, argv, r, ["sh", "-c", "<adopt>", spec.name, String(it.pid)]).stdout);
+  return parseKeyValues(expectSuccess(`${transport.description}: adopting VM ${spec.name}`, argv, r, ["sh", "-c", "<adopt>", layout.name, String(it.pid)]).stdout);
 }

@@ -9,6 +9,7 @@ import type { VmSpec } from "./spec";
 import { optionValue as ov } from "../qemu/optionValue";
 import { hubSocket, memberSocket } from "../layout";
 import { macFor } from "../subnet";
+import { secretsToFiles } from "../qemu/secretObjects";
 
 export interface ArgvContext {
   /** Path or name of qemu-system-<arch> on the host. */
@@ -89,6 +90,29 @@ function qmpArgs(context: ArgvContext): string[] {
     : ["-qmp", `unix:${ov(context.layout.qmpSocket)},server=on,wait=off`];
 }
 
+/** What QEMU's -readconfig parser takes as a value: in double quotes, no quote or line break inside, at most 1023 bytes, not empty. */
+export function fitsReadConfig(value: string): boolean {
+  return value !== "" && !/["\r\n]/.test(value) && Buffer.byteLength(value) <= 1023;
+}
+
+/**
+ * The VM's config file (layout.readConfig, private to the SSH user): the kernel command line,
+ * which often holds tokens, kept off QEMU's command line, which `ps` shows every local user of
+ * the host. Undefined when there is nothing to keep there, or `append` does not fit the file's
+ * syntax (it then stays on the command line: see appendExposure).
+ */
+export function qemuReadConfig(spec: VmSpec): string | undefined {
+  if (spec.append === undefined || !fitsReadConfig(spec.append)) return undefined;
+  return `[machine]\n  append = "${spec.append}"\n`;
+}
+
+/** Why `append` goes on QEMU's command line, for the CLI output; undefined when it does not. */
+export function appendExposure(spec: VmSpec): string | undefined {
+  if (!spec.append || qemuReadConfig(spec) !== undefined) return undefined;
+  return "its append holds a double quote or a line break, or is longer than 1023 bytes, which QEMU's config file cannot carry: " +
+    "it goes on QEMU's command line, where every local user of the host can read it (ps)";
+}
+
 export function qemuArgv(spec: VmSpec, context: ArgvContext): string[] {
   const { layout } = context;
   const machine = spec.machine ?? DEFAULT_MACHINE[spec.arch];
@@ -96,7 +120,7 @@ export function qemuArgv(spec: VmSpec, context: ArgvContext): string[] {
   const firmware = context.firmware && spec.arch === "aarch64" && !spec.kernel ? ["-bios", context.firmware] : [];
   return [
     context.qemuBinary,
-    "-name", `guest=${ov(spec.name)}`,
+    "-name", `guest=${ov(layout.name)}`,
     "-nodefaults", "-no-user-config",
     ...(machine ? ["-machine", machine] : []),
     ...context.accelerators.flatMap((a) => ["-accel", QEMU_ACCEL_NAME[a as AcceleratorName] ?? a]),
@@ -119,8 +143,8 @@ export function qemuArgv(spec: VmSpec, context: ArgvContext): string[] {
     ...diskArgs(spec, layout),
     ...(spec.kernel ? ["-kernel", spec.kernel] : []),
     ...(spec.initrd ? ["-initrd", spec.initrd] : []),
-    ...(spec.append !== undefined ? ["-append", spec.append] : []),
+    ...(spec.append === undefined ? [] : qemuReadConfig(spec) !== undefined ? ["-readconfig", layout.readConfig] : ["-append", spec.append]),
     ...networkArgs(spec, context),
-    ...spec.extraArgs,
+    ...secretsToFiles(spec.extraArgs, layout.dir).args,
   ];
 }

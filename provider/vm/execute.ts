@@ -23,16 +23,24 @@ export interface Started {
 /** Starts QEMU under the VM's lock; a start error carries QEMU's own message (and who holds a port). */
 export async function startVm(transport: Transport, layout: VmLayout, spec: VmSpec, argv: string[]): Promise<Started> {
   const keepSeed = spec.cloudInit ? cloudInitSeedPath(layout, spec.cloudInit) : "";
-  const script = vmScripts(transport).start(layout, spec.name, JSON.stringify(spec), argv, keepSeed);
+  const script = vmScripts(transport).start(layout, layout.name, JSON.stringify(spec), argv, keepSeed);
   const r = await transport.exec(script, { timeoutMs: 180000 });
   if (r.exitCode === EXIT.QEMU_FAILED) {
     const qemuSays = qemuMessages(r.stderr).join("\n");
     const owner = /host forwarding rule|hostfwd/i.test(qemuSays) ? await portOwners(transport, layout, spec) : "";
     throw new QemuStartError(`${transport.description}: QEMU did not start VM ${spec.name}: ${qemuSays}${owner}`, qemuSays);
   }
-  const values = parseKeyValues(expectSuccess(`${transport.description}: starting VM ${spec.name}`, script, r, ["sh", "-c", "<start>", spec.name, ...argv]).stdout);
+  // QEMU's arguments are not quoted in the error: extraArgs may hold secrets.
+  const values = parseKeyValues(expectSuccess(`${transport.description}: starting VM ${spec.name}`, script, r, ["sh", "-c", "<start>", layout.name, argv[0], "<arguments>"]).stdout);
   const existing = values.get("existing") === "1";
   return { existing, pid: Number(values.get("pid")) || undefined, observation: values };
+}
+
+/** Puts QEMU's private files in the state directory, mode 0600: its config file (argv.ts qemuReadConfig) and the values of secret objects (secretObjects.ts). */
+export async function writeQemuFiles(transport: Transport, layout: VmLayout, files: Array<{ path: string; data: string }>): Promise<void> {
+  if (!files.length) return;
+  await makeDirectory(transport, layout.dir);
+  for (const f of files) await transport.writeFile(f.path, f.data, { mode: 0o600 });
 }
 
 /** Puts the seed image in the state directory (mode 0600: user-data may hold secrets). */
@@ -46,7 +54,7 @@ async function portOwners(transport: Transport, layout: VmLayout, spec: VmSpec):
   const wanted = forwardedPorts(spec);
   const found: string[] = [];
   for (const { dir, spec: other } of await listStartedSpecs(transport, layout.root)) {
-    if (other.name === spec.name) continue;
+    if (dir === layout.dir) continue;
     for (const p of forwardedPorts(other)) {
       if (wanted.some((w) => w.host === p.host && w.protocol === p.protocol)) found.push(`host port ${p.host}/${p.protocol} is forwarded by VM ${other.name} (${dir})`);
     }
@@ -211,7 +219,7 @@ export async function waitReady(transport: Transport, layout: VmLayout, spec: Vm
     }
     if (serialSeen && !portSeen) portSeen = await portAnswers(transport, forward!.host);
     if (serialSeen && portSeen) return;
-    const observed = await observe(transport, layout, spec.name);
+    const observed = await observe(transport, layout, layout.name);
     if (observed.state === "running" && resetLoop(observed.bootCpuResets)) {
       const { message, words } = await notReadyBecause(transport, layout, spec, `is in a reset loop before it was ready (QEMU's trace saw the boot CPU reset ${observed.bootCpuResets} times)`);
       throw new GuestStoppedError(message, "reset-loop", words || `the boot CPU was reset ${observed.bootCpuResets} times`);

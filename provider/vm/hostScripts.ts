@@ -48,3 +48,8 @@ export function processArgv(pid: string): string[] {
 export function listSpecsArgv(stateRoot: string): string[] {
   return ["sh", "-c", 'for f in "$1"/*/spec.json; do [ -f "$f" ] && printf "%s\\t%s\\n" "${f%/spec.json}" "$(tr -d "\\n" < "$f")"; done; exit 0', "specs", stateRoot];
 }
+
+/** The names of the state directories under a state root, one per line (for `pulumi-qemu gc`). */
+export function listStateDirsArgv(stateRoot: string): string[] {
+  return ["sh", "-c", 'for d in "$1"/*/; do [ -d "$d" ] || continue; d=${d%/}; printf "%s\\n" "${d##*/}"; done; exit 0', "state-dirs", stateRoot];
+}

@@ -27,6 +27,8 @@ export interface Observed {
   kvmEnabled?: boolean;
   /** How often QEMU's trace saw the boot CPU reset (once at start, then per guest reboot); undefined without the trace. */
   bootCpuResets?: number;
+  /** The state directory's owner record (owner.ts), as its text; undefined when there is none. */
+  ownerRecord?: string;
 }
 
 // Not restore-vm: QEMU stays there only after a loadvm that failed once it had reverted the
@@ -96,6 +98,12 @@ export async function observe(transport: Transport, layout: VmLayout, name: stri
 export async function observedFrom(transport: Transport, layout: VmLayout, values: Map<string, string>, options: ObserveOptions = {}): Promise<Observed> {
   const pid = Number(values.get("pid")) || undefined;
   const startedSpec = parseSpec(values.get("spec"));
+  const ownerRecord = values.get("owner");
+  const observed = await observedState(transport, layout, values, pid, startedSpec, options);
+  return ownerRecord === undefined ? observed : { ...observed, ownerRecord };
+}
+
+async function observedState(transport: Transport, layout: VmLayout, values: Map<string, string>, pid: number | undefined, startedSpec: VmSpec | undefined, options: ObserveOptions): Promise<Observed> {
   if (values.get("ours") !== "1") {
     const detail = pid ? `the pidfile names PID ${pid}, which is not this VM's QEMU (gone, a zombie, or another program)` : "no pidfile";
     return { state: "stopped", detail, startedSpec };

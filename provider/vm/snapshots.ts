@@ -60,9 +60,10 @@ export async function takeLive(transport: Transport, layout: VmLayout, vm: strin
  * reverts the disks first; when the memory then fails to load (the VM was restarted with other
  * memory or devices since), it holds the VM in restore-vm, which observe reads as failed.
  */
-export async function revertLive(transport: Transport, layout: VmLayout, vm: string, tag: string): Promise<void> {
+/** `label`: how messages name the VM ("VM web"). */
+export async function revertLive(transport: Transport, layout: VmLayout, label: string, tag: string): Promise<void> {
   try {
-    await hmp(transport, layout, `loadvm ${tag}`, `reverting VM ${vm} to snapshot ${tag}`);
+    await hmp(transport, layout, `loadvm ${tag}`, `reverting ${label} to snapshot ${tag}`);
   } catch (e) {
     const status = await queryStatus(transport, layout).then((s) => s.status, () => "unknown");
     if (status !== "restore-vm") throw e;

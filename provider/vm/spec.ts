@@ -4,9 +4,10 @@ import { InvalidArgumentError } from "../errors";
 import { ACCELERATOR_NAMES } from "../host/accelerators/types";
 import { normalizeArch } from "../host/facts";
 import { validateConnection, type Connection } from "../transport";
-import { absolutePath, booleanInput, collectInvalid, integerIn, oneOf, safeName, sizeBytes } from "../validate";
+import { absolutePath, booleanInput, collectInvalid, durationMs, integerIn, oneOf, safeName, sizeBytes } from "../validate";
 import { cloudInitSeed, type CloudInitInputs } from "../cloudInit/seed";
 import type { SeedDigest } from "../layout";
+import type { OwnerLabel } from "./owner";
 import { hostAddress, overlaps, parseSubnet, subnetText } from "../subnet";
 
 /** QEMU options the manager sets or relies on, as QEMU names them (it reads `--x` as `-x`). */
@@ -35,7 +36,7 @@ export interface DiskAttachment {
 }
 
 export interface PortForward {
-  /** Port on the host. */
+  /** Port on the host. In inputs it may be left out, or "auto" (PortForwardInput). */
   host: number;
   /** Port in the guest. */
   guest: number;
@@ -44,8 +45,11 @@ export interface PortForward {
   hostAddress?: string;
 }
 
+/** A forward as a program gives it: without `host`, or with "auto", the host allocates a port (provider/vm/ports.ts) that stays with the VM. */
+export type PortForwardInput = Omit<PortForward, "host"> & { host?: number | "auto" };
+
 export type NetworkSpec =
-  | { type: "user"; ports?: PortForward[] }
+  | { type: "user"; ports?: PortForwardInput[] }
   | { type: "bridge"; bridge: string }
   | { type: "tap"; ifname: string }
   | PrivateNetworkSpec;
@@ -96,7 +100,7 @@ export interface VmInputs {
   append?: string;
   networks?: NetworkSpec[];
   /** Shorthand: forwards on one user-mode network (used when `networks` is absent). */
-  ports?: PortForward[];
+  ports?: PortForwardInput[];
   extraArgs?: string[];
   state?: (typeof VM_STATES)[number];
   readiness?: ReadinessSpec;
@@ -112,9 +116,20 @@ export interface VmInputs {
    * user gives. (A plain hash of user-data is reversed by guessing a short password.)
    */
   seedKey?: string;
+  /**
+   * Makes the VM's state directory its own on a shared host (provider/vm/owner.ts); made by the
+   * provider at create and kept as a secret in state, never an input a user gives.
+   */
+  ownerToken?: string;
+  /** Who the VM is for people, in its owner record: set by the SDK from the program (project, stack, resource name). */
+  owner?: OwnerLabel;
+  /** A lease: after this long (for example "2h") from its create or last update, `pulumi-qemu gc --expired` stops and removes it. */
+  expiresAfter?: string;
+  /** The host ports allocated to its forwards without one (provider/vm/ports.ts), by protocol and guest port; kept in state. */
+  autoPorts?: Record<string, number>;
   /** Restarts of VMs with the same group run one host at a time (Fleet's `rollingUpdate` sets it). */
   rolloutGroup?: string;
-  /** At create: take over a QEMU instance started by hand with `-name NAME`, or this VM's own already running (state lost), instead of starting one. */
+  /** At create: take over a QEMU instance started by hand with `-name NAME` instead of starting one (never another resource's VM). */
   adopt?: boolean;
 }
 
@@ -139,13 +154,15 @@ export interface VmSpec {
   cloudInit?: SeedDigest;
 }
 
-function portForward(p: PortForward, property: string, isLocal: boolean): PortForward {
-  integerIn(p?.host, `${property}.host`, 1, 65535);
+/** A forward normalized; an auto one (not allocated yet: check and diff) has host port 0, which never reaches QEMU (see context in resources/vm.ts). */
+function portForward(p: PortForwardInput, property: string, isLocal: boolean): PortForward {
+  const auto = p !== null && typeof p === "object" && (p.host === undefined || p.host === "auto");
+  if (!auto) integerIn(p?.host, `${property}.host`, 1, 65535);
   integerIn(p.guest, `${property}.guest`, 1, 65535);
   const protocol = p.protocol === undefined ? "tcp" : oneOf(p.protocol, `${property}.protocol`, ["tcp", "udp"] as const);
   const hostAddress = p.hostAddress ?? (isLocal ? "127.0.0.1" : "0.0.0.0");
   if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(hostAddress)) throw new InvalidArgumentError(`${property}.hostAddress`, `must be an IPv4 address, got ${JSON.stringify(hostAddress)}`);
-  return { host: p.host, guest: p.guest, protocol, hostAddress };
+  return { host: auto ? 0 : p.host as number, guest: p.guest, protocol, hostAddress };
 }
 
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -158,7 +175,7 @@ function network(n: NetworkSpec, property: string, isLocal: boolean, portsProper
     return { type, network: safeName(p.network, `${property}.network`), subnet: subnetText(subnet), address: hostAddress(p.address, subnet, `${property}.address`) };
   }
   if (type === "user") {
-    const ports = (n as { ports?: PortForward[] }).ports ?? [];
+    const ports = (n as { ports?: PortForwardInput[] }).ports ?? [];
     if (!Array.isArray(ports)) throw new InvalidArgumentError(portsProperty, "must be a list");
     return { type, ports: ports.map((p, i) => portForward(p, `${portsProperty}[${i}]`, isLocal)) };
   }
@@ -169,8 +186,9 @@ function network(n: NetworkSpec, property: string, isLocal: boolean, portsProper
 }
 
 /** The host-port forwards of every user-mode network. */
+/** The spec's forwards (normalized: every host port a number, 0 for an auto one not allocated yet). */
 export function forwardedPorts(spec: Pick<VmSpec, "networks">): PortForward[] {
-  return spec.networks.flatMap((n) => (n.type === "user" ? n.ports ?? [] : []));
+  return spec.networks.flatMap((n) => (n.type === "user" ? (n.ports ?? []) as PortForward[] : []));
 }
 
 /** Validates every input and returns the spec; throws all failures together. */
@@ -237,6 +255,7 @@ export function vmSpec(inputs: VmInputs): { spec: VmSpec; errors: InvalidArgumen
     }));
     const seen = new Map<string, string>();
     normalized.forEach((n, i) => (n.type === "user" ? n.ports ?? [] : []).forEach((p, j) => {
+      if (p.host === 0) return; // auto: the ledger gives each its own
       const key = `${p.protocol}:${p.host}`;
       const where = inputs.networks ? `networks[${i}].ports[${j}]` : `ports[${j}]`;
       if (seen.has(key)) throw new InvalidArgumentError(`${where}.host`, `host port ${p.host}/${p.protocol} is already forwarded by ${seen.get(key)}`);
@@ -246,6 +265,7 @@ export function vmSpec(inputs: VmInputs): { spec: VmSpec; errors: InvalidArgumen
   });
   const networksValid = networks !== undefined;
   const networkList = networks ?? [];
+  e(() => inputs.expiresAfter === undefined ? undefined : durationMs(inputs.expiresAfter, "expiresAfter"));
   const extraArgs = e(() => {
     const args = inputs.extraArgs ?? [];
     if (!Array.isArray(args) || args.some((a) => typeof a !== "string")) throw new InvalidArgumentError("extraArgs", "must be a list of strings (one argv element each)");

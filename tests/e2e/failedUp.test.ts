@@ -3,12 +3,12 @@
  * failed and what runs instead), and a failed `up` that leaves nothing for `destroy` to find.
  */
 import * as assert from "assert";
-import { existsSync } from "fs";
 import * as path from "path";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { Host, Vm } from "../../sdk";
 import { kvmKind } from "../helpers/machine";
 import { liveQemuPids } from "../helpers/processes";
+import { vmStateDirs } from "../helpers/stateDirs";
 import { capture, withStack } from "./harness";
 import { GUEST_APPEND } from "../testbed/testbed";
 import { firstForwardPort } from "../helpers/ports";
@@ -55,7 +55,7 @@ describe("e2e: accelerator fallback and a failed up (real CLI, real QEMU on this
       await assert.rejects(h.stack.up(capture(h)));
       assert.match(h.output(), /VM never did not run under tcg: the guest did not get ready under tcg/);
       assert.deepStrictEqual(liveQemuPids(`-pidfile ${workDir}/`), [], "a QEMU of the failed up still runs");
-      assert.ok(!existsSync(path.join(workDir, "vms/never")), "the failed create left its state directory");
+      assert.deepStrictEqual(vmStateDirs(workDir, "never"), [], "the failed create left its state directory");
       const destroyed = await h.stack.destroy(capture(h));
       assert.deepStrictEqual(destroyed.summary.resourceChanges, { delete: 2 }, "the stack and the Host; the Vm was never created");
       assert.doesNotMatch(h.output(), /qemu:Vm never delet/);

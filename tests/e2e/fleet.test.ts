@@ -13,7 +13,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { closeAllSshTransports } from "../../provider/transport";
 import type { FleetMember } from "../../provider/fleet/inventory";
-import { liveQemuPids, procStat } from "../helpers/processes";
+import { procStat, vmQemuPids } from "../helpers/processes";
 import { testbed } from "../testbed/testbed";
 import { REPO } from "./engine";
 import { capture, withStack, type StackHarness } from "./harness";
@@ -39,7 +39,7 @@ describe("e2e: the fleet example on three SSH hosts (real CLI)", function () {
     count: { value: String(count) },
     ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, { value: v }])),
   });
-  const pidOf = (member: string) => liveQemuPids(`guest=${member} `);
+  const pidOf = (member: string) => vmQemuPids(member);
   /** When a process started, ms after boot (USER_HZ 100). */
   const startTimeMs = (pid: number) => Number(procStat(pid)[19]) * 10;
   const guestAnswers = async (m: FleetMember) => (await guestExec({ host: m.sshHost, port: m.sshPort }, readFileSync(guestKey, "utf8"), ["hostname"])).exitCode === 0;

@@ -13,7 +13,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { closeAllSshTransports } from "../../provider/transport";
 import type { FleetMember } from "../../provider/fleet/inventory";
-import { liveQemuPids } from "../helpers/processes";
+import { liveQemuPids, vmQemuPids } from "../helpers/processes";
 import { testbed } from "../testbed/testbed";
 import { REPO } from "./engine";
 import { capture, withStack, type StackHarness } from "./harness";
@@ -41,7 +41,7 @@ describe("e2e: a fleet on one private network over three SSH hosts (real CLI)", 
     snapshot: { value: "clean" },
     revert: { value: revert },
   });
-  const pidOf = (member: string) => liveQemuPids(`guest=${member} `);
+  const pidOf = (member: string) => vmQemuPids(member);
   /** From inside the member's guest: which of these addresses do not answer a ping. */
   const inMember = (m: FleetMember, argv: string[]) => guestExec({ host: m.sshHost, port: m.sshPort }, guestKey, argv);
   const unanswered = async (m: FleetMember, addresses: string[]) =>

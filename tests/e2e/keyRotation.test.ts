@@ -13,6 +13,7 @@ import { closeAllSshTransports } from "../../provider/transport";
 import { parsePinnedKey } from "../../provider/transport/hostKey";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
 import { liveQemuPids } from "../helpers/processes";
+import { vmStateDirs } from "../helpers/stateDirs";
 import { testbed } from "../testbed/testbed";
 import { capture, withStack } from "./harness";
 
@@ -118,7 +119,7 @@ describe("e2e: a rotated host key and client key (real CLI)", function () {
 
       await h.stack.destroy(capture(h));
       assert.deepStrictEqual(liveQemuPids(`-pidfile ${workDir}/`), []);
-      assert.ok(!existsSync(`${workDir}/vms/halts`), "destroy left the VM's state directory");
+      assert.deepStrictEqual(vmStateDirs(workDir, "halts"), [], "destroy left the VM's state directory");
       assert.ok(!existsSync(`${workDir}/disks/scratch.qcow2`), "destroy left the disk");
     });
   });
@@ -161,7 +162,7 @@ describe("e2e: a rotated host key and client key (real CLI)", function () {
       assert.deepStrictEqual(refresh.summary.resourceChanges, { same: 3 });
       await h.stack.destroy(capture(h));
       assert.deepStrictEqual(liveQemuPids(`-pidfile ${configDir}/`), []);
-      assert.ok(!existsSync(`${configDir}/vms/halts`), "destroy left the VM's state directory");
+      assert.deepStrictEqual(vmStateDirs(configDir, "halts"), [], "destroy left the VM's state directory");
     });
   });
 });

@@ -10,6 +10,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { haltBootSector } from "../helpers/haltingGuest";
 import { liveQemuPids } from "../helpers/processes";
+import { vmStateDirs } from "../helpers/stateDirs";
 import { REPO } from "./engine";
 
 const PROGRAM = `const qemu = require("pulumi-qemu");
@@ -64,7 +65,7 @@ describe("e2e: a user project moved to another directory (npm pack, real CLI)", 
     assert.deepStrictEqual(liveQemuPids(`-pidfile ${workDir}/`), [pid], "the VM was restarted");
     pulumi(dirB, "destroy", "--yes");
     assert.deepStrictEqual(liveQemuPids(`-pidfile ${workDir}/`), []);
-    assert.ok(!existsSync(path.join(workDir, "vms/halts")), "destroy left the VM's state directory");
+    assert.deepStrictEqual(vmStateDirs(workDir, "halts"), [], "destroy left the VM's state directory");
     assert.ok(existsSync(path.join(workDir, "halt.img")), "destroy deleted the user's image");
   });
 });

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import { closeAllSshTransports, sshTransport } from "../../provider/transport";
 import { liveQemuPids } from "../helpers/processes";
+import { vmStateDirs } from "../helpers/stateDirs";
 import { capture, withStack } from "./harness";
 import { REPO } from "./engine";
 import { firstForwardPort } from "../helpers/ports";
@@ -28,7 +29,6 @@ describe("e2e: the quickstart (real CLI, real QEMU on this machine)", function (
       const sshPort = firstForwardPort();
       await h.stack.setConfig("workDir", { value: workDir });
       await h.stack.setConfig("sshPort", { value: String(sshPort) });
-      const stateDir = path.join(workDir, "vms/quickstart");
 
       const preview = await h.stack.preview(capture(h));
       assert.deepStrictEqual(preview.changeSummary, { create: 4 });
@@ -75,7 +75,7 @@ describe("e2e: the quickstart (real CLI, real QEMU on this machine)", function (
       const destroyed = await h.stack.destroy(capture(h));
       assert.deepStrictEqual(destroyed.summary.resourceChanges, { delete: 4 });
       assert.deepStrictEqual(qemuPids(workDir), []);
-      assert.ok(!existsSync(stateDir), "destroy left the VM's state directory");
+      assert.deepStrictEqual(vmStateDirs(workDir, "quickstart"), [], "destroy left the VM's state directory");
     });
   });
 });

@@ -10,7 +10,7 @@ import { randomBytes } from "crypto";
 import { readFileSync } from "fs";
 import { Disk, Fleet, Host, Snapshot, Vm } from "../../sdk";
 import { closeAllSshTransports, sshTransport } from "../../provider/transport";
-import { liveQemuPids } from "../helpers/processes";
+import { liveQemuPids, vmQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed, GUEST_APPEND } from "../testbed/testbed";
 import { capture, withStack } from "./harness";
 import { firstForwardPort } from "../helpers/ports";
@@ -69,7 +69,7 @@ describe("e2e: Snapshot with memory, reverted by a trigger (real CLI, SSH host)"
       const ms = Number(/VM snapped: reverted to snapshot clean in (\d+) ms/.exec(h.output())?.[1]);
       assert.ok(ms >= 0, "the CLI output does not say how long the revert took");
       assert.strictEqual(await inGuest(g, "cat /tmp/f"), "one", "the guest's file is back as it was at the snapshot");
-      assert.deepStrictEqual(liveQemuPids(`guest=snapped `), [pid], "the VM was restarted");
+      assert.deepStrictEqual(vmQemuPids("snapped"), [pid], "the VM was restarted");
       // The record of the machine the memory fits outlives the revert, and the backend keeps it
       // encrypted, as a secret (it quotes extraArgs). The state file, not exportStack (which decrypts).
       const state = JSON.parse(readFileSync(h.stateFile, "utf8")) as { checkpoint: { latest: { resources: Array<{ type: string; outputs?: Record<string, unknown> }> } } };

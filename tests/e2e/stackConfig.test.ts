@@ -14,6 +14,7 @@ import { closeAllSshTransports, sshTransport } from "../../provider/transport";
 import { Disk, Host, Vm } from "../../sdk";
 import { countUnder, openModes, readableAs } from "../helpers/privateFiles";
 import { liveQemuPids } from "../helpers/processes";
+import { vmStateDirs } from "../helpers/stateDirs";
 import { sshOptionsFor, testbed, GUEST_APPEND } from "../testbed/testbed";
 import { pulumiBinDir } from "./engine";
 import { capture, withStack } from "./harness";
@@ -62,7 +63,7 @@ describe("e2e: stack config defaults and secrets (real CLI)", function () {
       assert.strictEqual(up.outputs.workDir.value, workDir);
       assert.strictEqual(up.outputs.status.value, "running");
       assert.strictEqual(up.outputs.connection.secret, true);
-      assert.strictEqual(liveQemuPids(`${workDir}/vms/${vmName}/qemu.pid`).length, 1, "the VM runs in the configured host's working directory");
+      assert.strictEqual(liveQemuPids(`${workDir}/vms/${vmName}.`).length, 1, "the VM runs in the configured host's working directory");
       // Long waits report progress in the CLI output, live and in the diagnostics.
       assert.match(h.output(), new RegExp(`pulumi-qemu: VM ${vmName}: starting QEMU on ${bed.rootUser}@${h1.address}:${h1.port} \\(tcg\\)`));
       assert.match(h.output(), new RegExp(`pulumi-qemu: VM ${vmName}: ready under tcg after \\d+\\.\\d s`));
@@ -95,7 +96,7 @@ describe("e2e: stack config defaults and secrets (real CLI)", function () {
       assert.ok(countUnder(workDir) >= 8, `too few files to judge under ${workDir}`);
       assert.deepStrictEqual(openModes(workDir), [], "entries open to the group or others");
       assert.deepStrictEqual(readableAs(bed.plainUser, workDir), [], `entries ${bed.plainUser} can read`);
-      const stateFiles = readdirSync(`${workDir}/vms/${vmName}`);
+      const stateFiles = readdirSync(vmStateDirs(workDir, vmName)[0]);
       assert.ok(stateFiles.some((f) => /^cidata-[0-9a-f]{16}\.iso$/.test(f)), `no seed image among ${stateFiles}`);
       assert.ok(!stateFiles.some((f) => f.includes(sha256(seedImage).slice(0, 16))), `the seed image is named by its plain hash: ${stateFiles}`);
       assert.match(exported, /4dabf18193072939515e22adb298388d/, "secrets are stored as Pulumi secrets");
@@ -104,7 +105,7 @@ describe("e2e: stack config defaults and secrets (real CLI)", function () {
       await h.stack.setConfig("qemu:workDir", { value: `${workDir}-moved` });
       const moved = await h.stack.preview(capture(h));
       assert.strictEqual(moved.changeSummary.replace, 3, JSON.stringify(moved.changeSummary));
-      assert.strictEqual(liveQemuPids(`${workDir}/vms/${vmName}/qemu.pid`).length, 1, "preview must not touch the VM");
+      assert.strictEqual(liveQemuPids(`${workDir}/vms/${vmName}.`).length, 1, "preview must not touch the VM");
 
       // A malformed qemu:host fails the preview, naming the key.
       await h.stack.setConfig("qemu:host", { value: "user@host:notaport" });
@@ -114,7 +115,7 @@ describe("e2e: stack config defaults and secrets (real CLI)", function () {
 
       const destroyed = await h.stack.destroy(capture(h));
       assert.deepStrictEqual(destroyed.summary.resourceChanges, { delete: 4 });
-      assert.deepStrictEqual(liveQemuPids(`${workDir}/vms/${vmName}/qemu.pid`), []);
+      assert.deepStrictEqual(liveQemuPids(`${workDir}/vms/${vmName}.`), []);
       await direct().exec(["rm", "-rf", "--", workDir, `${workDir}-moved`]);
     });
   });

@@ -169,6 +169,8 @@ export class WindowsReplayTransport implements Transport {
     if (log !== undefined) lines.push(`runstate=${log.split(/\r?\n/).filter((l) => l.includes("runstate_set")).pop() ?? ""}`);
     const spec = this.text(vm.spec);
     if (spec !== undefined) lines.push(`spec=${spec.split("\n")[0]}`);
+    const owner = this.text(`${norm(vm.spec).replace(/\/[^/]*$/, "")}/owner`);
+    if (owner !== undefined) lines.push(`owner=${owner.split("\n")[0]}`);
     return lines.map((l) => l + "\r\n").join("");
   }
 

@@ -10,17 +10,18 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { probeHost } from "../../provider/host/capabilities";
 import { PROBE_CACHE_DIR } from "../../provider/layout";
-import { create, remove, type VmOutputs } from "../../provider/resources/vm";
+import { create, remove, update, type VmOutputs } from "../../provider/resources/vm";
 import type { Connection } from "../../provider/transport";
 import { overrideTransports } from "../helpers/transportOverride";
-import { startVm, waitReady } from "../../provider/vm/execute";
+import { startVm, waitReady, writeQemuFiles } from "../../provider/vm/execute";
 import { vmLayout } from "../../provider/layout";
 import { vmSpec, type VmInputs } from "../../provider/vm/spec";
-import { qemuArgv } from "../../provider/vm/argv";
+import { qemuArgv, qemuReadConfig } from "../../provider/vm/argv";
 import { tripleFaultBootSector } from "../helpers/haltingGuest";
 import { kvmKind } from "../helpers/machine";
 import { LyingKvmTransport } from "../helpers/lyingKvmTransport";
-import { isAlive, liveQemuPids } from "../helpers/processes";
+import { isAlive, liveQemuPids, vmQemuPids } from "../helpers/processes";
+import { vmStateDirs } from "../helpers/stateDirs";
 import { GUEST_APPEND } from "../testbed/testbed";
 import { firstForwardPort } from "../helpers/ports";
 
@@ -42,11 +43,10 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
     stopTimeouts: { powerdownMs: 1000 }, ...extra,
   });
   const failures = () => existsSync(report) ? readFileSync(report, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { pid: number; failedAt: number }) : [];
-  const stateDir = (host: Connection, name: string) => vmLayout(host.workDir!, name).dir;
   const nothingLeft = (host: Connection, name: string) => {
-    assert.deepStrictEqual(liveQemuPids(`guest=${name} `), [], `a QEMU of ${name} still runs`);
+    assert.deepStrictEqual(vmQemuPids(name), [], `a QEMU of ${name} still runs`);
     for (const f of failures()) assert.ok(!isAlive(f.pid), `the double's process ${f.pid} still runs`);
-    assert.ok(!existsSync(stateDir(host, name)), `${stateDir(host, name)} is left`);
+    assert.deepStrictEqual(vmStateDirs(host.workDir!, name), [], `a state directory of ${name} is left`);
   };
 
   before(() => overrideTransports((c) => (c.kind === "ssh" && c.host === "lying-kvm.lab" ? lying : undefined)));
@@ -61,6 +61,7 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
     const inputs = guestVm(lyingHost, "stops");
     const { spec } = vmSpec(inputs);
     const layout = vmLayout(lyingHost.workDir!, spec.name);
+    await writeQemuFiles(lying, layout, [{ path: layout.readConfig, data: qemuReadConfig(spec)! }]); // as the start writes it
     await startVm(lying, layout, spec, qemuArgv(spec, { qemuBinary: "qemu-system-x86_64", accelerators: ["kvm"], layout }));
     const waited = waitReady(lying, layout, spec, inputs.readiness!).then(() => Date.now(), (e: Error) => ({ e, at: Date.now() }));
     const outcome = await waited;
@@ -78,7 +79,10 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
   it("double: a broken instance is replaced, not adopted; auto falls back from kvm to tcg at once and remembers why", async () => {
     const [broken] = failures();
     const factsBefore = lying.factsRuns;
-    const created = await create(guestVm(lyingHost, "stops"));
+    // It runs where an older release kept the VM (named after it, no owner token): the next up replaces it.
+    const inputs = guestVm(lyingHost, "stops");
+    const older = { ...inputs, spec: vmSpec(inputs).spec, status: "failed", stateDir: vmLayout(lyingHost.workDir!, "stops").dir } as VmOutputs;
+    const created = await update("id", older, inputs);
     // "auto" (the report) and the record of kvm's failure share one gathering of the facts.
     assert.strictEqual(lying.factsRuns - factsBefore, 1, "the host's facts were gathered more than once in one create");
     assert.ok(!isAlive(broken.pid), "the broken instance was left running");
@@ -101,7 +105,7 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
     const second = await create(guestVm(lyingHost, "second"));
     assert.strictEqual(second.outs.acceleratorInUse, "tcg");
     assert.strictEqual(lying.starts.filter((s) => s.accelerator === "kvm").length, kvmStarts, "auto tried kvm again");
-    for (const c of [created, second]) await remove(c.id, c.outs as VmOutputs);
+    for (const c of [{ id: "id", ...created }, second]) await remove(c.id, c.outs as VmOutputs);
     nothingLeft(lyingHost, "stops");
   });
 

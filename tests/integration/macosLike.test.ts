@@ -15,9 +15,9 @@ import * as caps from "../../provider/resources/hostCapabilities";
 import * as vm from "../../provider/resources/vm";
 import type { Connection } from "../../provider/transport";
 import { overrideTransports } from "../helpers/transportOverride";
-import { vmLayout } from "../../provider/layout";
+import { vmLayoutAt } from "../../provider/layout";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
-import { isAlive, liveQemuPids } from "../helpers/processes";
+import { isAlive, liveQemuPids, vmQemuPids } from "../helpers/processes";
 import { MacosLikeTransport, NO_PROC } from "../helpers/macosLikeTransport";
 
 describe("a macOS host (stand-in: this machine with the Mac's facts and no /proc)", function () {
@@ -75,7 +75,7 @@ describe("a macOS host (stand-in: this machine with the Mac's facts and no /proc
     const inputs = haltingVm(connection, "mac-vm", image);
     const created = await vm.create(inputs);
     assert.strictEqual(created.outs.status, "running", created.outs.statusDetail);
-    const layout = vmLayout(workDir, "mac-vm");
+    const layout = vmLayoutAt(created.outs.stateDir);
     const identity = (await mac.readFile(layout.identity)).toString().trim();
     assert.match(identity, new RegExp(`^${created.outs.pid} \\w{3} \\w{3} +\\d+ \\d\\d:\\d\\d:\\d\\d \\d{4}$`), "PID and ps's lstart");
     assert.ok(mac.seen.some((argv) => argv[2]?.includes(NO_PROC)), "the scripts ran without /proc");
@@ -99,30 +99,33 @@ describe("a macOS host (stand-in: this machine with the Mac's facts and no /proc
   // Issue 18, class 9: the directory lock (no flock on macOS) left by a killed holder is broken.
   it("Vm: without flock the lock is a directory holding its PID; one a killed holder left is broken, a live holder's is not", async () => {
     const image = path.join(workDir, "halt.img");
-    const layout = vmLayout(workDir, "stale-lock");
+    // Made stopped, so that its state directory is known before the start that takes the lock.
+    const stopped = await vm.create({ ...haltingVm(connection, "stale-lock", image), state: "stopped" });
+    const layout = vmLayoutAt(stopped.outs.stateDir);
     mkdirSync(`${layout.lock}.d`, { recursive: true });
     const dead = spawnSync("true").pid; // a PID that ran and ended
     writeFileSync(`${layout.lock}.d/pid`, `${dead}\n`);
-    const created = await vm.create(haltingVm(connection, "stale-lock", image));
+    const created = await vm.update(stopped.id, stopped.outs, haltingVm(connection, "stale-lock", image));
     assert.strictEqual(created.outs.status, "running", created.outs.statusDetail);
     assert.ok(mac.seen.some((argv) => argv[2]?.includes("command -v flock-not-on-macos")), "the scripts ran without flock");
     assert.ok(!existsSync(`${layout.lock}.d`), "the lock stays after the script ended");
 
-    await vm.remove(created.id, created.outs);
+    await vm.remove(stopped.id, created.outs);
 
     // A live holder (this test process) keeps its lock: a start waits for it, and goes on once it is released.
-    const held = vmLayout(workDir, "held-lock");
+    const waiting = await vm.create({ ...haltingVm(connection, "held-lock", image), state: "stopped" });
+    const held = vmLayoutAt(waiting.outs.stateDir);
     mkdirSync(`${held.lock}.d`, { recursive: true });
     writeFileSync(`${held.lock}.d/pid`, `${process.pid}\n`);
     let done = false;
-    const creating = vm.create(haltingVm(connection, "held-lock", image)).finally(() => (done = true));
+    const creating = vm.update(waiting.id, waiting.outs, haltingVm(connection, "held-lock", image)).finally(() => (done = true));
     await new Promise((r) => setTimeout(r, 1500));
     assert.strictEqual(done, false, "the lock of a live holder was broken");
     assert.ok(!existsSync(held.pidfile), "a QEMU started under another's lock"); // (ps would also list the waiting script's argv)
     rmSync(`${held.lock}.d`, { recursive: true });
     const made = await creating;
     assert.strictEqual(made.outs.status, "running", made.outs.statusDetail);
-    await vm.remove(made.id, made.outs);
+    await vm.remove(waiting.id, made.outs);
   });
 
   // Issue 18, class 4: without image locks, the VMs' own records say a disk is in use.
@@ -146,12 +149,12 @@ describe("a macOS host (stand-in: this machine with the Mac's facts and no /proc
     const hand = ["qemu-system-x86_64", "-name", "guest=hand-mac", "-machine", "pc", "-accel", "tcg", "-m", "32", "-nodefaults", "-display", "none",
       "-drive", `file=${image},format=raw,if=virtio,readonly=on`, "-qmp", `unix:${workDir}/hand.sock,server=on,wait=off`, "-daemonize", "-pidfile", `${workDir}/hand.pid`];
     assert.strictEqual((await mac.exec(hand)).exitCode, 0);
-    const [pid] = liveQemuPids("guest=hand-mac ");
+    const [pid] = vmQemuPids("hand-mac");
     await assert.rejects(vm.create({ ...haltingVm(connection, "hand-mac", image), memory: "64M", adopt: true }), /memory: the running instance \(PID \d+\) has 32 MiB/);
     const made = await vm.create({ ...haltingVm(connection, "hand-mac", image), adopt: true });
     assert.strictEqual(made.outs.pid, pid, "adopted, not restarted");
     assert.strictEqual(made.outs.status, "running", made.outs.statusDetail);
-    assert.match((await mac.readFile(vmLayout(workDir, "hand-mac").identity)).toString(), new RegExp(`^${pid} \\w{3} `));
+    assert.match((await mac.readFile(vmLayoutAt(made.outs.stateDir).identity)).toString(), new RegExp(`^${pid} \\w{3} `));
     await vm.remove(made.id, made.outs);
     assert.strictEqual(isAlive(pid), false, "delete stopped the adopted QEMU");
   });

@@ -14,7 +14,7 @@ import { closeAllSshTransports, sshTransport, type Connection } from "../../prov
 import { networkProvider } from "../../sdk/network";
 import { vmProvider } from "../../sdk/vm";
 import { roundTripProvider } from "../helpers/dynamicProvider";
-import { liveQemuPids } from "../helpers/processes";
+import { liveQemuPids, vmQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed, type TestHost, GUEST_APPEND } from "../testbed/testbed";
 import { firstForwardPort } from "../helpers/ports";
 import { guestExec } from "../helpers/guest";
@@ -69,11 +69,11 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
     // An address another running member has: refused, naming the property, nothing started.
     await assert.rejects(vmP.create!(member(h1, "c", "lab", subnet, "10.77.0.11")), (e: Error & { property?: string }) =>
       e.property === "networks[1].address" && /10\.77\.0\.11 on network lab is taken by VM b/.test(e.message));
-    assert.deepStrictEqual(liveQemuPids("guest=c "), []);
+    assert.deepStrictEqual(vmQemuPids("c"), []);
     // The same on an update that would restart b onto a's address: refused before b is stopped.
     await assert.rejects(vmP.update!(b.id, b.outs, member(h1, "b", "lab", subnet, "10.77.0.10")), (e: Error & { property?: string }) =>
       e.property === "networks[1].address" && /10\.77\.0\.10 on network lab is taken by VM a/.test(e.message));
-    assert.deepStrictEqual(liveQemuPids("guest=b "), [b.outs.pid], "the refused update stopped or restarted b");
+    assert.deepStrictEqual(vmQemuPids("b"), [b.outs.pid], "the refused update stopped or restarted b");
     assert.ok(await pings(a.outs, "10.77.0.11"), "after the refused update, a does not reach b");
 
     // The switch dies: refresh says so; up restarts it with both ports; the members keep running.
@@ -84,12 +84,12 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
     const repaired = (await netP.update!(net.id, seen, { name: "lab", subnet, hosts: [{ host: conn(h1) }] })).outs;
     assert.strictEqual(repaired.status, "running");
     assert.ok(await pings(a.outs, "10.77.0.11"), "after the switch's restart, a does not reach b");
-    assert.deepStrictEqual([...liveQemuPids("guest=a "), ...liveQemuPids("guest=b ")], [a.outs.pid, b.outs.pid], "a member was restarted");
+    assert.deepStrictEqual([...vmQemuPids("a"), ...vmQemuPids("b")], [a.outs.pid, b.outs.pid], "a member was restarted");
 
     // Wrong inputs.
     await assert.rejects(netP.create!({ name: "wide16", subnet: "10.77.0.0/16", hosts: [{ host: conn(h1) }] }), (e: Error & { property?: string }) =>
       e.property === "subnet" && /overlaps 10\.77\.0\.0\/24 of network lab/.test(e.message));
-    assert.deepStrictEqual(liveQemuPids("guest=network-wide16 "), [], "a refused network left a switch");
+    assert.deepStrictEqual(vmQemuPids("network-wide16"), [], "a refused network left a switch");
     const failures = async (i: Record<string, unknown>) => ((await vmP.check!({}, { ...member(h1, "d", "lab", subnet, "10.77.0.12"), ...i })).failures ?? []).map((f) => f.property);
     const user = { type: "user", ports: [{ host: ++port, guest: 22 }] };
     assert.deepStrictEqual(await failures({ networks: [user, { type: "private", network: "lab", subnet, address: "10.78.0.1" }] }), ["networks[1].address"]);
@@ -105,7 +105,7 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
     await vmP.delete!(a.id, a.outs);
     await vmP.delete!(b.id, b.outs);
     await netP.delete!(net.id, repaired);
-    assert.deepStrictEqual(liveQemuPids("guest=network-lab "), []);
+    assert.deepStrictEqual(vmQemuPids("network-lab"), []);
     assert.strictEqual((await onHost(h1).exec(["test", "-e", `${conn(h1).workDir}/networks/lab`])).exitCode, 1);
   });
 
@@ -121,7 +121,7 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
     await vmP.delete!(x.id, x.outs);
     await vmP.delete!(y.id, y.outs);
     await netP.delete!(net.id, net.outs);
-    assert.deepStrictEqual(liveQemuPids("guest=network-wide "), []);
+    assert.deepStrictEqual(vmQemuPids("network-wide"), []);
   });
 
   it("no root: as an unprivileged user (h3's pqemu-user, not in the kvm group), the switch runs and two members reach each other", async () => {

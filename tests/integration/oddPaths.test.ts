@@ -5,7 +5,7 @@
  * this machine); delete leaves nothing of the VM.
  */
 import * as assert from "assert";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import * as disk from "../../provider/resources/disk";
@@ -13,6 +13,7 @@ import * as vm from "../../provider/resources/vm";
 import type { Connection } from "../../provider/transport";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
 import { isAlive, liveQemuPids } from "../helpers/processes";
+import { vmStateDirs } from "../helpers/stateDirs";
 
 describe("paths with any characters reach QEMU and qemu-img intact (real QEMU, this machine)", function () {
   this.timeout(120000);
@@ -39,7 +40,7 @@ describe("paths with any characters reach QEMU and qemu-img intact (real QEMU, t
     await assert.rejects(disk.remove(base.id, base.outs), /it is the backing file of/);
     await vm.remove(made.id, made.outs);
     assert.strictEqual(isAlive(made.outs.pid!), false);
-    assert.ok(!existsSync(path.join(workDir, "vms/odd")));
+    assert.deepStrictEqual(vmStateDirs(workDir, "odd"), []);
     await disk.remove(clone.id, clone.outs);
     await disk.remove(base.id, base.outs);
   });

@@ -3,7 +3,7 @@
  * would refuse (as a stricter release may) does not strand a VM, a Host or a report.
  */
 import * as assert from "assert";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import * as host from "../../provider/resources/host";
@@ -12,6 +12,7 @@ import * as vm from "../../provider/resources/vm";
 import type { Connection } from "../../provider/transport";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
 import { liveQemuPids } from "../helpers/processes";
+import { vmStateDirs } from "../helpers/stateDirs";
 
 describe("read and delete of recorded state that today's checks refuse", function () {
   this.timeout(60000);
@@ -32,7 +33,7 @@ describe("read and delete of recorded state that today's checks refuse", functio
     assert.strictEqual(read.props?.status, "running");
     await vm.remove(created.id, recorded);
     assert.deepStrictEqual(liveQemuPids(`-pidfile ${workDir}/`), []);
-    assert.ok(!existsSync(path.join(workDir, "vms/old")));
+    assert.deepStrictEqual(vmStateDirs(workDir, "old"), []);
   });
 
   it("Host and HostCapabilities: a refresh of recorded inputs that today's checks refuse", async () => {

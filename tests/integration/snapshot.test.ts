@@ -9,12 +9,12 @@ import { readFileSync } from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import { withQmp } from "../../provider/qemu/qmp";
 import { closeAllSshTransports, sshTransport, type Connection } from "../../provider/transport";
-import { vmLayout } from "../../provider/layout";
+import { stateDirName, vmLayoutAt } from "../../provider/layout";
 import { diskProvider } from "../../sdk/disk";
 import { snapshotProvider } from "../../sdk/snapshot";
 import { vmProvider } from "../../sdk/vm";
 import { roundTripProvider } from "../helpers/dynamicProvider";
-import { liveQemuPids } from "../helpers/processes";
+import { liveQemuPids, vmQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed, GUEST_APPEND } from "../testbed/testbed";
 import { firstForwardPort } from "../helpers/ports";
 import { guestExec } from "../helpers/guest";
@@ -49,7 +49,7 @@ describe("Snapshot and state any (serialized providers, real QEMU on an SSH host
   const diskHead = (g: { host: string; port: number }) => inGuest(g, "dd if=/dev/vda bs=4 count=1 2>/dev/null");
   /** The first bytes of an image as the guest sees them (qemu-io reads the qcow2 itself). */
   const imageHead = async (path: string) => (await onHost().exec(["qemu-io", "-r", "-U", "-f", "qcow2", "-c", "read -v 0 4", path])).stdout;
-  const qmp = (name: string, command: string) => withQmp(onHost(), vmLayout(conn.workDir!, name).qmpSocket, 5000, (q) => q.execute(command));
+  const qmp = (stateDir: string, command: string) => withQmp(onHost(), vmLayoutAt(stateDir).qmpSocket, 5000, (q) => q.execute(command));
   const snapshotsOf = async (path: string) => JSON.parse((await onHost().exec(["qemu-img", "info", "-U", "--output=json", path])).stdout).snapshots?.map((s: { name: string }) => s.name) ?? [];
 
   before(async () => {
@@ -68,7 +68,7 @@ describe("Snapshot and state any (serialized providers, real QEMU on an SSH host
     const created = await vmP.create!(inputs);
     assert.strictEqual(created.outs.status, "running");
 
-    await qmp("free", "stop");
+    await qmp(created.outs.stateDir, "stop");
     const paused = (await vmP.read!(created.id, created.outs)).props!;
     assert.strictEqual(paused.status, "paused");
     assert.strictEqual((await vmP.diff!(created.id, paused, inputs)).changes, false, "a paused VM with state any is no change");
@@ -76,7 +76,7 @@ describe("Snapshot and state any (serialized providers, real QEMU on an SSH host
     assert.strictEqual(stillPaused.status, "paused", "an up of state any resumed the VM");
     assert.strictEqual(stillPaused.pid, created.outs.pid);
 
-    await qmp("free", "cont");
+    await qmp(created.outs.stateDir, "cont");
     const restarted = (await vmP.update!(created.id, stillPaused, { ...inputs, memory: "288M" })).outs;
     assert.notStrictEqual(restarted.pid, created.outs.pid, "a changed spec restarts a VM of state any that is up");
 
@@ -86,7 +86,7 @@ describe("Snapshot and state any (serialized providers, real QEMU on an SSH host
     assert.strictEqual((await vmP.diff!(created.id, dead, { ...inputs, memory: "288M" })).changes, false, "a stopped VM with state any is no change");
     const left = (await vmP.update!(created.id, dead, { ...inputs, memory: "288M", stopTimeouts: { powerdownMs: 0, quitMs: 2000 } })).outs;
     assert.strictEqual(left.status, "stopped", "an up of state any started the VM");
-    assert.deepStrictEqual(liveQemuPids("guest=free "), []);
+    assert.deepStrictEqual(vmQemuPids("free"), []);
     await vmP.delete!(created.id, left);
   });
 
@@ -96,7 +96,7 @@ describe("Snapshot and state any (serialized providers, real QEMU on an SSH host
     const g = vm.outs.guestConnection;
     await inGuest(g, "echo one > /tmp/f && printf AAAA | dd of=/dev/vda bs=4 count=1 conv=fsync 2>/dev/null");
 
-    const snapInputs = { host: conn, vm: "snap", name: "clean", memory: true, revertTrigger: 1 };
+    const snapInputs = { host: conn, vm: stateDirName(vm.outs.stateDir), name: "clean", memory: true, revertTrigger: 1 };
     assert.deepStrictEqual((await snapP.check!({}, snapInputs)).failures ?? [], []);
     const snap = await snapP.create!(snapInputs);
     assert.deepStrictEqual(snap.outs.images, [disk.outs.path]);
@@ -119,7 +119,7 @@ describe("Snapshot and state any (serialized providers, real QEMU on an SSH host
     assert.strictEqual((await vmP.read!(vm.id, vm.outs)).props!.pid, vm.outs.pid, "the VM was not restarted");
 
     // A disk-only snapshot cannot revert a running VM: refused, nothing changes.
-    const diskOnly = await snapP.create!({ host: conn, vm: "snap", name: "disk-only", revertTrigger: "a" });
+    const diskOnly = await snapP.create!({ host: conn, vm: stateDirName(vm.outs.stateDir), name: "disk-only", revertTrigger: "a" });
     assert.strictEqual(diskOnly.outs.withMemory, false);
     await assert.rejects(snapP.update!(diskOnly.id, diskOnly.outs, { ...diskOnly.outs, revertTrigger: "b" }), (e: Error & { property?: string }) => e.property === "revertTrigger" && /holds no memory/.test(e.message));
 
@@ -141,7 +141,7 @@ describe("Snapshot and state any (serialized providers, real QEMU on an SSH host
     const inputs = guestVm("grown", { disks: [disk.outs.path] });
     const vm = await vmP.create!(inputs);
     await inGuest(vm.outs.guestConnection, "printf AAAA | dd of=/dev/vda bs=4 count=1 conv=fsync 2>/dev/null");
-    const snap = await snapP.create!({ host: conn, vm: "grown", name: "small", memory: true, revertTrigger: 1 });
+    const snap = await snapP.create!({ host: conn, vm: stateDirName(vm.outs.stateDir), name: "small", memory: true, revertTrigger: 1 });
     assert.strictEqual(snap.outs.machineAtSnapshot.memory, "256 MiB");
     await inGuest(vm.outs.guestConnection, "printf BBBB | dd of=/dev/vda bs=4 count=1 conv=fsync 2>/dev/null");
     const grownInputs = { ...inputs, memory: "288M" };
@@ -212,9 +212,9 @@ describe("Snapshot and state any (serialized providers, real QEMU on an SSH host
     const vm = await vmP.create!(inputs);
     const stopped = (await vmP.update!(vm.id, vm.outs, { ...inputs, state: "stopped" })).outs;
     assert.strictEqual(stopped.status, "stopped");
-    await assert.rejects(snapP.create!({ host: conn, vm: "cold", name: "m", memory: true }), (e: Error & { property?: string }) => e.property === "memory" && /not running/.test(e.message));
+    await assert.rejects(snapP.create!({ host: conn, vm: stateDirName(vm.outs.stateDir), name: "m", memory: true }), (e: Error & { property?: string }) => e.property === "memory" && /not running/.test(e.message));
     await onHost().exec(["qemu-io", "-f", "qcow2", "-c", "write -P 0x61 0 4", disk.outs.path]);
-    const s = await snapP.create!({ host: conn, vm: "cold", name: "before", revertTrigger: "x" });
+    const s = await snapP.create!({ host: conn, vm: stateDirName(vm.outs.stateDir), name: "before", revertTrigger: "x" });
     assert.deepStrictEqual(s.outs.images, [disk.outs.path]);
     await onHost().exec(["qemu-io", "-f", "qcow2", "-c", "write -P 0x62 0 4", disk.outs.path]);
     await snapP.update!(s.id, s.outs, { ...s.outs, revertTrigger: "y" });

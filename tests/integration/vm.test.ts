@@ -8,11 +8,11 @@ import { randomBytes } from "crypto";
 import { readFileSync } from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import { closeAllSshTransports, sshTransport, type Connection } from "../../provider/transport";
-import { vmLayout } from "../../provider/layout";
+import { vmLayout, vmLayoutAt } from "../../provider/layout";
 import { diskProvider } from "../../sdk/disk";
 import { vmProvider } from "../../sdk/vm";
 import { roundTripProvider } from "../helpers/dynamicProvider";
-import { liveQemuPids } from "../helpers/processes";
+import { liveQemuPids, vmQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed, GUEST_APPEND } from "../testbed/testbed";
 import { firstForwardPort } from "../helpers/ports";
 import { guestExec } from "../helpers/guest";
@@ -20,7 +20,7 @@ import { guestExec } from "../helpers/guest";
 const READY = "PULUMI-QEMU-GUEST-READY";
 
 /** QEMU processes (not zombies) whose command line names this VM. */
-const qemuProcesses = (name: string) => liveQemuPids(`guest=${name} `);
+const qemuProcesses = (name: string) => vmQemuPids(name);
 
 describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function () {
   this.timeout(300000);
@@ -138,11 +138,13 @@ describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function 
       assert.strictEqual(bystander.exitCode, null, "the unrelated process was killed");
       execFileSync("kill", ["-0", String(bystander.pid)]);
 
-      // A crash leftover: stale socket and pidfile, then create.
-      await onHost().exec(["mkdir", "-p", layout.dir]);
-      await onHost().writeFile(layout.pidfile, `${bystander.pid}\n`);
-      await onHost().exec(["touch", layout.qmpSocket]);
-      const created = await vmP.create!(inputs);
+      // A crash leftover: stale socket and pidfile, then a start (made stopped, so that its state directory is known first).
+      const stopped = await vmP.create!({ ...inputs, state: "stopped" });
+      const left = vmLayoutAt(stopped.outs.stateDir);
+      await onHost().exec(["mkdir", "-p", left.dir]);
+      await onHost().writeFile(left.pidfile, `${bystander.pid}\n`);
+      await onHost().exec(["touch", left.qmpSocket]);
+      const created = { id: stopped.id, ...(await vmP.update!(stopped.id, stopped.outs, inputs)) };
       assert.strictEqual(created.outs.status, "running");
       assert.strictEqual(bystander.exitCode, null);
       await vmP.delete!(created.id, created.outs);
@@ -152,17 +154,15 @@ describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function 
   });
 
   // Issue 18, class 8: two resources with one name on one host do not silently co-own one VM.
-  it("two concurrent creates of one VM start exactly one QEMU, and the second is refused naming the collision; adopt takes it over", async () => {
-    const inputs = guestVm("twin", { readiness: undefined });
-    const results = await Promise.allSettled([vmP.create!(inputs), (async () => (await roundTripProvider(vmProvider)).provider.create!(inputs))()]);
-    const made = results.filter((r): r is PromiseFulfilledResult<{ id: string; outs: { pid: number } }> => r.status === "fulfilled");
-    const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-    assert.strictEqual(made.length, 1, `one create, not ${made.length}`);
-    assert.match(String(refused[0].reason), /name: .*VM twin already runs in .* another Vm resource with this name manages it .* set adopt: true/s);
-    assert.deepStrictEqual(qemuProcesses("twin"), [made[0].value.outs.pid], "one QEMU, the one the first create reports, still running");
-    const adopted = await vmP.create!({ ...inputs, adopt: true });
-    assert.strictEqual(adopted.outs.pid, made[0].value.outs.pid, "adopt takes over the running instance");
-    await vmP.delete!(made[0].value.id, made[0].value.outs);
+  it("two concurrent creates of one name (two stacks) start two QEMUs, each in its own state directory; adopt takes neither", async () => {
+    const results = await Promise.all([vmP.create!(guestVm("twin", { readiness: undefined })),
+      (async () => (await roundTripProvider(vmProvider)).provider.create!(guestVm("twin", { readiness: undefined })))()]);
+    const [one, two] = results.map((r) => r.outs as { pid: number; stateDir: string });
+    assert.notStrictEqual(one.stateDir, two.stateDir);
+    assert.deepStrictEqual(qemuProcesses("twin").sort(), [one.pid, two.pid].sort(), "two QEMUs, the ones the creates report");
+    await assert.rejects(vmP.create!({ ...guestVm("twin", { readiness: undefined }), adopt: true }), /adopt: no running QEMU instance has -name twin/);
+    for (const r of results) await vmP.delete!(r.id, r.outs);
+    assert.deepStrictEqual(qemuProcesses("twin"), []);
   });
 
   it("a second VM asking for a taken host port fails, naming the port and the other VM; a different spec is not adopted", async () => {
@@ -171,8 +171,10 @@ describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function 
     await assert.rejects(vmP.create!(guestVm("portb", { readiness: undefined, ports: [{ host: taken, guest: 22 }] })),
       new RegExp(`QEMU did not start VM portb: .*host port ${taken}/tcp is forwarded by VM porta`, "s"));
     assert.deepStrictEqual(qemuProcesses("portb"), []);
+    // The same name again (another stack's): its own VM, refused for the port, not adopted.
     await assert.rejects(vmP.create!({ ...guestVm("porta", { readiness: undefined }), ports: first.outs.forwardedPorts, memory: "300M" }),
-      /already running .* with a different spec \(memory\)/);
+      new RegExp(`QEMU did not start VM porta: .*host port ${taken}/tcp is forwarded by VM porta \\(${first.outs.stateDir}\\)`, "s"));
+    assert.deepStrictEqual(qemuProcesses("porta"), [first.outs.pid]);
     await vmP.delete!(first.id, first.outs);
   });
 
@@ -190,7 +192,7 @@ describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function 
     const [seedFile] = await seeds();
     assert.match(seedFile, /^cidata-[0-9a-f]{16}\.iso 600$/, "one seed, readable by its owner only");
     // The seed holds no secret in the spec kept on the host: only its hash.
-    const specText = (await onHost().exec(["cat", vmLayout(conn().workDir!, "seeded").startedSpec])).stdout;
+    const specText = (await onHost().exec(["cat", vmLayoutAt(first.outs.stateDir).startedSpec])).stdout;
     assert.doesNotMatch(specText, /user-data-ran/);
 
     const next = seedInputs("second");

@@ -17,7 +17,7 @@ import { vmSpec } from "../../provider/vm/spec";
 import { vmProvider } from "../../sdk/vm";
 import { roundTripProvider } from "../helpers/dynamicProvider";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
-import { liveQemuPids } from "../helpers/processes";
+import { vmQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed } from "../testbed/testbed";
 
 describe("Vm adopt (a QEMU started by hand, real QEMU on an SSH host)", function () {
@@ -32,7 +32,7 @@ describe("Vm adopt (a QEMU started by hand, real QEMU on an SSH host)", function
   const handArgv = ["qemu-system-x86_64", "-name", `guest=${name}`, "-machine", "pc", "-accel", "tcg", "-m", "32", "-nodefaults", "-display", "none",
     "-drive", `file=${image},format=raw,if=virtio,readonly=on`, "-qmp", `unix:${workDir}/hand.sock,server=on,wait=off`,
     "-daemonize", "-pidfile", `${workDir}/hand.pid`];
-  const handPids = () => liveQemuPids(`guest=${name} `);
+  const handPids = () => vmQemuPids(name);
   let vmP: pulumi.dynamic.ResourceProvider;
 
   before(async () => {
@@ -41,7 +41,7 @@ describe("Vm adopt (a QEMU started by hand, real QEMU on an SSH host)", function
     await onHost().writeFile(image, haltBootSector());
   });
   after(async () => {
-    await onHost().exec(["sh", "-c", `pkill -KILL -f -- "guest=${name} " ; rm -rf -- "$1"`, "x", workDir]).catch(() => undefined);
+    await onHost().exec(["sh", "-c", `pkill -KILL -f -- "guest=${name}" ; rm -rf -- "$1"`, "x", workDir]).catch(() => undefined);
     await closeAllSshTransports();
   });
 
@@ -72,7 +72,7 @@ describe("Vm adopt (a QEMU started by hand, real QEMU on an SSH host)", function
 
     await vmP.delete!(made.id, made.outs);
     assert.deepStrictEqual(handPids(), [], "delete left the adopted QEMU running");
-    assert.strictEqual((await onHost().exec(["test", "-e", vmLayout(workDir, name).dir])).exitCode, 1, "the state directory stays");
+    assert.strictEqual((await onHost().exec(["test", "-e", made.outs.stateDir])).exitCode, 1, "the state directory stays");
   });
 
   // Issue 18, class 9: adopt takes only an unmanaged QEMU of the same user, checked and recorded as one process.

@@ -7,7 +7,7 @@ import { randomBytes } from "crypto";
 import * as vm from "../../provider/resources/vm";
 import { closeAllSshTransports, sshTransport, type Connection } from "../../provider/transport";
 import { withQmp } from "../../provider/qemu/qmp";
-import { vmLayout } from "../../provider/layout";
+import { vmLayoutAt } from "../../provider/layout";
 import { stopVm } from "../../provider/vm/execute";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
 import { isAlive, procStat } from "../helpers/processes";
@@ -48,7 +48,7 @@ describe("Vm refresh (coalesced reads, real QEMU on an SSH host)", function () {
   });
 
   it("a VM paused through QMP reads as paused from the trace; after cont, running", async () => {
-    const layout = vmLayout(workDir, names[2]);
+    const layout = vmLayoutAt(created[2].outs.stateDir);
     await withQmp(onHost(), layout.qmpSocket, 5000, (q) => q.execute("stop"));
     const paused = await readProps(created[2]);
     assert.strictEqual(paused.status, "paused", paused.statusDetail);
@@ -58,7 +58,7 @@ describe("Vm refresh (coalesced reads, real QEMU on an SSH host)", function () {
   });
 
   it("the start records the instance's PID and start time; a read falls back to the command line when they disagree", async () => {
-    const layout = vmLayout(workDir, names[4]);
+    const layout = vmLayoutAt(created[4].outs.stateDir);
     const pid = created[4].outs.pid!;
     const startTime = procStat(pid)[19];
     assert.strictEqual((await onHost().readFile(layout.identity)).toString(), `${pid} ${startTime}\n`);
@@ -69,14 +69,14 @@ describe("Vm refresh (coalesced reads, real QEMU on an SSH host)", function () {
   });
 
   it("an instance without a trace (started by an older version) is asked through QMP", async () => {
-    await onHost().exec(["rm", "-f", "--", vmLayout(workDir, names[3]).qemuLog]);
+    await onHost().exec(["rm", "-f", "--", vmLayoutAt(created[3].outs.stateDir).qemuLog]);
     const r = await readProps(created[3]);
     assert.strictEqual(r.status, "running");
     assert.match(r.statusDetail, /QMP says running/);
   });
 
   it("QMP shows QEMU's end: the session stays open while it runs and closes when quit ends it (a stop waits for that, not for a poll)", async () => {
-    const layout = vmLayout(workDir, names[5]);
+    const layout = vmLayoutAt(created[5].outs.stateDir);
     const pid = created[5].outs.pid!;
     await withQmp(onHost(), layout.qmpSocket, 5000, async (q) => {
       assert.strictEqual(await q.ended(300), false, "the session closed while QEMU runs");
@@ -89,8 +89,8 @@ describe("Vm refresh (coalesced reads, real QEMU on an SSH host)", function () {
   });
 
   it("the stop ladder on one QMP session: powerdown (ignored by this guest), then quit; the VM is gone and its runtime files too", async () => {
-    const layout = vmLayout(workDir, names[0]);
-    const used = await stopVm(onHost(), layout, names[0], { powerdownMs: 300, quitMs: 3000 });
+    const layout = vmLayoutAt(created[0].outs.stateDir);
+    const used = await stopVm(onHost(), layout, layout.name, { powerdownMs: 300, quitMs: 3000 });
     assert.deepStrictEqual(used, ["system_powerdown", "quit"]);
     assert.ok(!isAlive(created[0].outs.pid!), "QEMU still runs");
     assert.strictEqual((await onHost().exec(["test", "-e", layout.pidfile])).exitCode, 1, "pidfile left");

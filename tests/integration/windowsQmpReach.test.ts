@@ -8,11 +8,11 @@
  */
 import * as assert from "assert";
 import { spawn, type ChildProcess } from "child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import * as net from "net";
 import { tmpdir } from "os";
 import * as path from "path";
-import { qemuArgv, WINDOWS_QMP_ADDRESS, WINDOWS_QMP_PORT } from "../../provider/vm/argv";
+import { qemuArgv, qemuReadConfig, WINDOWS_QMP_ADDRESS, WINDOWS_QMP_PORT } from "../../provider/vm/argv";
 import { sshTransport } from "../../provider/transport";
 import { vmLayout } from "../../provider/layout";
 import { vmSpec } from "../../provider/vm/spec";
@@ -51,6 +51,7 @@ describe("Windows VMs' QMP is out of the guest's reach (stand-in: the same user-
     }).spec;
     const layout = vmLayout(dir, name);
     mkdirSync(layout.dir, { recursive: true });
+    writeFileSync(layout.readConfig, qemuReadConfig(spec)!, { mode: 0o600 }); // as the start writes it: the kernel command line
     const argv = qemuArgv(spec, { qemuBinary: "qemu-system-x86_64", accelerators: ["tcg"], layout, platform: "windows" })
       .map((a) => a.replace(WINDOWS_QMP_ADDRESS, qmpAddress).replace(WINDOWS_QMP_PORT, String(qmpPort)));
     assert.ok(argv.includes(`tcp:${qmpAddress}:${qmpPort},server=on,wait=off`), argv.join(" "));

@@ -9,7 +9,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { baseImageFile, fleetSettings, type FleetArgs } from "../../sdk/fleet";
 import { ansibleInventory, sshConfig, type FleetMember } from "../../provider/fleet/inventory";
-import { defaultPortRange, memberNames, memberPorts, placeMembers, rangeCapacity, type FleetHostCapacity } from "../../provider/fleet/placement";
+import { memberNames, memberPorts, placeMembers, rangeCapacity, type FleetHostCapacity } from "../../provider/fleet/placement";
 
 const GiB = 2 ** 30;
 const host = (key: string, memoryGiB: number, cores = 4, usableAccelerators?: string[]): FleetHostCapacity =>
@@ -69,14 +69,6 @@ describe("fleet ports and names", () => {
     assert.deepStrictEqual(memberPorts(3, 2, { from: 20000, to: 20099 }), [20006, 20007]);
     assert.strictEqual(rangeCapacity(2, { from: 20000, to: 20099 }), 50);
     assert.strictEqual(rangeCapacity(0, { from: 20000, to: 20000 }), Infinity);
-  });
-
-  it("derives a default range of 100 ports from the fleet's name", () => {
-    const a = defaultPortRange("ci");
-    assert.deepStrictEqual(defaultPortRange("ci"), a);
-    assert.strictEqual(a.to - a.from, 99);
-    assert.ok(a.from >= 20000 && a.to <= 59999);
-    assert.notDeepStrictEqual(defaultPortRange("ci2"), a);
   });
 
   it("names members from a count or takes the given names", () => {

@@ -19,6 +19,7 @@ import { hostScriptsDir, hostScriptText, shScriptParts } from "../../provider/tr
 import { atomicWriteArgv, atomicWriteArgvWindows, readFileArgvWindows } from "../../provider/transport/remoteFiles";
 import { psScriptArgv, windowsInvocation } from "../../provider/transport/windows";
 import { adoptArgv, cleanupArgv, listSpecsArgv, observeArgv, processArgv, signalArgv, startArgv } from "../../provider/vm/hostScripts";
+import { portsTakeArgv } from "../../provider/vm/ports";
 import { vmLayout } from "../../provider/layout";
 import { cleanupScriptArgv, listSpecsScriptArgv, observeScriptArgv, signalScriptArgv, startScriptArgv } from "../../provider/vm/windowsScripts";
 
@@ -63,6 +64,7 @@ const CASES: Record<string, string[]> = {
   "posix-vm-list-specs": listSpecsArgv("/Users/ops/.pulumi-qemu/vms"),
   "posix-vm-adopt": adoptArgv(mac, "web", 4242, "Mon Nov 30 03:00:00 2026", '{"name":"web"}', "/tmp/hand.sock"),
   "posix-vm-process": processArgv("4242"),
+  "posix-ports-take": portsTakeArgv("/Users/ops/.pulumi-qemu/vms/web.0a1b2c3d", ["tcp", "udp"]),
   "posix-probe-runner": probeRunnerArgv("/Users/ops/.pulumi-qemu/.pulumi-qemu-probe", ["qemu-system-x86_64", "-accel", "hvf", "-serial", "stdio"]),
   "posix-write-file": atomicWriteArgv("/Users/ops/.pulumi-qemu/.pulumi-qemu-probe/x.json", 42, 0o600, "abc123"),
   ...files("posix", "posix"),

@@ -13,7 +13,8 @@ import { anyQemuArgv, listMembersArgv } from "../../provider/network/switch";
 import { forgetCloneArgv, moveIfAbsentArgv, overlaysArgv, recordCloneArgv, removeUploadArgv, sameFileArgv } from "../../provider/resources/diskScripts";
 import { sha256Argv, toolArgv } from "../../provider/transport/hostFiles";
 import { atomicWriteArgv } from "../../provider/transport/remoteFiles";
-import { adoptArgv, cleanupArgv, listSpecsArgv, observeArgv, processArgv, signalArgv, startArgv } from "../../provider/vm/hostScripts";
+import { adoptArgv, cleanupArgv, listSpecsArgv, listStateDirsArgv, observeArgv, processArgv, signalArgv, startArgv } from "../../provider/vm/hostScripts";
+import { portsTakeArgv } from "../../provider/vm/ports";
 import { hostScriptsDir, hostScriptText, shScriptParts } from "../../provider/transport/hostScript";
 import { readdirSync } from "fs";
 
@@ -25,6 +26,8 @@ const SCRIPTS: Record<string, string[]> = {
   "vm cleanup": cleanupArgv(layout, "a", "all"),
   "vm adopt": adoptArgv(layout, "a", 1, "2", "{}", "/s"),
   "vm list specs": listSpecsArgv("/w/vms"),
+  "vm list state directories": listStateDirsArgv("/w/vms"),
+  "ports: take from the ledger": portsTakeArgv("/w/vms/a.0a1b2c3d", ["tcp", "udp"]),
   "adopt: a process": processArgv("1"),
   "host facts": factsArgv("/w"),
   "probe runner": probeRunnerArgv("/w/p", ["qemu-system-x86_64"]),

@@ -96,7 +96,7 @@ describe("a Windows host (replayed)", () => {
     assert.strictEqual(created.outs.acceleratorInUse, "whpx");
     assert.match(created.outs.statusDetail, /run-state trace says running/);
     const proc = win.procs.get(created.outs.pid!)!;
-    assert.match(proc.commandLine, /-accel whpx .*-qmp tcp:127\.(?!0\.0\.1:)\d+\.\d+\.\d+:\d+,server=on,wait=off -pidfile "C:\/Users\/ops\/My VMs\/vms\/win-vm\/qemu\.pid"/);
+    assert.match(proc.commandLine, /-accel whpx .*-qmp tcp:127\.(?!0\.0\.1:)\d+\.\d+\.\d+:\d+,server=on,wait=off -pidfile "C:\/Users\/ops\/My VMs\/vms\/win-vm\.[0-9a-f]{8}\/qemu\.pid"/);
     assert.doesNotMatch(proc.commandLine, /-daemonize/);
     assert.strictEqual(created.outs.guestConnection?.host, "win11.lab");
 
@@ -112,7 +112,7 @@ describe("a Windows host (replayed)", () => {
 
     await vm.remove(created.id, updated.outs);
     assert.strictEqual(win.procs.size, 0);
-    assert.ok(![...win.files.keys()].some((f) => f.startsWith(`${workDir}/vms/win-vm/`)), "the state directory is gone");
+    assert.ok(![...win.files.keys()].some((f) => f.startsWith(`${workDir}/vms/win-vm.`)), "the state directory is gone");
     assert.strictEqual((await vm.read(created.id, updated.outs)).props?.status, "stopped");
   });
 
