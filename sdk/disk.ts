@@ -6,7 +6,7 @@ import { shimProvider, withOutputs } from "./shim";
 export interface DiskArgs {
   /** The host: a Host's `connection` output. */
   host: pulumi.Input<Connection>;
-  /** Names the default path `<workDir>/disks/<name>.<format>`. Default: the resource's name. */
+  /** Names the default path `<workDir>/disks/<name>.<tag>.<format>` (tag: 8 hex digits of its own, so two stacks with one name never meet). Default: the resource's name. */
   name?: pulumi.Input<string>;
   /** Absolute path of the image on the host. Default under the host's working directory. */
   path?: pulumi.Input<string>;
@@ -51,9 +51,10 @@ export class Disk extends pulumi.dynamic.Resource {
   declare readonly backingMissing: pulumi.Output<boolean | undefined>;
 
   constructor(name: string, args: DiskArgs, opts?: pulumi.CustomResourceOptions) {
-    const inputs = withOutputs({ ...args, name: args.name ?? name, host: pulumi.secret(args.host), ...hostIdOf(args.host) },
+    const owner = { project: pulumi.getProject(), stack: pulumi.getStack(), resource: name };
+    const inputs = withOutputs({ ...args, name: args.name ?? name, host: pulumi.secret(args.host), ...hostIdOf(args.host), owner },
       ["path", "format", "virtualSizeBytes", "actualSizeBytes", "backingFile", "backingMissing"]);
-    super(diskProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host"] }, "qemu", "Disk");
+    super(diskProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "ownerToken"] }, "qemu", "Disk");
     recordPlacement(this, args.host);
   }
 }

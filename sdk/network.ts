@@ -52,9 +52,10 @@ export class Network extends pulumi.dynamic.Resource {
       const { host, address } = "connection" in h ? { host: h, address: undefined } : h;
       return { host: host.connection, ...hostIdOf(host.connection), ...(address !== undefined ? { address } : {}) };
     });
-    const inputs = withOutputs({ name: args.name ?? name, subnet: args.subnet, port: args.port, hosts: pulumi.secret(hosts as unknown as pulumi.Input<NetworkHostInput[]>) },
+    const owner = { project: pulumi.getProject(), stack: pulumi.getStack(), resource: name };
+    const inputs = withOutputs({ name: args.name ?? name, subnet: args.subnet, port: args.port, hosts: pulumi.secret(hosts as unknown as pulumi.Input<NetworkHostInput[]>), owner },
       ["switches", "status"]);
-    super(networkProvider, name, inputs, { ...opts, additionalSecretOutputs: ["hosts"] }, "qemu", "Network");
+    super(networkProvider, name, inputs, { ...opts, additionalSecretOutputs: ["hosts", "ownerToken"] }, "qemu", "Network");
   }
 
   /** A `networks` entry of a Vm: this network, with this address from its subnet. */

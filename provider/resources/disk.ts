@@ -17,12 +17,14 @@ import type { VmSpec } from "../vm/spec";
 import { connectionIdentity, hostInDiff, hostIsWindows } from "./connection";
 import { collectFailures, containsUnknown, plain, throwFailures, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation, recordedProviderChanged } from "./types";
 import { progress } from "./progress";
+import { checkDiskOwner, claimDisk, recordedDiskOwner, releaseDisk } from "./diskOwner";
+import { newOwnerToken, ownedName, type OwnerLabel } from "../vm/owner";
 
 export interface DiskInputs {
   host: Connection;
   /** The id of the Host whose `connection` is `host`, passed by the SDK: known in a preview while the connection is not. */
   hostId?: string;
-  /** Names the default path `<workDir>/disks/<name>.<format>`; default the resource's name. */
+  /** Names the default path `<workDir>/disks/<name>.<tag>.<format>`; default the resource's name. */
   name: string;
   /** Absolute path of the image on the host; default under the host's working directory. */
   path?: string;
@@ -44,6 +46,10 @@ export interface DiskInputs {
    * backing file or a VM holds it.
    */
   shared?: boolean;
+  /** Makes the image this resource's on a shared host (diskOwner.ts); made by the provider at create, kept secret in state. */
+  ownerToken?: string;
+  /** Who the Disk is for people, in its owner record: set by the SDK (project, stack, resource name). */
+  owner?: OwnerLabel;
 }
 
 export interface DiskOutputs extends DiskInputs {
@@ -56,8 +62,10 @@ export interface DiskOutputs extends DiskInputs {
   backingMissing?: boolean;
 }
 
+/** The explicit path, or `disks/NAME.TAG.FORMAT` (TAG from the owner token; `NAME.FORMAT` for a Disk an earlier release made). */
 function pathOf(inputs: DiskInputs): string {
-  return inputs.path ?? diskPath(inputs.host.workDir!, inputs.name, inputs.format ?? "qcow2");
+  const name = inputs.ownerToken ? ownedName(inputs.name, inputs.ownerToken) : inputs.name;
+  return inputs.path ?? diskPath(inputs.host.workDir!, name, inputs.format ?? "qcow2");
 }
 
 function validations(inputs: DiskInputs): Validation[] {
@@ -114,7 +122,7 @@ function shrinkReason(from: number, to: number): string {
 
 export async function diff(_id: string, olds: DiskOutputs, given: DiskInputs): Promise<DiffResult> {
   const host = hostInDiff(olds.host, given.host, given.hostId);
-  const news = { ...given, host: host.host };
+  const news = { ...given, host: host.host, ownerToken: olds.ownerToken };
   const pathUnknown = [news.host, news.name, news.path, news.format].some(containsUnknown);
   const replaces = [
     host.replaced ? "host" : "",
@@ -183,17 +191,21 @@ async function upload(t: Transport, source: string, path: string, timeoutMs = UP
   progress(`Disk ${path}: uploaded and checksum verified in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-export async function create(inputs: DiskInputs): Promise<CreateResult<DiskOutputs>> {
-  throwFailures(collectFailures(validations(inputs)));
+export async function create(given: DiskInputs): Promise<CreateResult<DiskOutputs>> {
+  throwFailures(collectFailures(validations(given)));
+  const inputs = { ...given, ownerToken: newOwnerToken() };
   const t = transportFor(inputs.host);
   const path = pathOf(inputs);
   const format = inputs.format ?? "qcow2";
   if (await pathExists(t, path)) {
     if (inputs.shared && await fileSha256(t, path) === localFileSha256(inputs.source!)) {
       progress(`Disk ${path}: the shared image is already on ${t.description} (same sha256); using it`);
+      await claimDisk(t, path, inputs.ownerToken, inputs.owner ?? {}, true);
       return { id: `${connectionIdentity(inputs.host)}#disk:${path}`, outs: (await outputsOf(t, inputs, path))! };
     }
-    throw new QemuError("COMMAND_FAILED", `${t.description}: ${path} already exists; it is not overwritten. Import it (pulumi import, or opts.import) or choose another path`);
+    const owner = await recordedDiskOwner(t, path);
+    throw new QemuError("COMMAND_FAILED", `${t.description}: ${path} already exists${owner ? ` and belongs to ${owner}` : ""}; it is not overwritten. ` +
+      `${owner ? "Choose another path" : "Import it (pulumi import, or opts.import) or choose another path"}`);
   }
   await makeDirectory(t, parentDir(path));
   const size = inputs.size === undefined ? undefined : sizeBytes(inputs.size, "size");
@@ -211,18 +223,27 @@ export async function create(inputs: DiskInputs): Promise<CreateResult<DiskOutpu
     await qemuImg(t, createArgv({ path, format, sizeBytes: size, backing }), `creating disk ${inputs.name}`);
     if (backing) await recordClone(t, backing.path, path);
   }
+  await claimDisk(t, path, inputs.ownerToken, inputs.owner ?? {}, !!inputs.shared).catch(async (e) => {
+    // A Disk whose owner cannot be recorded is not made: nothing stays behind.
+    await removeFile(t, path).catch(() => undefined);
+    await forgetClone(t, { ...inputs, path } as DiskOutputs).catch(() => undefined);
+    throw e;
+  });
   return { id: `${connectionIdentity(inputs.host)}#disk:${path}`, outs: (await outputsOf(t, inputs, path))! };
 }
 
 /** Refresh: a vanished file drops the disk from the state (the next up makes it again); size and backing drift show. */
 export async function read(id: string, props: DiskOutputs): Promise<ReadResult<DiskOutputs>> {
+  if (!props.shared) await checkDiskOwner(transportFor(props.host), props.path, props.ownerToken, "reading");
   const outs = await outputsOf(transportFor(props.host), props, props.path);
   return outs ? { id, props: outs } : {};
 }
 
-export async function update(_id: string, olds: DiskOutputs, news: DiskInputs): Promise<{ outs: DiskOutputs }> {
-  throwFailures(collectFailures(validations(news)));
+export async function update(_id: string, olds: DiskOutputs, given: DiskInputs): Promise<{ outs: DiskOutputs }> {
+  throwFailures(collectFailures(validations(given)));
+  const news = { ...given, ownerToken: olds.ownerToken };
   const t = transportFor(news.host);
+  if (!olds.shared) await checkDiskOwner(t, olds.path, olds.ownerToken, "changing");
   if (news.size !== undefined) {
     const wanted = sizeBytes(news.size, "size");
     const current = (await info(t, olds.path))?.virtualSizeBytes;
@@ -303,6 +324,9 @@ async function recordClone(t: Transport, base: string, clone: string): Promise<v
 export async function remove(_id: string, props: DiskOutputs): Promise<void> {
   const t = transportFor(props.host);
   if (!await pathExists(t, props.path)) return forgetClone(t, props); // already gone
+  if (!props.shared) await checkDiskOwner(t, props.path, props.ownerToken, "deleting");
+  const others = props.shared ? await releaseDisk(t, props.path, props.ownerToken, true) : [];
+  if (others.length) return progress(`Disk ${props.path}: shared image kept, ${others.length} other owner(s) still use it: ${others.join("; ")}`);
   // Without -U, qemu-img takes the image's lock: it fails exactly while a running QEMU holds it.
   // Where QEMU takes no locks, the VMs of this working directory that declare the image say it.
   const infoArgv = toolArgv(t.platform, ["qemu-img", "info", "--output=json", props.path]);
@@ -321,6 +345,7 @@ export async function remove(_id: string, props: DiskOutputs): Promise<void> {
     throw new QemuError("COMMAND_FAILED", `${t.description}: not deleting disk ${props.path}: it is the backing file of ${overlays.join(", ")}; delete those first`);
   }
   await removeFile(t, props.path);
+  if (!props.shared) await releaseDisk(t, props.path, props.ownerToken, false);
   await forgetClone(t, props);
   // Its own record of clones, all gone now (a live one refused the delete above).
   if (t.platform !== "windows") await t.exec(["rm", "-rf", "--", cloneRecordDir(props.path)]);

@@ -6,12 +6,13 @@
  */
 import { createHash } from "crypto";
 import { sameData } from "../canonical";
-import { InvalidArgumentError } from "../errors";
-import { checkUnixSocketPath, hubSocket, networksRoot, switchName } from "../layout";
+import { InvalidArgumentError, OwnedByAnotherError } from "../errors";
+import { checkUnixSocketPath, hubSocket, networksRoot, switchLayout, switchName } from "../layout";
+import { judgeOwner, newOwnerToken, ownerRecordText, type OwnerLabel, type OwnerVerdict } from "../vm/owner";
 import { ipv4Number, overlaps, parseSubnet, subnetText } from "../subnet";
 import { ensureSwitch, observeSwitch, removeSwitch } from "../network/switch";
 import { starLinks, type SwitchSpec } from "../network/switchArgv";
-import { transportFor, validateConnection, type Connection } from "../transport";
+import { makeDirectory, transportFor, validateConnection, type Connection } from "../transport";
 import { integerIn, safeName } from "../validate";
 import { listStartedSpecs } from "../vm/observe";
 import { connectionIdentity, hostIsWindows } from "./connection";
@@ -33,6 +34,10 @@ export interface NetworkInputs {
   hosts: NetworkHostInput[];
   /** The UDP port of the links: the first host uses port+1 ... port+n-1, every other host `port`. Default: from the name. */
   port?: number;
+  /** Makes each host's switch directory this resource's (an `owner` record, as a VM's); made by the provider at create, secret in state. */
+  ownerToken?: string;
+  /** Who the Network is for people, in its owner records: set by the SDK (project, stack, resource name). */
+  owner?: OwnerLabel;
 }
 
 export interface SwitchStatus {
@@ -138,24 +143,38 @@ async function runSwitches(i: NetworkInputs): Promise<void> {
   }
 }
 
-export async function create(inputs: NetworkInputs): Promise<CreateResult<NetworkOutputs>> {
-  throwFailures(collectFailures(validations(inputs)));
+export async function create(given: NetworkInputs): Promise<CreateResult<NetworkOutputs>> {
+  throwFailures(collectFailures(validations(given)));
+  const inputs = { ...given, ownerToken: newOwnerToken() };
+  // Another stack's network of this name on any host is refused before anything is touched.
+  await Promise.all(inputs.hosts.map((h) => ownedSwitch(inputs, h)));
+  const claimed: NetworkHostInput[] = [];
   try {
+    for (const h of inputs.hosts) {
+      await claimSwitch(inputs, h);
+      claimed.push(h);
+    }
     await runSwitches(inputs);
   } catch (e) {
-    // Nothing is left behind: the switches this create started go (no member can be on them yet).
-    for (const h of inputs.hosts) await removeSwitch(transportFor(h.host), h.host.workDir!, inputs.name).catch(() => undefined);
+    // Nothing is left behind, and only what this create claimed goes (no member can be on it yet).
+    for (const h of claimed) await removeSwitch(transportFor(h.host), h.host.workDir!, inputs.name).catch(() => undefined);
     throw e;
   }
   return { id: `network:${inputs.name}@${inputs.hosts.map((h) => connectionIdentity(h.host)).join(",")}`, outs: outputs(inputs, await switchesOf(inputs)) };
 }
 
 export async function read(id: string, props: NetworkOutputs): Promise<ReadResult<NetworkOutputs>> {
+  await Promise.all(props.hosts.map((h) => ownedSwitch(props, h)));
   return { id, props: outputs(props, await switchesOf(props)) };
 }
 
-export async function update(_id: string, olds: NetworkOutputs, news: NetworkInputs): Promise<{ outs: NetworkOutputs }> {
-  throwFailures(collectFailures(validations(news)));
+export async function update(_id: string, olds: NetworkOutputs, given: NetworkInputs): Promise<{ outs: NetworkOutputs }> {
+  throwFailures(collectFailures(validations(given)));
+  // Refused where another owns a switch; a network an older release made gets its token now, and
+  // each host's switch directory without a record is claimed.
+  await Promise.all([...olds.hosts, ...given.hosts].map((h) => ownedSwitch(olds, h)));
+  const news = { ...given, ownerToken: olds.ownerToken ?? newOwnerToken() };
+  for (const h of news.hosts) await claimSwitch(news, h, true);
   const kept = new Set(news.hosts.map((h) => connectionIdentity(h.host)));
   for (const h of olds.hosts.filter((o) => !kept.has(connectionIdentity(o.host)))) {
     await removeSwitch(transportFor(h.host), h.host.workDir!, olds.name);
@@ -165,7 +184,28 @@ export async function update(_id: string, olds: NetworkOutputs, news: NetworkInp
   return { outs: outputs(news, await switchesOf(news)) };
 }
 
-/** Stops every switch and removes its directory; refused on a host where a VM still runs on it. */
+/** Stops every switch and removes its directory; refused on a host where a VM still runs on it, or where the switch is another owner's. */
 export async function remove(_id: string, props: NetworkOutputs): Promise<void> {
+  await Promise.all(props.hosts.map((h) => ownedSwitch(props, h)));
   for (const h of props.hosts) await removeSwitch(transportFor(h.host), h.host.workDir!, props.name);
+}
+
+/** Whose this host's switch directory is; another owner's (or an unreadable record) is refused naming it. */
+async function ownedSwitch(i: Pick<NetworkInputs, "name" | "ownerToken">, h: NetworkHostInput): Promise<OwnerVerdict> {
+  const t = transportFor(h.host);
+  const verdict = judgeOwner((await observeSwitch(t, h.host.workDir!, i.name)).ownerRecord, i.ownerToken);
+  if (verdict.kind === "other") {
+    throw new OwnedByAnotherError(`${t.description}: network ${i.name}: its switch directory ${switchLayout(h.host.workDir!, i.name).dir} belongs to ${verdict.owner}, ` +
+      "not to this resource; nothing of it was touched. Give this Network another name or working directory", verdict.owner);
+  }
+  return verdict;
+}
+
+/** Writes the network's owner record in the host's switch directory (`onlyIfAbsent`: an update's claim of an older release's). */
+async function claimSwitch(i: NetworkInputs, h: NetworkHostInput, onlyIfAbsent = false): Promise<void> {
+  const t = transportFor(h.host);
+  const layout = switchLayout(h.host.workDir!, i.name);
+  if (onlyIfAbsent && (await observeSwitch(t, h.host.workDir!, i.name)).ownerRecord !== undefined) return;
+  await makeDirectory(t, layout.dir);
+  await t.writeFile(layout.owner, ownerRecordText(i.ownerToken!, i.owner ?? {}), { mode: 0o600 });
 }

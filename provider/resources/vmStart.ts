@@ -18,7 +18,8 @@ import { startVm, stopVm, waitReady, writeCloudInitSeed, writeQemuFiles, type St
 import { secretsToFiles } from "../qemu/secretObjects";
 import { checkSocketPath, type VmLayout } from "../layout";
 import { makeDirectory } from "../transport";
-import { ownerRecordText } from "../vm/owner";
+import { describeOwner, ownerRecordText } from "../vm/owner";
+import { releaseCapacity, reserveCapacity } from "../vm/capacity";
 import { durationMs } from "../validate";
 import { observe, observedFrom, type Observed } from "../vm/observe";
 import { planFound } from "../vm/plan";
@@ -181,6 +182,8 @@ export async function preflight(c: Context, inputs: VmInputs): Promise<Preflight
   for (const [i, n] of c.spec.networks.entries()) {
     if (n.type === "private") await checkJoin(c.transport, inputs.host.workDir!, c.layout, c.spec.name, n.network, n.address, `networks[${i}].address`);
   }
+  // Last: the memory stays reserved for this VM (its own earlier entry replaced) until its QEMU ends, or the start fails.
+  await reserveCapacity(c.transport, c.layout, c.spec.name, c.spec.memoryBytes, c.spec.cpus, `${inputs.owner ? describeOwner(inputs.owner) : "an owner with no name recorded"} (VM ${c.spec.name}, ${c.layout.dir})`);
   return { accelerators, firmware };
 }
 
@@ -198,7 +201,16 @@ export async function claim(c: Context, inputs: VmInputs, created?: string): Pro
  * `creating`: an instance already there is another resource's (refused) unless the inputs say adopt.
  */
 export async function start(c: Context, inputs: VmInputs, creating = false, checked?: Preflight): Promise<StartOutcome> {
-  const { accelerators, firmware } = checked ?? await preflight(c, inputs);
+  const ready = checked ?? await preflight(c, inputs);
+  try {
+    return await startChecked(c, inputs, creating, ready);
+  } catch (e) {
+    await releaseCapacity(c.transport, c.layout).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function startChecked(c: Context, inputs: VmInputs, creating: boolean, { accelerators, firmware }: Preflight): Promise<StartOutcome> {
   // A create owns its directory before anything is in it; an update claims one an older release made once it has succeeded.
   if (creating) await claim(c, inputs);
   if (c.spec.cloudInit && c.cloudInitImage) await writeCloudInitSeed(c.transport, c.layout, c.cloudInitImage, c.spec.cloudInit);

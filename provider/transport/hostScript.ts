@@ -23,6 +23,8 @@ export const EXIT = {
   NOT_THE_CHECKED_PROCESS: 73,
   /** Another operation held the VM's lock for the whole wait. */
   LOCK_TIMEOUT: 75,
+  /** A VM's start would take the host past its memory (capacity-reserve.sh). */
+  NO_CAPACITY: 76,
   /** The accelerator probe's guest hung and was ended (124, as timeout(1) says). */
   PROBE_HUNG: 124,
 } as const;

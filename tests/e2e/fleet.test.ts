@@ -128,7 +128,7 @@ describe("e2e: the fleet example on three SSH hosts (real CLI)", function () {
         assert.deepStrictEqual(workDirs.slice(1).flatMap(filesUnder), [], "destroy left files on h2 or h3");
         const onH1 = filesUnder(workDirs[0]).map((f) => f.slice(workDirs[0].length + 1));
         assert.ok(onH1.some((f) => /^images\/base-[0-9a-f]{16}\.qcow2$/.test(f)), "the base image the other fleet uses was deleted");
-        assert.ok(onH1.every((f) => /^images\/|^disks\/other-0\.qcow2$|^vms\/other-0\//.test(f)), onH1.join("\n"));
+        assert.ok(onH1.every((f) => /^images\/|^disks\/\.?other-0\.[0-9a-f]{8}\.qcow2(\.owner)?$|^vms\/other-0\.[0-9a-f]{8}\//.test(f)), onH1.join("\n"));
       });
 
       await otherStack.stack.destroy(capture(otherStack));

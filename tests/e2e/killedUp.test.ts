@@ -5,13 +5,14 @@
  */
 import * as assert from "assert";
 import { execFileSync, spawn } from "child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { haltBootSector } from "../helpers/haltingGuest";
-import { isAlive, liveQemuPids } from "../helpers/processes";
+import { isAlive, liveQemuPids, processesNaming } from "../helpers/processes";
 import { vmStateDirs } from "../helpers/stateDirs";
 import { REPO } from "./engine";
+import { packTarball, userProject } from "./userProject";
 
 const PROGRAM = `const qemu = require("pulumi-qemu");
 const host = new qemu.Host("here", { workDir: process.env.VM_WORKDIR });
@@ -29,7 +30,7 @@ describe("e2e: a killed up's VMs are collected once their lease passes (npm pack
   const root = mkdtempSync(path.join(tmpdir(), "pq-killed-"));
   const workDir = path.join(root, "host");
   after(() => {
-    for (const pid of liveQemuPids(`-pidfile ${workDir}/`)) process.kill(pid, "SIGKILL");
+    for (const pid of [...liveQemuPids(`-pidfile ${workDir}/`), ...processesNaming(root)]) process.kill(pid, "SIGKILL");
     rmSync(root, { recursive: true, force: true });
   });
   const envOf = (who: string, extra: Record<string, string> = {}) => ({ ...process.env, PULUMI_BACKEND_URL: `file://${path.join(root, `state-${who}`)}`,
@@ -42,14 +43,9 @@ describe("e2e: a killed up's VMs are collected once their lease passes (npm pack
   it("the killed job's two VMs are removed by gc --expired; the live stack's VM of the same name runs on", async () => {
     mkdirSync(workDir);
     writeFileSync(path.join(workDir, "halt.img"), haltBootSector());
-    const tarball = path.join(root, execFileSync("npm", ["pack", "--silent", "--pack-destination", root], { cwd: REPO }).toString().trim().split("\n").pop()!);
+    const tarball = packTarball(root);
     const live = path.join(root, "live");
-    mkdirSync(live);
-    writeFileSync(path.join(live, "Pulumi.yaml"), "name: lab\nruntime: nodejs\n");
-    writeFileSync(path.join(live, "package.json"), JSON.stringify({ name: "lab", version: "1.0.0", main: "index.js" }));
-    writeFileSync(path.join(live, "index.js"), PROGRAM);
-    const sdk = JSON.parse(readFileSync(path.join(REPO, "node_modules/@pulumi/pulumi/package.json"), "utf8")).version;
-    execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball, `@pulumi/pulumi@${sdk}`], { cwd: live, stdio: "ignore" });
+    userProject(live, "lab", PROGRAM, tarball);
     cpSync(live, path.join(root, "ci"), { recursive: true });
     for (const who of ["live", "ci"]) {
       mkdirSync(path.join(root, `state-${who}`));
@@ -70,6 +66,11 @@ describe("e2e: a killed up's VMs are collected once their lease passes (npm pack
     process.kill(-job.pid!, "SIGKILL");
     const jobPids = [...vmPids("quick").filter((p) => p !== livePid), ...vmPids("slow")];
     assert.strictEqual(jobPids.length, 2);
+    // The engine's provider plugin runs in a process group of its own, so it outlived the kill; once
+    // its next progress line meets the closed pipe, it ends (it used to spin on EPIPE, growing).
+    const providers = () => processesNaming(`${root}/ci/node_modules/@pulumi/pulumi/cmd/dynamic-provider`);
+    while (providers().length && Date.now() - seen < 30000) await new Promise((r) => setTimeout(r, 500));
+    assert.deepStrictEqual(providers(), [], "the killed job's provider process runs on");
 
     const before = gc();
     assert.match(before, /slow\.[0-9a-f]{8}\s+project lab, stack dev, resource slow\s+\S+\s+expires in/);

@@ -5,13 +5,14 @@
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { haltBootSector } from "../helpers/haltingGuest";
 import { liveQemuPids } from "../helpers/processes";
 import { vmStateDirs } from "../helpers/stateDirs";
 import { REPO } from "./engine";
+import { packTarball, userProject } from "./userProject";
 
 const PROGRAM = `const qemu = require("pulumi-qemu");
 const host = new qemu.Host("here", { workDir: process.env.VM_WORKDIR });
@@ -34,20 +35,13 @@ describe("e2e: a user project moved to another directory (npm pack, real CLI)", 
   const env = { ...process.env, PULUMI_BACKEND_URL: `file://${state}`, PULUMI_CONFIG_PASSPHRASE: "moved", VM_WORKDIR: workDir };
   const pulumi = (dir: string, ...args: string[]) =>
     execFileSync("node", [path.join(REPO, "scripts/pulumi.js"), ...args], { cwd: dir, env: { ...env, INIT_CWD: dir }, stdio: ["ignore", "pipe", "pipe"] }).toString();
-  const project = (dir: string, tarball: string) => {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, "Pulumi.yaml"), "name: moved-vms\nruntime: nodejs\n");
-    writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "moved-vms", version: "1.0.0", main: "index.js" }));
-    writeFileSync(path.join(dir, "index.js"), PROGRAM);
-    const sdk = JSON.parse(readFileSync(path.join(REPO, "node_modules/@pulumi/pulumi/package.json"), "utf8")).version;
-    execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball, `@pulumi/pulumi@${sdk}`], { cwd: dir, stdio: "ignore" });
-  };
+  const project = (dir: string, tarball: string) => userProject(dir, "moved-vms", PROGRAM, tarball);
 
   it("up in A; B with its own npm install, A deleted; from B: no changes on preview and refresh; destroy leaves nothing", () => {
     mkdirSync(state);
     mkdirSync(workDir);
     writeFileSync(path.join(workDir, "halt.img"), haltBootSector());
-    const tarball = path.join(root, execFileSync("npm", ["pack", "--silent", "--pack-destination", root], { cwd: REPO }).toString().trim().split("\n").pop()!);
+    const tarball = packTarball(root);
     project(dirA, tarball);
     pulumi(dirA, "stack", "init", "dev");
     const up = pulumi(dirA, "up", "--yes");

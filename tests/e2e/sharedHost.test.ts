@@ -13,6 +13,7 @@ import { haltBootSector } from "../helpers/haltingGuest";
 import { isAlive, liveQemuPids } from "../helpers/processes";
 import { vmStateDirs } from "../helpers/stateDirs";
 import { REPO } from "./engine";
+import { packTarball, userProject } from "./userProject";
 
 const PROGRAM = `const qemu = require("pulumi-qemu");
 const host = new qemu.Host("here", { workDir: process.env.VM_WORKDIR });
@@ -49,14 +50,9 @@ describe("e2e: two stacks, one Vm name, one working directory (npm pack, real CL
   it("A's VM dies, C declares the same name: C gets its own; A's refresh, up and destroy act only on A's", () => {
     mkdirSync(workDir);
     writeFileSync(path.join(workDir, "halt.img"), haltBootSector());
-    const tarball = path.join(root, execFileSync("npm", ["pack", "--silent", "--pack-destination", root], { cwd: REPO }).toString().trim().split("\n").pop()!);
+    const tarball = packTarball(root);
     const a = path.join(root, "a");
-    mkdirSync(a);
-    writeFileSync(path.join(a, "Pulumi.yaml"), "name: shared-lab\nruntime: nodejs\n");
-    writeFileSync(path.join(a, "package.json"), JSON.stringify({ name: "shared-lab", version: "1.0.0", main: "index.js" }));
-    writeFileSync(path.join(a, "index.js"), PROGRAM);
-    const sdk = JSON.parse(readFileSync(path.join(REPO, "node_modules/@pulumi/pulumi/package.json"), "utf8")).version;
-    execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball, `@pulumi/pulumi@${sdk}`], { cwd: a, stdio: "ignore" });
+    userProject(a, "shared-lab", PROGRAM, tarball);
     cpSync(a, path.join(root, "c"), { recursive: true }); // the same program, checked out by someone else
     for (const who of ["a", "c"]) {
       mkdirSync(path.join(root, `state-${who}`));

@@ -8,6 +8,8 @@
  *   for process state, start time (lstart) and command line;
  * - no flock(1), which macOS does not ship: "command -v flock" asks for a program that does
  *   not exist, so the VM scripts lock with a directory, as on a Mac;
+ * - `sysctl -n hw.memsize` answers the Mac's memory (16 GiB, as the fixture says), since a
+ *   script without /proc/meminfo asks it, as on a Mac;
  * - no image locks: macOS has no OFD locks, and QEMU there locks no image, so every -drive
  *   gets file.locking=off and qemu-img cannot tell that a running VM holds a disk.
  * The functional probe's hvf run becomes the same probe under TCG (hvf cannot run here).
@@ -38,7 +40,8 @@ export class MacosLikeTransport extends RewritingLocalTransport {
     const probe = argv.map((a, i) => (argv[i - 1] === "-accel" && a === "hvf" ? "tcg" : argv[i - 1] === "-cpu" && a === "host" ? "max"
       : a.startsWith("/opt/homebrew/bin/") ? path.basename(a) : a));
     return probe.map((a, i) => (probe[i - 1] === "-drive" && a.startsWith("file=") ? `${a},file.locking=off` : a)
-      .split("/proc/").join(NO_PROC).split("command -v flock ").join("command -v flock-not-on-macos "));
+      .split("/proc/").join(NO_PROC).split("command -v flock ").join("command -v flock-not-on-macos ")
+      .split("sysctl -n hw.memsize").join("echo 17179869184"));
   }
 
   exec(argv: string[], options?: ExecOptions): Promise<ExecResult> {

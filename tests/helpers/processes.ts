@@ -9,6 +9,13 @@ export function liveQemuPids(fragment: string): number[] {
     .map((l) => Number(l.trim().split(/\s+/)[0]));
 }
 
+/** PIDs of live processes (any program, not this one) whose command line contains `fragment`. */
+export function processesNaming(fragment: string): number[] {
+  return execFileSync("ps", ["-eo", "pid=,stat=,args="]).toString().split("\n")
+    .filter((l) => l.includes(fragment) && !/^\s*\d+\s+Z/.test(l))
+    .map((l) => Number(l.trim().split(/\s+/)[0])).filter((pid) => pid !== process.pid);
+}
+
 /**
  * PIDs of live QEMU processes of the VM (or network switch) named `name`: `-name guest=NAME`, or
  * `guest=NAME.TAG` as a VM made by this release runs (its name on the host, per owner token).

@@ -219,8 +219,8 @@ describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function 
       assert.strictEqual(sum, execFileSync("sha256sum", [local]).toString().split(" ")[0]);
       const dir = up.outs.path.slice(0, up.outs.path.lastIndexOf("/"));
       assert.deepStrictEqual((await onHost().exec(["sh", "-c", 'ls -a "$1" | grep upload- ; exit 0', "x", dir])).stdout, "", "temp file left");
-      // A second upload to the same path is refused: nothing is overwritten.
-      await assert.rejects(diskP.create!({ host: conn(), name: "uploaded", source: local }), /already exists; it is not overwritten/);
+      // A second upload to the same path is refused, naming its owner: nothing is overwritten.
+      await assert.rejects(diskP.create!({ host: conn(), name: "uploaded", source: local, path: up.outs.path }), /already exists and belongs to an owner with no name recorded; it is not overwritten/);
       const clone = await diskP.create!({ host: conn(), name: "from-upload", backingImage: up.outs.path, size: "32M" });
       assert.strictEqual(clone.outs.backingFile, up.outs.path);
       await diskP.delete!(clone.id, clone.outs);

@@ -20,6 +20,7 @@ import { atomicWriteArgv, atomicWriteArgvWindows, readFileArgvWindows } from "..
 import { psScriptArgv, windowsInvocation } from "../../provider/transport/windows";
 import { adoptArgv, cleanupArgv, listSpecsArgv, observeArgv, processArgv, signalArgv, startArgv } from "../../provider/vm/hostScripts";
 import { portsTakeArgv } from "../../provider/vm/ports";
+import { reserveArgv } from "../../provider/vm/capacity";
 import { vmLayout } from "../../provider/layout";
 import { cleanupScriptArgv, listSpecsScriptArgv, observeScriptArgv, signalScriptArgv, startScriptArgv } from "../../provider/vm/windowsScripts";
 
@@ -65,6 +66,7 @@ const CASES: Record<string, string[]> = {
   "posix-vm-adopt": adoptArgv(mac, "web", 4242, "Mon Nov 30 03:00:00 2026", '{"name":"web"}', "/tmp/hand.sock"),
   "posix-vm-process": processArgv("4242"),
   "posix-ports-take": portsTakeArgv("/Users/ops/.pulumi-qemu/vms/web.0a1b2c3d", ["tcp", "udp"]),
+  "posix-capacity-reserve": reserveArgv(vmLayout("/Users/ops/.pulumi-qemu", "web.0a1b2c3d"), 2 ** 30, 2, "project lab, stack ci, resource web (VM web)"),
   "posix-probe-runner": probeRunnerArgv("/Users/ops/.pulumi-qemu/.pulumi-qemu-probe", ["qemu-system-x86_64", "-accel", "hvf", "-serial", "stdio"]),
   "posix-write-file": atomicWriteArgv("/Users/ops/.pulumi-qemu/.pulumi-qemu-probe/x.json", 42, 0o600, "abc123"),
   ...files("posix", "posix"),

@@ -15,6 +15,7 @@ import { sha256Argv, toolArgv } from "../../provider/transport/hostFiles";
 import { atomicWriteArgv } from "../../provider/transport/remoteFiles";
 import { adoptArgv, cleanupArgv, listSpecsArgv, listStateDirsArgv, observeArgv, processArgv, signalArgv, startArgv } from "../../provider/vm/hostScripts";
 import { portsTakeArgv } from "../../provider/vm/ports";
+import { reserveArgv } from "../../provider/vm/capacity";
 import { hostScriptsDir, hostScriptText, shScriptParts } from "../../provider/transport/hostScript";
 import { readdirSync } from "fs";
 
@@ -28,6 +29,7 @@ const SCRIPTS: Record<string, string[]> = {
   "vm list specs": listSpecsArgv("/w/vms"),
   "vm list state directories": listStateDirsArgv("/w/vms"),
   "ports: take from the ledger": portsTakeArgv("/w/vms/a.0a1b2c3d", ["tcp", "udp"]),
+  "capacity: reserve in the ledger": reserveArgv(vmLayout("/w", "a.0a1b2c3d"), 2 ** 28, 1, "project p, stack s, resource a (VM a)"),
   "adopt: a process": processArgv("1"),
   "host facts": factsArgv("/w"),
   "probe runner": probeRunnerArgv("/w/p", ["qemu-system-x86_64"]),

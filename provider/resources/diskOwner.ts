@@ -1,0 +1,63 @@
+/**
+ * Who owns a Disk's image on a shared host (see provider/vm/owner.ts for VMs). A Disk gets an
+ * owner token at create; its default path is `disks/NAME.TAG.FORMAT`, so two stacks with the
+ * same names never meet there, and beside the image `.FILE.owner` records its owner. An image
+ * whose record is another's is refused naming that owner. A shared image (a Fleet's base) has
+ * one entry per owner in `.FILE.owners/`, and is deleted only when the last one is gone.
+ */
+import { OwnedByAnotherError, expectSuccess } from "../errors";
+import { makeDirectory, pathExists, removeFile, type Transport } from "../transport";
+import { describeOwner, judgeOwner, ownerId, ownerRecordText, parseOwnerRecord, type OwnerLabel } from "../vm/owner";
+
+function beside(path: string, suffix: string): string {
+  const slash = path.lastIndexOf("/");
+  return `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}${suffix}`;
+}
+
+export function diskOwnerRecord(path: string): string {
+  return beside(path, ".owner");
+}
+
+export function sharedOwnersDir(path: string): string {
+  return beside(path, ".owners");
+}
+
+async function textOf(t: Transport, path: string): Promise<string | undefined> {
+  return await pathExists(t, path) ? (await t.readFile(path)).toString() : undefined;
+}
+
+/** The owner of the image at `path` when its record is not this token's (for an "already exists" refusal); undefined when it has none. */
+export async function recordedDiskOwner(t: Transport, path: string): Promise<string | undefined> {
+  const text = await textOf(t, diskOwnerRecord(path));
+  return text === undefined ? undefined : describeOwner(parseOwnerRecord(text));
+}
+
+/** Refuses an image whose owner record is another's (or cannot be read); one without a record (an older release's) is the caller's. */
+export async function checkDiskOwner(t: Transport, path: string, token: string | undefined, doing: string): Promise<void> {
+  const verdict = judgeOwner(await textOf(t, diskOwnerRecord(path)), token);
+  if (verdict.kind === "other") {
+    throw new OwnedByAnotherError(`${t.description}: not ${doing} disk ${path}: it belongs to ${verdict.owner}, not to this resource; nothing was changed`, verdict.owner);
+  }
+}
+
+/** Records this token as the image's owner (a shared image: one of its owners). */
+export async function claimDisk(t: Transport, path: string, token: string, label: OwnerLabel, shared: boolean): Promise<void> {
+  const text = ownerRecordText(token, label);
+  if (!shared) return t.writeFile(diskOwnerRecord(path), text, { mode: 0o600 });
+  if (t.platform === "windows") return; // Windows hosts: a shared image is kept while a clone or VM uses it, as before
+  await makeDirectory(t, sharedOwnersDir(path));
+  await t.writeFile(`${sharedOwnersDir(path)}/${ownerId(token)}`, text, { mode: 0o600 });
+}
+
+/** Forgets this token's ownership; for a shared image, returns the owners still recorded (the image stays while there are any). */
+export async function releaseDisk(t: Transport, path: string, token: string | undefined, shared: boolean): Promise<string[]> {
+  if (!shared) {
+    if (await pathExists(t, diskOwnerRecord(path))) await removeFile(t, diskOwnerRecord(path));
+    return [];
+  }
+  if (t.platform === "windows" || token === undefined) return [];
+  const dir = sharedOwnersDir(path);
+  const argv = ["sh", "-c", 'rm -f -- "$1/$2"; for f in "$1"/*; do [ -f "$f" ] && head -n 1 "$f"; done; rmdir "$1" 2>/dev/null; exit 0', "release", dir, ownerId(token)];
+  const others = expectSuccess(`${t.description}: releasing shared disk ${path}`, argv, await t.exec(argv)).stdout.split("\n").filter(Boolean);
+  return others.map((line) => describeOwner(parseOwnerRecord(line)));
+}

@@ -1,0 +1,23 @@
+/**
+ * A user's project outside this repository, as the e2e tests that use `npm pack` make it: the
+ * package from its tarball, this repository's @pulumi/pulumi version, and the program's files.
+ */
+import { execFileSync } from "child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "fs";
+import * as path from "path";
+import { REPO } from "./engine";
+
+/** `npm pack` of this repository into `dir`; the tarball's path. */
+export function packTarball(dir: string): string {
+  return path.join(dir, execFileSync("npm", ["pack", "--silent", "--pack-destination", dir], { cwd: REPO }).toString().trim().split("\n").pop()!);
+}
+
+/** A Node.js Pulumi project `name` in `dir` running `program` (index.js), with the package installed from `tarball`. */
+export function userProject(dir: string, name: string, program: string, tarball: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${name}\nruntime: nodejs\n`);
+  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name, version: "1.0.0", main: "index.js" }));
+  writeFileSync(path.join(dir, "index.js"), program);
+  const sdk = JSON.parse(readFileSync(path.join(REPO, "node_modules/@pulumi/pulumi/package.json"), "utf8")).version;
+  execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball, `@pulumi/pulumi@${sdk}`], { cwd: dir, stdio: "ignore" });
+}
