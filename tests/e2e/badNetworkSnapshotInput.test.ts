@@ -77,7 +77,7 @@ describe("e2e: wrong Network, Fleet and Snapshot inputs are refused naming the p
       step.kind = "diskless";
       await assert.rejects(h.stack.preview(capture(h)), /Snapshot of-bare: vm: Vm bare declares no writable disk to hold a snapshot/);
       step.kind = "raw";
-      await assert.rejects(h.stack.up(capture(h)), /disk: disk \S+raw\.raw: \S+ is a raw image; internal snapshots need qcow2/);
+      await assert.rejects(h.stack.up(capture(h)), /disk: disk \S+raw\.[0-9a-f]{8}\.raw: \S+ is a raw image; internal snapshots need qcow2/);
       assert.deepStrictEqual(liveQemuPids(`/e2e-bad-${run}/vms/`), [], "a VM was started");
 
       // The snapshot goes behind Pulumi's back; a revert to it names what is missing.
