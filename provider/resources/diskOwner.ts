@@ -5,9 +5,9 @@
  * whose record is another's is refused naming that owner. A shared image (a Fleet's base) has
  * one entry per owner in `.FILE.owners/`, and is deleted only when the last one is gone.
  */
-import { OwnedByAnotherError, expectSuccess } from "../errors";
+import { expectSuccess } from "../errors";
 import { makeDirectory, pathExists, removeFile, type Transport } from "../transport";
-import { describeOwner, judgeOwner, ownerId, ownerRecordText, parseOwnerRecord, type OwnerLabel } from "../vm/owner";
+import { describeOwner, ownedOrRefused, ownerId, ownerRecordText, parseOwnerRecord, type OwnerLabel } from "../vm/owner";
 
 function beside(path: string, suffix: string): string {
   const slash = path.lastIndexOf("/");
@@ -34,10 +34,7 @@ export async function recordedDiskOwner(t: Transport, path: string): Promise<str
 
 /** Refuses an image whose owner record is another's (or cannot be read); one without a record (an older release's) is the caller's. */
 export async function checkDiskOwner(t: Transport, path: string, token: string | undefined, doing: string): Promise<void> {
-  const verdict = judgeOwner(await textOf(t, diskOwnerRecord(path)), token);
-  if (verdict.kind === "other") {
-    throw new OwnedByAnotherError(`${t.description}: not ${doing} disk ${path}: it belongs to ${verdict.owner}, not to this resource; nothing was changed`, verdict.owner);
-  }
+  ownedOrRefused(await textOf(t, diskOwnerRecord(path)), token, `${t.description}: not ${doing} disk ${path}: it`, "nothing was changed");
 }
 
 /** Records this token as the image's owner (a shared image: one of its owners). */

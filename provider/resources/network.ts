@@ -6,13 +6,15 @@
  */
 import { createHash } from "crypto";
 import { sameData } from "../canonical";
-import { InvalidArgumentError, OwnedByAnotherError } from "../errors";
+import { InvalidArgumentError } from "../errors";
 import { checkUnixSocketPath, hubSocket, networksRoot, switchLayout, switchName } from "../layout";
-import { judgeOwner, newOwnerToken, ownerRecordText, type OwnerLabel, type OwnerVerdict } from "../vm/owner";
+import { newOwnerToken, ownedOrRefused, ownerRecordText, type OwnerLabel, type OwnerVerdict } from "../vm/owner";
+import { writePrivateFiles } from "../vm/execute";
+import type { Observed } from "../vm/observe";
 import { ipv4Number, overlaps, parseSubnet, subnetText } from "../subnet";
 import { ensureSwitch, observeSwitch, removeSwitch } from "../network/switch";
 import { starLinks, type SwitchSpec } from "../network/switchArgv";
-import { makeDirectory, transportFor, validateConnection, type Connection } from "../transport";
+import { transportFor, validateConnection, type Connection } from "../transport";
 import { integerIn, safeName } from "../validate";
 import { listStartedSpecs } from "../vm/observe";
 import { connectionIdentity, hostIsWindows } from "./connection";
@@ -124,9 +126,11 @@ async function refuseCollisions(i: NetworkInputs, k: number, spec: SwitchSpec): 
   }
 }
 
+/** Each host's switch as observed; one another owner's is refused (a refresh reports only its own). */
 async function switchesOf(i: NetworkInputs): Promise<SwitchStatus[]> {
   return Promise.all(i.hosts.map(async (h) => {
     const seen = await observeSwitch(transportFor(h.host), h.host.workDir!, i.name);
+    switchOwned(i, h, seen);
     return { host: connectionIdentity(h.host), status: seen.state, ...(seen.pid ? { pid: seen.pid } : {}) };
   }));
 }
@@ -164,7 +168,6 @@ export async function create(given: NetworkInputs): Promise<CreateResult<Network
 }
 
 export async function read(id: string, props: NetworkOutputs): Promise<ReadResult<NetworkOutputs>> {
-  await Promise.all(props.hosts.map((h) => ownedSwitch(props, h)));
   return { id, props: outputs(props, await switchesOf(props)) };
 }
 
@@ -172,9 +175,11 @@ export async function update(_id: string, olds: NetworkOutputs, given: NetworkIn
   throwFailures(collectFailures(validations(given)));
   // Refused where another owns a switch; a network an older release made gets its token now, and
   // each host's switch directory without a record is claimed.
-  await Promise.all([...olds.hosts, ...given.hosts].map((h) => ownedSwitch(olds, h)));
+  const dropped = olds.hosts.filter((o) => !given.hosts.some((h) => connectionIdentity(h.host) === connectionIdentity(o.host)));
+  await Promise.all(dropped.map((h) => ownedSwitch(olds, h)));
+  const verdicts = await Promise.all(given.hosts.map((h) => ownedSwitch(olds, h)));
   const news = { ...given, ownerToken: olds.ownerToken ?? newOwnerToken() };
-  for (const h of news.hosts) await claimSwitch(news, h, true);
+  for (const [k, h] of news.hosts.entries()) if (verdicts[k].kind === "unclaimed") await claimSwitch(news, h);
   const kept = new Set(news.hosts.map((h) => connectionIdentity(h.host)));
   for (const h of olds.hosts.filter((o) => !kept.has(connectionIdentity(o.host)))) {
     await removeSwitch(transportFor(h.host), h.host.workDir!, olds.name);
@@ -192,20 +197,17 @@ export async function remove(_id: string, props: NetworkOutputs): Promise<void> 
 
 /** Whose this host's switch directory is; another owner's (or an unreadable record) is refused naming it. */
 async function ownedSwitch(i: Pick<NetworkInputs, "name" | "ownerToken">, h: NetworkHostInput): Promise<OwnerVerdict> {
-  const t = transportFor(h.host);
-  const verdict = judgeOwner((await observeSwitch(t, h.host.workDir!, i.name)).ownerRecord, i.ownerToken);
-  if (verdict.kind === "other") {
-    throw new OwnedByAnotherError(`${t.description}: network ${i.name}: its switch directory ${switchLayout(h.host.workDir!, i.name).dir} belongs to ${verdict.owner}, ` +
-      "not to this resource; nothing of it was touched. Give this Network another name or working directory", verdict.owner);
-  }
-  return verdict;
+  return switchOwned(i, h, await observeSwitch(transportFor(h.host), h.host.workDir!, i.name));
 }
 
-/** Writes the network's owner record in the host's switch directory (`onlyIfAbsent`: an update's claim of an older release's). */
-async function claimSwitch(i: NetworkInputs, h: NetworkHostInput, onlyIfAbsent = false): Promise<void> {
-  const t = transportFor(h.host);
+/** The verdict on a switch already observed (`seen`). */
+function switchOwned(i: Pick<NetworkInputs, "name" | "ownerToken">, h: NetworkHostInput, seen: Observed): OwnerVerdict {
+  return ownedOrRefused(seen.ownerRecord, i.ownerToken, `${transportFor(h.host).description}: network ${i.name}: its switch directory ${switchLayout(h.host.workDir!, i.name).dir}`,
+    "nothing of it was touched. Give this Network another name or working directory");
+}
+
+/** Writes the network's owner record in the host's switch directory. */
+async function claimSwitch(i: NetworkInputs, h: NetworkHostInput): Promise<void> {
   const layout = switchLayout(h.host.workDir!, i.name);
-  if (onlyIfAbsent && (await observeSwitch(t, h.host.workDir!, i.name)).ownerRecord !== undefined) return;
-  await makeDirectory(t, layout.dir);
-  await t.writeFile(layout.owner, ownerRecordText(i.ownerToken!, i.owner ?? {}), { mode: 0o600 });
+  await writePrivateFiles(transportFor(h.host), layout, [{ path: layout.owner, data: ownerRecordText(i.ownerToken!, i.owner ?? {}) }]);
 }

@@ -5,13 +5,13 @@
  */
 import { randomBytes } from "crypto";
 import { sameData } from "../canonical";
-import { InvalidArgumentError, OwnedByAnotherError } from "../errors";
+import { InvalidArgumentError } from "../errors";
 import { transportFor } from "../transport";
 import { describeFailure, type AcceleratorFailure } from "../vm/acceleratorFallback";
 import { removeStateDir, resumeVm, stopVm } from "../vm/execute";
 import { checkSocketPath, checkUnixSocketPath, memberSocket, stateDirName, vmLayout } from "../layout";
 import { allocateAutoPorts, unallocated, withAutoPorts } from "../vm/ports";
-import { judgeOwner, newOwnerToken, ownedName, ownedNameForChecks, parseOwnerRecord, type OwnerVerdict } from "../vm/owner";
+import { newOwnerToken, ownedName, ownedNameForChecks, ownedOrRefused, parseOwnerRecord, type OwnerVerdict } from "../vm/owner";
 import { observe, observedFrom, type Observed, type RunState } from "../vm/observe";
 import { describeVmAction, planCreate, planVm, specChanges } from "../vm/plan";
 import { oneHostAtATime } from "../vm/rollout";
@@ -138,15 +138,10 @@ function recordedStateName(props: Pick<VmOutputs, "stateDir">): string | undefin
 }
 
 /** Whose the state directory is; another owner's is refused, naming it, before anything of it is touched. */
-function ownedOrRefused(c: Context, observed: Observed, ownerToken: string | undefined): OwnerVerdict {
-  const verdict = judgeOwner(observed.ownerRecord, ownerToken);
-  if (verdict.kind === "other") {
-    throw new OwnedByAnotherError(`${c.transport.description}: VM ${c.spec.name}: its state directory ${c.layout.dir} belongs to ${verdict.owner}, ` +
-      "not to this resource; nothing of it (nor its QEMU) was touched. Give this Vm another name or working directory, or ask that owner to destroy theirs", verdict.owner);
-  }
-  return verdict;
+function vmOwned(c: Context, observed: Observed, ownerToken: string | undefined): OwnerVerdict {
+  return ownedOrRefused(observed.ownerRecord, ownerToken, `${c.transport.description}: VM ${c.spec.name}: its state directory ${c.layout.dir}`,
+    "nothing of it (nor its QEMU) was touched. Give this Vm another name or working directory, or ask that owner to destroy theirs");
 }
-
 
 function outputs(inputs: VmInputs, c: Context, observed: Observed, acceleratorsStarted?: string[], fallbacks?: string[]): VmOutputs {
   const ports = forwardedPorts(c.spec);
@@ -199,7 +194,7 @@ function observeStarted(c: Context, tried: string[] | undefined): Promise<Observ
 export async function create(given: VmInputs): Promise<CreateResult<VmOutputs>> {
   const first = { ...given, seedKey: newSeedKey(), ownerToken: newOwnerToken() };
   const unowned = await context(first);
-  ownedOrRefused(unowned, await observe(unowned.transport, unowned.layout, unowned.layout.name), first.ownerToken);
+  vmOwned(unowned, await observe(unowned.transport, unowned.layout, unowned.layout.name), first.ownerToken);
   const { c, inputs } = await withAllocatedPorts(unowned, first);
   const action = planCreate(inputs.state ?? "running", !!inputs.adopt);
   // adopt finds nothing to take when our own instance already runs: then the start keeps it.
@@ -244,7 +239,7 @@ function recordedContext(props: VmOutputs): Context {
 export async function read(id: string, props: VmOutputs): Promise<ReadResult<VmOutputs>> {
   const c = recordedContext(props);
   const observed = await observeStarted(c, props.acceleratorsStarted);
-  ownedOrRefused(c, observed, props.ownerToken);
+  vmOwned(c, observed, props.ownerToken);
   return { id, props: outputs(props, c, observed, props.acceleratorsStarted) };
 }
 
@@ -253,7 +248,7 @@ export async function update(_id: string, olds: VmOutputs, given: VmInputs): Pro
   const kept = { ...given, seedKey: seedKeyFor(olds, given), ownerToken: olds.ownerToken ?? newOwnerToken(), autoPorts: olds.autoPorts };
   const recorded = await context(kept, recordedStateName(olds));
   const observed = await observe(recorded.transport, recorded.layout, recorded.layout.name);
-  const owned = ownedOrRefused(recorded, observed, olds.ownerToken);
+  const owned = vmOwned(recorded, observed, olds.ownerToken);
   const { c, inputs: news } = await withAllocatedPorts(recorded, kept);
   const action = planVm(news.state ?? "running", c.spec, observed);
   let accelerators = olds.acceleratorsStarted;
@@ -283,6 +278,6 @@ export async function update(_id: string, olds: VmOutputs, given: VmInputs): Pro
 /** Delete: observe, the stop ladder planStop gives, and the state directory removed with its cleanup; disks stay. */
 export async function remove(_id: string, props: VmOutputs): Promise<void> {
   const c = recordedContext(props);
-  ownedOrRefused(c, await observe(c.transport, c.layout, c.layout.name), props.ownerToken);
+  vmOwned(c, await observe(c.transport, c.layout, c.layout.name), props.ownerToken);
   await stopVm(c.transport, c.layout, c.layout.name, props.stopTimeouts, progress, { removeState: "vms" });
 }

@@ -14,10 +14,9 @@ import type { AcceleratorName } from "../host/accelerators/types";
 import { appendExposure, qemuArgv, qemuReadConfig } from "../vm/argv";
 import type { Transport } from "../transport";
 import { acceleratorFailure, describeFailure, type AcceleratorFailure } from "../vm/acceleratorFallback";
-import { startVm, stopVm, waitReady, writeCloudInitSeed, writeQemuFiles, type Started } from "../vm/execute";
+import { startVm, stopVm, waitReady, writeCloudInitSeed, writePrivateFiles, type Started } from "../vm/execute";
 import { secretsToFiles } from "../qemu/secretObjects";
 import { checkSocketPath, type VmLayout } from "../layout";
-import { makeDirectory } from "../transport";
 import { describeOwner, ownerRecordText } from "../vm/owner";
 import { releaseCapacity, reserveCapacity } from "../vm/capacity";
 import { durationMs } from "../validate";
@@ -191,8 +190,7 @@ export async function preflight(c: Context, inputs: VmInputs): Promise<Preflight
 export async function claim(c: Context, inputs: VmInputs, created?: string): Promise<void> {
   if (!inputs.ownerToken) return;
   const leaseMs = inputs.expiresAfter === undefined ? undefined : durationMs(inputs.expiresAfter, "expiresAfter");
-  await makeDirectory(c.transport, c.layout.dir);
-  await c.transport.writeFile(c.layout.owner, ownerRecordText(inputs.ownerToken, inputs.owner ?? {}, new Date(), leaseMs, created), { mode: 0o600 });
+  await writePrivateFiles(c.transport, c.layout, [{ path: c.layout.owner, data: ownerRecordText(inputs.ownerToken, inputs.owner ?? {}, new Date(), leaseMs, created) }]);
 }
 
 /**
@@ -216,7 +214,7 @@ async function startChecked(c: Context, inputs: VmInputs, creating: boolean, { a
   if (c.spec.cloudInit && c.cloudInitImage) await writeCloudInitSeed(c.transport, c.layout, c.cloudInitImage, c.spec.cloudInit);
   const config = qemuReadConfig(c.spec);
   const configFile = config === undefined ? [] : [{ path: c.layout.readConfig, data: config }];
-  await writeQemuFiles(c.transport, c.layout, [...configFile, ...secretsToFiles(c.spec.extraArgs, c.layout.dir).files]);
+  await writePrivateFiles(c.transport, c.layout, [...configFile, ...secretsToFiles(c.spec.extraArgs, c.layout.dir).files]);
   const exposure = appendExposure(c.spec);
   if (exposure) progress(`VM ${c.spec.name}: ${exposure}`);
   for (const n of c.spec.networks) {

@@ -36,8 +36,11 @@ export async function startVm(transport: Transport, layout: VmLayout, spec: VmSp
   return { existing, pid: Number(values.get("pid")) || undefined, observation: values };
 }
 
-/** Puts QEMU's private files in the state directory, mode 0600: its config file (argv.ts qemuReadConfig) and the values of secret objects (secretObjects.ts). */
-export async function writeQemuFiles(transport: Transport, layout: VmLayout, files: Array<{ path: string; data: string }>): Promise<void> {
+/**
+ * Puts private files (mode 0600) in a state directory, making it first: QEMU's config file
+ * (argv.ts qemuReadConfig), the values of secret objects (secretObjects.ts), the owner record.
+ */
+export async function writePrivateFiles(transport: Transport, layout: VmLayout, files: Array<{ path: string; data: string }>): Promise<void> {
   if (!files.length) return;
   await makeDirectory(transport, layout.dir);
   for (const f of files) await transport.writeFile(f.path, f.data, { mode: 0o600 });

@@ -9,6 +9,7 @@
  * derived from a secret goes on a command line: the record is written as a file.
  */
 import { createHash, randomBytes } from "crypto";
+import { OwnedByAnotherError } from "../errors";
 
 /** Who, for people: set by the SDK from the Pulumi program (pulumi.getProject(), getStack(), the resource's name). */
 export interface OwnerLabel {
@@ -100,4 +101,14 @@ export function judgeOwner(recordText: string | undefined, token: string | undef
   const record = parseOwnerRecord(recordText);
   if (record && token !== undefined && record.id === ownerId(token)) return { kind: "ours" };
   return { kind: "other", owner: describeOwner(record) };
+}
+
+/**
+ * The verdict, unless the record is another's (or unreadable): then OwnedByAnotherError,
+ * "`subject` belongs to OWNER, not to this resource; `then`", before anything is touched.
+ */
+export function ownedOrRefused(recordText: string | undefined, token: string | undefined, subject: string, then: string): OwnerVerdict {
+  const verdict = judgeOwner(recordText, token);
+  if (verdict.kind === "other") throw new OwnedByAnotherError(`${subject} belongs to ${verdict.owner}, not to this resource; ${then}`, verdict.owner);
+  return verdict;
 }

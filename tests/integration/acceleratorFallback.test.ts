@@ -13,7 +13,7 @@ import { PROBE_CACHE_DIR } from "../../provider/layout";
 import { create, remove, update, type VmOutputs } from "../../provider/resources/vm";
 import type { Connection } from "../../provider/transport";
 import { overrideTransports } from "../helpers/transportOverride";
-import { startVm, waitReady, writeQemuFiles } from "../../provider/vm/execute";
+import { startVm, waitReady, writePrivateFiles } from "../../provider/vm/execute";
 import { vmLayout } from "../../provider/layout";
 import { vmSpec, type VmInputs } from "../../provider/vm/spec";
 import { qemuArgv, qemuReadConfig } from "../../provider/vm/argv";
@@ -61,7 +61,7 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
     const inputs = guestVm(lyingHost, "stops");
     const { spec } = vmSpec(inputs);
     const layout = vmLayout(lyingHost.workDir!, spec.name);
-    await writeQemuFiles(lying, layout, [{ path: layout.readConfig, data: qemuReadConfig(spec)! }]); // as the start writes it
+    await writePrivateFiles(lying, layout, [{ path: layout.readConfig, data: qemuReadConfig(spec)! }]); // as the start writes it
     await startVm(lying, layout, spec, qemuArgv(spec, { qemuBinary: "qemu-system-x86_64", accelerators: ["kvm"], layout }));
     const waited = waitReady(lying, layout, spec, inputs.readiness!).then(() => Date.now(), (e: Error) => ({ e, at: Date.now() }));
     const outcome = await waited;
