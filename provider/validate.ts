@@ -23,6 +23,13 @@ export function safeName(value: unknown, property: string): string {
   return value;
 }
 
+/** A name on a host that may carry an owner's TAG (`NAME.TAG`, provider/vm/owner.ts): NAME as safeName takes it. */
+export function safeHostName(value: unknown, property: string): string {
+  const m = typeof value === "string" ? /^(.+)\.[0-9a-f]{8}$/.exec(value) : null;
+  safeName(m ? m[1] : value, property);
+  return value as string;
+}
+
 /**
  * An absolute path with no '..' component and no control characters: POSIX ("/srv/vms") or a
  * Windows drive path ("C:/VMs" or "C:\\VMs"; both separators work on Windows).

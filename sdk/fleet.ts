@@ -96,7 +96,7 @@ export interface FleetNetwork {
   addresses?: string[];
   /** By host key: the address the fleet's other hosts reach that host at. Default: the Host's address. */
   hostAddresses?: Record<string, pulumi.Input<string>>;
-  /** UDP port of the links between hosts. Default: derived from the network's name. */
+  /** UDP port of the links between hosts. Default: free ports from each host's ledger. */
   port?: number;
 }
 

@@ -17,9 +17,13 @@ export interface NetworkArgs {
    * each needs an address the others reach it at (default: the Host's, when it is an IPv4 address).
    */
   hosts: NetworkHost[];
-  /** UDP port of the links between hosts: the first host uses port+1 ... port+n-1, every other host `port`. Default: derived from the name. */
+  /**
+   * UDP port of the links between hosts: the first host uses port+1 ... port+n-1, every other
+   * host `port`. Default: each host gives free ports from its ledger (shared by every stack of the
+   * SSH user), kept in `linkPorts`, so the same program's networks run side by side.
+   */
   port?: pulumi.Input<number>;
-  /** Names the switches' directories (`<workDir>/networks/<name>`). Default: the resource's name. */
+  /** The network's name; on the hosts its switches' directories are `<workDir>/networks/<name>.<TAG>` (TAG per owner). Default: the resource's name. */
   name?: pulumi.Input<string>;
 }
 
@@ -38,8 +42,12 @@ export interface NetworkAttachment {
  * UDP. A VM joins with `networks: [..., network.attach("10.77.0.5")]` and keeps its user-mode network.
  */
 export class Network extends pulumi.dynamic.Resource {
-  /** The name the switches and members know it by. */
+  /** The name the program gave it. */
   declare readonly name: pulumi.Output<string>;
+  /** Its name on the hosts (`NAME.TAG`, per owner: another stack's network of the same name is another network), what members join. */
+  declare readonly hostName: pulumi.Output<string>;
+  /** Each host's UDP link ports from its ledger (by host), when `port` is not given. */
+  declare readonly linkPorts: pulumi.Output<Record<string, number[]> | undefined>;
   /** The subnet, normalized. */
   declare readonly subnet: pulumi.Output<string>;
   /** The switch on each host: running or stopped, and its PID. */
@@ -54,13 +62,15 @@ export class Network extends pulumi.dynamic.Resource {
     });
     const owner = { project: pulumi.getProject(), stack: pulumi.getStack(), resource: name };
     const inputs = withOutputs({ name: args.name ?? name, subnet: args.subnet, port: args.port, hosts: pulumi.secret(hosts as unknown as pulumi.Input<NetworkHostInput[]>), owner },
-      ["switches", "status"]);
+      ["hostName", "linkPorts", "switches", "status"]);
     super(networkProvider, name, inputs, { ...opts, additionalSecretOutputs: ["hosts", "ownerToken"] }, "qemu", "Network");
   }
 
   /** A `networks` entry of a Vm: this network, with this address from its subnet. */
   attach(address: pulumi.Input<string>): NetworkAttachment {
-    return { type: "private", network: this.name, subnet: this.subnet, address };
+    // A network an older release made records no hostName until its next update: its name is the one on the hosts.
+    const network = pulumi.all([this.hostName, this.name]).apply(([hostName, name]) => hostName ?? name);
+    return { type: "private", network, subnet: this.subnet, address };
   }
 }
 

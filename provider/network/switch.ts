@@ -10,6 +10,7 @@ import { sameData } from "../canonical";
 import { startVm, stopVm } from "../vm/execute";
 import { observe, type Observed } from "../vm/observe";
 import type { VmSpec } from "../vm/spec";
+import { programName } from "../vm/owner";
 import { memberLink, memberSocket, switchLayout, switchName, vmLayout, vmOfMemberSocket, type VmLayout } from "../layout";
 import { memberPort, switchArgv, type SwitchSpec } from "./switchArgv";
 
@@ -33,7 +34,7 @@ export function listMembersArgv(dir: string): string[] {
 
 export async function listMembers(t: Transport, workDir: string, network: string): Promise<Array<{ address: string; target: string }>> {
   const argv = listMembersArgv(switchLayout(workDir, network).dir);
-  return expectSuccess(`${t.description}: listing the members of network ${network}`, argv, await t.exec(argv)).stdout.split("\n").filter(Boolean).map((line) => {
+  return expectSuccess(`${t.description}: listing the members of network ${programName(network)}`, argv, await t.exec(argv)).stdout.split("\n").filter(Boolean).map((line) => {
     const [file, target] = line.split("\t");
     return { address: file.replace(/\.vm$/, ""), target };
   });
@@ -84,7 +85,7 @@ export async function runningMembers(t: Transport, workDir: string, network: str
 export async function removeSwitch(t: Transport, workDir: string, network: string): Promise<void> {
   const layout = switchLayout(workDir, network);
   const members = await runningMembers(t, workDir, network);
-  if (members.length) throw new QemuError("COMMAND_FAILED", `${t.description}: not removing network ${network}: ${members.join(", ")} still run on it`);
+  if (members.length) throw new QemuError("COMMAND_FAILED", `${t.description}: not removing network ${programName(network)}: ${members.join(", ")} still run on it`);
   await stopVm(t, layout, switchName(network), STOP, undefined, { removeState: "networks" });
 }
 
@@ -96,12 +97,12 @@ export async function removeSwitch(t: Transport, workDir: string, network: strin
 export async function checkJoin(t: Transport, workDir: string, vm: VmLayout, vmName: string, network: string, address: string, property: string): Promise<void> {
   const sw = await observeSwitch(t, workDir, network);
   if (sw.state !== "running") {
-    throw new QemuError("COMMAND_FAILED", `${t.description}: VM ${vmName}: network ${network} has no running switch in ${switchLayout(workDir, network).dir} (${sw.detail}): declare the Network on this host (the same working directory), or run up to restart it`);
+    throw new QemuError("COMMAND_FAILED", `${t.description}: VM ${vmName}: network ${programName(network)} has no running switch in ${switchLayout(workDir, network).dir} (${sw.detail}): declare the Network on this host (the same working directory), or run up to restart it`);
   }
   const current = (await listMembers(t, workDir, network)).find((m) => m.address === address)?.target;
   if (current !== undefined && current !== memberSocket(vm, network)) {
     const other = await memberVm(t, workDir, current);
-    if (other.running || other.name === undefined) throw new InvalidArgumentError(property, `${address} on network ${network} is taken by ${other.name ? `VM ${other.name}` : current}`);
+    if (other.running || other.name === undefined) throw new InvalidArgumentError(property, `${address} on network ${programName(network)} is taken by ${other.name ? `VM ${other.name}` : current}`);
   }
 }
 
@@ -112,7 +113,7 @@ export async function checkJoin(t: Transport, workDir: string, vm: VmLayout, vmN
  */
 export async function linkMember(t: Transport, workDir: string, vm: VmLayout, vmName: string, network: string, address: string): Promise<void> {
   const link = ["ln", "-sfn", "--", memberSocket(vm, network), memberLink(workDir, network, address)];
-  expectSuccess(`${t.description}: joining VM ${vmName} to network ${network}`, link, await t.exec(link));
+  expectSuccess(`${t.description}: joining VM ${vmName} to network ${programName(network)}`, link, await t.exec(link));
 }
 
 /** After the VM's QEMU started: its port on the switch, made anew (an old one may predate its socket). */

@@ -28,11 +28,29 @@ export interface StarHost {
   address: string;
 }
 
-/** The links of host `index` in the star over `hosts` (the first is the centre), from UDP `port` up. */
-export function starLinks(hosts: StarHost[], index: number, port: number): SwitchSpec["links"] {
+/**
+ * The links of host `index` in the star over `hosts` (the first is the centre): `ports[k]` are
+ * host k's own UDP ports, one per link it has (the centre's, in the order of the other hosts).
+ */
+export function starLinksOf(hosts: StarHost[], index: number, ports: number[][]): SwitchSpec["links"] {
   if (hosts.length < 2) return [];
-  if (index === 0) return hosts.slice(1).map((h, i) => ({ local: { host: hosts[0].address, port: port + i + 1 }, remote: { host: h.address, port } }));
-  return [{ local: { host: hosts[index].address, port }, remote: { host: hosts[0].address, port: port + index } }];
+  if (index === 0) return hosts.slice(1).map((h, i) => ({ local: { host: hosts[0].address, port: ports[0][i] }, remote: { host: h.address, port: ports[i + 1][0] } }));
+  return [{ local: { host: hosts[index].address, port: ports[index][0] }, remote: { host: hosts[0].address, port: ports[0][index - 1] } }];
+}
+
+/** How many UDP ports each host's switch binds in the star over `count` hosts. */
+export function starPortCounts(count: number): number[] {
+  return count < 2 ? Array(count).fill(0) : [count - 1, ...Array(count - 1).fill(1)];
+}
+
+/** The ports of a star from one given `port`: the first host uses port+1 ... port+n-1, every other host `port`. */
+export function starPortsFrom(count: number, port: number): number[][] {
+  return starPortCounts(count).map((n, k) => (k === 0 ? Array.from({ length: n }, (_, i) => port + i + 1) : Array(n).fill(port)));
+}
+
+/** The links of host `index` in the star over `hosts`, from UDP `port` up (see starPortsFrom). */
+export function starLinks(hosts: StarHost[], index: number, port: number): SwitchSpec["links"] {
+  return starLinksOf(hosts, index, starPortsFrom(hosts.length, port));
 }
 
 export function netdevId(address: string): string {

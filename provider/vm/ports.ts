@@ -65,11 +65,18 @@ export async function allocateAutoPorts(transport: Transport, inputs: Pick<VmInp
   if (transport.platform === "windows") {
     throw new InvalidArgumentError("ports", `${transport.description}: a forward without a host port (or host: "auto") is not supported on Windows hosts yet: give each one a number`);
   }
-  const argv = portsTakeArgv(holder, missing.map((m) => m.protocol));
-  const r = expectSuccess(`${transport.description}: allocating host ports from the ledger ${LEDGER_DIR}`, argv, await transport.exec(argv), ["sh", "-c", "<ports-take>", holder]);
-  const ports = parseKeyValueLines(r.stdout).get("port") ?? [];
-  if (ports.length !== missing.length) throw new Error(`the ledger gave ${ports.length} ports for ${missing.length} forwards`);
-  return { ...allocated, ...Object.fromEntries(missing.map((m, i) => [m.key, Number(ports[i])])) };
+  const ports = await takePorts(transport, holder, missing.map((m) => m.protocol));
+  return { ...allocated, ...Object.fromEntries(missing.map((m, i) => [m.key, ports[i]])) };
+}
+
+/** One port per protocol from the host's ledger, held for `holder` (a state directory) until it is gone. */
+export async function takePorts(transport: Transport, holder: string, protocols: string[]): Promise<number[]> {
+  if (!protocols.length) return [];
+  const argv = portsTakeArgv(holder, protocols);
+  const r = expectSuccess(`${transport.description}: allocating ports from the ledger ${LEDGER_DIR}`, argv, await transport.exec(argv), ["sh", "-c", "<ports-take>", holder]);
+  const ports = (parseKeyValueLines(r.stdout).get("port") ?? []).map(Number);
+  if (ports.length !== protocols.length) throw new Error(`the ledger gave ${ports.length} ports for ${protocols.length} asked`);
+  return ports;
 }
 
 /** `ledger` empty: the script's default, in the SSH user's home. */

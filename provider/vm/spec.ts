@@ -4,7 +4,7 @@ import { InvalidArgumentError } from "../errors";
 import { ACCELERATOR_NAMES } from "../host/accelerators/types";
 import { normalizeArch } from "../host/facts";
 import { validateConnection, type Connection } from "../transport";
-import { absolutePath, booleanInput, collectInvalid, durationMs, integerIn, oneOf, safeName, sizeBytes } from "../validate";
+import { absolutePath, booleanInput, collectInvalid, durationMs, integerIn, oneOf, safeHostName, safeName, sizeBytes } from "../validate";
 import { cloudInitSeed, type CloudInitInputs } from "../cloudInit/seed";
 import type { SeedDigest } from "../layout";
 import type { OwnerLabel } from "./owner";
@@ -172,7 +172,7 @@ function network(n: NetworkSpec, property: string, isLocal: boolean, portsProper
   if (type === "private") {
     const p = n as PrivateNetworkSpec;
     const subnet = parseSubnet(p.subnet, `${property}.subnet`);
-    return { type, network: safeName(p.network, `${property}.network`), subnet: subnetText(subnet), address: hostAddress(p.address, subnet, `${property}.address`) };
+    return { type, network: safeHostName(p.network, `${property}.network`), subnet: subnetText(subnet), address: hostAddress(p.address, subnet, `${property}.address`) };
   }
   if (type === "user") {
     const ports = (n as { ports?: PortForwardInput[] }).ports ?? [];

@@ -58,8 +58,10 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
     const subnet = "10.77.0.0/24";
     const net = await netP.create!({ name: "lab", subnet, hosts: [{ host: conn(h1) }] });
     assert.strictEqual(net.outs.status, "running");
-    const a = await vmP.create!(member(h1, "a", "lab", subnet, "10.77.0.10"));
-    const b = await vmP.create!(member(h1, "b", "lab", subnet, "10.77.0.11"));
+    const lab = net.outs.hostName;
+    assert.match(lab, /^lab\.[0-9a-f]{8}$/, "the network's name on the host is not its owner's");
+    const a = await vmP.create!(member(h1, "a", lab, subnet, "10.77.0.10"));
+    const b = await vmP.create!(member(h1, "b", lab, subnet, "10.77.0.11"));
     assert.ok(await pings(a.outs, "10.77.0.11"), "a does not reach b");
     assert.ok(await pings(b.outs, "10.77.0.10"), "b does not reach a");
     assert.ok(!await pings(a.outs, "10.77.0.12"), "an address nobody has answers");
@@ -67,11 +69,11 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
     assert.match((await inGuest(a.outs.guestConnection, `echo | nc -w 3 ${h1.address} 22 | head -c 7`)).stdout, /^SSH-2.0/);
 
     // An address another running member has: refused, naming the property, nothing started.
-    await assert.rejects(vmP.create!(member(h1, "c", "lab", subnet, "10.77.0.11")), (e: Error & { property?: string }) =>
+    await assert.rejects(vmP.create!(member(h1, "c", lab, subnet, "10.77.0.11")), (e: Error & { property?: string }) =>
       e.property === "networks[1].address" && /10\.77\.0\.11 on network lab is taken by VM b/.test(e.message));
     assert.deepStrictEqual(vmQemuPids("c"), []);
     // The same on an update that would restart b onto a's address: refused before b is stopped.
-    await assert.rejects(vmP.update!(b.id, b.outs, member(h1, "b", "lab", subnet, "10.77.0.10")), (e: Error & { property?: string }) =>
+    await assert.rejects(vmP.update!(b.id, b.outs, member(h1, "b", lab, subnet, "10.77.0.10")), (e: Error & { property?: string }) =>
       e.property === "networks[1].address" && /10\.77\.0\.10 on network lab is taken by VM a/.test(e.message));
     assert.deepStrictEqual(vmQemuPids("b"), [b.outs.pid], "the refused update stopped or restarted b");
     assert.ok(await pings(a.outs, "10.77.0.11"), "after the refused update, a does not reach b");
@@ -87,14 +89,16 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
     assert.deepStrictEqual([...vmQemuPids("a"), ...vmQemuPids("b")], [a.outs.pid, b.outs.pid], "a member was restarted");
 
     // Wrong inputs.
-    await assert.rejects(netP.create!({ name: "wide16", subnet: "10.77.0.0/16", hosts: [{ host: conn(h1) }] }), (e: Error & { property?: string }) =>
-      e.property === "subnet" && /overlaps 10\.77\.0\.0\/24 of network lab/.test(e.message));
-    assert.deepStrictEqual(vmQemuPids("network-wide16"), [], "a refused network left a switch");
-    const failures = async (i: Record<string, unknown>) => ((await vmP.check!({}, { ...member(h1, "d", "lab", subnet, "10.77.0.12"), ...i })).failures ?? []).map((f) => f.property);
+    // Another network whose subnet overlaps is a segment of its own: it runs beside (a VM on both is refused below).
+    const wide = await netP.create!({ name: "wide16", subnet: "10.77.0.0/16", hosts: [{ host: conn(h1) }] });
+    assert.strictEqual(wide.outs.status, "running");
+    await netP.delete!(wide.id, wide.outs);
+    assert.deepStrictEqual(vmQemuPids("network-wide16"), [], "a deleted network left a switch");
+    const failures = async (i: Record<string, unknown>) => ((await vmP.check!({}, { ...member(h1, "d", lab, subnet, "10.77.0.12"), ...i })).failures ?? []).map((f) => f.property);
     const user = { type: "user", ports: [{ host: ++port, guest: 22 }] };
-    assert.deepStrictEqual(await failures({ networks: [user, { type: "private", network: "lab", subnet, address: "10.78.0.1" }] }), ["networks[1].address"]);
-    assert.deepStrictEqual(await failures({ networks: [user, { type: "private", network: "lab", subnet, address: "10.77.0.1" }, { type: "private", network: "lab2", subnet: "10.77.0.0/25", address: "10.77.0.2" }] }), ["networks[2].subnet"]);
-    assert.deepStrictEqual(await failures({ networks: [user, { type: "private", network: "lab", subnet, address: "10.77.0.1" }, { type: "private", network: "lab", subnet, address: "10.77.0.2" }] }), ["networks[2].network"]);
+    assert.deepStrictEqual(await failures({ networks: [user, { type: "private", network: lab, subnet, address: "10.78.0.1" }] }), ["networks[1].address"]);
+    assert.deepStrictEqual(await failures({ networks: [user, { type: "private", network: lab, subnet, address: "10.77.0.1" }, { type: "private", network: "lab2", subnet: "10.77.0.0/25", address: "10.77.0.2" }] }), ["networks[2].subnet"]);
+    assert.deepStrictEqual(await failures({ networks: [user, { type: "private", network: lab, subnet, address: "10.77.0.1" }, { type: "private", network: lab, subnet, address: "10.77.0.2" }] }), ["networks[2].network"]);
     const netFailures = async (i: Record<string, unknown>) => ((await netP.check!({}, { name: "n", subnet, hosts: [{ host: conn(h1) }], ...i })).failures ?? []).map((f) => f.property);
     assert.deepStrictEqual(await netFailures({ subnet: "10.77.0.1/24" }), ["subnet"]);
     assert.deepStrictEqual(await netFailures({ hosts: [{ host: { ...conn(h1), host: "h1.lab" } }, { host: conn(h2) }] }), ["hosts[0].address"]);
@@ -106,7 +110,7 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
     await vmP.delete!(b.id, b.outs);
     await netP.delete!(net.id, repaired);
     assert.deepStrictEqual(vmQemuPids("network-lab"), []);
-    assert.strictEqual((await onHost(h1).exec(["test", "-e", `${conn(h1).workDir}/networks/lab`])).exitCode, 1);
+    assert.strictEqual((await onHost(h1).exec(["test", "-e", `${conn(h1).workDir}/networks/${lab}`])).exitCode, 1);
   });
 
   it("three hosts: members on different hosts reach each other through the linked switches", async () => {
@@ -114,8 +118,11 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
     const hosts = [h1, h2, h3].map((h) => ({ host: conn(h), address: h.lanAddress }));
     const net = await netP.create!({ name: "wide", subnet, hosts });
     assert.deepStrictEqual(net.outs.switches.map((s: { status: string }) => s.status), ["running", "running", "running"]);
-    const x = await vmP.create!(member(h2, "x", "wide", subnet, "10.88.0.20"));
-    const y = await vmP.create!(member(h3, "y", "wide", subnet, "10.88.0.30"));
+    const ports = Object.values(net.outs.linkPorts as Record<string, number[]>);
+    assert.deepStrictEqual(ports.map((p) => p.length), [2, 1, 1], "the centre has a link port per other host, the others one each");
+    assert.ok(ports.flat().every((p) => p >= 20000 && p <= 29999), `link ports not from the ledger: ${ports}`);
+    const x = await vmP.create!(member(h2, "x", net.outs.hostName, subnet, "10.88.0.20"));
+    const y = await vmP.create!(member(h3, "y", net.outs.hostName, subnet, "10.88.0.30"));
     assert.ok(await pings(x.outs, "10.88.0.30"), "h2's member does not reach h3's (through h1's switch)");
     assert.ok(await pings(y.outs, "10.88.0.20"), "h3's member does not reach h2's");
     await vmP.delete!(x.id, x.outs);
@@ -130,8 +137,8 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
     // The guest's files, where that user can read them (the cache is root's).
     const dir = plain().workDir!;
     await onHost(h3).exec(["sh", "-c", 'mkdir -p "$1" && cp "$2/vmlinuz" "$2/initramfs.gz" "$1"/ && chown -R "$3" "$1"', "x", dir, bed.guest.dir, bed.plainUser]);
-    const asPlain = (name: string, address: string) => ({ ...member(h3, name, "mine", subnet, address), host: plain(), kernel: `${dir}/vmlinuz`, initrd: `${dir}/initramfs.gz` });
     const net = await netP.create!({ name: "mine", subnet, hosts: [{ host: plain() }] });
+    const asPlain = (name: string, address: string) => ({ ...member(h3, name, net.outs.hostName, subnet, address), host: plain(), kernel: `${dir}/vmlinuz`, initrd: `${dir}/initramfs.gz` });
     const [a, b] = [await vmP.create!(asPlain("pa", "10.91.0.10")), await vmP.create!(asPlain("pb", "10.91.0.11"))];
     assert.ok(await pings(a.outs, "10.91.0.11"), "an unprivileged member does not reach the other");
     const owner = (await onHost(h3).exec(["sh", "-c", `ps -o user= -p ${net.outs.switches[0].pid}`])).stdout.trim();

@@ -4,7 +4,7 @@ import { check as checkNetwork, defaultPort } from "../../provider/resources/net
 import { check as checkVm } from "../../provider/resources/vm";
 import { qemuArgv } from "../../provider/vm/argv";
 import { switchLayout } from "../../provider/layout";
-import { memberPort, starLinks, switchArgv } from "../../provider/network/switchArgv";
+import { memberPort, starLinks, starLinksOf, starPortCounts, switchArgv } from "../../provider/network/switchArgv";
 import { vmLayout } from "../../provider/layout";
 import { vmSpec } from "../../provider/vm/spec";
 
@@ -18,6 +18,24 @@ describe("network switch (pure)", () => {
     ]);
     assert.deepStrictEqual(starLinks(hosts, 2, 47000), [{ local: { host: "10.0.0.3", port: 47000 }, remote: { host: "10.0.0.1", port: 47002 } }]);
     assert.deepStrictEqual(starLinks(hosts.slice(0, 1), 0, 47000), []);
+  });
+
+  it("a star from each host's own ports (ledger ones): the centre's n-1 in the order of the others, one for each other", () => {
+    assert.deepStrictEqual([1, 2, 3, 4].map(starPortCounts), [[0], [1, 1], [2, 1, 1], [3, 1, 1, 1]]);
+    const ports = [[21001, 24002], [25003], [20004]];
+    assert.deepStrictEqual(starLinksOf(hosts, 0, ports), [
+      { local: { host: "10.0.0.1", port: 21001 }, remote: { host: "10.0.0.2", port: 25003 } },
+      { local: { host: "10.0.0.1", port: 24002 }, remote: { host: "10.0.0.3", port: 20004 } },
+    ]);
+    assert.deepStrictEqual(starLinksOf(hosts, 1, ports), [{ local: { host: "10.0.0.2", port: 25003 }, remote: { host: "10.0.0.1", port: 21001 } }]);
+    assert.deepStrictEqual(starLinksOf(hosts, 2, ports), [{ local: { host: "10.0.0.3", port: 20004 }, remote: { host: "10.0.0.1", port: 24002 } }]);
+  });
+
+  it("a member joins a network by its name on the host (NAME.TAG); the name part is checked as any name", async () => {
+    const vm = (network: string) => vmSpec({ host: { kind: "local", workDir: "/w" }, name: "a", networks: [{ type: "user" }, { type: "private", network, subnet: "10.77.0.0/24", address: "10.77.0.10" }] }).errors.map((e) => e.property);
+    assert.deepStrictEqual(vm(`${"n".repeat(63)}.0123abcd`), []);
+    assert.deepStrictEqual(vm(`${"n".repeat(64)}.0123abcd`), ["networks[1].network"]);
+    assert.deepStrictEqual(vm("../x.0123abcd"), ["networks[1].network"]);
   });
 
   it("the switch: no guest, its state files, a sink port, a port per member, a port per link", () => {
