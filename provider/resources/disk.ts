@@ -9,7 +9,7 @@ import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { localFileSha256, meteredLocalFile } from "../localFile";
 import { createArgv, infoArgv, parseInfo, resizeArgv, type ImageInfo } from "../qemu/img";
 import { fileSha256, makeDirectory, parentDir, pathExists, removeFile, toolArgv, transportFor, validateConnection, type Connection, type Transport } from "../transport";
-import { cloneRecordDir, forgetCloneArgv, moveIfAbsentArgv, overlaysArgv, parseOverlayRecords, recordCloneArgv, removeUploadArgv, sameFileArgv } from "./diskScripts";
+import { APPEARED_EXIT, cloneRecordDir, forgetCloneArgv, moveIfAbsentArgv, overlaysArgv, parseOverlayRecords, recordCloneArgv, removeUploadArgv, sameFileArgv } from "./diskScripts";
 import { absolutePath, booleanInput, integerIn, oneOf, safeName, sizeBytes, windowsFileName } from "../validate";
 import { diskPath, stateDirName, vmLayout, vmStateRoot } from "../layout";
 import { listStartedSpecs, observe } from "../vm/observe";
@@ -167,7 +167,8 @@ export const UPLOAD_TIMEOUT_MS = 3600000;
  * Streams a local file to a temp name beside `path` (constant memory, progress every few
  * seconds), checks its sha256 on the host, then renames it into place; a failure leaves nothing.
  */
-async function upload(t: Transport, source: string, path: string, timeoutMs = UPLOAD_TIMEOUT_MS): Promise<void> {
+/** Uploads `source` to `path`; false, with nothing left of the upload, when `joinable` and `path` appeared meanwhile. */
+async function upload(t: Transport, source: string, path: string, timeoutMs = UPLOAD_TIMEOUT_MS, joinable = false): Promise<boolean> {
   const temp = `${path}.upload-${randomBytes(4).toString("hex")}`;
   const t0 = Date.now();
   let lastReport = t0;
@@ -183,12 +184,23 @@ async function upload(t: Transport, source: string, path: string, timeoutMs = UP
     const got = await fileSha256(t, temp);
     if (got !== sent) throw new QemuError("COMMAND_FAILED", `${t.description}: uploading ${source} to ${path}: checksum mismatch: got ${got}, sent ${sent}`);
     const move = moveIfAbsentArgv(t.platform, temp, path);
-    expectSuccess(`${t.description}: uploading ${source} to ${path}`, move, await t.exec(move));
+    const moved = await t.exec(move);
+    if (joinable && moved.exitCode === APPEARED_EXIT) return false;
+    expectSuccess(`${t.description}: uploading ${source} to ${path}`, move, moved);
   } catch (e) {
     await t.exec(removeUploadArgv(t.platform, temp)).catch(() => undefined);
     throw e;
   }
   progress(`Disk ${path}: uploaded and checksum verified in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return true;
+}
+
+/** A shared image already at `path` with the source's content (another stack's upload): this Disk becomes one of its owners. */
+async function joinSharedImage(t: Transport, inputs: DiskInputs & { ownerToken: string }, path: string): Promise<CreateResult<DiskOutputs> | undefined> {
+  if (!inputs.shared || await fileSha256(t, path) !== localFileSha256(inputs.source!)) return undefined;
+  progress(`Disk ${path}: the shared image is already on ${t.description} (same sha256); using it`);
+  await claimDisk(t, path, inputs.ownerToken, inputs.owner ?? {}, true);
+  return { id: `${connectionIdentity(inputs.host)}#disk:${path}`, outs: (await outputsOf(t, inputs, path))! };
 }
 
 export async function create(given: DiskInputs): Promise<CreateResult<DiskOutputs>> {
@@ -198,11 +210,8 @@ export async function create(given: DiskInputs): Promise<CreateResult<DiskOutput
   const path = pathOf(inputs);
   const format = inputs.format ?? "qcow2";
   if (await pathExists(t, path)) {
-    if (inputs.shared && await fileSha256(t, path) === localFileSha256(inputs.source!)) {
-      progress(`Disk ${path}: the shared image is already on ${t.description} (same sha256); using it`);
-      await claimDisk(t, path, inputs.ownerToken, inputs.owner ?? {}, true);
-      return { id: `${connectionIdentity(inputs.host)}#disk:${path}`, outs: (await outputsOf(t, inputs, path))! };
-    }
+    const joined = await joinSharedImage(t, inputs, path);
+    if (joined) return joined;
     const owner = await recordedDiskOwner(t, path);
     throw new QemuError("COMMAND_FAILED", `${t.description}: ${path} already exists${owner ? ` and belongs to ${owner}` : ""}; it is not overwritten. ` +
       `${owner ? "Choose another path" : "Import it (pulumi import, or opts.import) or choose another path"}`);
@@ -210,7 +219,12 @@ export async function create(given: DiskInputs): Promise<CreateResult<DiskOutput
   await makeDirectory(t, parentDir(path));
   const size = inputs.size === undefined ? undefined : sizeBytes(inputs.size, "size");
   if (inputs.source !== undefined) {
-    await upload(t, inputs.source, path, inputs.uploadTimeoutMs);
+    if (!await upload(t, inputs.source, path, inputs.uploadTimeoutMs, !!inputs.shared)) {
+      // Another stack uploaded the same shared image meanwhile: one copy, two owners.
+      const joined = await joinSharedImage(t, inputs, path);
+      if (joined) return joined;
+      throw new QemuError("COMMAND_FAILED", `${t.description}: ${path} appeared during the upload with other content; it is not overwritten`);
+    }
     const uploaded = (await info(t, path))!;
     if (size !== undefined && size > uploaded.virtualSizeBytes) await qemuImg(t, resizeArgv(path, uploaded.format, size, false));
   } else {

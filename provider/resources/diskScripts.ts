@@ -3,12 +3,20 @@ import { type Platform } from "../transport";
 import { hostScriptText, shScriptArgv } from "../transport/hostScript";
 import { psFileArgv } from "../transport/windows";
 
-/** Renames an uploaded temp file to its place unless something appeared there meanwhile (then the temp goes). */
+/** moveIfAbsentArgv's exit status when the place was taken meanwhile (another upload of a shared image, say). */
+export const APPEARED_EXIT = 3;
+
+/**
+ * Puts an uploaded temp file in its place unless something is there (then the temp goes, exit
+ * APPEARED_EXIT). POSIX: a hard link, which never replaces a file (a test then mv would, when two
+ * uploads end at once); mv where the file system has no hard links.
+ */
 export function moveIfAbsentArgv(platform: Platform, temp: string, path: string): string[] {
   if (platform === "windows") {
     return psFileArgv(["disk-move-if-absent.ps1"], { temp, path });
   }
-  return ["sh", "-c", 'if [ -e "$2" ]; then rm -f -- "$1"; echo "$2 appeared during the upload" >&2; exit 1; fi; mv -- "$1" "$2"', "upload", temp, path];
+  return ["sh", "-c", 'if ln -- "$1" "$2" 2>/dev/null || { [ ! -e "$2" ] && mv -- "$1" "$2"; }; then rm -f -- "$1"; exit 0; fi; rm -f -- "$1"; ' +
+    `if [ -e "$2" ]; then echo "$2 appeared during the upload" >&2; exit ${APPEARED_EXIT}; fi; echo "cannot move the upload to $2" >&2; exit 1`, "upload", temp, path];
 }
 
 /** Removes an upload's temp file and the writer's own temp beside it (`<temp>.tmp-*`), left when a timeout ended it. */

@@ -88,7 +88,7 @@ export class WindowsReplayTransport implements Transport {
     }
     if (tag === "disk-move-if-absent") {
       const [temp, dest] = [norm(literal("temp")), norm(literal("path"))];
-      if (this.exists(dest)) { this.files.delete(temp); return fail(`${dest} appeared during the upload`); }
+      if (this.exists(dest)) { this.files.delete(temp); return fail(`${dest} appeared during the upload`, 3); }
       this.files.set(dest, this.files.get(temp)!);
       this.files.delete(temp);
       return ok();

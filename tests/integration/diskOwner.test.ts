@@ -50,13 +50,15 @@ describe("Disk ownership on a shared host (real qemu-img over SSH)", function ()
     assert.ok(await exists(b.outs.path), "A's delete removed B's image");
   });
 
-  it("a shared image is kept while another owner has it, and deleted by the last one", async () => {
+  it("two stacks upload one shared image at once: one copy, both its owners, no upload left; kept while another owner has it, deleted by the last one", async () => {
     const local = `/tmp/pq-owned-shared-${run}.qcow2`;
     execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", local, "16M"]);
     try {
       const shared = (stack: string) => as(stack, { name: "base", size: undefined, path: `${conn.workDir}/images/base.qcow2`, source: local, shared: true });
-      const one = await diskP.create!(shared("one"));
-      const two = await diskP.create!(shared("two"));
+      const [one, two] = await Promise.all([diskP.create!(shared("one")), diskP.create!(shared("two"))]);
+      const listing = (await onHost().exec(["sh", "-c", 'cd "$1" && ls -A', "x", `${conn.workDir}/images`])).stdout.split("\n").filter(Boolean).sort();
+      assert.deepStrictEqual(listing, [".base.qcow2.owners", "base.qcow2"], "an upload's temp file was left, or an owner not recorded");
+      assert.strictEqual((await onHost().exec(["sh", "-c", 'ls "$1" | wc -l', "x", `${conn.workDir}/images/.base.qcow2.owners`])).stdout.trim(), "2");
       await diskP.delete!(one.id, one.outs);
       assert.ok(await exists(one.outs.path), "the first owner's delete removed an image the second still has");
       await diskP.delete!(two.id, two.outs);
