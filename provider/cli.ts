@@ -11,7 +11,7 @@ import * as path from "path";
 import { probeHost, type CapabilityReport } from "./host/capabilities";
 import { closeAllSshTransports, LocalTransport, sshTransport, type SshOptions, type Transport } from "./transport";
 import { parseSshTarget } from "./transport/sshOptions";
-import { collectExpired, formatInventory, inventory, isExpired } from "./vm/gc";
+import { collectExpired, formatInventory, inventory, isExpired } from "./resources/gc";
 
 const SSH_FLAGS = "[--identity FILE] [--host-key KEY | --known-hosts FILE | --insecure-accept-any-host-key] [--work-dir DIR]";
 const USAGE = `usage: pulumi-qemu probe [ssh://user@host[:port]] [--json] ${SSH_FLAGS} [--guest-arch ARCH] [--reprobe] [--windows]\n` +
@@ -81,8 +81,8 @@ async function gc(transport: Transport, flags: Record<string, string | boolean>,
   if (flags["--json"] && !flags["--expired"]) return void console.log(JSON.stringify(entries.map((e) => ({ ...e, expired: isExpired(e, now) })), null, 2));
   console.log(`VMs in ${workDir} on ${transport.description}:\n${entries.length ? formatInventory(entries, now) : "(none)"}`);
   if (!flags["--expired"]) return;
-  const { removed, failed } = await collectExpired(transport, workDir, entries, now, (m) => console.log(`pulumi-qemu: ${m}`));
-  console.log(`${removed.length} expired VM(s) removed${failed.length ? `; ${failed.length} could not be: ${failed.join(", ")}` : ""}`);
+  const { removed, failed, disks } = await collectExpired(transport, workDir, entries, now, (m) => console.log(`pulumi-qemu: ${m}`));
+  console.log(`${removed.length} expired VM(s) removed, and ${disks.length} disk(s) only they used${failed.length ? `; ${failed.length} could not be: ${failed.join(", ")}` : ""}`);
   if (failed.length) process.exitCode = 1;
 }
 

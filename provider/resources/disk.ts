@@ -17,8 +17,8 @@ import type { VmSpec } from "../vm/spec";
 import { connectionIdentity, hostInDiff, hostIsWindows } from "./connection";
 import { collectFailures, containsUnknown, plain, throwFailures, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation, recordedProviderChanged } from "./types";
 import { progress } from "./progress";
-import { checkDiskOwner, claimDisk, recordedDiskOwner, releaseDisk } from "./diskOwner";
-import { newOwnerToken, ownedName, type OwnerLabel } from "../vm/owner";
+import { checkDiskOwner, claimDisk, diskOwnerLabel, recordedDiskOwner, releaseDisk } from "./diskOwner";
+import { describeOwner, newOwnerToken, ownedName, type OwnerLabel } from "../vm/owner";
 
 export interface DiskInputs {
   host: Connection;
@@ -265,12 +265,12 @@ export async function update(_id: string, olds: DiskOutputs, given: DiskInputs):
     if (wanted < current && !news.allowShrink) throw new InvalidArgumentError("size", shrinkReason(current, wanted));
     if (wanted !== current) {
       // Where QEMU takes no image locks (macOS, BSD, some NFS) qemu-img would not notice a running VM.
-      const running = await runningUsersOf(t, news.host, olds.path);
+      const running = await runningUsersOf(t, news.host.workDir!, olds.path);
       if (running.length) throw new QemuError("COMMAND_FAILED", `${t.description}: cannot resize ${olds.path} while a running VM holds it (${running.join(", ")}); stop the VM (state: "stopped") first`);
       const argv = toolArgv(t.platform, resizeArgv(olds.path, olds.format, wanted, wanted < current));
       const r = await t.exec(argv);
       if (r.exitCode !== 0 && /lock/i.test(r.stderr)) {
-        throw new QemuError("COMMAND_FAILED", `${t.description}: cannot resize ${olds.path} while a running VM holds it (${(await usersOf(t, news.host, olds.path)).join(", ") || "unknown VM"}); stop the VM (state: "stopped") first`);
+        throw new QemuError("COMMAND_FAILED", `${t.description}: cannot resize ${olds.path} while a running VM holds it (${(await usersOf(t, news.host.workDir!, olds.path)).join(", ") || "unknown VM"}); stop the VM (state: "stopped") first`);
       }
       expectSuccess(`${t.description}: resizing disk ${news.name}`, argv, r);
     }
@@ -279,20 +279,20 @@ export async function update(_id: string, olds: DiskOutputs, given: DiskInputs):
 }
 
 /** The state directories and started specs of this working directory's VMs that name the image. */
-async function declaringSpecs(t: Transport, host: Connection, path: string): Promise<Array<{ dir: string; spec: VmSpec }>> {
-  return (await listStartedSpecs(t, vmStateRoot(host.workDir!))).filter(({ spec }) => spec.disks.some((d) => d.path === path));
+async function declaringSpecs(t: Transport, workDir: string, path: string): Promise<Array<{ dir: string; spec: VmSpec }>> {
+  return (await listStartedSpecs(t, vmStateRoot(workDir))).filter(({ spec }) => spec.disks.some((d) => d.path === path));
 }
 
 /** VMs of this working directory whose started spec names the image. */
-async function usersOf(t: Transport, host: Connection, path: string): Promise<string[]> {
-  return (await declaringSpecs(t, host, path)).map(({ spec }) => `VM ${spec.name}`);
+async function usersOf(t: Transport, workDir: string, path: string): Promise<string[]> {
+  return (await declaringSpecs(t, workDir, path)).map(({ spec }) => `VM ${spec.name}`);
 }
 
 /** Running VMs of this working directory whose started spec names the image. */
-export async function runningUsersOf(t: Transport, host: Connection, path: string): Promise<string[]> {
-  const specs = await declaringSpecs(t, host, path);
+export async function runningUsersOf(t: Transport, workDir: string, path: string): Promise<string[]> {
+  const specs = await declaringSpecs(t, workDir, path);
   const states = await Promise.all(specs.map(({ dir }) => {
-    const layout = vmLayout(host.workDir!, stateDirName(dir));
+    const layout = vmLayout(workDir, stateDirName(dir));
     return observe(t, layout, layout.name);
   }));
   return specs.filter((_, i) => states[i].state !== "stopped").map(({ spec }) => `VM ${spec.name}`);
@@ -304,8 +304,8 @@ export async function runningUsersOf(t: Transport, host: Connection, path: strin
  * file compared by identity (one inode, however spelled); an image that cannot be read, or a
  * search that fails, refuses the delete: "cannot tell" is never "none".
  */
-export async function overlaysOf(t: Transport, host: Connection, path: string, doing = "deleting"): Promise<string[]> {
-  const argv = overlaysArgv(t.platform, [host.workDir!, parentDir(path)], path);
+export async function overlaysOf(t: Transport, workDir: string, path: string, doing = "deleting"): Promise<string[]> {
+  const argv = overlaysArgv(t.platform, [workDir, parentDir(path)], path);
   const { stdout } = expectSuccess(`${t.description}: looking for the clones of ${path}`, argv, await t.exec(argv));
   if (t.platform === "windows") return stdout.split(/\r?\n/).filter(Boolean);
   const { candidates, unreadable } = parseOverlayRecords(stdout);
@@ -341,32 +341,55 @@ export async function remove(_id: string, props: DiskOutputs): Promise<void> {
   if (!props.shared) await checkDiskOwner(t, props.path, props.ownerToken, "deleting");
   const others = props.shared ? await releaseDisk(t, props.path, props.ownerToken, true) : [];
   if (others.length) return progress(`Disk ${props.path}: shared image kept, ${others.length} other owner(s) still use it: ${others.join("; ")}`);
+  const kept = await reasonToKeep(t, props.host.workDir!, props.path);
+  if (kept !== undefined) {
+    if (props.shared) return progress(`Disk ${props.path}: shared image kept, ${kept}`);
+    throw new QemuError("COMMAND_FAILED", `${t.description}: not deleting disk ${props.path}: ${kept}`);
+  }
+  await removeImage(t, props);
+}
+
+/** Why an image must stay: a running VM holds it, a VM of the working directory declares it, or it is a clone's backing file. Throws when that cannot be told. */
+async function reasonToKeep(t: Transport, workDir: string, path: string): Promise<string | undefined> {
   // Without -U, qemu-img takes the image's lock: it fails exactly while a running QEMU holds it.
   // Where QEMU takes no locks, the VMs of this working directory that declare the image say it.
-  const infoArgv = toolArgv(t.platform, ["qemu-img", "info", "--output=json", props.path]);
+  const infoArgv = toolArgv(t.platform, ["qemu-img", "info", "--output=json", path]);
   const locked = await t.exec(infoArgv);
-  const users = await usersOf(t, props.host, props.path);
+  const users = await usersOf(t, workDir, path);
   const held = locked.exitCode !== 0 && /lock/i.test(locked.stderr);
-  if (held || users.length) {
-    const who = held ? `a running VM uses it (${users.join(", ") || "a QEMU process outside pulumi-qemu"})` : `${users.join(", ")} of this working directory declares it`;
-    if (props.shared) return progress(`Disk ${props.path}: shared image kept, ${who}`);
-    throw new QemuError("COMMAND_FAILED", `${t.description}: not deleting disk ${props.path}: ${who}`);
-  }
-  expectSuccess(`${t.description}: not deleting disk ${props.path}: qemu-img cannot read it, so whether it is in use is unknown`, infoArgv, locked);
-  const overlays = await overlaysOf(t, props.host, props.path);
-  if (overlays.length) {
-    if (props.shared) return progress(`Disk ${props.path}: shared image kept, it is the backing file of ${overlays.join(", ")}`);
-    throw new QemuError("COMMAND_FAILED", `${t.description}: not deleting disk ${props.path}: it is the backing file of ${overlays.join(", ")}; delete those first`);
-  }
+  if (held) return `a running VM uses it (${users.join(", ") || "a QEMU process outside pulumi-qemu"})`;
+  if (users.length) return `${users.join(", ")} of this working directory declares it`;
+  expectSuccess(`${t.description}: not deleting disk ${path}: qemu-img cannot read it, so whether it is in use is unknown`, infoArgv, locked);
+  const overlays = await overlaysOf(t, workDir, path);
+  return overlays.length ? `it is the backing file of ${overlays.join(", ")}; delete those first` : undefined;
+}
+
+/** Removes the image, its owner record, its base's record of it and its own record of clones. */
+async function removeImage(t: Transport, props: Pick<DiskOutputs, "path" | "shared" | "ownerToken" | "backingImage" | "backingFile">): Promise<void> {
   await removeFile(t, props.path);
   if (!props.shared) await releaseDisk(t, props.path, props.ownerToken, false);
   await forgetClone(t, props);
-  // Its own record of clones, all gone now (a live one refused the delete above).
+  // Its own record of clones, all gone now (a live one kept it above).
   if (t.platform !== "windows") await t.exec(["rm", "-rf", "--", cloneRecordDir(props.path)]);
 }
 
+/**
+ * gc: deletes an image an expired VM used, once nothing else does. Only an image whose owner
+ * record names the VM's own project and stack goes (never another's, never one without a record,
+ * never a shared one), and only when a Disk's delete would: no VM holds or declares it, no clone
+ * reads it. Throws the reason it stays.
+ */
+export async function removeLeftImage(t: Transport, workDir: string, path: string, stack: OwnerLabel): Promise<void> {
+  const owner = await diskOwnerLabel(t, path);
+  if (owner === undefined) throw new QemuError("COMMAND_FAILED", `${path} has no owner record (a shared image, an older release's, or not the package's)`);
+  if (owner.project !== stack.project || owner.stack !== stack.stack) throw new QemuError("COMMAND_FAILED", `${path} belongs to ${describeOwner(owner)}`);
+  const kept = await reasonToKeep(t, workDir, path);
+  if (kept !== undefined) throw new QemuError("COMMAND_FAILED", `${path} stays: ${kept}`);
+  await removeImage(t, { path, backingFile: (await info(t, path))?.backingFile });
+}
+
 /** A deleted clone leaves its base's record of it. */
-async function forgetClone(t: Transport, props: DiskOutputs): Promise<void> {
+async function forgetClone(t: Transport, props: Pick<DiskOutputs, "path" | "backingImage" | "backingFile">): Promise<void> {
   const base = props.backingImage ?? props.backingFile;
   if (t.platform === "windows" || base === undefined) return;
   await t.exec(forgetCloneArgv(base, cloneEntry(props.path)));

@@ -7,7 +7,7 @@
  */
 import { expectSuccess } from "../errors";
 import { makeDirectory, pathExists, removeFile, type Transport } from "../transport";
-import { describeOwner, ownedOrRefused, ownerId, ownerRecordText, parseOwnerRecord, type OwnerLabel } from "../vm/owner";
+import { describeOwner, ownedOrRefused, ownerId, ownerRecordText, parseOwnerRecord, type OwnerLabel, type OwnerRecord } from "../vm/owner";
 
 function beside(path: string, suffix: string): string {
   const slash = path.lastIndexOf("/");
@@ -30,6 +30,12 @@ async function textOf(t: Transport, path: string): Promise<string | undefined> {
 export async function recordedDiskOwner(t: Transport, path: string): Promise<string | undefined> {
   const text = await textOf(t, diskOwnerRecord(path));
   return text === undefined ? undefined : describeOwner(parseOwnerRecord(text));
+}
+
+/** Whose the image is, from its owner record (a non-shared image's); undefined when it has none. */
+export async function diskOwnerLabel(t: Transport, path: string): Promise<OwnerRecord | undefined> {
+  const text = await textOf(t, diskOwnerRecord(path));
+  return text === undefined ? undefined : parseOwnerRecord(text);
 }
 
 /** Refuses an image whose owner record is another's (or cannot be read); one without a record (an older release's) is the caller's. */

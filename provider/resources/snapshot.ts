@@ -141,7 +141,7 @@ function checkSnapshottable(tg: Target, infos: ImageInfo[]): void {
 /** Where a VM's QEMU is not running, no other running VM of this working directory may hold an image either. */
 async function refuseHeld(tg: Target, host: Connection, doing: string): Promise<void> {
   for (const p of tg.paths) {
-    const users = await runningUsersOf(tg.t, host, p);
+    const users = await runningUsersOf(tg.t, host.workDir!, p);
     if (users.length) throw new QemuError("COMMAND_FAILED", `${tg.t.description}: not ${doing} ${p}: ${users.join(", ")} runs with it`);
   }
 }
@@ -256,7 +256,7 @@ async function revert(i: SnapshotInputs, tg: Target, infos: ImageInfo[], machine
   } else {
     await refuseHeld(tg, i.host, "reverting");
     for (const p of tg.paths) {
-      const clones = await overlaysOf(tg.t, i.host, p, "reverting");
+      const clones = await overlaysOf(tg.t, i.host.workDir!, p, "reverting");
       if (clones.length) throw new QemuError("COMMAND_FAILED", `${tg.t.description}: not reverting ${p}: it is the backing file of ${clones.join(", ")}, which would read changed data`);
     }
     for (const p of tg.paths) await offline(tg.t, "apply", i.name, p);

@@ -1,11 +1,12 @@
 /**
  * Issue 27, leases through the real CLI: a CI job's `pulumi up` is killed while its VMs run (one
  * ready, one still in its readiness wait); once their lease has passed, `pulumi-qemu gc --expired`
- * removes both, and leaves a live stack's VM of the same name in the same working directory.
+ * removes both and the job's own disks, and leaves a live stack's VM and disk of the same names in
+ * the same working directory.
  */
 import * as assert from "assert";
 import { execFileSync, spawn } from "child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { haltBootSector } from "../helpers/haltingGuest";
@@ -16,8 +17,10 @@ import { packTarball, userProject } from "./userProject";
 
 const PROGRAM = `const qemu = require("pulumi-qemu");
 const host = new qemu.Host("here", { workDir: process.env.VM_WORKDIR });
+// Each VM's own disk: gc removes it with the VM.
+const scratch = (name) => new qemu.Disk(name + "-scratch", { host: host.connection, size: "1M" }).path;
 const vm = (name, extra) => new qemu.Vm(name, { host: host.connection, memory: "32M", accelerator: "tcg", machine: "pc", networks: [],
-  disks: [{ path: process.env.VM_WORKDIR + "/halt.img", format: "raw", interface: "virtio", readOnly: true }],
+  disks: [{ path: process.env.VM_WORKDIR + "/halt.img", format: "raw", interface: "virtio", readOnly: true }, { path: scratch(name), format: "qcow2", interface: "virtio" }],
   stopTimeouts: { powerdownMs: 200 }, expiresAfter: process.env.LEASE || undefined, ...extra });
 const quick = vm("quick", {});
 // A guest that never prints: the up waits here until it is killed.
@@ -53,6 +56,8 @@ describe("e2e: a killed up's VMs are collected once their lease passes (npm pack
     }
     pulumi("live", "up", "--yes");
     const [livePid] = vmPids("quick");
+    const scratches = () => readdirSync(path.join(workDir, "disks")).filter((f) => /-scratch\.[0-9a-f]{8}\.qcow2$/.test(f));
+    const [liveScratch] = scratches();
     assert.ok(livePid, "the live stack's VM does not run");
 
     // The CI job: its up is killed (the whole process group: CLI, language host, provider) while "slow" waits.
@@ -77,7 +82,8 @@ describe("e2e: a killed up's VMs are collected once their lease passes (npm pack
     assert.match(gc("--expired"), /0 expired VM\(s\) removed/, "a VM was collected before its lease passed");
     while (Date.now() - seen < 21000) await new Promise((r) => setTimeout(r, 500));
     const collected = gc("--expired");
-    assert.match(collected, /2 expired VM\(s\) removed/);
+    assert.match(collected, /2 expired VM\(s\) removed, and 2 disk\(s\) only they used/);
+    assert.deepStrictEqual(scratches(), [liveScratch], "gc left the job's disk, or removed the live stack's");
     for (const pid of jobPids) assert.ok(!isAlive(pid), `the killed job's QEMU ${pid} runs on`);
     assert.ok(isAlive(livePid), "gc stopped the live stack's VM");
     assert.strictEqual(vmStateDirs(workDir, "slow").length, 0);

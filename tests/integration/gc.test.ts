@@ -2,7 +2,8 @@
  * Issue 27, leases: `pulumi-qemu gc` (the built CLI) on this machine's working directory: it
  * lists every VM with owner, age, lease and state; with --expired it stops and removes only the
  * VMs whose lease has passed, and leaves a leased one, one without a lease, and one whose record
- * it cannot read.
+ * it cannot read; and then the disks only the expired VMs used (their own stack's), never one of
+ * another stack's or one a live VM holds.
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
@@ -11,6 +12,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import type { Connection } from "../../provider/transport";
 import * as vm from "../../provider/resources/vm";
+import * as disk from "../../provider/resources/disk";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
 import { isAlive, liveQemuPids } from "../helpers/processes";
 
@@ -61,5 +63,28 @@ describe("pulumi-qemu gc (the CLI, real QEMU on this machine)", function () {
     assert.match(gc("--expired"), /0 expired VM\(s\) removed/);
     assert.ok(isAlive(updated.outs.pid!));
     await vm.remove(made.id, updated.outs);
+  });
+
+  it("--expired then removes the disks only the expired VM used, of its own stack; another stack's, and one a live VM holds, stay", async () => {
+    const made = async (name: string, stack: string) => (await disk.create({ host, name, size: "1M", owner: { project: "lab", stack, resource: name } })).outs;
+    const [own, foreign, held] = [await made("scratch", "ci-43"), await made("theirs", "other"), await made("held", "ci-43")];
+    const writable = (d: { path: string }) => ({ path: d.path, format: "qcow2" as const, interface: "virtio" as const });
+    const base = haltingVm(host, "job", image);
+    const job = await vm.create({ ...base, disks: [...base.disks!, writable(own), writable(foreign), writable(held)], owner: { project: "lab", stack: "ci-43", resource: "job" }, expiresAfter: "1s" });
+    process.kill(job.outs.pid!, "SIGKILL"); // the job's QEMU is gone too (a crashed CI job), so that a live VM can take `held`
+    while (isAlive(job.outs.pid!)) await new Promise((r) => setTimeout(r, 50));
+    const live = haltingVm(host, "live", image);
+    const liveVm = await vm.create({ ...live, disks: [...live.disks!, writable(held)], owner: { project: "lab", stack: "dev", resource: "live" } });
+    await new Promise((r) => setTimeout(r, 1200));
+
+    const collected = gc("--expired");
+    assert.match(collected, /1 expired VM\(s\) removed, and 1 disk\(s\) only they used/);
+    assert.ok(!existsSync(own.path) && !existsSync(path.join(workDir, "disks", `.${path.basename(own.path)}.owner`)), "the job's own disk, or its owner record, is left");
+    assert.match(collected, new RegExp(`Disk ${foreign.path}: left: .* belongs to project lab, stack other, resource theirs`));
+    assert.match(collected, new RegExp(`Disk ${held.path}: left: .*stays: a running VM uses it \\(VM live`));
+    assert.ok(existsSync(foreign.path) && existsSync(held.path));
+    assert.ok(isAlive(liveVm.outs.pid!), "gc stopped the live VM");
+    await vm.remove(liveVm.id, liveVm.outs);
+    for (const d of [foreign, held]) await disk.remove(`disk:${d.path}`, d);
   });
 });

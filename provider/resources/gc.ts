@@ -1,16 +1,19 @@
 /**
  * `pulumi-qemu gc`: what the VMs of a working directory are, whose, how old, until when leased,
  * and in what state; with `expired`, the VMs whose lease has ended are stopped (their own QEMU
- * only, as any delete) and their state directories removed. No daemon: a CI job's cleanup step
- * or a cron line runs it. Disks are left: each belongs to a Disk resource of its own.
+ * only, as any delete) and their state directories removed, and then the disks only they used:
+ * an image whose owner record names the VM's own project and stack, which no other VM holds or
+ * declares and no clone reads (never a shared image, another owner's, or one without a record).
+ * No daemon: a CI job's cleanup step or a cron line runs it.
  */
 import { expectSuccess } from "../errors";
 import type { Transport } from "../transport";
 import { vmLayout, vmStateRoot } from "../layout";
-import { observe, type RunState } from "./observe";
-import { describeOwner, parseOwnerRecord, type OwnerRecord } from "./owner";
-import { listStateDirsArgv } from "./hostScripts";
-import { stopVm, type Progress } from "./execute";
+import { observe, type RunState } from "../vm/observe";
+import { describeOwner, parseOwnerRecord, type OwnerRecord } from "../vm/owner";
+import { listStateDirsArgv } from "../vm/hostScripts";
+import { stopVm, type Progress } from "../vm/execute";
+import { removeLeftImage } from "./disk";
 
 export interface GcEntry {
   /** The VM's name on the host (its state directory's). */
@@ -21,7 +24,7 @@ export interface GcEntry {
   record?: OwnerRecord;
   state: RunState;
   pid?: number;
-  /** The started spec's disks, which gc leaves. */
+  /** The started spec's writable disks: removed after the VM when only it used them. */
   disks: string[];
 }
 
@@ -75,9 +78,9 @@ export function formatInventory(entries: GcEntry[], now: number): string {
   return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ")).join("\n");
 }
 
-/** Stops and removes each expired VM (its own QEMU only); returns what was removed. A failure is reported and the next one goes on. */
-export async function collectExpired(t: Transport, workDir: string, entries: GcEntry[], now: number, progress: Progress): Promise<{ removed: string[]; failed: string[] }> {
-  const removed: string[] = [];
+/** Stops and removes each expired VM (its own QEMU only), then the disks only it used; returns what was removed. A failure is reported and the next one goes on. */
+export async function collectExpired(t: Transport, workDir: string, entries: GcEntry[], now: number, progress: Progress): Promise<{ removed: string[]; failed: string[]; disks: string[] }> {
+  const removed: GcEntry[] = [];
   const failed: string[] = [];
   for (const e of entries.filter((x) => isExpired(x, now))) {
     // Looked at again just before: its owner may have renewed the lease (an up) since the list was made.
@@ -86,14 +89,28 @@ export async function collectExpired(t: Transport, workDir: string, entries: GcE
       progress(`VM ${e.name}: its lease was renewed meanwhile; left alone`);
       continue;
     }
-    progress(`VM ${e.name} (${e.owner}): lease ${leaseText(e.record, now)}; stopping it and removing its state directory${e.disks.length ? ` (its disks stay: ${e.disks.join(", ")})` : ""}`);
+    progress(`VM ${e.name} (${e.owner}): lease ${leaseText(e.record, now)}; stopping it and removing its state directory`);
     try {
       await stopVm(t, vmLayout(workDir, e.name), e.name, { powerdownMs: 10000, quitMs: 5000 }, progress, { removeState: "vms" });
-      removed.push(e.name);
+      removed.push(e);
     } catch (error) {
       progress(`VM ${e.name}: ${(error as Error).message}`);
       failed.push(e.name);
     }
   }
-  return { removed, failed };
+  // After every expired VM is gone, so that two of them on one disk do not keep it from each other.
+  const disks: string[] = [];
+  for (const e of removed) {
+    for (const path of e.disks) {
+      if (disks.includes(path)) continue;
+      try {
+        await removeLeftImage(t, workDir, path, e.record ?? {});
+        progress(`Disk ${path}: removed (only expired VM ${e.name} used it)`);
+        disks.push(path);
+      } catch (error) {
+        progress(`Disk ${path}: left: ${(error as Error).message}`);
+      }
+    }
+  }
+  return { removed: removed.map((e) => e.name), failed, disks };
 }
