@@ -23,6 +23,14 @@ export function safeName(value: unknown, property: string): string {
   return value;
 }
 
+/** A Host's memory overcommit ratio: how much of its memory the VMs of all stacks may take together (1.5: 150%). */
+export function memoryOvercommit(value: unknown, property: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0.1 || value > 10) {
+    throw new InvalidArgumentError(property, `must be a number from 0.1 to 10 (1 lets the VMs take all of the host's memory, 1.5 half as much again), got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
 /** A name on a host that may carry an owner's TAG (`NAME.TAG`, provider/vm/owner.ts): NAME as safeName takes it. */
 export function safeHostName(value: unknown, property: string): string {
   const m = typeof value === "string" ? /^(.+)\.[0-9a-f]{8}$/.exec(value) : null;

@@ -45,6 +45,12 @@ export interface HostArgs {
   platform?: pulumi.Input<"posix" | "windows">;
   /** Absolute directory on the host for disks and VM state (`C:/...` on Windows). Default `$HOME/.pulumi-qemu`. */
   workDir?: pulumi.Input<string>;
+  /**
+   * How much of the host's memory the running VMs of every stack on it may take together, as a
+   * ratio: 1 (the default) all of it, 1.5 half as much again (guests rarely touch all of theirs),
+   * 0.8 keeps a fifth for the host. A start past it is refused naming the figures and holders.
+   */
+  memoryOvercommit?: pulumi.Input<number>;
 }
 
 const SECRET_INPUTS = ["privateKey", "passphrase", "password", "jumpHosts"] as const;

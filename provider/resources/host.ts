@@ -10,7 +10,7 @@ import type { QemuBinary } from "../host/facts";
 import { makeDirectory, POSIX_QEMU_DIRS, SshTransport, transportFor, type Connection, type Transport } from "../transport";
 import type { HostFacts } from "../host/facts";
 import { validateSshOptions, type SshOptions } from "../transport/sshOptions";
-import { absolutePath } from "../validate";
+import { absolutePath, memoryOvercommit } from "../validate";
 import { connectionIdentity } from "./connection";
 import { configuredCredentials, hostDefaults } from "./stackConfig";
 import { collectFailures, throwFailures, plain, type CheckResult, type CreateResult, type Validation, type DiffResult, type ReadResult, recordedProviderChanged } from "./types";
@@ -21,6 +21,8 @@ export type HostInputs = Partial<Omit<SshOptions, "host">> & {
   address?: string;
   /** Absolute directory for disks and VM state; default `$HOME/.pulumi-qemu` on the host. */
   workDir?: string;
+  /** How much of the host's memory the running VMs of every stack may take together: 1 (the default) all of it, 1.5 half as much again. */
+  memoryOvercommit?: number;
 };
 
 export type HostOutputs = HostInputs & {
@@ -45,7 +47,7 @@ export type HostOutputs = HostInputs & {
 const SSH_ONLY = ["platform", "port", "user", "privateKey", "passphrase", "password", "agent", "hostKey", "knownHostsFile",
   "insecureAcceptAnyHostKey", "jumpHosts", "connectTimeoutMs", "keepaliveIntervalMs", "retries", "maxChannels", "idleCloseMs"] as const;
 
-const INPUTS = ["address", ...SSH_ONLY, "workDir"] as const;
+const INPUTS = ["address", ...SSH_ONLY, "workDir", "memoryOvercommit"] as const;
 /** Changing one of these points the resource at another machine or directory. */
 const IDENTITY = ["address", "port", "user", "workDir"];
 
@@ -55,12 +57,13 @@ function inputsOf(props: HostInputs): HostInputs {
 }
 
 function connectionOf(inputs: HostInputs, workDir?: string): Connection {
-  if (inputs.address === undefined) return { kind: "local", workDir };
-  const { address, workDir: _w, ...ssh } = inputs;
+  const ratio = inputs.memoryOvercommit === undefined ? {} : { memoryOvercommit: inputs.memoryOvercommit };
+  if (inputs.address === undefined) return { kind: "local", workDir, ...ratio };
+  const { address, workDir: _w, memoryOvercommit: _r, ...ssh } = inputs;
   // The stack's secret credentials serve the stack's host, when the Host brings none of its own.
   const own = ssh.privateKey !== undefined || ssh.password !== undefined || ssh.agent !== undefined;
   const credentials = !own && address === hostDefaults().address ? configuredCredentials() : {};
-  return { kind: "ssh", host: address, user: ssh.user ?? "", ...credentials, ...ssh, workDir };
+  return { kind: "ssh", host: address, user: ssh.user ?? "", ...credentials, ...ssh, workDir, ...ratio };
 }
 
 /** A Host without `address` takes the stack's default host (`qemu:host`, `qemu:user`, ...). */
@@ -70,9 +73,9 @@ function withStackDefaults(inputs: HostInputs): HostInputs {
 
 function validations(inputs: HostInputs): Validation[] {
   return [
-    [INPUTS.filter((k) => k !== "workDir").map((k) => inputs[k]), () => {
+    [INPUTS.filter((k) => k !== "workDir" && k !== "memoryOvercommit").map((k) => inputs[k]), () => {
       if (inputs.address !== undefined) {
-        const { kind: _k, workDir: _w, ...options } = connectionOf(inputs) as Connection & { kind: "ssh" };
+        const { kind: _k, workDir: _w, memoryOvercommit: _r, ...options } = connectionOf(inputs) as Connection & { kind: "ssh" };
         validateSshOptions(options);
         return;
       }
@@ -80,6 +83,7 @@ function validations(inputs: HostInputs): Validation[] {
       if (stray) throw new InvalidArgumentError(stray, "only applies to SSH hosts: set `address` too, or leave it out for the local machine");
     }],
     [[inputs.workDir], () => void (inputs.workDir !== undefined && absolutePath(inputs.workDir, "workDir"))],
+    [[inputs.memoryOvercommit], () => void (inputs.memoryOvercommit !== undefined && memoryOvercommit(inputs.memoryOvercommit, "memoryOvercommit"))],
   ];
 }
 

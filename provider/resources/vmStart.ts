@@ -18,7 +18,7 @@ import { startVm, stopVm, waitReady, writeCloudInitSeed, writePrivateFiles, type
 import { secretsToFiles } from "../qemu/secretObjects";
 import { checkSocketPath, type VmLayout } from "../layout";
 import { describeOwner, ownerRecordText } from "../vm/owner";
-import { releaseCapacity, reserveCapacity } from "../vm/capacity";
+import { memoryLimitPercent, releaseCapacity, reserveCapacity } from "../vm/capacity";
 import { durationMs } from "../validate";
 import { observe, observedFrom, type Observed } from "../vm/observe";
 import { planFound } from "../vm/plan";
@@ -182,7 +182,7 @@ export async function preflight(c: Context, inputs: VmInputs): Promise<Preflight
     if (n.type === "private") await checkJoin(c.transport, inputs.host.workDir!, c.layout, c.spec.name, n.network, n.address, `networks[${i}].address`);
   }
   // Last: the memory stays reserved for this VM (its own earlier entry replaced) until its QEMU ends, or the start fails.
-  await reserveCapacity(c.transport, c.layout, c.spec.name, c.spec.memoryBytes, c.spec.cpus, `${inputs.owner ? describeOwner(inputs.owner) : "an owner with no name recorded"} (VM ${c.spec.name}, ${c.layout.dir})`);
+  await reserveCapacity(c.transport, c.layout, c.spec.name, c.spec.memoryBytes, c.spec.cpus, `${inputs.owner ? describeOwner(inputs.owner) : "an owner with no name recorded"} (VM ${c.spec.name}, ${c.layout.dir})`, memoryLimitPercent(inputs.host.memoryOvercommit));
   return { accelerators, firmware };
 }
 

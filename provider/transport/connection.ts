@@ -1,6 +1,6 @@
 /** A resource's `host` input as the transport takes it: validated, every error naming its property. */
 import { InvalidArgumentError } from "../errors";
-import { absolutePath } from "../validate";
+import { absolutePath, memoryOvercommit } from "../validate";
 import type { Connection } from "./index";
 import { validateSshOptions } from "./sshOptions";
 
@@ -11,9 +11,10 @@ export function validateConnection(value: unknown, property: string): Connection
   if (c.kind !== "local" && c.kind !== "ssh") throw new InvalidArgumentError(`${property}.kind`, `must be "local" or "ssh"`);
   if (c.workDir === undefined) throw new InvalidArgumentError(`${property}.workDir`, "is required (pass a Host's `connection` output)");
   absolutePath(c.workDir, `${property}.workDir`);
+  if (c.memoryOvercommit !== undefined) memoryOvercommit(c.memoryOvercommit, `${property}.memoryOvercommit`);
   if (c.kind === "ssh") {
     try {
-      const { kind: _kind, workDir: _workDir, ...options } = c;
+      const { kind: _kind, workDir: _workDir, memoryOvercommit: _ratio, ...options } = c;
       validateSshOptions(options);
     } catch (e) {
       if (e instanceof InvalidArgumentError) throw new InvalidArgumentError(`${property}.${e.property}`, e.reason);

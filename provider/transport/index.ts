@@ -16,14 +16,15 @@ export { shQuote, shJoin, psQuote, psJoin, psEncodedCommand } from "./quote";
 
 /**
  * How a resource names its host: the local machine or SSH options, plus the host's working
- * directory (absolute) under which disks and VM state directories live.
+ * directory (absolute) under which disks and VM state directories live, and how much of its
+ * memory the VMs of all stacks may take together (`memoryOvercommit`, 1 = all of it; the Host's).
  */
-export type Connection = ({ kind: "local" } | ({ kind: "ssh" } & SshOptions)) & { workDir?: string };
+export type Connection = ({ kind: "local" } | ({ kind: "ssh" } & SshOptions)) & { workDir?: string; memoryOvercommit?: number };
 
 const local = new LocalTransport();
 
 export function transportFor(connection?: Connection): Transport {
   if (!connection || connection.kind === "local") return local;
-  const { kind: _kind, workDir: _workDir, ...options } = connection;
+  const { kind: _kind, workDir: _workDir, memoryOvercommit: _ratio, ...options } = connection;
   return sshTransport(options);
 }

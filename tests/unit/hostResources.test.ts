@@ -18,6 +18,9 @@ describe("Host check", () => {
     ["SSH port out of range", { ...ssh, port: 70000 }, "port"],
     ["SSH option on the local machine", { privateKey: "k" }, "privateKey"],
     ["relative working directory", { workDir: "vms" }, "workDir"],
+    ["memory overcommitted 1.5x", { memoryOvercommit: 1.5 }, undefined],
+    ["memory overcommit of 0", { memoryOvercommit: 0 }, "memoryOvercommit"],
+    ["memory overcommit as text", { ...ssh, memoryOvercommit: "2" as unknown as number }, "memoryOvercommit"],
     ["jump host without a user", { ...ssh, jumpHosts: [{ host: "j", user: "", privateKey: "k", hostKey: KEY }] }, "jumpHosts[0].user"],
   ];
   for (const [what, inputs, property] of cases) {
