@@ -3,15 +3,20 @@
  * names, each with its own backend, as two people or two CI jobs have) declare Vm "hold" in one
  * working directory of one host. A's QEMU dies; C's up gets its own VM; A's refresh sees its own
  * VM stopped (not C's); A's up starts it again beside C's; each destroy removes only its own.
+ * Then, through the same CLI: a VM past a Host's memory limit is refused with the figures and
+ * nothing starts; a VM whose kernel command line is a secret boots with it, while no process
+ * command line (looked at as another user) and no state file holds it in clear text.
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
+import { randomBytes } from "crypto";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { haltBootSector } from "../helpers/haltingGuest";
 import { isAlive, liveQemuPids } from "../helpers/processes";
 import { vmStateDirs } from "../helpers/stateDirs";
+import { testbed } from "../testbed/testbed";
 import { REPO } from "./engine";
 import { packTarball, userProject } from "./userProject";
 
@@ -22,6 +27,19 @@ const vm = new qemu.Vm("hold", { host: host.connection, memory: "32M", accelerat
   stopTimeouts: { powerdownMs: 200 } });
 exports.pid = vm.pid;
 exports.stateDir = vm.stateDir;
+if (process.env.EXTRA === "big") {
+  const half = new qemu.Host("half", { workDir: process.env.VM_WORKDIR, memoryOvercommit: 0.5 });
+  new qemu.Vm("big", { host: half.connection, memory: process.env.BIG_MEMORY, accelerator: "tcg", machine: "pc", networks: [],
+    disks: [{ path: process.env.VM_WORKDIR + "/halt.img", format: "raw", interface: "virtio", readOnly: true }] });
+}
+if (process.env.EXTRA === "secret") {
+  const pulumi = require("@pulumi/pulumi");
+  const guest = process.env.GUEST_DIR;
+  const quiet = new qemu.Vm("quiet", { host: host.connection, memory: "192M", accelerator: "tcg", networks: [],
+    kernel: guest + "/vmlinuz", initrd: guest + "/initramfs.gz", append: pulumi.secret("console=ttyS0 no_timer_check mark=" + process.env.MARK),
+    readiness: { serialPattern: "mark=MK[0-9a-f]{16}", timeoutMs: 120000 }, stopTimeouts: { powerdownMs: 0 } });
+  exports.quietDir = quiet.stateDir;
+}
 `;
 
 interface VmState { pid?: number; status: string; stateDir: string }
@@ -35,9 +53,10 @@ describe("e2e: two stacks, one Vm name, one working directory (npm pack, real CL
     rmSync(root, { recursive: true, force: true });
   });
 
+  let extra: Record<string, string> = {};
   const pulumi = (who: string, ...args: string[]) => execFileSync("node", [path.join(REPO, "scripts/pulumi.js"), ...args], {
     cwd: path.join(root, who),
-    env: { ...process.env, PULUMI_BACKEND_URL: `file://${path.join(root, `state-${who}`)}`, PULUMI_CONFIG_PASSPHRASE: "shared", VM_WORKDIR: workDir, INIT_CWD: path.join(root, who) },
+    env: { ...process.env, PULUMI_BACKEND_URL: `file://${path.join(root, `state-${who}`)}`, PULUMI_CONFIG_PASSPHRASE: "shared", VM_WORKDIR: workDir, INIT_CWD: path.join(root, who), ...extra },
     stdio: ["ignore", "pipe", "pipe"],
   }).toString();
   /** The Vm as the stack's state records it. */
@@ -90,5 +109,32 @@ describe("e2e: two stacks, one Vm name, one working directory (npm pack, real CL
     pulumi("c", "destroy", "--yes");
     assert.deepStrictEqual(liveQemuPids(`-pidfile ${workDir}/`), []);
     assert.deepStrictEqual(vmStateDirs(workDir, "hold"), []);
+  });
+
+  it("a VM past the Host's memory limit is refused with the figures, nothing started", () => {
+    const totalMiB = Math.floor(Number(/MemTotal:\s+(\d+) kB/.exec(readFileSync("/proc/meminfo", "utf8"))![1]) / 1024);
+    extra = { EXTRA: "big", BIG_MEMORY: `${Math.floor(totalMiB * 0.6)}M` };
+    const failed = (() => { try { pulumi("a", "up", "--yes", "--skip-preview"); return ""; } catch (e) { const { stdout, stderr } = e as { stdout?: Buffer; stderr?: Buffer }; return `${stdout}${stderr}`; } })();
+    // (Its own "hold" starts at the same moment: whether it is among the holders yet is a race.)
+    assert.match(failed, /error: memory: local: VM big needs \d+\.\d\d GiB, but the host has \d+\.\d\d GiB \(VMs may take 50% by the Host's memoryOvercommit: \d+\.\d\d GiB\) and its running VMs already hold \d+\.\d\d GiB.*; nothing was started/);
+    assert.deepStrictEqual(vmStateDirs(workDir, "big"), [], "the refused VM left a state directory");
+    assert.strictEqual(liveQemuPids(`-pidfile ${workDir}/`).length, 1, "not just A's hold runs");
+    extra = {};
+    pulumi("a", "destroy", "--yes", "--skip-preview");
+  });
+
+  it("a secret kernel command line reaches the guest, and no process command line or state file holds it", () => {
+    const mark = `MK${randomBytes(8).toString("hex")}`;
+    extra = { EXTRA: "secret", MARK: mark, GUEST_DIR: testbed().guest.dir };
+    pulumi("a", "up", "--yes", "--skip-preview"); // its readiness waits for the guest to print a mark
+    const [quietDir] = vmStateDirs(workDir, "quiet");
+    assert.ok(readFileSync(path.join(quietDir, "serial.log"), "utf8").includes(`mark=${mark}`), "the guest did not get its secret command line");
+    const asNobody = execFileSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "ps", "-eo", "args"]).toString();
+    assert.ok(asNobody.includes(`-pidfile ${workDir}/vms/quiet.`), "the VM's QEMU is not in the list another user sees");
+    assert.ok(!asNobody.includes(mark), "the secret append is on a command line another user can read");
+    assert.ok(!pulumi("a", "stack", "export").includes(mark), "the state holds the secret append in clear text");
+    extra = {};
+    pulumi("a", "destroy", "--yes", "--skip-preview");
+    assert.deepStrictEqual(liveQemuPids(`-pidfile ${workDir}/`), []);
   });
 });
