@@ -20,6 +20,11 @@ export interface DiskArgs {
   backingFormat?: pulumi.Input<"qcow2" | "raw">;
   /** Upload this local file as the image (temp name, checksum, rename). */
   source?: pulumi.Input<string>;
+  /**
+   * Upload a qcow2 `source` whose header names a backing file or an external data file. Refused
+   * by default: QEMU would open that file on the host and hand it to the guest.
+   */
+  allowExternalFiles?: pulumi.Input<boolean>;
   /** How long the upload of `source` may take, in milliseconds; default an hour. */
   uploadTimeoutMs?: pulumi.Input<number>;
   /** Accept that a smaller `size` cuts off the data past the new end. */

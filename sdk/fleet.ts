@@ -10,6 +10,7 @@ import { InvalidArgumentError } from "../provider/errors";
 import { sharedImagePath } from "../provider/layout";
 import { hostAddress, nthAddress, parseSubnet } from "../provider/subnet";
 import { localFileHead, localFileSha256 } from "../provider/localFile";
+import { HEADER_BYTES, referencesReason } from "../provider/qemu/imageHeader";
 import { booleanInput, integerIn, oneOf, safeName, sizeBytes, snapshotTag } from "../provider/validate";
 import type { GuestConnection } from "../provider/resources/vm";
 import type { ReadinessSpec, StopTimeouts } from "../provider/vm/spec";
@@ -210,10 +211,14 @@ export function baseImageFile(file: string): { path: string; stem: string; forma
   if (typeof file !== "string" || file === "") throw new InvalidArgumentError("template.baseImage", "must be a path on the machine running Pulumi");
   let magic: Buffer;
   try {
-    magic = localFileHead(file, 4);
+    magic = localFileHead(file, HEADER_BYTES);
   } catch (e) {
     throw new InvalidArgumentError("template.baseImage", `cannot read ${file}: ${(e as Error).message}`);
   }
+  // A Fleet has no opt-in: a base that names other files is flattened, or made a Disk of its own.
+  const reason = referencesReason(magic, "a Disk's allowExternalFiles");
+  if (reason) throw new InvalidArgumentError("template.baseImage", `${file}: ${reason}`);
+  magic = magic.subarray(0, 4);
   const format = magic.equals(Buffer.from("QFI\xfb", "latin1")) ? "qcow2" : "raw";
   const sha = localFileSha256(file).slice(0, 16);
   const base = path.basename(file).replace(/\.(qcow2|img|raw)$/, "").replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 40) || "image";

@@ -6,7 +6,8 @@
 import { createHash, randomBytes } from "crypto";
 import { sameData } from "../canonical";
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
-import { localFileSha256, meteredLocalFile } from "../localFile";
+import { localFileHead, localFileSha256, meteredLocalFile } from "../localFile";
+import { HEADER_BYTES, referencesReason } from "../qemu/imageHeader";
 import { createArgv, infoArgv, parseInfo, resizeArgv, type ImageInfo } from "../qemu/img";
 import { fileSha256, makeDirectory, parentDir, pathExists, removeFile, toolArgv, transportFor, validateConnection, type Connection, type Transport } from "../transport";
 import { APPEARED_EXIT, cloneRecordDir, forgetCloneArgv, moveIfAbsentArgv, overlaysArgv, parseOverlayRecords, recordCloneArgv, removeUploadArgv, sameFileArgv } from "./diskScripts";
@@ -36,6 +37,8 @@ export interface DiskInputs {
   backingFormat?: "qcow2" | "raw";
   /** A file on the machine running Pulumi, uploaded (streamed to a temp name, checksum, rename). */
   source?: string;
+  /** Upload a qcow2 `source` whose header names a backing or external data file (refused by default: the guest would get that file on the host). */
+  allowExternalFiles?: boolean;
   /** How long the upload of `source` may take, in milliseconds; default an hour. */
   uploadTimeoutMs?: number;
   /** Lets a smaller `size` shrink the image: data past the new end is lost. */
@@ -94,6 +97,17 @@ function validations(inputs: DiskInputs): Validation[] {
       if (sources > 1) throw new InvalidArgumentError("source", "give only one of source and backingImage");
       if (inputs.source !== undefined && (typeof inputs.source !== "string" || inputs.source === "")) throw new InvalidArgumentError("source", "must be a path on the machine running Pulumi");
       if (sources === 0 && inputs.size === undefined) throw new InvalidArgumentError("size", "is required for an empty disk (no backingImage or source)");
+    }],
+    [[inputs.source, inputs.allowExternalFiles], () => {
+      if (typeof inputs.source !== "string" || inputs.source === "" || booleanInput(inputs.allowExternalFiles, "allowExternalFiles")) return;
+      let head: Buffer;
+      try {
+        head = localFileHead(inputs.source, HEADER_BYTES);
+      } catch {
+        return; // not there (yet, or any more): the upload says so, and a Disk made earlier needs it no more
+      }
+      const reason = referencesReason(head, "allowExternalFiles");
+      if (reason) throw new InvalidArgumentError("source", `${inputs.source}: ${reason}`);
     }],
     [[inputs.shared, inputs.source, inputs.path], () => {
       if (!inputs.shared) return;

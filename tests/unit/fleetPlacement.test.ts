@@ -168,7 +168,8 @@ describe("Fleet base image (the local file)", () => {
   it("is named by the sha256 of all its bytes (hashed in chunks) and its format read from its first bytes", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "fleet-image-"));
     try {
-      const bytes = Buffer.concat([Buffer.from("QFI\xfb", "latin1"), randomBytes(9 * 2 ** 20)]);
+      // A header of zeros after the magic (no backing or data file), then random bytes.
+      const bytes = Buffer.concat([Buffer.from("QFI\xfb", "latin1"), Buffer.alloc(100), randomBytes(9 * 2 ** 20)]);
       writeFileSync(path.join(dir, "my disk.qcow2"), bytes);
       const sha = createHash("sha256").update(bytes).digest("hex").slice(0, 16);
       assert.deepStrictEqual(baseImageFile(path.join(dir, "my disk.qcow2")), { path: path.join(dir, "my disk.qcow2"), stem: `my_disk-${sha}`, format: "qcow2" });
