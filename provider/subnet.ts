@@ -18,6 +18,17 @@ export function ipv4Number(text: unknown): number | undefined {
   return ((o[0] << 24) >>> 0) + (o[1] << 16) + (o[2] << 8) + o[3];
 }
 
+/** Why another host could not reach this one at `n` (an IPv4 address as a number); undefined for a unicast address. */
+export function notReachableReason(n: number): string | undefined {
+  const first = n >>> 24;
+  if (first === 0) return "is 0.0.0.0/8 (\"this host\", no one's address)";
+  if (first === 127) return "is a loopback address: other hosts cannot reach this one there";
+  if (first >= 224 && first <= 239) return "is a multicast address";
+  if (n === 0xffffffff) return "is the broadcast address";
+  if (first >= 240) return "is in 240.0.0.0/4, reserved";
+  return undefined;
+}
+
 export function ipv4Text(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
 }

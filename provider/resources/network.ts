@@ -14,7 +14,7 @@ import { newOwnerToken, ownedName, programName, ownedNameForChecks, ownedOrRefus
 import { takePorts } from "../vm/ports";
 import { writePrivateFiles } from "../vm/execute";
 import type { Observed } from "../vm/observe";
-import { ipv4Number, parseSubnet, subnetText } from "../subnet";
+import { ipv4Number, notReachableReason, parseSubnet, subnetText } from "../subnet";
 import { ensureSwitch, observeSwitch, removeSwitch } from "../network/switch";
 import { starLinksOf, starPortCounts, starPortsFrom, type SwitchSpec } from "../network/switchArgv";
 import { transportFor, validateConnection, type Connection } from "../transport";
@@ -98,6 +98,9 @@ function validations(i: NetworkInputs): Validation[] {
         // The longest socket path of its switch: a member's port with the longest address.
         checkUnixSocketPath(hubSocket(c.workDir!, ownedNameForChecks(safeName(i.name, "name")), "255.255.255.255"), "the network's socket", "Linux", `hosts[${k}].host.workDir`, "network name");
         if (h.address !== undefined && ipv4Number(h.address) === undefined) throw new InvalidArgumentError(`hosts[${k}].address`, `must be an IPv4 address, got ${JSON.stringify(h.address)}`);
+        const reached = hostAddressOf(h);
+        const unreachable = reached === undefined || (h.address === undefined && i.hosts.length < 2) ? undefined : notReachableReason(ipv4Number(reached)!);
+        if (unreachable) throw new InvalidArgumentError(`hosts[${k}].address`, `${reached} ${unreachable}: give the address the network's other hosts reach this one at`);
         if (i.hosts.length > 1 && hostAddressOf(h) === undefined) {
           throw new InvalidArgumentError(`hosts[${k}].address`, "is required: the address the network's other hosts reach this one at (the host is not reached by an IPv4 address)");
         }

@@ -12,14 +12,23 @@ import { hostAddress, overlaps, parseSubnet, subnetText } from "../subnet";
 
 /** QEMU options the manager sets or relies on, as QEMU names them (it reads `--x` as `-x`). */
 const MANAGER_OPTIONS = new Set(["daemonize", "pidfile", "qmp", "qmp-pretty", "monitor", "mon", "name", "serial", "chardev", "D",
-  "readconfig", "runas", "chroot", "accel", "enable-kvm", "no-kvm"]);
+  "readconfig", "runas", "chroot", "run-with", "accel", "enable-kvm", "no-kvm"]);
 
-/** An extraArgs element that names such an option, or a machine option that picks the accelerator. */
+/** Groups of `-set GROUP.ID.PROP=VALUE` that reach what the manager made: its chardevs (QMP, serial), drives, monitors, accelerator. */
+const MANAGER_SET_GROUPS = /^(chardev|drive|mon|accel)\./;
+
+/**
+ * An extraArgs element that names such an option; a machine option that picks the accelerator;
+ * a `-set` on the manager's objects; a `mon:` character device (a monitor) on any option.
+ */
 export function managerOption(arg: string, previous: string | undefined): boolean {
   const option = /^--?([A-Za-z][\w-]*)$/.exec(arg)?.[1];
   if (option !== undefined && MANAGER_OPTIONS.has(option)) return true;
-  const afterMachine = previous !== undefined && /^--?(machine|M)$/.test(previous);
-  return afterMachine && /(^|,)accel=/.test(arg);
+  const after = (re: RegExp) => previous !== undefined && re.test(previous);
+  if (after(/^--?(machine|M)$/) && /(^|,)accel=/.test(arg)) return true;
+  if (after(/^--?set$/) && MANAGER_SET_GROUPS.test(arg)) return true;
+  // -parallel, -debugcon and the like take a character device; `mon:` multiplexes a monitor onto it.
+  return previous !== undefined && /^--?[A-Za-z]/.test(previous) && /^mon:/.test(arg);
 }
 
 export const DISK_INTERFACES = ["virtio", "ide", "scsi", "nvme"] as const;
@@ -272,7 +281,7 @@ export function vmSpec(inputs: VmInputs): { spec: VmSpec; errors: InvalidArgumen
     const owned = args.findIndex((a, i) => managerOption(a, args[i - 1]));
     if (owned >= 0) {
       throw new InvalidArgumentError(`extraArgs[${owned}]`, `${JSON.stringify(args[owned])} would take the VM from pulumi-qemu, which sets or needs what it controls ` +
-        "(its pidfile, QMP and monitors, name, serial log, accelerator, daemon and user); QEMU reads --option as -option, so every spelling is refused");
+        "(its pidfile, QMP and monitors, name, serial log, chardevs and drives, accelerator, daemon and user); QEMU reads --option as -option, so every spelling is refused");
     }
     return args;
   }) ?? [];

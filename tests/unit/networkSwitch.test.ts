@@ -38,6 +38,21 @@ describe("network switch (pure)", () => {
     assert.deepStrictEqual(vm("../x.0123abcd"), ["networks[1].network"]);
   });
 
+  it("a host's address must be one the other hosts can reach: not 0.0.0.0, loopback, multicast, broadcast or reserved", async () => {
+    const ssh = (host: string) => ({ kind: "ssh" as const, host, user: "u", privateKey: "k", insecureAcceptAnyHostKey: true, workDir: "/w" });
+    const failures = async (hosts: Array<{ host: ReturnType<typeof ssh>; address?: string }>) =>
+      ((await checkNetwork({}, { name: "lab", subnet: "10.77.0.0/24", hosts })).failures ?? []).map((f) => `${f.property}: ${f.reason}`);
+    const second = { host: ssh("10.0.0.2") };
+    for (const [address, reason] of [["0.0.0.0", /this host/], ["127.0.0.1", /loopback/], ["224.0.0.5", /multicast/], ["255.255.255.255", /broadcast/], ["240.1.2.3", /reserved/]] as const) {
+      const got = await failures([{ host: ssh("10.0.0.1"), address }, second]);
+      assert.strictEqual(got.length, 1, `${address}: ${got}`);
+      assert.match(got[0], new RegExp(`^hosts\\[0\\]\\.address: ${address.replace(/\./g, "\\.")} .*${reason.source}`));
+    }
+    assert.deepStrictEqual(await failures([{ host: ssh("127.0.0.1") }, second]), ["hosts[0].address: 127.0.0.1 is a loopback address: other hosts cannot reach this one there: give the address the network's other hosts reach this one at"], "the SSH host's address, when it is the one used");
+    assert.deepStrictEqual(await failures([{ host: ssh("127.0.0.1") }]), [], "one host: no link, its address is not used");
+    assert.deepStrictEqual(await failures([{ host: ssh("10.0.0.1"), address: "192.168.1.7" }, second]), []);
+  });
+
   it("the switch: no guest, its state files, a sink port, a port per member, a port per link", () => {
     const layout = switchLayout("/w", "lab");
     assert.strictEqual(layout.pidfile, "/w/networks/lab/qemu.pid");

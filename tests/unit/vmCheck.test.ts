@@ -37,6 +37,11 @@ describe("Vm check", () => {
     ["extraArgs: a monitor", { extraArgs: ["-monitor", "tcp:127.0.0.1:5555,server,nowait"] }, "extraArgs[0]"],
     ["extraArgs: -mon", { extraArgs: ["-mon", "chardev=x"] }, "extraArgs[0]"],
     ["extraArgs: another accelerator", { extraArgs: ["--accel", "kvm"] }, "extraArgs[0]"],
+    ["extraArgs: -run-with (QEMU 9's -runas and -chroot)", { extraArgs: ["-run-with", "user=nobody"] }, "extraArgs[0]"],
+    ["extraArgs: -set on the manager's chardev", { extraArgs: ["-set", "chardev.qmp.path=/tmp/other.sock"] }, "extraArgs[1]"],
+    ["extraArgs: -set on a drive", { extraArgs: ["-device", "virtio-rng-pci", "--set", "drive.disk0.file=/etc/shadow"] }, "extraArgs[3]"],
+    ["extraArgs: a monitor on -parallel", { extraArgs: ["-parallel", "mon:tcp:0.0.0.0:4444,server=on,wait=off"] }, "extraArgs[1]"],
+    ["extraArgs: a monitor on -debugcon", { extraArgs: ["--debugcon", "mon:stdio"] }, "extraArgs[1]"],
     ["extraArgs: -enable-kvm", { extraArgs: ["-enable-kvm"] }, "extraArgs[0]"],
     ["extraArgs: the accelerator through -machine", { extraArgs: ["-M", "q35,accel=kvm"] }, "extraArgs[1]"],
     ["extraArgs: -runas", { extraArgs: ["-runas", "nobody"] }, "extraArgs[0]"],
@@ -67,6 +72,11 @@ describe("Vm check", () => {
     assert.deepStrictEqual(r.failures?.map((f) => f.property).sort(), ["accelerator", "cpus", "memory"]);
   });
   it("a valid VM passes unchanged", async () => assert.deepStrictEqual(await vm.check({}, ok), { inputs: ok }));
+  it("extraArgs of the user's own: a -set on a device, a chardev path that is not a monitor", async () => {
+    for (const extraArgs of [["-device", "virtio-rng-pci,id=rng0", "-set", "device.rng0.max-bytes=1024"], ["-parallel", "file:/tmp/lp0"], ["-debugcon", "file:/tmp/mon:log"]]) {
+      assert.strictEqual((await vm.check({}, { ...ok, extraArgs })).failures, undefined, JSON.stringify(extraArgs));
+    }
+  });
   it("extraArgs that leave the manager alone pass", async () => {
     const extraArgs = ["-device", "virtio-rng-pci", "-smbios", "type=1,serial=abc", "-global", "kvm-pit.lost_tick_policy=delay", "-rtc", "base=utc"];
     assert.deepStrictEqual((await vm.check({}, { ...ok, extraArgs })).failures, undefined);
