@@ -239,6 +239,11 @@ async function revert(i: SnapshotInputs, tg: Target, infos: ImageInfo[], machine
     const has = [...new Set(infos.flatMap((x) => x.snapshots.map((s) => s.name)))];
     throw new InvalidArgumentError("name", `cannot revert ${tg.label} to snapshot ${i.name}: ${missing.join(", ")} has no such snapshot (snapshots there: ${has.join(", ") || "none"}); it was deleted outside Pulumi or the disks changed`);
   }
+  // Either way, a base that linked clones read through must not change under them.
+  for (const p of tg.paths) {
+    const clones = await overlaysOf(tg.t, i.host.workDir!, p, "reverting");
+    if (clones.length) throw new QemuError("COMMAND_FAILED", `${tg.t.description}: not reverting ${p}: it is the backing file of ${clones.join(", ")}, which would read changed data`);
+  }
   const t0 = Date.now();
   if (tg.live) {
     // savevm writes the memory into one of the images.
@@ -255,10 +260,6 @@ async function revert(i: SnapshotInputs, tg: Target, infos: ImageInfo[], machine
     await revertLive(tg.t, tg.layout!, tg.label, i.name);
   } else {
     await refuseHeld(tg, i.host, "reverting");
-    for (const p of tg.paths) {
-      const clones = await overlaysOf(tg.t, i.host.workDir!, p, "reverting");
-      if (clones.length) throw new QemuError("COMMAND_FAILED", `${tg.t.description}: not reverting ${p}: it is the backing file of ${clones.join(", ")}, which would read changed data`);
-    }
     for (const p of tg.paths) await offline(tg.t, "apply", i.name, p);
   }
   progress(`${tg.label}: reverted to snapshot ${i.name} in ${Date.now() - t0} ms`);

@@ -24,6 +24,7 @@ import { observe, observedFrom, type Observed } from "../vm/observe";
 import { planFound } from "../vm/plan";
 import { forwardedPorts, type VmInputs, type VmSpec } from "../vm/spec";
 import { progress } from "./progress";
+import { overlaysOf } from "./disk";
 
 export interface Context {
   transport: Transport;
@@ -178,12 +179,24 @@ export async function preflight(c: Context, inputs: VmInputs): Promise<Preflight
   const { accelerators, os } = await candidates(c, inputs);
   checkSocketPath(c.layout, os);
   const firmware = await firmwareFor(c, inputs);
+  await refuseWritableBases(c, inputs.host.workDir!);
   for (const [i, n] of c.spec.networks.entries()) {
     if (n.type === "private") await checkJoin(c.transport, inputs.host.workDir!, c.layout, c.spec.name, n.network, n.address, `networks[${i}].address`);
   }
   // Last: the memory stays reserved for this VM (its own earlier entry replaced) until its QEMU ends, or the start fails.
   await reserveCapacity(c.transport, c.layout, c.spec.name, c.spec.memoryBytes, c.spec.cpus, `${inputs.owner ? describeOwner(inputs.owner) : "an owner with no name recorded"} (VM ${c.spec.name}, ${c.layout.dir})`, memoryLimitPercent(inputs.host.memoryOvercommit));
   return { accelerators, firmware };
+}
+
+/** A disk the VM would write must not be the backing file of another image: the clone would read changed data. */
+async function refuseWritableBases(c: Context, workDir: string): Promise<void> {
+  for (const [k, d] of c.spec.disks.entries()) {
+    if (d.readOnly) continue;
+    const clones = await overlaysOf(c.transport, workDir, d.path, "starting a VM on");
+    if (clones.length) {
+      throw new InvalidArgumentError(`disks[${k}]`, `${d.path} is the backing file of ${clones.join(", ")}: VM ${c.spec.name} would write it under them; attach it with readOnly: true, or delete those clones first`);
+    }
+  }
 }
 
 /** Writes the owner record: the state directory is this resource's from now on (a private file, never a command line). */

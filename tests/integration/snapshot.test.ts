@@ -118,6 +118,13 @@ describe("Snapshot and state any (serialized providers, real QEMU on an SSH host
     assert.match(await diskHead(g), /^AAAA/, "the disk is back");
     assert.strictEqual((await vmP.read!(vm.id, vm.outs)).props!.pid, vm.outs.pid, "the VM was not restarted");
 
+    // A clone made of the running VM's disk meanwhile (by hand here): the revert would change what it reads, so it is refused.
+    const clonePath = `${conn.workDir}/disks/by-hand-clone.qcow2`;
+    await onHost().exec(["qemu-img", "create", "-q", "-f", "qcow2", "-u", "-F", "qcow2", "-b", disk.outs.path, clonePath, "64M"]);
+    await assert.rejects(snapP.update!(snap.id, reverted.outs, { ...snapInputs, revertTrigger: 3 }), new RegExp(`not reverting ${disk.outs.path}: it is the backing file of ${clonePath}`));
+    assert.strictEqual(await inGuest(g, "cat /tmp/f"), "one", "the refused revert changed the guest");
+    await onHost().exec(["rm", "-f", clonePath]);
+
     // A disk-only snapshot cannot revert a running VM: refused, nothing changes.
     const diskOnly = await snapP.create!({ host: conn, vm: stateDirName(vm.outs.stateDir), name: "disk-only", revertTrigger: "a" });
     assert.strictEqual(diskOnly.outs.withMemory, false);

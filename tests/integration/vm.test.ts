@@ -12,7 +12,7 @@ import { vmLayout, vmLayoutAt } from "../../provider/layout";
 import { diskProvider } from "../../sdk/disk";
 import { vmProvider } from "../../sdk/vm";
 import { roundTripProvider } from "../helpers/dynamicProvider";
-import { liveQemuPids, vmQemuPids } from "../helpers/processes";
+import { isAlive, liveQemuPids, vmQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed, GUEST_APPEND } from "../testbed/testbed";
 import { firstForwardPort } from "../helpers/ports";
 import { guestExec } from "../helpers/guest";
@@ -79,10 +79,15 @@ describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function 
     // Disk guards while the VM runs.
     await assert.rejects(diskP.delete!(clone.id, clone.outs), /a running VM uses it \(VM web\)/);
     await assert.rejects(diskP.delete!(base.id, base.outs), new RegExp(`backing file of ${clone.outs.path}`));
+    // A VM that would write the base under its clone is refused before it starts.
+    await assert.rejects(vmP.create!(guestVm("writer", { disks: [base.outs.path] })), (e: Error & { property?: string }) =>
+      e.property === "disks[0]" && new RegExp(`is the backing file of ${clone.outs.path}: VM writer would write it under them`).test(e.message));
+    assert.deepStrictEqual(qemuProcesses("writer"), [], "the refused VM started");
     await assert.rejects(diskP.update!(clone.id, clone.outs, { host: conn(), name: "clone", backingImage: base.outs.path, size: "32M" }), /would shrink/);
 
-    // The process dies behind our back.
+    // The process dies behind our back (SIGKILL is delivered at once, but a busy QEMU takes a moment to be gone).
     execFileSync("kill", ["-9", String(outs.pid)]);
+    while (isAlive(outs.pid!)) await new Promise((r) => setTimeout(r, 20));
     const seen = await vmP.read!(created.id, outs);
     assert.strictEqual(seen.props!.status, "stopped", seen.props!.statusDetail);
     assert.strictEqual((await vmP.diff!(created.id, seen.props!, inputs)).changes, true);
