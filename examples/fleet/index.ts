@@ -41,7 +41,7 @@ const fleet = new qemu.Fleet("ci", {
     ...(config.get("baseImage") ? {} : {
       // no_timer_check: an emulated guest on a busy host can fail Linux's IO-APIC timer check and panic.
       kernel: path.join(guestDir, "vmlinuz"), initrd: path.join(guestDir, "initramfs.gz"), append: "console=ttyS0 quiet no_timer_check",
-      readiness: { serialPattern: "PULUMI-QEMU-GUEST-READY", guestPort: 22, timeoutMs: 300000 },
+      readiness: { serialPattern: "PULUMI-QEMU-GUEST-READY", guestPort: 22, timeoutMs: config.getNumber("readinessTimeoutMs") ?? 300000 },
       stopTimeouts: { powerdownMs: 1000 }, // the tiny guest cannot hear ACPI powerdown
     }),
     guestPrivateKey: pulumi.secret(readFileSync(guestKeyFile, "utf8")),

@@ -264,7 +264,7 @@ export async function update(_id: string, olds: VmOutputs, given: VmInputs): Pro
   if (action.kind === "restart" && news.rolloutGroup) {
     progress(`VM ${c.spec.name}: restart in rollout group ${news.rolloutGroup}, one host at a time`);
     await oneHostAtATime(news.rolloutGroup, connectionIdentity(news.host), act,
-      (active) => progress(`VM ${c.spec.name}: waiting until the restarts on ${active} have ended`));
+      (active) => progress(`VM ${c.spec.name}: waiting until the restarts on ${active} have ended`), `VM ${c.spec.name}`);
   } else {
     await act();
   }

@@ -123,6 +123,24 @@ describe("e2e: the fleet example on three SSH hosts (real CLI)", function () {
           assert.ok(restarts[i].startMs - restarts[i - 1].startMs >= 1000, `${restarts[i].host} restarted while ${restarts[i - 1].host} was: ${JSON.stringify(restarts)}`);
         }
 
+        // A rolling update to a template that never gets ready (16 MiB: the guest never boots)
+        // stops after the first host: the other hosts' members run on untouched.
+        const before = Object.fromEntries(members.slice(0, 4).map((m) => [m.name, pidOf(m.name)[0]]));
+        await configure(h, 4, { memory: "16M", rollingUpdate: "true", readinessTimeoutMs: "15000" });
+        await assert.rejects(h.stack.up(capture(h)));
+        // Each member left alone says so (the CLI prints each error several times: live, failed, in the summary).
+        const stopped = [...new Set([...h.output().matchAll(/VM (ci-\d): left as it was: the rolling update stopped on \S+, where VM ci-\d failed to restart/g)].map((m) => m[1]))].sort();
+        const touched = members.slice(0, 4).filter((m) => pidOf(m.name)[0] !== before[m.name]);
+        const firstHost = touched[0]?.host;
+        assert.ok(firstHost, "no member was restarted at all");
+        assert.ok(touched.every((m) => m.host === firstHost), `members of several hosts were restarted: ${touched.map((m) => `${m.name}@${m.host}`)}`);
+        const leftAlone = members.slice(0, 4).filter((m) => m.host !== firstHost);
+        assert.deepStrictEqual(stopped, leftAlone.map((m) => m.name).sort(), h.output());
+        for (const m of leftAlone) assert.deepStrictEqual(pidOf(m.name), [before[m.name]], `${m.name} on ${m.host} was touched after ${firstHost} failed`);
+        await configure(h, 4, { memory: "224M", rollingUpdate: "true" });
+        await h.stack.up(capture(h));
+        for (const m of members.slice(0, 4)) assert.ok(await guestAnswers(m), `${m.name} does not answer after the fix`);
+
         await h.stack.destroy(capture(h));
         for (const m of grown) assert.deepStrictEqual(pidOf(m.name), [], `${m.name} still runs after destroy`);
         assert.deepStrictEqual(workDirs.slice(1).flatMap(filesUnder), [], "destroy left files on h2 or h3");

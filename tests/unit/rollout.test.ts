@@ -21,13 +21,27 @@ describe("rollout: one host at a time", () => {
     assert.deepStrictEqual(waitedFor, ["h2 waits for h1", "h3 waits for h1", "h2 waits for h1"]);
   });
 
-  it("groups are independent, and a failure lets the next host go", async () => {
+  it("groups are independent; a failure stops the rollout: later hosts are left, told what failed and what went through", async () => {
     const events: string[] = [];
-    const failing = oneHostAtATime("fleet-b", "h1", async () => { await tick(5); throw new Error("boom"); });
-    const other = oneHostAtATime("fleet-c", "h9", async () => { events.push("c h9"); });
-    const next = oneHostAtATime("fleet-b", "h2", async () => { events.push("b h2"); });
-    await assert.rejects(failing, /boom/);
-    await Promise.all([other, next]);
-    assert.deepStrictEqual(events, ["c h9", "b h2"]);
+    const restart = (group: string, host: string, what: string, fails = false) => oneHostAtATime(group, host, async () => {
+      await tick(5);
+      if (fails) throw new Error("never ready\nmore detail");
+      events.push(`${group} ${what}`);
+    }, () => undefined, what);
+    const first = restart("fleet-b", "h1", "VM a");
+    const failing = restart("fleet-b", "h1", "VM b", true);
+    const other = restart("fleet-c", "h9", "VM x");
+    const later = Promise.allSettled([restart("fleet-b", "h2", "VM c"), restart("fleet-b", "h3", "VM d")]);
+    await assert.rejects(failing, /never ready/);
+    await Promise.all([first, other]);
+    for (const [k, what] of ["VM c", "VM d"].entries()) {
+      const settled = (await later)[k];
+      assert.strictEqual(settled.status, "rejected", `${what} ran`);
+      assert.match(String((settled as PromiseRejectedResult).reason), new RegExp(`^Error: ${what}: left as it was: the rolling update stopped on h1, where VM b failed to restart \\(never ready\\); restarted before it: VM a$`));
+    }
+    assert.deepStrictEqual(events.sort(), ["fleet-b VM a", "fleet-c VM x"], "a later host was restarted");
+    // The group is gone: the next run starts afresh.
+    await restart("fleet-b", "h2", "VM c");
+    assert.ok(events.includes("fleet-b VM c"));
   });
 });
