@@ -78,7 +78,16 @@ export async function diff(_id: string, olds: SnapshotOutputs, given: SnapshotIn
     const of = olds.vm !== undefined ? `VM ${programName(olds.vm)}` : `disk ${olds.disk}`;
     progress(`Snapshot ${olds.name}: the update reverts ${of} to it${olds.vm !== undefined && olds.withMemory ? " (disks and memory: the running guest goes on from the moment it was taken)" : ""}`);
   }
-  return { changes: replaces.length > 0 || revert || host.credentials || recordedProviderChanged(olds, given), replaces, deleteBeforeReplace: true };
+  // A new name can be taken before the old snapshot goes; the same name only after (one tag per image).
+  const deleteFirst = replaces.length > 0 && sameData(olds.name, given.name) && !host.replaced && sameData(olds.vm, given.vm) && sameData(olds.disk, given.disk);
+  if (replaces.length) {
+    const of = olds.vm !== undefined ? `VM ${programName(olds.vm)}` : `disk ${olds.disk}`;
+    const old = `its saved state taken at ${olds.takenAt ?? "an unknown time"}${olds.withMemory ? " (disks and memory)" : ""}`;
+    progress(deleteFirst
+      ? `Snapshot ${olds.name} of ${of}: the update deletes ${old}, then takes it again from the current state (${replaces.join(", ")} changed)`
+      : `Snapshot ${olds.name} of ${of}: the update takes the new one from the current state first, then deletes ${old} (${replaces.join(", ")} changed)`);
+  }
+  return { changes: replaces.length > 0 || revert || host.credentials || recordedProviderChanged(olds, given), replaces, deleteBeforeReplace: deleteFirst };
 }
 
 interface Target {

@@ -2,6 +2,7 @@
 import * as assert from "assert";
 import { parseInfo, snapshotArgv } from "../../provider/qemu/img";
 import { check, diff, machineChanges, machineOf, type SnapshotOutputs } from "../../provider/resources/snapshot";
+import { enableProgress } from "../../provider/resources/progress";
 import type { VmSpec } from "../../provider/vm/spec";
 import { writableImages } from "../../provider/vm/snapshots";
 
@@ -37,19 +38,36 @@ describe("snapshots (pure)", () => {
   });
 
   const host = { kind: "local" as const, workDir: "/w" };
-  const olds = { host, vm: "web", name: "clean", memory: true, revertTrigger: 1, images: ["/w/d.qcow2"], withMemory: true, present: true } as SnapshotOutputs;
-  const cases: Array<[string, Record<string, unknown>, { changes: boolean; replaces: string[] }]> = [
-    ["nothing changed", {}, { changes: false, replaces: [] }],
-    ["revertTrigger changed: an update (the revert), never a replace", { revertTrigger: 2 }, { changes: true, replaces: [] }],
-    ["another name: replace", { name: "other" }, { changes: true, replaces: ["name"] }],
-    ["memory changed: replace", { memory: false }, { changes: true, replaces: ["memory"] }],
-    ["another VM: replace", { vm: "db" }, { changes: true, replaces: ["vm"] }],
-    ["another host: replace", { host: { kind: "local", workDir: "/x" } }, { changes: true, replaces: ["host"] }],
+  const olds = { host, vm: "web.0a1b2c3d", name: "clean", memory: true, revertTrigger: 1, images: ["/w/d.qcow2"], withMemory: true, present: true, takenAt: "2026-12-02T10:00:00.000Z" } as SnapshotOutputs;
+  const TAKEN = "its saved state taken at 2026-12-02T10:00:00.000Z (disks and memory)";
+  // Saved state is never dropped unsaid (issue 28): a replace says in the preview what goes, and takes the new one first where the name allows.
+  const cases: Array<[string, Record<string, unknown>, { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }, string[]]> = [
+    ["nothing changed", {}, { changes: false, replaces: [], deleteBeforeReplace: false }, []],
+    ["revertTrigger changed: an update (the revert), never a replace", { revertTrigger: 2 }, { changes: true, replaces: [], deleteBeforeReplace: false },
+      ["pulumi-qemu: Snapshot clean: the update reverts VM web to it (disks and memory: the running guest goes on from the moment it was taken)"]],
+    ["another name: the new one is taken first", { name: "other" }, { changes: true, replaces: ["name"], deleteBeforeReplace: false },
+      [`pulumi-qemu: Snapshot clean of VM web: the update takes the new one from the current state first, then deletes ${TAKEN} (name changed)`]],
+    ["memory changed: the same name, so the old one goes first, said so", { memory: false }, { changes: true, replaces: ["memory"], deleteBeforeReplace: true },
+      [`pulumi-qemu: Snapshot clean of VM web: the update deletes ${TAKEN}, then takes it again from the current state (memory changed)`]],
+    ["another VM: replace, new first", { vm: "db.0a1b2c3d" }, { changes: true, replaces: ["vm"], deleteBeforeReplace: false },
+      [`pulumi-qemu: Snapshot clean of VM web: the update takes the new one from the current state first, then deletes ${TAKEN} (vm changed)`]],
+    ["another host: replace, new first", { host: { kind: "local", workDir: "/x" } }, { changes: true, replaces: ["host"], deleteBeforeReplace: false },
+      [`pulumi-qemu: Snapshot clean of VM web: the update takes the new one from the current state first, then deletes ${TAKEN} (host changed)`]],
   ];
-  for (const [what, news, expected] of cases) {
+  for (const [what, news, expected, said] of cases) {
     it(`diff: ${what}`, async () => {
-      const d = await diff("id", olds, { host, vm: "web", name: "clean", memory: true, revertTrigger: 1, ...news } as never);
-      assert.deepStrictEqual({ changes: d.changes, replaces: d.replaces }, expected);
+      const printed: string[] = [];
+      const log = console.log;
+      enableProgress();
+      console.log = (line: string) => printed.push(line);
+      try {
+        const d = await diff("id", olds, { host, vm: "web.0a1b2c3d", name: "clean", memory: true, revertTrigger: 1, ...news } as never);
+        assert.deepStrictEqual({ changes: d.changes, replaces: d.replaces, deleteBeforeReplace: d.deleteBeforeReplace }, expected);
+      } finally {
+        console.log = log;
+        enableProgress(false);
+      }
+      assert.deepStrictEqual(printed, said);
     });
   }
 
