@@ -14,7 +14,11 @@ REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 add_nodejs_provider_plugin() {
   local script="$REPO/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
   [ -f "$script" ] || { log "run npm install first: $script is missing"; exit 1; }
-  install -m 755 "$script" "$1/pulumi-resource-pulumi-nodejs"
+  local dest="$1/pulumi-resource-pulumi-nodejs" tmp
+  [ -x "$dest" ] && cmp -s "$script" "$dest" && return 0
+  # Renamed into place: two CLIs starting at once (two stacks' `up`) raced `install` here ("File exists").
+  tmp="$(mktemp "$1/.pulumi-resource-pulumi-nodejs.XXXXXX")"
+  cp "$script" "$tmp" && chmod 755 "$tmp" && mv -f "$tmp" "$dest"
 }
 
 if [ -x "$BIN/pulumi" ] && [ "$("$BIN/pulumi" version 2>/dev/null)" = "$PULUMI_VERSION" ]; then
