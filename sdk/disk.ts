@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "../provider/transport";
 import { hostIdOf, recordPlacement } from "./hostId";
+import { ownerLabel } from "./ownerLabel";
 import { shimProvider, withOutputs } from "./shim";
 
 export interface DiskArgs {
@@ -56,7 +57,7 @@ export class Disk extends pulumi.dynamic.Resource {
   declare readonly backingMissing: pulumi.Output<boolean | undefined>;
 
   constructor(name: string, args: DiskArgs, opts?: pulumi.CustomResourceOptions) {
-    const owner = { project: pulumi.getProject(), stack: pulumi.getStack(), resource: name };
+    const owner = ownerLabel(name);
     const inputs = withOutputs({ ...args, name: args.name ?? name, host: pulumi.secret(args.host), ...hostIdOf(args.host), owner },
       ["path", "format", "virtualSizeBytes", "actualSizeBytes", "backingFile", "backingMissing"]);
     super(diskProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "ownerToken"] }, "qemu", "Disk");

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { NetworkHostInput, SwitchStatus } from "../provider/resources/network";
 import { hostIdOf } from "./hostId";
 import type { Host } from "./host";
+import { ownerLabel } from "./ownerLabel";
 import { shimProvider, withOutputs } from "./shim";
 
 export type { SwitchStatus };
@@ -60,7 +61,7 @@ export class Network extends pulumi.dynamic.Resource {
       const { host, address } = "connection" in h ? { host: h, address: undefined } : h;
       return { host: host.connection, ...hostIdOf(host.connection), ...(address !== undefined ? { address } : {}) };
     });
-    const owner = { project: pulumi.getProject(), stack: pulumi.getStack(), resource: name };
+    const owner = ownerLabel(name);
     const inputs = withOutputs({ name: args.name ?? name, subnet: args.subnet, port: args.port, hosts: pulumi.secret(hosts as unknown as pulumi.Input<NetworkHostInput[]>), owner },
       ["hostName", "linkPorts", "switches", "status"]);
     super(networkProvider, name, inputs, { ...opts, additionalSecretOutputs: ["hosts", "ownerToken"] }, "qemu", "Network");

@@ -6,6 +6,7 @@ import type { Connection } from "../provider/transport";
 import type { CloudInitInputs } from "../provider/cloudInit/seed";
 import { hostIdOf, recordPlacement } from "./hostId";
 import type { NetworkAttachment } from "./network";
+import { ownerLabel } from "./ownerLabel";
 import { shimProvider, withOutputs } from "./shim";
 
 export type { CloudInitInputs, DiskAttachment, NetworkSpec, PortForward, PortForwardInput, ReadinessSpec, StopTimeouts, GuestConnection, RunState };
@@ -122,7 +123,7 @@ export class Vm extends pulumi.dynamic.Resource {
   declare readonly guestConnection: pulumi.Output<GuestConnection | undefined>;
 
   constructor(name: string, args: VmArgs, opts?: pulumi.CustomResourceOptions) {
-    const owner = { project: pulumi.getProject(), stack: pulumi.getStack(), resource: name };
+    const owner = ownerLabel(name);
     const inputs = withOutputs({ ...args, name: args.name ?? name, host: pulumi.secret(args.host), ...hostIdOf(args.host), owner },
       ["status", "statusDetail", "pid", "acceleratorInUse", "acceleratorFallbacks", "forwardedPorts", "stateDir", "serialLog", "guestConnection"]);
     if (args.guestPrivateKey !== undefined) inputs.guestPrivateKey = pulumi.secret(args.guestPrivateKey);

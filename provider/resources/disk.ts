@@ -18,7 +18,7 @@ import type { VmSpec } from "../vm/spec";
 import { connectionIdentity, hostInDiff, hostIsWindows } from "./connection";
 import { collectFailures, containsUnknown, plain, throwFailures, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation, recordedProviderChanged } from "./types";
 import { progress } from "./progress";
-import { checkDiskOwner, claimDisk, diskOwnerLabel, recordedDiskOwner, releaseDisk } from "./diskOwner";
+import { checkDiskOwner, claimDisk, diskOwnerOf, releaseDisk } from "./diskOwner";
 import { describeOwner, newOwnerToken, ownedName, type OwnerLabel } from "../vm/owner";
 
 export interface DiskInputs {
@@ -180,8 +180,8 @@ export const UPLOAD_TIMEOUT_MS = 3600000;
 /**
  * Streams a local file to a temp name beside `path` (constant memory, progress every few
  * seconds), checks its sha256 on the host, then renames it into place; a failure leaves nothing.
+ * Returns false, with nothing left of the upload, when `joinable` and `path` appeared meanwhile.
  */
-/** Uploads `source` to `path`; false, with nothing left of the upload, when `joinable` and `path` appeared meanwhile. */
 async function upload(t: Transport, source: string, path: string, timeoutMs = UPLOAD_TIMEOUT_MS, joinable = false): Promise<boolean> {
   const temp = `${path}.upload-${randomBytes(4).toString("hex")}`;
   const t0 = Date.now();
@@ -226,8 +226,8 @@ export async function create(given: DiskInputs): Promise<CreateResult<DiskOutput
   if (await pathExists(t, path)) {
     const joined = await joinSharedImage(t, inputs, path);
     if (joined) return joined;
-    const owner = await recordedDiskOwner(t, path);
-    throw new QemuError("COMMAND_FAILED", `${t.description}: ${path} already exists${owner ? ` and belongs to ${owner}` : ""}; it is not overwritten. ` +
+    const owner = await diskOwnerOf(t, path);
+    throw new QemuError("COMMAND_FAILED", `${t.description}: ${path} already exists${owner ? ` and belongs to ${describeOwner(owner.record)}` : ""}; it is not overwritten. ` +
       `${owner ? "Choose another path" : "Import it (pulumi import, or opts.import) or choose another path"}`);
   }
   await makeDirectory(t, parentDir(path));
@@ -394,9 +394,9 @@ async function removeImage(t: Transport, props: Pick<DiskOutputs, "path" | "shar
  * reads it. Throws the reason it stays.
  */
 export async function removeLeftImage(t: Transport, workDir: string, path: string, stack: OwnerLabel): Promise<void> {
-  const owner = await diskOwnerLabel(t, path);
-  if (owner === undefined) throw new QemuError("COMMAND_FAILED", `${path} has no owner record (a shared image, an older release's, or not the package's)`);
-  if (owner.project !== stack.project || owner.stack !== stack.stack) throw new QemuError("COMMAND_FAILED", `${path} belongs to ${describeOwner(owner)}`);
+  const owner = await diskOwnerOf(t, path);
+  if (owner?.record === undefined) throw new QemuError("COMMAND_FAILED", `${path} has no owner record (a shared image, an older release's, or not the package's)`);
+  if (owner.record.project !== stack.project || owner.record.stack !== stack.stack) throw new QemuError("COMMAND_FAILED", `${path} belongs to ${describeOwner(owner.record)}`);
   const kept = await reasonToKeep(t, workDir, path);
   if (kept !== undefined) throw new QemuError("COMMAND_FAILED", `${path} stays: ${kept}`);
   await removeImage(t, { path, backingFile: (await info(t, path))?.backingFile });

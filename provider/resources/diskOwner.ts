@@ -26,16 +26,10 @@ async function textOf(t: Transport, path: string): Promise<string | undefined> {
   return await pathExists(t, path) ? (await t.readFile(path)).toString() : undefined;
 }
 
-/** The owner of the image at `path` when its record is not this token's (for an "already exists" refusal); undefined when it has none. */
-export async function recordedDiskOwner(t: Transport, path: string): Promise<string | undefined> {
+/** The image's owner record (a non-shared image's): undefined when it has none; `record` undefined when it cannot be read. */
+export async function diskOwnerOf(t: Transport, path: string): Promise<{ record?: OwnerRecord } | undefined> {
   const text = await textOf(t, diskOwnerRecord(path));
-  return text === undefined ? undefined : describeOwner(parseOwnerRecord(text));
-}
-
-/** Whose the image is, from its owner record (a non-shared image's); undefined when it has none. */
-export async function diskOwnerLabel(t: Transport, path: string): Promise<OwnerRecord | undefined> {
-  const text = await textOf(t, diskOwnerRecord(path));
-  return text === undefined ? undefined : parseOwnerRecord(text);
+  return text === undefined ? undefined : { record: parseOwnerRecord(text) };
 }
 
 /** Refuses an image whose owner record is another's (or cannot be read); one without a record (an older release's) is the caller's. */

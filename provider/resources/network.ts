@@ -101,7 +101,7 @@ function validations(i: NetworkInputs): Validation[] {
         const reached = hostAddressOf(h);
         const unreachable = reached === undefined || (h.address === undefined && i.hosts.length < 2) ? undefined : notReachableReason(ipv4Number(reached)!);
         if (unreachable) throw new InvalidArgumentError(`hosts[${k}].address`, `${reached} ${unreachable}: give the address the network's other hosts reach this one at`);
-        if (i.hosts.length > 1 && hostAddressOf(h) === undefined) {
+        if (i.hosts.length > 1 && reached === undefined) {
           throw new InvalidArgumentError(`hosts[${k}].address`, "is required: the address the network's other hosts reach this one at (the host is not reached by an IPv4 address)");
         }
       });

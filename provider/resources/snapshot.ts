@@ -73,15 +73,14 @@ export async function diff(_id: string, olds: SnapshotOutputs, given: SnapshotIn
   const host = hostInDiff(olds.host, given.host, given.hostId);
   const replaces = [host.replaced ? "host" : "", ...IDENTITY.filter((k) => !sameData(olds[k], given[k]))].filter(Boolean);
   const revert = !sameData(olds.revertTrigger, given.revertTrigger);
+  const of = olds.vm !== undefined ? `VM ${programName(olds.vm)}` : `disk ${olds.disk}`;
   // The engine shows only that revertTrigger changed; say what that does to the guest.
   if (revert && !replaces.length) {
-    const of = olds.vm !== undefined ? `VM ${programName(olds.vm)}` : `disk ${olds.disk}`;
     progress(`Snapshot ${olds.name}: the update reverts ${of} to it${olds.vm !== undefined && olds.withMemory ? " (disks and memory: the running guest goes on from the moment it was taken)" : ""}`);
   }
   // A new name can be taken before the old snapshot goes; the same name only after (one tag per image).
   const deleteFirst = replaces.length > 0 && sameData(olds.name, given.name) && !host.replaced && sameData(olds.vm, given.vm) && sameData(olds.disk, given.disk);
   if (replaces.length) {
-    const of = olds.vm !== undefined ? `VM ${programName(olds.vm)}` : `disk ${olds.disk}`;
     const old = `its saved state taken at ${olds.takenAt ?? "an unknown time"}${olds.withMemory ? " (disks and memory)" : ""}`;
     progress(deleteFirst
       ? `Snapshot ${olds.name} of ${of}: the update deletes ${old}, then takes it again from the current state (${replaces.join(", ")} changed)`

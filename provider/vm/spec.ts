@@ -28,7 +28,7 @@ export function managerOption(arg: string, previous: string | undefined): boolea
   if (after(/^--?(machine|M)$/) && /(^|,)accel=/.test(arg)) return true;
   if (after(/^--?set$/) && MANAGER_SET_GROUPS.test(arg)) return true;
   // -parallel, -debugcon and the like take a character device; `mon:` multiplexes a monitor onto it.
-  return previous !== undefined && /^--?[A-Za-z]/.test(previous) && /^mon:/.test(arg);
+  return after(/^--?[A-Za-z]/) && /^mon:/.test(arg);
 }
 
 export const DISK_INTERFACES = ["virtio", "ide", "scsi", "nvme"] as const;
