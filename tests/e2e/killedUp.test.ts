@@ -13,7 +13,7 @@ import { haltBootSector } from "../helpers/haltingGuest";
 import { isAlive, liveQemuPids, processesNaming } from "../helpers/processes";
 import { vmStateDirs } from "../helpers/stateDirs";
 import { REPO } from "./engine";
-import { packTarball, userProject } from "./userProject";
+import { PULUMI_SCRIPT, packTarball, userProject, userProjectEnv } from "./userProject";
 
 const PROGRAM = `const qemu = require("pulumi-qemu");
 const host = new qemu.Host("here", { workDir: process.env.VM_WORKDIR });
@@ -36,9 +36,8 @@ describe("e2e: a killed up's VMs are collected once their lease passes (npm pack
     for (const pid of [...liveQemuPids(`-pidfile ${workDir}/`), ...processesNaming(root)]) process.kill(pid, "SIGKILL");
     rmSync(root, { recursive: true, force: true });
   });
-  const envOf = (who: string, extra: Record<string, string> = {}) => ({ ...process.env, PULUMI_BACKEND_URL: `file://${path.join(root, `state-${who}`)}`,
-    PULUMI_CONFIG_PASSPHRASE: "killed", VM_WORKDIR: workDir, INIT_CWD: path.join(root, who), ...extra });
-  const pulumi = (who: string, ...args: string[]) => execFileSync("node", [path.join(REPO, "scripts/pulumi.js"), ...args],
+  const envOf = (who: string, extra: Record<string, string> = {}) => userProjectEnv(path.join(root, who), path.join(root, `state-${who}`), "killed", { VM_WORKDIR: workDir, ...extra });
+  const pulumi = (who: string, ...args: string[]) => execFileSync("node", [PULUMI_SCRIPT, ...args],
     { cwd: path.join(root, who), env: envOf(who), stdio: ["ignore", "pipe", "pipe"] }).toString();
   const gc = (...args: string[]) => execFileSync("node", [path.join(REPO, "bin/provider/cli.js"), "gc", "--work-dir", workDir, ...args]).toString();
   const vmPids = (name: string) => liveQemuPids(`-pidfile ${workDir}/vms/${name}.`);
@@ -61,7 +60,7 @@ describe("e2e: a killed up's VMs are collected once their lease passes (npm pack
     assert.ok(livePid, "the live stack's VM does not run");
 
     // The CI job: its up is killed (the whole process group: CLI, language host, provider) while "slow" waits.
-    const job = spawn("node", [path.join(REPO, "scripts/pulumi.js"), "up", "--yes"], { cwd: path.join(root, "ci"), env: envOf("ci", { LEASE: "20s", SLOW: "1" }), detached: true, stdio: "ignore" });
+    const job = spawn("node", [PULUMI_SCRIPT, "up", "--yes"], { cwd: path.join(root, "ci"), env: envOf("ci", { LEASE: "20s", SLOW: "1" }), detached: true, stdio: "ignore" });
     const started = Date.now();
     while (!(vmPids("quick").length === 2 && vmPids("slow").length === 1)) {
       assert.ok(Date.now() - started < 120000, "the job's VMs never started");

@@ -17,7 +17,7 @@ import { guestExec } from "../helpers/guest";
 import { isAlive, liveQemuPids } from "../helpers/processes";
 import { testbed } from "../testbed/testbed";
 import { REPO } from "./engine";
-import { packTarball, userProject } from "./userProject";
+import { PULUMI_SCRIPT, packTarball, userProject, userProjectEnv } from "./userProject";
 
 const STACKS = ["a", "b"] as const;
 
@@ -37,9 +37,9 @@ describe("e2e: the same fleet program twice at once on the same hosts and workin
 
   /** `pulumi ARGS` in stack `who`'s project: its output, or a rejection with its last lines. */
   const pulumi = (who: string, ...args: string[]) => new Promise<string>((resolve, reject) => {
-    const child = spawn("node", [path.join(REPO, "scripts/pulumi.js"), ...args], {
+    const child = spawn("node", [PULUMI_SCRIPT, ...args], {
       cwd: path.join(root, who),
-      env: { ...process.env, PULUMI_BACKEND_URL: `file://${path.join(root, `state-${who}`)}`, PULUMI_CONFIG_PASSPHRASE: "shared", INIT_CWD: path.join(root, who) },
+      env: userProjectEnv(path.join(root, who), path.join(root, `state-${who}`), "shared"),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";

@@ -17,8 +17,7 @@ import { haltBootSector } from "../helpers/haltingGuest";
 import { isAlive, liveQemuPids } from "../helpers/processes";
 import { vmStateDirs } from "../helpers/stateDirs";
 import { testbed } from "../testbed/testbed";
-import { REPO } from "./engine";
-import { packTarball, userProject } from "./userProject";
+import { PULUMI_SCRIPT, packTarball, userProject, userProjectEnv } from "./userProject";
 
 const PROGRAM = `const qemu = require("pulumi-qemu");
 const host = new qemu.Host("here", { workDir: process.env.VM_WORKDIR });
@@ -54,9 +53,9 @@ describe("e2e: two stacks, one Vm name, one working directory (npm pack, real CL
   });
 
   let extra: Record<string, string> = {};
-  const pulumi = (who: string, ...args: string[]) => execFileSync("node", [path.join(REPO, "scripts/pulumi.js"), ...args], {
+  const pulumi = (who: string, ...args: string[]) => execFileSync("node", [PULUMI_SCRIPT, ...args], {
     cwd: path.join(root, who),
-    env: { ...process.env, PULUMI_BACKEND_URL: `file://${path.join(root, `state-${who}`)}`, PULUMI_CONFIG_PASSPHRASE: "shared", VM_WORKDIR: workDir, INIT_CWD: path.join(root, who), ...extra },
+    env: userProjectEnv(path.join(root, who), path.join(root, `state-${who}`), "shared", { VM_WORKDIR: workDir, ...extra }),
     stdio: ["ignore", "pipe", "pipe"],
   }).toString();
   /** The Vm as the stack's state records it. */

@@ -21,3 +21,11 @@ export function userProject(dir: string, name: string, program: string, tarball:
   const sdk = JSON.parse(readFileSync(path.join(REPO, "node_modules/@pulumi/pulumi/package.json"), "utf8")).version;
   execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball, `@pulumi/pulumi@${sdk}`], { cwd: dir, stdio: "ignore" });
 }
+
+/** The CLI wrapper a user project runs `pulumi` through here (the pinned CLI, offline). */
+export const PULUMI_SCRIPT = path.join(REPO, "scripts/pulumi.js");
+
+/** The environment of `pulumi` in the user project `dir`, with a file backend of its own in `stateDir` (as each person or CI job has). */
+export function userProjectEnv(dir: string, stateDir: string, passphrase: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, PULUMI_BACKEND_URL: `file://${stateDir}`, PULUMI_CONFIG_PASSPHRASE: passphrase, INIT_CWD: dir, ...extra };
+}
