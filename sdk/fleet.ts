@@ -3,7 +3,7 @@ import * as path from "path";
 import type { CloudInitInputs } from "../provider/cloudInit/seed";
 import { ansibleInventory, sshConfig, sshConfigPath, sshConfigWord, type FleetMember } from "../provider/fleet/inventory";
 import {
-  memberNames, memberPorts, placeMembers, PLACEMENTS, rangeCapacity,
+  memberNames, memberPorts, PLACEMENTS, rangeCapacity,
   type FleetHostCapacity, type Placement, type PortRange,
 } from "../provider/fleet/placement";
 import { InvalidArgumentError } from "../provider/errors";
@@ -15,6 +15,7 @@ import { booleanInput, integerIn, oneOf, safeName, sizeBytes, snapshotTag } from
 import type { GuestConnection } from "../provider/resources/vm";
 import type { ReadinessSpec, StopTimeouts } from "../provider/vm/spec";
 import { Disk } from "./disk";
+import { FleetPlacement } from "./fleetPlacement";
 import type { Host } from "./host";
 import { HostCapabilities } from "./hostCapabilities";
 import { Network } from "./network";
@@ -63,12 +64,21 @@ export interface FleetArgs {
   capabilities?: Record<string, HostCapabilities>;
   /** Members `<fleet>-0` ... `<fleet>-<count-1>`; or give `names`. Members are added and removed at the end. */
   count?: number;
-  /** Member names, instead of `count`. A member keeps its host and ports while its position in the list stays. */
+  /** Member names, instead of `count`. A member keeps its host, ports and default address while it is in the list. */
   names?: string[];
   /** What every member is made of: base image, size, guest boot, forwards, readiness, guest login. */
   template: FleetTemplate;
-  /** "spread" (default: round robin over the hosts) or "pack" (fill a host, then the next). */
+  /**
+   * How new members are placed: "spread" (default: on the host with the fewest members, round
+   * robin for a new fleet) or "pack" (fill a host, then the next). A member once placed stays on
+   * its host (recorded in the stack): removing another member, adding a host or a host reporting
+   * other figures never moves it.
+   */
   placement?: Placement;
+  /** Member name -> host key: move a member on purpose. Its disk is made anew there (the preview says so). */
+  pin?: Record<string, string>;
+  /** Place every member again as for a new fleet: members may move, and each moved member's disk is made anew. */
+  rebalance?: boolean;
   /**
    * Host ports for the forwards, given by position. Default: each member's forwards get free ports
    * from its host's ledger (Vm `ports` without `host`), so the same fleet program runs twice at
@@ -93,7 +103,7 @@ export interface FleetArgs {
 export interface FleetNetwork {
   /** The members' IPv4 subnet, e.g. "10.77.0.0/24". */
   subnet: string;
-  /** Addresses by member position; default the subnet's 10th address on (x.x.x.10, .11, ...). */
+  /** Addresses by member position; default the subnet's 10th address on (x.x.x.10, .11, ...), kept by each member (its slot). */
   addresses?: string[];
   /** By host key: the address the fleet's other hosts reach that host at. Default: the Host's address. */
   hostAddresses?: Record<string, pulumi.Input<string>>;
@@ -143,10 +153,12 @@ export class Fleet extends pulumi.ComponentResource {
 
     const capabilities = args.capabilities ?? Object.fromEntries(keys.map((k) =>
       [k, new HostCapabilities(`${name}-${k}-capabilities`, { host: args.hosts[k].connection }, child)]));
-    const capacities = pulumi.all(keys.map((k) => pulumi.all([args.hosts[k].cores, args.hosts[k].memoryBytes, capabilities[k].accelerators])
-      .apply(([cores, memoryBytes, accs]): FleetHostCapacity => ({ key: k, cores, memoryBytes, usableAccelerators: accs.filter((a) => a.usable).map((a) => a.name) }))));
-    const assigned = capacities.apply((caps) => invalidAsRunError(name, () => placeMembers(names.length, caps, needs, placement)));
-    this.placement = assigned.apply((a) => Object.fromEntries(names.map((n, i) => [n, a[i]])));
+    // One Output per host: a preview that does not know a new host's figures yet knows the others'.
+    const capacities = keys.map((k) => pulumi.all([args.hosts[k].cores, args.hosts[k].memoryBytes, capabilities[k].accelerators])
+      .apply(([cores, memoryBytes, accs]): FleetHostCapacity => ({ key: k, cores, memoryBytes, usableAccelerators: accs.filter((a) => a.usable).map((a) => a.name) })));
+    // Recorded in the stack: a member keeps its host and slot (default address, range ports).
+    const seating = new FleetPlacement(`${name}-placement`, { fleet: name, names, hostKeys: keys, hosts: capacities, needs: plainNeeds(needs), placement, pin: args.pin, rebalance: args.rebalance }, child);
+    this.placement = seating.seats.apply((s) => Object.fromEntries(names.map((n) => [n, s[n].host])));
 
     // One shared base image per host, named by its content: fleets with the same image share it.
     const image = invalidAsRunError(name, () => baseImageFile(t.baseImage));
@@ -154,8 +166,10 @@ export class Fleet extends pulumi.ComponentResource {
       host: args.hosts[k].connection, name: image.stem, shared: true, source: image.path,
       path: args.hosts[k].workDir.apply((w) => sharedImagePath(w, image.stem, image.format)),
     }, child)]));
+    // Only the member's own host's value: another host's unknown (a new host in a preview) is not its.
     const onHost = <T>(i: number, pick: (k: string) => pulumi.Output<T>): pulumi.Output<T> =>
-      pulumi.all([assigned, pulumi.all(keys.map(pick))]).apply(([a, values]) => values[keys.indexOf(a[i])] as T);
+      seating.hostOf(names[i]).apply((key) => pick(key)) as pulumi.Output<T>;
+    const slotOf = (i: number) => seating.slots.apply((s) => s[names[i]]);
 
     const net = args.network;
     this.network = net ? new Network(`${name}-net`, {
@@ -164,17 +178,19 @@ export class Fleet extends pulumi.ComponentResource {
     }, child) : undefined;
 
     this.disks = [];
+    const addresses: Array<pulumi.Output<string> | undefined> = [];
     this.vms = names.map((member, i) => {
       const host = onHost(i, (k) => args.hosts[k].connection);
       const disk = new Disk(`${member}-disk`, { host, name: member, backingImage: onHost(i, (k) => bases[k].path), size: t.diskSize }, child);
       this.disks.push(disk);
       const ports = range
-        ? memberPorts(i, forwards.length, range).map((hostPort, j) => ({ host: hostPort, guest: forwards[j].guest, protocol: forwards[j].protocol }))
+        ? slotOf(i).apply((slot) => invalidAsRunError(name, () => rangePorts(slot, forwards, range)))
         : forwards.map((f) => ({ guest: f.guest, protocol: f.protocol }));
       // On a network: a second NIC, and the address on a direct-boot kernel's command line (the test guest reads it).
-      const address = privateAddresses[i];
-      const append = address && t.kernel ? [t.append, `pulumi-qemu.ip=${address}/${prefix}`].filter(Boolean).join(" ") : t.append;
-      const networking = address ? { networks: [{ type: "user" as const, ports }, this.network!.attach(address)] } : { ports };
+      const address = privateAddresses ? slotOf(i).apply((slot) => invalidAsRunError(name, () => privateAddresses(i, slot))) : undefined;
+      const append = address && t.kernel ? address.apply((a) => [t.append, `pulumi-qemu.ip=${a}/${prefix}`].filter(Boolean).join(" ")) : t.append;
+      addresses.push(address);
+      const networking = address ? { networks: [pulumi.output(ports).apply((p) => ({ type: "user" as const, ports: p })), this.network!.attach(address)] } : { ports };
       return new Vm(member, {
         host, name: member, cpus: needs.cpus, memory: t.memory ?? "512M", accelerator: t.accelerator ?? "auto", machine: t.machine,
         disks: [disk.path], kernel: t.kernel, initrd: t.initrd, append, extraArgs: t.extraArgs, ...networking,
@@ -189,13 +205,13 @@ export class Fleet extends pulumi.ComponentResource {
 
     // Where each guest's SSH answers, as its Vm reports it; only the key in guestConnection is secret.
     const sshEndpoints = this.vms.map((vm) => pulumi.unsecret(vm.guestConnection.apply((c) => ({ host: c?.host ?? "", port: c?.port ?? 0 }))));
-    this.members = pulumi.all([assigned, pulumi.all(this.vms.map((vm, i) => pulumi.all([vm.status, vm.acceleratorInUse, sshEndpoints[i]])))])
-      .apply(([a, states]) => names.map((member, i): FleetMember => {
-        const [status, accelerator, ssh] = states[i];
+    this.members = pulumi.all(this.vms.map((vm, i) => pulumi.all([seating.hostOf(names[i]), vm.status, vm.acceleratorInUse, sshEndpoints[i], addresses[i]])))
+      .apply((states) => names.map((member, i): FleetMember => {
+        const [host, status, accelerator, ssh, privateAddress] = states[i];
         return {
-          name: member, host: a[i], sshHost: ssh.host, sshPort: ssh.port,
+          name: member, host, sshHost: ssh.host, sshPort: ssh.port,
           sshUser: t.guestUser ?? "root", status, ...(accelerator ? { accelerator } : {}),
-          ...(privateAddresses[i] ? { privateAddress: privateAddresses[i] } : {}),
+          ...(privateAddress ? { privateAddress } : {}),
         };
       }));
     this.ansibleInventory = this.members.apply((m) => ansibleInventory(m, args.privateKeyFile));
@@ -246,6 +262,14 @@ function settings(name: string, args: FleetArgs) {
   if (args.rollingUpdate !== undefined && typeof args.rollingUpdate !== "boolean") {
     throw new InvalidArgumentError("rollingUpdate", `must be true or false, got ${JSON.stringify(args.rollingUpdate)}`);
   }
+  if (args.rebalance !== undefined) booleanInput(args.rebalance, "rebalance");
+  if (args.pin !== undefined) {
+    if (typeof args.pin !== "object" || args.pin === null || Array.isArray(args.pin)) throw new InvalidArgumentError("pin", "must map member names to host keys");
+    for (const [member, key] of Object.entries(args.pin)) {
+      if (!names.includes(member)) throw new InvalidArgumentError(`pin.${member}`, `there is no member ${JSON.stringify(member)}`);
+      if (!keys.includes(key)) throw new InvalidArgumentError(`pin.${member}`, `there is no host ${JSON.stringify(key)} in hosts`);
+    }
+  }
   if (args.snapshot !== undefined) {
     snapshotTag(args.snapshot?.name, "snapshot.name");
     booleanInput(args.snapshot.memory, "snapshot.memory");
@@ -257,21 +281,38 @@ function settings(name: string, args: FleetArgs) {
   return { keys, names, placement, needs, guestSshPort, forwards, range, privateAddresses, prefix };
 }
 
-/** Each member's address on the fleet's network: given, or the subnet's 10th on; refused when two are one. */
-function networkSettings(net: FleetNetwork | undefined, count: number): { privateAddresses: Array<string | undefined>; prefix?: number } {
-  if (net === undefined) return { privateAddresses: [] };
+/**
+ * Each member's address on the fleet's network, from its position and slot: a given list is by
+ * position; the default is the subnet's (10 + slot)th, so a member keeps it while others come
+ * and go. Refused when two given ones are one, or the subnet cannot hold the members.
+ */
+function networkSettings(net: FleetNetwork | undefined, count: number): { privateAddresses?: (index: number, slot: number) => string; prefix?: number } {
+  if (net === undefined) return {};
   const subnet = parseSubnet(net?.subnet, "network.subnet");
   if (net.addresses !== undefined && (!Array.isArray(net.addresses) || net.addresses.length < count)) {
     throw new InvalidArgumentError("network.addresses", `must list an address for each of the ${count} members`);
   }
-  const addresses = Array.from({ length: count }, (_, i) => net.addresses
-    ? hostAddress(net.addresses[i], subnet, `network.addresses[${i}]`)
-    : nthAddress(subnet, 10 + i, "network.subnet"));
-  addresses.forEach((a, i) => {
-    const first = addresses.indexOf(a);
+  const given = net.addresses?.slice(0, count).map((a, i) => hostAddress(a, subnet, `network.addresses[${i}]`));
+  given?.forEach((a, i) => {
+    const first = given.indexOf(a);
     if (first !== i) throw new InvalidArgumentError(`network.addresses[${i}]`, `${a} is already member ${first}'s: two members cannot share an address`);
   });
-  return { privateAddresses: addresses, prefix: subnet.prefix };
+  if (!given && count > 0) nthAddress(subnet, 10 + count - 1, "network.subnet");
+  const privateAddresses = (index: number, slot: number) => given ? given[index] : nthAddress(subnet, 10 + slot, "network.subnet");
+  return { privateAddresses, prefix: subnet.prefix };
+}
+
+/** The forwards of the member in `slot`, on its block of the fleet's port range. */
+function rangePorts(slot: number, forwards: Array<{ guest: number; protocol?: "tcp" | "udp" }>, range: PortRange) {
+  if (slot >= rangeCapacity(forwards.length, range)) {
+    throw new InvalidArgumentError("portRange", `${range.from}-${range.to} holds ${rangeCapacity(forwards.length, range)} members of ${forwards.length} forwards; a member keeps slot ${slot}`);
+  }
+  return memberPorts(slot, forwards.length, range).map((host, j) => ({ host, guest: forwards[j].guest, protocol: forwards[j].protocol }));
+}
+
+/** The needs as plain data for a resource's inputs (no undefined members). */
+function plainNeeds(needs: { cpus: number; memoryBytes: number; accelerator?: string | string[] }) {
+  return { cpus: needs.cpus, memoryBytes: needs.memoryBytes, ...(needs.accelerator !== undefined ? { accelerator: needs.accelerator } : {}) };
 }
 
 /** A bad input fails the program with "Fleet <name>: <property>: <reason>", without a stack trace. */

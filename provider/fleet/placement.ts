@@ -1,8 +1,8 @@
 /**
- * Where each member of a fleet runs and which host ports it forwards: pure, so `pulumi preview`
- * and the tests compute the same plan. Both depend only on a member's position and on what a
- * host has in total (not on what is free this minute), so a member never moves or changes port
- * when the fleet grows or shrinks at its end.
+ * Where each member of a fleet runs and which slot (default address, range ports) it has: pure,
+ * so `pulumi preview` and the tests compute the same plan. A member's seat is recorded (the
+ * Fleet's FleetPlacement resource) and kept: it never moves or changes slot because another
+ * member came or went or a host reports other figures.
  */
 import { InvalidArgumentError } from "../errors";
 import { safeName } from "../validate";
@@ -44,55 +44,135 @@ export function membersThatFit(host: FleetHostCapacity, needs: MemberNeeds): num
   return Math.floor((host.memoryBytes * GUEST_MEMORY_SHARE) / needs.memoryBytes);
 }
 
+/** Where a member runs: its host's key, and its slot (which picks its default address and range ports). */
+export interface Seat { host: string; slot: number }
+
+/** Why a member that had a host gets another one. */
+export interface Move { member: string; from: string; to: string; why: string }
+
+export interface PlacementRequest {
+  names: string[];
+  hosts: FleetHostCapacity[];
+  needs: MemberNeeds;
+  placement: Placement;
+  /** The seats recorded by the last run; a member found here keeps its host and slot. */
+  previous?: Record<string, Seat>;
+  /** Member name -> host key: the user moves a member on purpose. */
+  pins?: Record<string, string>;
+  /** Place every member again from scratch (slots stay). */
+  rebalance?: boolean;
+  /**
+   * Check that every member fits, the seated ones too (a new fleet, or new needs: a template
+   * that no longer fits is refused before anything restarts). Otherwise only new members need
+   * room, so a host reporting less memory neither moves nor refuses the members it has.
+   */
+  checkAll?: boolean;
+}
+
 /**
- * The host key of every member, in member order. `spread`: round robin. `pack`: fill the first
- * host, then the next. Throws, with the numbers, when the members do not fit.
+ * Each member's seat. A member recorded before keeps its host and slot: nothing a host reports
+ * (memory, cores) and no other member's arrival or departure moves it. Only a pin, `rebalance`,
+ * or its host leaving `hosts` does, and each such move is listed with its reason. New members
+ * take the lowest free slots and are placed on hosts with room: `spread` on the eligible host
+ * with the fewest members (round robin for a new fleet), `pack` on the first with room. Throws,
+ * with the numbers, when a new member fits nowhere.
  */
-export function placeMembers(memberCount: number, hosts: FleetHostCapacity[], needs: MemberNeeds, placement: Placement): string[] {
+export function planPlacement(req: PlacementRequest): { seats: Record<string, Seat>; moves: Move[] } {
+  const { names, hosts, needs, placement } = req;
   if (hosts.length === 0) throw new InvalidArgumentError("hosts", "give at least one host");
   const usable = eligible(hosts, needs);
   if (usable.length === 0) {
     throw new InvalidArgumentError("template.accelerator", `no host can use ${JSON.stringify(needs.accelerator)}: ${hosts.map((h) => `${h.key} has ${(h.usableAccelerators ?? []).join(", ") || "none"}`).join("; ")}`);
   }
-  const assigned = placement === "spread"
-    ? Array.from({ length: memberCount }, (_, i) => usable[i % usable.length].key)
-    : packed(memberCount, usable, needs);
-  const perHost = new Map<string, number>();
-  for (const key of assigned) perHost.set(key, (perHost.get(key) ?? 0) + 1);
-  const over = usable.filter((h) => (perHost.get(h.key) ?? 0) > membersThatFit(h, needs));
-  if (over.length) throw new InvalidArgumentError("template.memory", notEnough(memberCount, usable, needs, placement, perHost, over));
-  return assigned;
-}
-
-function packed(memberCount: number, hosts: FleetHostCapacity[], needs: MemberNeeds): string[] {
-  const assigned: string[] = [];
-  for (const h of hosts) {
-    for (let n = membersThatFit(h, needs); n > 0 && assigned.length < memberCount; n--) assigned.push(h.key);
+  const keys = new Set(hosts.map((h) => h.key));
+  const previous = req.previous ?? {};
+  const pins = req.pins ?? {};
+  for (const [member, key] of Object.entries(pins)) {
+    if (!names.includes(member)) throw new InvalidArgumentError(`pin.${member}`, `there is no member ${JSON.stringify(member)}`);
+    if (!keys.has(key)) throw new InvalidArgumentError(`pin.${member}`, `there is no host ${JSON.stringify(key)} in hosts`);
+    if (!usable.some((h) => h.key === key)) throw new InvalidArgumentError(`pin.${member}`, `host ${key} cannot use ${JSON.stringify(needs.accelerator)}`);
   }
-  // What does not fit anywhere goes to the last host, so that the check below reports it.
-  while (assigned.length < memberCount) assigned.push(hosts[hosts.length - 1].key);
-  return assigned;
+  const slots = planSlots(names, previous);
+  const host = new Map<string, string>();
+  for (const member of names) {
+    const was = previous[member]?.host;
+    if (pins[member] !== undefined) host.set(member, pins[member]);
+    else if (was !== undefined && keys.has(was) && !req.rebalance) {
+      if (!usable.some((h) => h.key === was)) {
+        throw new InvalidArgumentError("template.accelerator", `member ${member} runs on ${was}, which cannot use ${JSON.stringify(needs.accelerator)} (usable there: ${hosts.find((h) => h.key === was)!.usableAccelerators?.join(", ") || "none"}); pin it to a host that can (its disk is made anew there) or keep the accelerator`);
+      }
+      host.set(member, was);
+    }
+  }
+  const count = new Map<string, number>();
+  for (const key of host.values()) count.set(key, (count.get(key) ?? 0) + 1);
+  const fresh = names.filter((m) => !host.has(m));
+  for (const member of fresh) {
+    const room = usable.filter((h) => (count.get(h.key) ?? 0) < membersThatFit(h, needs));
+    const chosen = placement === "pack" ? room[0] : room.reduce<FleetHostCapacity | undefined>((best, h) => (!best || (count.get(h.key) ?? 0) < (count.get(best.key) ?? 0) ? h : best), undefined);
+    if (!chosen) throw new InvalidArgumentError("template.memory", notEnough(names.length, fresh.length, usable, needs, placement, count));
+    host.set(member, chosen.key);
+    count.set(chosen.key, (count.get(chosen.key) ?? 0) + 1);
+  }
+  if (req.checkAll && usable.some((h) => (count.get(h.key) ?? 0) > membersThatFit(h, needs))) {
+    throw new InvalidArgumentError("template.memory", notEnough(names.length, fresh.length, usable, needs, placement, count));
+  }
+  const seats = Object.fromEntries(names.map((m) => [m, { host: host.get(m)!, slot: slots[m] }]));
+  const moves = names.filter((m) => previous[m] !== undefined && previous[m].host !== seats[m].host).map((m): Move => {
+    const from = previous[m].host;
+    const why = pins[m] !== undefined ? `pinned to ${pins[m]}` : !keys.has(from) ? `its host ${from} is no longer in hosts` : "rebalance";
+    return { member: m, from, to: seats[m].host, why };
+  });
+  return { seats, moves };
 }
 
-function notEnough(count: number, hosts: FleetHostCapacity[], needs: MemberNeeds, placement: Placement, perHost: Map<string, number>, over: FleetHostCapacity[]): string {
+/** Recorded members keep their slot; new ones take the lowest free slots, in member order. */
+export function planSlots(names: string[], previous: Record<string, Seat>): Record<string, number> {
+  const slots: Record<string, number> = {};
+  const taken = new Set<number>();
+  for (const m of names) {
+    const s = previous[m]?.slot;
+    if (Number.isInteger(s) && s >= 0 && !taken.has(s)) {
+      slots[m] = s;
+      taken.add(s);
+    }
+  }
+  let next = 0;
+  for (const m of names) {
+    if (slots[m] !== undefined) continue;
+    while (taken.has(next)) next++;
+    slots[m] = next;
+    taken.add(next);
+  }
+  return slots;
+}
+
+/** The host key of every member of a new fleet, in member order (no seats recorded yet). */
+export function placeMembers(memberCount: number, hosts: FleetHostCapacity[], needs: MemberNeeds, placement: Placement): string[] {
+  const names = Array.from({ length: memberCount }, (_, i) => `m${i}`);
+  const { seats } = planPlacement({ names, hosts, needs, placement, checkAll: true });
+  return names.map((n) => seats[n].host);
+}
+
+function notEnough(count: number, fresh: number, hosts: FleetHostCapacity[], needs: MemberNeeds, placement: Placement, perHost: Map<string, number>): string {
   const each = `${needs.cpus} vCPU and ${gib(needs.memoryBytes)}`;
-  const lines = over.map((h) => {
-    const n = perHost.get(h.key) ?? 0;
-    const why = needs.cpus > h.cores ? `it has ${h.cores} cores` : `it has ${gib(h.memoryBytes)} (${Math.round(GUEST_MEMORY_SHARE * 100)}% for guests: ${gib(h.memoryBytes * GUEST_MEMORY_SHARE)}), room for ${membersThatFit(h, needs)}`;
-    return `${h.key} would get ${n} (${gib(n * needs.memoryBytes)}) but ${why}`;
+  const lines = hosts.map((h) => {
+    const why = needs.cpus > h.cores ? `it has ${h.cores} cores` : `it has ${gib(h.memoryBytes)} (${Math.round(GUEST_MEMORY_SHARE * 100)}% for guests: ${gib(h.memoryBytes * GUEST_MEMORY_SHARE)})`;
+    return `${h.key} has ${perHost.get(h.key) ?? 0}, room for ${membersThatFit(h, needs)}: ${why}`;
   });
   const room = hosts.reduce((sum, h) => sum + membersThatFit(h, needs), 0);
-  return `${count} members of ${each} do not fit (${placement}): ${lines.join("; ")}; all hosts together have room for ${room}`;
+  const newOnes = fresh === count ? "" : ` (${fresh} of them new)`;
+  return `${count} members${newOnes} of ${each} do not fit (${placement}): ${lines.join("; ")}; all hosts together have room for ${room}`;
 }
 
 export interface PortRange { from: number; to: number }
 
 /**
- * The host port of each forward of member `index`: consecutive blocks of `forwardsPerMember`
- * from the start of the range, so a member's ports depend only on its position.
+ * The host port of each forward of the member in `slot`: consecutive blocks of
+ * `forwardsPerMember` from the start of the range, so a member's ports depend only on its slot.
  */
-export function memberPorts(index: number, forwardsPerMember: number, range: PortRange): number[] {
-  return Array.from({ length: forwardsPerMember }, (_, j) => range.from + index * forwardsPerMember + j);
+export function memberPorts(slot: number, forwardsPerMember: number, range: PortRange): number[] {
+  return Array.from({ length: forwardsPerMember }, (_, j) => range.from + slot * forwardsPerMember + j);
 }
 
 /** Members a range holds. */

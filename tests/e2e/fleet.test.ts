@@ -67,8 +67,8 @@ describe("e2e: the fleet example on three SSH hosts (real CLI)", function () {
       await withStack("fleet", program, async (h) => {
         await configure(h, 6);
         const preview = await h.stack.preview(capture(h));
-        // stack, fleet, 3 hosts, 3 capability reports, 3 base images, 6 disks, 6 VMs
-        assert.deepStrictEqual(preview.changeSummary, { create: 23 });
+        // stack, fleet, 3 hosts, 3 capability reports, 3 base images, the placement record, 6 disks, 6 VMs
+        assert.deepStrictEqual(preview.changeSummary, { create: 24 });
         assert.match(h.output(), /qemu:index:Fleet/);
 
         const up = await h.stack.up(capture(h));
@@ -86,7 +86,7 @@ describe("e2e: the fleet example on three SSH hosts (real CLI)", function () {
 
         await configure(h, 8);
         const grow = await h.stack.preview(capture(h));
-        assert.deepStrictEqual(grow.changeSummary, { create: 4, same: 23 });
+        assert.deepStrictEqual(grow.changeSummary, { create: 4, update: 1, same: 23 });
         const grown = (await h.stack.up(capture(h))).outputs.members.value as FleetMember[];
         assert.deepStrictEqual(grown.slice(0, 6), members, "surviving members keep host, port and state");
         assert.deepStrictEqual(grown.slice(6).map((m) => m.host), ["h1", "h2"]);
@@ -94,7 +94,7 @@ describe("e2e: the fleet example on three SSH hosts (real CLI)", function () {
 
         await configure(h, 4);
         const shrink = await h.stack.preview(capture(h));
-        assert.deepStrictEqual(shrink.changeSummary, { delete: 8, same: 19 });
+        assert.deepStrictEqual(shrink.changeSummary, { delete: 8, update: 1, same: 19 });
         const shrunk = (await h.stack.up(capture(h))).outputs.members.value as FleetMember[];
         assert.deepStrictEqual(shrunk, members.slice(0, 4));
         for (const m of members.slice(0, 4)) assert.deepStrictEqual(pidOf(m.name), pids[m.name], `${m.name} was restarted`);
@@ -102,14 +102,14 @@ describe("e2e: the fleet example on three SSH hosts (real CLI)", function () {
 
         // Too big: refused at preview with the numbers, nothing restarted.
         await configure(h, 4, { memory: "40G" });
-        await assert.rejects(h.stack.preview(capture(h)), /Fleet ci: template\.memory: 4 members of 1 vCPU and 40\.0 GiB do not fit \(spread\): h1 would get 2 \(80\.0 GiB\) but it has [\d.]+ GiB/);
+        await assert.rejects(h.stack.preview(capture(h)), /template\.memory .*Fleet ci: 4 members \(0 of them new\) of 1 vCPU and 40\.0 GiB do not fit \(spread\): h1 has 2, room for 0: it has [\d.]+ GiB/);
         for (const m of members.slice(0, 4)) assert.deepStrictEqual(pidOf(m.name), pids[m.name]);
         await configure(h, 4, { memory: "192M" });
 
         // A template change with rollingUpdate: 4 updates with restart, one host at a time (each
         // host's new QEMU processes start at least a second after the previous host's: its boot).
         await configure(h, 4, { memory: "224M", rollingUpdate: "true" });
-        assert.deepStrictEqual((await h.stack.preview(capture(h))).changeSummary, { update: 4, same: 15 });
+        assert.deepStrictEqual((await h.stack.preview(capture(h))).changeSummary, { update: 4, same: 16 });
         // The preview says what the updates do to the guests, not only which inputs changed.
         for (const m of members.slice(0, 4)) assert.match(h.output(), new RegExp(`pulumi-qemu: VM ${m.name}: the update restarts it \\(memory changed\\)`));
         await h.stack.up(capture(h));

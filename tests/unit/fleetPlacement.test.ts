@@ -9,7 +9,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { baseImageFile, fleetSettings, type FleetArgs } from "../../sdk/fleet";
 import { ansibleInventory, sshConfig, type FleetMember } from "../../provider/fleet/inventory";
-import { memberNames, memberPorts, placeMembers, rangeCapacity, type FleetHostCapacity } from "../../provider/fleet/placement";
+import { memberNames, memberPorts, placeMembers, planPlacement, planSlots, rangeCapacity, type FleetHostCapacity, type PlacementRequest, type Seat } from "../../provider/fleet/placement";
 
 const GiB = 2 ** 30;
 const host = (key: string, memoryGiB: number, cores = 4, usableAccelerators?: string[]): FleetHostCapacity =>
@@ -41,15 +41,15 @@ describe("fleet placement", () => {
     assert.throws(() => placeMembers(6, three, { cpus: 1, memoryBytes: 3 * GiB }, "spread"), (e: InvalidArgumentError) => {
       assert.strictEqual(e.property, "template.memory");
       assert.match(e.message, /6 members of 1 vCPU and 3\.0 GiB do not fit \(spread\)/);
-      assert.match(e.message, /h1 would get 2 \(6\.0 GiB\) but it has 4\.0 GiB \(90% for guests: 3\.6 GiB\), room for 1/);
+      assert.match(e.message, /h1 has 1, room for 1: it has 4\.0 GiB \(90% for guests: 3\.6 GiB\)/);
       assert.match(e.message, /all hosts together have room for 3/);
       return true;
     });
-    assert.throws(() => placeMembers(22, three, small, "pack"), /22 members .* do not fit \(pack\).*h3 would get 8 .*room for 7.*room for 21/);
+    assert.throws(() => placeMembers(22, three, small, "pack"), /22 members .* do not fit \(pack\).*h3 has 7, room for 7.*room for 21/);
   });
 
   it("refuses a member with more vCPUs than a host has cores", () => {
-    assert.throws(() => placeMembers(1, [host("h1", 64, 2)], { cpus: 4, memoryBytes: GiB }, "spread"), /h1 would get 1 .* but it has 2 cores/);
+    assert.throws(() => placeMembers(1, [host("h1", 64, 2)], { cpus: 4, memoryBytes: GiB }, "spread"), /h1 has 0, room for 0: it has 2 cores/);
   });
 
   it("places only on hosts that can use a named accelerator", () => {
@@ -61,6 +61,66 @@ describe("fleet placement", () => {
   });
 
   it("refuses an empty host list", () => assert.throws(() => placeMembers(1, [], small, "spread"), /hosts.*at least one host/));
+});
+
+describe("fleet placement kept across runs (seats recorded by the last run)", () => {
+  const two = [host("h1", 4), host("h2", 4)];
+  const seatsOf = (names: string[], hosts = two, placement: "spread" | "pack" = "spread") => planPlacement({ names, hosts, needs: small, placement }).seats;
+  const hostsOf = (seats: Record<string, Seat>) => Object.fromEntries(Object.entries(seats).map(([m, s]) => [m, s.host]));
+  const first = seatsOf(["web", "db", "cache", "queue"]);
+
+  it("a new fleet: round robin, slots by position", () => {
+    assert.deepStrictEqual(first, { web: { host: "h1", slot: 0 }, db: { host: "h2", slot: 1 }, cache: { host: "h1", slot: 2 }, queue: { host: "h2", slot: 3 } });
+  });
+
+  // Each row: what changes, the request, the seats expected, the moves expected.
+  const rows: Array<[string, PlacementRequest, Record<string, string>, Record<string, number>, string[]]> = [
+    ["removing a middle name moves nobody and keeps slots", { names: ["web", "cache", "queue"], hosts: two, needs: small, placement: "spread", previous: first },
+      { web: "h1", cache: "h1", queue: "h2" }, { web: 0, cache: 2, queue: 3 }, []],
+    ["a new member takes the lowest free slot and the emptiest host", { names: ["web", "cache", "queue", "log"], hosts: two, needs: small, placement: "spread", previous: { web: first.web, cache: first.cache, queue: first.queue } },
+      { web: "h1", cache: "h1", queue: "h2", log: "h2" }, { web: 0, cache: 2, queue: 3, log: 1 }, []],
+    ["adding a host moves nobody; new members go to it", { names: ["web", "db", "cache", "queue", "log"], hosts: [...two, host("h3", 4)], needs: small, placement: "spread", previous: first },
+      { web: "h1", db: "h2", cache: "h1", queue: "h2", log: "h3" }, { web: 0, db: 1, cache: 2, queue: 3, log: 4 }, []],
+    ["pack: a host reporting less memory keeps its members", { names: ["a", "b", "c"], hosts: [host("h1", 1.1), host("h2", 4)], needs: small, placement: "pack",
+      previous: { a: { host: "h1", slot: 0 }, b: { host: "h1", slot: 1 }, c: { host: "h2", slot: 2 } } },
+      { a: "h1", b: "h1", c: "h2" }, { a: 0, b: 1, c: 2 }, []],
+    ["pack: more room on the first host does not pull members over", { names: ["a", "b", "c"], hosts: [host("h1", 64), host("h2", 4)], needs: small, placement: "pack",
+      previous: { a: { host: "h1", slot: 0 }, b: { host: "h1", slot: 1 }, c: { host: "h2", slot: 2 } } },
+      { a: "h1", b: "h1", c: "h2" }, { a: 0, b: 1, c: 2 }, []],
+    ["a pin moves a member and says so", { names: ["web", "db"], hosts: two, needs: small, placement: "spread", previous: { web: first.web, db: first.db }, pins: { db: "h1" } },
+      { web: "h1", db: "h1" }, { web: 0, db: 1 }, ["db h2->h1 pinned to h1"]],
+    ["a removed host's members move and say why", { names: ["web", "db", "cache"], hosts: [host("h1", 4)], needs: small, placement: "spread", previous: first },
+      { web: "h1", db: "h1", cache: "h1" }, { web: 0, db: 1, cache: 2 }, ["db h2->h1 its host h2 is no longer in hosts"]],
+    ["rebalance places again but keeps slots", { names: ["web", "cache", "queue"], hosts: two, needs: small, placement: "spread", previous: first, rebalance: true },
+      { web: "h1", cache: "h2", queue: "h1" }, { web: 0, cache: 2, queue: 3 }, ["cache h1->h2 rebalance", "queue h2->h1 rebalance"]],
+  ];
+  for (const [what, req, hosts, slots, moves] of rows) {
+    it(what, () => {
+      const plan = planPlacement(req);
+      assert.deepStrictEqual(hostsOf(plan.seats), hosts);
+      assert.deepStrictEqual(Object.fromEntries(Object.entries(plan.seats).map(([m, s]) => [m, s.slot])), slots);
+      assert.deepStrictEqual(plan.moves.map((m) => `${m.member} ${m.from}->${m.to} ${m.why}`), moves);
+    });
+  }
+
+  it("refuses a pin to no member or no host, and a member left on a host that cannot use the accelerator", () => {
+    assert.throws(() => planPlacement({ names: ["a"], hosts: two, needs: small, placement: "spread", pins: { b: "h1" } }), /pin\.b.*no member "b"/);
+    assert.throws(() => planPlacement({ names: ["a"], hosts: two, needs: small, placement: "spread", pins: { a: "h9" } }), /pin\.a.*no host "h9"/);
+    const mixed = [host("h1", 4, 4, ["tcg"]), host("h2", 4, 4, ["kvm", "tcg"])];
+    assert.throws(() => planPlacement({ names: ["a"], hosts: mixed, needs: { ...small, accelerator: "kvm" }, placement: "spread", previous: { a: { host: "h1", slot: 0 } } }),
+      /template\.accelerator.*member a runs on h1, which cannot use "kvm" \(usable there: tcg\); pin it/);
+  });
+
+  it("a new member that fits nowhere is refused, the seated ones counted", () => {
+    const tiny = [host("h1", 1.2), host("h2", 1.2)]; // room for 2 each
+    const previous = { a: { host: "h1", slot: 0 }, b: { host: "h1", slot: 1 }, c: { host: "h2", slot: 2 }, d: { host: "h2", slot: 3 } };
+    assert.throws(() => planPlacement({ names: ["a", "b", "c", "d", "e"], hosts: tiny, needs: small, placement: "spread", previous }), /5 members \(1 of them new\) .*h1 has 2, room for 2/);
+  });
+
+  it("slots: kept, and the lowest free ones for new members; a broken record is ignored", () => {
+    assert.deepStrictEqual(planSlots(["c", "x", "y"], { c: { host: "h", slot: 2 } }), { c: 2, x: 0, y: 1 });
+    assert.deepStrictEqual(planSlots(["a", "b"], { a: { host: "h", slot: 0 }, b: { host: "h", slot: 0 } }), { a: 0, b: 1 });
+  });
 });
 
 describe("fleet ports and names", () => {
@@ -141,16 +201,26 @@ describe("Fleet settings (the component's plain inputs)", () => {
     assert.match(sshConfig([m], "/home/me/my keys/id%1"), /^  IdentityFile "\/home\/me\/my keys\/id%%1"$/m);
   });
 
-  it("network: addresses by position from the 10th; given ones checked; two members on one address refused", () => {
+  it("network: default addresses by slot from the 10th; given ones by position, checked; two members on one address refused", () => {
     const s = fleetSettings("ci", args({ network: { subnet: "10.77.0.0/24" } }));
-    assert.deepStrictEqual([s.privateAddresses, s.prefix], [["10.77.0.10", "10.77.0.11", "10.77.0.12"], 24]);
-    assert.deepStrictEqual(fleetSettings("ci", args({ network: { subnet: "10.77.0.0/24", addresses: ["10.77.0.5", "10.77.0.6", "10.77.0.7"] } })).privateAddresses, ["10.77.0.5", "10.77.0.6", "10.77.0.7"]);
+    assert.deepStrictEqual([[0, 1, 2].map((i) => s.privateAddresses!(i, i)), s.prefix], [["10.77.0.10", "10.77.0.11", "10.77.0.12"], 24]);
+    assert.strictEqual(s.privateAddresses!(0, 7), "10.77.0.17", "a member keeps its slot's address whatever its position");
+    const given = fleetSettings("ci", args({ network: { subnet: "10.77.0.0/24", addresses: ["10.77.0.5", "10.77.0.6", "10.77.0.7"] } }));
+    assert.deepStrictEqual([0, 1, 2].map((i) => given.privateAddresses!(i, 9)), ["10.77.0.5", "10.77.0.6", "10.77.0.7"]);
     refused(args({ network: { subnet: "10.77.0.0/24", addresses: ["10.77.0.5", "10.77.0.6", "10.77.0.5"] } }), /^Fleet ci: network\.addresses\[2\]: 10\.77\.0\.5 is already member 0's: two members cannot share an address$/);
     refused(args({ network: { subnet: "10.77.0.0/24", addresses: ["10.77.0.5", "10.78.0.6", "10.77.0.7"] } }), /^Fleet ci: network\.addresses\[1\]: 10\.78\.0\.6 is not a host address of 10\.77\.0\.0\/24/);
     refused(args({ network: { subnet: "10.77.0.0/24", addresses: ["10.77.0.5"] } }), /^Fleet ci: network\.addresses: must list an address for each of the 3 members$/);
-    refused(args({ network: { subnet: "10.77.0.0/29" } }), /^Fleet ci: network\.subnet: 10\.77\.0\.0\/29 has 6 host addresses; number 10/);
+    refused(args({ network: { subnet: "10.77.0.0/29" } }), /^Fleet ci: network\.subnet: 10\.77\.0\.0\/29 has 6 host addresses; number 12/);
     refused(args({ network: { subnet: "10.77.0.0" } }), /^Fleet ci: network\.subnet: must be an IPv4 subnet/);
-    assert.deepStrictEqual(fleetSettings("ci", args()).privateAddresses, []);
+    assert.strictEqual(fleetSettings("ci", args()).privateAddresses, undefined);
+  });
+
+  it("pin and rebalance are checked against the members and hosts", () => {
+    const hosts = { h1: {} as never, h2: {} as never };
+    refused(args({ hosts, pin: { "ci-7": "h1" } }), /^Fleet ci: pin\.ci-7: there is no member "ci-7"$/);
+    refused(args({ hosts, pin: { "ci-0": "h3" } }), /^Fleet ci: pin\.ci-0: there is no host "h3" in hosts$/);
+    refused(args({ hosts, rebalance: "yes" as unknown as boolean }), /^Fleet ci: rebalance: /);
+    assert.doesNotThrow(() => fleetSettings("ci", args({ hosts, pin: { "ci-0": "h2" } })));
   });
 
   it("an inventory member on a network carries its private address", () => {
