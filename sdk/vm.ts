@@ -119,7 +119,12 @@ export class Vm extends pulumi.dynamic.Resource {
   declare readonly stateDir: pulumi.Output<string>;
   /** The guest's serial console, logged to this file on the host. */
   declare readonly serialLog: pulumi.Output<string>;
-  /** Host, port, user and private key of the guest's SSH, in the shape @pulumi/command's remote.Command takes. Secret. */
+  /**
+   * Host, port, user and private key of the guest's SSH, in the shape @pulumi/command's
+   * remote.Command takes: the forward's address as the machine running Pulumi reaches it (the SSH
+   * host's address, or the forward's `hostAddress` when it names one). None when the forward is
+   * bound to a remote host's loopback (reachable from that host only). Secret.
+   */
   declare readonly guestConnection: pulumi.Output<GuestConnection | undefined>;
 
   constructor(name: string, args: VmArgs, opts?: pulumi.CustomResourceOptions) {

@@ -108,12 +108,40 @@ export async function checkJoin(t: Transport, workDir: string, vm: VmLayout, vmN
 
 /**
  * Before a VM starts on a network here, once checkJoin passed: the address's link points at this
- * VM's socket. The port itself is plugged in once the VM's QEMU has made its socket (plugIn):
+ * VM's socket (and its links at other addresses go: see unlinkOtherAddresses; returned). The port itself is plugged in once the VM's QEMU has made its socket (plugIn):
  * QEMU does not reach a socket that was missing when the port was made.
  */
-export async function linkMember(t: Transport, workDir: string, vm: VmLayout, vmName: string, network: string, address: string): Promise<void> {
+export async function linkMember(t: Transport, workDir: string, vm: VmLayout, vmName: string, network: string, address: string): Promise<string[]> {
   const link = ["ln", "-sfn", "--", memberSocket(vm, network), memberLink(workDir, network, address)];
   expectSuccess(`${t.description}: joining VM ${vmName} to network ${programName(network)}`, link, await t.exec(link));
+  return unlinkOtherAddresses(t, workDir, vm, vmName, network, address);
+}
+
+/**
+ * A VM that changed its address on a network leaves its old one: the old address's link (which
+ * points at this VM's own socket, so it is this VM's) goes, and its port on the running switch is
+ * taken out. Otherwise the old address stays taken, and a restarted switch, which makes a port
+ * per link, hands the VM every frame twice.
+ */
+async function unlinkOtherAddresses(t: Transport, workDir: string, vm: VmLayout, vmName: string, network: string, address: string): Promise<string[]> {
+  const own = memberSocket(vm, network);
+  const stale = (await listMembers(t, workDir, network)).filter((m) => m.target === own && m.address !== address).map((m) => m.address);
+  if (!stale.length) return [];
+  const rm = ["rm", "-f", "--", ...stale.map((a) => memberLink(workDir, network, a))];
+  expectSuccess(`${t.description}: VM ${vmName} leaving its old address on network ${programName(network)}`, rm, await t.exec(rm));
+  if ((await observeSwitch(t, workDir, network)).state !== "running") return stale; // its next start makes no port for them
+  await withQmp(t, switchLayout(workDir, network).qmpSocket, 5000, async (qmp) => {
+    for (const old of stale) {
+      const [dgram, hubport] = memberPort(workDir, network, old);
+      for (const id of [hubport.id, dgram.id]) await qmp.execute("netdev_del", { id }).catch(notFoundIsGone);
+    }
+  });
+  return stale;
+}
+
+/** netdev_del of a port the switch does not have: already gone. */
+function notFoundIsGone(e: Error): void {
+  if (!/not found|DeviceNotFound/i.test(e.message)) throw e;
 }
 
 /** After the VM's QEMU started: its port on the switch, made anew (an old one may predate its socket). */
@@ -121,9 +149,7 @@ export async function plugIn(t: Transport, workDir: string, network: string, add
   const [dgram, hubport] = memberPort(workDir, network, address);
   await withQmp(t, switchLayout(workDir, network).qmpSocket, 5000, async (qmp) => {
     for (const id of [hubport.id, dgram.id]) {
-      await qmp.execute("netdev_del", { id }).catch((e: Error) => {
-        if (!/not found|DeviceNotFound/i.test(e.message)) throw e;
-      });
+      await qmp.execute("netdev_del", { id }).catch(notFoundIsGone);
     }
     for (const args of [dgram, hubport]) await qmp.execute("netdev_add", args);
   });

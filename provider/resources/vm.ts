@@ -16,7 +16,7 @@ import { observe, observedFrom, type Observed, type RunState } from "../vm/obser
 import { describeVmAction, planCreate, planVm, specChanges } from "../vm/plan";
 import { oneHostAtATime } from "../vm/rollout";
 import { checkAdoptable, findHandStarted, recordAdopted } from "../vm/adopt";
-import { forwardedPorts, vmSpec, type PortForward, type VmInputs, type VmSpec, type VmState } from "../vm/spec";
+import { forwardAddressFromClient, forwardedPorts, vmSpec, type PortForward, type VmInputs, type VmSpec, type VmState } from "../vm/spec";
 import { connectionIdentity, hostInDiff, hostIsWindows } from "./connection";
 import { windowsFileName } from "../validate";
 import { progress } from "./progress";
@@ -148,6 +148,7 @@ function outputs(inputs: VmInputs, c: Context, observed: Observed, acceleratorsS
   const guestPort = inputs.guestSshPort ?? 22;
   const sshForward = ports.find((p) => p.guest === guestPort && p.protocol === "tcp");
   const host = inputs.host;
+  const guestAddress = sshForward && forwardAddressFromClient(host, sshForward);
   const tried = acceleratorsStarted ?? [];
   const acceleratorInUse = observed.state === "stopped" ? undefined
     : tried.length === 1 ? tried[0] : observed.kvmEnabled ? "kvm" : tried.find((a) => a !== "kvm");
@@ -163,8 +164,8 @@ function outputs(inputs: VmInputs, c: Context, observed: Observed, acceleratorsS
     forwardedPorts: ports,
     stateDir: c.layout.dir,
     serialLog: c.layout.serialLog,
-    guestConnection: sshForward ? {
-      host: host.kind === "ssh" ? host.host : "127.0.0.1",
+    guestConnection: sshForward && guestAddress ? {
+      host: guestAddress,
       port: sshForward.host,
       user: inputs.guestUser ?? "root",
       privateKey: inputs.guestPrivateKey,

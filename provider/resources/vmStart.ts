@@ -231,7 +231,9 @@ async function startChecked(c: Context, inputs: VmInputs, creating: boolean, { a
   const exposure = appendExposure(c.spec);
   if (exposure) progress(`VM ${c.spec.name}: ${exposure}`);
   for (const n of c.spec.networks) {
-    if (n.type === "private") await linkMember(c.transport, inputs.host.workDir!, c.layout, c.spec.name, n.network, n.address);
+    if (n.type !== "private") continue;
+    const left = await linkMember(c.transport, inputs.host.workDir!, c.layout, c.spec.name, n.network, n.address);
+    if (left.length) progress(`VM ${c.spec.name}: left its old address ${left.join(", ")} on network ${n.network}`);
   }
   const fallbacks: AcceleratorFailure[] = [];
   // Recorded beside the next start, not before it: the facts a record needs cost a round trip.

@@ -7,7 +7,7 @@ import { withVmQmp } from "./qmpEndpoint";
 import { vmScripts } from "./scripts";
 import { cloudInitSeedPath, type SeedDigest, type VmLayout } from "../layout";
 import { listStartedSpecs, observe } from "./observe";
-import { forwardedPorts, type ReadinessSpec, type StopTimeouts, type VmSpec } from "./spec";
+import { forwardAddressOnHost, forwardedPorts, type ReadinessSpec, type StopTimeouts, type VmSpec } from "./spec";
 import { planStop, type StopRung } from "./plan";
 
 export type Progress = (message: string) => void;
@@ -172,10 +172,10 @@ async function notReadyBecause(transport: Transport, layout: VmLayout, spec: VmS
 }
 
 /** A forwarded port answers: bytes arrive, or the connection is still open after a second. */
-async function portAnswers(transport: Transport, port: number): Promise<boolean> {
+async function portAnswers(transport: Transport, address: string, port: number): Promise<boolean> {
   let stream;
   try {
-    stream = await transport.connectTcp("127.0.0.1", port);
+    stream = await transport.connectTcp(address, port);
   } catch {
     return false;
   }
@@ -220,7 +220,7 @@ export async function waitReady(transport: Transport, layout: VmLayout, spec: Vm
       const panic = serialSeen ? undefined : KERNEL_PANIC.exec(tail)?.[0].trim();
       if (panic) throw new GuestPanicError(`${transport.description}: VM ${spec.name}: the guest's kernel panicked before it was ready; serial log ends with:\n${tail.slice(-2000)}`, panic);
     }
-    if (serialSeen && !portSeen) portSeen = await portAnswers(transport, forward!.host);
+    if (serialSeen && !portSeen) portSeen = await portAnswers(transport, forwardAddressOnHost(forward!), forward!.host);
     if (serialSeen && portSeen) return;
     const observed = await observe(transport, layout, layout.name);
     if (observed.state === "running" && resetLoop(observed.bootCpuResets)) {

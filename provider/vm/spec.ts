@@ -200,6 +200,22 @@ export function forwardedPorts(spec: Pick<VmSpec, "networks">): PortForward[] {
   return spec.networks.flatMap((n) => (n.type === "user" ? (n.ports ?? []) as PortForward[] : []));
 }
 
+/** Where, on the host itself, a forward answers: its bound address, or the loopback for all of them. */
+export function forwardAddressOnHost(p: Pick<PortForward, "hostAddress">): string {
+  return p.hostAddress === undefined || p.hostAddress === "0.0.0.0" ? "127.0.0.1" : p.hostAddress;
+}
+
+/**
+ * Where the machine running Pulumi reaches a forward: the SSH host's address for a forward on all
+ * addresses, the bound address for one on a single address, the loopback on the local machine.
+ * A forward bound to a remote host's loopback is reachable from that host only: undefined.
+ */
+export function forwardAddressFromClient(host: { kind: string; host?: string }, p: Pick<PortForward, "hostAddress">): string | undefined {
+  if (host.kind !== "ssh") return forwardAddressOnHost(p);
+  if (p.hostAddress === undefined || p.hostAddress === "0.0.0.0") return host.host;
+  return p.hostAddress.startsWith("127.") ? undefined : p.hostAddress;
+}
+
 /** Validates every input and returns the spec; throws all failures together. */
 export function vmSpec(inputs: VmInputs): { spec: VmSpec; errors: InvalidArgumentError[]; cloudInitImage?: Buffer } {
   const errors: InvalidArgumentError[] = [];

@@ -11,6 +11,8 @@ import { randomBytes } from "crypto";
 import { readFileSync } from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import { closeAllSshTransports, sshTransport, type Connection } from "../../provider/transport";
+import { checkJoin, listMembers } from "../../provider/network/switch";
+import { vmLayout } from "../../provider/layout";
 import { networkProvider } from "../../sdk/network";
 import { vmProvider } from "../../sdk/vm";
 import { roundTripProvider } from "../helpers/dynamicProvider";
@@ -88,6 +90,18 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
     assert.ok(await pings(a.outs, "10.77.0.11"), "after the switch's restart, a does not reach b");
     assert.deepStrictEqual([...vmQemuPids("a"), ...vmQemuPids("b")], [a.outs.pid, b.outs.pid], "a member was restarted");
 
+    // b moves to another address: it leaves the old one (free for another VM), and after the
+    // switch's next restart it still gets each frame once (a port per link: an old link doubled them).
+    const moved = (await vmP.update!(b.id, b.outs, member(h1, "b", lab, subnet, "10.77.0.13"))).outs;
+    const links = async () => (await listMembers(onHost(h1), conn(h1).workDir!, lab)).map((m) => m.address).sort();
+    assert.deepStrictEqual(await links(), ["10.77.0.10", "10.77.0.13"]);
+    await checkJoin(onHost(h1), conn(h1).workDir!, vmLayout(conn(h1).workDir!, "c.00000000"), "c", lab, "10.77.0.11", "networks[1].address");
+    await onHost(h1).exec(["kill", "-KILL", String(repaired.switches[0].pid)]);
+    const again = (await netP.update!(net.id, (await netP.read!(net.id, repaired)).props!, { name: "lab", subnet, hosts: [{ host: conn(h1) }] })).outs;
+    const ping = await inGuest(a.outs.guestConnection, "ping -c 3 -W 3 10.77.0.13");
+    assert.strictEqual(ping.exitCode, 0, `a does not reach b at its new address: ${ping.stdout}`);
+    assert.doesNotMatch(ping.stdout, /DUP/, "b answered twice: the switch still has a port at its old address");
+
     // Wrong inputs.
     // Another network whose subnet overlaps is a segment of its own: it runs beside (a VM on both is refused below).
     const wide = await netP.create!({ name: "wide16", subnet: "10.77.0.0/16", hosts: [{ host: conn(h1) }] });
@@ -105,10 +119,10 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
     assert.deepStrictEqual(await netFailures({ hosts: [{ host: conn(h1) }, { host: conn(h1) }] }), ["hosts[1].host"]);
 
     // The network is not removed under running members; after them it goes, leaving no switch.
-    await assert.rejects(netP.delete!(net.id, repaired), /not removing network lab: VM a \(10\.77\.0\.10\), VM b \(10\.77\.0\.11\) still run on it/);
+    await assert.rejects(netP.delete!(net.id, again), /not removing network lab: VM a \(10\.77\.0\.10\), VM b \(10\.77\.0\.13\) still run on it/);
     await vmP.delete!(a.id, a.outs);
-    await vmP.delete!(b.id, b.outs);
-    await netP.delete!(net.id, repaired);
+    await vmP.delete!(b.id, moved);
+    await netP.delete!(net.id, again);
     assert.deepStrictEqual(vmQemuPids("network-lab"), []);
     assert.strictEqual((await onHost(h1).exec(["test", "-e", `${conn(h1).workDir}/networks/${lab}`])).exitCode, 1);
   });

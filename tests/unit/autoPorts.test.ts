@@ -1,7 +1,7 @@
 /** Forwards without a host port (provider/vm/ports.ts): which need one, and where allocations go. */
 import * as assert from "assert";
 import { unallocated, withAutoPorts } from "../../provider/vm/ports";
-import { forwardedPorts, vmSpec, type VmInputs } from "../../provider/vm/spec";
+import { forwardAddressFromClient, forwardAddressOnHost, forwardedPorts, vmSpec, type VmInputs } from "../../provider/vm/spec";
 
 const host = { kind: "local" as const, workDir: "/w" };
 
@@ -30,4 +30,23 @@ describe("auto host ports", () => {
     const { errors } = vmSpec({ host, name: "v", ports: [{ host: "any" as unknown as number, guest: 22 }] });
     assert.deepStrictEqual(errors.map((e) => e.property), ["ports[0].host"]);
   });
+});
+
+describe("where a forward answers", () => {
+  const ssh = { kind: "ssh", host: "lab1.example" };
+  const local = { kind: "local" };
+  // [what, host, hostAddress, probed on the host (readiness), reached from the Pulumi machine (guestConnection)]
+  const rows: Array<[string, { kind: string; host?: string }, string | undefined, string, string | undefined]> = [
+    ["all addresses on an SSH host", ssh, "0.0.0.0", "127.0.0.1", "lab1.example"],
+    ["one address on an SSH host", ssh, "10.1.2.3", "10.1.2.3", "10.1.2.3"],
+    ["the loopback of an SSH host: from there only", ssh, "127.0.0.1", "127.0.0.1", undefined],
+    ["the local machine's loopback", local, "127.0.0.1", "127.0.0.1", "127.0.0.1"],
+    ["one address on the local machine", local, "192.168.5.4", "192.168.5.4", "192.168.5.4"],
+  ];
+  for (const [what, h, hostAddress, onHost, fromClient] of rows) {
+    it(what, () => {
+      assert.strictEqual(forwardAddressOnHost({ hostAddress }), onHost);
+      assert.strictEqual(forwardAddressFromClient(h, { hostAddress }), fromClient);
+    });
+  }
 });
