@@ -3,7 +3,7 @@
  * network-config on an ISO 9660 volume labelled "cidata". Pure: inputs in, bytes out.
  * Error messages name the property, never the content (user-data often carries secrets).
  */
-import { createHash } from "crypto";
+import { createHash, createHmac } from "crypto";
 import { stringify } from "yaml";
 import { InvalidArgumentError } from "../errors";
 import { collectInvalid } from "../validate";
@@ -17,7 +17,8 @@ export interface CloudInitInputs {
   userData?: string | Record<string, unknown>;
   /**
    * meta-data keys. Defaults: `local-hostname` = the VM's name, and `instance-id` = the name plus
-   * a hash of the seed's content, so that a changed seed is a new instance to cloud-init.
+   * an HMAC of the seed's content under the VM's secret seed key, so that a changed seed is a new
+   * instance to cloud-init.
    */
   metaData?: Record<string, unknown>;
   /** network-config (version 1 or 2), as YAML text or an object. */
@@ -46,7 +47,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Validates the inputs (all failures together) and builds the seed. */
-export function cloudInitSeed(inputs: CloudInitInputs, vmName: string, property = "cloudInit"): { seed?: CloudInitSeed; errors: InvalidArgumentError[] } {
+export function cloudInitSeed(inputs: CloudInitInputs, vmName: string, property = "cloudInit", instanceIdKey?: string): { seed?: CloudInitSeed; errors: InvalidArgumentError[] } {
   const errors: InvalidArgumentError[] = [];
   const e = <T>(f: () => T) => collectInvalid(errors, f);
   if (!isObject(inputs)) return { errors: [new InvalidArgumentError(property, "must be an object with userData, metaData and/or networkConfig")] };
@@ -69,7 +70,9 @@ export function cloudInitSeed(inputs: CloudInitInputs, vmName: string, property 
   });
   if (errors.length) return { errors };
 
-  const contentHash = createHash("sha256").update(JSON.stringify([userData, networkConfig ?? null, stringify(metaData)])).digest("hex");
+  // Keyed: the guest reads its instance-id, and a plain hash of the seed would let it confirm a guess of a password in it.
+  const content = JSON.stringify([userData, networkConfig ?? null, stringify(metaData)]);
+  const contentHash = (instanceIdKey ? createHmac("sha256", instanceIdKey) : createHash("sha256")).update(content).digest("hex");
   const fullMeta = { "instance-id": `${vmName}-${contentHash.slice(0, 12)}`, "local-hostname": vmName, ...metaData };
   const files = [
     { name: "meta-data", data: Buffer.from(stringify(fullMeta)) },

@@ -16,7 +16,7 @@ import { observe, observedFrom, type Observed, type RunState } from "../vm/obser
 import { describeVmAction, planCreate, planVm, specChanges } from "../vm/plan";
 import { oneHostAtATime } from "../vm/rollout";
 import { checkAdoptable, findHandStarted, recordAdopted } from "../vm/adopt";
-import { forwardAddressFromClient, forwardedPorts, vmSpec, type PortForward, type VmInputs, type VmSpec, type VmState } from "../vm/spec";
+import { forwardAddressFromClient, forwardedPorts, instanceIdKey, SEED_KEY_V2, vmSpec, type PortForward, type VmInputs, type VmSpec, type VmState } from "../vm/spec";
 import { connectionIdentity, hostInDiff, hostIsWindows } from "./connection";
 import { windowsFileName } from "../validate";
 import { progress } from "./progress";
@@ -174,17 +174,19 @@ function outputs(inputs: VmInputs, c: Context, observed: Observed, acceleratorsS
 }
 
 function newSeedKey(): string {
-  return randomBytes(32).toString("hex");
+  return `${SEED_KEY_V2}${randomBytes(32).toString("hex")}`;
 }
 
 /**
- * The recorded seed key; a VM an older release made has none and keeps its plain seed hash while
- * its seed stays the same (a new digest would restart it), and gets a key when the seed changes.
+ * The recorded seed key, while it still makes the same seed: a VM an older release made keeps no
+ * key (a plain seed hash) or a key that leaves its instance-id plain, so that an upgrade restarts
+ * nothing; once its seed changes (a restart anyway) it gets a key of this release.
  */
-function seedKeyFor(olds: VmOutputs, news: VmInputs): string | undefined {
-  if (olds.seedKey) return olds.seedKey;
-  const legacy = olds.spec?.cloudInit?.sha256;
-  return legacy !== undefined && vmSpec(news).spec.cloudInit?.sha256 === legacy ? undefined : newSeedKey();
+export function seedKeyFor(olds: VmOutputs, news: VmInputs): string | undefined {
+  if (olds.seedKey && instanceIdKey(olds.seedKey)) return olds.seedKey;
+  const recorded = olds.spec?.cloudInit;
+  const same = recorded !== undefined && JSON.stringify(vmSpec({ ...news, seedKey: olds.seedKey }).spec.cloudInit) === JSON.stringify(recorded);
+  return same ? olds.seedKey : newSeedKey();
 }
 
 /** QMP is asked about KVM only when QEMU itself chose among several accelerators (see outputs). */

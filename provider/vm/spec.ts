@@ -216,6 +216,17 @@ export function forwardAddressFromClient(host: { kind: string; host?: string }, 
   return p.hostAddress.startsWith("127.") ? undefined : p.hostAddress;
 }
 
+/**
+ * Seed keys made from this release on start with "v2:" and key the cloud-init instance-id too. A
+ * key an earlier release made keys only the seed's digest: its VM keeps its plain instance-id
+ * (a new one would restart the VM and make cloud-init run its first-boot modules again) until
+ * its seed changes anyway (see seedKeyFor).
+ */
+export const SEED_KEY_V2 = "v2:";
+export function instanceIdKey(seedKey: string | undefined): string | undefined {
+  return seedKey?.startsWith(SEED_KEY_V2) ? seedKey : undefined;
+}
+
 /** Validates every input and returns the spec; throws all failures together. */
 export function vmSpec(inputs: VmInputs): { spec: VmSpec; errors: InvalidArgumentError[]; cloudInitImage?: Buffer } {
   const errors: InvalidArgumentError[] = [];
@@ -326,7 +337,7 @@ export function vmSpec(inputs: VmInputs): { spec: VmSpec; errors: InvalidArgumen
   });
   e(() => inputs.guestSshPort === undefined ? undefined : integerIn(inputs.guestSshPort, "guestSshPort", 1, 65535));
   const seed = inputs.cloudInit === undefined ? undefined : (() => {
-    const r = cloudInitSeed(inputs.cloudInit, name);
+    const r = cloudInitSeed(inputs.cloudInit, name, "cloudInit", instanceIdKey(inputs.seedKey));
     errors.push(...r.errors);
     return r.seed;
   })();

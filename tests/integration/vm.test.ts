@@ -3,6 +3,7 @@
  * with real QEMU (TCG) and the tiny guest: every "done when" of the reconcile issue.
  */
 import * as assert from "assert";
+import { cloudInitSeed, type CloudInitInputs } from "../../provider/cloudInit/seed";
 import { spawn, execFileSync } from "child_process";
 import { randomBytes } from "crypto";
 import { readFileSync } from "fs";
@@ -193,6 +194,8 @@ describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function 
     assert.strictEqual(await guestSays(g, ["cat", "/root/user-data-ran"]), "first");
     const instance = await guestSays(g, ["sed", "-n", "s/^instance-id: //p", "/run/cidata/meta-data"]);
     assert.match(instance, /^seeded-[0-9a-f]{12}$/);
+    // Keyed by the VM's secret seed key: not the plain hash of the seed, which would confirm a guessed secret in it.
+    assert.notStrictEqual(instance, cloudInitSeed((seedInputs("first") as { cloudInit?: unknown }).cloudInit as CloudInitInputs, "seeded").seed!.instanceId);
     const seeds = async () => (await onHost().exec(["sh", "-c", 'cd "$1" && for f in cidata-*.iso; do stat -c "%n %a" "$f"; done', "x", first.outs.stateDir])).stdout.trim().split("\n");
     const [seedFile] = await seeds();
     assert.match(seedFile, /^cidata-[0-9a-f]{16}\.iso 600$/, "one seed, readable by its owner only");
