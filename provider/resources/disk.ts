@@ -321,14 +321,18 @@ export async function runningUsersOf(t: Transport, workDir: string, path: string
 export async function overlaysOf(t: Transport, workDir: string, path: string, doing = "deleting"): Promise<string[]> {
   const argv = overlaysArgv(t.platform, [workDir, parentDir(path)], path);
   const { stdout } = expectSuccess(`${t.description}: looking for the clones of ${path}`, argv, await t.exec(argv));
-  if (t.platform === "windows") return stdout.split(/\r?\n/).filter(Boolean);
-  const { candidates, unreadable } = parseOverlayRecords(stdout);
+  const { candidates, unreadable } = parseOverlayRecords(stdout.replace(/\r\n/g, "\n"));
   const backings = [...new Set(candidates.flatMap((c) => (c.backing ? [c.backing] : [])))];
   unreadable.push(...backings.filter((b) => b.includes("\n")).map((b) => `(a backing file name with a newline: ${JSON.stringify(b)})`));
   if (unreadable.length) {
     throw new QemuError("COMMAND_FAILED", `${t.description}: not ${doing} disk ${path}: cannot tell whether these images use it as their backing file: ${unreadable.join("; ")}`);
   }
   if (!backings.length) return [];
+  if (t.platform === "windows") {
+    // No hard links to tell apart: the same name, whatever the case and slashes, is the same file.
+    const windowsName = (p: string) => p.replace(/\//g, "\\").toLowerCase();
+    return [...new Set(candidates.filter((c) => c.backing !== undefined && windowsName(c.backing) === windowsName(path)).map((c) => c.file))];
+  }
   const same = sameFileArgv(path, backings);
   const isBase = new Set(expectSuccess(`${t.description}: comparing backing files with ${path}`, same, await t.exec(same)).stdout.split("\n").filter(Boolean));
   return [...new Set(candidates.filter((c) => c.backing !== undefined && isBase.has(c.backing)).map((c) => c.file))];

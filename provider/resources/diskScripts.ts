@@ -28,9 +28,8 @@ export function removeUploadArgv(platform: Platform, temp: string): string[] {
 }
 
 /**
- * Windows: the qcow2 images under `dirs` whose backing file is `path`, one per line. POSIX: for
- * every clone recorded beside `path` (see cloneRecordDir; in any directory) and every qcow2 image
- * under `dirs`, a record for parseOverlayRecords: `F<path>`, then `J<qemu-img's JSON on one line>`,
+ * For every clone recorded beside `path` (POSIX: see cloneRecordDir; in any directory) and every
+ * qcow2 image under `dirs`, a record for parseOverlayRecords (Windows writes the same records): `F<path>`, then `J<qemu-img's JSON on one line>`,
  * `E<exit status>`, or `G` when the file was gone by then (deleted meanwhile: no clone); then
  * `D<find's exit status>` per directory. The caller parses the JSON
  * (not a grep) and refuses on any error or record it cannot read.

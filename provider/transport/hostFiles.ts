@@ -20,9 +20,10 @@ export function existsArgv(platform: Platform, path: string): string[] {
     : ["test", "-e", path];
 }
 
+/** Makes a directory (and its parents); on Windows one made new is private to the user (private-dir.ps1). */
 export function mkdirArgv(platform: Platform, dir: string): string[] {
   return platform === "windows"
-    ? psScriptArgv(`New-Item -ItemType Directory -Force -Path ${psQuote(dir)} | Out-Null\n`)
+    ? psFileArgv(["private-dir.ps1"], { dir })
     : ["mkdir", "-p", "--", dir];
 }
 

@@ -34,6 +34,8 @@ export class WindowsReplayTransport implements Transport {
   readonly images = new Map<string, Image>();
   /** The first line of each script after the prelude, or the program of a call: what was run, in order. */
   readonly ran: string[] = [];
+  /** Directories private-dir.ps1 made (and so set private to the user). */
+  readonly privateDirs = new Set<string>();
   /** QMP commands received, in order. */
   readonly qmpCommands: string[] = [];
   private nextPid = 5000;
@@ -74,7 +76,6 @@ export class WindowsReplayTransport implements Transport {
       return this.call([...body.matchAll(new RegExp(QUOTED, "g"))].map((m) => unquote(m[0])));
     }
     if (body.startsWith("if (Test-Path") && body.includes("{ exit 0 } else { exit 1 }")) return this.exists(firstQuoted()) ? ok() : fail("");
-    if (body.startsWith("New-Item -ItemType Directory")) { this.dirs.add(norm(firstQuoted())); return ok(); }
     if (body.startsWith("if (Test-Path") && body.includes("Remove-Item")) { this.files.delete(norm(firstQuoted())); this.images.delete(norm(firstQuoted())); return ok(); }
     if (body.includes("Get-FileHash")) {
       const data = this.files.get(norm(firstQuoted()));
@@ -93,13 +94,39 @@ export class WindowsReplayTransport implements Transport {
       this.files.delete(temp);
       return ok();
     }
-    if (tag === "disk-overlays") {
-      const base = norm(literal("path"));
-      return ok([...this.images].filter(([, i]) => i.backing && norm(i.backing) === base).map(([p]) => p.replace(/\//g, "\\") + "\r\n").join(""));
+    if (tag === "private-dir") {
+      // Modelled: a directory made here gets the script's private ACL; one already there keeps its own.
+      const dir = norm(literal("dir"));
+      if (!this.dirs.has(dir)) { this.dirs.add(dir); this.privateDirs.add(dir); }
+      return ok();
     }
+    if (tag === "disk-overlays") return ok(this.overlayRecords(norm(literal("path")), body));
     if (tag?.startsWith("vm-")) return this.vmScript(tag.slice(3), body, literal);
     throw new Error(`no recording answers this script:\n${body.slice(0, 300)}`);
   }
+
+  /**
+   * What disk-overlays.ps1 prints (a record per qcow2 image under the working directory; the
+   * directory's D line): modelled from the images; `overlaySearchFault` makes one image unreadable
+   * or the directory search fail, as an image locked or a directory denied would.
+   */
+  private overlayRecords(base: string, body: string): string {
+    const dirs = [...body.matchAll(new RegExp(`\\$dirs = @\\((${QUOTED}(?:, ?${QUOTED})*)\\)`, "g"))][0]?.[1];
+    if (!dirs) throw new Error("no $dirs in disk-overlays.ps1");
+    const workDir = norm(unquote(new RegExp(QUOTED).exec(dirs)![0]));
+    const lines: string[] = [];
+    for (const [p, image] of this.images) {
+      if (p === base || !p.startsWith(`${workDir}/`) || image.format !== "qcow2") continue;
+      lines.push(`F${p.replace(/\//g, "\\")}`);
+      if (this.overlaySearchFault === "image") { lines.push("E1"); continue; }
+      lines.push(`J${JSON.stringify({ filename: p, format: "qcow2", ...(image.backing ? { "full-backing-filename": image.backing } : {}) })}`);
+    }
+    lines.push(this.overlaySearchFault === "directory" ? "D1" : "D0");
+    return lines.map((l) => `${l}\r\n`).join("");
+  }
+
+  /** Set by a test: the next clone searches meet an unreadable image or a directory they cannot read. */
+  overlaySearchFault?: "image" | "directory";
 
   private exists(p: string): boolean {
     return this.files.has(norm(p)) || this.dirs.has(norm(p));

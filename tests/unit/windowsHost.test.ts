@@ -34,6 +34,11 @@ describe("a Windows host (replayed)", () => {
     const byDefault = await host.create({ ...ssh, platform: "windows" });
     assert.strictEqual(byDefault.outs.workDir, "C:/Users/ops/.pulumi-qemu");
     assert.ok(win.dirs.has("C:/Users/ops/.pulumi-qemu"));
+    // Windows has no file modes: a directory the package makes is private to the user (its ACL), as 700 would be.
+    assert.ok(win.privateDirs.has("C:/Users/ops/.pulumi-qemu"), "the working directory was made without its private ACL");
+    win.dirs.add("C:/Shared VMs"); // one the user made: left as its owner set it
+    await host.create({ ...ssh, platform: "windows", workDir: "C:/Shared VMs" });
+    assert.ok(!win.privateDirs.has("C:/Shared VMs"));
     const created = await host.create({ ...ssh, platform: "windows", workDir });
     assert.deepStrictEqual([created.outs.os, created.outs.arch, created.outs.kernel], ["Windows", "x86_64", "10.0.22631"]);
     assert.strictEqual(created.outs.qemuImg, "C:\\Program Files\\qemu\\qemu-img.exe");
@@ -84,6 +89,16 @@ describe("a Windows host (replayed)", () => {
     assert.ok(![...win.files.keys()].some((f) => f.includes(".upload-")), "no temp file left");
     await disk.remove(uploaded.id, uploaded.outs);
     await disk.remove(clone.id, clone.outs);
+    // The clone search fails closed (issue 28): an image qemu-img cannot read, or a directory the
+    // search cannot enter, may be a clone; the base stays.
+    for (const fault of ["image", "directory"] as const) {
+      win.overlaySearchFault = fault;
+      if (fault === "image") win.images.set(`${workDir}/locked.qcow2`, { format: "qcow2", size: 1 });
+      await assert.rejects(disk.remove(base.id, grown.outs), /not deleting disk .*cannot tell whether these images use it as their backing file/, fault);
+      assert.ok(win.images.has(grown.outs.path), `${fault}: the base was deleted`);
+      win.images.delete(`${workDir}/locked.qcow2`);
+    }
+    win.overlaySearchFault = undefined;
     await disk.remove(base.id, grown.outs);
     assert.strictEqual((await disk.read(base.id, grown.outs)).props, undefined);
   });
@@ -99,6 +114,7 @@ describe("a Windows host (replayed)", () => {
     assert.match(proc.commandLine, /-accel whpx .*-qmp tcp:127\.(?!0\.0\.1:)\d+\.\d+\.\d+:\d+,server=on,wait=off -pidfile "C:\/Users\/ops\/My VMs\/vms\/win-vm\.[0-9a-f]{8}\/qemu\.pid"/);
     assert.doesNotMatch(proc.commandLine, /-daemonize/);
     assert.strictEqual(created.outs.guestConnection?.host, "win11.lab");
+    assert.ok(win.privateDirs.has(created.outs.stateDir), "the VM's state directory (secrets, seeds) is not private");
 
     assert.strictEqual((await vm.read(created.id, created.outs)).props?.status, "running");
     await assert.rejects(disk.remove("x", root.outs), /a running VM uses it \(VM win-vm\)/);

@@ -1,2 +1,4 @@
 # <file: prelude.ps1>
-New-Item -ItemType Directory -Force -Path 'C:/VMs/new dir' | Out-Null
+# pulumi-qemu private-dir
+$dir = 'C:/VMs/new dir'
+# <file: private-dir.ps1>
