@@ -1,7 +1,10 @@
 /** Host and HostCapabilities providers through the engine's serialize -> load path, on real sshd hosts. */
 import * as assert from "assert";
 import { randomBytes } from "crypto";
-import { readFileSync } from "fs";
+import { execFileSync } from "child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
 import { closeAllSshTransports, sshTransport } from "../../provider/transport";
 import { parsePinnedKey } from "../../provider/transport/hostKey";
 import { PROBE_CACHE_DIR } from "../../provider/layout";
@@ -46,8 +49,16 @@ describe("Host and HostCapabilities providers (serialized, real hosts)", functio
   it("Host with the wrong host key: refused with both fingerprints, nothing made on the host", async () => {
     const { provider } = await roundTripProvider(hostProvider);
     const workDir = `${h1.workDir}/never-${randomBytes(4).toString("hex")}`;
-    await assert.rejects(provider.create!({ ...sshArgs(), hostKey: bed.hosts[1].hostKey, workDir }),
-      (e: Error) => /HOST_KEY_MISMATCH|host key/i.test(`${(e as { code?: string }).code} ${e.message}`) && !e.message.includes("PRIVATE KEY"));
+    // Both fingerprints as OpenSSH's own ssh-keygen prints them: the pinned one (h2's) and the one h1 showed.
+    const [pinned, shown] = [bed.hosts[1].hostKey, h1.hostKey].map(sshKeygenFingerprint);
+    assert.notStrictEqual(pinned, shown);
+    await assert.rejects(provider.create!({ ...sshArgs(), hostKey: bed.hosts[1].hostKey, workDir }), (e: Error) => {
+      assert.strictEqual((e as { code?: string }).code, "HOST_KEY_MISMATCH");
+      assert.ok(e.message.includes(`expected ${pinned}`), `the pinned fingerprint ${pinned} is not in: ${e.message}`);
+      assert.ok(e.message.includes(`got ${shown}`), `the host's fingerprint ${shown} is not in: ${e.message}`);
+      assert.ok(!e.message.includes("PRIVATE KEY"));
+      return true;
+    });
     assert.strictEqual(await exists(workDir), false);
   });
 
@@ -86,3 +97,14 @@ describe("Host and HostCapabilities providers (serialized, real hosts)", functio
     assert.strictEqual(tcg()(reprobed).usable, true, "with the cache gone, refresh runs the probe again");
   });
 });
+
+/** The SHA256 fingerprint of an OpenSSH public key line, by ssh-keygen -lf (not the code under test). */
+function sshKeygenFingerprint(keyLine: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "pq-fp-"));
+  try {
+    writeFileSync(path.join(dir, "key.pub"), `${keyLine}\n`);
+    return execFileSync("ssh-keygen", ["-lf", path.join(dir, "key.pub")]).toString().split(" ")[1];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

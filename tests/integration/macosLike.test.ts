@@ -5,7 +5,7 @@
  * probe under TCG in place of hvf).
  */
 import * as assert from "assert";
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
@@ -15,7 +15,8 @@ import * as caps from "../../provider/resources/hostCapabilities";
 import * as vm from "../../provider/resources/vm";
 import type { Connection } from "../../provider/transport";
 import { overrideTransports } from "../helpers/transportOverride";
-import { vmLayoutAt } from "../../provider/layout";
+import { vmLayout, vmLayoutAt } from "../../provider/layout";
+import { observeArgv } from "../../provider/vm/hostScripts";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
 import { isAlive, liveQemuPids, vmQemuPids } from "../helpers/processes";
 import { MacosLikeTransport, NO_PROC } from "../helpers/macosLikeTransport";
@@ -94,6 +95,24 @@ describe("a macOS host (stand-in: this machine with the Mac's facts and no /proc
     await vm.remove(created.id, updated.outs);
     assert.strictEqual(isAlive(updated.outs.pid!), false);
     assert.strictEqual((await vm.read(created.id, updated.outs)).props?.status, "stopped");
+  });
+
+  it("without /proc, the identity file (PID and ps's start time) alone tells the instance from a look-alike", async () => {
+    // A process at the pidfile's PID whose command line names neither the VM nor its pidfile.
+    const layout = vmLayout(workDir, "lookalike.0a0b0c0d");
+    mkdirSync(layout.dir, { recursive: true });
+    const child = spawn("sleep", ["300"], { detached: true, stdio: "ignore" });
+    try {
+      writeFileSync(layout.pidfile, `${child.pid}\n`);
+      const lstart = spawnSync("ps", ["-p", String(child.pid), "-o", "lstart="], { env: { ...process.env, LC_ALL: "C" } }).stdout.toString().trim().split(/\s+/).join(" ");
+      const ours = async () => /^ours=1$/m.test((await mac.exec(observeArgv([{ layout, name: "lookalike" }]))).stdout);
+      writeFileSync(layout.identity, `${child.pid} ${lstart}\n`);
+      assert.strictEqual(await ours(), true, "the recorded PID and start time did not make it the VM's");
+      writeFileSync(layout.identity, `${child.pid} Thu Jan 1 00:00:00 1970\n`);
+      assert.strictEqual(await ours(), false, "another start time (a reused PID) still made it the VM's");
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 
   // Issue 18, class 9: the directory lock (no flock on macOS) left by a killed holder is broken.

@@ -7,7 +7,8 @@ import { randomBytes } from "crypto";
 import * as vm from "../../provider/resources/vm";
 import { closeAllSshTransports, sshTransport, type Connection } from "../../provider/transport";
 import { withQmp } from "../../provider/qemu/qmp";
-import { vmLayoutAt } from "../../provider/layout";
+import { vmLayout, vmLayoutAt } from "../../provider/layout";
+import { observeArgv } from "../../provider/vm/hostScripts";
 import { stopVm } from "../../provider/vm/execute";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
 import { isAlive, procStat } from "../helpers/processes";
@@ -66,6 +67,26 @@ describe("Vm refresh (coalesced reads, real QEMU on an SSH host)", function () {
     const r = await readProps(created[4]);
     assert.strictEqual(r.status, "running", r.statusDetail);
     assert.strictEqual(r.pid, pid);
+  });
+
+  it("the identity file alone tells the instance from a look-alike whose command line does not name the VM", async () => {
+    // A process at the pidfile's PID whose command line has neither guest=NAME nor the pidfile
+    // (an adopted QEMU's may not): only its recorded PID and start time make it the VM's.
+    const layout = vmLayout(workDir, "lookalike.0a0b0c0d");
+    const started = await onHost().exec(["sh", "-c", 'mkdir -p "$1"; setsid sleep 300 </dev/null >/dev/null 2>&1 & p=$!; echo "$p" > "$2"; ' +
+      'read -r st < "/proc/$p/stat"; set -- ${st##*") "}; shift 19; echo "$p $1"', "lookalike", layout.dir, layout.pidfile]);
+    const [pid, startTime] = started.stdout.trim().split(" ");
+    const ours = async () => /^ours=1$/m.test((await onHost().exec(observeArgv([{ layout, name: "lookalike" }]))).stdout);
+    try {
+      await onHost().writeFile(layout.identity, `${pid} ${startTime}\n`);
+      assert.strictEqual(await ours(), true, "the recorded PID and start time did not make it the VM's");
+      await onHost().writeFile(layout.identity, `${pid} ${Number(startTime) + 1}\n`);
+      assert.strictEqual(await ours(), false, "another start time (a reused PID) still made it the VM's");
+      await onHost().exec(["rm", "-f", layout.identity]);
+      assert.strictEqual(await ours(), false, "without the identity, a process that does not name the VM was taken for it");
+    } finally {
+      await onHost().exec(["kill", pid]);
+    }
   });
 
   it("an instance without a trace (started by an older version) is asked through QMP", async () => {
