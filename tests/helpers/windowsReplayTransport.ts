@@ -216,8 +216,8 @@ export class WindowsReplayTransport implements Transport {
         [vm.qmpport, vm.pidfile, vm.qemulog, vm.identity].forEach(drop);
         const pid = this.nextPid++;
         const port = this.nextPort++;
-        // As the start script does: a loopback address other than 127.0.0.1 (here a fixed one per start).
-        const address = `127.77.0.${pid % 250 + 1}`;
+        // The address the script's own `$address =` line makes (read from the script sent, values drawn here).
+        const address = qmpAddressLine(body).pick((lo, hi) => lo + Math.floor(Math.random() * (hi - lo)));
         const proc = { commandLine: `"C:\\Program Files\\qemu\\${literal("program")}.exe" ${args.replace("@QMP_ADDRESS@", address).replace("@QMP_PORT@", String(port))}`,
           created: 638680000000000000 + pid, qmpAddress: address, qmpPort: port, vmDir: norm(vm.dir) };
         this.procs.set(pid, proc);
@@ -299,4 +299,19 @@ export class WindowsReplayTransport implements Transport {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * vm-start.ps1's `$address = '<format>' -f (Get-Random -Minimum A -Maximum B), ...` line, read from
+ * a script's text (no PowerShell runs here): its format and each placeholder's range (Get-Random's
+ * Maximum is exclusive). `pick` fills the format with a value per range.
+ */
+export function qmpAddressLine(script: string): { format: string; ranges: Array<[number, number]>; pick(draw: (lo: number, hi: number) => number): string } {
+  const m = /^\$address = '([^']*)' -f (.*)$/m.exec(script);
+  if (!m) throw new Error("vm-start.ps1 has no `$address = '...' -f ...` line: the replay cannot tell which address it picks");
+  const ranges = [...m[2].matchAll(/\(Get-Random -Minimum (\d+) -Maximum (\d+)\)/g)].map((r): [number, number] => [Number(r[1]), Number(r[2])]);
+  const holes = [...m[1].matchAll(/\{(\d+)\}/g)].map((h) => Number(h[1]));
+  if (holes.length !== ranges.length || holes.some((h, i) => h !== i)) throw new Error(`cannot read vm-start.ps1's address line: ${m[0]}`);
+  const format = m[1];
+  return { format, ranges, pick: (draw) => format.replace(/\{(\d+)\}/g, (_, i) => String(draw(...ranges[Number(i)]))) };
 }

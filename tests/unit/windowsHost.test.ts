@@ -5,7 +5,7 @@
  */
 import { parseQmpEndpoint } from "../../provider/vm/qmpEndpoint";
 import * as assert from "assert";
-import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import * as disk from "../../provider/resources/disk";
@@ -14,7 +14,8 @@ import * as caps from "../../provider/resources/hostCapabilities";
 import * as vm from "../../provider/resources/vm";
 import { decodePsScript, type Connection, type ExecResult, type Transport } from "../../provider/transport";
 import { overrideTransports } from "../helpers/transportOverride";
-import { WindowsReplayTransport } from "../helpers/windowsReplayTransport";
+import { qmpAddressLine, WindowsReplayTransport } from "../helpers/windowsReplayTransport";
+import { hostScriptsDir } from "../../provider/transport/hostScript";
 
 const ssh = { address: "win11.lab", user: "ops", privateKey: "not used: replayed", insecureAcceptAnyHostKey: true };
 
@@ -103,7 +104,7 @@ describe("a Windows host (replayed)", () => {
     assert.strictEqual((await disk.read(base.id, grown.outs)).props, undefined);
   });
 
-  it("Vm: started detached with QMP on a loopback port, read, restarted on update through QMP over TCP, deleted", async () => {
+  it("Vm: started detached with QMP on the address the start script's line picks, read, restarted on update through QMP over TCP, deleted", async () => {
     const root = await disk.create({ host: connection, name: "root", size: "1G" });
     const inputs = { host: connection, name: "win-vm", memory: "256M", disks: [root.outs.path], ports: [{ host: 2222, guest: 22 }] };
     const created = await vm.create(inputs);
@@ -143,6 +144,18 @@ describe("a Windows host (replayed)", () => {
   it("every command went as an encoded PowerShell script: VM scripts and program calls among them", () => {
     assert.ok(win.ran.some((l) => l === "# pulumi-qemu vm-start") && win.ran.some((l) => l.startsWith("& 'qemu-img' 'create'")));
     assert.strictEqual(decodePsScript(["sh", "-c", "x"]), undefined);
+  });
+});
+
+// Issue 33: the address vm-start.ps1 picks, from its own line (read and evaluated here; no PowerShell runs).
+describe("vm-start.ps1's QMP address line (read from the script, not run: no PowerShell here)", () => {
+  const line = qmpAddressLine(readFileSync(path.join(hostScriptsDir(), "vm-start.ps1"), "utf8"));
+  it("is on the loopback network 127/8 and can never be 127.0.0.1 (the guest reaches that one as 10.0.2.2)", () => {
+    assert.match(line.format, /^127\.\{0\}\.\{1\}\.\{2\}$/);
+    const canBe = (octet: number, [lo, hi]: [number, number]) => octet >= lo && octet < hi;
+    assert.ok(![0, 0, 1].every((octet, i) => canBe(octet, line.ranges[i])), `127.0.0.1 is among the addresses of ${JSON.stringify(line.ranges)}`);
+    for (const [lo, hi] of line.ranges) assert.ok(lo >= 0 && hi <= 256 && lo < hi, `an octet out of 0-255: ${lo}-${hi - 1}`);
+    assert.strictEqual(line.pick((lo) => lo), "127.1.0.1", "the lowest address it can pick");
   });
 });
 
