@@ -45,6 +45,7 @@ describe("SshTransport", function () {
   });
 
   it("a session cut off under a program is an error (not exit code null); the next operation reconnects", async () => {
+    const logins = acceptedLogins(h1);
     const t = open(sshOptionsFor(h1));
     // The program's parent is the sshd process serving this connection: killing it cuts the
     // session before sshd can report an exit status.
@@ -52,6 +53,7 @@ describe("SshTransport", function () {
       (e: QemuError) => e.code === "TRANSPORT_CLOSED" && /ended without an exit status/.test(e.message));
     assert.strictEqual((await t.exec(["echo", "again"])).stdout, "again\n");
     assert.strictEqual(t.connectionsOpened, 2);
+    assert.strictEqual(acceptedLogins(h1) - logins, 2, "h1's sshd accepted a second login");
   });
 
   it("a read cut off by a lost session is read again", async () => {

@@ -59,6 +59,11 @@ export function acceptedLogins(host: TestHost): number {
   return sshdLogCount(host, /Accepted publickey/g);
 }
 
+/** How many sessions (channels running a command) the host's sshd has started so far. */
+export function sessionsStarted(host: TestHost): number {
+  return sshdLogCount(host, /^Starting session: /gm);
+}
+
 /** How many TCP connections the host's sshd has seen so far (LogLevel VERBOSE). */
 export function connectionsSeen(host: TestHost): number {
   return sshdLogCount(host, /^Connection from /gm);
