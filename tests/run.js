@@ -31,12 +31,18 @@ async function main() {
     process.on("SIGINT", () => { hostsDown(); process.exit(130); });
   }
   let passed = 0, failed = 0;
+  // Skipped tests by their reason (tests/helpers/skip.ts): a check that cannot run here is counted.
+  const skipped = new Map();
   try {
     for (const suite of suites) {
       const mocha = new Mocha({ timeout: 60000, reporter: "spec" });
       for (const file of specFiles(suite)) mocha.addFile(file);
       const stats = await new Promise((resolve) => {
         const runner = mocha.run(() => resolve(runner.stats));
+        runner.on("pending", (test) => {
+          const reason = test.skipReason ?? "no reason given (this.skip() without skipBecause)";
+          skipped.set(reason, (skipped.get(reason) ?? 0) + 1);
+        });
       });
       passed += stats.passes;
       failed += stats.failures;
@@ -44,6 +50,9 @@ async function main() {
   } finally {
     if (needsHosts) hostsDown();
   }
+  const skips = [...skipped.values()].reduce((a, b) => a + b, 0);
+  // Before the last line, which stays "N passed, N failed" for CI to read.
+  console.log(`${skips} skipped${skips ? `: ${[...skipped].map(([reason, n]) => `${n} because ${reason}`).join("; ")}` : ""}`);
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
 }

@@ -12,6 +12,7 @@ import { vmStateDirs } from "../helpers/stateDirs";
 import { capture, withStack } from "./harness";
 import { GUEST_APPEND } from "../testbed/testbed";
 import { firstForwardPort } from "../helpers/ports";
+import { skipBecause } from "../helpers/skip";
 
 const GUEST = path.join(process.env.HOME ?? "/root", ".cache/pulumi-qemu/guest");
 const READY = "PULUMI-QEMU-GUEST-READY";
@@ -31,7 +32,7 @@ describe("e2e: accelerator fallback and a failed up (real CLI, real QEMU on this
 
   it(`["kvm", "tcg"] on this machine (kvm: ${kvmKind()}): runs where it can, and the CLI output says why`, async function () {
     const kind = kvmKind();
-    if (kind === "unknown") this.skip(); // a /dev/kvm served by a module these tests do not know: no truth to compare with
+    if (kind === "unknown") skipBecause(this, "/dev/kvm is served by a module these tests do not know: no truth to compare with");
     let current: PulumiFn = async () => undefined;
     await withStack("fallback", () => current(), async (h) => {
       const workDir = path.join(h.dir, "host");

@@ -24,6 +24,7 @@ import { isAlive, liveQemuPids, vmQemuPids } from "../helpers/processes";
 import { vmStateDirs } from "../helpers/stateDirs";
 import { GUEST_APPEND } from "../testbed/testbed";
 import { firstForwardPort } from "../helpers/ports";
+import { skipBecause } from "../helpers/skip";
 
 const GUEST = path.join(process.env.HOME ?? "/root", ".cache/pulumi-qemu/guest");
 const READY = "PULUMI-QEMU-GUEST-READY";
@@ -121,7 +122,7 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
 
   it(`this machine's own KVM (${kvmKind()}): ["kvm", "tcg"] runs where the machine can`, async function () {
     const kind = kvmKind();
-    if (kind === "unknown") this.skip(); // a /dev/kvm served by a module these tests do not know: no truth to compare with
+    if (kind === "unknown") skipBecause(this, "/dev/kvm is served by a module these tests do not know: no truth to compare with");
     // 20 s: a kvm_pvm host on AMD hangs the guest silently (no internal-error), so only the wait tells.
     const created = await create(guestVm(localHost, "real", { accelerator: ["kvm", "tcg"], readiness: { serialPattern: READY, guestPort: 22, timeoutMs: 20000 } }));
     const outs = created.outs;

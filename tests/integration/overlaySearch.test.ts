@@ -16,6 +16,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } 
 import { tmpdir } from "os";
 import * as path from "path";
 import { overlaysArgv, parseOverlayRecords } from "../../provider/resources/diskScripts";
+import { skipBecause } from "../helpers/skip";
 
 const STAND_IN = `#!/bin/sh
 for f do :; done
@@ -61,7 +62,7 @@ describe("the clone search while its directory changes (local sh and find, a sta
   });
 
   it("a directory the search cannot read still refuses (find's complaint is not a vanished entry)", function () {
-    if (process.getuid?.() !== 0) this.skip(); // runuser needs root; as another user the chmod below already binds
+    if (process.getuid?.() !== 0) skipBecause(this, "runuser needs root (as another user the chmod below already binds)");
     chmodSync(path.join(root, "work/two"), 0o000);
     chmodSync(path.join(root, "work"), 0o755);
     const r = search("nobody");
