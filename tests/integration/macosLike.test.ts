@@ -6,7 +6,7 @@
  */
 import * as assert from "assert";
 import { spawn, spawnSync } from "child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import * as disk from "../../provider/resources/disk";
@@ -139,7 +139,10 @@ describe("a macOS host (stand-in: this machine with the Mac's facts and no /proc
     let done = false;
     const creating = vm.update(waiting.id, waiting.outs, haltingVm(connection, "held-lock", image)).finally(() => (done = true));
     await new Promise((r) => setTimeout(r, 1500));
-    assert.strictEqual(done, false, "the lock of a live holder was broken");
+    // The lock still names its holder: a start that broke it would have put its own PID there.
+    const holder = existsSync(`${held.lock}.d/pid`) ? readFileSync(`${held.lock}.d/pid`, "utf8").trim() : "(the lock is gone)";
+    assert.strictEqual(holder, String(process.pid), "the lock of a live holder was broken");
+    assert.strictEqual(done, false, "the start went on under a live holder's lock");
     assert.ok(!existsSync(held.pidfile), "a QEMU started under another's lock"); // (ps would also list the waiting script's argv)
     rmSync(`${held.lock}.d`, { recursive: true });
     const made = await creating;
