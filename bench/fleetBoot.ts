@@ -39,10 +39,11 @@ const READY = "PULUMI-QEMU-GUEST-READY";
 
 export async function benchFleetBoot(ctx: BenchContext): Promise<FleetFigures> {
   const guest = testbed().guest.dir;
+  const hostGuest = testbed().hosts[0].guestDir; // the kernel and initramfs on the hosts
   let port = firstForwardPort();
   const guestVm = (h: TestHost, name: string): VmInputs => ({
     host: connectionTo(ctx, h), name, memory: "256M", accelerator: "tcg",
-    kernel: `${guest}/vmlinuz`, initrd: `${guest}/initramfs.gz`, append: GUEST_APPEND,
+    kernel: `${hostGuest}/vmlinuz`, initrd: `${hostGuest}/initramfs.gz`, append: GUEST_APPEND,
     ports: [{ host: ++port, guest: 22 }],
     readiness: { serialPattern: READY, guestPort: 22, timeoutMs: 300000 },
     stopTimeouts: { powerdownMs: 500, quitMs: 3000 },

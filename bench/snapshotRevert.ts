@@ -26,6 +26,7 @@ export interface SnapshotFigures {
 
 export async function benchSnapshotRevert(ctx: BenchContext): Promise<SnapshotFigures> {
   const guest = testbed().guest.dir;
+  const hostGuest = testbed().hosts[0].guestDir; // the kernel and initramfs on the hosts
   const h1 = ctx.hosts[0];
   const host = connectionTo(ctx, h1);
   const guestKey = readFileSync(`${guest}/id_ed25519`, "utf8");
@@ -33,7 +34,7 @@ export async function benchSnapshotRevert(ctx: BenchContext): Promise<SnapshotFi
   const data = await disk.create({ host, name: "snap-data", size: "64M" });
   const made = await vm.create({
     host, name: "snap", memory: "256M", accelerator: "tcg", disks: [data.outs.path],
-    kernel: `${guest}/vmlinuz`, initrd: `${guest}/initramfs.gz`, append: GUEST_APPEND,
+    kernel: `${hostGuest}/vmlinuz`, initrd: `${hostGuest}/initramfs.gz`, append: GUEST_APPEND,
     ports: [{ host: port, guest: 22 }], guestPrivateKey: guestKey,
     readiness: { serialPattern: "PULUMI-QEMU-GUEST-READY", guestPort: 22, timeoutMs: 180000 },
     stopTimeouts: { powerdownMs: 0, quitMs: 3000 },

@@ -17,6 +17,8 @@ const guestDir = config.get("guestDir") ?? path.join(os.homedir(), ".cache/pulum
 const guestKeyFile = config.get("guestKeyFile") ?? path.join(guestDir, "id_ed25519");
 // Any qcow2 or raw image; the tiny test guest boots from its kernel and ignores the disk.
 const baseImage = config.get("baseImage") ?? path.join(guestDir, "base.qcow2");
+// Where the guest's kernel and initramfs are on the hosts (direct kernel boot reads them there).
+const hostGuestDir = config.get("hostGuestDir") ?? guestDir;
 
 const fleet = new qemu.Fleet("ci", {
   hosts: Object.fromEntries(hosts.map((h) => [h.name, new qemu.Host(h.name, {
@@ -40,7 +42,7 @@ const fleet = new qemu.Fleet("ci", {
     accelerator: "auto",
     ...(config.get("baseImage") ? {} : {
       // no_timer_check: an emulated guest on a busy host can fail Linux's IO-APIC timer check and panic.
-      kernel: path.join(guestDir, "vmlinuz"), initrd: path.join(guestDir, "initramfs.gz"), append: "console=ttyS0 quiet no_timer_check",
+      kernel: path.join(hostGuestDir, "vmlinuz"), initrd: path.join(hostGuestDir, "initramfs.gz"), append: "console=ttyS0 quiet no_timer_check",
       readiness: { serialPattern: "PULUMI-QEMU-GUEST-READY", guestPort: 22, timeoutMs: config.getNumber("readinessTimeoutMs") ?? 300000 },
       stopTimeouts: { powerdownMs: 1000 }, // the tiny guest cannot hear ACPI powerdown
     }),

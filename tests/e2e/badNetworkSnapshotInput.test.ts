@@ -10,7 +10,7 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import { Disk, Fleet, Host, Network, Snapshot, Vm } from "../../sdk";
 import { closeAllSshTransports, sshTransport } from "../../provider/transport";
-import { liveQemuPids } from "../helpers/processes";
+import { killProcess, liveQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed } from "../testbed/testbed";
 import { pulumiBinDir } from "./engine";
 import { capture, withStack } from "./harness";
@@ -23,7 +23,7 @@ describe("e2e: wrong Network, Fleet and Snapshot inputs are refused naming the p
   const workDir = `${h1.workDir}/e2e-bad-${run}`;
   const onHost = () => sshTransport(sshOptionsFor(h1));
   after(async () => {
-    for (const pid of liveQemuPids(`/e2e-bad-${run}/`)) process.kill(pid, "SIGKILL");
+    for (const pid of liveQemuPids(`/e2e-bad-${run}/`)) killProcess(pid);
     await onHost().exec(["rm", "-rf", "--", workDir]).catch(() => undefined);
     await closeAllSshTransports();
   });

@@ -36,6 +36,7 @@ describe("e2e: the fleet example on three SSH hosts (real CLI)", function () {
       name: host.name, address: host.address, port: host.port, user: bed.rootUser, hostKey: host.hostKey, workDir: workDirs[i] }))) },
     privateKeyFile: { value: bed.clientKey },
     guestDir: { value: bed.guest.dir },
+    hostGuestDir: { value: bed.hosts[0].guestDir },
     count: { value: String(count) },
     ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, { value: v }])),
   });

@@ -12,7 +12,7 @@ import { Disk, Host, HostCapabilities, Vm } from "../../sdk";
 import { closeAllSshTransports } from "../../provider/transport";
 import { parsePinnedKey } from "../../provider/transport/hostKey";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
-import { liveQemuPids } from "../helpers/processes";
+import { killProcess, liveQemuPids } from "../helpers/processes";
 import { vmStateDirs } from "../helpers/stateDirs";
 import { testbed } from "../testbed/testbed";
 import { capture, withStack } from "./harness";
@@ -71,7 +71,7 @@ describe("e2e: a rotated host key and client key (real CLI)", function () {
   const sshd = new OwnSshd("pqemu-h2", h2.address, bed.rootUser);
   const workDir = `${h2.workDir}/e2e-rotate-${path.basename(sshd.dir)}`;
   after(() => {
-    for (const pid of liveQemuPids(`-pidfile ${workDir}/`)) process.kill(pid, "SIGKILL"); // a failed test's VM
+    for (const pid of liveQemuPids(`-pidfile ${workDir}/`)) killProcess(pid); // a failed test's VM
     sshd.stop();
     closeAllSshTransports();
     rmSync(sshd.dir, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeF
 import { tmpdir } from "os";
 import * as path from "path";
 import { haltBootSector } from "../helpers/haltingGuest";
-import { isAlive, liveQemuPids, processesNaming } from "../helpers/processes";
+import { isAlive, killProcess, liveQemuPids, processesNaming } from "../helpers/processes";
 import { vmStateDirs } from "../helpers/stateDirs";
 import { REPO } from "./engine";
 import { PULUMI_SCRIPT, packTarball, userProject, userProjectEnv } from "./userProject";
@@ -33,7 +33,7 @@ describe("e2e: a killed up's VMs are collected once their lease passes (npm pack
   const root = mkdtempSync(path.join(tmpdir(), "pq-killed-"));
   const workDir = path.join(root, "host");
   after(() => {
-    for (const pid of [...liveQemuPids(`-pidfile ${workDir}/`), ...processesNaming(root)]) process.kill(pid, "SIGKILL");
+    for (const pid of [...liveQemuPids(`-pidfile ${workDir}/`), ...processesNaming(root)]) killProcess(pid);
     rmSync(root, { recursive: true, force: true });
   });
   const envOf = (who: string, extra: Record<string, string> = {}) => userProjectEnv(path.join(root, who), path.join(root, `state-${who}`), "killed", { VM_WORKDIR: workDir, ...extra });

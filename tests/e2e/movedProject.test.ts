@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { haltBootSector } from "../helpers/haltingGuest";
-import { liveQemuPids } from "../helpers/processes";
+import { killProcess, liveQemuPids } from "../helpers/processes";
 import { vmStateDirs } from "../helpers/stateDirs";
 import { REPO } from "./engine";
 import { packTarball, userProject } from "./userProject";
@@ -28,7 +28,7 @@ describe("e2e: a user project moved to another directory (npm pack, real CLI)", 
   const root = mkdtempSync(path.join(tmpdir(), "pq-moved-"));
   const [dirA, dirB, state, workDir] = ["a", "b", "state", "host"].map((d) => path.join(root, d));
   after(() => {
-    for (const pid of liveQemuPids(`-pidfile ${workDir}/`)) process.kill(pid, "SIGKILL"); // a failed test's VM
+    for (const pid of liveQemuPids(`-pidfile ${workDir}/`)) killProcess(pid); // a failed test's VM
     rmSync(root, { recursive: true, force: true });
   });
 

@@ -7,7 +7,7 @@ import { execFileSync } from "child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
 import { haltBootSector } from "../helpers/haltingGuest";
-import { liveQemuPids } from "../helpers/processes";
+import { killProcess, liveQemuPids } from "../helpers/processes";
 import { REPO } from "./engine";
 
 const FIXTURE = path.join(REPO, "tests/e2e/fixtures/previous-release");
@@ -18,7 +18,7 @@ describe("e2e: a stack written by the previous release (real CLI)", function () 
   this.timeout(10 * 60 * 1000);
   const [project, host, state] = ["project", "host", "state"].map((d) => path.join(ROOT, d));
   after(() => {
-    for (const pid of liveQemuPids(`${host}/`)) process.kill(pid, "SIGKILL"); // a failed test's VM
+    for (const pid of liveQemuPids(`${host}/`)) killProcess(pid); // a failed test's VM
     rmSync(ROOT, { recursive: true, force: true });
   });
 

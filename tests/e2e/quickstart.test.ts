@@ -3,7 +3,7 @@ import * as assert from "assert";
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import { closeAllSshTransports, sshTransport } from "../../provider/transport";
-import { liveQemuPids } from "../helpers/processes";
+import { killProcess, liveQemuPids } from "../helpers/processes";
 import { vmStateDirs } from "../helpers/stateDirs";
 import { capture, withStack } from "./harness";
 import { REPO } from "./engine";
@@ -49,7 +49,7 @@ describe("e2e: the quickstart (real CLI, real QEMU on this machine)", function (
       assert.deepStrictEqual(steady.summary.resourceChanges, { same: 4 });
 
       const [pid] = qemuPids(workDir);
-      process.kill(pid, "SIGKILL");
+      killProcess(pid);
       const drift = await h.stack.preview({ refresh: true, ...capture(h) } as never);
       assert.strictEqual(drift.changeSummary.update, 1, JSON.stringify(drift.changeSummary));
       // The kill is seen by a refresh; `up --refresh` (not a bare up) acts on it.

@@ -14,7 +14,7 @@ import * as path from "path";
 import { closeAllSshTransports } from "../../provider/transport";
 import type { FleetMember } from "../../provider/fleet/inventory";
 import { guestExec } from "../helpers/guest";
-import { isAlive, liveQemuPids } from "../helpers/processes";
+import { isAlive, killProcess, liveQemuPids } from "../helpers/processes";
 import { testbed } from "../testbed/testbed";
 import { REPO } from "./engine";
 import { PULUMI_SCRIPT, packTarball, userProject, userProjectEnv } from "./userProject";
@@ -29,7 +29,7 @@ describe("e2e: the same fleet program twice at once on the same hosts and workin
   const workDirs = bed.hosts.map((h) => `${h.workDir}/e2e-sfleet-${run}`);
   const guestKey = readFileSync(`${bed.guest.dir}/id_ed25519`, "utf8");
   after(async () => {
-    for (const pid of liveQemuPids(`e2e-sfleet-${run}/`)) process.kill(pid, "SIGKILL"); // a failed test's VMs and switches
+    for (const pid of liveQemuPids(`e2e-sfleet-${run}/`)) killProcess(pid); // a failed test's VMs and switches
     for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
     rmSync(root, { recursive: true, force: true });
     await closeAllSshTransports();
@@ -62,7 +62,7 @@ describe("e2e: the same fleet program twice at once on the same hosts and workin
       userProject(path.join(root, who), "fleet-lab", program, tarball); // the same program, checked out twice
       mkdirSync(path.join(root, `state-${who}`));
       await pulumi(who, "stack", "init", "ci");
-      for (const [k, v] of Object.entries({ hosts: JSON.stringify(hosts), privateKeyFile: bed.clientKey, guestDir: bed.guest.dir, count: "3", networkSubnet: "10.99.0.0/24" })) {
+      for (const [k, v] of Object.entries({ hosts: JSON.stringify(hosts), privateKeyFile: bed.clientKey, guestDir: bed.guest.dir, hostGuestDir: bed.hosts[0].guestDir, count: "3", networkSubnet: "10.99.0.0/24" })) {
         await pulumi(who, "config", "set", k, v);
       }
     }

@@ -14,7 +14,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from "os";
 import * as path from "path";
 import { haltBootSector } from "../helpers/haltingGuest";
-import { isAlive, liveQemuPids } from "../helpers/processes";
+import { isAlive, killProcess, liveQemuPids } from "../helpers/processes";
 import { vmStateDirs } from "../helpers/stateDirs";
 import { testbed } from "../testbed/testbed";
 import { PULUMI_SCRIPT, packTarball, userProject, userProjectEnv } from "./userProject";
@@ -48,7 +48,7 @@ describe("e2e: two stacks, one Vm name, one working directory (npm pack, real CL
   const root = mkdtempSync(path.join(tmpdir(), "pq-shared-"));
   const workDir = path.join(root, "host");
   after(() => {
-    for (const pid of liveQemuPids(`-pidfile ${workDir}/`)) process.kill(pid, "SIGKILL"); // a failed test's VM
+    for (const pid of liveQemuPids(`-pidfile ${workDir}/`)) killProcess(pid); // a failed test's VM
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -80,7 +80,7 @@ describe("e2e: two stacks, one Vm name, one working directory (npm pack, real CL
     pulumi("a", "up", "--yes");
     const aFirst = recorded("a");
     assert.strictEqual(aFirst.status, "running");
-    process.kill(aFirst.pid!, "SIGKILL"); // A's QEMU dies
+    killProcess(aFirst.pid!); // A's QEMU dies
 
     pulumi("c", "up", "--yes");
     const c = recorded("c");

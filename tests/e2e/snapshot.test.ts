@@ -10,7 +10,7 @@ import { randomBytes } from "crypto";
 import { readFileSync } from "fs";
 import { Disk, Fleet, Host, Snapshot, Vm } from "../../sdk";
 import { closeAllSshTransports, sshTransport } from "../../provider/transport";
-import { liveQemuPids, vmQemuPids } from "../helpers/processes";
+import { killProcess, liveQemuPids, vmQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed, GUEST_APPEND } from "../testbed/testbed";
 import { capture, withStack } from "./harness";
 import { firstForwardPort } from "../helpers/ports";
@@ -27,7 +27,7 @@ describe("e2e: Snapshot with memory, reverted by a trigger (real CLI, SSH host)"
   const port = firstForwardPort();
   const onHost = () => sshTransport(sshOptionsFor(h1));
   after(async () => {
-    for (const pid of liveQemuPids(`/e2e-snap-${run}/`)) process.kill(pid, "SIGKILL");
+    for (const pid of liveQemuPids(`/e2e-snap-${run}/`)) killProcess(pid);
     for (const dir of new Set([workDir, ...fleetDirs])) await onHost().exec(["rm", "-rf", "--", dir]).catch(() => undefined);
     await closeAllSshTransports();
   });
@@ -40,7 +40,7 @@ describe("e2e: Snapshot with memory, reverted by a trigger (real CLI, SSH host)"
       const disk = new Disk("data", { host: host.connection, size: "64M" });
       const vm = new Vm("snapped", {
         host: host.connection, memory: "256M", accelerator: "tcg", disks: [disk.path],
-        kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`, append: GUEST_APPEND,
+        kernel: `${bed.hosts[0].guestDir}/vmlinuz`, initrd: `${bed.hosts[0].guestDir}/initramfs.gz`, append: GUEST_APPEND,
         ports: [{ host: port, guest: 22 }], guestPrivateKey: guestKey,
         readiness: { serialPattern: "PULUMI-QEMU-GUEST-READY", guestPort: 22, timeoutMs: 90000 },
         stopTimeouts: { powerdownMs: 0, quitMs: 3000 },
@@ -92,7 +92,7 @@ describe("e2e: Snapshot with memory, reverted by a trigger (real CLI, SSH host)"
         hosts, count: 2, portRange: { from: port + 10, to: port + 19 },
         template: {
           baseImage: `${bed.guest.dir}/base.qcow2`, memory: "192M", accelerator: "tcg",
-          kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`, append: GUEST_APPEND,
+          kernel: `${bed.hosts[0].guestDir}/vmlinuz`, initrd: `${bed.hosts[0].guestDir}/initramfs.gz`, append: GUEST_APPEND,
           readiness: { serialPattern: "PULUMI-QEMU-GUEST-READY", guestPort: 22, timeoutMs: 120000 },
           stopTimeouts: { powerdownMs: 0 }, guestPrivateKey: guestKey,
         },

@@ -41,7 +41,7 @@ describe("e2e: stack config defaults and secrets (real CLI)", function () {
       new Disk("scratch", { host: host.connection, size: "16M" });
       const vm = new Vm("vm", {
         host: host.connection, name: vmName, memory: "256M", accelerator: "tcg",
-        kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`,
+        kernel: `${bed.hosts[0].guestDir}/vmlinuz`, initrd: `${bed.hosts[0].guestDir}/initramfs.gz`,
         append: pulumi.secret(`${GUEST_APPEND} pq.token=${appendMarker}`),
         extraArgs: pulumi.secret(["-fw_cfg", `name=opt/pq/token,string=${argMarker}`]),
         guestPrivateKey: guestKey,

@@ -20,7 +20,7 @@ import { qemuArgv, qemuReadConfig } from "../../provider/vm/argv";
 import { tripleFaultBootSector } from "../helpers/haltingGuest";
 import { kvmKind } from "../helpers/machine";
 import { LyingKvmTransport } from "../helpers/lyingKvmTransport";
-import { isAlive, liveQemuPids, vmQemuPids } from "../helpers/processes";
+import { isAlive, killProcess, liveQemuPids, vmQemuPids } from "../helpers/processes";
 import { vmStateDirs } from "../helpers/stateDirs";
 import { GUEST_APPEND } from "../testbed/testbed";
 import { firstForwardPort } from "../helpers/ports";
@@ -53,8 +53,8 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
   before(() => overrideTransports((c) => (c.kind === "ssh" && c.host === "lying-kvm.lab" ? lying : undefined)));
   after(() => {
     overrideTransports(undefined);
-    for (const pid of liveQemuPids(workDir)) process.kill(pid, "SIGKILL"); // a failed test's VM
-    for (const f of failures()) if (isAlive(f.pid)) process.kill(f.pid, "SIGKILL");
+    for (const pid of liveQemuPids(workDir)) killProcess(pid); // a failed test's VM
+    for (const f of failures()) if (isAlive(f.pid)) killProcess(f.pid);
     rmSync(workDir, { recursive: true, force: true });
   });
 

@@ -11,7 +11,7 @@ import * as path from "path";
 import type { Connection } from "../../provider/transport";
 import * as vm from "../../provider/resources/vm";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
-import { liveQemuPids, vmQemuPids } from "../helpers/processes";
+import { killProcess, liveQemuPids, vmQemuPids } from "../helpers/processes";
 import { vmStateDirs } from "../helpers/stateDirs";
 
 describe("memory across stacks (real QEMU on this machine)", function () {
@@ -20,7 +20,7 @@ describe("memory across stacks (real QEMU on this machine)", function () {
   const host: Connection = { kind: "local", workDir };
   const image = path.join(workDir, "halt.img");
   after(() => {
-    for (const pid of liveQemuPids(`-pidfile ${workDir}/`)) process.kill(pid, "SIGKILL");
+    for (const pid of liveQemuPids(`-pidfile ${workDir}/`)) killProcess(pid);
     rmSync(workDir, { recursive: true, force: true });
   });
 

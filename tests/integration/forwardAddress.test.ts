@@ -13,7 +13,7 @@ import { vmProvider } from "../../sdk/vm";
 import { roundTripProvider } from "../helpers/dynamicProvider";
 import { guestExec } from "../helpers/guest";
 import { firstForwardPort } from "../helpers/ports";
-import { liveQemuPids } from "../helpers/processes";
+import { killProcess, liveQemuPids } from "../helpers/processes";
 import { GUEST_APPEND, sshOptionsFor, testbed } from "../testbed/testbed";
 
 describe("a forward on one host address (serialized provider, real QEMU on an SSH test host)", function () {
@@ -27,7 +27,7 @@ describe("a forward on one host address (serialized provider, real QEMU on an SS
   let vmP: pulumi.dynamic.ResourceProvider;
   before(async () => { vmP = (await roundTripProvider(vmProvider)).provider; });
   after(async () => {
-    for (const pid of liveQemuPids(`/fwd-${run}/`)) process.kill(pid, "SIGKILL");
+    for (const pid of liveQemuPids(`/fwd-${run}/`)) killProcess(pid);
     await sshTransport(sshOptionsFor(h1)).exec(["rm", "-rf", "--", workDir]).catch(() => undefined);
     await closeAllSshTransports();
   });
@@ -36,7 +36,7 @@ describe("a forward on one host address (serialized provider, real QEMU on an SS
     const port = firstForwardPort() + 40;
     const vm = await vmP.create!({
       host: conn, name: "bound", memory: "192M", accelerator: "tcg",
-      kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`, append: GUEST_APPEND,
+      kernel: `${bed.hosts[0].guestDir}/vmlinuz`, initrd: `${bed.hosts[0].guestDir}/initramfs.gz`, append: GUEST_APPEND,
       ports: [{ host: port, guest: 22, hostAddress: h1.address }],
       readiness: { serialPattern: "PULUMI-QEMU-GUEST-READY", guestPort: 22, timeoutMs: 90000 },
       guestPrivateKey: guestKey, stopTimeouts: { powerdownMs: 0, quitMs: 3000 },

@@ -14,7 +14,7 @@ import type { Connection } from "../../provider/transport";
 import * as vm from "../../provider/resources/vm";
 import * as disk from "../../provider/resources/disk";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
-import { isAlive, liveQemuPids } from "../helpers/processes";
+import { isAlive, killProcess, liveQemuPids } from "../helpers/processes";
 
 const CLI = path.join(__dirname, "../../provider/cli.js");
 
@@ -25,7 +25,7 @@ describe("pulumi-qemu gc (the CLI, real QEMU on this machine)", function () {
   const image = path.join(workDir, "halt.img");
   const gc = (...args: string[]) => execFileSync("node", [CLI, "gc", "--work-dir", workDir, ...args]).toString();
   after(() => {
-    for (const pid of liveQemuPids(`-pidfile ${workDir}/`)) process.kill(pid, "SIGKILL");
+    for (const pid of liveQemuPids(`-pidfile ${workDir}/`)) killProcess(pid);
     rmSync(workDir, { recursive: true, force: true });
   });
 
@@ -71,7 +71,7 @@ describe("pulumi-qemu gc (the CLI, real QEMU on this machine)", function () {
     const writable = (d: { path: string }) => ({ path: d.path, format: "qcow2" as const, interface: "virtio" as const });
     const base = haltingVm(host, "job", image);
     const job = await vm.create({ ...base, disks: [...base.disks!, writable(own), writable(foreign), writable(held)], owner: { project: "lab", stack: "ci-43", resource: "job" }, expiresAfter: "1s" });
-    process.kill(job.outs.pid!, "SIGKILL"); // the job's QEMU is gone too (a crashed CI job), so that a live VM can take `held`
+    killProcess(job.outs.pid!); // the job's QEMU is gone too (a crashed CI job), so that a live VM can take `held`
     while (isAlive(job.outs.pid!)) await new Promise((r) => setTimeout(r, 50));
     const live = haltingVm(host, "live", image);
     const liveVm = await vm.create({ ...live, disks: [...live.disks!, writable(held)], owner: { project: "lab", stack: "dev", resource: "live" } });

@@ -18,7 +18,7 @@ import { overrideTransports } from "../helpers/transportOverride";
 import { vmLayout, vmLayoutAt } from "../../provider/layout";
 import { observeArgv } from "../../provider/vm/hostScripts";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
-import { isAlive, liveQemuPids, vmQemuPids } from "../helpers/processes";
+import { isAlive, killProcess, liveQemuPids, vmQemuPids } from "../helpers/processes";
 import { MacosLikeTransport, NO_PROC } from "../helpers/macosLikeTransport";
 
 describe("a macOS host (stand-in: this machine with the Mac's facts and no /proc)", function () {
@@ -31,7 +31,7 @@ describe("a macOS host (stand-in: this machine with the Mac's facts and no /proc
   before(() => overrideTransports((c) => (c.kind === "ssh" && c.host === "mac-mini.lab" ? mac : undefined)));
   after(() => {
     overrideTransports(undefined);
-    for (const pid of liveQemuPids(workDir)) process.kill(pid, "SIGKILL"); // a failed test's VM
+    for (const pid of liveQemuPids(workDir)) killProcess(pid); // a failed test's VM
 
     rmSync(workDir, { recursive: true, force: true });
   });

@@ -34,7 +34,7 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
   let port = firstForwardPort();
   const member = (h: TestHost, name: string, network: string, subnet: string, address: string) => ({
     host: conn(h), name, memory: "192M", accelerator: "tcg",
-    kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`,
+    kernel: `${bed.hosts[0].guestDir}/vmlinuz`, initrd: `${bed.hosts[0].guestDir}/initramfs.gz`,
     append: `${GUEST_APPEND} pulumi-qemu.ip=${address}/${subnet.split("/")[1]}`,
     networks: [{ type: "user", ports: [{ host: ++port, guest: 22 }] }, { type: "private", network, subnet, address }],
     guestPrivateKey: guestKey,
@@ -150,7 +150,7 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
     const subnet = "10.91.0.0/24";
     // The guest's files, where that user can read them (the cache is root's).
     const dir = plain().workDir!;
-    await onHost(h3).exec(["sh", "-c", 'mkdir -p "$1" && cp "$2/vmlinuz" "$2/initramfs.gz" "$1"/ && chown -R "$3" "$1"', "x", dir, bed.guest.dir, bed.plainUser]);
+    await onHost(h3).exec(["sh", "-c", 'mkdir -p "$1" && cp "$2/vmlinuz" "$2/initramfs.gz" "$1"/ && chown -R "$3" "$1"', "x", dir, h3.guestDir, bed.plainUser]);
     const net = await netP.create!({ name: "mine", subnet, hosts: [{ host: plain() }] });
     const asPlain = (name: string, address: string) => ({ ...member(h3, name, net.outs.hostName, subnet, address), host: plain(), kernel: `${dir}/vmlinuz`, initrd: `${dir}/initramfs.gz` });
     const [a, b] = [await vmP.create!(asPlain("pa", "10.91.0.10")), await vmP.create!(asPlain("pb", "10.91.0.11"))];

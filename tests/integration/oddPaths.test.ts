@@ -12,7 +12,7 @@ import * as disk from "../../provider/resources/disk";
 import * as vm from "../../provider/resources/vm";
 import type { Connection } from "../../provider/transport";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
-import { isAlive, liveQemuPids } from "../helpers/processes";
+import { isAlive, killProcess, liveQemuPids } from "../helpers/processes";
 import { vmStateDirs } from "../helpers/stateDirs";
 
 describe("paths with any characters reach QEMU and qemu-img intact (real QEMU, this machine)", function () {
@@ -21,7 +21,7 @@ describe("paths with any characters reach QEMU and qemu-img intact (real QEMU, t
   const workDir = path.join(root, "a,b =c:d ä");
   const host: Connection = { kind: "local", workDir };
   after(() => {
-    for (const pid of liveQemuPids(root)) process.kill(pid, "SIGKILL");
+    for (const pid of liveQemuPids(root)) killProcess(pid);
     rmSync(root, { recursive: true, force: true });
   });
 

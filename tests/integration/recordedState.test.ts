@@ -11,7 +11,7 @@ import * as caps from "../../provider/resources/hostCapabilities";
 import * as vm from "../../provider/resources/vm";
 import type { Connection } from "../../provider/transport";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
-import { liveQemuPids } from "../helpers/processes";
+import { killProcess, liveQemuPids } from "../helpers/processes";
 import { vmStateDirs } from "../helpers/stateDirs";
 
 describe("read and delete of recorded state that today's checks refuse", function () {
@@ -19,7 +19,7 @@ describe("read and delete of recorded state that today's checks refuse", functio
   const workDir = mkdtempSync(path.join(tmpdir(), "pq-recorded-"));
   const local: Connection = { kind: "local", workDir };
   after(() => {
-    for (const pid of liveQemuPids(`-pidfile ${workDir}/`)) process.kill(pid, "SIGKILL"); // a failed test's VM
+    for (const pid of liveQemuPids(`-pidfile ${workDir}/`)) killProcess(pid); // a failed test's VM
     rmSync(workDir, { recursive: true, force: true });
   });
 

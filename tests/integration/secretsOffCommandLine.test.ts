@@ -37,7 +37,7 @@ describe("secrets stay off command lines (real QEMU on an SSH host, looked at as
   it("append, a secret object and user-data: in no command line; the VM's files unreadable; the guest has its command line", async () => {
     const made = await vmP.create!({
       host: conn, name: `sec-${run}`, memory: "256M", accelerator: "tcg",
-      kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`, append: `${GUEST_APPEND} pq.token=${marks.append}`,
+      kernel: `${bed.hosts[0].guestDir}/vmlinuz`, initrd: `${bed.hosts[0].guestDir}/initramfs.gz`, append: `${GUEST_APPEND} pq.token=${marks.append}`,
       extraArgs: ["-object", `secret,id=sec0,data=${marks.object}`],
       cloudInit: { userData: `#!/bin/sh\necho ${marks.cloud} > /root/ran\n` },
       ports: [{ host: firstForwardPort(), guest: 22 }], guestPrivateKey: guestKey,

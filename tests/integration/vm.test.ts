@@ -36,7 +36,7 @@ describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function 
   let port = firstForwardPort();
   const guestVm = (name: string, extra: Record<string, unknown> = {}) => ({
     host: conn(), name, memory: "256M", accelerator: "tcg",
-    kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`, append: GUEST_APPEND,
+    kernel: `${bed.hosts[0].guestDir}/vmlinuz`, initrd: `${bed.hosts[0].guestDir}/initramfs.gz`, append: GUEST_APPEND,
     ports: [{ host: ++port, guest: 22 }], guestPrivateKey: guestKey,
     readiness: { serialPattern: READY, guestPort: 22, timeoutMs: 90000 },
     stopTimeouts: { powerdownMs: 1000, quitMs: 3000 }, ...extra,

@@ -17,7 +17,7 @@ import { vmSpec } from "../../provider/vm/spec";
 import { vmProvider } from "../../sdk/vm";
 import { roundTripProvider } from "../helpers/dynamicProvider";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
-import { vmQemuPids } from "../helpers/processes";
+import { killProcess, vmQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed } from "../testbed/testbed";
 
 describe("Vm adopt (a QEMU started by hand, real QEMU on an SSH host)", function () {
@@ -90,7 +90,7 @@ describe("Vm adopt (a QEMU started by hand, real QEMU on an SSH host)", function
       assert.strictEqual(handPids().length, 1, "the other user's QEMU runs");
       await assert.rejects(vmP.create!({ ...haltingVm(conn, name, image), adopt: true }), /adopt: no running QEMU instance has -name hand-/);
     } finally {
-      for (const pid of handPids()) process.kill(pid, "SIGKILL");
+      for (const pid of handPids()) killProcess(pid);
       rmSync(otherDir, { recursive: true, force: true });
     }
 

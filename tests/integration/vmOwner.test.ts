@@ -14,7 +14,7 @@ import { ownerId } from "../../provider/vm/owner";
 import { vmProvider } from "../../sdk/vm";
 import { roundTripProvider } from "../helpers/dynamicProvider";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
-import { isAlive, vmQemuPids } from "../helpers/processes";
+import { isAlive, killProcess, vmQemuPids } from "../helpers/processes";
 import { readFileSync } from "fs";
 import { guestExec } from "../helpers/guest";
 import { AUTO_PORTS } from "../../provider/vm/ports";
@@ -52,7 +52,7 @@ describe("Vm ownership on a shared host (two stacks, one name, one working direc
     assert.deepStrictEqual({ ...record, created: undefined }, { id: ownerId(a.outs.ownerToken), project: "lab", stack: "a", resource: "hold", created: undefined });
     assert.strictEqual((await onHost().exec(["stat", "-c", "%a", vmLayoutAt(a.outs.stateDir).owner])).stdout.trim(), "600");
 
-    process.kill(a.outs.pid, "SIGKILL"); // A's QEMU dies
+    killProcess(a.outs.pid); // A's QEMU dies
     const c = await vmP.create!(asStack("c"));
     assert.strictEqual(c.outs.status, "running", c.outs.statusDetail);
     assert.notStrictEqual(c.outs.stateDir, a.outs.stateDir);
@@ -120,7 +120,7 @@ describe("Vm ownership on a shared host (two stacks, one name, one working direc
     const guestKey = readFileSync(`${bed.guest.dir}/id_ed25519`, "utf8");
     const guest = (stack: string, memory = "256M") => ({
       host: conn, name: `pair-${run}`, memory, accelerator: "tcg", owner: { project: "lab", stack, resource: "pair" },
-      kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`, append: GUEST_APPEND,
+      kernel: `${bed.hosts[0].guestDir}/vmlinuz`, initrd: `${bed.hosts[0].guestDir}/initramfs.gz`, append: GUEST_APPEND,
       ports: [{ guest: 22 }], guestPrivateKey: guestKey,
       readiness: { serialPattern: "PULUMI-QEMU-GUEST-READY", guestPort: 22, timeoutMs: 90000 }, stopTimeouts: { powerdownMs: 0, quitMs: 3000 },
     });

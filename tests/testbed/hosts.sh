@@ -20,9 +20,22 @@ ns() { echo "pqemu-$1"; }
 addr() { echo "$SUBNET.$((4 * $1 + 2))"; }
 lan_addr() { echo "$LAN.$(($1 + 2))"; }
 
+# PQEMU_TESTBED_ISOLATED=1: each host runs its sshd in its own mount and PID namespaces
+# (host-init.sh): its own /tmp (where its working directory, home and guest files are), its own
+# /proc, the Pulumi side's directories hidden. Its paths are the same strings as in the shared
+# mode, but on the machine they are under $dir/root/tmp: a test reaches them only over SSH.
+isolated() { [ "${PQEMU_TESTBED_ISOLATED:-0}" = 1 ]; }
+# A path as host i sees it, where the machine keeps it (isolated: inside the host's own /tmp).
+host_backing() { if isolated; then echo "$TESTBED_STATE/${HOSTS[$1]}/root/tmp/${2#/tmp/}"; else echo "$2"; fi; }
+running() {
+  local dir=$1 n=$2
+  if isolated; then [ -n "$(ip netns pids "$n" 2>/dev/null)" ]; else [ -f "$dir/sshd.pid" ] && kill -0 "$(cat "$dir/sshd.pid")" 2>/dev/null; fi
+}
+
 host_up() {
-  local i=$1 name=${HOSTS[$1]} dir="$TESTBED_STATE/${HOSTS[$1]}" n; n=$(ns "$name")
-  mkdir -p "$dir/work"
+  local i=$1 name=${HOSTS[$1]} dir="$TESTBED_STATE/${HOSTS[$1]}" n cfg; n=$(ns "$name")
+  mkdir -p "$(host_backing "$i" "$dir/work")"
+  cfg=$dir; isolated && cfg=/run/pqemu-host
   if ! ip netns list | grep -qw "$n"; then
     ip netns add "$n"
     ip link add "pqv-$name" type veth peer name eth0 netns "$n"
@@ -48,9 +61,9 @@ host_up() {
   cat > "$dir/sshd_config" <<CFG
 ListenAddress $(addr "$i")
 Port 22
-HostKey $dir/ssh_host_ed25519_key
-PidFile $dir/sshd.pid
-AuthorizedKeysFile $dir/authorized_keys.%u
+HostKey $cfg/ssh_host_ed25519_key
+PidFile $(isolated && echo none || echo "$dir/sshd.pid")
+AuthorizedKeysFile $cfg/authorized_keys.%u
 PermitRootLogin prohibit-password
 PasswordAuthentication no
 KbdInteractiveAuthentication no
@@ -62,10 +75,27 @@ MaxSessions 10
 LogLevel VERBOSE
 Subsystem sftp internal-sftp
 CFG
-  if ! { [ -f "$dir/sshd.pid" ] && kill -0 "$(cat "$dir/sshd.pid")" 2>/dev/null; }; then
-    ip netns exec "$n" /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"
+  if ! running "$dir" "$n"; then
+    if isolated; then
+      mkdir -p "$dir/root/tmp" && chmod 1777 "$dir/root/tmp"
+      setsid ip netns exec "$n" unshare --mount --pid --fork --mount-proc --propagation private \
+        sh "$HERE/host-init.sh" "$dir" "$i" </dev/null >"$dir/init.log" 2>&1 &
+    else
+      ip netns exec "$n" /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"
+    fi
   fi
-  for _ in $(seq 1 50); do [ -f "$dir/sshd.pid" ] && break; sleep 0.1; done
+  for _ in $(seq 1 50); do timeout 1 bash -c "</dev/tcp/$(addr "$i")/22" 2>/dev/null && break; sleep 0.1; done
+}
+
+# Isolated hosts get the test guest the way a user's host gets an image: copied in over SSH.
+guest_in() {
+  local i=$1 dir="$TESTBED_STATE/${HOSTS[$1]}" known
+  known=$(mktemp)
+  echo "$(addr "$i") $(cut -d' ' -f1,2 "$dir/ssh_host_ed25519_key.pub")" > "$known"
+  local opts=(-q -i "$TESTBED_STATE/client_key" -o IdentitiesOnly=yes -o UserKnownHostsFile="$known" -o StrictHostKeyChecking=yes -o BatchMode=yes)
+  ssh "${opts[@]}" "$ROOT_USER@$(addr "$i")" mkdir -p "$TESTBED_STATE/guest"
+  scp "${opts[@]}" "$GUEST_DIR/vmlinuz" "$GUEST_DIR/initramfs.gz" "$GUEST_DIR/base.qcow2" "$ROOT_USER@$(addr "$i"):$TESTBED_STATE/guest/"
+  rm -f "$known"
 }
 
 up() {
@@ -75,8 +105,15 @@ up() {
   # "*" as password: no password login, but not a locked account (sshd refuses locked ones).
   id "$PLAIN_USER" >/dev/null 2>&1 || useradd -M -p "*" -d "$TESTBED_STATE/h3/work" -s /bin/sh "$PLAIN_USER"
   id "$ROOT_USER" >/dev/null 2>&1 || useradd -o -u 0 -g 0 -M -p "*" -d "$TESTBED_STATE" -s /bin/sh "$ROOT_USER"
+  if isolated; then
+    case "$TESTBED_STATE" in /tmp/*) ;; *) log "isolated hosts need the testbed under /tmp (their own /tmp holds it)"; exit 1 ;; esac
+    mkdir -p /run/pqemu-host
+    # Each host's PIDs start at its own million (host-init.sh).
+    [ "$(cat /proc/sys/kernel/pid_max)" -ge 4194304 ] || echo 4194304 > /proc/sys/kernel/pid_max
+  fi
   for i in "${!HOSTS[@]}"; do host_up "$i"; done
-  chown -R "$PLAIN_USER" "$TESTBED_STATE/h3/work"
+  chown -R "$PLAIN_USER" "$(host_backing 2 "$TESTBED_STATE/h3/work")"
+  if isolated; then for i in "${!HOSTS[@]}"; do guest_in "$i"; done; fi
   write_json
   log "hosts up: $(for i in "${!HOSTS[@]}"; do printf '%s=%s ' "${HOSTS[$i]}" "$(addr "$i")"; done)"
 }
@@ -88,8 +125,9 @@ write_json() {
       "$TESTBED_STATE/client_key" "$ROOT_USER" "$PLAIN_USER" "$GUEST_DIR"
     for i in "${!HOSTS[@]}"; do
       local name=${HOSTS[$i]} dir="$TESTBED_STATE/${HOSTS[$i]}"
-      printf '%s\n    {"name": "%s", "address": "%s", "lanAddress": "%s", "port": 22, "workDir": "%s", "hostKey": "%s"}' \
-        "$sep" "$name" "$(addr "$i")" "$(lan_addr "$i")" "$dir/work" "$(cut -d' ' -f1,2 "$dir/ssh_host_ed25519_key.pub")"
+      printf '%s\n    {"name": "%s", "address": "%s", "lanAddress": "%s", "port": 22, "workDir": "%s", "guestDir": "%s", "isolated": %s, "hostKey": "%s"}' \
+        "$sep" "$name" "$(addr "$i")" "$(lan_addr "$i")" "$dir/work" "$(isolated && echo "$TESTBED_STATE/guest" || echo "$GUEST_DIR")" \
+        "$(isolated && echo true || echo false)" "$(cut -d' ' -f1,2 "$dir/ssh_host_ed25519_key.pub")"
       sep=","
     done
     printf '\n  ]\n}\n'
@@ -101,6 +139,8 @@ down() {
   for i in "${!HOSTS[@]}"; do
     local name=${HOSTS[$i]} dir="$TESTBED_STATE/${HOSTS[$i]}"
     [ -f "$dir/sshd.pid" ] && kill "$(cat "$dir/sshd.pid")" 2>/dev/null || true
+    # An isolated host: everything in its namespaces ends with its first process.
+    ip netns pids "$(ns "$name")" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
     # QEMU instances that tests left behind in this host's working directory.
     if [ -d "$dir/work" ]; then
       for pidfile in $(find "$dir/work" -name '*.pid' 2>/dev/null); do

@@ -10,6 +10,10 @@ export interface TestHost {
   lanAddress: string;
   port: number;
   workDir: string;
+  /** Where the test guest's kernel, initramfs and base image are on this host (isolated hosts: copied in over SSH). */
+  guestDir: string;
+  /** True when the host has its own mount and PID namespaces (hosts.sh, PQEMU_TESTBED_ISOLATED=1). */
+  isolated: boolean;
   hostKey: string;
 }
 

@@ -1,0 +1,20 @@
+#!/bin/sh
+# The first process of an isolated test host (hosts.sh, PQEMU_TESTBED_ISOLATED=1): PID 1 of the
+# host's own PID namespace, in its own mount namespace, inside its network namespace. It gives the
+# host its own /tmp, /proc and the directories of the Pulumi side hidden, so that a file or a
+# process on the host is reached only through the host's sshd, as on a real remote host; only
+# the read-only system (/usr, QEMU) is shared. Then it becomes the host's sshd.
+#   $1  the host's directory on the machine (sshd config, keys, log; root/ is the host's own tree)
+#   $2  the host's index: its PIDs start at (index + 1) * 1000000
+set -eu
+dir=$1 index=$2
+# No PID of a host is another host's or the machine's: tests that look from outside tell them apart.
+echo $(((index + 1) * 1000000)) > /proc/sys/kernel/ns_last_pid
+# The host's admin files stay reachable once /tmp is the host's own.
+mount --bind "$dir" /run/pqemu-host
+mount --bind "$dir/root/tmp" /tmp
+# The Pulumi side's files: the repository, its caches and home directories.
+for hidden in /root /work /home; do
+  [ -d "$hidden" ] && mount -t tmpfs -o mode=755 pqemu-hidden "$hidden"
+done
+exec /usr/sbin/sshd -D -f /run/pqemu-host/sshd_config -E /run/pqemu-host/sshd.log
