@@ -56,7 +56,7 @@ describe("e2e: accelerator fallback and a failed up (real CLI, real QEMU on this
       await assert.rejects(h.stack.up(capture(h)));
       assert.match(h.output(), /VM never did not run under tcg: the guest did not get ready under tcg/);
       assert.deepStrictEqual(liveQemuPids(`-pidfile ${workDir}/`), [], "a QEMU of the failed up still runs");
-      assert.deepStrictEqual(vmStateDirs(workDir, "never"), [], "the failed create left its state directory");
+      assert.deepStrictEqual(await vmStateDirs(workDir, "never"), [], "the failed create left its state directory");
       const destroyed = await h.stack.destroy(capture(h));
       assert.deepStrictEqual(destroyed.summary.resourceChanges, { delete: 2 }, "the stack and the Host; the Vm was never created");
       assert.doesNotMatch(h.output(), /qemu:Vm never delet/);

@@ -18,6 +18,7 @@ import { testbed } from "../testbed/testbed";
 import { REPO } from "./engine";
 import { capture, withStack, type StackHarness } from "./harness";
 import { guestExec } from "../helpers/guest";
+import { filesUnder as filesOn } from "../helpers/hostFiles";
 
 const EXAMPLE = path.join(REPO, "bin/examples/fleet/index.js");
 
@@ -45,8 +46,7 @@ describe("e2e: the fleet example on three SSH hosts (real CLI)", function () {
   const startTimeMs = (pid: number) => Number(procStat(pid)[19]) * 10;
   const guestAnswers = async (m: FleetMember) => (await guestExec({ host: m.sshHost, port: m.sshPort }, readFileSync(guestKey, "utf8"), ["hostname"])).exitCode === 0;
   // The capability reports' probe cache (.pulumi-qemu-probe) stays on a host by design: it is neither a disk nor a VM.
-  const filesUnder = (dir: string) => execFileSync("sh", ["-c", 'find "$1" -type f -not -path "*/.pulumi-qemu-probe/*" 2>/dev/null | sort; exit 0', "sh", dir])
-    .toString().split("\n").filter(Boolean);
+  const filesUnder = (dir: string) => filesOn(dir, "*/.pulumi-qemu-probe/*");
   after(async () => {
     execFileSync("sh", ["-c", `pkill -KILL -f 'e2e-fleet-${run}/vm[s]/' ; rm -rf ${workDirs.join(" ")}; exit 0`]);
     await closeAllSshTransports();
@@ -144,14 +144,14 @@ describe("e2e: the fleet example on three SSH hosts (real CLI)", function () {
 
         await h.stack.destroy(capture(h));
         for (const m of grown) assert.deepStrictEqual(pidOf(m.name), [], `${m.name} still runs after destroy`);
-        assert.deepStrictEqual(workDirs.slice(1).flatMap(filesUnder), [], "destroy left files on h2 or h3");
-        const onH1 = filesUnder(workDirs[0]).map((f) => f.slice(workDirs[0].length + 1));
+        assert.deepStrictEqual((await Promise.all(workDirs.slice(1).map(filesUnder))).flat(), [], "destroy left files on h2 or h3");
+        const onH1 = (await filesUnder(workDirs[0])).map((f) => f.slice(workDirs[0].length + 1));
         assert.ok(onH1.some((f) => /^images\/base-[0-9a-f]{16}\.qcow2$/.test(f)), "the base image the other fleet uses was deleted");
         assert.ok(onH1.every((f) => /^images\/|^disks\/\.?other-0\.[0-9a-f]{8}\.qcow2(\.owner)?$|^vms\/other-0\.[0-9a-f]{8}\//.test(f)), onH1.join("\n"));
       });
 
       await otherStack.stack.destroy(capture(otherStack));
-      assert.deepStrictEqual(filesUnder(workDirs[0]), [], "the last fleet's destroy leaves the base image");
+      assert.deepStrictEqual(await filesUnder(workDirs[0]), [], "the last fleet's destroy leaves the base image");
     });
   });
 });

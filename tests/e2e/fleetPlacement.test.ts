@@ -7,9 +7,10 @@
  */
 import * as assert from "assert";
 import { randomBytes } from "crypto";
-import { readFileSync, statSync } from "fs";
+import { readFileSync } from "fs";
 import { closeAllSshTransports } from "../../provider/transport";
 import type { FleetMember } from "../../provider/fleet/inventory";
+import { inodeOf, transportForPath } from "../helpers/hostFiles";
 import { testbed } from "../testbed/testbed";
 import { capture, withStack } from "./harness";
 
@@ -19,8 +20,7 @@ describe("e2e: fleet members stay on their hosts (real CLI)", function () {
   const run = randomBytes(3).toString("hex");
   const workDirs = bed.hosts.map((h) => `${h.workDir}/e2e-place-${run}`);
   after(async () => {
-    const { execFileSync } = await import("child_process");
-    execFileSync("sh", ["-c", `rm -rf ${workDirs.join(" ")}`]);
+    for (const dir of workDirs) await transportForPath(dir).exec(["rm", "-rf", "--", dir]);
     await closeAllSshTransports();
   });
 
@@ -43,7 +43,7 @@ describe("e2e: fleet members stay on their hosts (real CLI)", function () {
         return {
           hosts: Object.fromEntries(members.map((m) => [m.name, m.host])),
           disks: Object.fromEntries(members.map((m, i) => [m.name, disks[i]])),
-          inodes: Object.fromEntries(members.map((m, i) => [m.name, statSync(disks[i]).ino])),
+          inodes: Object.fromEntries(await Promise.all(members.map(async (m, i) => [m.name, await inodeOf(disks[i])]))),
         };
       };
       const noReplace = async (what: string) => {

@@ -69,7 +69,9 @@ describe("e2e: a rotated host key and client key (real CLI)", function () {
   const bed = testbed();
   const h2 = bed.hosts[1];
   const sshd = new OwnSshd("pqemu-h2", h2.address, bed.rootUser);
-  const workDir = `${h2.workDir}/e2e-rotate-${path.basename(sshd.dir)}`;
+  // This sshd runs in h2's network namespace on this machine's files (not in h2's own mount namespace):
+  // its working directory is this machine's too.
+  const workDir = path.join(sshd.dir, "work");
   after(() => {
     for (const pid of liveQemuPids(`-pidfile ${workDir}/`)) killProcess(pid); // a failed test's VM
     sshd.stop();
@@ -119,7 +121,7 @@ describe("e2e: a rotated host key and client key (real CLI)", function () {
 
       await h.stack.destroy(capture(h));
       assert.deepStrictEqual(liveQemuPids(`-pidfile ${workDir}/`), []);
-      assert.deepStrictEqual(vmStateDirs(workDir, "halts"), [], "destroy left the VM's state directory");
+      assert.deepStrictEqual(await vmStateDirs(workDir, "halts"), [], "destroy left the VM's state directory");
       assert.deepStrictEqual(readdirSync(`${workDir}/disks`).filter((f) => f.includes("scratch")), [], "destroy left the disk or its owner record");
     });
   });
@@ -162,7 +164,7 @@ describe("e2e: a rotated host key and client key (real CLI)", function () {
       assert.deepStrictEqual(refresh.summary.resourceChanges, { same: 3 });
       await h.stack.destroy(capture(h));
       assert.deepStrictEqual(liveQemuPids(`-pidfile ${configDir}/`), []);
-      assert.deepStrictEqual(vmStateDirs(configDir, "halts"), [], "destroy left the VM's state directory");
+      assert.deepStrictEqual(await vmStateDirs(configDir, "halts"), [], "destroy left the VM's state directory");
     });
   });
 });

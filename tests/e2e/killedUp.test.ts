@@ -85,8 +85,8 @@ describe("e2e: a killed up's VMs are collected once their lease passes (npm pack
     assert.deepStrictEqual(scratches(), [liveScratch], "gc left the job's disk, or removed the live stack's");
     for (const pid of jobPids) assert.ok(!isAlive(pid), `the killed job's QEMU ${pid} runs on`);
     assert.ok(isAlive(livePid), "gc stopped the live stack's VM");
-    assert.strictEqual(vmStateDirs(workDir, "slow").length, 0);
-    assert.strictEqual(vmStateDirs(workDir, "quick").length, 1);
+    assert.strictEqual((await vmStateDirs(workDir, "slow")).length, 0);
+    assert.strictEqual((await vmStateDirs(workDir, "quick")).length, 1);
     assert.ok(existsSync(path.join(workDir, "halt.img")));
     pulumi("live", "destroy", "--yes");
     assert.deepStrictEqual(liveQemuPids(`-pidfile ${workDir}/`), []);

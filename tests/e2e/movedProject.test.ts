@@ -37,7 +37,7 @@ describe("e2e: a user project moved to another directory (npm pack, real CLI)", 
     execFileSync("node", [path.join(REPO, "scripts/pulumi.js"), ...args], { cwd: dir, env: { ...env, INIT_CWD: dir }, stdio: ["ignore", "pipe", "pipe"] }).toString();
   const project = (dir: string, tarball: string) => userProject(dir, "moved-vms", PROGRAM, tarball);
 
-  it("up in A; B with its own npm install, A deleted; from B: no changes on preview and refresh; destroy leaves nothing", () => {
+  it("up in A; B with its own npm install, A deleted; from B: no changes on preview and refresh; destroy leaves nothing", async () => {
     mkdirSync(state);
     mkdirSync(workDir);
     writeFileSync(path.join(workDir, "halt.img"), haltBootSector());
@@ -59,7 +59,7 @@ describe("e2e: a user project moved to another directory (npm pack, real CLI)", 
     assert.deepStrictEqual(liveQemuPids(`-pidfile ${workDir}/`), [pid], "the VM was restarted");
     pulumi(dirB, "destroy", "--yes");
     assert.deepStrictEqual(liveQemuPids(`-pidfile ${workDir}/`), []);
-    assert.deepStrictEqual(vmStateDirs(workDir, "halts"), [], "destroy left the VM's state directory");
+    assert.deepStrictEqual(await vmStateDirs(workDir, "halts"), [], "destroy left the VM's state directory");
     assert.ok(existsSync(path.join(workDir, "halt.img")), "destroy deleted the user's image");
   });
 });

@@ -75,7 +75,7 @@ describe("e2e: the quickstart (real CLI, real QEMU on this machine)", function (
       const destroyed = await h.stack.destroy(capture(h));
       assert.deepStrictEqual(destroyed.summary.resourceChanges, { delete: 4 });
       assert.deepStrictEqual(qemuPids(workDir), []);
-      assert.deepStrictEqual(vmStateDirs(workDir, "quickstart"), [], "destroy left the VM's state directory");
+      assert.deepStrictEqual(await vmStateDirs(workDir, "quickstart"), [], "destroy left the VM's state directory");
     });
   });
 });

@@ -65,7 +65,7 @@ describe("e2e: two stacks, one Vm name, one working directory (npm pack, real CL
     return vm.outputs;
   };
 
-  it("A's VM dies, C declares the same name: C gets its own; A's refresh, up and destroy act only on A's", () => {
+  it("A's VM dies, C declares the same name: C gets its own; A's refresh, up and destroy act only on A's", async () => {
     mkdirSync(workDir);
     writeFileSync(path.join(workDir, "halt.img"), haltBootSector());
     const tarball = packTarball(root);
@@ -98,35 +98,35 @@ describe("e2e: two stacks, one Vm name, one working directory (npm pack, real CL
     const aAgain = recorded("a");
     assert.strictEqual(aAgain.status, "running");
     assert.deepStrictEqual(liveQemuPids(`-pidfile ${workDir}/`).sort(), [aAgain.pid!, c.pid!].sort(), "A's and C's VMs side by side");
-    assert.deepStrictEqual(vmStateDirs(workDir, "hold").sort(), [aFirst.stateDir, c.stateDir].sort());
+    assert.deepStrictEqual((await vmStateDirs(workDir, "hold")).sort(), [aFirst.stateDir, c.stateDir].sort());
 
     pulumi("a", "destroy", "--yes");
     assert.ok(!isAlive(aAgain.pid!), "A's destroy left A's VM");
     assert.ok(isAlive(c.pid!), "A's destroy stopped C's VM");
-    assert.deepStrictEqual(vmStateDirs(workDir, "hold"), [c.stateDir]);
+    assert.deepStrictEqual(await vmStateDirs(workDir, "hold"), [c.stateDir]);
     pulumi("c", "refresh", "--yes", "--expect-no-changes");
     pulumi("c", "destroy", "--yes");
     assert.deepStrictEqual(liveQemuPids(`-pidfile ${workDir}/`), []);
-    assert.deepStrictEqual(vmStateDirs(workDir, "hold"), []);
+    assert.deepStrictEqual(await vmStateDirs(workDir, "hold"), []);
   });
 
-  it("a VM past the Host's memory limit is refused with the figures, nothing started", () => {
+  it("a VM past the Host's memory limit is refused with the figures, nothing started", async () => {
     const totalMiB = Math.floor(Number(/MemTotal:\s+(\d+) kB/.exec(readFileSync("/proc/meminfo", "utf8"))![1]) / 1024);
     extra = { EXTRA: "big", BIG_MEMORY: `${Math.floor(totalMiB * 0.6)}M` };
     const failed = (() => { try { pulumi("a", "up", "--yes", "--skip-preview"); return ""; } catch (e) { const { stdout, stderr } = e as { stdout?: Buffer; stderr?: Buffer }; return `${stdout}${stderr}`; } })();
     // (Its own "hold" starts at the same moment: whether it is among the holders yet is a race.)
     assert.match(failed, /error: memory: local: VM big needs \d+\.\d\d GiB, but the host has \d+\.\d\d GiB \(VMs may take 50% by the Host's memoryOvercommit: \d+\.\d\d GiB\) and its running VMs already hold \d+\.\d\d GiB.*; nothing was started/);
-    assert.deepStrictEqual(vmStateDirs(workDir, "big"), [], "the refused VM left a state directory");
+    assert.deepStrictEqual(await vmStateDirs(workDir, "big"), [], "the refused VM left a state directory");
     assert.strictEqual(liveQemuPids(`-pidfile ${workDir}/`).length, 1, "not just A's hold runs");
     extra = {};
     pulumi("a", "destroy", "--yes", "--skip-preview");
   });
 
-  it("a secret kernel command line reaches the guest, and no process command line or state file holds it", () => {
+  it("a secret kernel command line reaches the guest, and no process command line or state file holds it", async () => {
     const mark = `MK${randomBytes(8).toString("hex")}`;
     extra = { EXTRA: "secret", MARK: mark, GUEST_DIR: testbed().guest.dir };
     pulumi("a", "up", "--yes", "--skip-preview"); // its readiness waits for the guest to print a mark
-    const [quietDir] = vmStateDirs(workDir, "quiet");
+    const [quietDir] = await vmStateDirs(workDir, "quiet");
     assert.ok(readFileSync(path.join(quietDir, "serial.log"), "utf8").includes(`mark=${mark}`), "the guest did not get its secret command line");
     const asNobody = execFileSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "ps", "-eo", "args"]).toString();
     assert.ok(asNobody.includes(`-pidfile ${workDir}/vms/quiet.`), "the VM's QEMU is not in the list another user sees");

@@ -15,6 +15,7 @@ import { Disk, Host, Vm } from "../../sdk";
 import { countUnder, openModes, readableAs } from "../helpers/privateFiles";
 import { liveQemuPids } from "../helpers/processes";
 import { vmStateDirs } from "../helpers/stateDirs";
+import { listDir } from "../helpers/hostFiles";
 import { sshOptionsFor, testbed, GUEST_APPEND } from "../testbed/testbed";
 import { pulumiBinDir } from "./engine";
 import { capture, withStack } from "./harness";
@@ -93,10 +94,10 @@ describe("e2e: stack config defaults and secrets (real CLI)", function () {
       }
       assert.ok(!configText.includes(key.split("\n")[1]), "the private key in Pulumi.e2e.yaml in clear");
       // Issue 18, class 3: nothing under the working directory is readable by another Unix user.
-      assert.ok(countUnder(workDir) >= 8, `too few files to judge under ${workDir}`);
-      assert.deepStrictEqual(openModes(workDir), [], "entries open to the group or others");
-      assert.deepStrictEqual(readableAs(bed.plainUser, workDir), [], `entries ${bed.plainUser} can read`);
-      const stateFiles = readdirSync(vmStateDirs(workDir, vmName)[0]);
+      assert.ok(await countUnder(workDir) >= 8, `too few files to judge under ${workDir}`);
+      assert.deepStrictEqual(await openModes(workDir), [], "entries open to the group or others");
+      assert.deepStrictEqual(await readableAs(bed.plainUser, workDir), [], `entries ${bed.plainUser} can read`);
+      const stateFiles = await listDir((await vmStateDirs(workDir, vmName))[0]);
       assert.ok(stateFiles.some((f) => /^cidata-[0-9a-f]{16}\.iso$/.test(f)), `no seed image among ${stateFiles}`);
       assert.ok(!stateFiles.some((f) => f.includes(sha256(seedImage).slice(0, 16))), `the seed image is named by its plain hash: ${stateFiles}`);
       assert.match(exported, /4dabf18193072939515e22adb298388d/, "secrets are stored as Pulumi secrets");

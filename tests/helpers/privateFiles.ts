@@ -1,37 +1,30 @@
 /**
  * Is anything under a directory readable by another Unix user? Two answers: the mode bits of every
  * entry (no group or other permission at all), and the effective one, each path tried as the test
- * hosts' plain user (pqemu-user). The test hosts share this machine's file system.
+ * hosts' plain user (pqemu-user). Asked on the machine that holds the directory (hostFiles.ts).
  */
-import { execFileSync } from "child_process";
-import { lstatSync, readdirSync } from "fs";
-import * as path from "path";
+import { transportForPath } from "./hostFiles";
 
-/** Every entry under `dir` (not `dir` itself), depth first. */
-function entriesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    return lstatSync(p).isDirectory() ? [p, ...entriesUnder(p)] : [p];
-  });
+async function sh(dir: string, script: string, ...args: string[]): Promise<string[]> {
+  const r = await transportForPath(dir).exec(["sh", "-c", script, "sh", ...args]);
+  if (r.exitCode !== 0) throw new Error(`looking under ${dir}: ${r.stderr}`);
+  return r.stdout.split("\n").filter(Boolean);
 }
 
 /** Entries whose mode gives the group or others any permission, as "0644 path". */
-export function openModes(dir: string): string[] {
-  return entriesUnder(dir).map((p) => [p, lstatSync(p)] as const)
-    .filter(([, st]) => !st.isSymbolicLink() && (st.mode & 0o077) !== 0)
-    .map(([p, st]) => `${(st.mode & 0o777).toString(8).padStart(4, "0")} ${p}`);
+export async function openModes(dir: string): Promise<string[]> {
+  return (await sh(dir, 'find "$1" -mindepth 1 ! -type l -perm /077 -exec stat -c "%a %n" {} +', dir)).map((l) => {
+    const [mode, ...rest] = l.split(" ");
+    return `${mode.padStart(4, "0")} ${rest.join(" ")}`;
+  });
 }
 
 /** Entries that `user` can read (files) or list (directories). */
-export function readableAs(user: string, dir: string): string[] {
-  const paths = entriesUnder(dir);
-  if (paths.length === 0) return [];
-  const script = 'for f in "$@"; do if [ -r "$f" ]; then printf "%s\\n" "$f"; fi; done';
-  return execFileSync("setpriv", ["--reuid", user, "--regid", user, "--clear-groups", "sh", "-c", script, "sh", ...paths])
-    .toString().split("\n").filter(Boolean);
+export async function readableAs(user: string, dir: string): Promise<string[]> {
+  return sh(dir, 'u=$1; shift; find "$1" -mindepth 1 -exec setpriv --reuid "$u" --regid "$u" --clear-groups sh -c \'for f do if [ -r "$f" ]; then printf "%s\\n" "$f"; fi; done\' sh {} +', user, dir);
 }
 
 /** How many entries were looked at: a check of an empty tree proves nothing. */
-export function countUnder(dir: string): number {
-  return entriesUnder(dir).length;
+export async function countUnder(dir: string): Promise<number> {
+  return (await sh(dir, 'find "$1" -mindepth 1', dir)).length;
 }

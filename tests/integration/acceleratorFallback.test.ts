@@ -44,10 +44,10 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
     stopTimeouts: { powerdownMs: 1000 }, ...extra,
   });
   const failures = () => existsSync(report) ? readFileSync(report, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { pid: number; failedAt: number }) : [];
-  const nothingLeft = (host: Connection, name: string) => {
+  const nothingLeft = async (host: Connection, name: string) => {
     assert.deepStrictEqual(vmQemuPids(name), [], `a QEMU of ${name} still runs`);
     for (const f of failures()) assert.ok(!isAlive(f.pid), `the double's process ${f.pid} still runs`);
-    assert.deepStrictEqual(vmStateDirs(host.workDir!, name), [], `a state directory of ${name} is left`);
+    assert.deepStrictEqual(await vmStateDirs(host.workDir!, name), [], `a state directory of ${name} is left`);
   };
 
   before(() => overrideTransports((c) => (c.kind === "ssh" && c.host === "lying-kvm.lab" ? lying : undefined)));
@@ -107,7 +107,7 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
     assert.strictEqual(second.outs.acceleratorInUse, "tcg");
     assert.strictEqual(lying.starts.filter((s) => s.accelerator === "kvm").length, kvmStarts, "auto tried kvm again");
     for (const c of [{ id: "id", ...created }, second]) await remove(c.id, c.outs as VmOutputs);
-    nothingLeft(lyingHost, "stops");
+    await nothingLeft(lyingHost, "stops");
   });
 
   it("double: a single named kvm fails with QEMU's words, says auto would have fallen back, and leaves nothing", async () => {
@@ -117,7 +117,7 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
       /VM named did not run under kvm: the guest stopped under kvm at run time \(run state internal-error: KVM internal error\. Suberror: 1 emulation failure\); accelerator "auto" would have fallen back to tcg\.\n.*failed before it was ready/);
     // Recording the failure and judging what "auto" would have done share one gathering of the facts.
     assert.strictEqual(lying.factsRuns - factsBefore, 1, "the host's facts were gathered more than once in one create");
-    nothingLeft(lyingHost, "named");
+    await nothingLeft(lyingHost, "named");
   });
 
   it(`this machine's own KVM (${kvmKind()}): ["kvm", "tcg"] runs where the machine can`, async function () {
@@ -132,7 +132,7 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
       kvm_pvm: /^the guest (stopped under kvm at run time \(run state internal-error: KVM internal error|did not get ready under kvm)/ }[kind];
     assert.match((outs.acceleratorFallbacks ?? []).join("; "), expected);
     await remove(created.id, outs);
-    nothingLeft(localHost, "real");
+    await nothingLeft(localHost, "real");
   });
 
   it("a guest in a reset loop (a boot sector that triple-faults) ends the readiness wait at once and leaves nothing", async () => {
@@ -144,7 +144,7 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
     /did not run under tcg: the guest stopped under tcg at run time \(run state reset-loop: the boot CPU was reset \d+ times\)\.\n.*is in a reset loop before it was ready/);
     console.log(`      the reset loop ended the wait after ${Date.now() - t0} ms (timeout 60000 ms)`);
     assert.ok(Date.now() - t0 < 30000);
-    nothingLeft(localHost, "resets");
+    await nothingLeft(localHost, "resets");
   });
 
   it("a guest whose kernel panics before it is ready (no init) ends the wait at once with the panic line, and leaves nothing", async function () {
@@ -154,7 +154,7 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
       readiness: { serialPattern: READY, guestPort: 22, timeoutMs: 600000 } });
     await assert.rejects(create(inputs), (e: Error) =>
       /did not run under tcg: the guest did not get ready under tcg \(its kernel panicked before it was ready: Kernel panic - not syncing: [^\n]+\)\.\n.*the guest's kernel panicked before it was ready; serial log ends with:/.test(e.message));
-    nothingLeft(localHost, "panics");
+    await nothingLeft(localHost, "panics");
   });
 
   it("a start error (a host port already taken) leaves nothing", async () => {
@@ -166,12 +166,12 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
     } finally {
       taken.close();
     }
-    nothingLeft(localHost, "portclash");
+    await nothingLeft(localHost, "portclash");
   });
 
   it("a readiness timeout leaves nothing, and says what the serial log last showed", async () => {
     const inputs = guestVm(localHost, "neverready", { accelerator: "tcg", readiness: { serialPattern: "NEVER-PRINTED", timeoutMs: 3000 } });
     await assert.rejects(create(inputs), (e: Error) => /did not run under tcg: the guest did not get ready under tcg \(waited 3000 ms for serial log pattern \/NEVER-PRINTED\/\)\.\n.*not ready within 3000 ms: waiting for serial log pattern \/NEVER-PRINTED\/; serial log ends with:/.test(e.message));
-    nothingLeft(localHost, "neverready");
+    await nothingLeft(localHost, "neverready");
   });
 });

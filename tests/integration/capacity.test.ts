@@ -38,7 +38,7 @@ describe("memory across stacks (real QEMU on this machine)", function () {
       return true;
     });
     assert.deepStrictEqual(vmQemuPids("big"), [], "QEMU was started");
-    assert.deepStrictEqual(vmStateDirs(workDir, "big"), [], "the refused create left a state directory");
+    assert.deepStrictEqual(await vmStateDirs(workDir, "big"), [], "the refused create left a state directory");
 
     const fits = await vm.create({ ...big, memory: "64M" });
     assert.strictEqual(fits.outs.status, "running");

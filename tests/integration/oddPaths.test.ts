@@ -40,7 +40,7 @@ describe("paths with any characters reach QEMU and qemu-img intact (real QEMU, t
     await assert.rejects(disk.remove(base.id, base.outs), /it is the backing file of/);
     await vm.remove(made.id, made.outs);
     assert.strictEqual(isAlive(made.outs.pid!), false);
-    assert.deepStrictEqual(vmStateDirs(workDir, "odd"), []);
+    assert.deepStrictEqual(await vmStateDirs(workDir, "odd"), []);
     await disk.remove(clone.id, clone.outs);
     await disk.remove(base.id, base.outs);
   });

@@ -33,7 +33,7 @@ describe("read and delete of recorded state that today's checks refuse", functio
     assert.strictEqual(read.props?.status, "running");
     await vm.remove(created.id, recorded);
     assert.deepStrictEqual(liveQemuPids(`-pidfile ${workDir}/`), []);
-    assert.deepStrictEqual(vmStateDirs(workDir, "old"), []);
+    assert.deepStrictEqual(await vmStateDirs(workDir, "old"), []);
   });
 
   it("Host and HostCapabilities: a refresh of recorded inputs that today's checks refuse", async () => {

@@ -5,7 +5,6 @@
  * its kernel command line (QEMU read it from the private config file).
  */
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import { readFileSync } from "fs";
 import type * as pulumi from "@pulumi/pulumi";
@@ -25,7 +24,12 @@ describe("secrets stay off command lines (real QEMU on an SSH host, looked at as
   const conn: Connection = { kind: "ssh", ...sshOptionsFor(h1), workDir: `${h1.workDir}/secrets-${run}` };
   const guestKey = readFileSync(`${bed.guest.dir}/id_ed25519`, "utf8");
   const marks = { append: `AP${randomBytes(6).toString("hex")}`, object: `OB${randomBytes(6).toString("hex")}`, cloud: `CI${randomBytes(6).toString("hex")}` };
-  const asOther = (argv: string[]) => spawnSync("setpriv", ["--reuid", bed.plainUser, "--regid", bed.plainUser, "--clear-groups", ...argv], { encoding: "utf8" });
+  // On the host itself (over SSH): another Unix user there, not on this machine.
+  const onHost = () => sshTransport(sshOptionsFor(h1));
+  const asOther = async (argv: string[]) => {
+    const r = await onHost().exec(["setpriv", "--reuid", bed.plainUser, "--regid", bed.plainUser, "--clear-groups", ...argv]);
+    return { status: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+  };
   let vmP: pulumi.dynamic.ResourceProvider;
 
   before(async () => { vmP = (await roundTripProvider(vmProvider)).provider; });
@@ -45,19 +49,20 @@ describe("secrets stay off command lines (real QEMU on an SSH host, looked at as
     });
     try {
       assert.strictEqual(made.outs.status, "running", made.outs.statusDetail);
-      const ps = asOther(["ps", "-eo", "args"]);
+      const ps = await asOther(["ps", "-eo", "args"]);
       assert.strictEqual(ps.status, 0, ps.stderr);
       assert.ok(ps.stdout.includes(`guest=sec-${run}`), "the other user does not see the VM's QEMU at all: the check proves nothing");
       for (const [what, mark] of Object.entries(marks)) assert.ok(!ps.stdout.includes(mark), `${what}'s secret is on a command line another user reads`);
-      const cmdlines = asOther(["sh", "-c", "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '"]).stdout;
+      const cmdlines = (await asOther(["sh", "-c", "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '"])).stdout;
       for (const [what, mark] of Object.entries(marks)) assert.ok(!cmdlines.includes(mark), `${what}'s secret is in a /proc cmdline`);
-      const read = asOther(["sh", "-c", 'cat "$1"/qemu.cfg "$1"/secret-0 "$1"/cidata-*.iso', "x", made.outs.stateDir]);
+      const read = await asOther(["sh", "-c", 'cat "$1"/qemu.cfg "$1"/secret-0 "$1"/cidata-*.iso', "x", made.outs.stateDir]);
       assert.notStrictEqual(read.status, 0);
+      assert.match(read.stderr, /Permission denied/, "the files are not there to be denied: the check proves nothing");
       for (const mark of Object.values(marks)) assert.ok(!read.stdout.includes(mark), "another user read the VM's private files");
       // The guest booted with the command line QEMU read from its config file.
       const guestCmdline = (await guestExec(made.outs.guestConnection, guestKey, ["cat", "/proc/cmdline"])).stdout;
       assert.match(guestCmdline, new RegExp(`pq\\.token=${marks.append}`));
-      assert.strictEqual(execFileSync("stat", ["-c", "%a", `${made.outs.stateDir}/secret-0`]).toString().trim(), "600");
+      assert.strictEqual((await onHost().exec(["stat", "-c", "%a", `${made.outs.stateDir}/secret-0`])).stdout.trim(), "600");
     } finally {
       await vmP.delete!(made.id, made.outs);
     }

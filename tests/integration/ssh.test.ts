@@ -58,22 +58,25 @@ describe("SshTransport", function () {
 
   it("a read cut off by a lost session is read again", async () => {
     const t = open(sshOptionsFor(h1));
+    // The host's files and processes, through a connection of their own (the host is another machine).
+    const admin = open(sshOptionsFor(h1));
+    const onH1 = async (script: string, ...args: string[]) => (await admin.exec(["sh", "-c", script, "sh", ...args])).stdout;
     const fifo = `${h1.workDir}/cut-read.fifo`;
-    execFileSync("sh", ["-c", `rm -f "$1"; mkfifo "$1"`, "sh", fifo]);
+    await onH1('rm -f "$1"; mkfifo "$1"', fifo);
     try {
       const read = t.readFile(fifo);
       // The first `cat` blocks on the FIFO: end it together with its session, then feed the second.
-      const readers = () => execFileSync("sh", ["-c", `pgrep -f "^cat -- $1" || true`, "sh", fifo]).toString().split("\n").filter(Boolean);
-      await waitFor(() => readers().length === 1);
-      const [firstCat] = readers();
-      const session = execFileSync("ps", ["-o", "ppid=", "-p", firstCat]).toString().trim();
-      execFileSync("kill", ["-KILL", firstCat, session]);
-      await waitFor(() => readers().length === 1 && readers()[0] !== firstCat);
-      execFileSync("sh", ["-c", `printf second > "$1"`, "sh", fifo]);
+      const readers = async () => (await onH1('pgrep -f "^cat -- $1" || true', fifo)).split("\n").filter(Boolean);
+      await waitForAsync(async () => (await readers()).length === 1);
+      const [firstCat] = await readers();
+      const session = (await onH1('ps -o ppid= -p "$1"', firstCat)).trim();
+      await onH1('kill -KILL "$1" "$2"', firstCat, session);
+      await waitForAsync(async () => { const r = await readers(); return r.length === 1 && r[0] !== firstCat; });
+      await onH1('printf second > "$1"', fifo);
       assert.strictEqual((await read).toString(), "second");
       assert.strictEqual(t.connectionsOpened, 2);
     } finally {
-      rmSync(fifo, { force: true });
+      await onH1('rm -f "$1"', fifo);
     }
   });
 
@@ -226,8 +229,8 @@ describe("SshTransport", function () {
   });
 });
 
-async function waitFor(ok: () => boolean, timeoutMs = 10000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !ok(); await new Promise((r) => setTimeout(r, 50))) {
+async function waitForAsync(ok: () => Promise<boolean>, timeoutMs = 10000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !await ok(); await new Promise((r) => setTimeout(r, 50))) {
     if (Date.now() > deadline) throw new Error("timed out waiting");
   }
 }

@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import { cloudInitSeed, type CloudInitInputs } from "../../provider/cloudInit/seed";
-import { spawn, execFileSync } from "child_process";
+import { execFileSync } from "child_process";
 import { randomBytes } from "crypto";
 import { readFileSync } from "fs";
 import type * as pulumi from "@pulumi/pulumi";
@@ -13,7 +13,7 @@ import { vmLayout, vmLayoutAt } from "../../provider/layout";
 import { diskProvider } from "../../sdk/disk";
 import { vmProvider } from "../../sdk/vm";
 import { roundTripProvider } from "../helpers/dynamicProvider";
-import { isAlive, liveQemuPids, vmQemuPids } from "../helpers/processes";
+import { liveQemuPids, vmQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed, GUEST_APPEND } from "../testbed/testbed";
 import { firstForwardPort } from "../helpers/ports";
 import { guestExec } from "../helpers/guest";
@@ -87,8 +87,8 @@ describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function 
     await assert.rejects(diskP.update!(clone.id, clone.outs, { host: conn(), name: "clone", backingImage: base.outs.path, size: "32M" }), /would shrink/);
 
     // The process dies behind our back (SIGKILL is delivered at once, but a busy QEMU takes a moment to be gone).
-    execFileSync("kill", ["-9", String(outs.pid)]);
-    while (isAlive(outs.pid!)) await new Promise((r) => setTimeout(r, 20));
+    await onHost().exec(["kill", "-9", String(outs.pid)]);
+    while ((await onHost().exec(["kill", "-0", String(outs.pid)])).exitCode === 0) await new Promise((r) => setTimeout(r, 20));
     const seen = await vmP.read!(created.id, outs);
     assert.strictEqual(seen.props!.status, "stopped", seen.props!.statusDetail);
     assert.strictEqual((await vmP.diff!(created.id, seen.props!, inputs)).changes, true);
@@ -132,7 +132,9 @@ describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function 
   it("a pidfile naming an unrelated live process: reported stopped, that process untouched, start still works", async () => {
     const inputs = guestVm("stale");
     const layout = vmLayout(conn().workDir!, "stale");
-    const bystander = spawn("sleep", ["300"], { stdio: "ignore" });
+    // A process of the host (not of this machine: the host has processes of its own).
+    const bystander = { pid: Number((await onHost().exec(["sh", "-c", "setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $!"])).stdout.trim()) };
+    const bystanderAlive = async () => (await onHost().exec(["kill", "-0", String(bystander.pid)])).exitCode === 0;
     try {
       await onHost().exec(["mkdir", "-p", layout.dir]);
       await onHost().writeFile(layout.pidfile, `${bystander.pid}\n`);
@@ -141,8 +143,7 @@ describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function 
       assert.strictEqual(seen.props!.status, "stopped");
       assert.match(seen.props!.statusDetail, new RegExp(`PID ${bystander.pid}, which is not this VM's QEMU`));
       await vmP.delete!("id", seen.props!);
-      assert.strictEqual(bystander.exitCode, null, "the unrelated process was killed");
-      execFileSync("kill", ["-0", String(bystander.pid)]);
+      assert.ok(await bystanderAlive(), "the unrelated process was killed");
 
       // A crash leftover: stale socket and pidfile, then a start (made stopped, so that its state directory is known first).
       const stopped = await vmP.create!({ ...inputs, state: "stopped" });
@@ -152,10 +153,10 @@ describe("Disk and Vm (serialized providers, real QEMU on SSH hosts)", function 
       await onHost().exec(["touch", left.qmpSocket]);
       const created = { id: stopped.id, ...(await vmP.update!(stopped.id, stopped.outs, inputs)) };
       assert.strictEqual(created.outs.status, "running");
-      assert.strictEqual(bystander.exitCode, null);
+      assert.ok(await bystanderAlive(), "the unrelated process was killed");
       await vmP.delete!(created.id, created.outs);
     } finally {
-      bystander.kill("SIGKILL");
+      await onHost().exec(["kill", "-KILL", String(bystander.pid)]);
     }
   });
 

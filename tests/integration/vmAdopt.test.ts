@@ -7,10 +7,6 @@ import * as assert from "assert";
 import { randomBytes } from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { closeAllSshTransports, sshTransport, type Connection } from "../../provider/transport";
-import { execFileSync } from "child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "fs";
-import { tmpdir } from "os";
-import * as path from "path";
 import { findHandStarted, recordAdopted } from "../../provider/vm/adopt";
 import { vmLayout } from "../../provider/layout";
 import { vmSpec } from "../../provider/vm/spec";
@@ -78,20 +74,22 @@ describe("Vm adopt (a QEMU started by hand, real QEMU on an SSH host)", function
   // Issue 18, class 9: adopt takes only an unmanaged QEMU of the same user, checked and recorded as one process.
   it("never adopts another user's QEMU, nor one another state directory manages; records only the process it checked", async () => {
     const bed = testbed();
-    // Another Unix user's QEMU with this name (the test hosts share this machine's processes).
-    const otherDir = mkdtempSync(path.join(tmpdir(), "pq-other-user-"));
-    chmodSync(otherDir, 0o777);
-    writeFileSync(`${otherDir}/halt.img`, haltBootSector(), { mode: 0o644 });
+    // Another Unix user's QEMU with this name, on the host (started there over SSH, as that user).
+    const otherDir = `${workDir}-other-user`;
+    await onHost().exec(["sh", "-c", 'mkdir -p "$1" && chmod 777 "$1"', "x", otherDir]);
+    await onHost().writeFile(`${otherDir}/halt.img`, haltBootSector());
+    await onHost().exec(["chmod", "644", `${otherDir}/halt.img`]);
     const asOther = ["setpriv", "--reuid", bed.plainUser, "--regid", bed.plainUser, "--clear-groups", "qemu-system-x86_64", "-name", `guest=${name}`,
       "-machine", "pc", "-accel", "tcg", "-m", "32", "-nodefaults", "-display", "none", "-drive", `file=${otherDir}/halt.img,format=raw,if=virtio,readonly=on`,
       "-daemonize", "-pidfile", `${otherDir}/q.pid`];
     try {
-      execFileSync(asOther[0], asOther.slice(1));
+      const started = await onHost().exec(asOther);
+      assert.strictEqual(started.exitCode, 0, started.stderr);
       assert.strictEqual(handPids().length, 1, "the other user's QEMU runs");
       await assert.rejects(vmP.create!({ ...haltingVm(conn, name, image), adopt: true }), /adopt: no running QEMU instance has -name hand-/);
     } finally {
       for (const pid of handPids()) killProcess(pid);
-      rmSync(otherDir, { recursive: true, force: true });
+      await onHost().exec(["rm", "-rf", "--", otherDir]);
     }
 
     // A VM of this package with this name, managed from another working directory.

@@ -46,7 +46,8 @@ describe("Windows VMs' QMP is out of the guest's reach (stand-in: the same user-
     const sshPort = await freePort("127.0.0.1");
     const spec = vmSpec({
       host: { kind: "local", workDir: dir }, name, memory: "256M", accelerator: "tcg",
-      kernel: `${bed.hosts[0].guestDir}/vmlinuz`, initrd: `${bed.hosts[0].guestDir}/initramfs.gz`, append: GUEST_APPEND,
+      // QEMU runs on this machine: the guest's files here.
+      kernel: `${bed.guest.dir}/vmlinuz`, initrd: `${bed.guest.dir}/initramfs.gz`, append: GUEST_APPEND,
       ports: [{ host: sshPort, guest: 22, hostAddress: "127.0.0.1" }],
     }).spec;
     const layout = vmLayout(dir, name);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The first process of an isolated test host (hosts.sh, PQEMU_TESTBED_ISOLATED=1): PID 1 of the
+# The first process of a test host (hosts.sh; not with PQEMU_TESTBED_SHARED=1): PID 1 of the
 # host's own PID namespace, in its own mount namespace, inside its network namespace. It gives the
 # host its own /tmp, /proc and the directories of the Pulumi side hidden, so that a file or a
 # process on the host is reached only through the host's sshd, as on a real remote host; only
@@ -13,6 +13,12 @@ echo $(((index + 1) * 1000000)) > /proc/sys/kernel/ns_last_pid
 # The host's admin files stay reachable once /tmp is the host's own.
 mount --bind "$dir" /run/pqemu-host
 mount --bind "$dir/root/tmp" /tmp
+# Its own users: copies of the machine's user database as it was when the host came up (with the
+# test users), so that a user added or changed on one host is not on another or on the machine.
+for f in passwd group shadow; do
+  cp -p "/etc/$f" "$dir/etc-$f"
+  mount --bind "$dir/etc-$f" "/etc/$f"
+done
 # The Pulumi side's files: the repository, its caches and home directories.
 for hidden in /root /work /home; do
   [ -d "$hidden" ] && mount -t tmpfs -o mode=755 pqemu-hidden "$hidden"

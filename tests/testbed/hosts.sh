@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Three SSH test hosts, each in its own network namespace with its own address, sshd,
+# Three SSH test hosts, each in its own network, mount and PID namespaces with its own address, sshd,
 # host key, authorized_keys and working directory, and a second interface on one private LAN
 # (a bridge with no address in the root namespace: the hosts reach each other there, and
 # nothing else, as the machines of a lab reach each other). `up` is idempotent; `down` removes
@@ -20,11 +20,12 @@ ns() { echo "pqemu-$1"; }
 addr() { echo "$SUBNET.$((4 * $1 + 2))"; }
 lan_addr() { echo "$LAN.$(($1 + 2))"; }
 
-# PQEMU_TESTBED_ISOLATED=1: each host runs its sshd in its own mount and PID namespaces
-# (host-init.sh): its own /tmp (where its working directory, home and guest files are), its own
-# /proc, the Pulumi side's directories hidden. Its paths are the same strings as in the shared
-# mode, but on the machine they are under $dir/root/tmp: a test reaches them only over SSH.
-isolated() { [ "${PQEMU_TESTBED_ISOLATED:-0}" = 1 ]; }
+# Each host runs its sshd in its own mount and PID namespaces (host-init.sh): its own /tmp (where
+# its working directory, home and guest files are), its own /proc and user database, the Pulumi
+# side's directories hidden. Its paths are the same strings as in the shared mode, but on the
+# machine they are under $dir/root/tmp: a test reaches them only over SSH. PQEMU_TESTBED_SHARED=1
+# brings up the older kind, network namespaces on this machine's files and processes.
+isolated() { [ "${PQEMU_TESTBED_SHARED:-0}" != 1 ]; }
 # A path as host i sees it, where the machine keeps it (isolated: inside the host's own /tmp).
 host_backing() { if isolated; then echo "$TESTBED_STATE/${HOSTS[$1]}/root/tmp/${2#/tmp/}"; else echo "$2"; fi; }
 running() {

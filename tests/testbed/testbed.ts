@@ -12,7 +12,7 @@ export interface TestHost {
   workDir: string;
   /** Where the test guest's kernel, initramfs and base image are on this host (isolated hosts: copied in over SSH). */
   guestDir: string;
-  /** True when the host has its own mount and PID namespaces (hosts.sh, PQEMU_TESTBED_ISOLATED=1). */
+  /** True when the host has its own mount and PID namespaces (hosts.sh; false with PQEMU_TESTBED_SHARED=1). */
   isolated: boolean;
   hostKey: string;
 }
