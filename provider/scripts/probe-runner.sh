@@ -1,11 +1,13 @@
-# Runs an accelerator probe's QEMU ($2...) with its stderr in a file under $1. A KVM internal
+# Runs an accelerator probe's QEMU ($2...) with its stderr and temporary files under $1. A KVM internal
 # error stops the guest but not QEMU (it stays alive, burning a core), so the runner watches
 # QEMU's run-state trace and ends it as soon as the guest is stopped for good (one of
 # STOPPED_STATES), and ends a probe that still runs after RUN_LIMIT_TICKS ticks of 50 ms.
 # Exits with QEMU's status, or EXIT_PROBE_HUNG after HUNG_LINE when it ended a hang.
-err="$1/probe-$$.stderr"; shift
+dir=$1; err="$dir/probe-$$.stderr"; shift
 : > "$err" || exit "$EXIT_CANNOT_WRITE"
-PATH="$PATH:$QEMU_PATH" "$@" </dev/null 2>"$err" &
+# TMPDIR: the probe disk's snapshot=on overlay goes beside it, not to /var/tmp (not writable on
+# every host: a read-only system, a user without a /var/tmp of their own).
+TMPDIR="$dir" PATH="$PATH:$QEMU_PATH" "$@" </dev/null 2>"$err" &
 qemu=$!
 ticks=0; ended=
 while kill -0 "$qemu" 2>/dev/null; do

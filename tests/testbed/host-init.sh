@@ -3,7 +3,7 @@
 # host's own PID namespace, in its own mount namespace, inside its network namespace. It gives the
 # host its own /tmp, /proc and the directories of the Pulumi side hidden, so that a file or a
 # process on the host is reached only through the host's sshd, as on a real remote host; only
-# the read-only system (/usr, QEMU) is shared. Then it becomes the host's sshd.
+# the system (/usr, QEMU, /etc) is shared, read-only. Then it becomes the host's sshd.
 #   $1  the host's directory on the machine (sshd config, keys, log; root/ is the host's own tree)
 #   $2  the host's index: its PIDs start at (index + 1) * 1000000
 set -eu
@@ -23,4 +23,7 @@ done
 for hidden in /root /work /home; do
   [ -d "$hidden" ] && mount -t tmpfs -o mode=755 pqemu-hidden "$hidden"
 done
+# Everything else is the machine's system, shared read-only: a host writes only to what is its own
+# (its /tmp, its user database, /dev, and the admin directory its sshd logs to).
+mount -o remount,bind,ro /
 exec /usr/sbin/sshd -D -f /run/pqemu-host/sshd_config -E /run/pqemu-host/sshd.log
