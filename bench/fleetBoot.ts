@@ -38,7 +38,6 @@ function cpuMsOf(pid: number | undefined): number {
 const READY = "PULUMI-QEMU-GUEST-READY";
 
 export async function benchFleetBoot(ctx: BenchContext): Promise<FleetFigures> {
-  const guest = testbed().guest.dir;
   const hostGuest = testbed().hosts[0].guestDir; // the kernel and initramfs on the hosts
   let port = firstForwardPort();
   const guestVm = (h: TestHost, name: string): VmInputs => ({

@@ -3,7 +3,7 @@ import * as path from "path";
 import type { CloudInitInputs } from "../provider/cloudInit/seed";
 import { ansibleInventory, sshConfig, sshConfigPath, sshConfigWord, type FleetMember } from "../provider/fleet/inventory";
 import {
-  memberNames, memberPorts, PLACEMENTS, rangeCapacity,
+  checkPins, memberNames, memberPorts, PLACEMENTS, rangeCapacity,
   type FleetHostCapacity, type Placement, type PortRange,
 } from "../provider/fleet/placement";
 import { InvalidArgumentError } from "../provider/errors";
@@ -263,13 +263,7 @@ function settings(name: string, args: FleetArgs) {
     throw new InvalidArgumentError("rollingUpdate", `must be true or false, got ${JSON.stringify(args.rollingUpdate)}`);
   }
   if (args.rebalance !== undefined) booleanInput(args.rebalance, "rebalance");
-  if (args.pin !== undefined) {
-    if (typeof args.pin !== "object" || args.pin === null || Array.isArray(args.pin)) throw new InvalidArgumentError("pin", "must map member names to host keys");
-    for (const [member, key] of Object.entries(args.pin)) {
-      if (!names.includes(member)) throw new InvalidArgumentError(`pin.${member}`, `there is no member ${JSON.stringify(member)}`);
-      if (!keys.includes(key)) throw new InvalidArgumentError(`pin.${member}`, `there is no host ${JSON.stringify(key)} in hosts`);
-    }
-  }
+  checkPins(args.pin, names, keys);
   if (args.snapshot !== undefined) {
     snapshotTag(args.snapshot?.name, "snapshot.name");
     booleanInput(args.snapshot.memory, "snapshot.memory");

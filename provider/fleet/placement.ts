@@ -87,9 +87,8 @@ export function planPlacement(req: PlacementRequest): { seats: Record<string, Se
   const keys = new Set(hosts.map((h) => h.key));
   const previous = req.previous ?? {};
   const pins = req.pins ?? {};
+  checkPins(pins, names, [...keys]);
   for (const [member, key] of Object.entries(pins)) {
-    if (!names.includes(member)) throw new InvalidArgumentError(`pin.${member}`, `there is no member ${JSON.stringify(member)}`);
-    if (!keys.has(key)) throw new InvalidArgumentError(`pin.${member}`, `there is no host ${JSON.stringify(key)} in hosts`);
     if (!usable.some((h) => h.key === key)) throw new InvalidArgumentError(`pin.${member}`, `host ${key} cannot use ${JSON.stringify(needs.accelerator)}`);
   }
   const slots = planSlots(names, previous);
@@ -124,6 +123,16 @@ export function planPlacement(req: PlacementRequest): { seats: Record<string, Se
     return { member: m, from, to: seats[m].host, why };
   });
   return { seats, moves };
+}
+
+/** `pin` (member name -> host key) names members and hosts of the fleet. */
+export function checkPins(pins: unknown, names: string[], keys: string[]): void {
+  if (pins === undefined) return;
+  if (typeof pins !== "object" || pins === null || Array.isArray(pins)) throw new InvalidArgumentError("pin", "must map member names to host keys");
+  for (const [member, key] of Object.entries(pins)) {
+    if (!names.includes(member)) throw new InvalidArgumentError(`pin.${member}`, `there is no member ${JSON.stringify(member)}`);
+    if (!keys.includes(key)) throw new InvalidArgumentError(`pin.${member}`, `there is no host ${JSON.stringify(key)} in hosts`);
+  }
 }
 
 /** Recorded members keep their slot; new ones take the lowest free slots, in member order. */

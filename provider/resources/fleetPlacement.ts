@@ -3,7 +3,7 @@
  * stays on its host. The plan is made in `check` from the seats the last run recorded (the old
  * inputs), so `pulumi preview` shows it and names every move; nothing here touches a host.
  */
-import { planPlacement, planSlots, PLACEMENTS, type FleetHostCapacity, type MemberNeeds, type Move, type Placement, type Seat } from "../fleet/placement";
+import { checkPins, planPlacement, planSlots, PLACEMENTS, type FleetHostCapacity, type MemberNeeds, type Move, type Placement, type Seat } from "../fleet/placement";
 import { InvalidArgumentError } from "../errors";
 import { booleanInput, oneOf } from "../validate";
 import { progress } from "./progress";
@@ -46,10 +46,8 @@ export async function check(olds: Partial<FleetPlacementInputs> | undefined, new
   const failures = collectFailures([
     [[news.placement], () => void oneOf(news.placement, "placement", PLACEMENTS)],
     [[news.rebalance], () => void booleanInput(news.rebalance, "rebalance")],
-    [[news.pin], () => {
-      if (news.pin !== undefined && (typeof news.pin !== "object" || news.pin === null || Array.isArray(news.pin))) throw new InvalidArgumentError("pin", "must map member names to host keys");
-    }],
-  ]);
+    [[news.pin, news.names, news.hostKeys], () => checkPins(news.pin, news.names, news.hostKeys)],
+  ]).map((f) => ({ ...f, reason: `Fleet ${news.fleet}: ${f.reason}` }));
   if (failures.length || !known(news.names)) return failures.length ? { failures } : { inputs: news };
   const previous = recorded(olds);
   const slots = planSlots(news.names, previous);
@@ -59,7 +57,8 @@ export async function check(olds: Partial<FleetPlacementInputs> | undefined, new
     // Hosts' figures are not known yet (a preview while a Host is made or changed): the members
     // already seated keep their seats; only a new member's host waits for the figures.
     const pin = news.pin ?? {};
-    const hostOf = (m: string) => containsUnknown(pin) || news.rebalance !== false && news.rebalance !== undefined
+    const waitsForAll = containsUnknown(pin) || news.rebalance === true || containsUnknown(news.rebalance);
+    const hostOf = (m: string) => waitsForAll
       ? UNKNOWN : pin[m] ?? (previous[m] && keys.includes(previous[m].host) ? previous[m].host : UNKNOWN);
     const seats = Object.fromEntries(news.names.map((m) => [m, { host: hostOf(m), slot: slots[m] }]));
     return { inputs: { ...news, slots, seats, ...memberHosts(seats), moves: [] } };

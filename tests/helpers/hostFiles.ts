@@ -21,10 +21,6 @@ export async function listDir(dir: string): Promise<string[]> {
   return r.stdout.split("\n").filter(Boolean);
 }
 
-export async function pathExists(file: string): Promise<boolean> {
-  return (await sh(file, 'test -e "$1" || test -L "$1"', file)).exitCode === 0;
-}
-
 /** Every file under `dir` (relative paths are not made: full paths), sorted; [] without the directory. */
 export async function filesUnder(dir: string, exceptPath?: string): Promise<string[]> {
   const r = await sh(dir, '[ -d "$1" ] || exit 0; if [ -n "$2" ]; then find "$1" -type f -not -path "$2" | sort; else find "$1" -type f | sort; fi', dir, exceptPath ?? "");

@@ -36,6 +36,13 @@ describe("FleetPlacement resource", () => {
     assert.match(r.failures![0].reason, /^Fleet lab: 4 members of 1 vCPU and 3\.0 GiB do not fit \(spread\)/);
   });
 
+  it("a pin to no host is a check failure, also while hosts' figures are unknown", async () => {
+    for (const hostsNow of [hosts, [hosts[0], UNKNOWN as unknown as typeof hosts[0]]]) {
+      const r = await check({}, { ...base, hosts: hostsNow, pin: { db: "h9" } });
+      assert.deepStrictEqual(r.failures, [{ property: "pin.db", reason: 'Fleet lab: there is no host "h9" in hosts' }]);
+    }
+  });
+
   it("a template that no longer fits is refused with the seated members counted; a host reporting less memory is not", async () => {
     const first = (await check({}, base)).inputs!;
     const bigger = await check(first, { ...base, needs: { cpus: 1, memoryBytes: 2 * GiB } });
