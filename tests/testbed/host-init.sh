@@ -19,10 +19,15 @@ for f in passwd group shadow; do
   cp -p "/etc/$f" "$dir/etc-$f"
   mount --bind "$dir/etc-$f" "/etc/$f"
 done
-# The Pulumi side's files: the repository, its caches and home directories.
-for hidden in /root /work /home; do
-  [ -d "$hidden" ] && mount -t tmpfs -o mode=755 pqemu-hidden "$hidden"
+# The Pulumi side's files: the repository (wherever a CI clones it), ../shared beside it, caches,
+# home directories, and every top-level directory that is not the system's. /tmp is the host's own.
+hide() { case "$1" in /tmp|/tmp/*) return 0 ;; esac; [ -d "$1" ] && [ ! -L "$1" ] && mount -t tmpfs -o mode=755 pqemu-hidden "$1"; return 0; }
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+for top in /*; do
+  case "$top" in /bin|/boot|/dev|/etc|/lib|/lib32|/lib64|/libx32|/sbin|/usr|/var|/proc|/sys|/run|/tmp) ;; *) hide "$top" ;; esac
 done
+hide "$repo"
+hide "$(dirname "$repo")/shared"
 # Everything else is the machine's system, shared read-only: a host writes only to what is its own
 # (its /tmp, its user database, /dev, and the admin directory its sshd logs to).
 mount -o remount,bind,ro /
