@@ -8,6 +8,8 @@
 #   $2  the host's index: its PIDs start at (index + 1) * 1000000
 set -eu
 dir=$1 index=$2
+# Found before /tmp becomes the host's own (a clone under /tmp is then out of sight already).
+repo=$(cd "$(dirname "$0")/../.." && pwd)
 # No PID of a host is another host's or the machine's: tests that look from outside tell them apart.
 echo $(((index + 1) * 1000000)) > /proc/sys/kernel/ns_last_pid
 # The host's admin files stay reachable once /tmp is the host's own.
@@ -22,7 +24,6 @@ done
 # The Pulumi side's files: the repository (wherever a CI clones it), ../shared beside it, caches,
 # home directories, and every top-level directory that is not the system's. /tmp is the host's own.
 hide() { case "$1" in /tmp|/tmp/*) return 0 ;; esac; [ -d "$1" ] && [ ! -L "$1" ] && mount -t tmpfs -o mode=755 pqemu-hidden "$1"; return 0; }
-repo=$(cd "$(dirname "$0")/../.." && pwd)
 for top in /*; do
   case "$top" in /bin|/boot|/dev|/etc|/lib|/lib32|/lib64|/libx32|/sbin|/usr|/var|/proc|/sys|/run|/tmp) ;; *) hide "$top" ;; esac
 done

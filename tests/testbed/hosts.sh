@@ -85,7 +85,9 @@ CFG
       ip netns exec "$n" /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"
     fi
   fi
-  for _ in $(seq 1 50); do timeout 1 bash -c "</dev/tcp/$(addr "$i")/22" 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 1 50); do timeout 1 bash -c "</dev/tcp/$(addr "$i")/22" 2>/dev/null && return 0; sleep 0.1; done
+  log "$name: no sshd on $(addr "$i"):22; its start said: $(cat "$dir/init.log" 2>/dev/null)"
+  return 1
 }
 
 # Isolated hosts get the test guest the way a user's host gets an image: copied in over SSH.
