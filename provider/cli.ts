@@ -3,7 +3,7 @@
  * pulumi-qemu probe [ssh://user@host[:port]] [--json] [--identity FILE]
  *   [--host-key KEY | --known-hosts FILE | --insecure-accept-any-host-key]
  *   [--work-dir DIR] [--guest-arch ARCH] [--reprobe] [--windows]
- * pulumi-qemu gc [ssh://user@host[:port]] [--work-dir DIR] [--expired] [--json] (and the SSH options above)
+ * pulumi-qemu gc [ssh://user@host[:port]] [--work-dir DIR] [--expired] [--images] [--json] (and the SSH options above)
  */
 import { readFileSync } from "fs";
 import { homedir } from "os";
@@ -12,10 +12,11 @@ import { probeHost, type CapabilityReport } from "./host/capabilities";
 import { closeAllSshTransports, LocalTransport, sshTransport, type SshOptions, type Transport } from "./transport";
 import { parseSshTarget } from "./transport/sshOptions";
 import { collectExpired, formatInventory, inventory, isExpired } from "./resources/gc";
+import { removeUnusedImages } from "./resources/image";
 
 const SSH_FLAGS = "[--identity FILE] [--host-key KEY | --known-hosts FILE | --insecure-accept-any-host-key] [--work-dir DIR]";
 const USAGE = `usage: pulumi-qemu probe [ssh://user@host[:port]] [--json] ${SSH_FLAGS} [--guest-arch ARCH] [--reprobe] [--windows]\n` +
-  `       pulumi-qemu gc [ssh://user@host[:port]] ${SSH_FLAGS} [--expired] [--json]`;
+  `       pulumi-qemu gc [ssh://user@host[:port]] ${SSH_FLAGS} [--expired] [--images] [--json]`;
 
 function fail(message: string): never {
   console.error(`pulumi-qemu: ${message}\n${USAGE}`);
@@ -30,7 +31,7 @@ function parseArgs(argv: string[]): Record<string, string | boolean> {
     if (valued.has(a)) {
       if (i + 1 >= argv.length) fail(`${a} needs a value`);
       flags[a] = argv[++i];
-    } else if (["--json", "--reprobe", "--insecure-accept-any-host-key", "--windows", "--expired"].includes(a)) flags[a] = true;
+    } else if (["--json", "--reprobe", "--insecure-accept-any-host-key", "--windows", "--expired", "--images"].includes(a)) flags[a] = true;
     else if (a.startsWith("ssh://") && !flags.target) flags.target = a;
     else fail(`unknown argument ${JSON.stringify(a)}`);
   }
@@ -80,6 +81,10 @@ async function gc(transport: Transport, flags: Record<string, string | boolean>,
   const entries = await inventory(transport, workDir);
   if (flags["--json"] && !flags["--expired"]) return void console.log(JSON.stringify(entries.map((e) => ({ ...e, expired: isExpired(e, now) })), null, 2));
   console.log(`VMs in ${workDir} on ${transport.description}:\n${entries.length ? formatInventory(entries, now) : "(none)"}`);
+  if (flags["--images"]) {
+    const images = await removeUnusedImages(transport, workDir, (m) => console.log(`pulumi-qemu: ${m}`));
+    console.log(`${images.length} unused cached image(s) removed`);
+  }
   if (!flags["--expired"]) return;
   const { removed, failed, disks } = await collectExpired(transport, workDir, entries, now, (m) => console.log(`pulumi-qemu: ${m}`));
   console.log(`${removed.length} expired VM(s) removed, and ${disks.length} disk(s) only they used${failed.length ? `; ${failed.length} could not be: ${failed.join(", ")}` : ""}`);

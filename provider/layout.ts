@@ -174,3 +174,8 @@ export function vmOfMemberSocket(workDir: string, target: string): string | unde
 export function stateDirName(dir: string): string {
   return dir.slice(dir.lastIndexOf("/") + 1);
 }
+
+/** The host's cache of images fetched by URL (Image), shared by every stack of the working directory. */
+export function imageCacheDir(workDir: string): string {
+  return `${trimmed(workDir)}/images/cache`;
+}

@@ -15,6 +15,8 @@ import { booleanInput, integerIn, oneOf, safeName, sizeBytes, snapshotTag } from
 import type { GuestConnection } from "../provider/resources/vm";
 import type { ReadinessSpec, StopTimeouts } from "../provider/vm/spec";
 import { Disk } from "./disk";
+import { Image, type ImageArgs } from "./image";
+import { declaredDigest, imageUrl } from "../provider/images/source";
 import { FleetPlacement } from "./fleetPlacement";
 import type { Host } from "./host";
 import { HostCapabilities } from "./hostCapabilities";
@@ -26,8 +28,12 @@ export type { FleetMember, Placement, PortRange };
 
 /** What every member is made of. Plain values: the members are declared from them. */
 export interface FleetTemplate {
-  /** A disk image on the machine running Pulumi; placed once per host (shared, checksum-verified) and cloned for each member. */
-  baseImage: string;
+  /**
+   * The image each member's disk is a linked clone of: a file on the machine running Pulumi
+   * (uploaded once per host, shared, checksum-verified), or a published image `{ url, sha256 }`
+   * that each host fetches once into its cache (an Image per host; see Image's arguments).
+   */
+  baseImage: string | FleetImageSource;
   /** Size of each member's linked clone. Default: the base image's. */
   diskSize?: string | number;
   /** Default 1. */
@@ -56,6 +62,9 @@ export interface FleetTemplate {
   /** Private key that logs in to the guests (secret), for each member's guestConnection. */
   guestPrivateKey?: pulumi.Input<string>;
 }
+
+/** A published image for a Fleet's members: what an Image takes, without its host. */
+export type FleetImageSource = Omit<ImageArgs, "host" | "sha256" | "sha512" | "url"> & { url: string; sha256?: string; sha512?: string };
 
 export interface FleetArgs {
   /** The hosts, by a stable key (the key names the host in inventories). Order matters for placement. */
@@ -160,12 +169,12 @@ export class Fleet extends pulumi.ComponentResource {
     const seating = new FleetPlacement(`${name}-placement`, { fleet: name, names, hostKeys: keys, hosts: capacities, needs: plainNeeds(needs), placement, pin: args.pin, rebalance: args.rebalance }, child);
     this.placement = seating.seats.apply((s) => Object.fromEntries(names.map((n) => [n, s[n].host])));
 
-    // One shared base image per host, named by its content: fleets with the same image share it.
-    const image = invalidAsRunError(name, () => baseImageFile(t.baseImage));
-    const bases = Object.fromEntries(keys.map((k) => [k, new Disk(`${name}-${k}-base`, {
-      host: args.hosts[k].connection, name: image.stem, shared: true, source: image.path,
-      path: args.hosts[k].workDir.apply((w) => sharedImagePath(w, image.stem, image.format)),
-    }, child)]));
+    // One base image per host, named by its content: fleets with the same image share it. A
+    // published one is fetched by each host into its cache; a local file is uploaded.
+    const published = typeof t.baseImage === "object" && t.baseImage !== null ? t.baseImage : undefined;
+    const bases: Record<string, { path: pulumi.Output<string> }> = published
+      ? Object.fromEntries(keys.map((k) => [k, new Image(`${name}-${k}-image`, { ...published, host: args.hosts[k].connection }, child)]))
+      : localBases(name, t.baseImage as string, keys, args.hosts, child);
     // Only the member's own host's value: another host's unknown (a new host in a preview) is not its.
     const onHost = <T>(i: number, pick: (k: string) => pulumi.Output<T>): pulumi.Output<T> =>
       seating.hostOf(names[i]).apply((key) => pick(key)) as pulumi.Output<T>;
@@ -222,6 +231,15 @@ export class Fleet extends pulumi.ComponentResource {
   }
 }
 
+/** A local base image, read once, uploaded to each host as a shared Disk. */
+function localBases(name: string, file: string, keys: string[], hosts: Record<string, Host>, child: pulumi.CustomResourceOptions): Record<string, Disk> {
+  const image = invalidAsRunError(name, () => baseImageFile(file));
+  return Object.fromEntries(keys.map((k) => [k, new Disk(`${name}-${k}-base`, {
+    host: hosts[k].connection, name: image.stem, shared: true, source: image.path,
+    path: hosts[k].workDir.apply((w) => sharedImagePath(w, image.stem, image.format)),
+  }, child)]));
+}
+
 /** @internal The local image, its format (from its first bytes) and a name that changes with its content. */
 export function baseImageFile(file: string): { path: string; stem: string; format: "qcow2" | "raw" } {
   if (typeof file !== "string" || file === "") throw new InvalidArgumentError("template.baseImage", "must be a path on the machine running Pulumi");
@@ -257,6 +275,10 @@ function settings(name: string, args: FleetArgs) {
   const range = args.portRange;
   // Written into other tools' formats (ssh_config, the Ansible inventory): refused before anything runs.
   if (!args.names && names.length) safeName(names[names.length - 1], "name (the Fleet's resource name, which names its members)");
+  if (typeof t.baseImage === "object" && t.baseImage !== null) {
+    imageUrl(t.baseImage.url, "template.baseImage.url");
+    declaredDigest(t.baseImage, "template.baseImage.");
+  }
   if (t.guestUser !== undefined) sshConfigWord(t.guestUser, "template.guestUser", "word");
   if (args.privateKeyFile !== undefined) sshConfigPath(args.privateKeyFile);
   if (args.rollingUpdate !== undefined && typeof args.rollingUpdate !== "boolean") {

@@ -2,7 +2,8 @@
 export { Host, type HostArgs, type Connection, type SshHop, type QemuBinary } from "./host";
 export { HostCapabilities, type HostCapabilitiesArgs, type AcceleratorName, type AcceleratorReport } from "./hostCapabilities";
 export { Disk, type DiskArgs } from "./disk";
+export { Image, type ImageArgs } from "./image";
 export { Vm, type VmArgs, type DiskAttachment, type NetworkSpec, type PortForward, type ReadinessSpec, type StopTimeouts, type GuestConnection, type RunState } from "./vm";
 export { Network, type NetworkArgs, type NetworkAttachment, type NetworkHost, type SwitchStatus } from "./network";
 export { Snapshot, type SnapshotArgs } from "./snapshot";
-export { Fleet, type FleetArgs, type FleetSnapshot, type FleetTemplate, type FleetMember, type Placement, type PortRange } from "./fleet";
+export { Fleet, type FleetArgs, type FleetImageSource, type FleetSnapshot, type FleetTemplate, type FleetMember, type Placement, type PortRange } from "./fleet";

@@ -15,8 +15,15 @@ const hosts = config.requireObject<HostConfig[]>("hosts");
 const privateKey = config.getSecret("privateKey") ?? pulumi.secret(readFileSync(config.require("privateKeyFile"), "utf8"));
 const guestDir = config.get("guestDir") ?? path.join(os.homedir(), ".cache/pulumi-qemu/guest");
 const guestKeyFile = config.get("guestKeyFile") ?? path.join(guestDir, "id_ed25519");
-// Any qcow2 or raw image; the tiny test guest boots from its kernel and ignores the disk.
-const baseImage = config.get("baseImage") ?? path.join(guestDir, "base.qcow2");
+// Any qcow2 or raw image; the tiny test guest boots from its kernel and ignores the disk. Or a
+// published one: `baseImageUrl` and `baseImageSha256` (each host fetches it once into its cache;
+// `baseImageCaFile` trusts a private mirror's CA).
+const baseImageUrl = config.get("baseImageUrl");
+const baseImage: string | qemu.FleetImageSource = baseImageUrl
+  ? { url: baseImageUrl, sha256: config.require("baseImageSha256"), ...(config.get("baseImageCaFile") ? { caCertificate: readFileSync(config.require("baseImageCaFile"), "utf8") } : {}) }
+  : config.get("baseImage") ?? path.join(guestDir, "base.qcow2");
+// `userData`: cloud-init user-data for every member (the tiny guest runs a `#!/bin/sh` one).
+const userData = config.get("userData");
 // Where the guest's kernel and initramfs are on the hosts (direct kernel boot reads them there).
 const hostGuestDir = config.get("hostGuestDir") ?? guestDir;
 
@@ -46,6 +53,7 @@ const fleet = new qemu.Fleet("ci", {
       readiness: { serialPattern: "PULUMI-QEMU-GUEST-READY", guestPort: 22, timeoutMs: config.getNumber("readinessTimeoutMs") ?? 300000 },
       stopTimeouts: { powerdownMs: 1000 }, // the tiny guest cannot hear ACPI powerdown
     }),
+    ...(userData ? { cloudInit: { userData } } : {}),
     guestPrivateKey: pulumi.secret(readFileSync(guestKeyFile, "utf8")),
   },
 });

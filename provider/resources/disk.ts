@@ -368,7 +368,7 @@ export async function remove(_id: string, props: DiskOutputs): Promise<void> {
 }
 
 /** Why an image must stay: a running VM holds it, a VM of the working directory declares it, or it is a clone's backing file. Throws when that cannot be told. */
-async function reasonToKeep(t: Transport, workDir: string, path: string): Promise<string | undefined> {
+export async function reasonToKeep(t: Transport, workDir: string, path: string): Promise<string | undefined> {
   // Without -U, qemu-img takes the image's lock: it fails exactly while a running QEMU holds it.
   // Where QEMU takes no locks, the VMs of this working directory that declare the image say it.
   const infoArgv = toolArgv(t.platform, ["qemu-img", "info", "--output=json", path]);

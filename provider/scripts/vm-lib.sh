@@ -81,10 +81,12 @@ print_observation() {
   print_spec
   print_owner
 }
+# Takes "$lock", waiting up to $lock_wait seconds (default 120; a download's waiters wait longer).
 take_lock() {
+  wait_s=${lock_wait:-120}
   if command -v flock >/dev/null 2>&1; then
     exec 9>"$lock"
-    flock -w 120 9 || { echo "waited 120 s for the VM's lock $lock" >&2; exit "$EXIT_LOCK_TIMEOUT"; }
+    flock -w "$wait_s" 9 || { echo "waited $wait_s s for the lock $lock" >&2; exit "$EXIT_LOCK_TIMEOUT"; }
   else
     # No flock (macOS): a directory, with its holder's PID inside so that a killed holder's lock
     # is broken. Breakers take "$lock.b" first: while the dead holder's directory stands nobody
@@ -99,7 +101,7 @@ take_lock() {
         esac
         rmdir "$lock.b"
       fi
-      i=$((i + 1)); [ "$i" -gt 1200 ] && { echo "waited 120 s for the VM's lock $lock.d (held by a live process, or left by one killed before it wrote its PID: remove it when no pulumi-qemu operation runs)" >&2; exit "$EXIT_LOCK_TIMEOUT"; }
+      i=$((i + 1)); [ "$i" -gt $((wait_s * 10)) ] && { echo "waited $wait_s s for the lock $lock.d (held by a live process, or left by one killed before it wrote its PID: remove it when no pulumi-qemu operation runs)" >&2; exit "$EXIT_LOCK_TIMEOUT"; }
       sleep 0.1
     done
     echo "$$" > "$lock.d/pid"

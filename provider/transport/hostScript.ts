@@ -25,6 +25,14 @@ export const EXIT = {
   LOCK_TIMEOUT: 75,
   /** A VM's start would take the host past its memory (capacity-reserve.sh). */
   NO_CAPACITY: 76,
+  /** A fetched image's digest is not the declared one (image-fetch.sh prints got=). */
+  DIGEST_MISMATCH: 77,
+  /** A download was cut off; what arrived stays beside the cache entry and the next fetch resumes it. */
+  DOWNLOAD_CUT: 78,
+  /** A download failed for good (an HTTP error, a refused connection, a certificate): nothing is kept. */
+  DOWNLOAD_FAILED: 79,
+  /** The host lacks a tool the fetch needs (curl or wget, a decompressor); its name is on stderr. */
+  MISSING_TOOL: 80,
   /** The accelerator probe's guest hung and was ended (124, as timeout(1) says). */
   PROBE_HUNG: 124,
 } as const;

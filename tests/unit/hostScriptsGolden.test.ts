@@ -21,6 +21,7 @@ import { psScriptArgv, windowsInvocation } from "../../provider/transport/window
 import { adoptArgv, cleanupArgv, listSpecsArgv, observeArgv, processArgv, signalArgv, startArgv } from "../../provider/vm/hostScripts";
 import { portsTakeArgv } from "../../provider/vm/ports";
 import { reserveArgv } from "../../provider/vm/capacity";
+import { fetchArgv } from "../../provider/images/source";
 import { vmLayout } from "../../provider/layout";
 import { cleanupScriptArgv, listSpecsScriptArgv, observeScriptArgv, signalScriptArgv, startScriptArgv } from "../../provider/vm/windowsScripts";
 
@@ -66,6 +67,7 @@ const CASES: Record<string, string[]> = {
   "posix-vm-adopt": adoptArgv(mac, "web", 4242, "Mon Nov 30 03:00:00 2026", '{"name":"web"}', "/tmp/hand.sock"),
   "posix-vm-process": processArgv("4242"),
   "posix-ports-take": portsTakeArgv("/Users/ops/.pulumi-qemu/vms/web.0a1b2c3d", ["tcp", "udp"]),
+  "posix-image-fetch": fetchArgv({ cacheDir: "/Users/ops/.pulumi-qemu/images/cache", entry: "sha256-ab.qcow2", algorithm: "sha256", hex: "ab", compression: "xz", timeoutMs: 3600000, via: "host" }),
   "posix-capacity-reserve": reserveArgv(vmLayout("/Users/ops/.pulumi-qemu", "web.0a1b2c3d"), 2 ** 30, 2, "project lab, stack ci, resource web (VM web)"),
   "posix-probe-runner": probeRunnerArgv("/Users/ops/.pulumi-qemu/.pulumi-qemu-probe", ["qemu-system-x86_64", "-accel", "hvf", "-serial", "stdio"]),
   "posix-write-file": atomicWriteArgv("/Users/ops/.pulumi-qemu/.pulumi-qemu-probe/x.json", 42, 0o600, "abc123"),

@@ -11,7 +11,7 @@ import { REPO_ROOT, tsSources } from "../helpers/sources";
 
 const LAYERS: Array<[string, number]> = [
   ["sdk", 9], ["provider/resources", 8], ["provider/network", 7], ["provider/vm", 6], ["provider/host", 5],
-  ["provider/qemu", 4], ["provider/cloudInit", 3], ["provider/fleet", 3], ["provider/transport", 2], ["provider", 1],
+  ["provider/qemu", 4], ["provider/images", 3], ["provider/cloudInit", 3], ["provider/fleet", 3], ["provider/transport", 2], ["provider", 1],
 ];
 const EXEMPT = new Set(["provider/cli.ts"]);
 

@@ -17,7 +17,7 @@ interface Schema { resources: Record<string, Resource>; types: Record<string, { 
 
 /** Property names of each provider's Outputs type, as the compiler resolves them. */
 function providerOutputNames(): Record<string, string[]> {
-  const files = ["disk", "fleetPlacement", "host", "hostCapabilities", "network", "snapshot", "vm"].map((f) => path.join(ROOT, "provider/resources", `${f}.ts`));
+  const files = ["disk", "fleetPlacement", "host", "hostCapabilities", "image", "network", "snapshot", "vm"].map((f) => path.join(ROOT, "provider/resources", `${f}.ts`));
   const program = ts.createProgram(files, { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true });
   const checker = program.getTypeChecker();
   const names: Record<string, string[]> = {};
@@ -41,9 +41,9 @@ describe("schema.json", function () {
     assert.deepStrictEqual(committed, buildSchema(ROOT));
   });
 
-  it("has the six resources, the Fleet's placement record and the Fleet component with their type tokens", () => {
+  it("has the seven resources, the Fleet's placement record and the Fleet component with their type tokens", () => {
     assert.deepStrictEqual(Object.keys(committed.resources).sort(),
-      [...["Disk", "FleetPlacement", "Host", "HostCapabilities", "Network", "Snapshot", "Vm"].map((t) => `pulumi-nodejs:dynamic/qemu:${t}`), "qemu:index:Fleet"]);
+      [...["Disk", "FleetPlacement", "Host", "HostCapabilities", "Image", "Network", "Snapshot", "Vm"].map((t) => `pulumi-nodejs:dynamic/qemu:${t}`), "qemu:index:Fleet"]);
     assert.strictEqual(committed.resources["qemu:index:Fleet"].isComponent, true);
   });
 
@@ -64,7 +64,7 @@ describe("schema.json", function () {
     assert.deepStrictEqual(secret("Host", "properties"), ["connection"]);
     assert.deepStrictEqual(secret("Vm", "inputProperties"), ["cloudInit", "guestPrivateKey", "host"]);
     assert.deepStrictEqual(secret("Vm", "properties"), ["guestConnection"]);
-    for (const t of ["Disk", "HostCapabilities"]) assert.deepStrictEqual(secret(t, "inputProperties"), ["host"]);
+    for (const t of ["Disk", "HostCapabilities", "Image"]) assert.deepStrictEqual(secret(t, "inputProperties"), ["host"]);
     const fleetSecrets = Object.entries(committed.resources["qemu:index:Fleet"].properties).filter(([, p]) => p.secret).map(([k]) => k);
     assert.deepStrictEqual(fleetSecrets, ["guestConnections"]);
   });

@@ -16,6 +16,7 @@ import { atomicWriteArgv } from "../../provider/transport/remoteFiles";
 import { adoptArgv, cleanupArgv, listSpecsArgv, listStateDirsArgv, observeArgv, processArgv, signalArgv, startArgv } from "../../provider/vm/hostScripts";
 import { portsTakeArgv } from "../../provider/vm/ports";
 import { reserveArgv } from "../../provider/vm/capacity";
+import { discardArgv, fetchArgv, promoteArgv } from "../../provider/images/source";
 import { hostScriptsDir, hostScriptText, shScriptParts } from "../../provider/transport/hostScript";
 import { readdirSync } from "fs";
 
@@ -30,6 +31,9 @@ const SCRIPTS: Record<string, string[]> = {
   "vm list state directories": listStateDirsArgv("/w/vms"),
   "ports: take from the ledger": portsTakeArgv("/w/vms/a.0a1b2c3d", ["tcp", "udp"]),
   "capacity: reserve in the ledger": reserveArgv(vmLayout("/w", "a.0a1b2c3d"), 2 ** 28, 1, "project p, stack s, resource a (VM a)"),
+  "image: fetch": fetchArgv({ cacheDir: "/w/images/cache", entry: "sha256-ab.qcow2", algorithm: "sha256", hex: "ab", compression: "xz", timeoutMs: 60000, caFile: "/w/ca.pem", via: "host" }),
+  "image: promote": promoteArgv("/w/images/cache", "sha256-ab.qcow2"),
+  "image: discard": discardArgv("/w/images/cache", "sha256-ab.qcow2"),
   "adopt: a process": processArgv("1"),
   "host facts": factsArgv("/w"),
   "probe runner": probeRunnerArgv("/w/p", ["qemu-system-x86_64"]),
