@@ -12,6 +12,7 @@ export type ErrorCode =
   | "TIMEOUT"
   | "GUEST_STOPPED"
   | "GUEST_PANICKED"
+  | "CLOUD_INIT_FAILED"
   | "OWNED_BY_ANOTHER";
 
 export class QemuError extends Error {
@@ -136,6 +137,15 @@ export class GuestPanicError extends QemuError {
   constructor(message: string, panic: string) {
     super("GUEST_PANICKED", message);
     this.panic = panic;
+  }
+}
+
+/** cloud-init reported a problem on the guest's console before it finished (readiness.cloudInit): `report` is its words. */
+export class CloudInitError extends QemuError {
+  readonly report: string;
+  constructor(message: string, report: string) {
+    super("CLOUD_INIT_FAILED", message);
+    this.report = report;
   }
 }
 

@@ -1,9 +1,10 @@
 /** The side effects of reconciling a VM: start, the stop ladder, resume, and waiting for readiness. */
-import { GuestPanicError, GuestStoppedError, NotReadyError, QemuError, QemuStartError, expectSuccess } from "../errors";
+import { CloudInitError, GuestPanicError, GuestStoppedError, NotReadyError, QemuError, QemuStartError, expectSuccess } from "../errors";
 import { qemuMessages } from "../qemu/messages";
 import { parseKeyValues } from "../keyValues";
 import { EXIT, makeDirectory, tailFile, type Transport } from "../transport";
 import { withVmQmp } from "./qmpEndpoint";
+import { CLOUD_INIT_FINISHED, cloudInitFailure } from "./cloudInitReadiness";
 import { vmScripts } from "./scripts";
 import { cloudInitSeedPath, type SeedDigest, type VmLayout } from "../layout";
 import { listStartedSpecs, observe } from "./observe";
@@ -211,17 +212,23 @@ export async function waitReady(transport: Transport, layout: VmLayout, spec: Vm
   const forward = readiness.guestPort === undefined ? undefined
     : forwardedPorts(spec).find((p) => p.guest === readiness.guestPort && p.protocol === "tcp");
   let serialSeen = !pattern;
+  let cloudInitDone = !readiness.cloudInit;
   let portSeen = !forward;
   let lastReport = 0;
   for (;;) {
-    if (!serialSeen) {
+    if (!serialSeen || !cloudInitDone) {
       const tail = await serialTail(transport, layout);
-      serialSeen = pattern!.test(tail);
-      const panic = serialSeen ? undefined : KERNEL_PANIC.exec(tail)?.[0].trim();
+      serialSeen ||= pattern!.test(tail);
+      if (!cloudInitDone) {
+        const failure = cloudInitFailure(tail);
+        if (failure) throw new CloudInitError(`${transport.description}: VM ${spec.name}: cloud-init reported a problem before it finished:\n${failure}`, failure);
+        cloudInitDone = CLOUD_INIT_FINISHED.test(tail);
+      }
+      const panic = serialSeen && cloudInitDone ? undefined : KERNEL_PANIC.exec(tail)?.[0].trim();
       if (panic) throw new GuestPanicError(`${transport.description}: VM ${spec.name}: the guest's kernel panicked before it was ready; serial log ends with:\n${tail.slice(-2000)}`, panic);
     }
-    if (serialSeen && !portSeen) portSeen = await portAnswers(transport, forwardAddressOnHost(forward!), forward!.host);
-    if (serialSeen && portSeen) return;
+    if (serialSeen && cloudInitDone && !portSeen) portSeen = await portAnswers(transport, forwardAddressOnHost(forward!), forward!.host);
+    if (serialSeen && cloudInitDone && portSeen) return;
     const observed = await observe(transport, layout, layout.name);
     if (observed.state === "running" && resetLoop(observed.bootCpuResets)) {
       const { message, words } = await notReadyBecause(transport, layout, spec, `is in a reset loop before it was ready (QEMU's trace saw the boot CPU reset ${observed.bootCpuResets} times)`);
@@ -233,12 +240,12 @@ export async function waitReady(transport: Transport, layout: VmLayout, spec: Vm
       throw new QemuError("COMMAND_FAILED", message);
     }
     if (Date.now() >= deadline) {
-      const missing = [!serialSeen ? `serial log pattern /${readiness.serialPattern}/` : "", !portSeen ? `guest port ${readiness.guestPort} (host port ${forward!.host})` : ""].filter(Boolean).join(" and ");
+      const missing = [!cloudInitDone ? "cloud-init to finish" : "", !serialSeen ? `serial log pattern /${readiness.serialPattern}/` : "", !portSeen ? `guest port ${readiness.guestPort} (host port ${forward!.host})` : ""].filter(Boolean).join(" and ");
       throw new NotReadyError(`${transport.description}: VM ${spec.name} not ready within ${timeoutMs} ms: waiting for ${missing}; serial log ends with:\n${(await serialTail(transport, layout)).slice(-2000)}`, missing, timeoutMs);
     }
     if (Date.now() - lastReport > 10000) {
       lastReport = Date.now();
-      progress(`VM ${spec.name}: waiting for ${!serialSeen ? "the serial log" : "the guest port"} (${Math.round((deadline - Date.now()) / 1000)} s left)`);
+      progress(`VM ${spec.name}: waiting for ${!cloudInitDone ? "cloud-init to finish" : !serialSeen ? "the serial log" : "the guest port"} (${Math.round((deadline - Date.now()) / 1000)} s left)`);
     }
     await new Promise((r) => setTimeout(r, 500));
   }

@@ -79,6 +79,12 @@ export interface ReadinessSpec {
   serialPattern?: string;
   /** A guest port (forwarded to the host) that must accept a TCP connection. */
   guestPort?: number;
+  /**
+   * Ready once cloud-init's last stage has finished (its line on the serial console, which must be
+   * the first serial port, as `console=ttyS0` makes it); a problem cloud-init reports there first
+   * (bad user-data, a module that failed) fails the wait at once, quoting it.
+   */
+  cloudInit?: boolean;
   /** Default 120000. */
   timeoutMs?: number;
 }
@@ -329,6 +335,7 @@ export function vmSpec(inputs: VmInputs): { spec: VmSpec; errors: InvalidArgumen
       if (!forwarded && networksValid) throw new InvalidArgumentError("readiness.guestPort", `guest port ${r.guestPort} is not forwarded to the host: add it to ports`);
     }
     if (r.timeoutMs !== undefined) integerIn(r.timeoutMs, "readiness.timeoutMs", 1, 3600000);
+    booleanInput(r.cloudInit, "readiness.cloudInit");
   });
   e(() => {
     const t = inputs.stopTimeouts ?? {};

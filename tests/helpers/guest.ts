@@ -13,10 +13,10 @@ import { connect } from "net";
 import { TransportError } from "../../provider/errors";
 import { sshTransport, type ExecResult } from "../../provider/transport";
 
-export async function guestExec(g: { host: string; port: number }, privateKey: string, argv: string[], patienceMs = 90000): Promise<ExecResult> {
+export async function guestExec(g: { host: string; port: number; user?: string }, privateKey: string, argv: string[], patienceMs = 90000): Promise<ExecResult> {
   const t0 = Date.now();
   for (let attempt = 1; ; attempt++) {
-    const t = sshTransport({ host: g.host, port: g.port, user: "root", privateKey, insecureAcceptAnyHostKey: true, connectTimeoutMs: 20000 });
+    const t = sshTransport({ host: g.host, port: g.port, user: g.user ?? "root", privateKey, insecureAcceptAnyHostKey: true, connectTimeoutMs: 20000 });
     try {
       const result = await t.exec(argv);
       if (attempt > 1) console.log(`      guest ${g.host}:${g.port} answered SSH at attempt ${attempt}, ${Date.now() - t0} ms after the first`);

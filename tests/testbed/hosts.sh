@@ -124,8 +124,8 @@ up() {
 write_json() {
   local out="$TESTBED_STATE/testbed.json.tmp" sep=""
   {
-    printf '{\n  "clientKey": "%s",\n  "rootUser": "%s",\n  "plainUser": "%s",\n  "guest": {"dir": "%s"},\n  "hosts": [' \
-      "$TESTBED_STATE/client_key" "$ROOT_USER" "$PLAIN_USER" "$GUEST_DIR"
+    printf '{\n  "clientKey": "%s",\n  "rootUser": "%s",\n  "plainUser": "%s",\n  "guest": {"dir": "%s"},\n  "debianImage": {"dir": "%s"},\n  "hosts": [' \
+      "$TESTBED_STATE/client_key" "$ROOT_USER" "$PLAIN_USER" "$GUEST_DIR" "$CACHE/debian"
     for i in "${!HOSTS[@]}"; do
       local name=${HOSTS[$i]} dir="$TESTBED_STATE/${HOSTS[$i]}"
       printf '%s\n    {"name": "%s", "address": "%s", "lanAddress": "%s", "port": 22, "workDir": "%s", "guestDir": "%s", "isolated": %s, "hostKey": "%s"}' \

@@ -23,6 +23,8 @@ interface TestbedFile {
   rootUser: string;
   plainUser: string;
   guest: { dir: string };
+  /** Where the real Debian cloud image (debian-image.sh) is on this machine: debian-12-pulumi-qemu.qcow2 and its .sha256. */
+  debianImage: { dir: string };
   hosts: TestHost[];
 }
 

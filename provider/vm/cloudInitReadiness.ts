@@ -1,0 +1,34 @@
+/**
+ * `readiness.cloudInit`: a guest is ready when cloud-init's last stage says it finished, and
+ * not ready, at once, when cloud-init reports a problem on the serial console (bad user-data, a
+ * module that failed), quoted in cloud-init's own words. Pure: read from the serial log's text.
+ */
+
+/** cloud-init's final stage, on the console: "Cloud-init v. 22.4.2 finished at ...". */
+export const CLOUD_INIT_FINISHED = /Cloud-init v\. \S+ finished at[^\n]*/;
+
+/** A console line of cloud-init: "[   36.9] cloud-init[311]: TEXT" (the kernel's time stamp optional). */
+const LINE = /^(?:\[\s*[\d.]+\]\s*)?cloud-init\[(\d+)\]: ?(.*)$/;
+/** What cloud-init logs at WARNING or above: "2026-12-02 23:26:18,675 - util.py[WARNING]: ...". */
+const REPORT = /^(?:(\d{4}-\d\d-\d\d [\d:]+),\d+ - )?[\w.]+\.py\[(WARNING|ERROR|CRITICAL)\]: (.*)$/;
+const CONTINUATION_LINES = 12;
+
+/** cloud-init's first report of a problem, with the lines that continue it; undefined when there is none. */
+export function cloudInitFailure(serial: string): string | undefined {
+  const lines = serial.replace(/\r/g, "").split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const m = LINE.exec(lines[i]);
+    const report = m && REPORT.exec(m[2]);
+    if (!m || !report) continue;
+    // The guest's own clock (UTC) says when: a reader can tell how long the wait went on after it.
+    const quoted = [`${report[1] ? `${report[1]} UTC ` : ""}${report[2]}: ${report[3]}`];
+    // The rest of a multi-line message: the same process's lines up to its next log record.
+    for (let j = i + 1; j < lines.length && quoted.length <= CONTINUATION_LINES; j++) {
+      const next = LINE.exec(lines[j]);
+      if (!next || next[1] !== m[1] || /^(?:\d{4}-\d\d-\d\d [\d:,]+ - )|^Cloud-init v\.|^ci-info:/.test(next[2])) break;
+      quoted.push(next[2]);
+    }
+    return quoted.join("\n");
+  }
+  return undefined;
+}

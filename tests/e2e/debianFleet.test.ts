@@ -1,0 +1,150 @@
+/**
+ * Issue 30's first "done when" with the real guest: the Debian bookworm cloud image built by
+ * tests/testbed/debian-image.sh (its own boot loader, systemd, cloud-init, sshd), served by the
+ * testbed's mirror in h3's network namespace. Two stacks of one Fleet program (npm pack, real CLI)
+ * on the three SSH hosts and one working directory: the first stack's hosts download it once
+ * each, the second downloads nothing (counted on the mirror); cloud-init creates the declared user
+ * with the declared key, sets the hostname and writes the file, and each member answers SSH as
+ * that user; destroy keeps the cached image.
+ */
+import * as assert from "assert";
+import { execFileSync, spawn } from "child_process";
+import { randomBytes } from "crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { closeAllSshTransports, sshTransport } from "../../provider/transport";
+import type { FleetMember } from "../../provider/fleet/inventory";
+import { guestExec } from "../helpers/guest";
+import { startImageMirror, type ImageMirror } from "../helpers/imageServer";
+import { killProcess, liveQemuPids } from "../helpers/processes";
+import { sshOptionsFor, testbed } from "../testbed/testbed";
+import { PULUMI_SCRIPT, packTarball, userProject, userProjectEnv } from "./userProject";
+
+const IMAGE = "debian-12-pulumi-qemu.qcow2";
+
+/** The program: a Fleet of 3 from the image URL, cloud-init user-data, readiness when cloud-init has finished. */
+const PROGRAM = `
+const pulumi = require("@pulumi/pulumi");
+const qemu = require("pulumi-qemu");
+const { readFileSync } = require("fs");
+const config = new pulumi.Config();
+const hosts = config.requireObject("hosts");
+const privateKey = pulumi.secret(readFileSync(config.require("privateKeyFile"), "utf8"));
+const fleet = new qemu.Fleet("deb", {
+  hosts: Object.fromEntries(hosts.map((h) => [h.name, new qemu.Host(h.name, { address: h.address, port: h.port, user: h.user, privateKey, hostKey: h.hostKey, workDir: h.workDir })])),
+  count: 3,
+  template: {
+    baseImage: { url: config.require("url"), sha256: config.require("sha256") },
+    diskSize: "3G", memory: "768M", guestUser: "tester",
+    guestPrivateKey: pulumi.secret(readFileSync(config.require("guestKeyFile"), "utf8")),
+    cloudInit: { userData: {
+      users: [{ name: "tester", shell: "/bin/bash", sudo: "ALL=(ALL) NOPASSWD:ALL", ssh_authorized_keys: [readFileSync(config.require("guestKeyFile") + ".pub", "utf8").trim()] }],
+      write_files: [{ path: "/etc/pulumi-qemu-mark", content: config.require("mark") + "\\n" }],
+    } },
+    readiness: { cloudInit: true, guestPort: 22, timeoutMs: 900000 },
+  },
+});
+exports.members = fleet.members;
+`;
+
+/** One VM of the image on one host, with user-data that is not YAML: the up must fail with cloud-init's words. */
+const BROKEN = `
+const pulumi = require("@pulumi/pulumi");
+const qemu = require("pulumi-qemu");
+const { readFileSync } = require("fs");
+const config = new pulumi.Config();
+const h = config.requireObject("host");
+const host = new qemu.Host("h", { address: h.address, port: h.port, user: h.user, privateKey: pulumi.secret(readFileSync(config.require("privateKeyFile"), "utf8")), hostKey: h.hostKey, workDir: h.workDir });
+const image = new qemu.Image("debian", { host: host.connection, url: config.require("url"), sha256: config.require("sha256") });
+const disk = new qemu.Disk("root", { host: host.connection, backingImage: image.path, size: "3G" });
+new qemu.Vm("broken", { host: host.connection, memory: "768M", disks: [disk.path], ports: [{ guest: 22 }],
+  cloudInit: { userData: "#cloud-config\\nusers: [ {name: tester\\nruncmd:\\n  - [ true ]\\n" },
+  readiness: { cloudInit: true, timeoutMs: 900000 } });
+`;
+
+describe("e2e: a Fleet of the real Debian cloud image from its URL, two stacks (npm pack, real CLI, test mirror)", function () {
+  this.timeout(40 * 60 * 1000);
+  const bed = testbed();
+  const run = randomBytes(3).toString("hex");
+  const root = mkdtempSync(path.join(tmpdir(), "pq-debfleet-"));
+  const workDirs = bed.hosts.map((h) => `${h.workDir}/e2e-debfleet-${run}`);
+  let mirror: ImageMirror | undefined;
+  after(async () => {
+    mirror?.stop();
+    for (const pid of liveQemuPids(`e2e-debfleet-${run}/`)) killProcess(pid);
+    await Promise.all(bed.hosts.map((h, i) => sshTransport(sshOptionsFor(h)).exec(["rm", "-rf", "--", workDirs[i]]).catch(() => undefined)));
+    rmSync(root, { recursive: true, force: true });
+    await closeAllSshTransports();
+  });
+
+  const pulumi = (who: string, ...args: string[]) => new Promise<string>((resolve, reject) => {
+    const child = spawn("node", [PULUMI_SCRIPT, ...args], { cwd: path.join(root, who), env: userProjectEnv(path.join(root, who), path.join(root, `state-${who}`), "shared"), stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => { out += d; });
+    child.stderr.on("data", (d) => { out += d; });
+    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`stack ${who}: pulumi ${args.join(" ")} exited ${code}:\n${out.slice(-4000)}`))));
+  });
+  const members = async (who: string): Promise<FleetMember[]> => JSON.parse(await pulumi(who, "stack", "output", "members", "--json"));
+
+  it("each host downloads it once, the second stack not at all; cloud-init's user logs in with the declared key and finds its hostname and file", async () => {
+    const sha256 = readFileSync(path.join(bed.debianImage.dir, `${IMAGE}.sha256`), "utf8").trim();
+    const guestKey = path.join(root, "guest_key");
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", guestKey]);
+    mirror = await startImageMirror(bed.hosts[2], bed.debianImage.dir);
+    const tarball = packTarball(root);
+    const hosts = bed.hosts.map((h, i) => ({ name: h.name, address: h.address, port: h.port, user: bed.rootUser, hostKey: h.hostKey, workDir: workDirs[i] }));
+    for (const who of ["a", "b"]) {
+      userProject(path.join(root, who), "deb-fleet", PROGRAM, tarball);
+      mkdirSync(path.join(root, `state-${who}`));
+      await pulumi(who, "stack", "init", "ci");
+      for (const [k, v] of Object.entries({ hosts: JSON.stringify(hosts), privateKeyFile: bed.clientKey, guestKeyFile: guestKey, url: mirror.lanUrl(IMAGE), sha256, mark: `stack-${who}` })) {
+        await pulumi(who, "config", "set", k, v);
+      }
+    }
+    const served = async () => (await mirror!.stats())[`/${IMAGE}`] ?? { requests: 0, bytes: 0, ranges: [] };
+    const size = readFileSync(path.join(bed.debianImage.dir, IMAGE)).length;
+    const key = readFileSync(guestKey, "utf8");
+    const check = async (who: string) => {
+      const list = await members(who);
+      assert.deepStrictEqual(list.map((m) => [m.host, m.status, m.sshUser]), [["h1", "running", "tester"], ["h2", "running", "tester"], ["h3", "running", "tester"]]);
+      for (const m of list) {
+        const seen = await guestExec({ host: m.sshHost, port: m.sshPort, user: "tester" }, key, ["sh", "-c", "id -un; hostname; cat /etc/pulumi-qemu-mark; cloud-init status"]);
+        assert.deepStrictEqual(seen.stdout.trim().split("\n"), ["tester", m.name, `stack-${who}`, "status: done"], `${who}/${m.name}: ${seen.stdout} ${seen.stderr}`);
+      }
+    };
+
+    await pulumi("a", "up", "--yes", "--skip-preview");
+    assert.deepStrictEqual([(await served()).requests, (await served()).bytes], [3, 3 * size], "the hosts did not download it exactly once each");
+    await check("a");
+    await pulumi("b", "up", "--yes", "--skip-preview");
+    assert.strictEqual((await served()).requests, 3, "the second stack downloaded the image again");
+    await check("b");
+
+    await pulumi("a", "destroy", "--yes", "--skip-preview");
+    await pulumi("b", "destroy", "--yes", "--skip-preview");
+    assert.deepStrictEqual(liveQemuPids(`e2e-debfleet-${run}/`), []);
+  });
+
+  it("user-data that is not YAML fails the up within a minute of cloud-init's report, quoting it; nothing of the VM is left", async () => {
+    const sha256 = readFileSync(path.join(bed.debianImage.dir, `${IMAGE}.sha256`), "utf8").trim();
+    mirror ??= await startImageMirror(bed.hosts[2], bed.debianImage.dir);
+    const h = bed.hosts[0];
+    userProject(path.join(root, "c"), "deb-broken", BROKEN, packTarball(root));
+    mkdirSync(path.join(root, "state-c"));
+    await pulumi("c", "stack", "init", "ci");
+    for (const [k, v] of Object.entries({ host: JSON.stringify({ address: h.address, port: h.port, user: bed.rootUser, hostKey: h.hostKey, workDir: workDirs[0] }), privateKeyFile: bed.clientKey, url: mirror.lanUrl(IMAGE), sha256 })) {
+      await pulumi("c", "config", "set", k, v);
+    }
+    const failed = await pulumi("c", "up", "--yes", "--skip-preview").then(() => "", (e: Error) => e.message);
+    const endedAt = Date.now();
+    assert.match(failed, /cloud-init reported a problem before it finished:/, failed.slice(-3000));
+    assert.match(failed, /WARNING: Failed loading yaml blob/);
+    assert.match(failed, /users: \[ \{name: tester/, "cloud-init's own detail (the YAML line) is not quoted");
+    // cloud-init's report carries the guest's clock (UTC, from the host's RTC): the up ended within a minute of it.
+    const reportedAt = Date.parse(`${/(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC WARNING/.exec(failed)![1].replace(" ", "T")}Z`);
+    assert.ok(endedAt - reportedAt < 60000, `the up ended ${(endedAt - reportedAt) / 1000} s after cloud-init's report`);
+    assert.deepStrictEqual(liveQemuPids(`e2e-debfleet-${run}/`), [], "the failed VM's QEMU is left");
+    await pulumi("c", "destroy", "--yes", "--skip-preview");
+  });
+});
