@@ -76,6 +76,12 @@ export function table(r: BenchResults): string {
     row(["take (savevm)", r.snapshot.takeMs]),
     row([`revert (loadvm; of ${r.snapshot.revertsMs.join(", ")})`, r.snapshot.revertMs]),
     "",
+    row([`Real Debian cloud image (${r.image.imageMiB} MiB qcow2, h2, served from h3)`, "ms"]), row(["---", "---:"]),
+    row(["plain curl -o of the URL on the host", r.image.curlMs]),
+    row([`Image download (curl, sha256, into the cache): ${r.image.fetchOverCurl}x curl`, r.image.fetchMs]),
+    row([`up to SSH as cloud-init's user, image not cached (${r.image.accelerator})`, r.image.uncachedUpToSshMs]),
+    row([`up to SSH as cloud-init's user, image cached (${r.image.accelerator})`, r.image.cachedUpToSshMs]),
+    "",
     row(["Target", "value", "limit", "met"]), row(["---", "---:", "---:", "---"]),
     ...r.targets.map((t) => row([t.target, t.value, t.limit, t.met ? "yes" : "**no**"])),
   ];

@@ -16,6 +16,7 @@ import { benchPeer } from "./peer";
 import { benchFleetBoot, type FleetFigures } from "./fleetBoot";
 import { benchRefresh, type RefreshFigure } from "./refresh";
 import { benchSnapshotRevert, type SnapshotFigures } from "./snapshotRevert";
+import { benchImageBoot, type ImageFigures } from "./imageBoot";
 import { targetsOf, table } from "./report";
 
 export interface BenchResults {
@@ -28,6 +29,7 @@ export interface BenchResults {
   peer: PeerFigure[];
   fleet: FleetFigures;
   snapshot: SnapshotFigures;
+  image: ImageFigures;
   targets: Array<{ target: string; value: number; limit: number; met: boolean }>;
 }
 
@@ -60,7 +62,9 @@ export async function runBench(sizes: BenchSizes, log: (m: string) => void = con
     const fleet = await benchFleetBoot(ctx);
     log("bench: snapshot revert with memory");
     const snapshot = await benchSnapshotRevert(ctx);
-    const results = { date: new Date().toISOString(), machine: machine(), sizes, create, refresh, cli, peer, fleet, snapshot, targets: [] as BenchResults["targets"] };
+    log("bench: the real image, downloaded and booted");
+    const realImage = await benchImageBoot(ctx);
+    const results = { date: new Date().toISOString(), machine: machine(), sizes, create, refresh, cli, peer, fleet, snapshot, image: realImage, targets: [] as BenchResults["targets"] };
     results.targets = targetsOf(results);
     return results;
   } finally {

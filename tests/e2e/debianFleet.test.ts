@@ -4,7 +4,7 @@
  * testbed's mirror in h3's network namespace. Two stacks of one Fleet program (npm pack, real CLI)
  * on the three SSH hosts and one working directory: the first stack's hosts download it once
  * each, the second downloads nothing (counted on the mirror); cloud-init creates the declared user
- * with the declared key, sets the hostname and writes the file, and each member answers SSH as
+ * with the declared key, sets the hostname, writes the file and runs the command, and each member answers SSH as
  * that user; destroy keeps the cached image.
  */
 import * as assert from "assert";
@@ -41,6 +41,7 @@ const fleet = new qemu.Fleet("deb", {
     cloudInit: { userData: {
       users: [{ name: "tester", shell: "/bin/bash", sudo: "ALL=(ALL) NOPASSWD:ALL", ssh_authorized_keys: [readFileSync(config.require("guestKeyFile") + ".pub", "utf8").trim()] }],
       write_files: [{ path: "/etc/pulumi-qemu-mark", content: config.require("mark") + "\\n" }],
+      runcmd: [["sh", "-c", "echo ran > /var/tmp/runcmd-ran"]],
     } },
     readiness: { cloudInit: true, guestPort: 22, timeoutMs: 900000 },
   },
@@ -109,8 +110,8 @@ describe("e2e: a Fleet of the real Debian cloud image from its URL, two stacks (
       const list = await members(who);
       assert.deepStrictEqual(list.map((m) => [m.host, m.status, m.sshUser]), [["h1", "running", "tester"], ["h2", "running", "tester"], ["h3", "running", "tester"]]);
       for (const m of list) {
-        const seen = await guestExec({ host: m.sshHost, port: m.sshPort, user: "tester" }, key, ["sh", "-c", "id -un; hostname; cat /etc/pulumi-qemu-mark; cloud-init status"]);
-        assert.deepStrictEqual(seen.stdout.trim().split("\n"), ["tester", m.name, `stack-${who}`, "status: done"], `${who}/${m.name}: ${seen.stdout} ${seen.stderr}`);
+        const seen = await guestExec({ host: m.sshHost, port: m.sshPort, user: "tester" }, key, ["sh", "-c", "id -un; hostname; cat /etc/pulumi-qemu-mark /var/tmp/runcmd-ran; cloud-init status"]);
+        assert.deepStrictEqual(seen.stdout.trim().split("\n"), ["tester", m.name, `stack-${who}`, "ran", "status: done"], `${who}/${m.name}: ${seen.stdout} ${seen.stderr}`);
       }
     };
 
