@@ -8,7 +8,7 @@
  * that user; destroy keeps the cached image.
  */
 import * as assert from "assert";
-import { execFileSync, spawn } from "child_process";
+import { execFileSync } from "child_process";
 import { randomBytes } from "crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
@@ -19,7 +19,7 @@ import { guestExec } from "../helpers/guest";
 import { startImageMirror, type ImageMirror } from "../helpers/imageServer";
 import { killProcess, liveQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed } from "../testbed/testbed";
-import { PULUMI_SCRIPT, packTarball, userProject, userProjectEnv } from "./userProject";
+import { packTarball, projectsUnder, userProject } from "./userProject";
 
 const IMAGE = "debian-12-pulumi-qemu.qcow2";
 
@@ -78,14 +78,7 @@ describe("e2e: a Fleet of the real Debian cloud image from its URL, two stacks (
     rmSync(root, { recursive: true, force: true });
     await closeAllSshTransports();
   });
-
-  const pulumi = (who: string, ...args: string[]) => new Promise<string>((resolve, reject) => {
-    const child = spawn("node", [PULUMI_SCRIPT, ...args], { cwd: path.join(root, who), env: userProjectEnv(path.join(root, who), path.join(root, `state-${who}`), "shared"), stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d) => { out += d; });
-    child.stderr.on("data", (d) => { out += d; });
-    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`stack ${who}: pulumi ${args.join(" ")} exited ${code}:\n${out.slice(-4000)}`))));
-  });
+  const pulumi = projectsUnder(root);
   const members = async (who: string): Promise<FleetMember[]> => JSON.parse(await pulumi(who, "stack", "output", "members", "--json"));
 
   it("each host downloads it once, the second stack not at all; cloud-init's user logs in with the declared key and finds its hostname and file", async () => {

@@ -7,7 +7,6 @@
  * answers SSH with the declared key; destroy keeps the cached image for the next user.
  */
 import * as assert from "assert";
-import { spawn } from "child_process";
 import { createHash, randomBytes } from "crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
@@ -20,7 +19,7 @@ import { startImageMirror, type ImageMirror } from "../helpers/imageServer";
 import { killProcess, liveQemuPids } from "../helpers/processes";
 import { sshOptionsFor, testbed } from "../testbed/testbed";
 import { REPO } from "./engine";
-import { PULUMI_SCRIPT, packTarball, userProject, userProjectEnv } from "./userProject";
+import { packTarball, projectsUnder, userProject } from "./userProject";
 
 describe("e2e: a Fleet from an image URL over three SSH hosts, two stacks (npm pack, real CLI, test mirror)", function () {
   this.timeout(20 * 60 * 1000);
@@ -37,14 +36,7 @@ describe("e2e: a Fleet from an image URL over three SSH hosts, two stacks (npm p
     rmSync(root, { recursive: true, force: true });
     await closeAllSshTransports();
   });
-
-  const pulumi = (who: string, ...args: string[]) => new Promise<string>((resolve, reject) => {
-    const child = spawn("node", [PULUMI_SCRIPT, ...args], { cwd: path.join(root, who), env: userProjectEnv(path.join(root, who), path.join(root, `state-${who}`), "shared"), stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d) => { out += d; });
-    child.stderr.on("data", (d) => { out += d; });
-    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`stack ${who}: pulumi ${args.join(" ")} exited ${code}:\n${out.slice(-3000)}`))));
-  });
+  const pulumi = projectsUnder(root);
   const members = async (who: string): Promise<FleetMember[]> => JSON.parse(await pulumi(who, "stack", "output", "members", "--json"));
   const inGuest = async (m: FleetMember, script: string) => (await guestExec({ host: m.sshHost, port: m.sshPort }, guestKey, ["sh", "-c", script])).stdout.trim();
 

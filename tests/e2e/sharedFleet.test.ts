@@ -6,7 +6,6 @@
  * addresses answer with the other stack's mark nowhere); each destroy removes only its own.
  */
 import * as assert from "assert";
-import { spawn } from "child_process";
 import { randomBytes } from "crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
@@ -17,7 +16,7 @@ import { guestExec } from "../helpers/guest";
 import { isAlive, killProcess, liveQemuPids } from "../helpers/processes";
 import { testbed } from "../testbed/testbed";
 import { REPO } from "./engine";
-import { PULUMI_SCRIPT, packTarball, userProject, userProjectEnv } from "./userProject";
+import { packTarball, projectsUnder, userProject } from "./userProject";
 
 const STACKS = ["a", "b"] as const;
 
@@ -35,18 +34,7 @@ describe("e2e: the same fleet program twice at once on the same hosts and workin
     await closeAllSshTransports();
   });
 
-  /** `pulumi ARGS` in stack `who`'s project: its output, or a rejection with its last lines. */
-  const pulumi = (who: string, ...args: string[]) => new Promise<string>((resolve, reject) => {
-    const child = spawn("node", [PULUMI_SCRIPT, ...args], {
-      cwd: path.join(root, who),
-      env: userProjectEnv(path.join(root, who), path.join(root, `state-${who}`), "shared"),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d) => { out += d; });
-    child.stderr.on("data", (d) => { out += d; });
-    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`stack ${who}: pulumi ${args.join(" ")} exited ${code}:\n${out.slice(-3000)}`))));
-  });
+  const pulumi = projectsUnder(root);
   const members = async (who: string): Promise<FleetMember[]> => JSON.parse(await pulumi(who, "stack", "output", "members", "--json"));
   const inGuest = async (m: FleetMember, script: string) => (await guestExec({ host: m.sshHost, port: m.sshPort }, guestKey, ["sh", "-c", script])).stdout.trim();
   /** What each of `addresses` serves as its stack's mark, asked from inside member `m` over the private network. */

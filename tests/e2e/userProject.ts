@@ -2,7 +2,7 @@
  * A user's project outside this repository, as the e2e tests that use `npm pack` make it: the
  * package from its tarball, this repository's @pulumi/pulumi version, and the program's files.
  */
-import { execFileSync } from "child_process";
+import { execFileSync, spawn } from "child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import { REPO } from "./engine";
@@ -28,4 +28,18 @@ export const PULUMI_SCRIPT = path.join(REPO, "scripts/pulumi.js");
 /** The environment of `pulumi` in the user project `dir`, with a file backend of its own in `stateDir` (as each person or CI job has). */
 export function userProjectEnv(dir: string, stateDir: string, passphrase: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...process.env, PULUMI_BACKEND_URL: `file://${stateDir}`, PULUMI_CONFIG_PASSPHRASE: passphrase, INIT_CWD: dir, ...extra };
+}
+
+/**
+ * `pulumi ARGS` in the user project `root/<who>` (its state in `root/state-<who>`), for tests with
+ * several stacks of one program: resolves with the output, rejects with its last lines.
+ */
+export function projectsUnder(root: string, passphrase = "shared"): (who: string, ...args: string[]) => Promise<string> {
+  return (who, ...args) => new Promise<string>((resolve, reject) => {
+    const child = spawn("node", [PULUMI_SCRIPT, ...args], { cwd: path.join(root, who), env: userProjectEnv(path.join(root, who), path.join(root, `state-${who}`), passphrase), stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => { out += d; });
+    child.stderr.on("data", (d) => { out += d; });
+    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`stack ${who}: pulumi ${args.join(" ")} exited ${code}:\n${out.slice(-4000)}`))));
+  });
 }
