@@ -20,6 +20,8 @@ export interface ImageMirror {
   stats(): Promise<Record<string, { requests: number; bytes: number; ranges: string[] }>>;
   /** The next GET of `file` ends its connection after `after` bytes. */
   cutNext(file: string, after: number): Promise<void>;
+  /** Serves `file` at about `bytesPerSecond` from now on. */
+  slow(file: string, bytesPerSecond: number): Promise<void>;
   stop(): void;
 }
 
@@ -59,6 +61,7 @@ export async function startImageMirror(host: TestHost, filesDir: string, ports =
     caPem: readFileSync(path.join(certDir, "ca.crt"), "utf8"),
     stats: async () => JSON.parse(await request("GET", `${control}/__stats`)),
     cutNext: async (file, after) => void await request("POST", `${control}/__cut?path=${encodeURIComponent(`/${file}`)}&after=${after}`),
+    slow: async (file, rate) => void await request("POST", `${control}/__slow?path=${encodeURIComponent(`/${file}`)}&rate=${rate}`),
     stop: () => { child.kill("SIGKILL"); rmSync(certDir, { recursive: true, force: true }); },
   };
 }
