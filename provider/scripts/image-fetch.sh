@@ -43,8 +43,13 @@ download() {
   [ "$rc" = 0 ] && return 0
   # A server that takes no ranges answers a resume with the whole file: start again, once.
   if [ "$rc" = 33 ] && [ -z "${again:-}" ]; then again=1; rm -f -- "$part"; download; return; fi
-  case "$cut_codes 124 " in *" $rc "*)
-    echo "the download was cut off (exit $rc) after $(wc -c < "$part" 2>/dev/null || echo 0) bytes; the next fetch resumes it" >&2
+  got_bytes=$(wc -c < "$part" 2>/dev/null || echo 0)
+  if [ "$rc" = 124 ]; then
+    echo "the download ran past its time limit of $limit s after $got_bytes bytes; the next fetch resumes it" >&2
+    exit "$EXIT_DOWNLOAD_CUT"
+  fi
+  case "$cut_codes" in *" $rc "*)
+    echo "the download was cut off (exit $rc) after $got_bytes bytes; the next fetch resumes it" >&2
     exit "$EXIT_DOWNLOAD_CUT" ;;
   esac
   rm -f -- "$part"

@@ -14,6 +14,7 @@ import { closeAllSshTransports, sshTransport, type Connection } from "../../prov
 import { imageCacheDir } from "../../provider/layout";
 import { imageProvider } from "../../sdk/image";
 import { removeUnusedImages } from "../../provider/resources/image";
+import { enableProgress } from "../../provider/resources/progress";
 import { diskProvider } from "../../sdk/disk";
 import { roundTripProvider } from "../helpers/dynamicProvider";
 import { startImageMirror, type ImageMirror } from "../helpers/imageServer";
@@ -163,5 +164,30 @@ describe("Image: a URL and its digest, fetched by the host into its cache (real 
     await removeUnusedImages(onHost(2), host.workDir, () => undefined);
     assert.deepStrictEqual((await listDir(imageCacheDir(host.workDir))).filter((f) => !f.endsWith(".lock")), []);
     await onHost(2).exec(["rm", "-rf", "--", host.workDir]);
+  });
+
+  it("a slow download reports its progress, stops at timeoutMs keeping what arrived, and the next create resumes it", async () => {
+    const host = { ...conn(1), workDir: `${conn(1).workDir}-slow` };
+    const entry = `sha256-${digests["good.qcow2"]}.qcow2`;
+    await mirror.slow("good.qcow2", 2 ** 20); // 8 MiB at 1 MiB/s: about 8 s
+    const lines: string[] = [];
+    const log = console.log;
+    enableProgress(true);
+    console.log = (m: unknown) => void lines.push(String(m));
+    try {
+      await assert.rejects(imageP.create!({ host, url: mirror.lanUrl("good.qcow2"), sha256: digests["good.qcow2"], timeoutMs: 7000, owner: owner("a") }),
+        /ran past its time limit of 7 s after \d+ bytes; the next fetch resumes it \(raise timeoutMs/);
+    } finally {
+      console.log = log;
+      enableProgress(false);
+      await mirror.slow("good.qcow2", 0);
+    }
+    const reported = lines.filter((l) => /Image .*good\.qcow2: .* has downloaded [\d.]+ MiB/.test(l));
+    assert.ok(reported.length >= 1 && !reported.some((l) => / 0\.0 MiB/.test(l)), lines.join("\n"));
+    assert.deepStrictEqual((await listDir(imageCacheDir(host.workDir))).filter((f) => !f.endsWith(".lock")), [`.${entry}.part`]);
+    const made = await imageP.create!({ host, url: mirror.lanUrl("good.qcow2"), sha256: digests["good.qcow2"], owner: owner("a") });
+    assert.strictEqual(made.outs.fetchedBy, "host");
+    assert.match((await mirror.stats())["/good.qcow2"].ranges.slice(-1)[0], /^bytes=[1-9]\d*-$/, "the fetch after the timeout did not resume");
+    await onHost(1).exec(["rm", "-rf", "--", host.workDir]);
   });
 });
