@@ -10,7 +10,7 @@ import { InvalidArgumentError } from "../provider/errors";
 import { sharedImagePath } from "../provider/layout";
 import { hostAddress, nthAddress, parseSubnet } from "../provider/subnet";
 import { localFileHead, localFileSha256 } from "../provider/localFile";
-import { HEADER_BYTES, referencesReason } from "../provider/qemu/imageHeader";
+import { HEADER_BYTES, isQcow, referencesReason } from "../provider/qemu/imageHeader";
 import { booleanInput, integerIn, oneOf, safeName, sizeBytes, snapshotTag } from "../provider/validate";
 import type { GuestConnection } from "../provider/resources/vm";
 import type { ReadinessSpec, StopTimeouts } from "../provider/vm/spec";
@@ -171,7 +171,7 @@ export class Fleet extends pulumi.ComponentResource {
 
     // One base image per host, named by its content: fleets with the same image share it. A
     // published one is fetched by each host into its cache; a local file is uploaded.
-    const published = typeof t.baseImage === "object" && t.baseImage !== null ? t.baseImage : undefined;
+    const published = publishedBase(t.baseImage);
     const bases: Record<string, { path: pulumi.Output<string> }> = published
       ? Object.fromEntries(keys.map((k) => [k, new Image(`${name}-${k}-image`, { ...published, host: args.hosts[k].connection }, child)]))
       : localBases(name, t.baseImage as string, keys, args.hosts, child);
@@ -231,6 +231,11 @@ export class Fleet extends pulumi.ComponentResource {
   }
 }
 
+/** The template's base image when it is a published one (`{ url, sha256 }`), not a local file. */
+function publishedBase(baseImage: FleetTemplate["baseImage"]): FleetImageSource | undefined {
+  return typeof baseImage === "object" && baseImage !== null ? baseImage : undefined;
+}
+
 /** A local base image, read once, uploaded to each host as a shared Disk. */
 function localBases(name: string, file: string, keys: string[], hosts: Record<string, Host>, child: pulumi.CustomResourceOptions): Record<string, Disk> {
   const image = invalidAsRunError(name, () => baseImageFile(file));
@@ -252,8 +257,7 @@ export function baseImageFile(file: string): { path: string; stem: string; forma
   // A Fleet has no opt-in: a base that names other files is flattened, or made a Disk of its own.
   const reason = referencesReason(magic, "a Disk's allowExternalFiles");
   if (reason) throw new InvalidArgumentError("template.baseImage", `${file}: ${reason}`);
-  magic = magic.subarray(0, 4);
-  const format = magic.equals(Buffer.from("QFI\xfb", "latin1")) ? "qcow2" : "raw";
+  const format = isQcow(magic) ? "qcow2" : "raw";
   const sha = localFileSha256(file).slice(0, 16);
   const base = path.basename(file).replace(/\.(qcow2|img|raw)$/, "").replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 40) || "image";
   return { path: path.resolve(file), stem: `${base}-${sha}`, format };
@@ -275,9 +279,10 @@ function settings(name: string, args: FleetArgs) {
   const range = args.portRange;
   // Written into other tools' formats (ssh_config, the Ansible inventory): refused before anything runs.
   if (!args.names && names.length) safeName(names[names.length - 1], "name (the Fleet's resource name, which names its members)");
-  if (typeof t.baseImage === "object" && t.baseImage !== null) {
-    imageUrl(t.baseImage.url, "template.baseImage.url");
-    declaredDigest(t.baseImage, "template.baseImage.");
+  const published = publishedBase(t.baseImage);
+  if (published) {
+    imageUrl(published.url, "template.baseImage.url");
+    declaredDigest(published, "template.baseImage.");
   }
   if (t.guestUser !== undefined) sshConfigWord(t.guestUser, "template.guestUser", "word");
   if (args.privateKeyFile !== undefined) sshConfigPath(args.privateKeyFile);

@@ -11,10 +11,15 @@ const EXTERNAL_DATA_FILE = 4n;
 /** How many leading bytes references() needs to name a backing file (it sits in the first cluster). */
 export const HEADER_BYTES = 65536;
 
+/** Whether the image starts with a qcow2 (or qcow v1) header. */
+export function isQcow(head: Buffer): boolean {
+  return head.length >= 4 && head.readUInt32BE(0) === QCOW_MAGIC;
+}
+
 /** Each file the header names, for a message ("a backing file \"/etc/shadow\""); none for a plain image. */
 export function references(head: Buffer): string[] {
   if (head.length >= 4 && head.readUInt32LE(0) === QED_MAGIC) return ["a QED header (it may name a backing file)"];
-  if (head.length < 20 || head.readUInt32BE(0) !== QCOW_MAGIC) return [];
+  if (head.length < 20 || !isQcow(head)) return [];
   const found: string[] = [];
   const offset = head.readBigUInt64BE(8);
   if (offset !== 0n) {

@@ -17,7 +17,7 @@ import { listStartedSpecs, observe } from "../vm/observe";
 import type { VmSpec } from "../vm/spec";
 import { connectionIdentity, hostInDiff, hostIsWindows } from "./connection";
 import { collectFailures, containsUnknown, plain, throwFailures, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation, recordedProviderChanged } from "./types";
-import { progress } from "./progress";
+import { mib, progress } from "./progress";
 import { checkDiskOwner, claimDisk, diskOwnerOf, releaseDisk } from "./diskOwner";
 import { describeOwner, newOwnerToken, ownedName, type OwnerLabel } from "../vm/owner";
 
@@ -172,8 +172,6 @@ async function outputsOf(t: Transport, inputs: DiskInputs, path: string): Promis
   return plain({ ...inputs, path, format: i.format as "qcow2" | "raw", virtualSizeBytes: i.virtualSizeBytes, actualSizeBytes: i.actualSizeBytes, backingFile: i.backingFile, backingMissing });
 }
 
-const MiB = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
-
 /** Default bound of one upload: an hour (about 1 MiB/s for a 3.5 GiB image). */
 export const UPLOAD_TIMEOUT_MS = 3600000;
 
@@ -189,9 +187,9 @@ async function upload(t: Transport, source: string, path: string, timeoutMs = UP
   const file = meteredLocalFile(source, (sent, size) => {
     if (Date.now() - lastReport < 5000) return;
     lastReport = Date.now();
-    progress(`Disk ${path}: uploaded ${MiB(sent)} of ${MiB(size)} MiB (${Math.round((100 * sent) / size)}%)`);
+    progress(`Disk ${path}: uploaded ${mib(sent)} of ${mib(size)} MiB (${Math.round((100 * sent) / size)}%)`);
   });
-  progress(`Disk ${path}: uploading ${MiB(file.size)} MiB to ${t.description}`);
+  progress(`Disk ${path}: uploading ${mib(file.size)} MiB to ${t.description}`);
   try {
     await t.writeFile(temp, file, { mode: 0o600, timeoutMs });
     const sent = file.sha256();

@@ -46,6 +46,19 @@ export async function claimDisk(t: Transport, path: string, token: string, label
   await t.writeFile(`${sharedOwnersDir(path)}/${ownerId(token)}`, text, { mode: 0o600 });
 }
 
+/** sh: prints the first line (the record) of each owner entry in the directory "$1". */
+const PRINT_OWNERS = 'for f in "$1"/*; do [ -f "$f" ] && head -n 1 "$f"; done';
+
+function describeOwnerLines(stdout: string): string[] {
+  return stdout.split("\n").filter(Boolean).map((line) => describeOwner(parseOwnerRecord(line)));
+}
+
+/** The owners a shared image has recorded, for people. */
+export async function sharedOwnersOf(t: Transport, path: string): Promise<string[]> {
+  const argv = ["sh", "-c", `${PRINT_OWNERS}; exit 0`, "owners", sharedOwnersDir(path)];
+  return describeOwnerLines(expectSuccess(`${t.description}: reading the owners of ${path}`, argv, await t.exec(argv)).stdout);
+}
+
 /** Forgets this token's ownership; for a shared image, returns the owners still recorded (the image stays while there are any). */
 export async function releaseDisk(t: Transport, path: string, token: string | undefined, shared: boolean): Promise<string[]> {
   if (!shared) {
@@ -54,7 +67,6 @@ export async function releaseDisk(t: Transport, path: string, token: string | un
   }
   if (t.platform === "windows" || token === undefined) return [];
   const dir = sharedOwnersDir(path);
-  const argv = ["sh", "-c", 'rm -f -- "$1/$2"; for f in "$1"/*; do [ -f "$f" ] && head -n 1 "$f"; done; rmdir "$1" 2>/dev/null; exit 0', "release", dir, ownerId(token)];
-  const others = expectSuccess(`${t.description}: releasing shared disk ${path}`, argv, await t.exec(argv)).stdout.split("\n").filter(Boolean);
-  return others.map((line) => describeOwner(parseOwnerRecord(line)));
+  const argv = ["sh", "-c", `rm -f -- "$1/$2"; ${PRINT_OWNERS}; rmdir "$1" 2>/dev/null; exit 0`, "release", dir, ownerId(token)];
+  return describeOwnerLines(expectSuccess(`${t.description}: releasing shared disk ${path}`, argv, await t.exec(argv)).stdout);
 }

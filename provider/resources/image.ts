@@ -7,20 +7,20 @@
  */
 import { createHash } from "crypto";
 import { InvalidArgumentError, QemuError, tail } from "../errors";
-import { EXIT, makeDirectory, pathExists, toolArgv, transportFor, validateConnection, type Connection, type Transport } from "../transport";
-import { HEADER_BYTES, referencesReason } from "../qemu/imageHeader";
-import { infoArgv, parseInfo } from "../qemu/img";
+import { sameData } from "../canonical";
+import { EXIT, makeDirectory, pathExists, transportFor, validateConnection, type Connection, type Transport } from "../transport";
+import { HEADER_BYTES, isQcow, referencesReason } from "../qemu/imageHeader";
 import { booleanInput, integerIn, oneOf } from "../validate";
 import { downloadOnClient } from "../images/clientFetch";
-import { cacheEntryName, COMPRESSIONS, compressionOf, declaredDigest, discardArgv, FETCH_TIMEOUT_MS, fetchArgv, imageUrl, promoteArgv, VIAS, type ImageSource } from "../images/source";
+import { cacheEntryName, COMPRESSIONS, compressionOf, declaredDigest, discardArgv, FETCH_TIMEOUT_MS, fetchArgv, imageUrl, promoteArgv, VIAS, type DigestAlgorithm, type ImageSource } from "../images/source";
 import { imageCacheDir } from "../layout";
 import { meteredLocalFile } from "../localFile";
-import { describeOwner, newOwnerToken, parseOwnerRecord, type OwnerLabel } from "../vm/owner";
-import { claimDisk, releaseDisk, sharedOwnersDir } from "./diskOwner";
-import { reasonToKeep } from "./disk";
+import { newOwnerToken, type OwnerLabel } from "../vm/owner";
+import { claimDisk, releaseDisk, sharedOwnersDir, sharedOwnersOf } from "./diskOwner";
+import { info, reasonToKeep } from "./disk";
 import { cloneRecordDir } from "./diskScripts";
 import { connectionIdentity, hostInDiff, hostIsWindows } from "./connection";
-import { progress } from "./progress";
+import { mib, progress } from "./progress";
 import { collectFailures, containsUnknown, plain, recordedProviderChanged, throwFailures, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation } from "./types";
 
 export interface ImageInputs extends ImageSource {
@@ -64,13 +64,25 @@ function validations(inputs: ImageInputs): Validation[] {
   ];
 }
 
-/** Where the entry is: the working directory's image cache, named by the declared digest and format. */
-function placeOf(inputs: ImageInputs): { cacheDir: string; entry: string; path: string } {
+/** A validated declaration's digest and where its entry is in the working directory's image cache. */
+interface Place {
+  algorithm: DigestAlgorithm;
+  hex: string;
+  cacheDir: string;
+  /** The entry's file name: the declared digest and format. */
+  entry: string;
+  path: string;
+}
+
+function placeOf(inputs: ImageInputs): Place {
   const { algorithm, hex } = declaredDigest(inputs);
   const cacheDir = imageCacheDir(inputs.host.workDir!);
   const entry = cacheEntryName(algorithm, hex, inputs.format ?? "qcow2");
-  return { cacheDir, entry, path: `${cacheDir}/${entry}` };
+  return { algorithm, hex, cacheDir, entry, path: `${cacheDir}/${entry}` };
 }
+
+/** What a create fetches: the place and the parsed URL, resolved once. */
+type Fetch = Place & { url: URL };
 
 export async function check(_olds: Partial<ImageInputs> | undefined, news: ImageInputs): Promise<CheckResult<ImageInputs>> {
   const failures = collectFailures(validations(news));
@@ -83,12 +95,10 @@ export async function diff(_id: string, olds: ImageOutputs, given: ImageInputs):
   const unknown = [news.host, news.sha256, news.sha512, news.format].some(containsUnknown);
   const replaces = [host.replaced ? "host" : "", unknown || placeOf(news).path !== olds.path ? "path" : ""].filter(Boolean);
   // The URL, the way it is fetched and the time it may take change nothing on the host: the bytes are the digest's.
-  const same = (k: keyof ImageInputs) => JSON.stringify(news[k] ?? null) === JSON.stringify(olds[k] ?? null);
+  const same = (k: keyof ImageInputs) => sameData(news[k] ?? null, olds[k] ?? null);
   const changes = replaces.length > 0 || host.credentials || !(["url", "via", "caCertificate", "timeoutMs", "compression", "allowExternalFiles"] as const).every(same);
   return { changes: changes || recordedProviderChanged(olds, news), replaces };
 }
-
-const MiB = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
 /** Reports how far a host's download got every few seconds, until `done` settles. */
 async function reportHostProgress(t: Transport, part: string, url: string, done: Promise<unknown>): Promise<void> {
@@ -98,34 +108,32 @@ async function reportHostProgress(t: Transport, part: string, url: string, done:
     await Promise.race([done.catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
     if (finished) return;
     const r = await t.exec(["sh", "-c", 'wc -c < "$1" 2>/dev/null || echo 0', "image-progress", part]).catch(() => undefined);
-    if (r && r.exitCode === 0) progress(`Image ${url}: ${t.description} has downloaded ${MiB(Number(r.stdout.trim()) || 0)} MiB`);
+    if (r && r.exitCode === 0) progress(`Image ${url}: ${t.description} has downloaded ${mib(Number(r.stdout.trim()) || 0)} MiB`);
   }
 }
 
 /** The machine running Pulumi downloads and checks the file, then streams it to the entry's `.part` on the host. */
-async function sendFromClient(t: Transport, inputs: ImageInputs, cacheDir: string, entry: string): Promise<void> {
-  const { algorithm, hex } = declaredDigest(inputs);
+async function sendFromClient(t: Transport, inputs: ImageInputs, place: Fetch): Promise<void> {
   let last = 0;
-  const got = await downloadOnClient(imageUrl(inputs.url), algorithm, hex, {
+  const got = await downloadOnClient(place.url, place.algorithm, place.hex, {
     ca: inputs.caCertificate, timeoutMs: inputs.timeoutMs ?? FETCH_TIMEOUT_MS,
     onBytes: (n, total) => {
       if (Date.now() - last < 5000) return;
       last = Date.now();
-      progress(`Image ${inputs.url}: downloaded ${MiB(n)}${total ? ` of ${MiB(total)}` : ""} MiB on the machine running Pulumi`);
+      progress(`Image ${inputs.url}: downloaded ${mib(n)}${total ? ` of ${mib(total)}` : ""} MiB on the machine running Pulumi`);
     },
   });
   try {
-    progress(`Image ${inputs.url}: sending ${MiB(got.bytes)} MiB to ${t.description}`);
-    await t.writeFile(`${cacheDir}/.${entry}.part`, meteredLocalFile(got.file, () => undefined), { mode: 0o600, timeoutMs: inputs.timeoutMs ?? FETCH_TIMEOUT_MS });
+    progress(`Image ${inputs.url}: sending ${mib(got.bytes)} MiB to ${t.description}`);
+    await t.writeFile(`${place.cacheDir}/.${place.entry}.part`, meteredLocalFile(got.file, () => undefined), { mode: 0o600, timeoutMs: inputs.timeoutMs ?? FETCH_TIMEOUT_MS });
   } finally {
     got.dispose();
   }
 }
 
 /** Runs the fetch on the host; resolves when the entry is cached or `.ready`, throws the reason otherwise. */
-async function fetchOnHost(t: Transport, inputs: ImageInputs, cacheDir: string, entry: string): Promise<{ state: "cached" | "ready"; fetched: boolean }> {
-  const { algorithm, hex } = declaredDigest(inputs);
-  const url = imageUrl(inputs.url);
+async function fetchOnHost(t: Transport, inputs: ImageInputs, place: Fetch): Promise<{ state: "cached" | "ready"; fetched: boolean }> {
+  const { algorithm, hex, url, cacheDir, entry } = place;
   const timeoutMs = inputs.timeoutMs ?? FETCH_TIMEOUT_MS;
   let caFile: string | undefined;
   if (inputs.caCertificate) {
@@ -153,7 +161,7 @@ async function fetchOnHost(t: Transport, inputs: ImageInputs, cacheDir: string, 
 }
 
 /** Checks a verified `.ready` file's header against the declaration and links it into place; a refused one is removed. */
-async function promote(t: Transport, inputs: ImageInputs, cacheDir: string, entry: string): Promise<void> {
+async function promote(t: Transport, inputs: ImageInputs, { cacheDir, entry, path }: Place): Promise<void> {
   const ready = `${cacheDir}/.${entry}.ready`;
   const head = await t.execBuffer(["head", "-c", String(HEADER_BYTES), "--", ready]);
   const refuse = async (property: string, reason: string) => {
@@ -161,10 +169,10 @@ async function promote(t: Transport, inputs: ImageInputs, cacheDir: string, entr
     throw new InvalidArgumentError(property, `${inputs.url}: ${reason}; nothing was kept on ${t.description}`);
   };
   if (head.exitCode !== 0) {
-    if (await pathExists(t, `${cacheDir}/${entry}`)) return; // another fetch promoted it meanwhile
+    if (await pathExists(t, path)) return; // another fetch promoted it meanwhile
     throw new QemuError("COMMAND_FAILED", `${t.description}: reading ${ready}: ${head.stderr.trim()}`);
   }
-  const qcow = head.stdoutBytes.subarray(0, 4).equals(Buffer.from("QFI\xfb", "latin1"));
+  const qcow = isQcow(head.stdoutBytes);
   const format = inputs.format ?? "qcow2";
   if (format === "qcow2" && !qcow) await refuse("format", "is not a qcow2 image (no qcow2 header); set format: \"raw\" if it is a raw disk image, or compression if it is compressed");
   if (format === "raw" && qcow) await refuse("format", "is a qcow2 image, declared raw (the guest would see qcow2's metadata as its disk)");
@@ -172,17 +180,12 @@ async function promote(t: Transport, inputs: ImageInputs, cacheDir: string, entr
   if (reason) await refuse("url", reason);
   const argv = promoteArgv(cacheDir, entry);
   const r = await t.exec(argv);
-  if (r.exitCode !== 0) throw new QemuError("COMMAND_FAILED", `${t.description}: could not put the checked image at ${cacheDir}/${entry}: ${r.stderr.trim()}`);
+  if (r.exitCode !== 0) throw new QemuError("COMMAND_FAILED", `${t.description}: could not put the checked image at ${path}: ${r.stderr.trim()}`);
 }
 
 async function outputsOf(t: Transport, inputs: ImageInputs, path: string, fetchedBy: ImageOutputs["fetchedBy"]): Promise<ImageOutputs | undefined> {
-  const argv = toolArgv(t.platform, infoArgv(path));
-  const r = await t.exec(argv);
-  if (r.exitCode !== 0) {
-    if (!await pathExists(t, path)) return undefined;
-    throw new QemuError("COMMAND_FAILED", `${t.description}: qemu-img cannot read the cached image ${path}: ${r.stderr.trim()}`);
-  }
-  const i = parseInfo(r.stdout);
+  const i = await info(t, path);
+  if (!i) return undefined;
   return plain({ ...inputs, path, format: (inputs.format ?? "qcow2"), virtualSizeBytes: i.virtualSizeBytes, actualSizeBytes: i.actualSizeBytes, fetchedBy });
 }
 
@@ -190,14 +193,15 @@ export async function create(given: ImageInputs): Promise<CreateResult<ImageOutp
   throwFailures(collectFailures(validations(given)));
   const inputs = { ...given, ownerToken: newOwnerToken() };
   const t = transportFor(inputs.host);
-  const { cacheDir, entry, path } = placeOf(inputs);
+  const place: Fetch = { ...placeOf(inputs), url: imageUrl(inputs.url) };
+  const { path } = place;
   let fetchedBy: ImageOutputs["fetchedBy"] = "cache";
   if (!await pathExists(t, path)) {
-    await makeDirectory(t, cacheDir);
-    if (inputs.via === "client") await sendFromClient(t, inputs, cacheDir, entry);
-    else progress(`Image ${inputs.url}: ${t.description} downloads it into ${cacheDir}`);
-    const fetched = await fetchOnHost(t, inputs, cacheDir, entry);
-    if (fetched.state === "ready") await promote(t, inputs, cacheDir, entry);
+    await makeDirectory(t, place.cacheDir);
+    if (inputs.via === "client") await sendFromClient(t, inputs, place);
+    else progress(`Image ${inputs.url}: ${t.description} downloads it into ${place.cacheDir}`);
+    const fetched = await fetchOnHost(t, inputs, place);
+    if (fetched.state === "ready") await promote(t, inputs, place);
     // A fetch that waited on another's lock and found its checked file did not download it.
     if (inputs.via === "client") fetchedBy = "client";
     else if (fetched.fetched) fetchedBy = "host";
@@ -240,8 +244,7 @@ export async function removeUnusedImages(t: Transport, workDir: string, report: 
   const removed: string[] = [];
   for (const entry of entries) {
     const path = `${cacheDir}/${entry}`;
-    const users = await t.exec(["sh", "-c", 'for f in "$1"/*; do [ -f "$f" ] && head -n 1 "$f"; done; exit 0', "image-users", sharedOwnersDir(path)]);
-    const owners = users.stdout.split("\n").filter(Boolean).map((l) => describeOwner(parseOwnerRecord(l)));
+    const owners = await sharedOwnersOf(t, path);
     const kept = owners.length ? `used by ${owners.join("; ")}` : await reasonToKeep(t, workDir, path).catch((e: Error) => e.message);
     if (kept !== undefined) {
       report(`Image ${path}: kept, ${kept}`);

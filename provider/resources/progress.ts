@@ -29,6 +29,11 @@ export function engineGone(e: NodeJS.ErrnoException): void {
   process.exit(70);
 }
 
+/** Bytes as MiB with one decimal, for progress lines. */
+export function mib(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(1);
+}
+
 export function progress(message: string): void {
   if (enabled) console.log(`pulumi-qemu: ${message}`);
 }

@@ -57,12 +57,11 @@ download() {
   exit "$EXIT_DOWNLOAD_FAILED"
 }
 
-if [ "$via" = url ]; then
-  # What an earlier cut-off fetch kept is resumed, unless it is already whole.
-  if [ ! -f "$part" ] || [ "$(digest_of "$part")" != "$want" ]; then download; echo fetched=1; fi
-fi
+# What an earlier cut-off fetch kept (or the client sent) is hashed once: whole, it is used as it
+# is; else the download resumes it, and what then arrived is hashed.
+got=; [ -f "$part" ] && got=$(digest_of "$part")
+if [ "$via" = url ] && [ "$got" != "$want" ]; then download; echo fetched=1; got=$(digest_of "$part"); fi
 [ -f "$part" ] || { echo "nothing was fetched to $part" >&2; exit "$EXIT_DOWNLOAD_FAILED"; }
-got=$(digest_of "$part")
 if [ "$got" != "$want" ]; then rm -f -- "$part"; echo "got=$got"; exit "$EXIT_DIGEST_MISMATCH"; fi
 case $compression in
   none) mv -- "$part" "$ready"; echo state=ready; exit 0 ;;

@@ -12,7 +12,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { closeAllSshTransports, sshTransport } from "../../provider/transport";
 import { imageCacheDir } from "../../provider/layout";
-import { listDir } from "../helpers/hostFiles";
+import { imageCacheFiles } from "../helpers/hostFiles";
 import { startImageMirror, type ImageMirror } from "../helpers/imageServer";
 import { sshOptionsFor, testbed } from "../testbed/testbed";
 import { PULUMI_SCRIPT, packTarball, projectsUnder, userProject, userProjectEnv } from "./userProject";
@@ -45,7 +45,7 @@ describe("e2e: Image refusals and a killed download (npm pack, real CLI, test mi
     rmSync(root, { recursive: true, force: true });
     await closeAllSshTransports();
   });
-  const cacheFiles = async () => (await listDir(imageCacheDir(workDir))).filter((f) => !f.endsWith(".lock")).sort();
+  const cacheFiles = () => imageCacheFiles(workDir);
   const sha = (f: string) => createHash("sha256").update(readFileSync(path.join(files, f))).digest("hex");
 
   it("a wrong digest, a 404 and a backing file are refused naming the property, nothing kept; a killed up's download is finished by the next up", async () => {

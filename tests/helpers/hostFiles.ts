@@ -2,6 +2,7 @@
  * Files where they are: a path under a test host's working directory is on that host, read over
  * SSH (an isolated test host's files are not on this machine); any other path is this machine's.
  */
+import { imageCacheDir } from "../../provider/layout";
 import { LocalTransport, sshTransport, type Transport } from "../../provider/transport";
 import { sshOptionsFor, testbed } from "../testbed/testbed";
 
@@ -19,6 +20,11 @@ async function sh(file: string, script: string, ...args: string[]): Promise<{ st
 export async function listDir(dir: string): Promise<string[]> {
   const r = await sh(dir, '[ -d "$1" ] || exit 0; ls -A1 -- "$1"', dir);
   return r.stdout.split("\n").filter(Boolean);
+}
+
+/** The entries of a working directory's image cache but their locks (which stay, as a VM's lock does), sorted. */
+export async function imageCacheFiles(workDir: string): Promise<string[]> {
+  return (await listDir(imageCacheDir(workDir))).filter((f) => !f.endsWith(".lock")).sort();
 }
 
 /** Every file under `dir` (relative paths are not made: full paths), sorted; [] without the directory. */

@@ -18,7 +18,7 @@ import { enableProgress } from "../../provider/resources/progress";
 import { diskProvider } from "../../sdk/disk";
 import { roundTripProvider } from "../helpers/dynamicProvider";
 import { startImageMirror, type ImageMirror } from "../helpers/imageServer";
-import { listDir } from "../helpers/hostFiles";
+import { imageCacheFiles } from "../helpers/hostFiles";
 import { sshOptionsFor, testbed } from "../testbed/testbed";
 
 const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
@@ -57,8 +57,7 @@ describe("Image: a URL and its digest, fetched by the host into its cache (real 
     await closeAllSshTransports();
   });
 
-  /** The cache's files other than the entries' locks (which stay, as a VM's lock does). */
-  const cacheFiles = async (i: number) => (await listDir(cacheOf(i))).filter((f) => !f.endsWith(".lock")).sort();
+  const cacheFiles = (i: number) => imageCacheFiles(conn(i).workDir!);
 
   it("two stacks on each of three hosts ask at once: each host downloads once, the rest wait and share it; a clone is made on it; delete keeps it", async () => {
     const url = mirror.lanUrl("good.qcow2");
@@ -89,7 +88,7 @@ describe("Image: a URL and its digest, fetched by the host into its cache (real 
     const host = { ...conn(1), workDir };
     await assert.rejects(imageP.create!({ host, url, sha256: digests["good.qcow2.xz"], owner: owner("a") }),
       (e: Error) => /^url: /.test(e.message) && /certificate/i.test(e.message) && /nothing was kept/.test(e.message));
-    assert.deepStrictEqual((await listDir(imageCacheDir(workDir))).filter((f) => !f.endsWith(".lock")), []);
+    assert.deepStrictEqual(await imageCacheFiles(workDir), []);
     const made = await imageP.create!({ host, url, sha256: digests["good.qcow2.xz"], caCertificate: mirror.caPem, owner: owner("a") });
     assert.strictEqual(made.outs.fetchedBy, "host");
     const there = await onHost(1).exec(["sha256sum", made.outs.path]);
@@ -121,7 +120,7 @@ describe("Image: a URL and its digest, fetched by the host into its cache (real 
     const before = (await mirror.stats())["/good.qcow2"] ?? { requests: 0, bytes: 0, ranges: [] };
     await mirror.cutNext("good.qcow2", 3 * 2 ** 20);
     await assert.rejects(imageP.create!({ host, url: mirror.lanUrl("good.qcow2"), sha256: digests["good.qcow2"], owner: owner("a") }), /cut off .*the next fetch resumes it/);
-    const left = (await listDir(imageCacheDir(host.workDir!))).filter((f) => !f.endsWith(".lock"));
+    const left = await imageCacheFiles(host.workDir!);
     assert.deepStrictEqual(left, [`.sha256-${digests["good.qcow2"]}.qcow2.part`], "no half file at the final path, the part kept");
     const made = await imageP.create!({ host, url: mirror.lanUrl("good.qcow2"), sha256: digests["good.qcow2"], owner: owner("a") });
     assert.strictEqual(made.outs.fetchedBy, "host");
@@ -138,7 +137,7 @@ describe("Image: a URL and its digest, fetched by the host into its cache (real 
     const made = await imageP.create!({ host, url, sha256: digests["good.qcow2"], via: "client", owner: owner("a") });
     assert.strictEqual(made.outs.fetchedBy, "client");
     assert.strictEqual((await onHost(0).exec(["sha256sum", made.outs.path])).stdout.split(" ")[0], digests["good.qcow2"]);
-    assert.deepStrictEqual((await listDir(imageCacheDir(host.workDir!))).filter((f) => !f.endsWith(".lock")).sort(),
+    assert.deepStrictEqual(await imageCacheFiles(host.workDir!),
       [`.sha256-${digests["good.qcow2"]}.qcow2.owners`, `sha256-${digests["good.qcow2"]}.qcow2`]);
     await onHost(0).exec(["rm", "-rf", "--", host.workDir!]);
   });
@@ -162,7 +161,7 @@ describe("Image: a URL and its digest, fetched by the host into its cache (real 
     assert.ok(logged.some((m) => /kept, it is the backing file of .*member/.test(m)), logged.join("\n"));
     await diskP.delete!(clone.id, clone.outs);
     await removeUnusedImages(onHost(2), host.workDir, () => undefined);
-    assert.deepStrictEqual((await listDir(imageCacheDir(host.workDir))).filter((f) => !f.endsWith(".lock")), []);
+    assert.deepStrictEqual(await imageCacheFiles(host.workDir), []);
     await onHost(2).exec(["rm", "-rf", "--", host.workDir]);
   });
 
@@ -184,7 +183,7 @@ describe("Image: a URL and its digest, fetched by the host into its cache (real 
     }
     const reported = lines.filter((l) => /Image .*good\.qcow2: .* has downloaded [\d.]+ MiB/.test(l));
     assert.ok(reported.length >= 1 && !reported.some((l) => / 0\.0 MiB/.test(l)), lines.join("\n"));
-    assert.deepStrictEqual((await listDir(imageCacheDir(host.workDir))).filter((f) => !f.endsWith(".lock")), [`.${entry}.part`]);
+    assert.deepStrictEqual(await imageCacheFiles(host.workDir), [`.${entry}.part`]);
     const made = await imageP.create!({ host, url: mirror.lanUrl("good.qcow2"), sha256: digests["good.qcow2"], owner: owner("a") });
     assert.strictEqual(made.outs.fetchedBy, "host");
     assert.match((await mirror.stats())["/good.qcow2"].ranges.slice(-1)[0], /^bytes=[1-9]\d*-$/, "the fetch after the timeout did not resume");
