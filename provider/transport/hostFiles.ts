@@ -40,6 +40,20 @@ export function tailArgv(platform: Platform, path: string, bytes: number): strin
     : ["tail", "-c", String(bytes), path];
 }
 
+/** Up to `bytes` bytes from the start of a file (a header); fails when there is no file. */
+export function headArgv(platform: Platform, path: string, bytes: number): string[] {
+  return platform === "windows"
+    ? psFileArgv(["head.ps1"], { path, bytes })
+    : ["head", "-c", String(bytes), "--", path];
+}
+
+/** A file's size in bytes on stdout, 0 when there is none. */
+export function sizeArgv(platform: Platform, path: string): string[] {
+  return platform === "windows"
+    ? psScriptArgv(`if (Test-Path -LiteralPath ${psQuote(path)}) { (Get-Item -LiteralPath ${psQuote(path)}).Length } else { 0 }\n`)
+    : ["sh", "-c", 'wc -c < "$1" 2>/dev/null || echo 0', "size", path];
+}
+
 /** The file's sha256 in lower-case hex on stdout. */
 export function sha256Argv(platform: Platform, path: string): string[] {
   return platform === "windows"

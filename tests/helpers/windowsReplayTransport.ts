@@ -6,6 +6,7 @@
  * itself is checked only by its golden files. An unrecognized command fails the test.
  */
 import { createHash } from "crypto";
+import { gunzipSync } from "zlib";
 import { readFileSync } from "fs";
 import * as path from "path";
 import { Duplex } from "stream";
@@ -43,7 +44,16 @@ export class WindowsReplayTransport implements Transport {
 
   constructor(private readonly factsFixture: string) {}
 
-  async exec(argv: string[]): Promise<ExecResult> {
+  /** Each script run (prelude taken off), in order. */
+  readonly scripts: string[] = [];
+  /** What each command received on stdin after the script (the caller's own input), in order. */
+  readonly stdins: string[] = [];
+  /** Files published on the web the modelled curl.exe reaches, by URL (set by a test). */
+  readonly web = new Map<string, Buffer>();
+  /** URLs the modelled curl.exe fetched, in order. */
+  readonly downloads: string[] = [];
+
+  async exec(argv: string[], options: { stdin?: string | Buffer } = {}): Promise<ExecResult> {
     // Exactly what SshTransport sends a Windows host for this argv: the loader on the command
     // line (within cmd.exe's 8191 characters), the script first on stdin.
     const { commandLine, stdinPrefix } = windowsInvocation(argv);
@@ -53,13 +63,19 @@ export class WindowsReplayTransport implements Transport {
     if (!script.startsWith(WINDOWS_PRELUDE)) throw new Error("a script without the Windows prelude");
     const body = script.slice(WINDOWS_PRELUDE.length);
     this.ran.push(body.split("\n")[0]);
+    this.stdins.push(options.stdin === undefined ? "" : options.stdin.toString());
+    this.scripts.push(body);
     return this.answer(body);
   }
 
-  async execBuffer(argv: string[]) {
-    const r = await this.exec(argv);
-    return { ...r, stdoutBytes: Buffer.from(r.stdout) };
+  async execBuffer(argv: string[], options: { stdin?: string | Buffer } = {}) {
+    this.rawStdout = undefined;
+    const r = await this.exec(argv, options);
+    return { ...r, stdoutBytes: this.rawStdout ?? Buffer.from(r.stdout) };
   }
+
+  /** A binary answer's bytes (head.ps1 writes raw bytes), for execBuffer. */
+  private rawStdout?: Buffer;
 
   private answer(body: string): ExecResult {
     const ok = (stdout = ""): ExecResult => ({ stdout, stderr: "", exitCode: 0, signal: null });
@@ -76,8 +92,14 @@ export class WindowsReplayTransport implements Transport {
       return this.call([...body.matchAll(new RegExp(QUOTED, "g"))].map((m) => unquote(m[0])));
     }
     if (body.startsWith("if (Test-Path") && body.includes("{ exit 0 } else { exit 1 }")) return this.exists(firstQuoted()) ? ok() : fail("");
+    if (body.startsWith("if (Test-Path") && body.includes("Move-Item")) return this.promoteImage(unquote([...body.matchAll(new RegExp(QUOTED, "g"))][2][0]), firstQuoted());
+    if (body.startsWith("if (Test-Path") && body.includes(".Length } else { 0 }")) return ok(`${this.files.get(norm(firstQuoted()))?.length ?? 0}\r\n`);
+    if (body.startsWith("foreach ($f in @(")) {
+      for (const m of body.matchAll(new RegExp(QUOTED, "g"))) this.files.delete(norm(unquote(m[0])));
+      return ok();
+    }
     if (body.startsWith("if (Test-Path") && body.includes("Remove-Item")) { this.files.delete(norm(firstQuoted())); this.images.delete(norm(firstQuoted())); return ok(); }
-    if (body.includes("Get-FileHash")) {
+    if (body.includes("Get-FileHash") && !body.startsWith("# pulumi-qemu ")) {
       const data = this.files.get(norm(firstQuoted()));
       return data ? ok(createHash("sha256").update(data).digest("hex") + "\r\n") : fail("Get-FileHash : Cannot find path");
     }
@@ -87,6 +109,13 @@ export class WindowsReplayTransport implements Transport {
       const data = this.files.get(norm(literal("path")));
       return data ? ok(data.subarray(-Number(/^\$bytes = (\d+)$/m.exec(body)![1])).toString()) : fail("Exception calling \"Open\": Could not find file");
     }
+    if (tag === "head") {
+      const data = this.files.get(norm(literal("path")));
+      if (!data) return fail("Exception calling \"Open\": Could not find file");
+      this.rawStdout = data.subarray(0, Number(/^\$bytes = (\d+)$/m.exec(body)![1]));
+      return ok(this.rawStdout.toString("latin1"));
+    }
+    if (tag === "image-fetch") return this.fetchImage(literal, Number(/^\$limit = (\d+)$/m.exec(body)![1]));
     if (tag === "disk-move-if-absent") {
       const [temp, dest] = [norm(literal("temp")), norm(literal("path"))];
       if (this.exists(dest)) { this.files.delete(temp); return fail(`${dest} appeared during the upload`, 3); }
@@ -123,6 +152,50 @@ export class WindowsReplayTransport implements Transport {
     }
     lines.push(this.overlaySearchFault === "directory" ? "D1" : "D0");
     return lines.map((l) => `${l}\r\n`).join("");
+  }
+
+  /**
+   * image-fetch.ps1, modelled: the URL read from stdin (the last command's), fetched from `web`
+   * (absent: curl.exe's 404, exit 22), the digest compared, gz inflated, the file left `.ready`.
+   * The lock and the resume are the script's; here one fetch runs at a time.
+   */
+  private fetchImage(literal: (name: string) => string, limit: number): ExecResult {
+    const out = (stdout: string, exitCode = 0, stderr = ""): ExecResult => ({ stdout, stderr, exitCode, signal: null });
+    if (!(limit > 0)) throw new Error("image-fetch without a time limit");
+    const [cache, name, want] = [norm(literal("cache")), literal("name"), literal("want")];
+    const algo = literal("algo") as "sha256" | "sha512";
+    const [final, part, ready] = [`${cache}/${name}`, `${cache}/.${name}.part`, `${cache}/.${name}.ready`];
+    if (this.files.has(final)) return out("state=cached\r\n");
+    const url = this.stdins[this.stdins.length - 1].split("\n")[0];
+    let stdout = "";
+    if (literal("via") === "url") {
+      this.downloads.push(url);
+      const data = this.web.get(url);
+      if (!data) return out("", 79, "curl: (22) The requested URL returned error: 404\r\nthe download failed (curl.exe exit 22)\r\n");
+      this.files.set(part, data);
+      stdout += "fetched=1\r\n";
+    }
+    const data = this.files.get(part);
+    if (!data) return out("", 79, `nothing was fetched to ${part}`);
+    const got = createHash(algo).update(data).digest("hex");
+    this.files.delete(part);
+    if (got !== want) return out(`${stdout}got=${got}\r\n`, 77);
+    const compression = literal("compression");
+    if (compression !== "none" && compression !== "gz") return out(stdout, 80, `${compression === "xz" ? "xz" : compression === "zst" ? "zstd" : "bzip2"}.exe is not on the host's PATH (the image is ${compression}-compressed)`);
+    this.files.set(ready, compression === "gz" ? gunzipSync(data) : data);
+    return out(`${stdout}state=ready\r\n`);
+  }
+
+  /** The promote line: the checked `.ready` file becomes the entry (qemu-img then opens it), unless one is there. */
+  private promoteImage(ready: string, final: string): ExecResult {
+    const data = this.files.get(norm(ready));
+    this.files.delete(norm(ready));
+    if (!this.files.has(norm(final)) && data) {
+      this.files.set(norm(final), data);
+      const qcow = data.subarray(0, 4).toString("latin1") === "QFI\xfb";
+      this.images.set(norm(final), { format: qcow ? "qcow2" : "raw", size: qcow ? Number(data.readBigUInt64BE(24)) : data.length });
+    }
+    return { stdout: "", stderr: "", exitCode: 0, signal: null };
   }
 
   /** Set by a test: the next clone searches meet an unreadable image or a directory they cannot read. */

@@ -41,7 +41,7 @@ describe("image sources (url, digest, compression)", () => {
 
   it("names a cache entry by the digest and format; the URL never reaches the fetch's command line", () => {
     assert.strictEqual(cacheEntryName("sha256", hex64, "qcow2"), `sha256-${hex64}.qcow2`);
-    const argv = fetchArgv({ cacheDir: "/w/images/cache", entry: "e", algorithm: "sha256", hex: hex64, compression: "xz", timeoutMs: 1500, via: "host" });
+    const argv = fetchArgv("posix", { cacheDir: "/w/images/cache", entry: "e", algorithm: "sha256", hex: hex64, compression: "xz", timeoutMs: 1500, via: "host" });
     assert.deepStrictEqual(argv.slice(4), ["/w/images/cache", "e", "sha256", hex64, "xz", "2", "", "url"]);
     assert.ok(!argv.some((a) => a.includes("https://")), "a URL is on the argv");
   });

@@ -1,0 +1,1 @@
+# argv: ["head","-c","65536","--","C:/VMs/base.img"]
