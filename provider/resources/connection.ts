@@ -11,7 +11,7 @@ export function hostIsWindows(c: Connection): boolean {
 /** Which machine and directory: what must stay the same for a resource to be updated in place. */
 export function connectionIdentity(c: Connection): string {
   const where = c.kind === "ssh" ? `ssh://${c.user}@${c.host}:${c.port ?? 22}` : "local";
-  return `${where}${c.workDir ?? ""}`;
+  return `${where}${c.workDir}`;
 }
 
 /**

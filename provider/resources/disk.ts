@@ -68,7 +68,7 @@ export interface DiskOutputs extends DiskInputs {
 /** The explicit path, or `disks/NAME.TAG.FORMAT` (TAG from the owner token; `NAME.FORMAT` for a Disk an earlier release made). */
 function pathOf(inputs: DiskInputs): string {
   const name = inputs.ownerToken ? ownedName(inputs.name, inputs.ownerToken) : inputs.name;
-  return inputs.path ?? diskPath(inputs.host.workDir!, name, inputs.format ?? "qcow2");
+  return inputs.path ?? diskPath(inputs.host.workDir, name, inputs.format ?? "qcow2");
 }
 
 function validations(inputs: DiskInputs): Validation[] {
@@ -277,12 +277,12 @@ export async function update(_id: string, olds: DiskOutputs, given: DiskInputs):
     if (wanted < current && !news.allowShrink) throw new InvalidArgumentError("size", shrinkReason(current, wanted));
     if (wanted !== current) {
       // Where QEMU takes no image locks (macOS, BSD, some NFS) qemu-img would not notice a running VM.
-      const running = await runningUsersOf(t, news.host.workDir!, olds.path);
+      const running = await runningUsersOf(t, news.host.workDir, olds.path);
       if (running.length) throw new QemuError("COMMAND_FAILED", `${t.description}: cannot resize ${olds.path} while a running VM holds it (${running.join(", ")}); stop the VM (state: "stopped") first`);
       const argv = toolArgv(t.platform, resizeArgv(olds.path, olds.format, wanted, wanted < current));
       const r = await t.exec(argv);
       if (r.exitCode !== 0 && /lock/i.test(r.stderr)) {
-        throw new QemuError("COMMAND_FAILED", `${t.description}: cannot resize ${olds.path} while a running VM holds it (${(await usersOf(t, news.host.workDir!, olds.path)).join(", ") || "unknown VM"}); stop the VM (state: "stopped") first`);
+        throw new QemuError("COMMAND_FAILED", `${t.description}: cannot resize ${olds.path} while a running VM holds it (${(await usersOf(t, news.host.workDir, olds.path)).join(", ") || "unknown VM"}); stop the VM (state: "stopped") first`);
       }
       expectSuccess(`${t.description}: resizing disk ${news.name}`, argv, r);
     }
@@ -357,7 +357,7 @@ export async function remove(_id: string, props: DiskOutputs): Promise<void> {
   if (!props.shared) await checkDiskOwner(t, props.path, props.ownerToken, "deleting");
   const others = props.shared ? await releaseDisk(t, props.path, props.ownerToken, true) : [];
   if (others.length) return progress(`Disk ${props.path}: shared image kept, ${others.length} other owner(s) still use it: ${others.join("; ")}`);
-  const kept = await reasonToKeep(t, props.host.workDir!, props.path);
+  const kept = await reasonToKeep(t, props.host.workDir, props.path);
   if (kept !== undefined) {
     if (props.shared) return progress(`Disk ${props.path}: shared image kept, ${kept}`);
     throw new QemuError("COMMAND_FAILED", `${t.description}: not deleting disk ${props.path}: ${kept}`);

@@ -7,7 +7,7 @@ import { sameData } from "../canonical";
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { gatherFacts } from "../host/capabilities";
 import type { QemuBinary } from "../host/facts";
-import { makeDirectory, POSIX_QEMU_DIRS, SshTransport, transportFor, type Connection, type Transport } from "../transport";
+import { makeDirectory, POSIX_QEMU_DIRS, SshTransport, transportFor, type Connection, type Endpoint, type Transport } from "../transport";
 import type { HostFacts } from "../host/facts";
 import { validateSshOptions, type SshOptions } from "../transport/sshOptions";
 import { absolutePath, memoryOvercommit } from "../validate";
@@ -56,7 +56,10 @@ function inputsOf(props: HostInputs): HostInputs {
   return Object.fromEntries(INPUTS.filter((k) => props[k] !== undefined).map((k) => [k, props[k]])) as HostInputs;
 }
 
-function connectionOf(inputs: HostInputs, workDir?: string): Connection {
+/** How the Host's inputs reach it; with its working directory once that is settled, its `connection`. */
+function connectionOf(inputs: HostInputs): Endpoint;
+function connectionOf(inputs: HostInputs, workDir: string): Connection;
+function connectionOf(inputs: HostInputs, workDir?: string): Endpoint {
   const ratio = inputs.memoryOvercommit === undefined ? {} : { memoryOvercommit: inputs.memoryOvercommit };
   if (inputs.address === undefined) return { kind: "local", workDir, ...ratio };
   const { address, workDir: _w, memoryOvercommit: _r, ...ssh } = inputs;
@@ -75,7 +78,7 @@ function validations(inputs: HostInputs): Validation[] {
   return [
     [INPUTS.filter((k) => k !== "workDir" && k !== "memoryOvercommit").map((k) => inputs[k]), () => {
       if (inputs.address !== undefined) {
-        const { kind: _k, workDir: _w, memoryOvercommit: _r, ...options } = connectionOf(inputs) as Connection & { kind: "ssh" };
+        const { kind: _k, workDir: _w, memoryOvercommit: _r, ...options } = connectionOf(inputs) as Endpoint & { kind: "ssh" };
         validateSshOptions(options);
         return;
       }
@@ -107,7 +110,7 @@ export async function diff(_id: string, olds: HostOutputs, news: HostInputs): Pr
     : !sameData(before[k], news[k]));
   // Credentials from the stack config are not inputs: a rotated qemu:privateKey shows in the connection.
   const portKnown = (c: Connection) => (c.kind === "ssh" ? { ...c, port: c.port ?? 22 } : c);
-  const reachedAnotherWay = olds.connection !== undefined && !sameData(portKnown(olds.connection), portKnown(connectionOf(inputsOf(news), olds.workDir)));
+  const reachedAnotherWay = olds.connection !== undefined && !sameData(portKnown(olds.connection), portKnown(connectionOf(inputsOf(news), olds.connection.workDir)));
   return { changes: changed.length > 0 || reachedAnotherWay || recordedProviderChanged(olds, news), replaces: changed.filter((k) => IDENTITY.includes(k)) };
 }
 

@@ -55,7 +55,7 @@ export async function diff(_id: string, olds: HostCapabilitiesOutputs, news: Hos
 async function report(inputs: HostCapabilitiesInputs, recorded = false): Promise<HostCapabilitiesOutputs> {
   if (!recorded) throwFailures(collectFailures(validations(inputs)));
   const { host, ...rest } = await probeHost(transportFor(inputs.host), {
-    workDir: inputs.host.workDir!, guestArch: inputs.guestArch, reprobe: inputs.reprobe,
+    workDir: inputs.host.workDir, guestArch: inputs.guestArch, reprobe: inputs.reprobe,
   });
   return plain({ host: inputs.host, reprobe: inputs.reprobe, ...rest, hostFacts: host });
 }

@@ -75,7 +75,7 @@ interface Place {
 
 function placeOf(inputs: ImageInputs): Place {
   const { algorithm, hex } = declaredDigest(inputs);
-  const cacheDir = imageCacheDir(inputs.host.workDir!);
+  const cacheDir = imageCacheDir(inputs.host.workDir);
   const entry = cacheEntryName(algorithm, hex, inputs.format ?? "qcow2");
   return { algorithm, hex, cacheDir, entry, path: `${cacheDir}/${entry}` };
 }

@@ -96,7 +96,7 @@ function validations(i: NetworkInputs): Validation[] {
         if (seen.has(id)) throw new InvalidArgumentError(`hosts[${k}].host`, `is the same host and working directory as hosts[${seen.get(id)}]`);
         seen.set(id, k);
         // The longest socket path of its switch: a member's port with the longest address.
-        checkUnixSocketPath(hubSocket(c.workDir!, ownedNameForChecks(safeName(i.name, "name")), "255.255.255.255"), "the network's socket", "Linux", `hosts[${k}].host.workDir`, "network name");
+        checkUnixSocketPath(hubSocket(c.workDir, ownedNameForChecks(safeName(i.name, "name")), "255.255.255.255"), "the network's socket", "Linux", `hosts[${k}].host.workDir`, "network name");
         if (h.address !== undefined && ipv4Number(h.address) === undefined) throw new InvalidArgumentError(`hosts[${k}].address`, `must be an IPv4 address, got ${JSON.stringify(h.address)}`);
         const reached = hostAddressOf(h);
         const unreachable = reached === undefined || (h.address === undefined && i.hosts.length < 2) ? undefined : notReachableReason(ipv4Number(reached)!);
@@ -142,7 +142,7 @@ async function linkPortsOf(p: Planned, kept: Record<string, number[]> = {}): Pro
   for (const [k, h] of p.hosts.entries()) {
     const id = connectionIdentity(h.host);
     const have = (kept[id] ?? []).slice(0, counts[k]);
-    const more = await takePorts(transportFor(h.host), switchLayout(h.host.workDir!, p.hostName).dir, Array(counts[k] - have.length).fill("udp"));
+    const more = await takePorts(transportFor(h.host), switchLayout(h.host.workDir, p.hostName).dir, Array(counts[k] - have.length).fill("udp"));
     ports[id] = [...have, ...more];
   }
   return ports;
@@ -162,7 +162,7 @@ export async function diff(_id: string, olds: NetworkOutputs, news: NetworkInput
 async function refuseCollisions(p: Planned, k: number, spec: SwitchSpec): Promise<void> {
   const h = p.hosts[k];
   const t = transportFor(h.host);
-  for (const { spec: other } of await listStartedSpecs(t, networksRoot(h.host.workDir!))) {
+  for (const { spec: other } of await listStartedSpecs(t, networksRoot(h.host.workDir))) {
     const o = other as unknown as SwitchSpec;
     if (o.network === p.hostName) continue;
     const ports = new Set((o.links ?? []).map((l) => l.local.port));
@@ -174,7 +174,7 @@ async function refuseCollisions(p: Planned, k: number, spec: SwitchSpec): Promis
 /** Each host's switch as observed; one another owner's is refused (a refresh reports only its own). */
 async function switchesOf(i: Planned): Promise<SwitchStatus[]> {
   return Promise.all(i.hosts.map(async (h) => {
-    const seen = await observeSwitch(transportFor(h.host), h.host.workDir!, i.hostName);
+    const seen = await observeSwitch(transportFor(h.host), h.host.workDir, i.hostName);
     switchOwned(i, h, seen);
     return { host: connectionIdentity(h.host), status: seen.state, ...(seen.pid ? { pid: seen.pid } : {}) };
   }));
@@ -188,7 +188,7 @@ async function runSwitches(i: Planned): Promise<void> {
   const specs = switchSpecs(i);
   for (const [k, h] of i.hosts.entries()) {
     await refuseCollisions(i, k, specs[k]);
-    if (await ensureSwitch(transportFor(h.host), h.host.workDir!, specs[k])) progress(`Network ${i.name}: switch started on ${transportFor(h.host).description}`);
+    if (await ensureSwitch(transportFor(h.host), h.host.workDir, specs[k])) progress(`Network ${i.name}: switch started on ${transportFor(h.host).description}`);
   }
 }
 
@@ -208,7 +208,7 @@ export async function create(given: NetworkInputs): Promise<CreateResult<Network
     await runSwitches(planned);
   } catch (e) {
     // Nothing is left behind, and only what this create claimed goes (no member can be on it yet); its ledger ports go with the directories.
-    for (const h of claimed) await removeSwitch(transportFor(h.host), h.host.workDir!, planned.hostName).catch(() => undefined);
+    for (const h of claimed) await removeSwitch(transportFor(h.host), h.host.workDir, planned.hostName).catch(() => undefined);
     throw e;
   }
   return { id: `network:${planned.name}@${planned.hosts.map((h) => connectionIdentity(h.host)).join(",")}`, outs: outputs(planned, await switchesOf(planned)) };
@@ -231,7 +231,7 @@ export async function update(_id: string, olds: NetworkOutputs, given: NetworkIn
   for (const [k, h] of news.hosts.entries()) if (verdicts[k].kind === "unclaimed") await claimSwitch(news, h);
   const kept = new Set(news.hosts.map((h) => connectionIdentity(h.host)));
   for (const h of olds.hosts.filter((o) => !kept.has(connectionIdentity(o.host)))) {
-    await removeSwitch(transportFor(h.host), h.host.workDir!, recorded.hostName);
+    await removeSwitch(transportFor(h.host), h.host.workDir, recorded.hostName);
     progress(`Network ${olds.name}: switch removed from ${transportFor(h.host).description}`);
   }
   // An older release's network keeps its ports from the name; any other without `port` takes them from the ledgers.
@@ -245,22 +245,22 @@ export async function update(_id: string, olds: NetworkOutputs, given: NetworkIn
 export async function remove(_id: string, props: NetworkOutputs): Promise<void> {
   const recorded: Planned = { ...props, hostName: hostNameOf(props) };
   await Promise.all(props.hosts.map((h) => ownedSwitch(recorded, h)));
-  for (const h of props.hosts) await removeSwitch(transportFor(h.host), h.host.workDir!, recorded.hostName);
+  for (const h of props.hosts) await removeSwitch(transportFor(h.host), h.host.workDir, recorded.hostName);
 }
 
 /** Whose this host's switch directory is; another owner's (or an unreadable record) is refused naming it. */
 async function ownedSwitch(i: Pick<Planned, "name" | "hostName" | "ownerToken">, h: NetworkHostInput): Promise<OwnerVerdict> {
-  return switchOwned(i, h, await observeSwitch(transportFor(h.host), h.host.workDir!, i.hostName));
+  return switchOwned(i, h, await observeSwitch(transportFor(h.host), h.host.workDir, i.hostName));
 }
 
 /** The verdict on a switch already observed (`seen`). */
 function switchOwned(i: Pick<Planned, "name" | "hostName" | "ownerToken">, h: NetworkHostInput, seen: Observed): OwnerVerdict {
-  return ownedOrRefused(seen.ownerRecord, i.ownerToken, `${transportFor(h.host).description}: network ${i.name}: its switch directory ${switchLayout(h.host.workDir!, i.hostName).dir}`,
+  return ownedOrRefused(seen.ownerRecord, i.ownerToken, `${transportFor(h.host).description}: network ${i.name}: its switch directory ${switchLayout(h.host.workDir, i.hostName).dir}`,
     "nothing of it was touched. Give this Network another name or working directory");
 }
 
 /** Writes the network's owner record in the host's switch directory. */
 async function claimSwitch(i: Planned, h: NetworkHostInput): Promise<void> {
-  const layout = switchLayout(h.host.workDir!, i.hostName);
+  const layout = switchLayout(h.host.workDir, i.hostName);
   await writePrivateFiles(transportFor(h.host), layout, [{ path: layout.owner, data: ownerRecordText(i.ownerToken!, i.owner ?? {}) }]);
 }

@@ -107,7 +107,7 @@ interface Target {
 async function targetOf(i: SnapshotInputs): Promise<Target | undefined> {
   const t = transportFor(i.host);
   if (i.disk !== undefined) return { t, label: `disk ${i.disk}`, property: "disk", paths: [i.disk] };
-  const layout = vmLayout(i.host.workDir!, i.vm!);
+  const layout = vmLayout(i.host.workDir, i.vm!);
   const seen = await observe(t, layout, i.vm!);
   // By the name the program gave it (`vm` is its name on the host, NAME.TAG for a VM of this release).
   const label = `VM ${seen.startedSpec?.name ?? programName(i.vm!)}`;
@@ -122,7 +122,7 @@ async function targetOf(i: SnapshotInputs): Promise<Target | undefined> {
 
 async function existingTarget(i: SnapshotInputs): Promise<Target> {
   const tg = await targetOf(i);
-  if (!tg) throw new QemuError("COMMAND_FAILED", `${transportFor(i.host).description}: VM ${programName(i.vm!)} has never been started in ${vmLayout(i.host.workDir!, i.vm!).dir}, so its images are not known: snapshot its Disks instead`);
+  if (!tg) throw new QemuError("COMMAND_FAILED", `${transportFor(i.host).description}: VM ${programName(i.vm!)} has never been started in ${vmLayout(i.host.workDir, i.vm!).dir}, so its images are not known: snapshot its Disks instead`);
   return tg;
 }
 
@@ -149,7 +149,7 @@ function checkSnapshottable(tg: Target, infos: ImageInfo[]): void {
 /** Where a VM's QEMU is not running, no other running VM of this working directory may hold an image either. */
 async function refuseHeld(tg: Target, host: Connection, doing: string): Promise<void> {
   for (const p of tg.paths) {
-    const users = await runningUsersOf(tg.t, host.workDir!, p);
+    const users = await runningUsersOf(tg.t, host.workDir, p);
     if (users.length) throw new QemuError("COMMAND_FAILED", `${tg.t.description}: not ${doing} ${p}: ${users.join(", ")} runs with it`);
   }
 }
@@ -249,7 +249,7 @@ async function revert(i: SnapshotInputs, tg: Target, infos: ImageInfo[], machine
   }
   // Either way, a base that linked clones read through must not change under them.
   for (const p of tg.paths) {
-    const clones = await overlaysOf(tg.t, i.host.workDir!, p, "reverting");
+    const clones = await overlaysOf(tg.t, i.host.workDir, p, "reverting");
     if (clones.length) throw new QemuError("COMMAND_FAILED", `${tg.t.description}: not reverting ${p}: it is the backing file of ${clones.join(", ")}, which would read changed data`);
   }
   const t0 = Date.now();

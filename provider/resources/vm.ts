@@ -64,7 +64,7 @@ function completeInputErrors(news: VmInputs): InvalidArgumentError[] {
   if (errors.length) return errors;
   try {
     if (hostIsWindows(news.host)) windowsFileName(spec.name, "name");
-    const layout = vmLayout(news.host.workDir!, ownedNameForChecks(spec.name));
+    const layout = vmLayout(news.host.workDir, ownedNameForChecks(spec.name));
     checkSocketPath(layout, "Linux");
     spec.networks.forEach((n, i) => {
       if (n.type === "private") checkUnixSocketPath(memberSocket(layout, n.network), "the VM's socket on the network", "Linux", `networks[${i}].network`, "VM or network name");
@@ -117,7 +117,7 @@ function sayWhatUpdateDoes(olds: VmOutputs, spec: VmSpec | undefined, desired: V
 async function context(inputs: VmInputs, stateName?: string): Promise<Context> {
   const { spec, errors, cloudInitImage } = vmSpec(withAutoPorts(inputs, inputs.autoPorts));
   if (errors.length) throw errors[0];
-  const layout = vmLayout(inputs.host.workDir!, stateName ?? nameOnHost(spec.name, inputs.ownerToken));
+  const layout = vmLayout(inputs.host.workDir, stateName ?? nameOnHost(spec.name, inputs.ownerToken));
   return { transport: transportFor(inputs.host), layout, spec, cloudInitImage };
 }
 
@@ -235,7 +235,7 @@ async function adopt(c: Context, inputs: VmInputs): Promise<StartOutcome | undef
  */
 function recordedContext(props: VmOutputs): Context {
   const spec = props.spec?.name ? props.spec : vmSpec(props).spec;
-  return { transport: transportFor(props.host), layout: vmLayout(props.host.workDir!, recordedStateName(props) ?? spec.name), spec };
+  return { transport: transportFor(props.host), layout: vmLayout(props.host.workDir, recordedStateName(props) ?? spec.name), spec };
 }
 
 /** Refresh: what runs now. A dead VM is reported stopped (the next up starts it), never an error. */

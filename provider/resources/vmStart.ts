@@ -75,7 +75,7 @@ async function candidates(c: Context, inputs: VmInputs): Promise<{ accelerators:
     // Only the OS is needed (for the socket-path limit): `uname -s`, not the whole facts script.
     return { accelerators: c.spec.accelerators, os: await kernelName(c.transport) };
   }
-  const report = await probeHost(c.transport, { workDir: inputs.host.workDir!, guestArch: c.spec.arch, facts: await hostFacts(c, inputs.host.workDir!) });
+  const report = await probeHost(c.transport, { workDir: inputs.host.workDir, guestArch: c.spec.arch, facts: await hostFacts(c, inputs.host.workDir) });
   const accelerators = usableInOrder(report.accelerators, normalizeArch(report.host.arch), report.guestArch);
   if (!accelerators.length) {
     throw new QemuError("COMMAND_FAILED", `${c.transport.description}: no accelerator is usable for ${c.spec.arch} guests: ` +
@@ -96,7 +96,7 @@ function checkPlatform(c: Context): void {
 /** An aarch64 guest that boots from disk needs UEFI firmware: the host's, found by the facts script. */
 async function firmwareFor(c: Context, inputs: VmInputs): Promise<string | undefined> {
   if (c.spec.arch !== "aarch64" || c.spec.kernel || c.spec.extraArgs.some((a) => a === "-bios" || a.includes("pflash"))) return undefined;
-  const facts = await hostFacts(c, inputs.host.workDir!);
+  const facts = await hostFacts(c, inputs.host.workDir);
   if (!facts.firmwareAarch64) {
     throw new QemuError("COMMAND_FAILED", `${c.transport.description}: VM ${c.spec.name} is an aarch64 guest that boots from disk, but the host has no UEFI firmware for it ` +
       "(looked for edk2-aarch64-code.fd beside QEMU, QEMU_EFI.fd and AAVMF_CODE.fd): install it (Debian: qemu-efi-aarch64; Homebrew's qemu ships it), or give `kernel`, or `-bios` in extraArgs");
@@ -151,7 +151,7 @@ async function startUnder(c: Context, inputs: VmInputs, accelerator: string, fir
   }
   if (found?.kind === "keep") progress(`VM ${c.spec.name}: already running with this spec (pid ${started.pid}): adopted`);
   for (const n of c.spec.networks) {
-    if (n.type === "private") await orDiscard(c, plugIn(c.transport, inputs.host.workDir!, n.network, n.address));
+    if (n.type === "private") await orDiscard(c, plugIn(c.transport, inputs.host.workDir, n.network, n.address));
   }
   if (inputs.readiness) {
     progress(`VM ${c.spec.name}: pid ${started.pid}; waiting until it is ready`);
@@ -179,9 +179,9 @@ export async function preflight(c: Context, inputs: VmInputs): Promise<Preflight
   const { accelerators, os } = await candidates(c, inputs);
   checkSocketPath(c.layout, os);
   const firmware = await firmwareFor(c, inputs);
-  await refuseWritableBases(c, inputs.host.workDir!);
+  await refuseWritableBases(c, inputs.host.workDir);
   for (const [i, n] of c.spec.networks.entries()) {
-    if (n.type === "private") await checkJoin(c.transport, inputs.host.workDir!, c.layout, c.spec.name, n.network, n.address, `networks[${i}].address`);
+    if (n.type === "private") await checkJoin(c.transport, inputs.host.workDir, c.layout, c.spec.name, n.network, n.address, `networks[${i}].address`);
   }
   // Last: the memory stays reserved for this VM (its own earlier entry replaced) until its QEMU ends, or the start fails.
   await reserveCapacity(c.transport, c.layout, c.spec.name, c.spec.memoryBytes, c.spec.cpus, `${inputs.owner ? describeOwner(inputs.owner) : "an owner with no name recorded"} (VM ${c.spec.name}, ${c.layout.dir})`, memoryLimitPercent(inputs.host.memoryOvercommit));
@@ -232,7 +232,7 @@ async function startChecked(c: Context, inputs: VmInputs, creating: boolean, { a
   if (exposure) progress(`VM ${c.spec.name}: ${exposure}`);
   for (const n of c.spec.networks) {
     if (n.type !== "private") continue;
-    const left = await linkMember(c.transport, inputs.host.workDir!, c.layout, c.spec.name, n.network, n.address);
+    const left = await linkMember(c.transport, inputs.host.workDir, c.layout, c.spec.name, n.network, n.address);
     if (left.length) progress(`VM ${c.spec.name}: left its old address ${left.join(", ")} on network ${n.network}`);
   }
   const fallbacks: AcceleratorFailure[] = [];
@@ -263,16 +263,16 @@ async function startChecked(c: Context, inputs: VmInputs, creating: boolean, { a
 /** Records a hardware accelerator's run-time failure in the host's probe cache; a failure to record only loses the memory of it. */
 async function remember(c: Context, inputs: VmInputs, failure: AcceleratorFailure, reason: string): Promise<void> {
   if (failure.accelerator === "tcg") return;
-  const facts = await hostFacts(c, inputs.host.workDir!).catch(() => undefined);
-  await recordGuestFailure(c.transport, inputs.host.workDir!, failure.accelerator as AcceleratorName, c.spec.name, reason, facts).catch(() => undefined);
+  const facts = await hostFacts(c, inputs.host.workDir).catch(() => undefined);
+  await recordGuestFailure(c.transport, inputs.host.workDir, failure.accelerator as AcceleratorName, c.spec.name, reason, facts).catch(() => undefined);
 }
 
 /** Every accelerator failed: one line each, where "auto" would have gone for a single named one, then the last error in full. */
 async function finalError(c: Context, inputs: VmInputs, fallbacks: AcceleratorFailure[], last: Error): Promise<QemuError> {
   let hint = "";
   if (c.spec.accelerators[0] !== "auto" && c.spec.accelerators.length === 1) {
-    const report = await hostFacts(c, inputs.host.workDir!)
-      .then((facts) => probeHost(c.transport, { workDir: inputs.host.workDir!, guestArch: c.spec.arch, facts })).catch(() => undefined);
+    const report = await hostFacts(c, inputs.host.workDir)
+      .then((facts) => probeHost(c.transport, { workDir: inputs.host.workDir, guestArch: c.spec.arch, facts })).catch(() => undefined);
     const next = report && usableInOrder(report.accelerators, normalizeArch(report.host.arch), report.guestArch).find((a) => a !== fallbacks[0].accelerator);
     hint = next ? `; accelerator "auto" would have fallen back to ${next}` : "";
   }

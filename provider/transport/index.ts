@@ -14,16 +14,20 @@ export { psScriptArgv, decodePsScript, winJoin, winQuoteArg } from "./windows";
 export type { SshOptions, SshHop } from "./sshOptions";
 export { shQuote, shJoin, psQuote, psJoin, psEncodedCommand } from "./quote";
 
+/** How to reach a host: the local machine or SSH options (a Host's inputs, before its working directory is settled). */
+export type Endpoint = ({ kind: "local" } | ({ kind: "ssh" } & SshOptions)) & { workDir?: string; memoryOvercommit?: number };
+
 /**
- * How a resource names its host: the local machine or SSH options, plus the host's working
- * directory (absolute) under which disks and VM state directories live, and how much of its
- * memory the VMs of all stacks may take together (`memoryOvercommit`, 1 = all of it; the Host's).
+ * How a resource names its host (a Host's `connection` output, checked by validateConnection):
+ * the endpoint, the host's working directory (absolute) under which disks and VM state
+ * directories live, and how much of its memory the VMs of all stacks may take together
+ * (`memoryOvercommit`, 1 = all of it; the Host's).
  */
-export type Connection = ({ kind: "local" } | ({ kind: "ssh" } & SshOptions)) & { workDir?: string; memoryOvercommit?: number };
+export type Connection = Endpoint & { workDir: string };
 
 const local = new LocalTransport();
 
-export function transportFor(connection?: Connection): Transport {
+export function transportFor(connection?: Endpoint): Transport {
   if (!connection || connection.kind === "local") return local;
   const { kind: _kind, workDir: _workDir, memoryOvercommit: _ratio, ...options } = connection;
   return sshTransport(options);

@@ -79,7 +79,7 @@ describe("Host diff", () => {
 describe("HostCapabilities check and diff", () => {
   const conn = { kind: "local" as const, workDir: "/var/lib/q" };
   it("requires the host's working directory", async () => {
-    const r = await caps.check({}, { host: { kind: "local" } });
+    const r = await caps.check({}, { host: { kind: "local" } as never });
     assert.strictEqual(r.failures?.[0].property, "host.workDir");
   });
   it("names the SSH option that is wrong inside host", async () => {
