@@ -38,6 +38,14 @@ export interface HostArgs {
   jumpHosts?: pulumi.Input<pulumi.Input<SshHop>[]>;
   /** Bound on reaching the host, retries included. Default 10000. */
   connectTimeoutMs?: pulumi.Input<number>;
+  /** How often an idle SSH connection is probed (keepalive), in milliseconds. Default 15000. */
+  keepaliveIntervalMs?: pulumi.Input<number>;
+  /** Connection attempts after the first. Default 2. */
+  retries?: pulumi.Input<number>;
+  /** Concurrent SSH channels on the connection; must stay below sshd's MaxSessions (10 by default). Default 8. */
+  maxChannels?: pulumi.Input<number>;
+  /** An idle pooled connection is closed after this long, in milliseconds. Default 5000. */
+  idleCloseMs?: pulumi.Input<number>;
   /**
    * How the SSH host runs commands: "posix" (sh: Linux, macOS, BSD; the default) or "windows"
    * (every command goes through PowerShell, encoded so that neither cmd nor PowerShell reparses it).

@@ -30,7 +30,7 @@ export interface SshOptions extends SshHop {
   jumpHosts?: SshHop[];
   /** Bound on reaching the host, all retries included. Default 10000. */
   connectTimeoutMs?: number;
-  /** Default 15000. */
+  /** How often an idle connection is probed (keepalive), in milliseconds. Default 15000. */
   keepaliveIntervalMs?: number;
   /** Connection attempts after the first. Default 2. */
   retries?: number;

@@ -5,12 +5,19 @@
  * `privateKey` and `hostKey` (strings).
  */
 import * as assert from "assert";
-import { readdirSync, readFileSync } from "fs";
+import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import * as ts from "typescript";
 
 const ROOT = path.resolve(__dirname, "../../..");
-const DOCS = ["README.md", ...readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const pagesIn = (dir: string) => readdirSync(path.join(ROOT, dir)).filter((f) => f.endsWith(".md")).map((f) => `${dir}/${f}`);
+const DOCS = ["README.md", ...pagesIn("docs"), ...pagesIn("docs/resources")];
+
+/** The relative links of a Markdown file (anchors dropped), resolved from the repository root. */
+export function relativeLinks(doc: string, markdown: string): string[] {
+  return [...markdown.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((l) => !/^[a-z]+:/.test(l) && !l.startsWith("#"))
+    .map((l) => path.posix.normalize(path.posix.join(path.posix.dirname(doc), l.split("#")[0])));
+}
 const PRELUDE = 'import * as qemu from "pulumi-qemu";\ndeclare const privateKey: string;\ndeclare const hostKey: string;\n';
 
 /** The ```ts blocks of a Markdown file, with the line each starts at. */
@@ -56,6 +63,27 @@ describe("the TypeScript in the README and docs/ compiles against the SDK", func
   for (const b of all) {
     it(`${b.doc}:${b.line}`, () => assert.deepStrictEqual(errorsOf(b.code), []));
   }
+  it("the README's commands are the ones CI and package.json run", () => {
+    const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const commands = /```sh\n([\s\S]*?)```/.exec(readme)![1].split("\n").filter(Boolean).map((l) => l.replace(/\s+#.*$/, ""));
+    assert.deepStrictEqual(commands, ["npm install && npm start", "npm install && npm test"]);
+    assert.match(readFileSync(path.join(ROOT, ".ci/run"), "utf8"), /^npm install --no-audit --no-fund && npm test$/m);
+    const scripts = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts as Record<string, string>;
+    assert.ok(scripts.start && scripts.test, "package.json has no start or test script");
+  });
+
+  it("every link of the README and docs/ reaches a file, and every docs/ page is reached from the README", () => {
+    const links = new Map(DOCS.map((d) => [d, relativeLinks(d, readFileSync(path.join(ROOT, d), "utf8"))]));
+    const broken = [...links].flatMap(([d, ls]) => ls.filter((l) => !existsSync(path.join(ROOT, l))).map((l) => `${d} -> ${l}`));
+    assert.deepStrictEqual(broken, []);
+    const reached = new Set<string>(["README.md"]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const d of [...reached]) for (const l of links.get(d) ?? []) if (!reached.has(l)) { reached.add(l); grew = true; }
+    }
+    assert.deepStrictEqual(DOCS.filter((d) => !reached.has(d)), []);
+  });
+
   it("a block with a mistake is caught (the check can fail)", () => {
     assert.notDeepStrictEqual(errorsOf('const vm = new qemu.Vm("web", { host: undefined as never, memorry: "1G" });'), []);
   });

@@ -9,24 +9,28 @@ import * as path from "path";
 import * as ts from "typescript";
 
 const ROOT = path.resolve(__dirname, "../../..");
-const { buildSchema } = require(path.join(ROOT, "scripts/schema.js")) as { buildSchema(root?: string): Schema };
+const { buildSchema, referencePages } = require(path.join(ROOT, "scripts/schema.js")) as {
+  buildSchema(root?: string): Schema;
+  referencePages(root?: string): Record<string, string>;
+};
 
 interface Property { description?: string; secret?: boolean; type?: string; $ref?: string }
 interface Resource { description: string; properties: Record<string, Property>; inputProperties: Record<string, Property>; requiredInputs?: string[]; isComponent?: boolean }
 interface Schema { resources: Record<string, Resource>; types: Record<string, { properties: Record<string, Property> }> }
 
-/** Property names of each provider's Outputs type, as the compiler resolves them. */
-function providerOutputNames(): Record<string, string[]> {
-  const files = ["disk", "fleetPlacement", "host", "hostCapabilities", "image", "network", "snapshot", "vm"].map((f) => path.join(ROOT, "provider/resources", `${f}.ts`));
+/** Property names of each provider's Outputs (or Inputs) type, as the compiler resolves them. */
+function providerTypeNames(suffix: "Outputs" | "Inputs" = "Outputs"): Record<string, string[]> {
+  const files = [...["disk", "fleetPlacement", "host", "hostCapabilities", "image", "network", "snapshot", "vm"].map((f) => path.join(ROOT, "provider/resources", `${f}.ts`)),
+    path.join(ROOT, "provider/vm/spec.ts")];
   const program = ts.createProgram(files, { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true });
   const checker = program.getTypeChecker();
   const names: Record<string, string[]> = {};
   for (const file of files) {
     const source = program.getSourceFile(file)!;
     ts.forEachChild(source, (node) => {
-      if ((ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node)) && node.name.text.endsWith("Outputs")) {
+      if ((ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node)) && node.name.text.endsWith(suffix)) {
         const type = checker.getTypeAtLocation(node.name);
-        names[node.name.text.replace(/Outputs$/, "")] = checker.getPropertiesOfType(type).map((p) => p.name);
+        names[node.name.text.slice(0, -suffix.length)] = checker.getPropertiesOfType(type).map((p) => p.name);
       }
     });
   }
@@ -39,6 +43,12 @@ describe("schema.json", function () {
 
   it("equals what the TypeScript surface says (run `npm run schema` after changing sdk/)", () => {
     assert.deepStrictEqual(committed, buildSchema(ROOT));
+  });
+
+  it("the reference pages' input and output tables are the schema's (run `npm run schema` after changing sdk/)", () => {
+    const pages = referencePages(ROOT);
+    assert.strictEqual(Object.keys(pages).length, 8);
+    for (const [file, text] of Object.entries(pages)) assert.strictEqual(readFileSync(file, "utf8"), text, `${path.relative(ROOT, file)} differs from the schema`);
   });
 
   it("has the seven resources, the Fleet's placement record and the Fleet component with their type tokens", () => {
@@ -70,13 +80,32 @@ describe("schema.json", function () {
   });
 
   it("names only outputs the provider implementations produce", () => {
-    const produced = providerOutputNames();
+    const produced = providerTypeNames();
     for (const [token, r] of Object.entries(committed.resources)) {
       if (r.isComponent) continue; // a component computes its outputs in sdk/ from its children's
       const name = token.split(":").pop()!;
       assert.ok(produced[name], `no ${name}Outputs type in provider/resources`);
       const unknown = Object.keys(r.properties).filter((k) => !produced[name].includes(k));
       assert.deepStrictEqual(unknown, [], `${name}: outputs declared in sdk/ that the provider does not produce`);
+    }
+  });
+
+  it("lists the same inputs as the provider reads: the SDK's args and the provider's inputs agree", () => {
+    // What the SDK sets itself (owner records, a host's id for replacement) or a Fleet records: never a user's input.
+    const internal: Record<string, string[]> = {
+      Disk: ["hostId", "ownerToken", "owner"], Image: ["hostId", "ownerToken", "owner"], Network: ["ownerToken", "owner"],
+      HostCapabilities: ["hostId"], Snapshot: ["host", "hostId"], FleetPlacement: ["seats", "slots", "moves"],
+      Vm: ["hostId", "ownerToken", "owner", "seedKey", "autoPorts"],
+    };
+    const read = providerTypeNames("Inputs");
+    for (const [token, r] of Object.entries(committed.resources)) {
+      if (r.isComponent) continue;
+      const name = token.split(":").pop()!;
+      assert.ok(read[name], `no ${name}Inputs type in the provider`);
+      const sdk = Object.keys(r.inputProperties);
+      const onlyProvider = read[name].filter((k) => !sdk.includes(k) && !(internal[name] ?? []).includes(k));
+      const onlySdk = sdk.filter((k) => !read[name].includes(k));
+      assert.deepStrictEqual({ onlyProvider, onlySdk }, { onlyProvider: [], onlySdk: [] }, `${name}: sdk/ and the provider's ${name}Inputs disagree`);
     }
   });
 });
