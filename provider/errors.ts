@@ -13,7 +13,19 @@ export type ErrorCode =
   | "GUEST_STOPPED"
   | "GUEST_PANICKED"
   | "CLOUD_INIT_FAILED"
-  | "OWNED_BY_ANOTHER";
+  | "OWNED_BY_ANOTHER"
+  /** A running VM or a clone uses it: a delete, resize, revert or stop is refused. */
+  | "IN_USE"
+  /** Something of the same name or path is there already and is not overwritten. */
+  | "ALREADY_EXISTS"
+  /** What the resource records is gone from the host (refresh to recreate), or was never there. */
+  | "NOT_FOUND"
+  /** The host cannot do this (no usable accelerator, no firmware, a feature its platform lacks). */
+  | "UNSUPPORTED"
+  /** Another operation changed the same thing meanwhile (a VM running with another spec, an upload that met another). */
+  | "CONFLICT"
+  /** The host lacks a program the operation needs (QEMU, curl or wget, a decompressor); the message names it. */
+  | "MISSING_TOOL";
 
 export class QemuError extends Error {
   readonly code: ErrorCode;

@@ -23,7 +23,7 @@ export function anyQemuArgv(): string[] {
 
 async function anyQemu(t: Transport): Promise<string> {
   const r = await t.exec(anyQemuArgv());
-  if (r.exitCode !== 0) throw new QemuError("COMMAND_FAILED", `${t.description}: no qemu-system-* binary found for a network switch`);
+  if (r.exitCode !== 0) throw new QemuError("MISSING_TOOL", `${t.description}: no qemu-system-* binary found for a network switch`);
   return r.stdout.trim().split("\n")[0];
 }
 
@@ -85,7 +85,7 @@ export async function runningMembers(t: Transport, workDir: string, network: str
 export async function removeSwitch(t: Transport, workDir: string, network: string): Promise<void> {
   const layout = switchLayout(workDir, network);
   const members = await runningMembers(t, workDir, network);
-  if (members.length) throw new QemuError("COMMAND_FAILED", `${t.description}: not removing network ${programName(network)}: ${members.join(", ")} still run on it`);
+  if (members.length) throw new QemuError("IN_USE", `${t.description}: not removing network ${programName(network)}: ${members.join(", ")} still run on it`);
   await stopVm(t, layout, switchName(network), STOP, undefined, { removeState: "networks" });
 }
 
@@ -97,7 +97,7 @@ export async function removeSwitch(t: Transport, workDir: string, network: strin
 export async function checkJoin(t: Transport, workDir: string, vm: VmLayout, vmName: string, network: string, address: string, property: string): Promise<void> {
   const sw = await observeSwitch(t, workDir, network);
   if (sw.state !== "running") {
-    throw new QemuError("COMMAND_FAILED", `${t.description}: VM ${vmName}: network ${programName(network)} has no running switch in ${switchLayout(workDir, network).dir} (${sw.detail}): declare the Network on this host (the same working directory), or run up to restart it`);
+    throw new QemuError("NOT_FOUND", `${t.description}: VM ${vmName}: network ${programName(network)} has no running switch in ${switchLayout(workDir, network).dir} (${sw.detail}): declare the Network on this host (the same working directory), or run up to restart it`);
   }
   const current = (await listMembers(t, workDir, network)).find((m) => m.address === address)?.target;
   if (current !== undefined && current !== memberSocket(vm, network)) {

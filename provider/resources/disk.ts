@@ -225,7 +225,7 @@ export async function create(given: DiskInputs): Promise<CreateResult<DiskOutput
     const joined = await joinSharedImage(t, inputs, path);
     if (joined) return joined;
     const owner = await diskOwnerOf(t, path);
-    throw new QemuError("COMMAND_FAILED", `${t.description}: ${path} already exists${owner ? ` and belongs to ${describeOwner(owner.record)}` : ""}; it is not overwritten. ` +
+    throw new QemuError("ALREADY_EXISTS", `${t.description}: ${path} already exists${owner ? ` and belongs to ${describeOwner(owner.record)}` : ""}; it is not overwritten. ` +
       `${owner ? "Choose another path" : "Import it (pulumi import, or opts.import) or choose another path"}`);
   }
   await makeDirectory(t, parentDir(path));
@@ -235,7 +235,7 @@ export async function create(given: DiskInputs): Promise<CreateResult<DiskOutput
       // Another stack uploaded the same shared image meanwhile: one copy, two owners.
       const joined = await joinSharedImage(t, inputs, path);
       if (joined) return joined;
-      throw new QemuError("COMMAND_FAILED", `${t.description}: ${path} appeared during the upload with other content; it is not overwritten`);
+      throw new QemuError("CONFLICT", `${t.description}: ${path} appeared during the upload with other content; it is not overwritten`);
     }
     const uploaded = (await info(t, path))!;
     if (size !== undefined && size > uploaded.virtualSizeBytes) await qemuImg(t, resizeArgv(path, uploaded.format, size, false));
@@ -273,16 +273,16 @@ export async function update(_id: string, olds: DiskOutputs, given: DiskInputs):
   if (news.size !== undefined) {
     const wanted = sizeBytes(news.size, "size");
     const current = (await info(t, olds.path))?.virtualSizeBytes;
-    if (current === undefined) throw new QemuError("COMMAND_FAILED", `${t.description}: disk ${olds.path} is gone; refresh to recreate it`);
+    if (current === undefined) throw new QemuError("NOT_FOUND", `${t.description}: disk ${olds.path} is gone; refresh to recreate it`);
     if (wanted < current && !news.allowShrink) throw new InvalidArgumentError("size", shrinkReason(current, wanted));
     if (wanted !== current) {
       // Where QEMU takes no image locks (macOS, BSD, some NFS) qemu-img would not notice a running VM.
       const running = await runningUsersOf(t, news.host.workDir, olds.path);
-      if (running.length) throw new QemuError("COMMAND_FAILED", `${t.description}: cannot resize ${olds.path} while a running VM holds it (${running.join(", ")}); stop the VM (state: "stopped") first`);
+      if (running.length) throw new QemuError("IN_USE", `${t.description}: cannot resize ${olds.path} while a running VM holds it (${running.join(", ")}); stop the VM (state: "stopped") first`);
       const argv = toolArgv(t.platform, resizeArgv(olds.path, olds.format, wanted, wanted < current));
       const r = await t.exec(argv);
       if (r.exitCode !== 0 && /lock/i.test(r.stderr)) {
-        throw new QemuError("COMMAND_FAILED", `${t.description}: cannot resize ${olds.path} while a running VM holds it (${(await usersOf(t, news.host.workDir, olds.path)).join(", ") || "unknown VM"}); stop the VM (state: "stopped") first`);
+        throw new QemuError("IN_USE", `${t.description}: cannot resize ${olds.path} while a running VM holds it (${(await usersOf(t, news.host.workDir, olds.path)).join(", ") || "unknown VM"}); stop the VM (state: "stopped") first`);
       }
       expectSuccess(`${t.description}: resizing disk ${news.name}`, argv, r);
     }
@@ -360,7 +360,7 @@ export async function remove(_id: string, props: DiskOutputs): Promise<void> {
   const kept = await reasonToKeep(t, props.host.workDir, props.path);
   if (kept !== undefined) {
     if (props.shared) return progress(`Disk ${props.path}: shared image kept, ${kept}`);
-    throw new QemuError("COMMAND_FAILED", `${t.description}: not deleting disk ${props.path}: ${kept}`);
+    throw new QemuError("IN_USE", `${t.description}: not deleting disk ${props.path}: ${kept}`);
   }
   await removeImage(t, props);
 }
@@ -397,10 +397,10 @@ async function removeImage(t: Transport, props: Pick<DiskOutputs, "path" | "shar
  */
 export async function removeLeftImage(t: Transport, workDir: string, path: string, stack: OwnerLabel): Promise<void> {
   const owner = await diskOwnerOf(t, path);
-  if (owner?.record === undefined) throw new QemuError("COMMAND_FAILED", `${path} has no owner record (a shared image, an older release's, or not the package's)`);
-  if (owner.record.project !== stack.project || owner.record.stack !== stack.stack) throw new QemuError("COMMAND_FAILED", `${path} belongs to ${describeOwner(owner.record)}`);
+  if (owner?.record === undefined) throw new QemuError("OWNED_BY_ANOTHER", `${path} has no owner record (a shared image, an older release's, or not the package's)`);
+  if (owner.record.project !== stack.project || owner.record.stack !== stack.stack) throw new QemuError("OWNED_BY_ANOTHER", `${path} belongs to ${describeOwner(owner.record)}`);
   const kept = await reasonToKeep(t, workDir, path);
-  if (kept !== undefined) throw new QemuError("COMMAND_FAILED", `${path} stays: ${kept}`);
+  if (kept !== undefined) throw new QemuError("IN_USE", `${path} stays: ${kept}`);
   await removeImage(t, { path, backingFile: (await info(t, path))?.backingFile });
 }
 

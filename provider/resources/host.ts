@@ -121,7 +121,7 @@ async function inspect(inputs: HostInputs, ensureWorkDir: boolean, recorded = fa
   const transport: Transport = transportFor(connectionOf(inputs));
   const facts = await factsOf(transport);
   if (facts.qemu.length === 0) {
-    throw new QemuError("COMMAND_FAILED", transport.platform === "windows"
+    throw new QemuError("MISSING_TOOL", transport.platform === "windows"
       ? `${transport.description}: no qemu-system-*.exe on PATH nor in %ProgramFiles%\\qemu: install QEMU for Windows (qemu.weilnetz.de or MSYS2) on the host`
       : `${transport.description}: no qemu-system-* program in PATH (nor ${POSIX_QEMU_DIRS.join(", ")}): ` +
         "install QEMU on the host (Debian: apt-get install qemu-system-x86 qemu-utils; macOS: brew install qemu)");

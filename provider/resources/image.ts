@@ -153,7 +153,7 @@ async function fetchOnHost(t: Transport, inputs: ImageInputs, place: Fetch): Pro
     }
     case EXIT.DOWNLOAD_FAILED: throw new InvalidArgumentError("url", `${where} failed, nothing was kept: ${said}`);
     case EXIT.DOWNLOAD_CUT: throw new QemuError(/time limit/.test(said) ? "TIMEOUT" : "COMMAND_FAILED", `${where}: ${said}${/time limit/.test(said) ? " (raise timeoutMs for a slow mirror)" : ""}`);
-    case EXIT.MISSING_TOOL: throw new QemuError("COMMAND_FAILED", `${where}: ${said}${inputs.via !== "client" && /curl|wget/.test(said) ? "; install one, or set via: \"client\"" : ""}`);
+    case EXIT.MISSING_TOOL: throw new QemuError("MISSING_TOOL", `${where}: ${said}${inputs.via !== "client" && /curl|wget/.test(said) ? "; install one, or set via: \"client\"" : ""}`);
     case EXIT.LOCK_TIMEOUT: throw new QemuError("TIMEOUT", `${where}: another fetch of the same image held it for longer than the time limit: ${said}`);
     default: throw new QemuError("COMMAND_FAILED", `${where}: the fetch ${r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`}: ${said}`);
   }

@@ -122,7 +122,7 @@ async function targetOf(i: SnapshotInputs): Promise<Target | undefined> {
 
 async function existingTarget(i: SnapshotInputs): Promise<Target> {
   const tg = await targetOf(i);
-  if (!tg) throw new QemuError("COMMAND_FAILED", `${transportFor(i.host).description}: VM ${programName(i.vm!)} has never been started in ${vmLayout(i.host.workDir, i.vm!).dir}, so its images are not known: snapshot its Disks instead`);
+  if (!tg) throw new QemuError("NOT_FOUND", `${transportFor(i.host).description}: VM ${programName(i.vm!)} has never been started in ${vmLayout(i.host.workDir, i.vm!).dir}, so its images are not known: snapshot its Disks instead`);
   return tg;
 }
 
@@ -135,7 +135,7 @@ function named(infos: ImageInfo[], tag: string): Array<ImageSnapshot | undefined
 async function infosOf(tg: Target): Promise<ImageInfo[]> {
   return Promise.all(tg.paths.map(async (p) => {
     const i = await info(tg.t, p);
-    if (!i) throw new QemuError("COMMAND_FAILED", `${tg.t.description}: ${tg.label}: image ${p} is missing`);
+    if (!i) throw new QemuError("NOT_FOUND", `${tg.t.description}: ${tg.label}: image ${p} is missing`);
     return i;
   }));
 }
@@ -150,7 +150,7 @@ function checkSnapshottable(tg: Target, infos: ImageInfo[]): void {
 async function refuseHeld(tg: Target, host: Connection, doing: string): Promise<void> {
   for (const p of tg.paths) {
     const users = await runningUsersOf(tg.t, host.workDir, p);
-    if (users.length) throw new QemuError("COMMAND_FAILED", `${tg.t.description}: not ${doing} ${p}: ${users.join(", ")} runs with it`);
+    if (users.length) throw new QemuError("IN_USE", `${tg.t.description}: not ${doing} ${p}: ${users.join(", ")} runs with it`);
   }
 }
 
@@ -250,7 +250,7 @@ async function revert(i: SnapshotInputs, tg: Target, infos: ImageInfo[], machine
   // Either way, a base that linked clones read through must not change under them.
   for (const p of tg.paths) {
     const clones = await overlaysOf(tg.t, i.host.workDir, p, "reverting");
-    if (clones.length) throw new QemuError("COMMAND_FAILED", `${tg.t.description}: not reverting ${p}: it is the backing file of ${clones.join(", ")}, which would read changed data`);
+    if (clones.length) throw new QemuError("IN_USE", `${tg.t.description}: not reverting ${p}: it is the backing file of ${clones.join(", ")}, which would read changed data`);
   }
   const t0 = Date.now();
   if (tg.live) {

@@ -78,7 +78,7 @@ async function candidates(c: Context, inputs: VmInputs): Promise<{ accelerators:
   const report = await probeHost(c.transport, { workDir: inputs.host.workDir, guestArch: c.spec.arch, facts: await hostFacts(c, inputs.host.workDir) });
   const accelerators = usableInOrder(report.accelerators, normalizeArch(report.host.arch), report.guestArch);
   if (!accelerators.length) {
-    throw new QemuError("COMMAND_FAILED", `${c.transport.description}: no accelerator is usable for ${c.spec.arch} guests: ` +
+    throw new QemuError("UNSUPPORTED", `${c.transport.description}: no accelerator is usable for ${c.spec.arch} guests: ` +
       report.accelerators.map((a) => `${a.name}: ${a.reason}`).join("; "));
   }
   return { accelerators, os: report.host.os };
@@ -98,7 +98,7 @@ async function firmwareFor(c: Context, inputs: VmInputs): Promise<string | undef
   if (c.spec.arch !== "aarch64" || c.spec.kernel || c.spec.extraArgs.some((a) => a === "-bios" || a.includes("pflash"))) return undefined;
   const facts = await hostFacts(c, inputs.host.workDir);
   if (!facts.firmwareAarch64) {
-    throw new QemuError("COMMAND_FAILED", `${c.transport.description}: VM ${c.spec.name} is an aarch64 guest that boots from disk, but the host has no UEFI firmware for it ` +
+    throw new QemuError("UNSUPPORTED", `${c.transport.description}: VM ${c.spec.name} is an aarch64 guest that boots from disk, but the host has no UEFI firmware for it ` +
       "(looked for edk2-aarch64-code.fd beside QEMU, QEMU_EFI.fd and AAVMF_CODE.fd): install it (Debian: qemu-efi-aarch64; Homebrew's qemu ships it), or give `kernel`, or `-bios` in extraArgs");
   }
   return facts.firmwareAarch64;
@@ -140,7 +140,7 @@ async function startUnder(c: Context, inputs: VmInputs, accelerator: string, fir
     found = await judge(started);
   }
   if (found?.kind === "refuse" && found.property === "spec" || found?.kind === "replace") {
-    throw new QemuError("COMMAND_FAILED", `${c.transport.description}: VM ${c.spec.name} is already running (pid ${started.pid}) with a different spec ` +
+    throw new QemuError("CONFLICT", `${c.transport.description}: VM ${c.spec.name} is already running (pid ${started.pid}) with a different spec ` +
       `(${found.kind === "refuse" ? found.because.join(", ") : "state"}); not starting a second one. Delete it, or declare the same spec to adopt it`);
   }
   if (found?.kind === "refuse") {

@@ -39,7 +39,7 @@ describe("Disk ownership on a shared host (real qemu-img over SSH)", function ()
     const record = JSON.parse((await onHost().readFile(diskOwnerRecord(a.outs.path))).toString());
     assert.deepStrictEqual([record.id, record.stack], [ownerId(a.outs.ownerToken), "a"]);
 
-    await assert.rejects(diskP.create!(as("b", { path: a.outs.path })), /already exists and belongs to project lab, stack a, resource data; it is not overwritten/);
+    await assert.rejects(diskP.create!(as("b", { path: a.outs.path })), (e: Error & { code?: string }) => e.code === "ALREADY_EXISTS" && /already exists and belongs to project lab, stack a, resource data; it is not overwritten/.test(e.message));
     await onHost().writeFile(diskOwnerRecord(b.outs.path), (await onHost().readFile(diskOwnerRecord(a.outs.path))).toString());
     await assert.rejects(diskP.delete!(b.id, b.outs), /not deleting disk .*: it belongs to project lab, stack a, resource data, not to this resource/);
     await assert.rejects(diskP.update!(b.id, b.outs, as("b", { size: "32M" })), /not changing disk .*belongs to project lab, stack a/);

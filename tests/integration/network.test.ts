@@ -119,7 +119,7 @@ describe("Network (serialized providers, real QEMU on the SSH test hosts)", func
     assert.deepStrictEqual(await netFailures({ hosts: [{ host: conn(h1) }, { host: conn(h1) }] }), ["hosts[1].host"]);
 
     // The network is not removed under running members; after them it goes, leaving no switch.
-    await assert.rejects(netP.delete!(net.id, again), /not removing network lab: VM a \(10\.77\.0\.10\), VM b \(10\.77\.0\.13\) still run on it/);
+    await assert.rejects(netP.delete!(net.id, again), (e: Error & { code?: string }) => e.code === "IN_USE" && /not removing network lab: VM a \(10\.77\.0\.10\), VM b \(10\.77\.0\.13\) still run on it/.test(e.message));
     await vmP.delete!(a.id, a.outs);
     await vmP.delete!(b.id, moved);
     await netP.delete!(net.id, again);
