@@ -179,3 +179,9 @@ export function stateDirName(dir: string): string {
 export function imageCacheDir(workDir: string): string {
   return `${trimmed(workDir)}/images/cache`;
 }
+
+/** Where the linked clones of a base image are recorded: a directory beside it, one file per clone. */
+export function cloneRecordDir(base: string): string {
+  const slash = base.lastIndexOf("/");
+  return `${base.slice(0, slash + 1)}.${base.slice(slash + 1)}.clones`;
+}

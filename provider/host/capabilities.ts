@@ -3,7 +3,8 @@
  * each accelerator that could work, cached on the host by QEMU version and kernel.
  */
 import { expectSuccess } from "../errors";
-import { makeDirectory, toolArgv, type Transport } from "../transport";
+import { makeDirectory, toolOn, type Transport } from "../transport";
+import { hostOps } from "../platform";
 import { AARCH64_PROBE_IMAGE, AARCH64_PROBE_REVISION, aarch64ProbeArgv, judgeAarch64Probe } from "./accelerators/aarch64Probe";
 import { DETECTORS, recommend } from "./accelerators/detectors";
 import { judgeProbe, LONG_MODE_PROBE_IMAGE, probeArgv, PROBE_REVISION, PROBE_TIMEOUT_MS, type ProbeOutcome, type ProbeRun } from "./accelerators/longModeProbe";
@@ -34,12 +35,18 @@ export interface ProbeOptions {
   facts?: HostFacts;
 }
 
+/** The facts script of each shell and the parser of what it prints (key=value lines from sh, JSON from PowerShell). */
+const FACTS = {
+  sh: { argv: factsArgv, parse: parseFacts },
+  powershell: { argv: windowsFactsArgv, parse: parseWindowsFacts },
+} as const;
+
 export async function gatherFacts(transport: Transport, workDir: string): Promise<HostFacts> {
-  const windows = transport.platform === "windows";
-  const argv = windows ? windowsFactsArgv(workDir) : factsArgv(workDir);
+  const { shell } = hostOps(transport);
+  const facts = FACTS[shell];
+  const argv = facts.argv(workDir);
   const r = await transport.exec(argv, { timeoutMs: 30000 });
-  const out = expectSuccess(`${transport.description}: gathering host facts`, argv, r, [windows ? "powershell" : "sh", "<facts script>"]).stdout;
-  return windows ? parseWindowsFacts(out) : parseFacts(out);
+  return facts.parse(expectSuccess(`${transport.description}: gathering host facts`, argv, r, [shell, "<facts script>"]).stdout);
 }
 
 /** A functional probe: a tiny guest that proves an accelerator runs code of the host's architecture. */
@@ -69,7 +76,7 @@ async function runProbe(transport: Transport, facts: HostFacts, accelerator: Acc
   await makeDirectory(transport, dir);
   await transport.writeFile(image, probe.image, { mode: 0o600 });
   const qemuArgv = probe.argv(qemu.path, QEMU_ACCEL_NAME[accelerator], image);
-  const argv = transport.platform === "windows" ? toolArgv(transport.platform, qemuArgv) : probeRunnerArgv(dir, qemuArgv);
+  const argv = hostOps(transport).probeRunner ? probeRunnerArgv(dir, qemuArgv) : toolOn(transport, qemuArgv);
   let outcome: ProbeOutcome;
   try {
     const r = await transport.exec(argv, { timeoutMs: PROBE_TIMEOUT_MS });

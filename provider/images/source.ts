@@ -1,13 +1,9 @@
 /**
  * An image published at a URL with its digest, as a Pulumi program declares it: checked here
  * (pure, table-tested), named in the host's cache by that digest, and fetched by
- * provider/scripts/image-fetch.sh (image-fetch.ps1 on Windows).
+ * provider/scripts/image-fetch.sh (image-fetch.ps1 on Windows; see provider/platform).
  */
 import { InvalidArgumentError } from "../errors";
-import { shScriptArgv } from "../transport/hostScript";
-import { psQuote } from "../transport/quote";
-import { psFileArgv, psScriptArgv } from "../transport/windows";
-import type { Platform } from "../transport";
 
 export const COMPRESSIONS = ["none", "gz", "xz", "zst", "bz2"] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
@@ -76,35 +72,4 @@ export function compressionOf(url: URL): Compression {
 /** The cache entry's file name: the published file's digest, and the format QEMU opens it with. */
 export function cacheEntryName(algorithm: DigestAlgorithm, hex: string, format: string): string {
   return `${algorithm}-${hex}.${format}`;
-}
-
-/** What a fetch needs to know; the URL is not among it: it goes on the script's stdin (url.href: no quotes, backslashes or spaces). */
-export interface FetchPlan { cacheDir: string; entry: string; algorithm: DigestAlgorithm; hex: string; compression: Compression; timeoutMs: number; caFile?: string; via: Via }
-
-/** The fetch script: image-fetch.sh on POSIX hosts, its twin image-fetch.ps1 on Windows (same output lines and exit codes). */
-export function fetchArgv(platform: Platform, o: FetchPlan): string[] {
-  const limit = Math.ceil(o.timeoutMs / 1000);
-  const via = o.via === "client" ? "client" : "url";
-  if (platform === "windows") {
-    return psFileArgv(["image-fetch.ps1"], { cache: o.cacheDir, name: o.entry, algo: o.algorithm, want: o.hex, compression: o.compression, limit, cafile: o.caFile ?? "", via });
-  }
-  return shScriptArgv(["vm-lib.sh", "image-fetch.sh"], [o.cacheDir, o.entry, o.algorithm, o.hex, o.compression, String(limit), o.caFile ?? "", via]);
-}
-
-/** Puts a checked `.ready` file at the entry's name (never replacing one there: then it goes) and removes it. */
-export function promoteArgv(platform: Platform, cacheDir: string, entry: string): string[] {
-  if (platform === "windows") {
-    const [ready, final] = [psQuote(`${cacheDir}/.${entry}.ready`), psQuote(`${cacheDir}/${entry}`)];
-    return psScriptArgv(`if (Test-Path -LiteralPath ${final}) { Remove-Item -LiteralPath ${ready} -Force } else { Move-Item -LiteralPath ${ready} -Destination ${final} }\n`);
-  }
-  return ["sh", "-c", 'r="$1/.$2.ready"; f="$1/$2"; ln -- "$r" "$f" 2>/dev/null || [ -f "$f" ] || mv -n -- "$r" "$f"; [ -f "$f" ] || exit 1; rm -f -- "$r"', "image-promote", cacheDir, entry];
-}
-
-/** Removes what a refused fetch left (its `.ready` file and any `.part`). */
-export function discardArgv(platform: Platform, cacheDir: string, entry: string): string[] {
-  if (platform === "windows") {
-    const files = [".ready", ".ready.tmp", ".part"].map((s) => psQuote(`${cacheDir}/.${entry}${s}`)).join(", ");
-    return psScriptArgv(`foreach ($f in @(${files})) { if (Test-Path -LiteralPath $f) { Remove-Item -LiteralPath $f -Force } }\n`);
-  }
-  return ["sh", "-c", 'rm -f -- "$1/.$2.ready" "$1/.$2.ready.tmp" "$1/.$2.part"', "image-discard", cacheDir, entry];
 }

@@ -3,11 +3,6 @@ import { sameData } from "../canonical";
 import type { Connection } from "../transport";
 import { containsUnknown } from "./types";
 
-/** The host runs Windows: an SSH host declared so, or the local machine when Pulumi runs on Windows. */
-export function hostIsWindows(c: Connection): boolean {
-  return c.kind === "ssh" ? c.platform === "windows" : process.platform === "win32";
-}
-
 /** Which machine and directory: what must stay the same for a resource to be updated in place. */
 export function connectionIdentity(c: Connection): string {
   const where = c.kind === "ssh" ? `ssh://${c.user}@${c.host}:${c.port ?? 22}` : "local";

@@ -9,13 +9,14 @@ import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { localFileHead, localFileSha256, meteredLocalFile } from "../localFile";
 import { HEADER_BYTES, referencesReason } from "../qemu/imageHeader";
 import { createArgv, infoArgv, parseInfo, resizeArgv, type ImageInfo } from "../qemu/img";
-import { fileSha256, makeDirectory, parentDir, pathExists, removeFile, toolArgv, transportFor, validateConnection, type Connection, type Transport } from "../transport";
-import { APPEARED_EXIT, cloneRecordDir, forgetCloneArgv, moveIfAbsentArgv, overlaysArgv, parseOverlayRecords, recordCloneArgv, removeUploadArgv, sameFileArgv } from "./diskScripts";
-import { absolutePath, booleanInput, integerIn, oneOf, safeName, sizeBytes, windowsFileName } from "../validate";
+import { fileSha256, makeDirectory, parentDir, pathExists, removeFile, toolOn, transportFor, validateConnection, type Connection, type Transport } from "../transport";
+import { APPEARED_EXIT, cloneRecordDir, forgetCloneArgv, parseOverlayRecords, recordCloneArgv, sameFileArgv } from "./diskScripts";
+import { hostOps, hostOpsOf } from "../platform";
+import { absolutePath, booleanInput, integerIn, oneOf, safeName, sizeBytes } from "../validate";
 import { diskPath, stateDirName, vmLayout, vmStateRoot } from "../layout";
 import { listStartedSpecs, observe } from "../vm/observe";
 import type { VmSpec } from "../vm/spec";
-import { connectionIdentity, hostInDiff, hostIsWindows } from "./connection";
+import { connectionIdentity, hostInDiff } from "./connection";
 import { collectFailures, containsUnknown, plain, throwFailures, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation, recordedProviderChanged } from "./types";
 import { mib, progress } from "./progress";
 import { checkDiskOwner, claimDisk, diskOwnerOf, releaseDisk } from "./diskOwner";
@@ -76,9 +77,10 @@ function validations(inputs: DiskInputs): Validation[] {
     [[inputs.host], () => void validateConnection(inputs.host, "host")],
     [[inputs.name, inputs.host, inputs.path], () => {
       safeName(inputs.name, "name");
-      if (!inputs.host || typeof inputs.host !== "object" || !hostIsWindows(inputs.host)) return;
-      if (inputs.path === undefined) windowsFileName(inputs.name, "name");
-      else if (typeof inputs.path === "string") windowsFileName(inputs.path.split(/[\\/]/).pop() ?? "", "path");
+      if (!inputs.host || typeof inputs.host !== "object") return;
+      const ops = hostOpsOf(inputs.host);
+      if (inputs.path === undefined) ops.checkFileName(inputs.name, "name");
+      else if (typeof inputs.path === "string") ops.checkFileName(inputs.path.split(/[\\/]/).pop() ?? "", "path");
     }],
     [[inputs.path], () => void (inputs.path !== undefined && absolutePath(inputs.path, "path"))],
     [[inputs.format], () => void (inputs.format !== undefined && oneOf(inputs.format, "format", ["qcow2", "raw"] as const))],
@@ -152,14 +154,14 @@ export async function diff(_id: string, olds: DiskOutputs, given: DiskInputs): P
   return { changes: changes || recordedProviderChanged(olds, news), replaces };
 }
 
-/** Runs a qemu-img argv with QEMU's usual directories on PATH (see toolArgv). */
+/** Runs a qemu-img argv with QEMU's usual directories on PATH (see toolOn). */
 async function qemuImg(t: Transport, argv: string[], what?: string): Promise<string> {
-  const tool = toolArgv(t.platform, argv);
+  const tool = toolOn(t, argv);
   return expectSuccess(what ? `${t.description}: ${what}` : t.description, tool, await t.exec(tool), argv).stdout;
 }
 
 export async function info(t: Transport, path: string): Promise<ImageInfo | undefined> {
-  const argv = toolArgv(t.platform, infoArgv(path));
+  const argv = toolOn(t, infoArgv(path));
   const r = await t.exec(argv);
   if (r.exitCode !== 0 && /No such file|Could not open|cannot find/i.test(r.stderr) && !await pathExists(t, path)) return undefined;
   return parseInfo(expectSuccess(t.description, argv, r, infoArgv(path)).stdout);
@@ -195,12 +197,12 @@ async function upload(t: Transport, source: string, path: string, timeoutMs = UP
     const sent = file.sha256();
     const got = await fileSha256(t, temp);
     if (got !== sent) throw new QemuError("COMMAND_FAILED", `${t.description}: uploading ${source} to ${path}: checksum mismatch: got ${got}, sent ${sent}`);
-    const move = moveIfAbsentArgv(t.platform, temp, path);
+    const move = hostOps(t).moveIfAbsent(temp, path);
     const moved = await t.exec(move);
     if (joinable && moved.exitCode === APPEARED_EXIT) return false;
     expectSuccess(`${t.description}: uploading ${source} to ${path}`, move, moved);
   } catch (e) {
-    await t.exec(removeUploadArgv(t.platform, temp)).catch(() => undefined);
+    await t.exec(hostOps(t).removeUpload(temp)).catch(() => undefined);
     throw e;
   }
   progress(`Disk ${path}: uploaded and checksum verified in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -279,7 +281,7 @@ export async function update(_id: string, olds: DiskOutputs, given: DiskInputs):
       // Where QEMU takes no image locks (macOS, BSD, some NFS) qemu-img would not notice a running VM.
       const running = await runningUsersOf(t, news.host.workDir, olds.path);
       if (running.length) throw new QemuError("IN_USE", `${t.description}: cannot resize ${olds.path} while a running VM holds it (${running.join(", ")}); stop the VM (state: "stopped") first`);
-      const argv = toolArgv(t.platform, resizeArgv(olds.path, olds.format, wanted, wanted < current));
+      const argv = toolOn(t, resizeArgv(olds.path, olds.format, wanted, wanted < current));
       const r = await t.exec(argv);
       if (r.exitCode !== 0 && /lock/i.test(r.stderr)) {
         throw new QemuError("IN_USE", `${t.description}: cannot resize ${olds.path} while a running VM holds it (${(await usersOf(t, news.host.workDir, olds.path)).join(", ") || "unknown VM"}); stop the VM (state: "stopped") first`);
@@ -317,7 +319,7 @@ export async function runningUsersOf(t: Transport, workDir: string, path: string
  * search that fails, refuses the delete: "cannot tell" is never "none".
  */
 export async function overlaysOf(t: Transport, workDir: string, path: string, doing = "deleting"): Promise<string[]> {
-  const argv = overlaysArgv(t.platform, [workDir, parentDir(path)], path);
+  const argv = hostOps(t).overlays([workDir, parentDir(path)], path);
   const { stdout } = expectSuccess(`${t.description}: looking for the clones of ${path}`, argv, await t.exec(argv));
   const { candidates, unreadable } = parseOverlayRecords(stdout.replace(/\r\n/g, "\n"));
   const backings = [...new Set(candidates.flatMap((c) => (c.backing ? [c.backing] : [])))];
@@ -326,10 +328,10 @@ export async function overlaysOf(t: Transport, workDir: string, path: string, do
     throw new QemuError("COMMAND_FAILED", `${t.description}: not ${doing} disk ${path}: cannot tell whether these images use it as their backing file: ${unreadable.join("; ")}`);
   }
   if (!backings.length) return [];
-  if (t.platform === "windows") {
-    // No hard links to tell apart: the same name, whatever the case and slashes, is the same file.
-    const windowsName = (p: string) => p.replace(/\//g, "\\").toLowerCase();
-    return [...new Set(candidates.filter((c) => c.backing !== undefined && windowsName(c.backing) === windowsName(path)).map((c) => c.file))];
+  const ops = hostOps(t);
+  if (!ops.hardLinks) {
+    // No hard links to tell apart: the same name (on Windows whatever the case and slashes) is the same file.
+    return [...new Set(candidates.filter((c) => c.backing !== undefined && ops.samePath(c.backing, path)).map((c) => c.file))];
   }
   const same = sameFileArgv(path, backings);
   const isBase = new Set(expectSuccess(`${t.description}: comparing backing files with ${path}`, same, await t.exec(same)).stdout.split("\n").filter(Boolean));
@@ -343,7 +345,7 @@ function cloneEntry(clone: string): string {
 
 /** Records a new linked clone beside its base; a clone that cannot be recorded is removed again. */
 async function recordClone(t: Transport, base: string, clone: string): Promise<void> {
-  if (t.platform === "windows") return; // Windows hosts: clones are found by the search under the working directory only
+  if (!hostOps(t).recordsBesideImages) return; // Windows hosts: clones are found by the search under the working directory only
   const argv = recordCloneArgv(base, clone, cloneEntry(clone));
   const r = await t.exec(argv);
   if (r.exitCode === 0) return;
@@ -369,7 +371,7 @@ export async function remove(_id: string, props: DiskOutputs): Promise<void> {
 export async function reasonToKeep(t: Transport, workDir: string, path: string): Promise<string | undefined> {
   // Without -U, qemu-img takes the image's lock: it fails exactly while a running QEMU holds it.
   // Where QEMU takes no locks, the VMs of this working directory that declare the image say it.
-  const infoArgv = toolArgv(t.platform, ["qemu-img", "info", "--output=json", path]);
+  const infoArgv = toolOn(t, ["qemu-img", "info", "--output=json", path]);
   const locked = await t.exec(infoArgv);
   const users = await usersOf(t, workDir, path);
   const held = locked.exitCode !== 0 && /lock/i.test(locked.stderr);
@@ -386,7 +388,7 @@ async function removeImage(t: Transport, props: Pick<DiskOutputs, "path" | "shar
   if (!props.shared) await releaseDisk(t, props.path, props.ownerToken, false);
   await forgetClone(t, props);
   // Its own record of clones, all gone now (a live one kept it above).
-  if (t.platform !== "windows") await t.exec(["rm", "-rf", "--", cloneRecordDir(props.path)]);
+  if (hostOps(t).recordsBesideImages) await t.exec(["rm", "-rf", "--", cloneRecordDir(props.path)]);
 }
 
 /**
@@ -407,6 +409,6 @@ export async function removeLeftImage(t: Transport, workDir: string, path: strin
 /** A deleted clone leaves its base's record of it. */
 async function forgetClone(t: Transport, props: Pick<DiskOutputs, "path" | "backingImage" | "backingFile">): Promise<void> {
   const base = props.backingImage ?? props.backingFile;
-  if (t.platform === "windows" || base === undefined) return;
+  if (!hostOps(t).recordsBesideImages || base === undefined) return;
   await t.exec(forgetCloneArgv(base, cloneEntry(props.path)));
 }

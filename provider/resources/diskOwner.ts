@@ -7,6 +7,7 @@
  */
 import { expectSuccess } from "../errors";
 import { makeDirectory, pathExists, removeFile, type Transport } from "../transport";
+import { hostOps } from "../platform";
 import { describeOwner, ownedOrRefused, ownerId, ownerRecordText, parseOwnerRecord, type OwnerLabel, type OwnerRecord } from "../vm/owner";
 
 function beside(path: string, suffix: string): string {
@@ -41,7 +42,7 @@ export async function checkDiskOwner(t: Transport, path: string, token: string |
 export async function claimDisk(t: Transport, path: string, token: string, label: OwnerLabel, shared: boolean): Promise<void> {
   const text = ownerRecordText(token, label);
   if (!shared) return t.writeFile(diskOwnerRecord(path), text, { mode: 0o600 });
-  if (t.platform === "windows") return; // Windows hosts: a shared image is kept while a clone or VM uses it, as before
+  if (!hostOps(t).recordsBesideImages) return; // Windows hosts: a shared image is kept while a clone or VM uses it, as before
   await makeDirectory(t, sharedOwnersDir(path));
   await t.writeFile(`${sharedOwnersDir(path)}/${ownerId(token)}`, text, { mode: 0o600 });
 }
@@ -65,7 +66,7 @@ export async function releaseDisk(t: Transport, path: string, token: string | un
     if (await pathExists(t, diskOwnerRecord(path))) await removeFile(t, diskOwnerRecord(path));
     return [];
   }
-  if (t.platform === "windows" || token === undefined) return [];
+  if (!hostOps(t).recordsBesideImages || token === undefined) return [];
   const dir = sharedOwnersDir(path);
   const argv = ["sh", "-c", `rm -f -- "$1/$2"; ${PRINT_OWNERS}; rmdir "$1" 2>/dev/null; exit 0`, "release", dir, ownerId(token)];
   return describeOwnerLines(expectSuccess(`${t.description}: releasing shared disk ${path}`, argv, await t.exec(argv)).stdout);

@@ -1,45 +1,8 @@
-/** The Disk resource's host scripts for POSIX sh and Windows PowerShell. Pure: golden-tested. */
-import { type Platform } from "../transport";
-import { hostScriptText, shScriptArgv } from "../transport/hostScript";
-import { psFileArgv } from "../transport/windows";
+/** The Disk resource's POSIX-only scripts (clone records) and the reader of the overlay search's records. Pure: golden-tested. */
+import { cloneRecordDir } from "../layout";
 
-/** moveIfAbsentArgv's exit status when the place was taken meanwhile (another upload of a shared image, say). */
-export const APPEARED_EXIT = 3;
-
-/**
- * Puts an uploaded temp file in its place unless something is there (then the temp goes, exit
- * APPEARED_EXIT). POSIX: a hard link, which never replaces a file (a test then mv would, when two
- * uploads end at once); mv where the file system has no hard links.
- */
-export function moveIfAbsentArgv(platform: Platform, temp: string, path: string): string[] {
-  if (platform === "windows") {
-    return psFileArgv(["disk-move-if-absent.ps1"], { temp, path });
-  }
-  return ["sh", "-c", 'if ln -- "$1" "$2" 2>/dev/null || { [ ! -e "$2" ] && mv -- "$1" "$2"; }; then rm -f -- "$1"; exit 0; fi; rm -f -- "$1"; ' +
-    `if [ -e "$2" ]; then echo "$2 appeared during the upload" >&2; exit ${APPEARED_EXIT}; fi; echo "cannot move the upload to $2" >&2; exit 1`, "upload", temp, path];
-}
-
-/** Removes an upload's temp file and the writer's own temp beside it (`<temp>.tmp-*`), left when a timeout ended it. */
-export function removeUploadArgv(platform: Platform, temp: string): string[] {
-  if (platform === "windows") {
-    return psFileArgv(["disk-remove-upload.ps1"], { temp });
-  }
-  return ["sh", "-c", 'rm -f -- "$1" "$1".tmp-*', "upload-cleanup", temp];
-}
-
-/**
- * For every clone recorded beside `path` (POSIX: see cloneRecordDir; in any directory) and every
- * qcow2 image under `dirs`, a record for parseOverlayRecords (Windows writes the same records): `F<path>`, then `J<qemu-img's JSON on one line>`,
- * `E<exit status>`, or `G` when the file was gone by then (deleted meanwhile: no clone); then
- * `D<find's exit status>` per directory. The caller parses the JSON
- * (not a grep) and refuses on any error or record it cannot read.
- */
-export function overlaysArgv(platform: Platform, dirs: string[], path: string): string[] {
-  if (platform === "windows") {
-    return psFileArgv(["disk-overlays.ps1"], { path, dirs });
-  }
-  return shScriptArgv(["disk-overlays.sh"], [path, cloneRecordDir(path), ...dirs], { EACH: hostScriptText("disk-overlay-info.sh") });
-}
+/** The upload move's exit status when the place was taken meanwhile (another upload of a shared image, say): see provider/platform. */
+export { APPEARED_EXIT } from "../platform";
 
 /** An image overlaysArgv looked at, with the backing file qemu-img's JSON names (none: not a clone). */
 export interface OverlayCandidate {
@@ -105,8 +68,4 @@ export function forgetCloneArgv(base: string, entry: string): string[] {
   return ["sh", "-c", 'rm -f -- "$1/$2"; rmdir -- "$1" 2>/dev/null; exit 0', "forget-clone", cloneRecordDir(base), entry];
 }
 
-/** Where the linked clones of a base image are recorded: a directory beside it, one file per clone. */
-export function cloneRecordDir(base: string): string {
-  const slash = base.lastIndexOf("/");
-  return `${base.slice(0, slash + 1)}.${base.slice(slash + 1)}.clones`;
-}
+export { cloneRecordDir } from "../layout";

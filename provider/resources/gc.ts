@@ -6,12 +6,13 @@
  * declares and no clone reads (never a shared image, another owner's, or one without a record).
  * No daemon: a CI job's cleanup step or a cron line runs it.
  */
+import { hostOps } from "../platform";
 import { expectSuccess } from "../errors";
 import type { Transport } from "../transport";
 import { vmLayout, vmStateRoot } from "../layout";
 import { observe, type RunState } from "../vm/observe";
 import { describeOwner, parseOwnerRecord, type OwnerRecord } from "../vm/owner";
-import { listStateDirsArgv } from "../vm/hostScripts";
+import { listStateDirsArgv } from "../platform/posixVmScripts";
 import { stopVm, type Progress } from "../vm/execute";
 import { removeLeftImage } from "./disk";
 
@@ -30,7 +31,7 @@ export interface GcEntry {
 
 /** Every VM state directory of the working directory, observed (one round trip for the list, one for all the observations). */
 export async function inventory(t: Transport, workDir: string): Promise<GcEntry[]> {
-  if (t.platform === "windows") throw new Error(`${t.description}: gc does not support Windows hosts yet`);
+  if (!hostOps(t).ledger) throw new Error(`${t.description}: gc does not support ${hostOps(t).name} hosts yet`);
   const root = vmStateRoot(workDir);
   const argv = listStateDirsArgv(root);
   const names = expectSuccess(`${t.description}: listing ${root}`, argv, await t.exec(argv)).stdout.split("\n").filter(Boolean);

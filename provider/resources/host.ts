@@ -3,6 +3,7 @@
  * find QEMU) and re-read on refresh. Nothing is created on the host but its working directory,
  * and delete leaves that directory alone: disks may live there.
  */
+import { hostOps } from "../platform";
 import { sameData } from "../canonical";
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { gatherFacts } from "../host/capabilities";
@@ -121,10 +122,7 @@ async function inspect(inputs: HostInputs, ensureWorkDir: boolean, recorded = fa
   const transport: Transport = transportFor(connectionOf(inputs));
   const facts = await factsOf(transport);
   if (facts.qemu.length === 0) {
-    throw new QemuError("MISSING_TOOL", transport.platform === "windows"
-      ? `${transport.description}: no qemu-system-*.exe on PATH nor in %ProgramFiles%\\qemu: install QEMU for Windows (qemu.weilnetz.de or MSYS2) on the host`
-      : `${transport.description}: no qemu-system-* program in PATH (nor ${POSIX_QEMU_DIRS.join(", ")}): ` +
-        "install QEMU on the host (Debian: apt-get install qemu-system-x86 qemu-utils; macOS: brew install qemu)");
+    throw new QemuError("MISSING_TOOL", `${transport.description}: ${hostOps(transport).installQemu}`);
   }
   const workDir = inputs.workDir ?? `${facts.home.replace(/\/$/, "")}/.pulumi-qemu`;
   if (ensureWorkDir) await makeDirectory(transport, workDir, "creating the working directory");
@@ -145,9 +143,8 @@ async function factsOf(transport: Transport): Promise<HostFacts> {
   try {
     return await gatherFacts(transport, "");
   } catch (e) {
-    if (transport.platform === "posix" && /is not recognized as (an internal or external command|the name of a cmdlet)/.test((e as Error).message)) {
-      throw new InvalidArgumentError("platform", `${transport.description} has no sh: it looks like a Windows host (its shell said "'sh' is not recognized"); set platform: "windows"`);
-    }
+    const misdeclared = hostOps(transport).misdeclared((e as Error).message);
+    if (misdeclared) throw new InvalidArgumentError("platform", `${transport.description} has no ${hostOps(transport).shell}: ${misdeclared}`);
     throw e;
   }
 }

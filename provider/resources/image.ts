@@ -8,11 +8,12 @@
 import { createHash } from "crypto";
 import { InvalidArgumentError, QemuError, tail } from "../errors";
 import { sameData } from "../canonical";
-import { EXIT, headArgv, makeDirectory, pathExists, sizeArgv, transportFor, validateConnection, type Connection, type Transport } from "../transport";
+import { EXIT, makeDirectory, pathExists, platformIo, transportFor, validateConnection, type Connection, type Transport } from "../transport";
 import { HEADER_BYTES, isQcow, referencesReason } from "../qemu/imageHeader";
 import { booleanInput, integerIn, oneOf } from "../validate";
 import { downloadOnClient } from "../images/clientFetch";
-import { cacheEntryName, COMPRESSIONS, compressionOf, declaredDigest, discardArgv, FETCH_TIMEOUT_MS, fetchArgv, imageUrl, promoteArgv, VIAS, type DigestAlgorithm, type ImageSource } from "../images/source";
+import { hostOps } from "../platform";
+import { cacheEntryName, COMPRESSIONS, compressionOf, declaredDigest, FETCH_TIMEOUT_MS, imageUrl, VIAS, type DigestAlgorithm, type ImageSource } from "../images/source";
 import { imageCacheDir } from "../layout";
 import { meteredLocalFile } from "../localFile";
 import { newOwnerToken, type OwnerLabel } from "../vm/owner";
@@ -106,7 +107,7 @@ async function reportHostProgress(t: Transport, part: string, url: string, done:
   while (!finished) {
     await Promise.race([done.catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
     if (finished) return;
-    const r = await t.exec(sizeArgv(t.platform, part)).catch(() => undefined);
+    const r = await t.exec(platformIo(t.platform).size(part)).catch(() => undefined);
     if (r && r.exitCode === 0) progress(`Image ${url}: ${t.description} has downloaded ${mib(Number(r.stdout.trim()) || 0)} MiB`);
   }
 }
@@ -139,7 +140,7 @@ async function fetchOnHost(t: Transport, inputs: ImageInputs, place: Fetch): Pro
     caFile = `${cacheDir}/.ca-${createHash("sha256").update(inputs.caCertificate).digest("hex").slice(0, 16)}.pem`;
     await t.writeFile(caFile, inputs.caCertificate, { mode: 0o600 });
   }
-  const argv = fetchArgv(t.platform, { cacheDir, entry, algorithm, hex, compression: inputs.compression ?? compressionOf(url), timeoutMs, caFile, via: inputs.via ?? "host" });
+  const argv = hostOps(t).imageFetch({ cacheDir, entry, algorithm, hex, compression: inputs.compression ?? compressionOf(url), timeoutMs, caFile, via: inputs.via ?? "host" });
   const run = t.exec(argv, { stdin: `${url.href}\n`, timeoutMs: 2 * timeoutMs + 120000 });
   await reportHostProgress(t, `${cacheDir}/.${entry}.part`, url.href, run);
   const r = await run;
@@ -162,9 +163,9 @@ async function fetchOnHost(t: Transport, inputs: ImageInputs, place: Fetch): Pro
 /** Checks a verified `.ready` file's header against the declaration and links it into place; a refused one is removed. */
 async function promote(t: Transport, inputs: ImageInputs, { cacheDir, entry, path }: Place): Promise<void> {
   const ready = `${cacheDir}/.${entry}.ready`;
-  const head = await t.execBuffer(headArgv(t.platform, ready, HEADER_BYTES));
+  const head = await t.execBuffer(platformIo(t.platform).head(ready, HEADER_BYTES));
   const refuse = async (property: string, reason: string) => {
-    await t.exec(discardArgv(t.platform, cacheDir, entry)).catch(() => undefined);
+    await t.exec(hostOps(t).imageDiscard(cacheDir, entry)).catch(() => undefined);
     throw new InvalidArgumentError(property, `${inputs.url}: ${reason}; nothing was kept on ${t.description}`);
   };
   if (head.exitCode !== 0) {
@@ -177,7 +178,7 @@ async function promote(t: Transport, inputs: ImageInputs, { cacheDir, entry, pat
   if (format === "raw" && qcow) await refuse("format", "is a qcow2 image, declared raw (the guest would see qcow2's metadata as its disk)");
   const reason = inputs.allowExternalFiles ? undefined : referencesReason(head.stdoutBytes, "allowExternalFiles");
   if (reason) await refuse("url", reason);
-  const argv = promoteArgv(t.platform, cacheDir, entry);
+  const argv = hostOps(t).imagePromote(cacheDir, entry);
   const r = await t.exec(argv);
   if (r.exitCode !== 0) throw new QemuError("COMMAND_FAILED", `${t.description}: could not put the checked image at ${path}: ${r.stderr.trim()}`);
 }

@@ -20,7 +20,8 @@ import { starLinksOf, starPortCounts, starPortsFrom, type SwitchSpec } from "../
 import { transportFor, validateConnection, type Connection } from "../transport";
 import { integerIn, safeName } from "../validate";
 import { listStartedSpecs } from "../vm/observe";
-import { connectionIdentity, hostIsWindows } from "./connection";
+import { connectionIdentity } from "./connection";
+import { hostOpsOf } from "../platform";
 import { progress } from "./progress";
 import { collectFailures, containsUnknown, plain, throwFailures, recordedProviderChanged, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation } from "./types";
 
@@ -91,7 +92,7 @@ function validations(i: NetworkInputs): Validation[] {
       const seen = new Map<string, number>();
       i.hosts.forEach((h, k) => {
         const c = validateConnection(h?.host, `hosts[${k}].host`);
-        if (hostIsWindows(c)) throw new InvalidArgumentError(`hosts[${k}].host`, "is a Windows host: QEMU there has no Unix datagram sockets, which a network's switch needs");
+        if (!hostOpsOf(c).unixSockets) throw new InvalidArgumentError(`hosts[${k}].host`, `is a ${hostOpsOf(c).name} host: QEMU there has no Unix datagram sockets, which a network's switch needs`);
         const id = connectionIdentity(c);
         if (seen.has(id)) throw new InvalidArgumentError(`hosts[${k}].host`, `is the same host and working directory as hosts[${seen.get(id)}]`);
         seen.set(id, k);

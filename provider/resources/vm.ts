@@ -17,8 +17,8 @@ import { describeVmAction, planCreate, planVm, specChanges } from "../vm/plan";
 import { oneHostAtATime } from "../vm/rollout";
 import { checkAdoptable, findHandStarted, recordAdopted } from "../vm/adopt";
 import { forwardAddressFromClient, forwardedPorts, instanceIdKey, SEED_KEY_V2, vmSpec, type PortForward, type VmInputs, type VmSpec, type VmState } from "../vm/spec";
-import { connectionIdentity, hostInDiff, hostIsWindows } from "./connection";
-import { windowsFileName } from "../validate";
+import { connectionIdentity, hostInDiff } from "./connection";
+import { hostOps, hostOpsOf } from "../platform";
 import { progress } from "./progress";
 import { claim, preflight, start, type Context, type StartOutcome } from "./vmStart";
 import { containsUnknown, plain, type CheckResult, type CreateResult, type DiffResult, type ReadResult, recordedProviderChanged } from "./types";
@@ -63,7 +63,7 @@ function completeInputErrors(news: VmInputs): InvalidArgumentError[] {
   const { spec, errors } = vmSpec(news);
   if (errors.length) return errors;
   try {
-    if (hostIsWindows(news.host)) windowsFileName(spec.name, "name");
+    hostOpsOf(news.host).checkFileName(spec.name, "name");
     const layout = vmLayout(news.host.workDir, ownedNameForChecks(spec.name));
     checkSocketPath(layout, "Linux");
     spec.networks.forEach((n, i) => {
@@ -218,7 +218,7 @@ async function forgetFailedCreate(c: Context, error: unknown): Promise<never> {
 
 /** A QEMU started by hand with this name becomes this VM, not restarted; undefined when ours already runs. */
 async function adopt(c: Context, inputs: VmInputs): Promise<StartOutcome | undefined> {
-  if (c.transport.platform === "windows") throw new InvalidArgumentError("adopt", "is not supported on Windows hosts yet (it reads the process table the POSIX way)");
+  if (!hostOps(c.transport).adopt) throw new InvalidArgumentError("adopt", `is not supported on ${hostOps(c.transport).name} hosts yet (it reads the process table the POSIX way)`);
   if ((await observe(c.transport, c.layout, c.layout.name)).state !== "stopped") return undefined;
   const it = checkAdoptable(c.spec, await findHandStarted(c.transport, c.spec.name));
   await claim(c, inputs);

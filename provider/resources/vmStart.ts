@@ -5,6 +5,7 @@
  * failure is recorded in the host's probe cache (so the next report and every later "auto" say
  * so), and the next accelerator is tried. Any failed start leaves no QEMU of the VM running.
  */
+import { hostOps } from "../platform";
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { gatherFacts, probeHost, recordGuestFailure } from "../host/capabilities";
 import { checkJoin, linkMember, plugIn } from "../network/switch";
@@ -58,7 +59,8 @@ function hostFacts(c: Context, workDir: string): Promise<HostFacts> {
 const kernelNames = new WeakMap<Transport, Promise<string>>();
 
 function kernelName(transport: Transport): Promise<string> {
-  if (transport.platform === "windows") return Promise.resolve("Windows");
+  const fixed = hostOps(transport).kernelName;
+  if (fixed) return Promise.resolve(fixed);
   let name = kernelNames.get(transport);
   if (!name) {
     const uname = ["uname", "-s"];
@@ -86,10 +88,11 @@ async function candidates(c: Context, inputs: VmInputs): Promise<{ accelerators:
 
 /** Refuses what the host's platform cannot run, before anything is started. */
 function checkPlatform(c: Context): void {
-  if (c.transport.platform !== "windows") return;
-  const index = c.spec.networks.findIndex((n) => n.type !== "user");
+  const ops = hostOps(c.transport);
+  if (!ops.networkTypes) return;
+  const index = c.spec.networks.findIndex((n) => !ops.networkTypes!.includes(n.type));
   if (index >= 0) {
-    throw new InvalidArgumentError(`networks[${index}].type`, `${c.spec.networks[index].type} networks are not supported on Windows hosts (QEMU there has no bridge helper and tap needs the TAP-Windows driver); use "user" with port forwards`);
+    throw new InvalidArgumentError(`networks[${index}].type`, `${c.spec.networks[index].type} networks are not supported on ${ops.name} hosts (${ops.networkTypesReason}); use "user" with port forwards`);
   }
 }
 

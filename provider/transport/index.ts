@@ -8,6 +8,7 @@ export { LocalTransport } from "./local";
 export { SshTransport, sshTransport, closeAllSshTransports } from "./ssh";
 export { sshStats } from "./stats";
 export * from "./hostFiles";
+export { platformIo, LOCAL_PLATFORM, type PlatformIo } from "./platformIo";
 export { EXIT, POSIX_QEMU_DIRS, POSIX_QEMU_PATH, shScriptArgv, psScriptText } from "./hostScript";
 export { validateConnection } from "./connection";
 export { psScriptArgv, decodePsScript, winJoin, winQuoteArg } from "./windows";

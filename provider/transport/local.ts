@@ -8,12 +8,13 @@ import { Readable, type Duplex } from "stream";
 import { pipeline } from "stream/promises";
 import { QemuError, TransportError } from "../errors";
 import { boundedOutput, type ExecOptions, type ExecResult, type Platform, type SizedStream, type Transport, type WriteOptions } from "./types";
-import { windowsInvocation, withPrefix } from "./windows";
+import { withPrefix } from "./windows";
+import { LOCAL_PLATFORM, platformIo } from "./platformIo";
 
 export class LocalTransport implements Transport {
   readonly description = "local";
   /** The machine the program runs on: Windows runs scripts through PowerShell, every other OS through sh. */
-  readonly platform: Platform = process.platform === "win32" ? "windows" : "posix";
+  readonly platform: Platform = LOCAL_PLATFORM;
 
   async exec(argv: string[], options?: ExecOptions): Promise<ExecResult> {
     const { stdoutBytes, ...result } = await this.execBuffer(argv, options);
@@ -21,12 +22,10 @@ export class LocalTransport implements Transport {
   }
 
   execBuffer(argv: string[], options: ExecOptions = {}): Promise<ExecResult & { stdoutBytes: Buffer }> {
-    if (this.platform === "windows") {
-      // As over SSH: the script goes on stdin (a command line is limited to 32767 characters).
-      const { commandLine, stdinPrefix } = windowsInvocation(argv);
-      argv = commandLine.split(" ");
-      options = { ...options, stdin: withPrefix(stdinPrefix, options.stdin) };
-    }
+    // As over SSH: a Windows script goes on stdin (a command line is limited to 32767 characters).
+    const local = platformIo(this.platform).localCommand(argv);
+    argv = local.argv;
+    if (local.stdinPrefix) options = { ...options, stdin: withPrefix(local.stdinPrefix, options.stdin) };
     return new Promise((resolve, reject) => {
       const child = spawnPrivate(argv);
       const out: Buffer[] = [];
@@ -122,7 +121,7 @@ async function writeStream(file: string, data: SizedStream, options: WriteOption
  * byte, as over SSH: the child inherits umask 077, set only around the (synchronous) spawn.
  */
 function spawnPrivate(argv: string[]): ChildProcessWithoutNullStreams {
-  const before = process.platform === "win32" ? undefined : process.umask(0o077);
+  const before = platformIo(LOCAL_PLATFORM).privateUmask ? process.umask(0o077) : undefined;
   try {
     return spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
   } finally {

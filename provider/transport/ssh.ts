@@ -6,14 +6,14 @@ import { createHash, randomBytes } from "crypto";
 import type { Client, ClientChannel } from "ssh2";
 import { Readable, type Duplex } from "stream";
 import { expectSuccess, QemuError, TransportError } from "../errors";
-import { atomicWriteArgv, atomicWriteArgvWindows, readFileArgv, readFileArgvWindows } from "./remoteFiles";
+import { platformIo } from "./platformIo";
 import { Semaphore } from "./semaphore";
 import { openConnection, type OpenedConnection } from "./sshConnect";
 import { describeHop, validateSshOptions, type SshOptions } from "./sshOptions";
 import { shJoin } from "./quote";
 import { countSsh } from "./stats";
 import { boundedOutput, type ExecOptions, type ExecResult, type Platform, type SizedStream, type Transport, type WriteOptions } from "./types";
-import { psScriptArgv, windowsInvocation, withPrefix } from "./windows";
+import { psScriptArgv, withPrefix } from "./windows";
 
 const NOT_RETRIED = new Set(["HOST_KEY_MISMATCH", "HOST_KEY_UNKNOWN", "AUTH_FAILED"]);
 const CHANNEL_OPEN_RETRIES = 6;
@@ -46,15 +46,10 @@ export class SshTransport implements Transport {
   }
 
   execBuffer(argv: string[], options: ExecOptions = {}): Promise<ExecResult & { stdoutBytes: Buffer }> {
-    // `exec` makes the program replace the login shell, so its exit status and signal reach us
-    // unchanged. With a timeout, the shell first prints its PID (the program keeps it) so that
-    // the program can be killed: sshd ignores SSH signal requests for sessions without a tty.
-    // A Windows host has no `exec` and no signals: there a timeout only closes the session.
-    const withPid = options.timeoutMs !== undefined && this.platform === "posix";
-    const windows = this.platform === "windows" ? windowsInvocation(argv) : undefined;
-    // umask 077: what a command creates is private to the SSH user from the first byte.
-    const command = windows ? windows.commandLine : (withPid ? "echo $$; " : "") + "umask 077; exec " + shJoin(argv);
-    if (windows) options = { ...options, stdin: withPrefix(windows.stdinPrefix, options.stdin) };
+    // With a timeout, a POSIX shell first prints its PID (the program keeps it) so that the
+    // program can be killed: sshd ignores SSH signal requests for sessions without a tty.
+    const { command, stdinPrefix, pidFirst: withPid } = platformIo(this.platform).sshCommand(argv, options.timeoutMs !== undefined);
+    if (stdinPrefix) options = { ...options, stdin: withPrefix(stdinPrefix, options.stdin) };
     return this.withChannel(async (client, release) => {
       // The exit status must be listened for inside the callback: for a short program it can
       // come in the same packet batch as the session's confirmation, before any await resumes.
@@ -76,15 +71,14 @@ export class SshTransport implements Transport {
     const body = typeof data === "string" ? Buffer.from(data) : data;
     const size = Buffer.isBuffer(body) ? body.length : body.size;
     const suffix = randomBytes(6).toString("hex");
-    const argv = this.platform === "windows" ? atomicWriteArgvWindows(path, size, suffix)
-      : atomicWriteArgv(path, size, options.mode ?? 0o600, suffix);
+    const argv = platformIo(this.platform).atomicWrite(path, size, options.mode ?? 0o600, suffix);
     const r = await this.exec(argv, { stdin: Buffer.isBuffer(body) ? body : body.stream, timeoutMs: options.timeoutMs });
     expectSuccess(`${this.description}: writing ${path}`, argv, r, ["sh", "-c", "<atomic write>", path]);
   }
 
   /** A read changes nothing, so a read cut off by a lost session is simply read again. */
   async readFile(path: string): Promise<Buffer> {
-    const argv = this.platform === "windows" ? readFileArgvWindows(path) : readFileArgv(path);
+    const argv = platformIo(this.platform).readFile(path);
     for (let attempt = 0; ; attempt++) {
       try {
         return expectSuccess(this.description, argv, await this.execBuffer(argv)).stdoutBytes;

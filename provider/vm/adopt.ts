@@ -8,7 +8,7 @@ import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { parseKeyValues } from "../keyValues";
 import { EXIT, type Transport } from "../transport";
 import { sizeBytes } from "../validate";
-import { adoptArgv, processArgv } from "./hostScripts";
+import { adoptArgv, processArgv } from "../platform/posixVmScripts";
 import { isManagedPidfile, type VmLayout } from "../layout";
 import type { VmSpec } from "./spec";
 
@@ -112,6 +112,6 @@ export function checkAdoptable(spec: VmSpec, found: HandStarted[]): HandStarted 
 export async function recordAdopted(transport: Transport, layout: VmLayout, spec: VmSpec, it: HandStarted): Promise<Map<string, string>> {
   const argv = adoptArgv(layout, layout.name, it.pid, it.startedAt ?? "", JSON.stringify(spec), it.qmpSocket ?? "");
   const r = await transport.exec(argv);
-  if (r.exitCode === EXIT.NOT_THE_CHECKED_PROCESS) throw new QemuError("COMMAND_FAILED", `${transport.description}: VM ${spec.name}: the process PID ${it.pid} that was checked ended before it could be adopted (or its PID now names another process); nothing was recorded`);
+  if (r.exitCode === EXIT.NOT_THE_CHECKED_PROCESS) throw new QemuError("NOT_FOUND", `${transport.description}: VM ${spec.name}: the process PID ${it.pid} that was checked ended before it could be adopted (or its PID now names another process); nothing was recorded`);
   return parseKeyValues(expectSuccess(`${transport.description}: adopting VM ${spec.name}`, argv, r, ["sh", "-c", "<adopt>", layout.name, String(it.pid)]).stdout);
 }

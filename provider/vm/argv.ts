@@ -4,6 +4,8 @@
  */
 import { QEMU_ACCEL_NAME, type AcceleratorName } from "../host/accelerators/types";
 import type { Platform } from "../transport";
+import { hostOps } from "../platform";
+import { WINDOWS_QMP_ADDRESS, WINDOWS_QMP_PORT } from "../platform/windowsVmScripts";
 import { cloudInitSeedPath, type VmLayout } from "../layout";
 import type { VmSpec } from "./spec";
 import { optionValue as ov } from "../qemu/optionValue";
@@ -25,13 +27,6 @@ export interface ArgvContext {
   workDir?: string;
 }
 
-/** In a Windows argv, the QMP port the start script picks (a free loopback port) replaces this. */
-export const WINDOWS_QMP_PORT = "@QMP_PORT@";
-/**
- * ... and this, the loopback address it listens on: one the start script picks in 127.0.0.0/8,
- * never 127.0.0.1, which QEMU's user-mode network gives the guest as 10.0.2.2.
- */
-export const WINDOWS_QMP_ADDRESS = "@QMP_ADDRESS@";
 
 const DEFAULT_MACHINE: Record<string, string> = { x86_64: "q35", i386: "q35", aarch64: "virt", arm: "virt", riscv64: "virt" };
 
@@ -85,9 +80,9 @@ function defaultCpu(spec: VmSpec, accelerators: string[]): string | undefined {
 }
 
 function qmpArgs(context: ArgvContext): string[] {
-  return context.platform === "windows"
-    ? ["-qmp", `tcp:${WINDOWS_QMP_ADDRESS}:${WINDOWS_QMP_PORT},server=on,wait=off`]
-    : ["-qmp", `unix:${ov(context.layout.qmpSocket)},server=on,wait=off`];
+  return hostOps({ platform: context.platform ?? "posix" }).unixSockets
+    ? ["-qmp", `unix:${ov(context.layout.qmpSocket)},server=on,wait=off`]
+    : ["-qmp", `tcp:${WINDOWS_QMP_ADDRESS}:${WINDOWS_QMP_PORT},server=on,wait=off`];
 }
 
 /** What QEMU's -readconfig parser takes as a value: in double quotes, no quote or line break inside, at most 1023 bytes, not empty. */
@@ -138,7 +133,7 @@ export function qemuArgv(spec: VmSpec, context: ArgvContext): string[] {
     // CPU resets too, to tell a reset loop (a pattern: QEMU builds without the event ignore it).
     "-trace", "enable=guest_cpu_rese*",
     // On Windows the start script detaches QEMU itself.
-    ...(context.platform === "windows" ? [] : ["-daemonize"]),
+    ...(hostOps({ platform: context.platform ?? "posix" }).daemonize ? ["-daemonize"] : []),
     ...firmware,
     ...diskArgs(spec, layout),
     ...(spec.kernel ? ["-kernel", spec.kernel] : []),

@@ -4,6 +4,7 @@
  * there and this one would together pass the host's memory (capacity-reserve.sh). A refusal
  * names the host, the figures and who holds the memory; nothing is started.
  */
+import { hostOps } from "../platform";
 import { createHash } from "crypto";
 import { InvalidArgumentError, expectSuccess } from "../errors";
 import { parseKeyValueLines } from "../keyValues";
@@ -33,7 +34,7 @@ const GiB = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 
 /** Reserves the VM's memory and vCPUs on the host, or refuses naming `memory`, the figures and the holders. */
 export async function reserveCapacity(t: Transport, layout: VmLayout, vm: string, memoryBytes: number, cpus: number, who: string, percent = MEMORY_LIMIT_PERCENT, ledger = ""): Promise<void> {
-  if (t.platform === "windows") return; // no ledger on Windows hosts yet
+  if (!hostOps(t).ledger) return; // no ledger on Windows hosts yet
   const argv = reserveArgv(layout, memoryBytes, cpus, who, ledger, percent);
   const r = await t.exec(argv);
   if (r.exitCode === EXIT.NO_CAPACITY) {
@@ -49,6 +50,6 @@ export async function reserveCapacity(t: Transport, layout: VmLayout, vm: string
 
 /** Gives the reservation back (a start that failed); a VM that stopped loses it by itself. */
 export async function releaseCapacity(t: Transport, layout: VmLayout, ledger = ""): Promise<void> {
-  if (t.platform === "windows") return;
+  if (!hostOps(t).ledger) return;
   await t.exec(["sh", "-c", 'rm -f -- "${1:-$HOME/.pulumi-qemu/ledger}/vms/$2"', "capacity-release", ledger, capacityId(layout)]);
 }

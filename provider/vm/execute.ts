@@ -5,7 +5,7 @@ import { parseKeyValues } from "../keyValues";
 import { EXIT, makeDirectory, tailFile, type Transport } from "../transport";
 import { withVmQmp } from "./qmpEndpoint";
 import { CLOUD_INIT_FINISHED, cloudInitFailure } from "./cloudInitReadiness";
-import { vmScripts } from "./scripts";
+import { hostOps } from "../platform";
 import { cloudInitSeedPath, type SeedDigest, type VmLayout } from "../layout";
 import { listStartedSpecs, observe } from "./observe";
 import { forwardAddressOnHost, forwardedPorts, type ReadinessSpec, type StopTimeouts, type VmSpec } from "./spec";
@@ -24,7 +24,7 @@ export interface Started {
 /** Starts QEMU under the VM's lock; a start error carries QEMU's own message (and who holds a port). */
 export async function startVm(transport: Transport, layout: VmLayout, spec: VmSpec, argv: string[]): Promise<Started> {
   const keepSeed = spec.cloudInit ? cloudInitSeedPath(layout, spec.cloudInit) : "";
-  const script = vmScripts(transport).start(layout, layout.name, JSON.stringify(spec), argv, keepSeed);
+  const script = hostOps(transport).vm.start(layout, layout.name, JSON.stringify(spec), argv, keepSeed);
   const r = await transport.exec(script, { timeoutMs: 180000 });
   if (r.exitCode === EXIT.QEMU_FAILED) {
     const qemuSays = qemuMessages(r.stderr).join("\n");
@@ -121,12 +121,12 @@ export async function stopVm(transport: Transport, layout: VmLayout, name: strin
     if (gone) break;
     progress(`VM ${name}: ${rung}`);
     used.push(rung);
-    await transport.exec(vmScripts(transport).signal(layout, name, rung === "SIGTERM" ? "TERM" : "KILL"));
+    await transport.exec(hostOps(transport).vm.signal(layout, name, rung === "SIGTERM" ? "TERM" : "KILL"));
     gone = await waitUntilGone(transport, layout, name, waits[rung]);
   }
   if (!gone) throw new QemuError("TIMEOUT", `${transport.description}: VM ${name} survived SIGKILL (pidfile ${layout.pidfile})`);
   const what = options.removeState ? "all" : "runtime";
-  const cleanup = vmScripts(transport).cleanup(layout, name, what);
+  const cleanup = hostOps(transport).vm.cleanup(layout, name, what);
   const doing = options.removeState ? `removing the state of ${STATE_DIRS[options.removeState]} ${name}` : `cleaning up VM ${name}`;
   expectSuccess(`${transport.description}: ${doing}`, cleanup, await transport.exec(cleanup), ["sh", "-c", `<cleanup ${what}>`, name]);
   return used;
@@ -144,7 +144,7 @@ function checkStateDir(layout: VmLayout, root: keyof typeof STATE_DIRS): void {
 /** Deletes a VM's (or, with "networks", a network switch's) state directory; refuses while its QEMU runs. */
 export async function removeStateDir(transport: Transport, layout: VmLayout, name: string, root: keyof typeof STATE_DIRS = "vms"): Promise<void> {
   checkStateDir(layout, root);
-  const argv = vmScripts(transport).cleanup(layout, name, "all");
+  const argv = hostOps(transport).vm.cleanup(layout, name, "all");
   expectSuccess(`${transport.description}: removing the state of ${STATE_DIRS[root]} ${name}`, argv, await transport.exec(argv), ["sh", "-c", "<cleanup all>", name]);
 }
 

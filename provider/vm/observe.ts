@@ -8,7 +8,7 @@ import type { Transport } from "../transport";
 import type { VmLayout } from "../layout";
 import { withVmQmp } from "./qmpEndpoint";
 import { observeValues } from "./observeBatch";
-import { vmScripts } from "./scripts";
+import { hostOps } from "../platform";
 import type { VmSpec } from "./spec";
 
 /** running; paused (by QMP, or migrating, or not yet started); failed (the process lives but the guest does not run); stopped (no process of ours). */
@@ -63,7 +63,7 @@ export function parseSpec(text: string | undefined): VmSpec | undefined {
 
 /** The started spec of every VM under a working directory's state root, one round trip. */
 export async function listStartedSpecs(transport: Transport, stateRoot: string): Promise<Array<{ dir: string; spec: VmSpec }>> {
-  const argv = vmScripts(transport).listSpecs(stateRoot);
+  const argv = hostOps(transport).vm.listSpecs(stateRoot);
   // Who uses a disk is decided from this list: a failed listing is an error, never "nobody".
   return expectSuccess(`${transport.description}: listing the VMs of ${stateRoot}`, argv, await transport.exec(argv)).stdout.split(/\r?\n/).flatMap((line) => {
     const [dir, json] = line.split("\t");

@@ -6,8 +6,8 @@
 import { QemuError, expectSuccess } from "../errors";
 import { parseKeyValues } from "../keyValues";
 import type { Transport } from "../transport";
-import type { ObserveTarget } from "./hostScripts";
-import { vmScripts } from "./scripts";
+import type { ObserveTarget } from "../platform";
+import { hostOps } from "../platform";
 
 /** Keeps one command's argument list far below any sshd or kernel limit. */
 const MAX_PER_COMMAND = 64;
@@ -45,7 +45,7 @@ async function drain(transport: Transport, queue: Queue): Promise<void> {
 }
 
 async function observeBlocks(transport: Transport, targets: ObserveTarget[]): Promise<Array<Map<string, string>>> {
-  const argv = vmScripts(transport).observe(targets);
+  const argv = hostOps(transport).vm.observe(targets);
   const names = targets.map((t) => t.name).join(", ");
   const r = expectSuccess(`${transport.description}: observing VM ${names}`, argv, await transport.exec(argv), ["sh", "-c", "<observe>", ...targets.map((t) => t.name)]);
   return splitBlocks(r.stdout, targets.length);

@@ -5,6 +5,7 @@
  * The port is recorded in the state (`autoPorts`, by protocol and guest port) and kept across
  * updates and restarts; it goes back to the ledger when the VM's state directory is gone.
  */
+import { hostOps } from "../platform";
 import { InvalidArgumentError, expectSuccess } from "../errors";
 import { parseKeyValueLines } from "../keyValues";
 import type { Transport } from "../transport";
@@ -62,8 +63,8 @@ export function withAutoPorts<T extends Pick<VmInputs, "ports" | "networks">>(in
 export async function allocateAutoPorts(transport: Transport, inputs: Pick<VmInputs, "ports" | "networks">, allocated: AutoPorts, holder: string): Promise<AutoPorts> {
   const missing = unallocated(inputs, allocated);
   if (!missing.length) return allocated;
-  if (transport.platform === "windows") {
-    throw new InvalidArgumentError("ports", `${transport.description}: a forward without a host port (or host: "auto") is not supported on Windows hosts yet: give each one a number`);
+  if (!hostOps(transport).ledger) {
+    throw new InvalidArgumentError("ports", `${transport.description}: a forward without a host port (or host: "auto") is not supported on ${hostOps(transport).name} hosts yet: give each one a number`);
   }
   const ports = await takePorts(transport, holder, missing.map((m) => m.protocol));
   return { ...allocated, ...Object.fromEntries(missing.map((m, i) => [m.key, ports[i]])) };

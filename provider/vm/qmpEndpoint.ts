@@ -1,12 +1,13 @@
 /** Where a VM's QMP listens: its Unix socket on POSIX hosts, a loopback TCP port (recorded at start) on Windows. */
+import { hostOps } from "../platform";
 import { QemuError } from "../errors";
 import { withQmp, withQmpStream, type QmpClient } from "../qemu/qmp";
 import type { Transport } from "../transport";
 import type { VmLayout } from "../layout";
-import { qmpPortFile } from "./windowsScripts";
+import { qmpPortFile } from "../platform/windowsVmScripts";
 
 export async function withVmQmp<T>(transport: Transport, layout: VmLayout, timeoutMs: number, use: (qmp: QmpClient) => Promise<T>): Promise<T> {
-  if (transport.platform !== "windows") return withQmp(transport, layout.qmpSocket, timeoutMs, use);
+  if (hostOps(transport).unixSockets) return withQmp(transport, layout.qmpSocket, timeoutMs, use);
   const file = qmpPortFile(layout);
   const { address, port } = parseQmpEndpoint((await transport.readFile(file)).toString("utf8"));
   if (!port) throw new QemuError("COMMAND_FAILED", `${transport.description}: ${file} holds no loopback address and port`);

@@ -5,7 +5,7 @@
  */
 import { QemuError, expectSuccess } from "../errors";
 import { snapshotArgv } from "../qemu/img";
-import { toolArgv, type Transport } from "../transport";
+import { toolOn, type Transport } from "../transport";
 import type { VmLayout } from "../layout";
 import { withVmQmp } from "./qmpEndpoint";
 import { queryStatus } from "./observe";
@@ -77,7 +77,7 @@ export function deleteLive(transport: Transport, layout: VmLayout, vm: string, t
 
 /** One qemu-img snapshot operation on an image no QEMU holds (qemu-img takes its lock). */
 export async function offline(transport: Transport, op: "create" | "apply" | "delete", tag: string, path: string): Promise<void> {
-  const argv = toolArgv(transport.platform, snapshotArgv(op, tag, path));
+  const argv = toolOn(transport, snapshotArgv(op, tag, path));
   const doing = { create: "taking", apply: "reverting to", delete: "deleting" }[op];
   expectSuccess(`${transport.description}: ${doing} snapshot ${tag} of ${path}`, argv, await transport.exec(argv));
 }

@@ -16,7 +16,7 @@ import * as vm from "../../provider/resources/vm";
 import type { Connection } from "../../provider/transport";
 import { overrideTransports } from "../helpers/transportOverride";
 import { vmLayout, vmLayoutAt } from "../../provider/layout";
-import { observeArgv } from "../../provider/vm/hostScripts";
+import { observeArgv } from "../../provider/platform/posixVmScripts";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
 import { isAlive, killProcess, liveQemuPids, vmQemuPids } from "../helpers/processes";
 import { MacosLikeTransport, NO_PROC } from "../helpers/macosLikeTransport";

@@ -15,7 +15,8 @@ import { spawnSync } from "child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { overlaysArgv, parseOverlayRecords } from "../../provider/resources/diskScripts";
+import { parseOverlayRecords } from "../../provider/resources/diskScripts";
+import { hostOps } from "../../provider/platform";
 import { skipBecause } from "../helpers/skip";
 
 const STAND_IN = `#!/bin/sh
@@ -45,7 +46,7 @@ describe("the clone search while its directory changes (local sh and find, a sta
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
   const search = (asUser?: string) => {
-    const [cmd, ...args] = overlaysArgv("posix", [path.join(root, "work")], path.join(root, "base.qcow2"));
+    const [cmd, ...args] = hostOps({ platform: "posix" }).overlays([path.join(root, "work")], path.join(root, "base.qcow2"));
     const env = { PATH: `${path.join(root, "bin")}:/usr/sbin:/usr/bin:/sbin:/bin` };
     const r = asUser ? spawnSync("runuser", ["-u", asUser, "--", "env", `PATH=${env.PATH}`, cmd, ...args], { encoding: "utf8" })
       : spawnSync(cmd, args, { encoding: "utf8", env });

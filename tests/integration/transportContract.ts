@@ -3,7 +3,7 @@ import * as assert from "assert";
 import { Readable } from "stream";
 import { randomBytes } from "crypto";
 import { QemuError } from "../../provider/errors";
-import { atomicWriteArgv } from "../../provider/transport/remoteFiles";
+import { platformIo } from "../../provider/transport/platformIo";
 import type { Transport } from "../../provider/transport";
 
 /**
@@ -109,7 +109,7 @@ export function transportContract(label: string, make: () => Transport, workDir:
       const file = `${dir}/cut.bin`;
       await t.writeFile(file, "old contents\n");
       // The same script the SSH transport runs, told to expect more bytes than arrive.
-      const r = await t.exec(atomicWriteArgv(file, 1000, 0o600, "cut"), { stdin: randomBytes(10) });
+      const r = await t.exec(platformIo("posix").atomicWrite(file, 1000, 0o600, "cut"), { stdin: randomBytes(10) });
       assert.notStrictEqual(r.exitCode, 0);
       assert.match(r.stderr, /short write: 10 of 1000 bytes/);
       assert.strictEqual((await t.readFile(file)).toString(), "old contents\n");

@@ -8,7 +8,7 @@ import * as vm from "../../provider/resources/vm";
 import { closeAllSshTransports, sshTransport, type Connection } from "../../provider/transport";
 import { withQmp } from "../../provider/qemu/qmp";
 import { vmLayout, vmLayoutAt } from "../../provider/layout";
-import { observeArgv } from "../../provider/vm/hostScripts";
+import { observeArgv } from "../../provider/platform/posixVmScripts";
 import { stopVm } from "../../provider/vm/execute";
 import { haltBootSector, haltingVm } from "../helpers/haltingGuest";
 import { isAlive, procStat } from "../helpers/processes";

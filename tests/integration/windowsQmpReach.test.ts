@@ -12,7 +12,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs"
 import * as net from "net";
 import { tmpdir } from "os";
 import * as path from "path";
-import { qemuArgv, qemuReadConfig, WINDOWS_QMP_ADDRESS, WINDOWS_QMP_PORT } from "../../provider/vm/argv";
+import { qemuArgv, qemuReadConfig } from "../../provider/vm/argv";
+import { WINDOWS_QMP_ADDRESS, WINDOWS_QMP_PORT } from "../../provider/platform/windowsVmScripts";
 import { sshTransport } from "../../provider/transport";
 import { vmLayout } from "../../provider/layout";
 import { vmSpec } from "../../provider/vm/spec";

@@ -13,17 +13,15 @@ import * as path from "path";
 import { factsArgv } from "../../provider/host/factsScript";
 import { probeRunnerArgv } from "../../provider/host/accelerators/probeRunner";
 import { windowsFactsArgv } from "../../provider/host/windowsFacts";
-import { moveIfAbsentArgv, overlaysArgv, removeUploadArgv } from "../../provider/resources/diskScripts";
-import { decodePsScript, existsArgv, headArgv, sizeArgv, mkdirArgv, removeFileArgv, sha256Argv, tailArgv, toolArgv, type Platform } from "../../provider/transport";
+import { hostOps } from "../../provider/platform";
+import { decodePsScript, platformIo, type Platform } from "../../provider/transport";
 import { hostScriptsDir, hostScriptText, shScriptParts } from "../../provider/transport/hostScript";
-import { atomicWriteArgv, atomicWriteArgvWindows, readFileArgvWindows } from "../../provider/transport/remoteFiles";
 import { psScriptArgv, windowsInvocation } from "../../provider/transport/windows";
-import { adoptArgv, cleanupArgv, listSpecsArgv, observeArgv, processArgv, signalArgv, startArgv } from "../../provider/vm/hostScripts";
+import { adoptArgv, cleanupArgv, listSpecsArgv, observeArgv, processArgv, signalArgv, startArgv } from "../../provider/platform/posixVmScripts";
 import { portsTakeArgv } from "../../provider/vm/ports";
 import { reserveArgv } from "../../provider/vm/capacity";
-import { discardArgv, fetchArgv, promoteArgv } from "../../provider/images/source";
 import { vmLayout } from "../../provider/layout";
-import { cleanupScriptArgv, listSpecsScriptArgv, observeScriptArgv, signalScriptArgv, startScriptArgv } from "../../provider/vm/windowsScripts";
+import { cleanupScriptArgv, listSpecsScriptArgv, observeScriptArgv, signalScriptArgv, startScriptArgv } from "../../provider/platform/windowsVmScripts";
 
 const DIR = path.join(__dirname, "../../../tests/unit/golden/scripts");
 const mac = vmLayout("/Users/ops/.pulumi-qemu", "web");
@@ -46,17 +44,17 @@ function text(argv: string[]): string {
 }
 
 const files = (p: Platform, tag: string) => ({
-  [`${tag}-exists`]: existsArgv(p, "C:/VMs/a b.qcow2"),
-  [`${tag}-mkdir`]: mkdirArgv(p, "C:/VMs/new dir"),
-  [`${tag}-remove`]: removeFileArgv(p, "C:/VMs/it's.qcow2"),
-  [`${tag}-tail`]: tailArgv(p, "C:/VMs/vms/web/serial.log", 65536),
-  [`${tag}-sha256`]: sha256Argv(p, "C:/VMs/base.img"),
-  [`${tag}-head`]: headArgv(p, "C:/VMs/base.img", 65536),
-  [`${tag}-size`]: sizeArgv(p, "C:/VMs/it's.part"),
-  [`${tag}-tool`]: toolArgv(p, ["qemu-img", "info", "-U", "--output=json", "C:/VMs/a.qcow2"]),
-  [`${tag}-disk-move-if-absent`]: moveIfAbsentArgv(p, "C:/VMs/base.img.upload-1a2b", "C:/VMs/base.img"),
-  [`${tag}-disk-overlays`]: overlaysArgv(p, ["C:/VMs", "C:/VMs/disks"], "C:/VMs/disks/base.qcow2"),
-  [`${tag}-disk-upload-cleanup`]: removeUploadArgv(p, "C:/VMs/base.img.upload-1a2b"),
+  [`${tag}-exists`]: platformIo(p).exists("C:/VMs/a b.qcow2"),
+  [`${tag}-mkdir`]: platformIo(p).mkdir("C:/VMs/new dir"),
+  [`${tag}-remove`]: platformIo(p).remove("C:/VMs/it's.qcow2"),
+  [`${tag}-tail`]: platformIo(p).tail("C:/VMs/vms/web/serial.log", 65536),
+  [`${tag}-sha256`]: platformIo(p).sha256("C:/VMs/base.img"),
+  [`${tag}-head`]: platformIo(p).head("C:/VMs/base.img", 65536),
+  [`${tag}-size`]: platformIo(p).size("C:/VMs/it's.part"),
+  [`${tag}-tool`]: platformIo(p).tool(["qemu-img", "info", "-U", "--output=json", "C:/VMs/a.qcow2"]),
+  [`${tag}-disk-move-if-absent`]: hostOps({ platform: p }).moveIfAbsent("C:/VMs/base.img.upload-1a2b", "C:/VMs/base.img"),
+  [`${tag}-disk-overlays`]: hostOps({ platform: p }).overlays(["C:/VMs", "C:/VMs/disks"], "C:/VMs/disks/base.qcow2"),
+  [`${tag}-disk-upload-cleanup`]: hostOps({ platform: p }).removeUpload("C:/VMs/base.img.upload-1a2b"),
 });
 
 const CASES: Record<string, string[]> = {
@@ -69,10 +67,10 @@ const CASES: Record<string, string[]> = {
   "posix-vm-adopt": adoptArgv(mac, "web", 4242, "Mon Nov 30 03:00:00 2026", '{"name":"web"}', "/tmp/hand.sock"),
   "posix-vm-process": processArgv("4242"),
   "posix-ports-take": portsTakeArgv("/Users/ops/.pulumi-qemu/vms/web.0a1b2c3d", ["tcp", "udp"]),
-  "posix-image-fetch": fetchArgv("posix", { cacheDir: "/Users/ops/.pulumi-qemu/images/cache", entry: "sha256-ab.qcow2", algorithm: "sha256", hex: "ab", compression: "xz", timeoutMs: 3600000, via: "host" }),
+  "posix-image-fetch": hostOps({ platform: "posix" }).imageFetch({ cacheDir: "/Users/ops/.pulumi-qemu/images/cache", entry: "sha256-ab.qcow2", algorithm: "sha256", hex: "ab", compression: "xz", timeoutMs: 3600000, via: "host" }),
   "posix-capacity-reserve": reserveArgv(vmLayout("/Users/ops/.pulumi-qemu", "web.0a1b2c3d"), 2 ** 30, 2, "project lab, stack ci, resource web (VM web)"),
   "posix-probe-runner": probeRunnerArgv("/Users/ops/.pulumi-qemu/.pulumi-qemu-probe", ["qemu-system-x86_64", "-accel", "hvf", "-serial", "stdio"]),
-  "posix-write-file": atomicWriteArgv("/Users/ops/.pulumi-qemu/.pulumi-qemu-probe/x.json", 42, 0o600, "abc123"),
+  "posix-write-file": platformIo("posix").atomicWrite("/Users/ops/.pulumi-qemu/.pulumi-qemu-probe/x.json", 42, 0o600, "abc123"),
   ...files("posix", "posix"),
   "windows-prelude": psScriptArgv(""),
   "windows-script-loader": windowsInvocation(psScriptArgv("")).commandLine.split(" "),
@@ -82,11 +80,11 @@ const CASES: Record<string, string[]> = {
   "windows-vm-signal": signalScriptArgv(win, "web"),
   "windows-vm-cleanup": cleanupScriptArgv(win, "web", "all"),
   "windows-vm-list-specs": listSpecsScriptArgv("C:/Users/ops/My VMs/vms"),
-  "windows-write-file": atomicWriteArgvWindows("C:/Users/ops/My VMs/.pulumi-qemu-probe/x.json", 42, "abc123"),
-  "windows-read-file": readFileArgvWindows("C:/Users/ops/My VMs/vms/web/qmp.port"),
-  "windows-image-fetch": fetchArgv("windows", { cacheDir: "C:/Users/ops/My VMs/images/cache", entry: "sha256-ab.qcow2", algorithm: "sha256", hex: "ab", compression: "xz", timeoutMs: 3600000, caFile: "C:/Users/ops/My VMs/images/cache/.ca-01.pem", via: "host" }),
-  "windows-image-promote": promoteArgv("windows", "C:/Users/ops/My VMs/images/cache", "sha256-it's.qcow2"),
-  "windows-image-discard": discardArgv("windows", "C:/Users/ops/My VMs/images/cache", "sha256-ab.qcow2"),
+  "windows-write-file": platformIo("windows").atomicWrite("C:/Users/ops/My VMs/.pulumi-qemu-probe/x.json", 42, 0o600, "abc123"),
+  "windows-read-file": platformIo("windows").readFile("C:/Users/ops/My VMs/vms/web/qmp.port"),
+  "windows-image-fetch": hostOps({ platform: "windows" }).imageFetch({ cacheDir: "C:/Users/ops/My VMs/images/cache", entry: "sha256-ab.qcow2", algorithm: "sha256", hex: "ab", compression: "xz", timeoutMs: 3600000, caFile: "C:/Users/ops/My VMs/images/cache/.ca-01.pem", via: "host" }),
+  "windows-image-promote": hostOps({ platform: "windows" }).imagePromote("C:/Users/ops/My VMs/images/cache", "sha256-it's.qcow2"),
+  "windows-image-discard": hostOps({ platform: "windows" }).imageDiscard("C:/Users/ops/My VMs/images/cache", "sha256-ab.qcow2"),
   ...files("windows", "windows"),
 };
 

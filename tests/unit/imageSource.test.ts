@@ -1,6 +1,7 @@
 /** Issue 30: how an image by URL is declared and named in the host's cache (pure). */
 import * as assert from "assert";
-import { cacheEntryName, compressionOf, declaredDigest, fetchArgv, imageUrl } from "../../provider/images/source";
+import { cacheEntryName, compressionOf, declaredDigest, imageUrl } from "../../provider/images/source";
+import { hostOps } from "../../provider/platform";
 
 describe("image sources (url, digest, compression)", () => {
   const hex64 = "ab".repeat(32);
@@ -41,7 +42,7 @@ describe("image sources (url, digest, compression)", () => {
 
   it("names a cache entry by the digest and format; the URL never reaches the fetch's command line", () => {
     assert.strictEqual(cacheEntryName("sha256", hex64, "qcow2"), `sha256-${hex64}.qcow2`);
-    const argv = fetchArgv("posix", { cacheDir: "/w/images/cache", entry: "e", algorithm: "sha256", hex: hex64, compression: "xz", timeoutMs: 1500, via: "host" });
+    const argv = hostOps({ platform: "posix" }).imageFetch({ cacheDir: "/w/images/cache", entry: "e", algorithm: "sha256", hex: hex64, compression: "xz", timeoutMs: 1500, via: "host" });
     assert.deepStrictEqual(argv.slice(4), ["/w/images/cache", "e", "sha256", hex64, "xz", "2", "", "url"]);
     assert.ok(!argv.some((a) => a.includes("https://")), "a URL is on the argv");
   });

@@ -1,6 +1,6 @@
 /**
  * Imports follow the layers, top to bottom: sdk -> resources -> network -> vm -> host -> qemu ->
- * cloudInit, fleet -> transport -> the base files of provider/ (errors, validate, subnet, ...).
+ * cloudInit, fleet -> platform -> transport -> the base files of provider/ (errors, validate, subnet, ...).
  * A module may import its own layer or any below it, never one above. The CLI is an entry
  * point over everything and is exempt.
  */
@@ -11,7 +11,7 @@ import { REPO_ROOT, tsSources } from "../helpers/sources";
 
 const LAYERS: Array<[string, number]> = [
   ["sdk", 9], ["provider/resources", 8], ["provider/network", 7], ["provider/vm", 6], ["provider/host", 5],
-  ["provider/qemu", 4], ["provider/images", 3], ["provider/cloudInit", 3], ["provider/fleet", 3], ["provider/transport", 2], ["provider", 1],
+  ["provider/qemu", 4], ["provider/images", 3], ["provider/cloudInit", 3], ["provider/fleet", 3], ["provider/platform", 2.5], ["provider/transport", 2], ["provider", 1],
 ];
 const EXEMPT = new Set(["provider/cli.ts"]);
 
@@ -54,4 +54,18 @@ describe("layering", () => {
       "provider/fleet/inventory.ts -> provider/cloudInit/seed (provider/fleet imports provider/cloudInit)",
     ]);
   });
+
+  it("a host's platform is compared only where its operations are chosen (transport/platformIo.ts, platform/index.ts)", () => {
+    const allowed = new Set(["provider/transport/platformIo.ts", "provider/platform/index.ts"]);
+    const files = tsSources("provider").map((file) => ({ file, text: readFileSync(path.join(REPO_ROOT, file), "utf8") }));
+    assert.deepStrictEqual(platformComparisons(files).filter((c) => !allowed.has(c.split(":")[0])), []);
+    assert.deepStrictEqual(platformComparisons([{ file: "provider/x.ts", text: 'if (t.platform === "windows") return;\nconst w = process.platform;\nconst ok = hostOps(t).ledger;' }]),
+      ["provider/x.ts:1", "provider/x.ts:2"]);
+  });
 });
+
+/** "file:line" of each comparison of a platform (a platform field against a value, or this machine's process.platform). */
+export function platformComparisons(files: Array<{ file: string; text: string }>): string[] {
+  const comparison = /\bplatform\s*[!=]==?\s*["'`]|[!=]==?\s*"(windows|posix|win32)"|process\.platform/;
+  return files.flatMap(({ file, text }) => text.split("\n").flatMap((line, i) => (comparison.test(line) && !/^\s*(\*|\/\/)/.test(line) ? [`${file}:${i + 1}`] : [])));
+}

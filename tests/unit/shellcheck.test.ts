@@ -10,13 +10,12 @@ import { vmLayout } from "../../provider/layout";
 import { factsArgv } from "../../provider/host/factsScript";
 import { probeRunnerArgv } from "../../provider/host/accelerators/probeRunner";
 import { anyQemuArgv, listMembersArgv } from "../../provider/network/switch";
-import { forgetCloneArgv, moveIfAbsentArgv, overlaysArgv, recordCloneArgv, removeUploadArgv, sameFileArgv } from "../../provider/resources/diskScripts";
-import { sha256Argv, toolArgv } from "../../provider/transport/hostFiles";
-import { atomicWriteArgv } from "../../provider/transport/remoteFiles";
-import { adoptArgv, cleanupArgv, listSpecsArgv, listStateDirsArgv, observeArgv, processArgv, signalArgv, startArgv } from "../../provider/vm/hostScripts";
+import { forgetCloneArgv, recordCloneArgv, sameFileArgv } from "../../provider/resources/diskScripts";
+import { hostOps } from "../../provider/platform";
+import { platformIo } from "../../provider/transport/platformIo";
+import { adoptArgv, cleanupArgv, listSpecsArgv, listStateDirsArgv, observeArgv, processArgv, signalArgv, startArgv } from "../../provider/platform/posixVmScripts";
 import { portsTakeArgv } from "../../provider/vm/ports";
 import { reserveArgv } from "../../provider/vm/capacity";
-import { discardArgv, fetchArgv, promoteArgv } from "../../provider/images/source";
 import { hostScriptsDir, hostScriptText, shScriptParts } from "../../provider/transport/hostScript";
 import { readdirSync } from "fs";
 
@@ -31,23 +30,23 @@ const SCRIPTS: Record<string, string[]> = {
   "vm list state directories": listStateDirsArgv("/w/vms"),
   "ports: take from the ledger": portsTakeArgv("/w/vms/a.0a1b2c3d", ["tcp", "udp"]),
   "capacity: reserve in the ledger": reserveArgv(vmLayout("/w", "a.0a1b2c3d"), 2 ** 28, 1, "project p, stack s, resource a (VM a)"),
-  "image: fetch": fetchArgv("posix", { cacheDir: "/w/images/cache", entry: "sha256-ab.qcow2", algorithm: "sha256", hex: "ab", compression: "xz", timeoutMs: 60000, caFile: "/w/ca.pem", via: "host" }),
-  "image: promote": promoteArgv("posix", "/w/images/cache", "sha256-ab.qcow2"),
-  "image: discard": discardArgv("posix", "/w/images/cache", "sha256-ab.qcow2"),
+  "image: fetch": hostOps({ platform: "posix" }).imageFetch({ cacheDir: "/w/images/cache", entry: "sha256-ab.qcow2", algorithm: "sha256", hex: "ab", compression: "xz", timeoutMs: 60000, caFile: "/w/ca.pem", via: "host" }),
+  "image: promote": hostOps({ platform: "posix" }).imagePromote("/w/images/cache", "sha256-ab.qcow2"),
+  "image: discard": hostOps({ platform: "posix" }).imageDiscard("/w/images/cache", "sha256-ab.qcow2"),
   "adopt: a process": processArgv("1"),
   "host facts": factsArgv("/w"),
   "probe runner": probeRunnerArgv("/w/p", ["qemu-system-x86_64"]),
   "network: a qemu-system": anyQemuArgv(),
   "network: members": listMembersArgv("/w/networks/n"),
-  "disk: move if absent": moveIfAbsentArgv("posix", "/w/t", "/w/d"),
-  "disk: remove upload": removeUploadArgv("posix", "/w/t"),
-  "disk: overlays": overlaysArgv("posix", ["/w"], "/w/d"),
+  "disk: move if absent": hostOps({ platform: "posix" }).moveIfAbsent("/w/t", "/w/d"),
+  "disk: remove upload": hostOps({ platform: "posix" }).removeUpload("/w/t"),
+  "disk: overlays": hostOps({ platform: "posix" }).overlays(["/w"], "/w/d"),
   "disk: same file": sameFileArgv("/w/d", ["/w/e"]),
   "disk: record clone": recordCloneArgv("/w/b", "/w/c", "e"),
   "disk: forget clone": forgetCloneArgv("/w/b", "e"),
-  "file: qemu tool": toolArgv("posix", ["qemu-img", "info", "/w/d"]),
-  "file: sha256": sha256Argv("posix", "/w/d"),
-  "file: atomic write": atomicWriteArgv("/w/d", 10, 0o600, "x"),
+  "file: qemu tool": platformIo("posix").tool(["qemu-img", "info", "/w/d"]),
+  "file: sha256": platformIo("posix").sha256("/w/d"),
+  "file: atomic write": platformIo("posix").atomicWrite("/w/d", 10, 0o600, "x"),
   // Run by disk-overlays.sh as sh -c "$EACH", with P in the environment.
   "disk: overlay info (nested)": ["sh", "-c", hostScriptText("disk-overlay-info.sh")],
 };

@@ -2,7 +2,7 @@
 import * as assert from "assert";
 import { decodePsScript, psScriptArgv, scriptLoader, windowsInvocation, winJoin, WINDOWS_PRELUDE } from "../../provider/transport/windows";
 import { vmLayout } from "../../provider/layout";
-import { observeScriptArgv } from "../../provider/vm/windowsScripts";
+import { observeScriptArgv } from "../../provider/platform/windowsVmScripts";
 
 /**
  * The Microsoft C runtime's splitting of a command line, written from Microsoft's rules

@@ -1,13 +1,20 @@
 /**
- * The Windows twins of hostScripts.ts (provider/scripts/vm-*.ps1): same duties, same key=value
+ * The Windows twins of posixVmScripts.ts (provider/scripts/vm-*.ps1): same duties, same key=value
  * output (so observe.ts judges both). Values travel as PowerShell variables set before the
  * script (an encoded command takes no arguments).
  */
-import { WINDOWS_QMP_ADDRESS, WINDOWS_QMP_PORT } from "./argv";
 import { psFileArgv, winJoin, winQuoteArg } from "../transport/windows";
 import type { PsValue } from "../transport/hostScript";
-import type { ObserveTarget } from "./hostScripts";
+import type { ObserveTarget } from "./posixVmScripts";
 import type { VmLayout } from "../layout";
+
+/** In a Windows argv, the QMP port the start script picks (a free loopback port) replaces this. */
+export const WINDOWS_QMP_PORT = "@QMP_PORT@";
+/**
+ * ... and this, the loopback address it listens on: one the start script picks in 127.0.0.0/8,
+ * never 127.0.0.1, which QEMU's user-mode network gives the guest as 10.0.2.2.
+ */
+export const WINDOWS_QMP_ADDRESS = "@QMP_ADDRESS@";
 
 /** The file beside the pidfile that holds the loopback port QEMU's QMP listens on. */
 export function qmpPortFile(layout: VmLayout): string {
