@@ -10,14 +10,18 @@ const ts = require("typescript");
 
 const ROOT = path.resolve(__dirname, "..");
 const ANY = { $ref: "pulumi.json#/Any" };
+/** What a change of an input does, as each input's `@change` tag in sdk/ says. */
+const CHANGES = ["replace", "restart", "in place", "none"];
+const CHANGE_TEXT = { replace: "replaces", restart: "restarts the VM", "in place": "in place", none: "nothing (read at create)" };
 
-function buildSchema(root = ROOT) {
+function buildSchema(root = ROOT, withChanges = false) {
   const sdkDir = path.join(root, "sdk");
   const files = fs.readdirSync(sdkDir).filter((f) => f.endsWith(".ts")).map((f) => path.join(sdkDir, f));
   const program = ts.createProgram(files, { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true });
   const checker = program.getTypeChecker();
   const types = {};
   const resources = {};
+  const changes = {};
 
   const doc = (node) => {
     const symbol = node.name && checker.getSymbolAtLocation(node.name);
@@ -29,6 +33,13 @@ function buildSchema(root = ROOT) {
     return symbol && symbol.declarations && symbol.declarations[0];
   };
   const nameText = (n) => (ts.isQualifiedName(n) ? n.right.text : n.text);
+  /** An input's `@change` tag: what changing it does (replace, restart, in place, none). */
+  const changeOf = (m) => {
+    const tag = ts.getJSDocTags(m).find((t) => t.tagName.text === "change");
+    const text = tag && (typeof tag.comment === "string" ? tag.comment : ts.getTextOfJSDocComment(tag.comment)).trim();
+    if (text !== undefined && !CHANGES.includes(text)) throw new Error(`@change ${text} on ${m.name.getText()}: not one of ${CHANGES.join(", ")}`);
+    return text;
+  };
 
   /** A type node as a schema type spec; pulumi.Input<T>/Output<T> stand for T. */
   function typeSpec(node, owner) {
@@ -116,7 +127,10 @@ function buildSchema(root = ROOT) {
       const requiredInputs = [];
       for (const m of argsDecl.members) {
         const key = m.name.text;
-        inputProperties[key] = { ...typeSpec(m.type, node.name.text + capitalize(key)), description: doc(m), ...(secrets.includes(key) ? { secret: true } : {}) };
+        const change = changeOf(m);
+        if (change) changes[node.name.text] = { ...changes[node.name.text], [key]: change };
+        inputProperties[key] = { ...typeSpec(m.type, node.name.text + capitalize(key)), description: doc(m),
+          ...(change === "replace" ? { replaceOnChanges: true } : {}), ...(secrets.includes(key) ? { secret: true } : {}) };
         if (!m.questionToken) requiredInputs.push(key);
       }
       const properties = {};
@@ -142,6 +156,7 @@ function buildSchema(root = ROOT) {
     meta: { moduleFormat: "(.*)" },
     language: { nodejs: { packageName: pkg.name, dynamicProvider: "pulumi-nodejs" } },
     types: sorted(types),
+    ...(withChanges ? { changes } : {}),
     resources: sorted(Object.fromEntries(Object.entries(resources).map(([k, r]) => {
       const { secrets: _s, ...rest } = r;
       return [k, rest];
@@ -173,9 +188,10 @@ function referenceTables(schema) {
     return spec.type;
   };
   const refsOf = (spec) => (spec.$ref && spec.$ref.startsWith("#/types/") ? [spec.$ref.slice(8)] : spec.items ? refsOf(spec.items) : []);
-  const table = (props, required, head) => [
-    `| ${head} | Type | Required | Secret | Description |`, "|---|---|---|---|---|",
-    ...Object.entries(props).map(([k, p]) => `| \`${k}\` | ${typeName(p)} | ${required.includes(k) ? "yes" : ""} | ${p.secret ? "yes" : ""} | ${cell(p.description)} |`),
+  const table = (props, required, head, change) => [
+    `| ${head} | Type | Required | Secret |${change ? " A change |" : ""} Description |`, `|---|---|---|---|${change ? "---|" : ""}---|`,
+    ...Object.entries(props).map(([k, p]) => `| \`${k}\` | ${typeName(p)} | ${required.includes(k) ? "yes" : ""} | ${p.secret ? "yes" : ""} |` +
+      `${change ? ` ${CHANGE_TEXT[change[k]] || ""} |` : ""} ${cell(p.description)} |`),
   ].join("\n");
   const pages = {};
   for (const [token, r] of Object.entries(schema.resources)) {
@@ -187,7 +203,7 @@ function referenceTables(schema) {
       Object.values(schema.types[t].properties).forEach(visit);
     });
     [...Object.values(r.inputProperties), ...Object.values(r.properties)].forEach(visit);
-    const parts = [`### ${name}: inputs`, "", table(r.inputProperties, r.requiredInputs || [], "Input"), "", `### ${name}: outputs`, "", table(r.properties, [], "Output")];
+    const parts = [`### ${name}: inputs`, "", table(r.inputProperties, r.requiredInputs || [], "Input", schema.changes && schema.changes[name]), "", `### ${name}: outputs`, "", table(r.properties, [], "Output")];
     for (const t of used.sort()) {
       const type = schema.types[t];
       parts.push("", `### ${t.split(":").pop()}`, "", ...(type.description ? [cell(type.description), ""] : []), table(type.properties, type.required || [], "Field"));
@@ -210,7 +226,7 @@ function withTables(page, tables) {
 }
 
 /** Each reference page as it should read: path -> text. */
-function referencePages(root = ROOT, schema = buildSchema(root)) {
+function referencePages(root = ROOT, schema = buildSchema(root, true)) {
   const byFile = {};
   for (const t of Object.values(referenceTables(schema))) (byFile[t.file] = byFile[t.file] || []).push(t);
   return Object.fromEntries(Object.entries(byFile).map(([file, tables]) => {
@@ -219,11 +235,15 @@ function referencePages(root = ROOT, schema = buildSchema(root)) {
   }));
 }
 
-module.exports = { buildSchema, referencePages };
+/** Each resource's inputs and what their change does, from the `@change` tags of sdk/. */
+function changePolicies(root = ROOT) {
+  return buildSchema(root, true).changes;
+}
+
+module.exports = { buildSchema, referencePages, changePolicies };
 
 if (require.main === module) {
-  const schema = buildSchema();
-  fs.writeFileSync(path.join(ROOT, "schema.json"), JSON.stringify(schema, null, 2) + "\n");
-  for (const [file, text] of Object.entries(referencePages(ROOT, schema))) fs.writeFileSync(file, text);
+  fs.writeFileSync(path.join(ROOT, "schema.json"), JSON.stringify(buildSchema(), null, 2) + "\n");
+  for (const [file, text] of Object.entries(referencePages(ROOT))) fs.writeFileSync(file, text);
   console.log("wrote schema.json and the tables of docs/resources/*.md");
 }

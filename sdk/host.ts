@@ -14,49 +14,102 @@ export type { Connection, SshHop, QemuBinary };
  * A value given here wins over the stack's.
  */
 export interface HostArgs {
-  /** Host name or IP address to reach over SSH; absent for the local machine. */
+  /**
+   * Host name or IP address to reach over SSH; absent for the local machine.
+   * @change replace
+   */
   address?: pulumi.Input<string>;
-  /** SSH port. Default 22. */
+  /**
+   * SSH port. Default 22.
+   * @change replace
+   */
   port?: pulumi.Input<number>;
-  /** SSH user. */
+  /**
+   * SSH user.
+   * @change replace
+   */
   user?: pulumi.Input<string>;
-  /** Private key text (OpenSSH or PEM). Always stored as a secret. */
+  /**
+   * Private key text (OpenSSH or PEM). Always stored as a secret.
+   * @change in place
+   */
   privateKey?: pulumi.Input<string>;
-  /** Passphrase of `privateKey`. Always stored as a secret. */
+  /**
+   * Passphrase of `privateKey`. Always stored as a secret.
+   * @change in place
+   */
   passphrase?: pulumi.Input<string>;
-  /** Password login. Always stored as a secret. */
+  /**
+   * Password login. Always stored as a secret.
+   * @change in place
+   */
   password?: pulumi.Input<string>;
-  /** Path of an SSH agent socket, usually $SSH_AUTH_SOCK. */
+  /**
+   * Path of an SSH agent socket, usually $SSH_AUTH_SOCK.
+   * @change in place
+   */
   agent?: pulumi.Input<string>;
-  /** The host's public key (an OpenSSH key line) or its "SHA256:..." fingerprint. */
+  /**
+   * The host's public key (an OpenSSH key line) or its "SHA256:..." fingerprint.
+   * @change in place
+   */
   hostKey?: pulumi.Input<string>;
-  /** An OpenSSH known_hosts file that lists the host. */
+  /**
+   * An OpenSSH known_hosts file that lists the host.
+   * @change in place
+   */
   knownHostsFile?: pulumi.Input<string>;
-  /** Accept any host key: only for throwaway hosts, a man in the middle goes unnoticed. */
+  /**
+   * Accept any host key: only for throwaway hosts, a man in the middle goes unnoticed.
+   * @change in place
+   */
   insecureAcceptAnyHostKey?: pulumi.Input<boolean>;
-  /** Hosts to hop through, in order. Always stored as a secret (they carry credentials). */
+  /**
+   * Hosts to hop through, in order. Always stored as a secret (they carry credentials).
+   * @change in place
+   */
   jumpHosts?: pulumi.Input<pulumi.Input<SshHop>[]>;
-  /** Bound on reaching the host, retries included. Default 10000. */
+  /**
+   * Bound on reaching the host, retries included. Default 10000.
+   * @change in place
+   */
   connectTimeoutMs?: pulumi.Input<number>;
-  /** How often an idle SSH connection is probed (keepalive), in milliseconds. Default 15000. */
+  /**
+   * How often an idle SSH connection is probed (keepalive), in milliseconds. Default 15000.
+   * @change in place
+   */
   keepaliveIntervalMs?: pulumi.Input<number>;
-  /** Connection attempts after the first. Default 2. */
+  /**
+   * Connection attempts after the first. Default 2.
+   * @change in place
+   */
   retries?: pulumi.Input<number>;
-  /** Concurrent SSH channels on the connection; must stay below sshd's MaxSessions (10 by default). Default 8. */
+  /**
+   * Concurrent SSH channels on the connection; must stay below sshd's MaxSessions (10 by default). Default 8.
+   * @change in place
+   */
   maxChannels?: pulumi.Input<number>;
-  /** An idle pooled connection is closed after this long, in milliseconds. Default 5000. */
+  /**
+   * An idle pooled connection is closed after this long, in milliseconds. Default 5000.
+   * @change in place
+   */
   idleCloseMs?: pulumi.Input<number>;
   /**
    * How the SSH host runs commands: "posix" (sh: Linux, macOS, BSD; the default) or "windows"
    * (every command goes through PowerShell, encoded so that neither cmd nor PowerShell reparses it).
+   * @change in place
    */
   platform?: pulumi.Input<"posix" | "windows">;
-  /** Absolute directory on the host for disks and VM state (`C:/...` on Windows). Default `$HOME/.pulumi-qemu`. */
+  /**
+   * Absolute directory on the host for disks and VM state (`C:/...` on Windows). Default `$HOME/.pulumi-qemu`.
+   * @change replace
+   */
   workDir?: pulumi.Input<string>;
   /**
    * How much of the host's memory the running VMs of every stack on it may take together, as a
    * ratio: 1 (the default) all of it, 1.5 half as much again (guests rarely touch all of theirs),
    * 0.8 keeps a fifth for the host. A start past it is refused naming the figures and holders.
+   * @change in place
    */
   memoryOvercommit?: pulumi.Input<number>;
 }

@@ -8,11 +8,20 @@ import { shimProvider, withOutputs } from "./shim";
 export type { AcceleratorName, AcceleratorReport };
 
 export interface HostCapabilitiesArgs {
-  /** The host to judge: a Host's `connection` output. */
+  /**
+   * The host to judge: a Host's `connection` output.
+   * @change in place
+   */
   host: pulumi.Input<Connection>;
-  /** Architecture of the guests to judge for (x86_64, aarch64, ...). Default: the host's own. */
+  /**
+   * Architecture of the guests to judge for (x86_64, aarch64, ...). Default: the host's own.
+   * @change in place
+   */
   guestArch?: pulumi.Input<string>;
-  /** Run the functional probe on every create and refresh instead of trusting the host's cache. */
+  /**
+   * Run the functional probe on every create and refresh instead of trusting the host's cache.
+   * @change in place
+   */
   reprobe?: pulumi.Input<boolean>;
 }
 

@@ -5,25 +5,55 @@ import { ownerLabel } from "./ownerLabel";
 import { shimProvider, withOutputs } from "./shim";
 
 export interface ImageArgs {
-  /** The host: a Host's `connection` output. */
+  /**
+   * The host: a Host's `connection` output.
+   * @change replace
+   */
   host: pulumi.Input<Connection>;
-  /** Where the publisher serves the file (http or https; no credentials in it). */
+  /**
+   * Where the publisher serves the file (http or https; no credentials in it).
+   * @change in place
+   */
   url: pulumi.Input<string>;
-  /** The file's sha256, as the publisher lists it (give this or sha512). */
+  /**
+   * The file's sha256, as the publisher lists it (give this or sha512).
+   * @change replace
+   */
   sha256?: pulumi.Input<string>;
-  /** The file's sha512, as the publisher lists it (give this or sha256). */
+  /**
+   * The file's sha512, as the publisher lists it (give this or sha256).
+   * @change replace
+   */
   sha512?: pulumi.Input<string>;
-  /** The image's format once decompressed. Default "qcow2"; a file that is not is refused naming format. */
+  /**
+   * The image's format once decompressed. Default "qcow2"; a file that is not is refused naming format.
+   * @change replace
+   */
   format?: pulumi.Input<"qcow2" | "raw">;
-  /** "none", "gz", "xz", "zst" or "bz2". Default: from the URL's ending. The host decompresses it. */
+  /**
+   * "none", "gz", "xz", "zst" or "bz2". Default: from the URL's ending. The host decompresses it.
+   * @change in place
+   */
   compression?: pulumi.Input<"none" | "gz" | "xz" | "zst" | "bz2">;
-  /** A PEM certificate the HTTPS server's chain must lead to (a private mirror with its own CA). */
+  /**
+   * A PEM certificate the HTTPS server's chain must lead to (a private mirror with its own CA).
+   * @change in place
+   */
   caCertificate?: pulumi.Input<string>;
-  /** Who downloads: "host" (default: the host itself, with curl or wget) or "client" (the machine running Pulumi, streaming it to the host). */
+  /**
+   * Who downloads: "host" (default: the host itself, with curl or wget) or "client" (the machine running Pulumi, streaming it to the host).
+   * @change in place
+   */
   via?: pulumi.Input<"host" | "client">;
-  /** How long the download may take, in milliseconds. Default an hour. */
+  /**
+   * How long the download may take, in milliseconds. Default an hour.
+   * @change in place
+   */
   timeoutMs?: pulumi.Input<number>;
-  /** Use an image whose header names a backing or external data file. Refused by default: QEMU would hand the guest that file on the host. */
+  /**
+   * Use an image whose header names a backing or external data file. Refused by default: QEMU would hand the guest that file on the host.
+   * @change in place
+   */
   allowExternalFiles?: pulumi.Input<boolean>;
 }
 

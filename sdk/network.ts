@@ -11,20 +11,28 @@ export type { SwitchStatus };
 export type NetworkHost = Host | { host: Host; address?: pulumi.Input<string> };
 
 export interface NetworkArgs {
-  /** IPv4 subnet of the members' addresses, e.g. "10.77.0.0/24". Changing it replaces the network. */
+  /**
+   * IPv4 subnet of the members' addresses, e.g. "10.77.0.0/24". Changing it replaces the network.
+   * @change replace
+   */
   subnet: pulumi.Input<string>;
   /**
    * The hosts it spans; the first is the centre of the links between hosts. With more than one,
    * each needs an address the others reach it at (default: the Host's, when it is an IPv4 address).
+   * @change in place
    */
   hosts: NetworkHost[];
   /**
    * UDP port of the links between hosts: the first host uses port+1 ... port+n-1, every other
    * host `port`. Default: each host gives free ports from its ledger (shared by every stack of the
    * SSH user), kept in `linkPorts`, so the same program's networks run side by side.
+   * @change in place
    */
   port?: pulumi.Input<number>;
-  /** The network's name; on the hosts its switches' directories are `<workDir>/networks/<name>.<TAG>` (TAG per owner). Default: the resource's name. */
+  /**
+   * The network's name; on the hosts its switches' directories are `<workDir>/networks/<name>.<TAG>` (TAG per owner). Default: the resource's name.
+   * @change replace
+   */
   name?: pulumi.Input<string>;
 }
 

@@ -7,17 +7,30 @@ import type { Disk } from "./disk";
 import { withoutWritableDisk, type Vm } from "./vm";
 
 export interface SnapshotArgs {
-  /** The VM: its writable qcow2 images (through QMP while it runs, with qemu-img while it is stopped). */
+  /**
+   * The VM: its writable qcow2 images (through QMP while it runs, with qemu-img while it is stopped).
+   * @change replace
+   */
   vm?: Vm;
-  /** Or one Disk, whose image no running VM holds. */
+  /**
+   * Or one Disk, whose image no running VM holds.
+   * @change replace
+   */
   disk?: Disk;
-  /** The snapshot's name in the images; starts with a letter. Default: the resource's name. */
+  /**
+   * The snapshot's name in the images; starts with a letter. Default: the resource's name.
+   * @change replace
+   */
   name?: pulumi.Input<string>;
-  /** Save the running guest's memory and devices too (QEMU's savevm): a revert resumes the guest where it was, without a restart. */
+  /**
+   * Save the running guest's memory and devices too (QEMU's savevm): a revert resumes the guest where it was, without a restart.
+   * @change replace
+   */
   memory?: pulumi.Input<boolean>;
   /**
    * Any value: when it changes, `up` brings the VM or disk back to this snapshot in place (no
    * replace). A running VM reverts to a snapshot with memory; a stopped one or a Disk to any.
+   * @change in place
    */
   revertTrigger?: pulumi.Input<unknown>;
 }

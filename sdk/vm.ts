@@ -12,39 +12,77 @@ import { shimProvider, withOutputs } from "./shim";
 export type { CloudInitInputs, DiskAttachment, NetworkSpec, PortForward, PortForwardInput, ReadinessSpec, StopTimeouts, GuestConnection, RunState };
 
 export interface VmArgs {
-  /** The host: a Host's `connection` output. Changing it replaces the VM. */
+  /**
+   * The host: a Host's `connection` output. Changing it replaces the VM.
+   * @change replace
+   */
   host: pulumi.Input<Connection>;
-  /** Names the state directory and QEMU's `-name guest=`. Default: the resource's name. */
+  /**
+   * Names the state directory and QEMU's `-name guest=`. Default: the resource's name.
+   * @change replace
+   */
   name?: pulumi.Input<string>;
-  /** Guest architecture (x86_64, aarch64, ...). Default x86_64. */
+  /**
+   * Guest architecture (x86_64, aarch64, ...). Default x86_64.
+   * @change restart
+   */
   arch?: pulumi.Input<string>;
-  /** Default 1. Changing it restarts the VM. */
+  /**
+   * Default 1. Changing it restarts the VM.
+   * @change restart
+   */
   cpus?: pulumi.Input<number>;
-  /** "512M", "2G" or bytes. Default "512M". Changing it restarts the VM. */
+  /**
+   * "512M", "2G" or bytes. Default "512M". Changing it restarts the VM.
+   * @change restart
+   */
   memory?: pulumi.Input<string | number>;
-  /** QEMU machine type. Default q35 on x86, virt on ARM. */
+  /**
+   * QEMU machine type. Default q35 on x86, virt on ARM.
+   * @change restart
+   */
   machine?: pulumi.Input<string>;
-  /** QEMU CPU model (`-cpu`). */
+  /**
+   * QEMU CPU model (`-cpu`).
+   * @change restart
+   */
   cpu?: pulumi.Input<string>;
-  /** "auto" (the host's capability report picks), one of kvm/hvf/whpx/haxm/aehd/tcg, or an ordered fallback list. */
+  /**
+   * "auto" (the host's capability report picks), one of kvm/hvf/whpx/haxm/aehd/tcg, or an ordered fallback list.
+   * @change restart
+   */
   accelerator?: pulumi.Input<string | string[]>;
-  /** Image paths on the host (e.g. Disk `path` outputs), or attachments with an interface. */
+  /**
+   * Image paths on the host (e.g. Disk `path` outputs), or attachments with an interface.
+   * @change restart
+   */
   disks?: pulumi.Input<pulumi.Input<string | DiskAttachment>[]>;
-  /** An ISO image on the host, attached as a read-only CD-ROM. */
+  /**
+   * An ISO image on the host, attached as a read-only CD-ROM.
+   * @change restart
+   */
   cdrom?: pulumi.Input<string>;
-  /** Direct kernel boot: paths on the host. */
+  /**
+   * Direct kernel boot: paths on the host.
+   * @change restart
+   */
   kernel?: pulumi.Input<string>;
-  /** Initial ramdisk for `kernel`, a path on the host. */
+  /**
+   * Initial ramdisk for `kernel`, a path on the host.
+   * @change restart
+   */
   initrd?: pulumi.Input<string>;
   /**
    * Kernel command line for `kernel`. QEMU reads it from a file in the VM's state directory,
    * private to the SSH user, so it is not on QEMU's command line, which every local user of the
    * host can read (one with a double quote or over 1023 bytes cannot go there: the CLI output says so).
+   * @change restart
    */
   append?: pulumi.Input<string>;
   /**
    * Networks, one NIC each; default one user-mode network with `ports`. A Network joins with
    * `network.attach(address)` (keep a `{ type: "user" }` entry first for the outside and SSH).
+   * @change restart
    */
   networks?: pulumi.Input<pulumi.Input<NetworkSpec | NetworkAttachment>[]>;
   /**
@@ -52,39 +90,64 @@ export interface VmArgs {
    * gets a free port from the host's ledger, shared by every stack of the SSH user, so one program
    * runs twice at once on one host; it stays with the VM across updates and restarts (see
    * `forwardedPorts` and `guestConnection`).
+   * @change restart
    */
   ports?: pulumi.Input<pulumi.Input<PortForwardInput>[]>;
-  /** Extra QEMU arguments, one argv element each (the escape hatch). */
+  /**
+   * Extra QEMU arguments, one argv element each (the escape hatch).
+   * @change restart
+   */
   extraArgs?: pulumi.Input<pulumi.Input<string>[]>;
   /**
    * "running" (default) or "stopped": enforced on every refresh and up. "any": created running,
    * then its power state is left alone (for tests that stop, pause and start VMs themselves); a
    * changed spec still restarts it when it is up. Changing it only starts or stops the VM.
+   * @change in place
    */
   state?: pulumi.Input<"running" | "stopped" | "any">;
-  /** What "ready" means after a start: a serial-log pattern and/or a guest port that answers. */
+  /**
+   * What "ready" means after a start: a serial-log pattern and/or a guest port that answers.
+   * @change in place
+   */
   readiness?: pulumi.Input<ReadinessSpec>;
-  /** Bounds of the stop ladder (ACPI powerdown, QMP quit, SIGTERM, SIGKILL). */
+  /**
+   * Bounds of the stop ladder (ACPI powerdown, QMP quit, SIGTERM, SIGKILL).
+   * @change in place
+   */
   stopTimeouts?: pulumi.Input<StopTimeouts>;
-  /** For `guestConnection`: the guest's SSH user. Default root. */
+  /**
+   * For `guestConnection`: the guest's SSH user. Default root.
+   * @change in place
+   */
   guestUser?: pulumi.Input<string>;
-  /** For `guestConnection`: the private key that logs in to the guest. Always stored as a secret. */
+  /**
+   * For `guestConnection`: the private key that logs in to the guest. Always stored as a secret.
+   * @change in place
+   */
   guestPrivateKey?: pulumi.Input<string>;
-  /** For `guestConnection`: the guest port of its sshd (forwarded with `ports`). Default 22. */
+  /**
+   * For `guestConnection`: the guest port of its sshd (forwarded with `ports`). Default 22.
+   * @change in place
+   */
   guestSshPort?: pulumi.Input<number>;
   /**
    * A cloud-init NoCloud seed built by the package (no genisoimage needed on the host) and
    * attached as a read-only virtio disk labelled "cidata". Kept secret: user-data often holds
    * keys and password hashes. Changing it restarts the VM with a new instance-id.
+   * @change restart
    */
   cloudInit?: pulumi.Input<CloudInitInputs>;
-  /** Restarts of VMs with the same group run one host at a time (Fleet's `rollingUpdate` sets it). */
+  /**
+   * Restarts of VMs with the same group run one host at a time (Fleet's `rollingUpdate` sets it).
+   * @change in place
+   */
   rolloutGroup?: pulumi.Input<string>;
   /**
    * At create: take over a running QEMU instance started by hand with `-name NAME` (memory and cpus
    * must match) instead of starting one; it is not restarted. A VM of this package is never taken:
    * each belongs to the resource that made it (its state directory's owner record), and a VM whose
    * state was lost is left to its owner (or `pulumi-qemu gc`).
+   * @change in place
    */
   adopt?: pulumi.Input<boolean>;
   /**
@@ -92,6 +155,7 @@ export interface VmArgs {
    * its create and renewed by every update. Once it has passed, `pulumi-qemu gc --expired` (a CI
    * job's cleanup step, a cron line) stops the VM and removes its state directory: the VMs of a
    * killed CI job do not run until someone finds them. Nothing acts on it by itself.
+   * @change in place
    */
   expiresAfter?: pulumi.Input<string>;
 }

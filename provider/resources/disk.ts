@@ -67,7 +67,7 @@ export interface DiskOutputs extends DiskInputs {
 }
 
 /** The explicit path, or `disks/NAME.TAG.FORMAT` (TAG from the owner token; `NAME.FORMAT` for a Disk an earlier release made). */
-function pathOf(inputs: DiskInputs): string {
+export function pathOf(inputs: DiskInputs): string {
   const name = inputs.ownerToken ? ownedName(inputs.name, inputs.ownerToken) : inputs.name;
   return inputs.path ?? diskPath(inputs.host.workDir, name, inputs.format ?? "qcow2");
 }
