@@ -28,7 +28,22 @@ export type Connection = Endpoint & { workDir: string };
 
 const local = new LocalTransport();
 
+/**
+ * Answers some connections with a transport of its own, before the local and SSH ones: a host
+ * this machine cannot reach for real (the tests' recorded Windows and macOS hosts), or a route
+ * an embedding program provides. undefined for a connection leaves it to the default.
+ */
+export type TransportResolver = (connection: Endpoint) => Transport | undefined;
+let resolver: TransportResolver | undefined;
+
+/** Puts a resolver in front of the default transports (undefined removes it). */
+export function useTransports(r: TransportResolver | undefined): void {
+  resolver = r;
+}
+
 export function transportFor(connection?: Endpoint): Transport {
+  const injected = connection && resolver?.(connection);
+  if (injected) return injected;
   if (!connection || connection.kind === "local") return local;
   const { kind: _kind, workDir: _workDir, memoryOvercommit: _ratio, ...options } = connection;
   return sshTransport(options);
