@@ -6,7 +6,7 @@
 import { checkPins, planPlacement, planSlots, PLACEMENTS, type FleetHostCapacity, type MemberNeeds, type Move, type Placement, type Seat } from "../fleet/placement";
 import { InvalidArgumentError } from "../errors";
 import { booleanInput, oneOf } from "../validate";
-import { progress } from "./progress";
+import { progress } from "../progress";
 import { collectFailures, containsUnknown, plain, recordedProviderChanged, UNKNOWN, type CheckResult, type CreateResult, type DiffResult, type ReadResult } from "./types";
 
 export interface FleetPlacementInputs {

@@ -14,7 +14,7 @@ import { observe, type RunState } from "../vm/observe";
 import { describeOwner, parseOwnerRecord, type OwnerRecord } from "../vm/owner";
 import { listStateDirsArgv } from "../platform/posixVmScripts";
 import { stopVm, type Progress } from "../vm/execute";
-import { removeLeftImage } from "./disk";
+import { removeLeftImage } from "../disks/images";
 
 export interface GcEntry {
   /** The VM's name on the host (its state directory's). */

@@ -5,10 +5,10 @@
  */
 import { hostOps } from "../platform";
 import { sameData } from "../canonical";
-import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
+import { InvalidArgumentError, QemuError } from "../errors";
 import { gatherFacts } from "../host/capabilities";
 import type { QemuBinary } from "../host/facts";
-import { makeDirectory, POSIX_QEMU_DIRS, SshTransport, transportFor, type Connection, type Endpoint, type Transport } from "../transport";
+import { makeDirectory, SshTransport, transportFor, type Connection, type Endpoint, type Transport } from "../transport";
 import type { HostFacts } from "../host/facts";
 import { validateSshOptions, type SshOptions } from "../transport/sshOptions";
 import { absolutePath, memoryOvercommit } from "../validate";

@@ -9,7 +9,7 @@ import { transportFor, validateConnection, type Connection } from "../transport"
 import { InvalidArgumentError } from "../errors";
 import { booleanInput } from "../validate";
 import { connectionIdentity, hostInDiff } from "./connection";
-import { collectFailures, throwFailures, containsUnknown, plain, type CheckResult, type CreateResult, type Validation, type DiffResult, type ReadResult, recordedProviderChanged } from "./types";
+import { collectFailures, throwFailures, plain, type CheckResult, type CreateResult, type Validation, type DiffResult, type ReadResult, recordedProviderChanged } from "./types";
 
 export interface HostCapabilitiesInputs {
   host: Connection;

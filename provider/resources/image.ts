@@ -17,11 +17,11 @@ import { cacheEntryName, COMPRESSIONS, compressionOf, declaredDigest, FETCH_TIME
 import { imageCacheDir } from "../layout";
 import { meteredLocalFile } from "../localFile";
 import { newOwnerToken, type OwnerLabel } from "../vm/owner";
-import { claimDisk, releaseDisk, sharedOwnersDir, sharedOwnersOf } from "./diskOwner";
-import { info, reasonToKeep } from "./disk";
-import { cloneRecordDir } from "./diskScripts";
+import { claimDisk, releaseDisk, sharedOwnersDir, sharedOwnersOf } from "../disks/owner";
+import { info, reasonToKeep } from "../disks/images";
+import { cloneRecordDir } from "../disks/scripts";
 import { connectionIdentity, hostInDiff } from "./connection";
-import { mib, progress } from "./progress";
+import { mib, progress } from "../progress";
 import { collectFailures, containsUnknown, plain, recordedProviderChanged, throwFailures, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation } from "./types";
 
 export interface ImageInputs extends ImageSource {

@@ -22,7 +22,7 @@ import { integerIn, safeName } from "../validate";
 import { listStartedSpecs } from "../vm/observe";
 import { connectionIdentity } from "./connection";
 import { hostOpsOf } from "../platform";
-import { progress } from "./progress";
+import { progress } from "../progress";
 import { collectFailures, containsUnknown, plain, throwFailures, recordedProviderChanged, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation } from "./types";
 
 export interface NetworkHostInput {

@@ -15,8 +15,8 @@ import { observe } from "../vm/observe";
 import type { VmSpec } from "../vm/spec";
 import { deleteLive, liveImages, offline, revertLive, takeLive, type LiveImage } from "../vm/snapshots";
 import { connectionIdentity, hostInDiff } from "./connection";
-import { info, overlaysOf, runningUsersOf } from "./disk";
-import { progress } from "./progress";
+import { info, overlaysOf, runningUsersOf } from "../disks/images";
+import { progress } from "../progress";
 import { collectFailures, plain, throwFailures, recordedProviderChanged, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation } from "./types";
 
 export interface SnapshotInputs {

@@ -7,7 +7,7 @@
 import { InvalidArgumentError } from "../errors";
 import { parseSshTarget } from "../transport/sshOptions";
 import { recordFirstCall } from "../transport/stats";
-import { enableProgress } from "./progress";
+import { enableProgress } from "../progress";
 
 export interface ConfigSource {
   get(key: string): string | undefined;

@@ -19,8 +19,8 @@ import { checkAdoptable, findHandStarted, recordAdopted } from "../vm/adopt";
 import { forwardAddressFromClient, forwardedPorts, instanceIdKey, SEED_KEY_V2, vmSpec, type PortForward, type VmInputs, type VmSpec, type VmState } from "../vm/spec";
 import { connectionIdentity, hostInDiff } from "./connection";
 import { hostOps, hostOpsOf } from "../platform";
-import { progress } from "./progress";
-import { claim, preflight, start, type Context, type StartOutcome } from "./vmStart";
+import { progress } from "../progress";
+import { claim, preflight, start, type Context, type StartOutcome } from "../lifecycle/vmStart";
 import { containsUnknown, plain, type CheckResult, type CreateResult, type DiffResult, type ReadResult, recordedProviderChanged } from "./types";
 
 export interface GuestConnection {

@@ -10,10 +10,9 @@ import { platformIo } from "./platformIo";
 import { Semaphore } from "./semaphore";
 import { openConnection, type OpenedConnection } from "./sshConnect";
 import { describeHop, validateSshOptions, type SshOptions } from "./sshOptions";
-import { shJoin } from "./quote";
 import { countSsh } from "./stats";
 import { boundedOutput, type ExecOptions, type ExecResult, type Platform, type SizedStream, type Transport, type WriteOptions } from "./types";
-import { psScriptArgv, withPrefix } from "./windows";
+import { withPrefix } from "./windows";
 
 const NOT_RETRIED = new Set(["HOST_KEY_MISMATCH", "HOST_KEY_UNKNOWN", "AUTH_FAILED"]);
 const CHANNEL_OPEN_RETRIES = 6;

@@ -9,7 +9,7 @@ import { execFileSync } from "child_process";
 import { randomBytes } from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { closeAllSshTransports, sshTransport, type Connection } from "../../provider/transport";
-import { diskOwnerRecord } from "../../provider/resources/diskOwner";
+import { diskOwnerRecord } from "../../provider/disks/owner";
 import { ownerId } from "../../provider/vm/owner";
 import { diskProvider } from "../../sdk/disk";
 import { roundTripProvider } from "../helpers/dynamicProvider";

@@ -14,7 +14,7 @@ import { closeAllSshTransports, sshTransport, type Connection } from "../../prov
 import { imageCacheDir } from "../../provider/layout";
 import { imageProvider } from "../../sdk/image";
 import { removeUnusedImages } from "../../provider/resources/image";
-import { enableProgress } from "../../provider/resources/progress";
+import { enableProgress } from "../../provider/progress";
 import { diskProvider } from "../../sdk/disk";
 import { roundTripProvider } from "../helpers/dynamicProvider";
 import { startImageMirror, type ImageMirror } from "../helpers/imageServer";

@@ -15,7 +15,7 @@ import { spawnSync } from "child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { parseOverlayRecords } from "../../provider/resources/diskScripts";
+import { parseOverlayRecords } from "../../provider/disks/scripts";
 import { hostOps } from "../../provider/platform";
 import { skipBecause } from "../helpers/skip";
 

@@ -2,7 +2,7 @@
 import * as assert from "assert";
 import { check, diff, moveLine, type FleetPlacementInputs } from "../../provider/resources/fleetPlacement";
 import { UNKNOWN } from "../../provider/resources/types";
-import { enableProgress } from "../../provider/resources/progress";
+import { enableProgress } from "../../provider/progress";
 
 const GiB = 2 ** 30;
 const hosts = [{ key: "h1", cores: 4, memoryBytes: 4 * GiB }, { key: "h2", cores: 4, memoryBytes: 4 * GiB }];

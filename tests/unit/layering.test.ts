@@ -1,5 +1,5 @@
 /**
- * Imports follow the layers, top to bottom: sdk -> resources -> network -> vm -> host -> qemu ->
+ * Imports follow the layers, top to bottom: sdk -> resources -> lifecycle -> network -> disks -> vm -> host -> qemu ->
  * cloudInit, fleet -> platform -> transport -> the base files of provider/ (errors, validate, subnet, ...).
  * A module may import its own layer or any below it, never one above. The CLI is an entry
  * point over everything and is exempt.
@@ -10,7 +10,7 @@ import * as path from "path";
 import { REPO_ROOT, tsSources } from "../helpers/sources";
 
 const LAYERS: Array<[string, number]> = [
-  ["sdk", 9], ["provider/resources", 8], ["provider/network", 7], ["provider/vm", 6], ["provider/host", 5],
+  ["sdk", 9], ["provider/resources", 8], ["provider/lifecycle", 7.5], ["provider/network", 7], ["provider/disks", 6.5], ["provider/vm", 6], ["provider/host", 5],
   ["provider/qemu", 4], ["provider/images", 3], ["provider/cloudInit", 3], ["provider/fleet", 3], ["provider/platform", 2.5], ["provider/transport", 2], ["provider", 1],
 ];
 const EXEMPT = new Set(["provider/cli.ts"]);

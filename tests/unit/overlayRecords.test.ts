@@ -1,6 +1,6 @@
 /** Issue 18, class 4: the overlay search's records are parsed, and anything unreadable is said, never dropped. */
 import * as assert from "assert";
-import { parseOverlayRecords } from "../../provider/resources/diskScripts";
+import { parseOverlayRecords } from "../../provider/disks/scripts";
 
 describe("parseOverlayRecords", () => {
   const cases: Array<[string, string, { files: string[]; backings: Array<string | undefined>; unreadable: RegExp[] }]> = [

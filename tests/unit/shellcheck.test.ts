@@ -10,7 +10,7 @@ import { vmLayout } from "../../provider/layout";
 import { factsArgv } from "../../provider/host/factsScript";
 import { probeRunnerArgv } from "../../provider/host/accelerators/probeRunner";
 import { anyQemuArgv, listMembersArgv } from "../../provider/network/switch";
-import { forgetCloneArgv, recordCloneArgv, sameFileArgv } from "../../provider/resources/diskScripts";
+import { forgetCloneArgv, recordCloneArgv, sameFileArgv } from "../../provider/disks/scripts";
 import { hostOps } from "../../provider/platform";
 import { platformIo } from "../../provider/transport/platformIo";
 import { adoptArgv, cleanupArgv, listSpecsArgv, listStateDirsArgv, observeArgv, processArgv, signalArgv, startArgv } from "../../provider/platform/posixVmScripts";

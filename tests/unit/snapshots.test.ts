@@ -2,7 +2,7 @@
 import * as assert from "assert";
 import { parseInfo, snapshotArgv } from "../../provider/qemu/img";
 import { check, diff, machineChanges, machineOf, type SnapshotOutputs } from "../../provider/resources/snapshot";
-import { enableProgress } from "../../provider/resources/progress";
+import { enableProgress } from "../../provider/progress";
 import type { VmSpec } from "../../provider/vm/spec";
 import { writableImages } from "../../provider/vm/snapshots";
 

@@ -3,7 +3,7 @@ import * as assert from "assert";
 import * as vm from "../../provider/resources/vm";
 import { runStateOf, type RunState } from "../../provider/vm/observe";
 import { describeVmAction, planCreate, planFound, planStop, planVm, type StopRung, type CreateAction, type FoundAction, type VmAction } from "../../provider/vm/plan";
-import { enableProgress } from "../../provider/resources/progress";
+import { enableProgress } from "../../provider/progress";
 import { vmSpec, type VmInputs } from "../../provider/vm/spec";
 
 const host = { kind: "local" as const, workDir: "/w" };

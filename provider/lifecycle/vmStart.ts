@@ -24,8 +24,8 @@ import { durationMs } from "../validate";
 import { observe, observedFrom, type Observed } from "../vm/observe";
 import { planFound } from "../vm/plan";
 import { forwardedPorts, type VmInputs, type VmSpec } from "../vm/spec";
-import { progress } from "./progress";
-import { overlaysOf } from "./disk";
+import { progress } from "../progress";
+import { overlaysOf } from "../disks/images";
 
 export interface Context {
   transport: Transport;
