@@ -5,6 +5,7 @@
  * is the Pulumi-facing CRUD over these.
  */
 import { createHash, randomBytes } from "crypto";
+import { vmHandle } from "../vm/handle";
 import { QemuError, expectSuccess } from "../errors";
 import { meteredLocalFile } from "../localFile";
 import { infoArgv, parseInfo, type ImageInfo } from "../qemu/img";
@@ -90,7 +91,7 @@ export async function runningUsersOf(t: Transport, workDir: string, path: string
   const specs = await declaringSpecs(t, workDir, path);
   const states = await Promise.all(specs.map(({ dir }) => {
     const layout = vmLayout(workDir, stateDirName(dir));
-    return observe(t, layout, layout.name);
+    return observe(vmHandle(t, layout));
   }));
   return specs.filter((_, i) => states[i].state !== "stopped").map(({ spec }) => `VM ${spec.name}`);
 }

@@ -6,6 +6,7 @@
  * so), and the next accelerator is tried. Any failed start leaves no QEMU of the VM running.
  */
 import { hostOps } from "../platform";
+import type { VmHandle } from "../vm/handle";
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { gatherFacts, probeHost, recordGuestFailure } from "../host/capabilities";
 import { checkJoin, linkMember, plugIn } from "../network/switch";
@@ -17,7 +18,7 @@ import type { Transport } from "../transport";
 import { acceleratorFailure, describeFailure, type AcceleratorFailure } from "../vm/acceleratorFallback";
 import { startVm, stopVm, waitReady, writeCloudInitSeed, writePrivateFiles, type Started } from "../vm/execute";
 import { secretsToFiles } from "../qemu/secretObjects";
-import { checkSocketPath, type VmLayout } from "../layout";
+import { checkSocketPath } from "../layout";
 import { describeOwner, ownerRecordText } from "../vm/owner";
 import { memoryLimitPercent, releaseCapacity, reserveCapacity } from "../vm/capacity";
 import { durationMs } from "../validate";
@@ -27,9 +28,8 @@ import { forwardedPorts, type VmInputs, type VmSpec } from "../vm/spec";
 import { progress } from "../progress";
 import { overlaysOf } from "../disks/images";
 
-export interface Context {
-  transport: Transport;
-  layout: VmLayout;
+/** A VM being reconciled: its handle (name: its state directory's), and its spec. */
+export interface Context extends VmHandle {
   spec: VmSpec;
   /** The seed image whose hash is in spec.cloudInit. */
   cloudInitImage?: Buffer;
@@ -116,7 +116,7 @@ async function orDiscard<T>(c: Context, step: Promise<T>): Promise<T> {
     return await step;
   } catch (e) {
     try {
-      await stopVm(c.transport, c.layout, c.layout.name, { powerdownMs: 0, quitMs: 3000 }, progress);
+      await stopVm(c, { powerdownMs: 0, quitMs: 3000 }, progress);
     } catch (stopError) {
       if (e instanceof Error) e.message += `; stopping what it left failed too: ${(stopError as Error).message}`;
     }
@@ -133,13 +133,13 @@ async function startUnder(c: Context, inputs: VmInputs, accelerator: string, fir
   const t0 = Date.now();
   progress(`VM ${c.spec.name}: starting QEMU on ${c.transport.description} (${accelerator})`);
   // What to do with an instance the start script found already running (undefined: it started one).
-  const judge = async (s: Started) => (s.existing ? planFound(await observedFrom(c.transport, c.layout, s.observation), c.spec, creating, !!inputs.adopt) : undefined);
-  let started = await orDiscard(c, startVm(c.transport, c.layout, c.spec, argv));
+  const judge = async (s: Started) => (s.existing ? planFound(await observedFrom(c, s.observation), c.spec, creating, !!inputs.adopt) : undefined);
+  let started = await orDiscard(c, startVm(c, c.spec, argv));
   let found = await judge(started);
   if (found?.kind === "replace") {
     progress(`VM ${c.spec.name}: an instance (pid ${started.pid}) is there but its guest has failed: stopping it and starting anew`);
-    await stopVm(c.transport, c.layout, c.layout.name, { powerdownMs: 0 }, progress);
-    started = await orDiscard(c, startVm(c.transport, c.layout, c.spec, argv));
+    await stopVm(c, { powerdownMs: 0 }, progress);
+    started = await orDiscard(c, startVm(c, c.spec, argv));
     found = await judge(started);
   }
   if (found?.kind === "refuse" && found.property === "spec" || found?.kind === "replace") {
@@ -158,11 +158,11 @@ async function startUnder(c: Context, inputs: VmInputs, accelerator: string, fir
   }
   if (inputs.readiness) {
     progress(`VM ${c.spec.name}: pid ${started.pid}; waiting until it is ready`);
-    await orDiscard(c, waitReady(c.transport, c.layout, c.spec, inputs.readiness, progress));
+    await orDiscard(c, waitReady(c, c.spec, inputs.readiness, progress));
   }
   progress(`VM ${c.spec.name}: ${inputs.readiness ? "ready" : "started"} under ${accelerator} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   // After a readiness wait the start-time view is old: look again.
-  return inputs.readiness ? observe(c.transport, c.layout, c.layout.name) : observedFrom(c.transport, c.layout, started.observation);
+  return inputs.readiness ? observe(c) : observedFrom(c, started.observation);
 }
 
 export interface Preflight {
@@ -206,7 +206,7 @@ async function refuseWritableBases(c: Context, workDir: string): Promise<void> {
 export async function claim(c: Context, inputs: VmInputs, created?: string): Promise<void> {
   if (!inputs.ownerToken) return;
   const leaseMs = inputs.expiresAfter === undefined ? undefined : durationMs(inputs.expiresAfter, "expiresAfter");
-  await writePrivateFiles(c.transport, c.layout, [{ path: c.layout.owner, data: ownerRecordText(inputs.ownerToken, inputs.owner ?? {}, new Date(), leaseMs, created) }]);
+  await writePrivateFiles(c, [{ path: c.layout.owner, data: ownerRecordText(inputs.ownerToken, inputs.owner ?? {}, new Date(), leaseMs, created) }]);
 }
 
 /**
@@ -227,10 +227,10 @@ export async function start(c: Context, inputs: VmInputs, creating = false, chec
 async function startChecked(c: Context, inputs: VmInputs, creating: boolean, { accelerators, firmware }: Preflight): Promise<StartOutcome> {
   // A create owns its directory before anything is in it; an update claims one an older release made once it has succeeded.
   if (creating) await claim(c, inputs);
-  if (c.spec.cloudInit && c.cloudInitImage) await writeCloudInitSeed(c.transport, c.layout, c.cloudInitImage, c.spec.cloudInit);
+  if (c.spec.cloudInit && c.cloudInitImage) await writeCloudInitSeed(c, c.cloudInitImage, c.spec.cloudInit);
   const config = qemuReadConfig(c.spec);
   const configFile = config === undefined ? [] : [{ path: c.layout.readConfig, data: config }];
-  await writePrivateFiles(c.transport, c.layout, [...configFile, ...secretsToFiles(c.spec.extraArgs, c.layout.dir).files]);
+  await writePrivateFiles(c, [...configFile, ...secretsToFiles(c.spec.extraArgs, c.layout.dir).files]);
   const exposure = appendExposure(c.spec);
   if (exposure) progress(`VM ${c.spec.name}: ${exposure}`);
   for (const n of c.spec.networks) {

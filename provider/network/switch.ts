@@ -4,6 +4,7 @@
  * a link to the member's socket, and a port hot-added to the running switch through QMP.
  */
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
+import { vmHandle } from "../vm/handle";
 import { withQmp } from "../qemu/qmp";
 import { POSIX_QEMU_PATH, type Transport } from "../transport";
 import { sameData } from "../canonical";
@@ -41,7 +42,7 @@ export async function listMembers(t: Transport, workDir: string, network: string
 }
 
 export function observeSwitch(t: Transport, workDir: string, network: string): Promise<Observed> {
-  return observe(t, switchLayout(workDir, network), switchName(network));
+  return observe(vmHandle(t, switchLayout(workDir, network), switchName(network)));
 }
 
 /**
@@ -51,12 +52,12 @@ export function observeSwitch(t: Transport, workDir: string, network: string): P
  */
 export async function ensureSwitch(t: Transport, workDir: string, spec: SwitchSpec): Promise<boolean> {
   const layout = switchLayout(workDir, spec.network);
-  const seen = await observe(t, layout, spec.name);
+  const seen = await observe(vmHandle(t, layout, spec.name));
   if (seen.state === "running" && sameData(seen.startedSpec, spec)) return false;
-  if (seen.state !== "stopped") await stopVm(t, layout, spec.name, STOP);
+  if (seen.state !== "stopped") await stopVm(vmHandle(t, layout, spec.name), STOP);
   const members = (await listMembers(t, workDir, spec.network)).map((m) => m.address);
   const argv = switchArgv(await anyQemu(t), workDir, spec, layout, members);
-  await startVm(t, layout, spec as unknown as VmSpec, argv);
+  await startVm(vmHandle(t, layout), spec as unknown as VmSpec, argv);
   return true;
 }
 
@@ -67,7 +68,7 @@ export async function ensureSwitch(t: Transport, workDir: string, spec: SwitchSp
 async function memberVm(t: Transport, workDir: string, target: string): Promise<{ name?: string; running: boolean }> {
   const onHost = vmOfMemberSocket(workDir, target);
   if (onHost === undefined) return { running: false };
-  const seen = await observe(t, vmLayout(workDir, onHost), onHost);
+  const seen = await observe(vmHandle(t, vmLayout(workDir, onHost), onHost));
   return { name: seen.startedSpec?.name ?? onHost, running: seen.state !== "stopped" };
 }
 
@@ -86,7 +87,7 @@ export async function removeSwitch(t: Transport, workDir: string, network: strin
   const layout = switchLayout(workDir, network);
   const members = await runningMembers(t, workDir, network);
   if (members.length) throw new QemuError("IN_USE", `${t.description}: not removing network ${programName(network)}: ${members.join(", ")} still run on it`);
-  await stopVm(t, layout, switchName(network), STOP, undefined, { removeState: "networks" });
+  await stopVm(vmHandle(t, layout, switchName(network)), STOP, undefined, { removeState: "networks" });
 }
 
 /**

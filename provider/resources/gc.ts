@@ -7,6 +7,7 @@
  * No daemon: a CI job's cleanup step or a cron line runs it.
  */
 import { hostOps } from "../platform";
+import { vmHandle } from "../vm/handle";
 import { expectSuccess } from "../errors";
 import type { Transport } from "../transport";
 import { vmLayout, vmStateRoot } from "../layout";
@@ -37,7 +38,7 @@ export async function inventory(t: Transport, workDir: string): Promise<GcEntry[
   const names = expectSuccess(`${t.description}: listing ${root}`, argv, await t.exec(argv)).stdout.split("\n").filter(Boolean);
   return Promise.all(names.map(async (name) => {
     const layout = vmLayout(workDir, name);
-    const seen = await observe(t, layout, name);
+    const seen = await observe(vmHandle(t, layout, name));
     const record = parseOwnerRecord(seen.ownerRecord);
     return {
       name, dir: layout.dir, state: seen.state, pid: seen.pid, record,
@@ -85,14 +86,14 @@ export async function collectExpired(t: Transport, workDir: string, entries: GcE
   const failed: string[] = [];
   for (const e of entries.filter((x) => isExpired(x, now))) {
     // Looked at again just before: its owner may have renewed the lease (an up) since the list was made.
-    const again = parseOwnerRecord((await observe(t, vmLayout(workDir, e.name), e.name)).ownerRecord);
+    const again = parseOwnerRecord((await observe(vmHandle(t, vmLayout(workDir, e.name), e.name))).ownerRecord);
     if (!isExpired({ record: again }, Date.now())) {
       progress(`VM ${e.name}: its lease was renewed meanwhile; left alone`);
       continue;
     }
     progress(`VM ${e.name} (${e.owner}): lease ${leaseText(e.record, now)}; stopping it and removing its state directory`);
     try {
-      await stopVm(t, vmLayout(workDir, e.name), e.name, { powerdownMs: 10000, quitMs: 5000 }, progress, { removeState: "vms" });
+      await stopVm(vmHandle(t, vmLayout(workDir, e.name), e.name), { powerdownMs: 10000, quitMs: 5000 }, progress, { removeState: "vms" });
       removed.push(e);
     } catch (error) {
       progress(`VM ${e.name}: ${(error as Error).message}`);

@@ -7,6 +7,7 @@
  * ledger, so two stacks of one program have two networks that never meet.
  */
 import { createHash } from "crypto";
+import { vmHandle } from "../vm/handle";
 import { sameData } from "../canonical";
 import { InvalidArgumentError } from "../errors";
 import { checkUnixSocketPath, hubSocket, networksRoot, switchLayout, switchName } from "../layout";
@@ -263,5 +264,5 @@ function switchOwned(i: Pick<Planned, "name" | "hostName" | "ownerToken">, h: Ne
 /** Writes the network's owner record in the host's switch directory. */
 async function claimSwitch(i: Planned, h: NetworkHostInput): Promise<void> {
   const layout = switchLayout(h.host.workDir, i.hostName);
-  await writePrivateFiles(transportFor(h.host), layout, [{ path: layout.owner, data: ownerRecordText(i.ownerToken!, i.owner ?? {}) }]);
+  await writePrivateFiles(vmHandle(transportFor(h.host), layout), [{ path: layout.owner, data: ownerRecordText(i.ownerToken!, i.owner ?? {}) }]);
 }

@@ -5,6 +5,7 @@
  * running VM holds without QEMU, or one that linked clones read through.
  */
 import { sameData } from "../canonical";
+import { vmHandle } from "../vm/handle";
 import { InvalidArgumentError, QemuError } from "../errors";
 import type { ImageInfo, ImageSnapshot } from "../qemu/img";
 import { transportFor, validateConnection, type Connection, type Transport } from "../transport";
@@ -108,11 +109,11 @@ async function targetOf(i: SnapshotInputs): Promise<Target | undefined> {
   const t = transportFor(i.host);
   if (i.disk !== undefined) return { t, label: `disk ${i.disk}`, property: "disk", paths: [i.disk] };
   const layout = vmLayout(i.host.workDir, i.vm!);
-  const seen = await observe(t, layout, i.vm!);
+  const seen = await observe(vmHandle(t, layout, i.vm!));
   // By the name the program gave it (`vm` is its name on the host, NAME.TAG for a VM of this release).
   const label = `VM ${seen.startedSpec?.name ?? programName(i.vm!)}`;
   if (seen.state === "running" || seen.state === "paused") {
-    const live = await liveImages(t, layout);
+    const live = await liveImages(vmHandle(t, layout));
     return { t, label, property: "vm", layout, live, startedSpec: seen.startedSpec, paths: live.map((x) => x.path) };
   }
   if (seen.state === "failed") throw new QemuError("COMMAND_FAILED", `${t.description}: ${label}: its QEMU runs but its guest does not (${seen.detail}); snapshots are left alone until it runs or is stopped`);
@@ -180,7 +181,7 @@ export async function create(inputs: SnapshotInputs): Promise<CreateResult<Snaps
   if (memory && !tg.live) throw new InvalidArgumentError("memory", `${tg.label} is not running, so it has no memory to save: start it, or take the snapshot without memory`);
   const t0 = Date.now();
   if (tg.live) {
-    await takeLive(tg.t, tg.layout!, inputs.vm!, inputs.name, memory, tg.live);
+    await takeLive(vmHandle(tg.t, tg.layout!), inputs.vm!, inputs.name, memory, tg.live);
   } else {
     await refuseHeld(tg, inputs.host, "taking a snapshot of");
     await takeOffline(tg, inputs.name);
@@ -265,7 +266,7 @@ async function revert(i: SnapshotInputs, tg: Target, infos: ImageInfo[], machine
     if (changed.length) {
       throw new InvalidArgumentError("revertTrigger", `${tg.label} was restarted with another machine since snapshot ${i.name} was taken (${changed.join("; ")}), and its saved memory fits only the machine it was saved from; nothing was changed. Revert those settings first, or stop the VM (state: "stopped") to revert its disks only, or take a new snapshot`);
     }
-    await revertLive(tg.t, tg.layout!, tg.label, i.name);
+    await revertLive(vmHandle(tg.t, tg.layout!), tg.label, i.name);
   } else {
     await refuseHeld(tg, i.host, "reverting");
     for (const p of tg.paths) await offline(tg.t, "apply", i.name, p);
@@ -283,7 +284,7 @@ export async function remove(_id: string, props: SnapshotOutputs): Promise<void>
     if (i && named([i], props.name)[0]) present.push(p);
   }
   if (!present.length) return;
-  if (tg.live) return deleteLive(tg.t, tg.layout!, props.vm!, props.name);
+  if (tg.live) return deleteLive(vmHandle(tg.t, tg.layout!), props.vm!, props.name);
   await refuseHeld({ ...tg, paths: present }, props.host, "deleting a snapshot of");
   for (const p of present) await offline(tg.t, "delete", props.name, p);
 }

@@ -4,6 +4,7 @@
  * state was lost) unless `adopt` says to take it over, and never takes a different one.
  */
 import { randomBytes } from "crypto";
+import { vmHandle } from "../vm/handle";
 import { sameData } from "../canonical";
 import { InvalidArgumentError } from "../errors";
 import { transportFor } from "../transport";
@@ -118,7 +119,7 @@ async function context(inputs: VmInputs, stateName?: string): Promise<Context> {
   const { spec, errors, cloudInitImage } = vmSpec(withAutoPorts(inputs, inputs.autoPorts));
   if (errors.length) throw errors[0];
   const layout = vmLayout(inputs.host.workDir, stateName ?? nameOnHost(spec.name, inputs.ownerToken));
-  return { transport: transportFor(inputs.host), layout, spec, cloudInitImage };
+  return { ...vmHandle(transportFor(inputs.host), layout), spec, cloudInitImage };
 }
 
 /** The inputs' forwards without a host port get theirs from the host's ledger (ports.ts), held by the VM's state directory; the context follows. */
@@ -191,13 +192,13 @@ export function seedKeyFor(olds: VmOutputs, news: VmInputs): string | undefined 
 
 /** QMP is asked about KVM only when QEMU itself chose among several accelerators (see outputs). */
 function observeStarted(c: Context, tried: string[] | undefined): Promise<Observed> {
-  return observe(c.transport, c.layout, c.layout.name, { needKvm: (tried ?? []).length !== 1 });
+  return observe(c, { needKvm: (tried ?? []).length !== 1 });
 }
 
 export async function create(given: VmInputs): Promise<CreateResult<VmOutputs>> {
   const first = { ...given, seedKey: newSeedKey(), ownerToken: newOwnerToken() };
   const unowned = await context(first);
-  vmOwned(unowned, await observe(unowned.transport, unowned.layout, unowned.layout.name), first.ownerToken);
+  vmOwned(unowned, await observe(vmHandle(unowned.transport, unowned.layout)), first.ownerToken);
   const { c, inputs } = await withAllocatedPorts(unowned, first);
   const action = planCreate(inputs.state ?? "running", !!inputs.adopt);
   // adopt finds nothing to take when our own instance already runs: then the start keeps it.
@@ -212,19 +213,19 @@ export async function create(given: VmInputs): Promise<CreateResult<VmOutputs>> 
  * state directory goes (it refuses while a QEMU of the VM runs, as when another one was there first).
  */
 async function forgetFailedCreate(c: Context, error: unknown): Promise<never> {
-  await removeStateDir(c.transport, c.layout, c.layout.name).catch(() => undefined);
+  await removeStateDir(c).catch(() => undefined);
   throw error;
 }
 
 /** A QEMU started by hand with this name becomes this VM, not restarted; undefined when ours already runs. */
 async function adopt(c: Context, inputs: VmInputs): Promise<StartOutcome | undefined> {
   if (!hostOps(c.transport).adopt) throw new InvalidArgumentError("adopt", `is not supported on ${hostOps(c.transport).name} hosts yet (it reads the process table the POSIX way)`);
-  if ((await observe(c.transport, c.layout, c.layout.name)).state !== "stopped") return undefined;
+  if ((await observe(c)).state !== "stopped") return undefined;
   const it = checkAdoptable(c.spec, await findHandStarted(c.transport, c.spec.name));
   await claim(c, inputs);
   progress(`VM ${c.spec.name}: adopting PID ${it.pid}, started by hand (${it.qmpSocket ? `QMP at ${it.qmpSocket}` : "no QMP socket: only signals can stop it"})`);
   const accelerators = it.accelerators.length ? it.accelerators : undefined;
-  const observed = await observedFrom(c.transport, c.layout, await recordAdopted(c.transport, c.layout, c.spec, it), { needKvm: accelerators?.length !== 1 });
+  const observed = await observedFrom(c, await recordAdopted(c.transport, c.layout, c.spec, it), { needKvm: accelerators?.length !== 1 });
   return { accelerators: accelerators ?? [], observed, fallbacks: [] };
 }
 
@@ -235,7 +236,7 @@ async function adopt(c: Context, inputs: VmInputs): Promise<StartOutcome | undef
  */
 function recordedContext(props: VmOutputs): Context {
   const spec = props.spec?.name ? props.spec : vmSpec(props).spec;
-  return { transport: transportFor(props.host), layout: vmLayout(props.host.workDir, recordedStateName(props) ?? spec.name), spec };
+  return { ...vmHandle(transportFor(props.host), vmLayout(props.host.workDir, recordedStateName(props) ?? spec.name)), spec };
 }
 
 /** Refresh: what runs now. A dead VM is reported stopped (the next up starts it), never an error. */
@@ -250,7 +251,7 @@ export async function update(_id: string, olds: VmOutputs, given: VmInputs): Pro
   // A VM an older release made gets its token now, and its record once this update has done its work.
   const kept = { ...given, seedKey: seedKeyFor(olds, given), ownerToken: olds.ownerToken ?? newOwnerToken(), autoPorts: olds.autoPorts };
   const recorded = await context(kept, recordedStateName(olds));
-  const observed = await observe(recorded.transport, recorded.layout, recorded.layout.name);
+  const observed = await observe(vmHandle(recorded.transport, recorded.layout));
   const owned = vmOwned(recorded, observed, olds.ownerToken);
   const { c, inputs: news } = await withAllocatedPorts(recorded, kept);
   const action = planVm(news.state ?? "running", c.spec, observed);
@@ -260,9 +261,9 @@ export async function update(_id: string, olds: VmOutputs, given: VmInputs): Pro
   const act = async () => {
     // What would refuse the new start refuses before the old instance is stopped.
     const checked = action.kind === "restart" ? await preflight(c, news) : undefined;
-    if (action.kind === "stop" || action.kind === "restart") await stopVm(c.transport, c.layout, c.layout.name, news.stopTimeouts, progress);
+    if (action.kind === "stop" || action.kind === "restart") await stopVm(c, news.stopTimeouts, progress);
     if (action.kind === "start" || action.kind === "restart") ({ accelerators, observed: after, fallbacks } = await start(c, news, false, checked));
-    if (action.kind === "resume") await resumeVm(c.transport, c.layout, c.spec.name);
+    if (action.kind === "resume") await resumeVm(vmHandle(c.transport, c.layout, c.spec.name));
   };
   if (action.kind === "restart" && news.rolloutGroup) {
     progress(`VM ${c.spec.name}: restart in rollout group ${news.rolloutGroup}, one host at a time`);
@@ -281,6 +282,6 @@ export async function update(_id: string, olds: VmOutputs, given: VmInputs): Pro
 /** Delete: observe, the stop ladder planStop gives, and the state directory removed with its cleanup; disks stay. */
 export async function remove(_id: string, props: VmOutputs): Promise<void> {
   const c = recordedContext(props);
-  vmOwned(c, await observe(c.transport, c.layout, c.layout.name), props.ownerToken);
-  await stopVm(c.transport, c.layout, c.layout.name, props.stopTimeouts, progress, { removeState: "vms" });
+  vmOwned(c, await observe(c), props.ownerToken);
+  await stopVm(c, props.stopTimeouts, progress, { removeState: "vms" });
 }

@@ -1,5 +1,6 @@
 /** The side effects of reconciling a VM: start, the stop ladder, resume, and waiting for readiness. */
 import { CloudInitError, GuestPanicError, GuestStoppedError, NotReadyError, QemuError, QemuStartError, expectSuccess } from "../errors";
+import type { VmHandle } from "./handle";
 import { qemuMessages } from "../qemu/messages";
 import { parseKeyValues } from "../keyValues";
 import { EXIT, makeDirectory, tailFile, type Transport } from "../transport";
@@ -22,13 +23,14 @@ export interface Started {
 }
 
 /** Starts QEMU under the VM's lock; a start error carries QEMU's own message (and who holds a port). */
-export async function startVm(transport: Transport, layout: VmLayout, spec: VmSpec, argv: string[]): Promise<Started> {
+export async function startVm(handle: VmHandle, spec: VmSpec, argv: string[]): Promise<Started> {
+  const { transport, layout } = handle;
   const keepSeed = spec.cloudInit ? cloudInitSeedPath(layout, spec.cloudInit) : "";
   const script = hostOps(transport).vm.start(layout, layout.name, JSON.stringify(spec), argv, keepSeed);
   const r = await transport.exec(script, { timeoutMs: 180000 });
   if (r.exitCode === EXIT.QEMU_FAILED) {
     const qemuSays = qemuMessages(r.stderr).join("\n");
-    const owner = /host forwarding rule|hostfwd/i.test(qemuSays) ? await portOwners(transport, layout, spec) : "";
+    const owner = /host forwarding rule|hostfwd/i.test(qemuSays) ? await portOwners(handle, spec) : "";
     throw new QemuStartError(`${transport.description}: QEMU did not start VM ${spec.name}: ${qemuSays}${owner}`, qemuSays);
   }
   // QEMU's arguments are not quoted in the error: extraArgs may hold secrets.
@@ -41,20 +43,23 @@ export async function startVm(transport: Transport, layout: VmLayout, spec: VmSp
  * Puts private files (mode 0600) in a state directory, making it first: QEMU's config file
  * (argv.ts qemuReadConfig), the values of secret objects (secretObjects.ts), the owner record.
  */
-export async function writePrivateFiles(transport: Transport, layout: VmLayout, files: Array<{ path: string; data: string }>): Promise<void> {
+export async function writePrivateFiles(handle: VmHandle, files: Array<{ path: string; data: string }>): Promise<void> {
+  const { transport, layout } = handle;
   if (!files.length) return;
   await makeDirectory(transport, layout.dir);
   for (const f of files) await transport.writeFile(f.path, f.data, { mode: 0o600 });
 }
 
 /** Puts the seed image in the state directory (mode 0600: user-data may hold secrets). */
-export async function writeCloudInitSeed(transport: Transport, layout: VmLayout, image: Buffer, seed: SeedDigest): Promise<void> {
+export async function writeCloudInitSeed(handle: VmHandle, image: Buffer, seed: SeedDigest): Promise<void> {
+  const { transport, layout } = handle;
   await makeDirectory(transport, layout.dir);
   await transport.writeFile(cloudInitSeedPath(layout, seed), image, { mode: 0o600 });
 }
 
 /** Which other VMs of this working directory forward the host ports this spec wants. */
-async function portOwners(transport: Transport, layout: VmLayout, spec: VmSpec): Promise<string> {
+async function portOwners(handle: VmHandle, spec: VmSpec): Promise<string> {
+  const { transport, layout } = handle;
   const wanted = forwardedPorts(spec);
   const found: string[] = [];
   for (const { dir, spec: other } of await listStartedSpecs(transport, layout.root)) {
@@ -67,10 +72,10 @@ async function portOwners(transport: Transport, layout: VmLayout, spec: VmSpec):
 }
 
 /** Polls the VM until it is stopped, for at most `ms`; `everyMs` between looks (after QMP saw QEMU end, its process is gone within a few ms). */
-async function waitUntilGone(transport: Transport, layout: VmLayout, name: string, ms: number, everyMs = 250): Promise<boolean> {
+async function waitUntilGone(handle: VmHandle, ms: number, everyMs = 250): Promise<boolean> {
   const deadline = Date.now() + ms;
   for (;;) {
-    if ((await observe(transport, layout, name)).state === "stopped") return true;
+    if ((await observe(handle)).state === "stopped") return true;
     if (Date.now() >= deadline) return false;
     await new Promise((r) => setTimeout(r, Math.min(everyMs, Math.max(10, deadline - Date.now()))));
   }
@@ -81,9 +86,10 @@ async function waitUntilGone(transport: Transport, layout: VmLayout, name: strin
  * it shows by closing the session (no polling). Records each rung tried in `used`; false when
  * QMP could not be reached or QEMU outlived every wait (the signals take over).
  */
-async function qmpRungs(transport: Transport, layout: VmLayout, rungs: Array<[StopRung, number]>, used: string[], progress: Progress, name: string): Promise<boolean> {
+async function qmpRungs(handle: VmHandle, rungs: Array<[StopRung, number]>, used: string[], progress: Progress): Promise<boolean> {
+  const { name } = handle;
   try {
-    return await withVmQmp(transport, layout, 3000, async (qmp) => {
+    return await withVmQmp(handle, 3000, async (qmp) => {
       for (const [rung, waitMs] of rungs) {
         progress(`VM ${name}: ${rung}`);
         used.push(rung);
@@ -102,27 +108,28 @@ async function qmpRungs(transport: Transport, layout: VmLayout, rungs: Array<[St
  * bounded by its wait), then one cleanup: its runtime files, or with `removeState` its whole
  * state directory (a delete needs no second round trip). Returns the rungs used.
  */
-export async function stopVm(transport: Transport, layout: VmLayout, name: string, timeouts: StopTimeouts = {}, progress: Progress = () => undefined,
+export async function stopVm(handle: VmHandle, timeouts: StopTimeouts = {}, progress: Progress = () => undefined,
   options: { removeState?: keyof typeof STATE_DIRS } = {}): Promise<string[]> {
+  const { transport, layout, name } = handle;
   if (options.removeState) checkStateDir(layout, options.removeState);
   const powerdownMs = timeouts.powerdownMs ?? 30000;
   const quitMs = timeouts.quitMs ?? 5000;
   const waits: Record<StopRung, number> = { system_powerdown: powerdownMs, quit: quitMs, SIGTERM: quitMs, SIGKILL: 5000 };
   const used: string[] = [];
-  const rungs = planStop((await observe(transport, layout, name)).state, powerdownMs);
+  const rungs = planStop((await observe(handle)).state, powerdownMs);
   let gone = rungs.length === 0;
   const viaQmp = rungs.filter((r) => r === "system_powerdown" || r === "quit");
   if (viaQmp.length) {
-    const ended = await qmpRungs(transport, layout, viaQmp.map((r) => [r, waits[r]]), used, progress, name);
+    const ended = await qmpRungs(handle, viaQmp.map((r) => [r, waits[r]]), used, progress);
     // QEMU closed its QMP session: the process follows within moments.
-    gone = await waitUntilGone(transport, layout, name, ended ? quitMs : 0, 20);
+    gone = await waitUntilGone(handle, ended ? quitMs : 0, 20);
   }
   for (const rung of rungs.filter((r) => r === "SIGTERM" || r === "SIGKILL")) {
     if (gone) break;
     progress(`VM ${name}: ${rung}`);
     used.push(rung);
     await transport.exec(hostOps(transport).vm.signal(layout, name, rung === "SIGTERM" ? "TERM" : "KILL"));
-    gone = await waitUntilGone(transport, layout, name, waits[rung]);
+    gone = await waitUntilGone(handle, waits[rung]);
   }
   if (!gone) throw new QemuError("TIMEOUT", `${transport.description}: VM ${name} survived SIGKILL (pidfile ${layout.pidfile})`);
   const what = options.removeState ? "all" : "runtime";
@@ -142,21 +149,24 @@ function checkStateDir(layout: VmLayout, root: keyof typeof STATE_DIRS): void {
 }
 
 /** Deletes a VM's (or, with "networks", a network switch's) state directory; refuses while its QEMU runs. */
-export async function removeStateDir(transport: Transport, layout: VmLayout, name: string, root: keyof typeof STATE_DIRS = "vms"): Promise<void> {
+export async function removeStateDir(handle: VmHandle, root: keyof typeof STATE_DIRS = "vms"): Promise<void> {
+  const { transport, layout, name } = handle;
   checkStateDir(layout, root);
   const argv = hostOps(transport).vm.cleanup(layout, name, "all");
   expectSuccess(`${transport.description}: removing the state of ${STATE_DIRS[root]} ${name}`, argv, await transport.exec(argv), ["sh", "-c", "<cleanup all>", name]);
 }
 
-export async function resumeVm(transport: Transport, layout: VmLayout, name: string): Promise<void> {
+export async function resumeVm(handle: VmHandle): Promise<void> {
+  const { transport, name } = handle;
   try {
-    await withVmQmp(transport, layout, 3000, (qmp) => qmp.execute("cont", undefined, 3000));
+    await withVmQmp(handle, 3000, (qmp) => qmp.execute("cont", undefined, 3000));
   } catch (e) {
     throw new QemuError("COMMAND_FAILED", `${transport.description}: VM ${name}: QMP cont failed: ${(e as Error).message}`);
   }
 }
 
-function serialTail(transport: Transport, layout: VmLayout): Promise<string> {
+function serialTail(handle: VmHandle): Promise<string> {
+  const { transport, layout } = handle;
   return tailFile(transport, layout.serialLog, 65536);
 }
 
@@ -165,10 +175,11 @@ function serialTail(transport: Transport, layout: VmLayout): Promise<string> {
  * daemonized (its log without traces and register dumps), and the serial log's end. `words` is
  * QEMU's without its warnings.
  */
-async function notReadyBecause(transport: Transport, layout: VmLayout, spec: VmSpec, what: string): Promise<{ message: string; words: string }> {
+async function notReadyBecause(handle: VmHandle, spec: VmSpec, what: string): Promise<{ message: string; words: string }> {
+  const { transport, layout } = handle;
   const log = await tailFile(transport, layout.qemuLog, 8192);
   const said = qemuMessages(log).slice(-10).join("\n");
-  const message = `${transport.description}: VM ${spec.name} ${what}${said ? `; QEMU said: ${said}` : ""}; serial log ends with:\n${(await serialTail(transport, layout)).slice(-2000)}`;
+  const message = `${transport.description}: VM ${spec.name} ${what}${said ? `; QEMU said: ${said}` : ""}; serial log ends with:\n${(await serialTail(handle)).slice(-2000)}`;
   return { message, words: qemuMessages(log, { warnings: false }).slice(-10).join("\n") };
 }
 
@@ -205,7 +216,8 @@ function resetLoop(bootCpuResets: number | undefined): boolean {
 export const KERNEL_PANIC = /Kernel panic - not syncing:[^\n]*/;
 
 /** Waits for the serial pattern and the guest port; on timeout says what was last seen. */
-export async function waitReady(transport: Transport, layout: VmLayout, spec: VmSpec, readiness: ReadinessSpec, progress: Progress = () => undefined): Promise<void> {
+export async function waitReady(handle: VmHandle, spec: VmSpec, readiness: ReadinessSpec, progress: Progress = () => undefined): Promise<void> {
+  const { transport } = handle;
   const timeoutMs = readiness.timeoutMs ?? 120000;
   const deadline = Date.now() + timeoutMs;
   const pattern = readiness.serialPattern !== undefined ? new RegExp(readiness.serialPattern, "m") : undefined;
@@ -217,7 +229,7 @@ export async function waitReady(transport: Transport, layout: VmLayout, spec: Vm
   let lastReport = 0;
   for (;;) {
     if (!serialSeen || !cloudInitDone) {
-      const tail = await serialTail(transport, layout);
+      const tail = await serialTail(handle);
       serialSeen ||= pattern!.test(tail);
       if (!cloudInitDone) {
         const failure = cloudInitFailure(tail);
@@ -229,19 +241,19 @@ export async function waitReady(transport: Transport, layout: VmLayout, spec: Vm
     }
     if (serialSeen && cloudInitDone && !portSeen) portSeen = await portAnswers(transport, forwardAddressOnHost(forward!), forward!.host);
     if (serialSeen && cloudInitDone && portSeen) return;
-    const observed = await observe(transport, layout, layout.name);
+    const observed = await observe(handle);
     if (observed.state === "running" && resetLoop(observed.bootCpuResets)) {
-      const { message, words } = await notReadyBecause(transport, layout, spec, `is in a reset loop before it was ready (QEMU's trace saw the boot CPU reset ${observed.bootCpuResets} times)`);
+      const { message, words } = await notReadyBecause(handle, spec, `is in a reset loop before it was ready (QEMU's trace saw the boot CPU reset ${observed.bootCpuResets} times)`);
       throw new GuestStoppedError(message, "reset-loop", words || `the boot CPU was reset ${observed.bootCpuResets} times`);
     }
     if (observed.state === "stopped" || observed.state === "failed") {
-      const { message, words } = await notReadyBecause(transport, layout, spec, `${observed.state === "stopped" ? "exited" : "failed"} before it was ready (${observed.detail})`);
+      const { message, words } = await notReadyBecause(handle, spec, `${observed.state === "stopped" ? "exited" : "failed"} before it was ready (${observed.detail})`);
       if (observed.state === "failed") throw new GuestStoppedError(message, observed.qmpStatus ?? "unknown", words);
       throw new QemuError("COMMAND_FAILED", message);
     }
     if (Date.now() >= deadline) {
       const missing = [!cloudInitDone ? "cloud-init to finish" : "", !serialSeen ? `serial log pattern /${readiness.serialPattern}/` : "", !portSeen ? `guest port ${readiness.guestPort} (host port ${forward!.host})` : ""].filter(Boolean).join(" and ");
-      throw new NotReadyError(`${transport.description}: VM ${spec.name} not ready within ${timeoutMs} ms: waiting for ${missing}; serial log ends with:\n${(await serialTail(transport, layout)).slice(-2000)}`, missing, timeoutMs);
+      throw new NotReadyError(`${transport.description}: VM ${spec.name} not ready within ${timeoutMs} ms: waiting for ${missing}; serial log ends with:\n${(await serialTail(handle)).slice(-2000)}`, missing, timeoutMs);
     }
     if (Date.now() - lastReport > 10000) {
       lastReport = Date.now();

@@ -4,8 +4,8 @@
  * QMP when there is none (an instance started before the trace existed). Never throws for a dead VM.
  */
 import { expectSuccess } from "../errors";
+import type { VmHandle } from "./handle";
 import type { Transport } from "../transport";
-import type { VmLayout } from "../layout";
 import { withVmQmp } from "./qmpEndpoint";
 import { observeValues } from "./observeBatch";
 import { hostOps } from "../platform";
@@ -72,8 +72,8 @@ export async function listStartedSpecs(transport: Transport, stateRoot: string):
   });
 }
 
-export async function queryStatus(transport: Transport, layout: VmLayout): Promise<{ status: string; kvmEnabled: boolean }> {
-  return withVmQmp(transport, layout, 5000, async (qmp) => {
+export async function queryStatus(handle: VmHandle): Promise<{ status: string; kvmEnabled: boolean }> {
+  return withVmQmp(handle, 5000, async (qmp) => {
     const status = await qmp.execute<{ status: string }>("query-status");
     const kvm = await qmp.execute<{ enabled: boolean }>("query-kvm").catch(() => ({ enabled: false }));
     return { status: status.status, kvmEnabled: kvm.enabled };
@@ -90,20 +90,21 @@ export interface ObserveOptions {
   needKvm?: boolean;
 }
 
-export async function observe(transport: Transport, layout: VmLayout, name: string, options: ObserveOptions = {}): Promise<Observed> {
-  return observedFrom(transport, layout, await observeValues(transport, { layout, name }), options);
+export async function observe(handle: VmHandle, options: ObserveOptions = {}): Promise<Observed> {
+  const { transport, layout, name } = handle;
+  return observedFrom(handle, await observeValues(transport, { layout, name }), options);
 }
 
 /** Judges the key=value lines of one VM's observation (the start script prints them too). */
-export async function observedFrom(transport: Transport, layout: VmLayout, values: Map<string, string>, options: ObserveOptions = {}): Promise<Observed> {
+export async function observedFrom(handle: VmHandle, values: Map<string, string>, options: ObserveOptions = {}): Promise<Observed> {
   const pid = Number(values.get("pid")) || undefined;
   const startedSpec = parseSpec(values.get("spec"));
   const ownerRecord = values.get("owner");
-  const observed = await observedState(transport, layout, values, pid, startedSpec, options);
+  const observed = await observedState(handle, values, pid, startedSpec, options);
   return ownerRecord === undefined ? observed : { ...observed, ownerRecord };
 }
 
-async function observedState(transport: Transport, layout: VmLayout, values: Map<string, string>, pid: number | undefined, startedSpec: VmSpec | undefined, options: ObserveOptions): Promise<Observed> {
+async function observedState(handle: VmHandle, values: Map<string, string>, pid: number | undefined, startedSpec: VmSpec | undefined, options: ObserveOptions): Promise<Observed> {
   if (values.get("ours") !== "1") {
     const detail = pid ? `the pidfile names PID ${pid}, which is not this VM's QEMU (gone, a zombie, or another program)` : "no pidfile";
     return { state: "stopped", detail, startedSpec };
@@ -113,7 +114,7 @@ async function observedState(transport: Transport, layout: VmLayout, values: Map
   if (traced && !options.needKvm) return { state: runStateOf(traced), pid, qmpStatus: traced, detail: `QEMU's run-state trace says ${traced}${statusMeaning(traced)}`, startedSpec, bootCpuResets };
   if (values.get("socket") !== "1") return { state: "running", pid, detail: "QEMU runs but its QMP socket is missing", startedSpec };
   try {
-    const { status, kvmEnabled } = await queryStatus(transport, layout);
+    const { status, kvmEnabled } = await queryStatus(handle);
     return { state: runStateOf(status), pid, qmpStatus: status, kvmEnabled, detail: `QMP says ${status}${statusMeaning(status)}`, startedSpec };
   } catch (e) {
     return { state: "running", pid, detail: `QEMU runs but QMP did not answer: ${(e as Error).message}`, startedSpec };

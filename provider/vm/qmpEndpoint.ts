@@ -1,12 +1,12 @@
 /** Where a VM's QMP listens: its Unix socket on POSIX hosts, a loopback TCP port (recorded at start) on Windows. */
 import { hostOps } from "../platform";
+import type { VmHandle } from "./handle";
 import { QemuError } from "../errors";
 import { withQmp, withQmpStream, type QmpClient } from "../qemu/qmp";
-import type { Transport } from "../transport";
-import type { VmLayout } from "../layout";
 import { qmpPortFile } from "../platform/windowsVmScripts";
 
-export async function withVmQmp<T>(transport: Transport, layout: VmLayout, timeoutMs: number, use: (qmp: QmpClient) => Promise<T>): Promise<T> {
+export async function withVmQmp<T>(handle: VmHandle, timeoutMs: number, use: (qmp: QmpClient) => Promise<T>): Promise<T> {
+  const { transport, layout } = handle;
   if (hostOps(transport).unixSockets) return withQmp(transport, layout.qmpSocket, timeoutMs, use);
   const file = qmpPortFile(layout);
   const { address, port } = parseQmpEndpoint((await transport.readFile(file)).toString("utf8"));

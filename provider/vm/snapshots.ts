@@ -4,9 +4,9 @@
  * to every cluster, so deleting one snapshot never frees data another snapshot or the image needs.
  */
 import { QemuError, expectSuccess } from "../errors";
+import type { VmHandle } from "./handle";
 import { snapshotArgv } from "../qemu/img";
 import { toolOn, type Transport } from "../transport";
-import type { VmLayout } from "../layout";
 import { withVmQmp } from "./qmpEndpoint";
 import { queryStatus } from "./observe";
 
@@ -32,25 +32,27 @@ export function writableImages(blocks: BlockInfo[]): LiveImage[] {
 const LONG_MS = 600000;
 
 /** An HMP command through QMP: it answers with text, which is empty exactly when it worked. */
-async function hmp(transport: Transport, layout: VmLayout, commandLine: string, what: string): Promise<void> {
-  const said = await withVmQmp(transport, layout, 5000, (qmp) => qmp.execute<string>("human-monitor-command", { "command-line": commandLine }, LONG_MS));
+async function hmp(handle: VmHandle, commandLine: string, what: string): Promise<void> {
+  const { transport } = handle;
+  const said = await withVmQmp(handle, 5000, (qmp) => qmp.execute<string>("human-monitor-command", { "command-line": commandLine }, LONG_MS));
   const text = String(said ?? "").trim();
   if (text) throw new QemuError("COMMAND_FAILED", `${transport.description}: ${what}: QEMU said: ${text}`);
 }
 
-export async function liveImages(transport: Transport, layout: VmLayout): Promise<LiveImage[]> {
-  return writableImages(await withVmQmp(transport, layout, 5000, (qmp) => qmp.execute<BlockInfo[]>("query-block")));
+export async function liveImages(handle: VmHandle): Promise<LiveImage[]> {
+  return writableImages(await withVmQmp(handle, 5000, (qmp) => qmp.execute<BlockInfo[]>("query-block")));
 }
 
 /**
  * Takes a snapshot of a running VM: with memory, QEMU's savevm (the guest pauses while its
  * memory is written); without, one transaction over every writable image (crash-consistent).
  */
-export async function takeLive(transport: Transport, layout: VmLayout, vm: string, tag: string, memory: boolean, images: LiveImage[]): Promise<void> {
+export async function takeLive(handle: VmHandle, vm: string, tag: string, memory: boolean, images: LiveImage[]): Promise<void> {
+  const { transport } = handle;
   const what = `taking snapshot ${tag} of VM ${vm}`;
-  if (memory) return hmp(transport, layout, `savevm ${tag}`, what);
+  if (memory) return hmp(handle, `savevm ${tag}`, what);
   const actions = images.map((i) => ({ type: "blockdev-snapshot-internal-sync", data: { device: i.device, name: tag } }));
-  await withVmQmp(transport, layout, 5000, (qmp) => qmp.execute("transaction", { actions }, LONG_MS)).catch((e: Error) => {
+  await withVmQmp(handle, 5000, (qmp) => qmp.execute("transaction", { actions }, LONG_MS)).catch((e: Error) => {
     throw new QemuError("COMMAND_FAILED", `${transport.description}: ${what}: ${e.message}`);
   });
 }
@@ -61,18 +63,18 @@ export async function takeLive(transport: Transport, layout: VmLayout, vm: strin
  * memory or devices since), it holds the VM in restore-vm, which observe reads as failed.
  */
 /** `label`: how messages name the VM ("VM web"). */
-export async function revertLive(transport: Transport, layout: VmLayout, label: string, tag: string): Promise<void> {
+export async function revertLive(handle: VmHandle, label: string, tag: string): Promise<void> {
   try {
-    await hmp(transport, layout, `loadvm ${tag}`, `reverting ${label} to snapshot ${tag}`);
+    await hmp(handle, `loadvm ${tag}`, `reverting ${label} to snapshot ${tag}`);
   } catch (e) {
-    const status = await queryStatus(transport, layout).then((s) => s.status, () => "unknown");
+    const status = await queryStatus(handle).then((s) => s.status, () => "unknown");
     if (status !== "restore-vm") throw e;
     throw new QemuError("COMMAND_FAILED", `${(e as Error).message.trimEnd()}\nIts disks are now at snapshot ${tag}, its memory is not: QEMU holds it stopped (restore-vm), and it is never resumed like this. \`pulumi up --refresh\` restarts it from its disks (the guest boots). Was the VM restarted with other memory, CPUs or devices since the snapshot was taken?`);
   }
 }
 
-export function deleteLive(transport: Transport, layout: VmLayout, vm: string, tag: string): Promise<void> {
-  return hmp(transport, layout, `delvm ${tag}`, `deleting snapshot ${tag} of VM ${vm}`);
+export function deleteLive(handle: VmHandle, vm: string, tag: string): Promise<void> {
+  return hmp(handle, `delvm ${tag}`, `deleting snapshot ${tag} of VM ${vm}`);
 }
 
 /** One qemu-img snapshot operation on an image no QEMU holds (qemu-img takes its lock). */

@@ -4,6 +4,7 @@
  * (tests/helpers/lyingKvmTransport.ts); for real with this machine's own KVM, whatever it is.
  */
 import * as assert from "assert";
+import { vmHandle } from "../../provider/vm/handle";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import * as net from "net";
 import { tmpdir } from "os";
@@ -62,9 +63,9 @@ describe("accelerator fallback and failed creates (real QEMU; a test double wher
     const inputs = guestVm(lyingHost, "stops");
     const { spec } = vmSpec(inputs);
     const layout = vmLayout(lyingHost.workDir!, spec.name);
-    await writePrivateFiles(lying, layout, [{ path: layout.readConfig, data: qemuReadConfig(spec)! }]); // as the start writes it
-    await startVm(lying, layout, spec, qemuArgv(spec, { qemuBinary: "qemu-system-x86_64", accelerators: ["kvm"], layout }));
-    const waited = waitReady(lying, layout, spec, inputs.readiness!).then(() => Date.now(), (e: Error) => ({ e, at: Date.now() }));
+    await writePrivateFiles(vmHandle(lying, layout), [{ path: layout.readConfig, data: qemuReadConfig(spec)! }]); // as the start writes it
+    await startVm(vmHandle(lying, layout), spec, qemuArgv(spec, { qemuBinary: "qemu-system-x86_64", accelerators: ["kvm"], layout }));
+    const waited = waitReady(vmHandle(lying, layout), spec, inputs.readiness!).then(() => Date.now(), (e: Error) => ({ e, at: Date.now() }));
     const outcome = await waited;
     assert.ok(typeof outcome === "object", "the wait succeeded");
     const [failure] = failures();

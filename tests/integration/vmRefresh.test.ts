@@ -3,6 +3,7 @@
  * and the run state comes from QEMU's run-state trace (QMP only for instances without one).
  */
 import * as assert from "assert";
+import { vmHandle } from "../../provider/vm/handle";
 import { randomBytes } from "crypto";
 import * as vm from "../../provider/resources/vm";
 import { closeAllSshTransports, sshTransport, type Connection } from "../../provider/transport";
@@ -110,7 +111,7 @@ describe("Vm refresh (coalesced reads, real QEMU on an SSH host)", function () {
 
   it("the stop ladder on one QMP session: powerdown (ignored by this guest), then quit; the VM is gone and its runtime files too", async () => {
     const layout = vmLayoutAt(created[0].outs.stateDir);
-    const used = await stopVm(onHost(), layout, layout.name, { powerdownMs: 300, quitMs: 3000 });
+    const used = await stopVm(vmHandle(onHost(), layout), { powerdownMs: 300, quitMs: 3000 });
     assert.deepStrictEqual(used, ["system_powerdown", "quit"]);
     assert.ok(!isAlive(created[0].outs.pid!), "QEMU still runs");
     assert.strictEqual((await onHost().exec(["test", "-e", layout.pidfile])).exitCode, 1, "pidfile left");

@@ -4,6 +4,7 @@
  * stop (stopVm with removeState). Real files, the real local transport.
  */
 import * as assert from "assert";
+import { vmHandle } from "../../provider/vm/handle";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
@@ -28,7 +29,7 @@ describe("state directory guard", () => {
   it("removeStateDir refuses any directory but vms/NAME, and the files stay", async () => {
     for (const dir of outside()) {
       const layout = layoutAt(dir);
-      await assert.rejects(removeStateDir(new LocalTransport(), layout, "web"), /refusing to remove .*: not a VM state directory/, dir);
+      await assert.rejects(removeStateDir(vmHandle(new LocalTransport(), layout, "web")), /refusing to remove .*: not a VM state directory/, dir);
       assert.ok(existsSync(path.join(dir, "keep.txt")), `${dir} lost its file`);
     }
   });
@@ -36,14 +37,14 @@ describe("state directory guard", () => {
   it("a delete's stop (removeState) refuses it before it looks at the host", async () => {
     for (const dir of outside()) {
       const layout = layoutAt(dir);
-      await assert.rejects(stopVm(new LocalTransport(), layout, "web", {}, undefined, { removeState: "vms" }), /refusing to remove .*: not a VM state directory/, dir);
+      await assert.rejects(stopVm(vmHandle(new LocalTransport(), layout, "web"), {}, undefined, { removeState: "vms" }), /refusing to remove .*: not a VM state directory/, dir);
       assert.ok(existsSync(path.join(dir, "keep.txt")), `${dir} lost its file`);
     }
   });
 
   it("the VM's own state directory goes (nothing runs in it)", async () => {
     const layout = layoutAt(vmLayout(root, "web").dir);
-    await stopVm(new LocalTransport(), layout, "web", {}, undefined, { removeState: "vms" });
+    await stopVm(vmHandle(new LocalTransport(), layout, "web"), {}, undefined, { removeState: "vms" });
     assert.ok(!existsSync(layout.dir));
     assert.ok(existsSync(root));
   });

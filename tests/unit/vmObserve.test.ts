@@ -25,10 +25,10 @@ describe("observe parsing", () => {
 
   it("the boot CPU's reset count comes with the trace (a reset loop is told from it), and is no message of QEMU's", async () => {
     const values = new Map([["pid", "12"], ["ours", "1"], ["runstate", table[0][0]!], ["bootcpu_resets", "9"]]);
-    const observed = await observedFrom(undefined as never, undefined as never, values);
+    const observed = await observedFrom(undefined as never, values);
     assert.deepStrictEqual([observed.state, observed.bootCpuResets], ["running", 9]);
     values.delete("bootcpu_resets");
-    assert.strictEqual((await observedFrom(undefined as never, undefined as never, values)).bootCpuResets, undefined);
+    assert.strictEqual((await observedFrom(undefined as never, values)).bootCpuResets, undefined);
     assert.deepStrictEqual(qemuMessages("guest_cpu_reset cpu=0x55aa667d4cc0 \nqemu-system-x86_64: real words\n"), ["qemu-system-x86_64: real words"]);
   });
 
