@@ -5,7 +5,9 @@
  * is the Pulumi-facing CRUD over these.
  */
 import { createHash, randomBytes } from "crypto";
-import { vmHandle } from "../vm/handle";
+import { vmHandle, type VmHandle } from "../vm/handle";
+import { liveImages } from "../vm/snapshots";
+import { withVmQmp } from "../vm/qmpEndpoint";
 import { QemuError, expectSuccess } from "../errors";
 import { meteredLocalFile } from "../localFile";
 import { infoArgv, parseInfo, type ImageInfo } from "../qemu/img";
@@ -86,14 +88,32 @@ export async function usersOf(t: Transport, workDir: string, path: string): Prom
   return (await declaringSpecs(t, workDir, path)).map(({ spec }) => `VM ${spec.name}`);
 }
 
+/** A running VM of this working directory whose started spec names an image. */
+export interface RunningHolder { name: string; handle: VmHandle }
+
+/** Running VMs of this working directory whose started spec names the image, with their handles. */
+export async function runningHoldersOf(t: Transport, workDir: string, path: string): Promise<RunningHolder[]> {
+  const specs = await declaringSpecs(t, workDir, path);
+  const handles = specs.map(({ dir }) => vmHandle(t, vmLayout(workDir, stateDirName(dir))));
+  const states = await Promise.all(handles.map((h) => observe(h)));
+  return specs.flatMap(({ spec }, i) => (states[i].state !== "stopped" ? [{ name: spec.name, handle: handles[i] }] : []));
+}
+
 /** Running VMs of this working directory whose started spec names the image. */
 export async function runningUsersOf(t: Transport, workDir: string, path: string): Promise<string[]> {
-  const specs = await declaringSpecs(t, workDir, path);
-  const states = await Promise.all(specs.map(({ dir }) => {
-    const layout = vmLayout(workDir, stateDirName(dir));
-    return observe(vmHandle(t, layout));
-  }));
-  return specs.filter((_, i) => states[i].state !== "stopped").map(({ spec }) => `VM ${spec.name}`);
+  return (await runningHoldersOf(t, workDir, path)).map(({ name }) => `VM ${name}`);
+}
+
+/**
+ * Grows an image the running VM `holder` has attached, through its QEMU (`block_resize`): the
+ * image grows while QEMU holds it, and the guest's disk shows the new size at once.
+ */
+export async function growOnline(holder: RunningHolder, path: string, bytes: number): Promise<void> {
+  const image = (await liveImages(holder.handle)).find((i) => i.path === path);
+  if (!image) {
+    throw new QemuError("IN_USE", `${holder.handle.transport.description}: VM ${holder.name} declares ${path} but its QEMU does not have it attached writable; stop the VM (state: "stopped") to resize it`);
+  }
+  await withVmQmp(holder.handle, 5000, (qmp) => qmp.execute("block_resize", { device: image.device, size: bytes }, 60000));
 }
 
 /**

@@ -15,9 +15,9 @@ import { absolutePath, booleanInput, integerIn, oneOf, safeName, sizeBytes } fro
 import { diskPath } from "../layout";
 import { connectionIdentity, hostInDiff } from "./connection";
 import { collectFailures, containsUnknown, plain, throwFailures, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type Validation, recordedProviderChanged } from "./types";
-import { progress } from "../progress";
+import { mib, progress } from "../progress";
 import { checkDiskOwner, claimDisk, diskOwnerOf, releaseDisk } from "../disks/owner";
-import { forgetClone, info, qemuImg, reasonToKeep, recordClone, removeImage, runningUsersOf, upload, usersOf } from "../disks/images";
+import { forgetClone, growOnline, info, qemuImg, reasonToKeep, recordClone, removeImage, runningHoldersOf, upload, usersOf } from "../disks/images";
 import { describeOwner, newOwnerToken, ownedName, type OwnerLabel } from "../vm/owner";
 
 export interface DiskInputs {
@@ -229,8 +229,16 @@ export async function update(_id: string, olds: DiskOutputs, given: DiskInputs):
     if (wanted < current && !news.allowShrink) throw new InvalidArgumentError("size", shrinkReason(current, wanted));
     if (wanted !== current) {
       // Where QEMU takes no image locks (macOS, BSD, some NFS) qemu-img would not notice a running VM.
-      const running = await runningUsersOf(t, news.host.workDir, olds.path);
-      if (running.length) throw new QemuError("IN_USE", `${t.description}: cannot resize ${olds.path} while a running VM holds it (${running.join(", ")}); stop the VM (state: "stopped") first`);
+      const running = await runningHoldersOf(t, news.host.workDir, olds.path);
+      if (running.length === 1 && wanted > current) {
+        await growOnline(running[0], olds.path, wanted);
+        progress(`Disk ${olds.path}: grown to ${mib(wanted)} MiB while VM ${running[0].name} runs (QEMU's block_resize)`);
+        return { outs: (await outputsOf(t, news, olds.path))! };
+      }
+      if (running.length) {
+        throw new QemuError("IN_USE", `${t.description}: cannot ${wanted < current ? "shrink" : "resize"} ${olds.path} while ${running.length > 1 ? "several running VMs hold" : "a running VM holds"} it ` +
+          `(${running.map((r) => `VM ${r.name}`).join(", ")}); stop the VM (state: "stopped") first`);
+      }
       const argv = toolOn(t, resizeArgv(olds.path, olds.format, wanted, wanted < current));
       const r = await t.exec(argv);
       if (r.exitCode !== 0 && /lock/i.test(r.stderr)) {

@@ -87,4 +87,26 @@ describe("Disk delete and resize fail closed (issue 18, class 4; real qemu-img o
     await disk.remove(data.id, data.outs);
     assert.ok(!await exists(data.outs.path));
   });
+
+  it("a disk a running VM holds grows in place through its QEMU; a shrink is refused and changes nothing", async () => {
+    const workDir = `${root}/a`;
+    const data = await create({ host: conn(workDir), name: "grown", size: "16M" });
+    await onHost().writeFile(`${workDir}/halt.img`, haltBootSector());
+    const inputs = { ...haltingVm(conn(workDir), "grower", `${workDir}/halt.img`) };
+    inputs.disks = [...inputs.disks!, { path: data.outs.path, interface: "virtio" }];
+    const running = await vm.create(inputs);
+    const pid = running.outs.pid;
+    const grown = await disk.update(data.id, data.outs, { host: conn(workDir), name: "grown", size: "32M" });
+    assert.strictEqual(grown.outs.virtualSizeBytes, 32 * 2 ** 20);
+    // What QEMU itself now reports for the attached image, and the same QEMU still runs.
+    const info = JSON.parse((await onHost().exec(["qemu-img", "info", "-U", "--output=json", data.outs.path])).stdout) as { "virtual-size": number };
+    assert.strictEqual(info["virtual-size"], 32 * 2 ** 20);
+    const seen = await vm.read(running.id, running.outs);
+    assert.deepStrictEqual([seen.props?.status, seen.props?.pid], ["running", pid]);
+    await assert.rejects(disk.update(data.id, grown.outs, { host: conn(workDir), name: "grown", size: "16M", allowShrink: true }),
+      (e: Error & { code?: string }) => e.code === "IN_USE" && /cannot shrink .*grown\.[0-9a-f]{8}\.qcow2 while a running VM holds it \(VM grower\)/.test(e.message));
+    assert.strictEqual((await disk.read(data.id, grown.outs)).props?.virtualSizeBytes, 32 * 2 ** 20);
+    await vm.remove(running.id, seen.props!);
+    await disk.remove(data.id, grown.outs);
+  });
 });

@@ -151,14 +151,14 @@ describe("a macOS host (stand-in: this machine with the Mac's facts and no /proc
   });
 
   // Issue 18, class 4: without image locks, the VMs' own records say a disk is in use.
-  it("Disk: without image locks a running VM's disk is neither resized nor deleted; once the VM is gone it is", async () => {
+  it("Disk: without image locks a running VM's disk is neither shrunk nor deleted; once the VM is gone it is", async () => {
     const image = path.join(workDir, "halt.img");
     const data = await disk.create({ host: connection, name: "held", size: "16M" });
     const inputs = haltingVm(connection, "holds-disk", image);
     inputs.disks = [...inputs.disks!, { path: data.outs.path, interface: "virtio" }];
     const running = await vm.create(inputs);
     assert.ok(mac.seen.some((argv) => argv.some((a) => a.startsWith(`file=${data.outs.path},`) && a.endsWith(",file.locking=off"))), "the disk was attached without a lock");
-    await assert.rejects(disk.update(data.id, data.outs, { host: connection, name: "held", size: "32M" }), (e: Error & { code?: string }) => e.code === "IN_USE" && /cannot resize .*held\.[0-9a-f]{8}\.qcow2 while a running VM holds it \(VM holds-disk\)/.test(e.message));
+    await assert.rejects(disk.update(data.id, data.outs, { host: connection, name: "held", size: "8M", allowShrink: true }), (e: Error & { code?: string }) => e.code === "IN_USE" && /cannot shrink .*held\.[0-9a-f]{8}\.qcow2 while a running VM holds it \(VM holds-disk\)/.test(e.message));
     await assert.rejects(disk.remove(data.id, data.outs), /not deleting disk .*held\.[0-9a-f]{8}\.qcow2: VM holds-disk of this working directory declares it/);
     await vm.remove(running.id, running.outs);
     const grown = await disk.update(data.id, data.outs, { host: connection, name: "held", size: "32M" });
