@@ -243,7 +243,10 @@ function changePolicies(root = ROOT) {
 module.exports = { buildSchema, referencePages, changePolicies };
 
 if (require.main === module) {
-  fs.writeFileSync(path.join(ROOT, "schema.json"), JSON.stringify(buildSchema(), null, 2) + "\n");
-  for (const [file, text] of Object.entries(referencePages(ROOT))) fs.writeFileSync(file, text);
+  // One read of sdk/ for both: schema.json leaves out the @change tags its pages show.
+  const schema = buildSchema(ROOT, true);
+  const { changes: _changes, ...plain } = schema;
+  fs.writeFileSync(path.join(ROOT, "schema.json"), JSON.stringify(plain, null, 2) + "\n");
+  for (const [file, text] of Object.entries(referencePages(ROOT, schema))) fs.writeFileSync(file, text);
   console.log("wrote schema.json and the tables of docs/resources/*.md");
 }

@@ -106,7 +106,7 @@ export async function runningUsersOf(t: Transport, workDir: string, path: string
 
 /**
  * Grows an image the running VM `holder` has attached, through its QEMU (`block_resize`): the
- * image grows while QEMU holds it, and the guest's disk shows the new size at once.
+ * image grows while QEMU holds it, and QEMU tells the guest's virtio disk its new size.
  */
 export async function growOnline(holder: RunningHolder, path: string, bytes: number): Promise<void> {
   const image = (await liveImages(holder.handle)).find((i) => i.path === path);

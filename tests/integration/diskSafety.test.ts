@@ -27,6 +27,15 @@ describe("Disk delete and resize fail closed (issue 18, class 4; real qemu-img o
     return r;
   };
 
+  /** A 16M Disk `diskName` and a running VM `vmName` (a halting boot sector) that has it attached. */
+  const vmHolding = async (workDir: string, vmName: string, diskName: string) => {
+    const data = await create({ host: conn(workDir), name: diskName, size: "16M" });
+    await onHost().writeFile(`${workDir}/halt.img`, haltBootSector());
+    const inputs = { ...haltingVm(conn(workDir), vmName, `${workDir}/halt.img`) };
+    inputs.disks = [...inputs.disks!, { path: data.outs.path, interface: "virtio" }];
+    return { data, inputs, running: await vm.create(inputs) };
+  };
+
   before(async () => void await onHost().exec(["mkdir", "-p", `${root}/a`, `${root}/b`]));
   after(async () => {
     await onHost().exec(["rm", "-rf", "--", root]).catch(() => undefined);
@@ -74,11 +83,7 @@ describe("Disk delete and resize fail closed (issue 18, class 4; real qemu-img o
 
   it("a VM that declares a disk keeps it, stopped or not (the record, not only QEMU's lock)", async () => {
     const workDir = `${root}/a`;
-    const data = await create({ host: conn(workDir), name: "data", size: "16M" });
-    await onHost().writeFile(`${workDir}/halt.img`, haltBootSector());
-    const inputs = { ...haltingVm(conn(workDir), "holder", `${workDir}/halt.img`) };
-    inputs.disks = [...inputs.disks!, { path: data.outs.path, interface: "virtio" }];
-    const running = await vm.create(inputs);
+    const { data, inputs, running } = await vmHolding(workDir, "holder", "data");
     const stopped = await vm.update(running.id, running.outs, { ...inputs, state: "stopped" });
     assert.strictEqual(stopped.outs.status, "stopped");
     await assert.rejects(disk.remove(data.id, data.outs), (e: Error & { code?: string }) => e.code === "IN_USE" && /not deleting disk .*data\.[0-9a-f]{8}\.qcow2: VM holder of this working directory declares it/.test(e.message));
@@ -90,11 +95,7 @@ describe("Disk delete and resize fail closed (issue 18, class 4; real qemu-img o
 
   it("a disk a running VM holds grows in place through its QEMU; a shrink is refused and changes nothing", async () => {
     const workDir = `${root}/a`;
-    const data = await create({ host: conn(workDir), name: "grown", size: "16M" });
-    await onHost().writeFile(`${workDir}/halt.img`, haltBootSector());
-    const inputs = { ...haltingVm(conn(workDir), "grower", `${workDir}/halt.img`) };
-    inputs.disks = [...inputs.disks!, { path: data.outs.path, interface: "virtio" }];
-    const running = await vm.create(inputs);
+    const { data, running } = await vmHolding(workDir, "grower", "grown");
     const pid = running.outs.pid;
     const grown = await disk.update(data.id, data.outs, { host: conn(workDir), name: "grown", size: "32M" });
     assert.strictEqual(grown.outs.virtualSizeBytes, 32 * 2 ** 20);
