@@ -42,6 +42,8 @@ export interface VmLayout {
   root: string;
   pidfile: string;
   qmpSocket: string;
+  /** The QEMU guest agent's channel (Vm guestAgent), a Unix socket like QMP's. */
+  qgaSocket: string;
   serialLog: string;
   /** The spec the running instance was started with (JSON). */
   startedSpec: string;
@@ -89,6 +91,7 @@ function stateDirLayout(root: string, dirName: string, name = dirName): VmLayout
     root,
     pidfile: `${dir}/qemu.pid`,
     qmpSocket: `${dir}/qmp.sock`,
+    qgaSocket: `${dir}/qga.sock`,
     serialLog: `${dir}/serial.log`,
     startedSpec: `${dir}/spec.json`,
     startLog: `${dir}/start.log`,

@@ -48,7 +48,10 @@ export interface FleetTemplate {
   initrd?: string;
   append?: string;
   extraArgs?: string[];
-  /** Guest ports to forward; each member gets its own host ports. Default: the guest's SSH port. */
+  /**
+   * Guest ports to forward; each member gets its own host ports. Default: the guest's SSH port.
+   * `[]` on a fleet `network`: the members have only their private NIC (reach them with GuestCommand).
+   */
   ports?: Array<{ guest: number; protocol?: "tcp" | "udp" }>;
   /** "running" (default), "stopped", or "any" (created running, then the power state is the tests'). */
   state?: "running" | "stopped" | "any";
@@ -61,6 +64,8 @@ export interface FleetTemplate {
   guestSshPort?: number;
   /** Private key that logs in to the guests (secret), for each member's guestConnection. */
   guestPrivateKey?: pulumi.Input<string>;
+  /** Each member gets the QEMU guest agent's channel (Vm `guestAgent`). */
+  guestAgent?: boolean;
 }
 
 /** A published image for a Fleet's members: what an Image takes, without its host. */
@@ -199,13 +204,15 @@ export class Fleet extends pulumi.ComponentResource {
       const address = privateAddresses ? slotOf(i).apply((slot) => invalidAsRunError(name, () => privateAddresses(i, slot))) : undefined;
       const append = address && t.kernel ? address.apply((a) => [t.append, `pulumi-qemu.ip=${a}/${prefix}`].filter(Boolean).join(" ")) : t.append;
       addresses.push(address);
-      const networking = address ? { networks: [pulumi.output(ports).apply((p) => ({ type: "user" as const, ports: p })), this.network!.attach(address)] } : { ports };
+      // With no forwards on a network, the private NIC is the only one.
+      const userNic = forwards.length ? [pulumi.output(ports).apply((p) => ({ type: "user" as const, ports: p }))] : [];
+      const networking = address ? { networks: [...userNic, this.network!.attach(address)] } : { ports };
       return new Vm(member, {
         host, name: member, cpus: needs.cpus, memory: t.memory ?? "512M", accelerator: t.accelerator ?? "auto", machine: t.machine,
         disks: [disk.path], kernel: t.kernel, initrd: t.initrd, append, extraArgs: t.extraArgs, ...networking,
         state: t.state, readiness: t.readiness, stopTimeouts: t.stopTimeouts, cloudInit: t.cloudInit,
         rolloutGroup: args.rollingUpdate ? name : undefined, expiresAfter: args.expiresAfter,
-        guestUser: t.guestUser, guestPrivateKey: t.guestPrivateKey, guestSshPort,
+        guestUser: t.guestUser, guestPrivateKey: t.guestPrivateKey, guestSshPort, guestAgent: t.guestAgent,
       }, child);
     });
 
@@ -290,6 +297,7 @@ function settings(name: string, args: FleetArgs) {
     throw new InvalidArgumentError("rollingUpdate", `must be true or false, got ${JSON.stringify(args.rollingUpdate)}`);
   }
   if (args.rebalance !== undefined) booleanInput(args.rebalance, "rebalance");
+  booleanInput(t.guestAgent, "template.guestAgent");
   checkPins(args.pin, names, keys);
   if (args.snapshot !== undefined) {
     snapshotTag(args.snapshot?.name, "snapshot.name");

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { GuestConnection } from "../provider/resources/vm";
+import type { GuestInterface } from "../provider/vm/guestAgent";
 import type { RunState } from "../provider/vm/observe";
 import type { DiskAttachment, NetworkSpec, PortForward, PortForwardInput, ReadinessSpec, StopTimeouts } from "../provider/vm/spec";
 import type { Connection } from "../provider/transport";
@@ -9,6 +10,7 @@ import type { NetworkAttachment } from "./network";
 import { ownerLabel } from "./ownerLabel";
 import { shimProvider, withOutputs } from "./shim";
 
+export type { GuestInterface };
 export type { CloudInitInputs, DiskAttachment, NetworkSpec, PortForward, PortForwardInput, ReadinessSpec, StopTimeouts, GuestConnection, RunState };
 
 export interface VmArgs {
@@ -138,6 +140,14 @@ export interface VmArgs {
    */
   cloudInit?: pulumi.Input<CloudInitInputs>;
   /**
+   * The QEMU guest agent's channel: a virtio-serial port on a socket in the VM's state directory,
+   * private to the SSH user. A guest running qemu-guest-agent then gives `guestOs` and
+   * `guestInterfaces`, readiness `{ guestAgent: true }`, a stop that works when the guest ignores
+   * ACPI, consistent snapshots (a file-system freeze), GuestCommand and GuestFile, with no guest network.
+   * @change restart
+   */
+  guestAgent?: pulumi.Input<boolean>;
+  /**
    * Restarts of VMs with the same group run one host at a time (Fleet's `rollingUpdate` sets it).
    * @change in place
    */
@@ -190,11 +200,15 @@ export class Vm extends pulumi.dynamic.Resource {
    * bound to a remote host's loopback (reachable from that host only). Secret.
    */
   declare readonly guestConnection: pulumi.Output<GuestConnection | undefined>;
+  /** With guestAgent, while the guest's agent answers: its OS name (os-release's PRETTY_NAME on Linux). */
+  declare readonly guestOs: pulumi.Output<string | undefined>;
+  /** With guestAgent, while the guest's agent answers: every interface but the loopback, with its MAC and "ADDRESS/PREFIX" addresses. */
+  declare readonly guestInterfaces: pulumi.Output<GuestInterface[] | undefined>;
 
   constructor(name: string, args: VmArgs, opts?: pulumi.CustomResourceOptions) {
     const owner = ownerLabel(name);
     const inputs = withOutputs({ ...args, name: args.name ?? name, host: pulumi.secret(args.host), ...hostIdOf(args.host), owner },
-      ["status", "statusDetail", "pid", "acceleratorInUse", "acceleratorFallbacks", "forwardedPorts", "stateDir", "serialLog", "guestConnection"]);
+      ["status", "statusDetail", "pid", "acceleratorInUse", "acceleratorFallbacks", "forwardedPorts", "stateDir", "serialLog", "guestConnection", "guestOs", "guestInterfaces"]);
     if (args.guestPrivateKey !== undefined) inputs.guestPrivateKey = pulumi.secret(args.guestPrivateKey);
     if (args.cloudInit !== undefined) inputs.cloudInit = pulumi.secret(args.cloudInit);
     super(vmProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "guestPrivateKey", "guestConnection", "cloudInit", "seedKey", "ownerToken", "spec"] }, "qemu", "Vm");

@@ -22,7 +22,7 @@ export function ansibleInventory(members: FleetMember[], privateKeyFile?: string
   for (const m of members) {
     const group = (groups[groupName(m.host)] ??= { hosts: {} });
     group.hosts[m.name] = {
-      ansible_host: m.sshHost, ansible_port: m.sshPort, ansible_user: m.sshUser,
+      ...(m.sshPort > 0 ? { ansible_host: m.sshHost, ansible_port: m.sshPort } : {}), ansible_user: m.sshUser,
       ...(privateKeyFile ? { ansible_ssh_private_key_file: privateKeyFile } : {}),
       ...(m.privateAddress ? { private_address: m.privateAddress } : {}),
     };
@@ -36,9 +36,9 @@ export function groupName(hostKey: string): string {
   return /^[A-Za-z_]/.test(name) ? name : `host_${name}`;
 }
 
-/** One `Host` block per member, so that `ssh -F <file> <member>` reaches its guest. */
+/** One `Host` block per member, so that `ssh -F <file> <member>` reaches its guest; members with no forwarded SSH have none. */
 export function sshConfig(members: FleetMember[], privateKeyFile?: string): string {
-  return members.map((m) => [
+  return members.filter((m) => m.sshPort > 0).map((m) => [
     `Host ${sshConfigWord(m.name, "names", "pattern")}`,
     `  HostName ${sshConfigWord(m.sshHost, "hosts (address)", "word")}`,
     `  Port ${sshConfigWord(String(m.sshPort), "ports", "word")}`,

@@ -89,6 +89,9 @@ async function candidates(c: Context, inputs: VmInputs): Promise<{ accelerators:
 /** Refuses what the host's platform cannot run, before anything is started. */
 function checkPlatform(c: Context): void {
   const ops = hostOps(c.transport);
+  if (c.spec.guestAgent && !ops.unixSockets) {
+    throw new InvalidArgumentError("guestAgent", `is not supported on ${ops.name} hosts yet: the agent's channel is a Unix socket, which QEMU there cannot make`);
+  }
   if (!ops.networkTypes) return;
   const index = c.spec.networks.findIndex((n) => !ops.networkTypes!.includes(n.type));
   if (index >= 0) {

@@ -14,6 +14,7 @@ import { vmLayout, type VmLayout } from "../layout";
 import { programName } from "../vm/owner";
 import { observe } from "../vm/observe";
 import type { VmSpec } from "../vm/spec";
+import { withFrozenGuest } from "../vm/guestAgent";
 import { deleteLive, liveImages, offline, revertLive, takeLive, type LiveImage } from "../vm/snapshots";
 import { connectionIdentity, hostInDiff } from "./connection";
 import { info, overlaysOf, runningUsersOf } from "../disks/images";
@@ -181,7 +182,11 @@ export async function create(inputs: SnapshotInputs): Promise<CreateResult<Snaps
   if (memory && !tg.live) throw new InvalidArgumentError("memory", `${tg.label} is not running, so it has no memory to save: start it, or take the snapshot without memory`);
   const t0 = Date.now();
   if (tg.live) {
-    await takeLive(vmHandle(tg.t, tg.layout!), inputs.vm!, inputs.name, memory, tg.live);
+    const handle = vmHandle(tg.t, tg.layout!);
+    const take = () => takeLive(handle, inputs.vm!, inputs.name, memory, tg.live!);
+    // With its agent, a disk-only snapshot is taken between a freeze and a thaw of the guest's file systems: consistent, not just crash-consistent.
+    if (!memory && tg.startedSpec?.guestAgent) await withFrozenGuest(handle, take);
+    else await take();
   } else {
     await refuseHeld(tg, inputs.host, "taking a snapshot of");
     await takeOffline(tg, inputs.name);

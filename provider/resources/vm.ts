@@ -21,6 +21,7 @@ import { forwardAddressFromClient, forwardedPorts, instanceIdKey, SEED_KEY_V2, v
 import { connectionIdentity, hostInDiff } from "./connection";
 import { hostOps, hostOpsOf } from "../platform";
 import { progress } from "../progress";
+import { guestInfo, withVmGuestAgent, type GuestInfo, type GuestInterface } from "../vm/guestAgent";
 import { claim, preflight, start, type Context, type StartOutcome } from "../lifecycle/vmStart";
 import { containsUnknown, plain, type CheckResult, type CreateResult, type DiffResult, type ReadResult, recordedProviderChanged } from "./types";
 
@@ -47,6 +48,9 @@ export interface VmOutputs extends VmInputs {
   stateDir: string;
   serialLog: string;
   guestConnection?: GuestConnection;
+  /** With guestAgent, while it runs and its agent answers: the guest's OS and interfaces as the agent reports them. */
+  guestOs?: string;
+  guestInterfaces?: GuestInterface[];
 }
 
 export async function check(_olds: unknown, news: VmInputs): Promise<CheckResult<VmInputs>> {
@@ -144,7 +148,14 @@ function vmOwned(c: Context, observed: Observed, ownerToken: string | undefined)
     "nothing of it (nor its QEMU) was touched. Give this Vm another name or working directory, or ask that owner to destroy theirs");
 }
 
-function outputs(inputs: VmInputs, c: Context, observed: Observed, acceleratorsStarted?: string[], fallbacks?: string[]): VmOutputs {
+/** What the guest agent reports of a running VM that has one; nothing when it does not answer within 5 s. */
+async function guestReport(c: Context, observed: Observed): Promise<GuestInfo | undefined> {
+  if (observed.state !== "running" || !(observed.startedSpec ?? c.spec).guestAgent) return undefined;
+  return withVmGuestAgent(c, 5000, guestInfo).catch(() => undefined);
+}
+
+async function outputs(inputs: VmInputs, c: Context, observed: Observed, acceleratorsStarted?: string[], fallbacks?: string[]): Promise<VmOutputs> {
+  const guest = await guestReport(c, observed);
   const ports = forwardedPorts(c.spec);
   const guestPort = inputs.guestSshPort ?? 22;
   const sshForward = ports.find((p) => p.guest === guestPort && p.protocol === "tcp");
@@ -171,6 +182,8 @@ function outputs(inputs: VmInputs, c: Context, observed: Observed, acceleratorsS
       user: inputs.guestUser ?? "root",
       privateKey: inputs.guestPrivateKey,
     } : undefined,
+    guestOs: guest?.os,
+    guestInterfaces: guest?.interfaces,
   });
 }
 
@@ -205,7 +218,7 @@ export async function create(given: VmInputs): Promise<CreateResult<VmOutputs>> 
   const adopted = action.kind === "adopt" ? await adopt(c, inputs) : undefined;
   const started = action.kind !== "none" && !adopted ? await start(c, inputs, true).catch((e) => forgetFailedCreate(c, e)) : adopted;
   const observed = started?.observed ?? await observeStarted(c, undefined);
-  return { id: `${connectionIdentity(inputs.host)}#vm:${c.spec.name}`, outs: outputs(inputs, c, observed, started?.accelerators, started?.fallbacks.map(describeFailure)) };
+  return { id: `${connectionIdentity(inputs.host)}#vm:${c.spec.name}`, outs: await outputs(inputs, c, observed, started?.accelerators, started?.fallbacks.map(describeFailure)) };
 }
 
 /**
@@ -244,7 +257,7 @@ export async function read(id: string, props: VmOutputs): Promise<ReadResult<VmO
   const c = recordedContext(props);
   const observed = await observeStarted(c, props.acceleratorsStarted);
   vmOwned(c, observed, props.ownerToken);
-  return { id, props: outputs(props, c, observed, props.acceleratorsStarted) };
+  return { id, props: await outputs(props, c, observed, props.acceleratorsStarted) };
 }
 
 export async function update(_id: string, olds: VmOutputs, given: VmInputs): Promise<{ outs: VmOutputs }> {
@@ -276,7 +289,7 @@ export async function update(_id: string, olds: VmOutputs, given: VmInputs): Pro
   if (owned.kind === "unclaimed" || news.expiresAfter !== undefined || olds.expiresAfter !== undefined) {
     await claim(c, news, parseOwnerRecord(observed.ownerRecord)?.created);
   }
-  return { outs: outputs(news, c, after ?? await observeStarted(c, accelerators), accelerators, fallbacks?.map(describeFailure) ?? olds.acceleratorFallbacks) };
+  return { outs: await outputs(news, c, after ?? await observeStarted(c, accelerators), accelerators, fallbacks?.map(describeFailure) ?? olds.acceleratorFallbacks) };
 }
 
 /** Delete: observe, the stop ladder planStop gives, and the state directory removed with its cleanup; disks stay. */

@@ -7,7 +7,7 @@ import type { Platform } from "../transport";
 import { hostOps } from "../platform";
 import { WINDOWS_QMP_ADDRESS, WINDOWS_QMP_PORT } from "../platform/windowsVmScripts";
 import { cloudInitSeedPath, type VmLayout } from "../layout";
-import type { VmSpec } from "./spec";
+import { GUEST_AGENT_CHARDEV, type VmSpec } from "./spec";
 import { optionValue as ov } from "../qemu/optionValue";
 import { hubSocket, memberSocket } from "../layout";
 import { macFor } from "../subnet";
@@ -85,6 +85,13 @@ function qmpArgs(context: ArgvContext): string[] {
     : ["-qmp", `tcp:${WINDOWS_QMP_ADDRESS}:${WINDOWS_QMP_PORT},server=on,wait=off`];
 }
 
+/** The guest agent's virtio-serial port, on a Unix socket in the state directory (mode of the directory: the SSH user's only). */
+function guestAgentArgs(spec: VmSpec, layout: VmLayout): string[] {
+  if (!spec.guestAgent) return [];
+  return ["-chardev", `socket,id=${GUEST_AGENT_CHARDEV},path=${ov(layout.qgaSocket)},server=on,wait=off`,
+    "-device", "virtio-serial-pci,id=pq-vserial", "-device", `virtserialport,bus=pq-vserial.0,chardev=${GUEST_AGENT_CHARDEV},name=org.qemu.guest_agent.0`];
+}
+
 /** What QEMU's -readconfig parser takes as a value: in double quotes, no quote or line break inside, at most 1023 bytes, not empty. */
 export function fitsReadConfig(value: string): boolean {
   return value !== "" && !/["\r\n]/.test(value) && Buffer.byteLength(value) <= 1023;
@@ -140,6 +147,7 @@ export function qemuArgv(spec: VmSpec, context: ArgvContext): string[] {
     ...(spec.initrd ? ["-initrd", spec.initrd] : []),
     ...(spec.append === undefined ? [] : qemuReadConfig(spec) !== undefined ? ["-readconfig", layout.readConfig] : ["-append", spec.append]),
     ...networkArgs(spec, context),
+    ...guestAgentArgs(spec, layout),
     ...secretsToFiles(spec.extraArgs, layout.dir).args,
   ];
 }

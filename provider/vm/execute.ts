@@ -5,6 +5,7 @@ import { qemuMessages } from "../qemu/messages";
 import { parseKeyValues } from "../keyValues";
 import { EXIT, makeDirectory, tailFile, type Transport } from "../transport";
 import { withVmQmp } from "./qmpEndpoint";
+import { guestShutdown, withVmGuestAgent } from "./guestAgent";
 import { CLOUD_INIT_FINISHED, cloudInitFailure } from "./cloudInitReadiness";
 import { hostOps } from "../platform";
 import { cloudInitSeedPath, type SeedDigest, type VmLayout } from "../layout";
@@ -93,7 +94,13 @@ async function qmpRungs(handle: VmHandle, rungs: Array<[StopRung, number]>, used
       for (const [rung, waitMs] of rungs) {
         progress(`VM ${name}: ${rung}`);
         used.push(rung);
-        await qmp.execute(rung, undefined, 3000).catch(() => undefined); // quit may close the session before its answer
+        if (rung === "guest-shutdown") {
+          // An agent that does not answer (none in the guest, or a hung guest): on to the next rung.
+          const asked = await withVmGuestAgent(handle, 3000, guestShutdown).then(() => true, () => false);
+          if (!asked) continue;
+        } else {
+          await qmp.execute(rung, undefined, 3000).catch(() => undefined); // quit may close the session before its answer
+        }
         if (await qmp.ended(waitMs)) return true;
       }
       return false;
@@ -104,7 +111,8 @@ async function qmpRungs(handle: VmHandle, rungs: Array<[StopRung, number]>, used
 }
 
 /**
- * Stops the VM: observe, then planStop's rungs (ACPI powerdown, QMP quit, SIGTERM, SIGKILL, each
+ * Stops the VM: observe, then planStop's rungs (ACPI powerdown, the guest agent's shutdown when
+ * the running instance has one, QMP quit, SIGTERM, SIGKILL, each
  * bounded by its wait), then one cleanup: its runtime files, or with `removeState` its whole
  * state directory (a delete needs no second round trip). Returns the rungs used.
  */
@@ -114,11 +122,12 @@ export async function stopVm(handle: VmHandle, timeouts: StopTimeouts = {}, prog
   if (options.removeState) checkStateDir(layout, options.removeState);
   const powerdownMs = timeouts.powerdownMs ?? 30000;
   const quitMs = timeouts.quitMs ?? 5000;
-  const waits: Record<StopRung, number> = { system_powerdown: powerdownMs, quit: quitMs, SIGTERM: quitMs, SIGKILL: 5000 };
+  const waits: Record<StopRung, number> = { system_powerdown: powerdownMs, "guest-shutdown": powerdownMs, quit: quitMs, SIGTERM: quitMs, SIGKILL: 5000 };
   const used: string[] = [];
-  const rungs = planStop((await observe(handle)).state, powerdownMs);
+  const observed = await observe(handle);
+  const rungs = planStop(observed.state, powerdownMs, !!observed.startedSpec?.guestAgent);
   let gone = rungs.length === 0;
-  const viaQmp = rungs.filter((r) => r === "system_powerdown" || r === "quit");
+  const viaQmp = rungs.filter((r) => r === "system_powerdown" || r === "guest-shutdown" || r === "quit");
   if (viaQmp.length) {
     const ended = await qmpRungs(handle, viaQmp.map((r) => [r, waits[r]]), used, progress);
     // QEMU closed its QMP session: the process follows within moments.
@@ -201,6 +210,11 @@ async function portAnswers(transport: Transport, address: string, port: number):
   });
 }
 
+/** The guest agent answers a ping within 2 s (one that is not running yet never answers). */
+function agentAnswers(handle: VmHandle): Promise<boolean> {
+  return withVmGuestAgent(handle, 2000, (agent) => agent.execute("guest-ping", undefined, 2000)).then(() => true, () => false);
+}
+
 /**
  * A guest that keeps resetting before it is ready (a triple fault at each boot, a kernel that
  * panics and reboots): QEMU 7.2 resets the boot CPU once at start and twice per reboot, so this
@@ -226,6 +240,7 @@ export async function waitReady(handle: VmHandle, spec: VmSpec, readiness: Readi
   let serialSeen = !pattern;
   let cloudInitDone = !readiness.cloudInit;
   let portSeen = !forward;
+  let agentSeen = !readiness.guestAgent;
   let lastReport = 0;
   for (;;) {
     if (!serialSeen || !cloudInitDone) {
@@ -240,7 +255,8 @@ export async function waitReady(handle: VmHandle, spec: VmSpec, readiness: Readi
       if (panic) throw new GuestPanicError(`${transport.description}: VM ${spec.name}: the guest's kernel panicked before it was ready; serial log ends with:\n${tail.slice(-2000)}`, panic);
     }
     if (serialSeen && cloudInitDone && !portSeen) portSeen = await portAnswers(transport, forwardAddressOnHost(forward!), forward!.host);
-    if (serialSeen && cloudInitDone && portSeen) return;
+    if (serialSeen && cloudInitDone && portSeen && !agentSeen) agentSeen = await agentAnswers(handle);
+    if (serialSeen && cloudInitDone && portSeen && agentSeen) return;
     const observed = await observe(handle);
     if (observed.state === "running" && resetLoop(observed.bootCpuResets)) {
       const { message, words } = await notReadyBecause(handle, spec, `is in a reset loop before it was ready (QEMU's trace saw the boot CPU reset ${observed.bootCpuResets} times)`);
@@ -252,12 +268,13 @@ export async function waitReady(handle: VmHandle, spec: VmSpec, readiness: Readi
       throw new QemuError("COMMAND_FAILED", message);
     }
     if (Date.now() >= deadline) {
-      const missing = [!cloudInitDone ? "cloud-init to finish" : "", !serialSeen ? `serial log pattern /${readiness.serialPattern}/` : "", !portSeen ? `guest port ${readiness.guestPort} (host port ${forward!.host})` : ""].filter(Boolean).join(" and ");
+      const missing = [!cloudInitDone ? "cloud-init to finish" : "", !serialSeen ? `serial log pattern /${readiness.serialPattern}/` : "",
+        !portSeen ? `guest port ${readiness.guestPort} (host port ${forward!.host})` : "", !agentSeen ? "the guest agent to answer" : ""].filter(Boolean).join(" and ");
       throw new NotReadyError(`${transport.description}: VM ${spec.name} not ready within ${timeoutMs} ms: waiting for ${missing}; serial log ends with:\n${(await serialTail(handle)).slice(-2000)}`, missing, timeoutMs);
     }
     if (Date.now() - lastReport > 10000) {
       lastReport = Date.now();
-      progress(`VM ${spec.name}: waiting for ${!cloudInitDone ? "cloud-init to finish" : !serialSeen ? "the serial log" : "the guest port"} (${Math.round((deadline - Date.now()) / 1000)} s left)`);
+      progress(`VM ${spec.name}: waiting for ${!cloudInitDone ? "cloud-init to finish" : !serialSeen ? "the serial log" : !portSeen ? "the guest port" : "the guest agent"} (${Math.round((deadline - Date.now()) / 1000)} s left)`);
     }
     await new Promise((r) => setTimeout(r, 500));
   }

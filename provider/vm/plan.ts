@@ -79,15 +79,17 @@ export function planFound(found: { state: RunState; startedSpec?: VmSpec }, spec
   return { kind: "keep" };
 }
 
-export type StopRung = "system_powerdown" | "quit" | "SIGTERM" | "SIGKILL";
+export type StopRung = "system_powerdown" | "guest-shutdown" | "quit" | "SIGTERM" | "SIGKILL";
 
 /**
  * The stop ladder for what was observed: nothing for a stopped VM; ACPI powerdown first only for
- * a running guest (a failed or paused one cannot hear it) and when its wait is not 0; then QMP
- * quit, SIGTERM and SIGKILL, each tried only while the VM is still there.
+ * a running guest (a failed or paused one cannot hear it) and when its wait is not 0, then (with
+ * a guest agent) the agent's shutdown for a guest that ignores ACPI; then QMP quit, SIGTERM and
+ * SIGKILL, each tried only while the VM is still there.
  */
-export function planStop(state: RunState, powerdownMs: number): StopRung[] {
+export function planStop(state: RunState, powerdownMs: number, guestAgent = false): StopRung[] {
   if (state === "stopped") return [];
   const rungs: StopRung[] = ["quit", "SIGTERM", "SIGKILL"];
-  return state === "running" && powerdownMs > 0 ? ["system_powerdown", ...rungs] : rungs;
+  if (state !== "running" || powerdownMs <= 0) return rungs;
+  return guestAgent ? ["system_powerdown", "guest-shutdown", ...rungs] : ["system_powerdown", ...rungs];
 }

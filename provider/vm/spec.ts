@@ -31,6 +31,9 @@ export function managerOption(arg: string, previous: string | undefined): boolea
   return after(/^--?[A-Za-z]/) && /^mon:/.test(arg);
 }
 
+/** The id of the guest agent's character device (argv.ts): extraArgs may not name it. */
+export const GUEST_AGENT_CHARDEV = "pq-qga";
+
 export const DISK_INTERFACES = ["virtio", "ide", "scsi", "nvme"] as const;
 export const DISK_FORMATS = ["qcow2", "raw"] as const;
 /** "any": created running, then its power state is the user's (refresh and up leave it alone). */
@@ -85,6 +88,8 @@ export interface ReadinessSpec {
    * (bad user-data, a module that failed) fails the wait at once, quoting it.
    */
   cloudInit?: boolean;
+  /** Ready once the QEMU guest agent answers (the Vm needs `guestAgent: true`). */
+  guestAgent?: boolean;
   /** Default 120000. */
   timeoutMs?: number;
 }
@@ -126,6 +131,8 @@ export interface VmInputs {
   guestSshPort?: number;
   /** A cloud-init NoCloud seed, attached as a read-only virtio disk labelled "cidata". */
   cloudInit?: CloudInitInputs;
+  /** The QEMU guest agent's virtio-serial port, on a socket in the state directory (provider/vm/guestAgent.ts). */
+  guestAgent?: boolean;
   /**
    * Keys the seed's digest; made by the provider and kept as a secret in state, never an input a
    * user gives. (A plain hash of user-data is reversed by guessing a short password.)
@@ -167,6 +174,8 @@ export interface VmSpec {
   extraArgs: string[];
   /** The seed image's digest (its content stays out of the spec, which is stored on the host). */
   cloudInit?: SeedDigest;
+  /** Present only when on: a VM started without it keeps an equal spec. */
+  guestAgent?: true;
 }
 
 /** A forward normalized; an auto one (not allocated yet: check and diff) has host port 0, which never reaches QEMU (see context in resources/vm.ts). */
@@ -308,6 +317,7 @@ export function vmSpec(inputs: VmInputs): { spec: VmSpec; errors: InvalidArgumen
   const networksValid = networks !== undefined;
   const networkList = networks ?? [];
   e(() => inputs.expiresAfter === undefined ? undefined : durationMs(inputs.expiresAfter, "expiresAfter"));
+  const guestAgent = e(() => booleanInput(inputs.guestAgent, "guestAgent")) ? true : undefined;
   const extraArgs = e(() => {
     const args = inputs.extraArgs ?? [];
     if (!Array.isArray(args) || args.some((a) => typeof a !== "string")) throw new InvalidArgumentError("extraArgs", "must be a list of strings (one argv element each)");
@@ -316,6 +326,8 @@ export function vmSpec(inputs: VmInputs): { spec: VmSpec; errors: InvalidArgumen
       throw new InvalidArgumentError(`extraArgs[${owned}]`, `${JSON.stringify(args[owned])} would take the VM from pulumi-qemu, which sets or needs what it controls ` +
         "(its pidfile, QMP and monitors, name, serial log, chardevs and drives, accelerator, daemon and user); QEMU reads --option as -option, so every spelling is refused");
     }
+    const agentChannel = args.findIndex((a) => new RegExp(`(^|,)(chardev|id)=${GUEST_AGENT_CHARDEV}(,|$)`).test(a));
+    if (agentChannel >= 0) throw new InvalidArgumentError(`extraArgs[${agentChannel}]`, `${JSON.stringify(args[agentChannel])} names the guest agent's channel ${GUEST_AGENT_CHARDEV}, which pulumi-qemu makes: use guestAgent: true`);
     return args;
   }) ?? [];
   e(() => inputs.state === undefined ? undefined : oneOf(inputs.state, "state", VM_STATES));
@@ -336,6 +348,9 @@ export function vmSpec(inputs: VmInputs): { spec: VmSpec; errors: InvalidArgumen
     }
     if (r.timeoutMs !== undefined) integerIn(r.timeoutMs, "readiness.timeoutMs", 1, 3600000);
     booleanInput(r.cloudInit, "readiness.cloudInit");
+    if (booleanInput(r.guestAgent, "readiness.guestAgent") && inputs.guestAgent !== true) {
+      throw new InvalidArgumentError("readiness.guestAgent", "waits for the guest agent, which the VM has only with guestAgent: true");
+    }
   });
   e(() => {
     const t = inputs.stopTimeouts ?? {};
@@ -350,6 +365,6 @@ export function vmSpec(inputs: VmInputs): { spec: VmSpec; errors: InvalidArgumen
   })();
   const cloudInit = !seed ? undefined
     : inputs.seedKey ? { hmacSha256: createHmac("sha256", inputs.seedKey).update(seed.image).digest("hex") } : { sha256: seed.sha256 };
-  const spec: VmSpec = JSON.parse(JSON.stringify({ name, arch, cpus, memoryBytes, machine, cpu, accelerators, disks, cdrom, kernel, initrd, append: inputs.append, networks: networkList, extraArgs, cloudInit }));
+  const spec: VmSpec = JSON.parse(JSON.stringify({ name, arch, cpus, memoryBytes, machine, cpu, accelerators, disks, cdrom, kernel, initrd, append: inputs.append, networks: networkList, extraArgs, cloudInit, guestAgent }));
   return { spec, errors, cloudInitImage: seed?.image };
 }

@@ -29,11 +29,20 @@ if ip link set eth0 up 2>/dev/null; then
   /sbin/dropbear -R -E -p 22 2>/var/log/dropbear.log
 fi
 # A private network's address from the kernel command line (pulumi-qemu.ip=ADDR/PREFIX, as a
-# Fleet on a Network gives it): on the second NIC, the first being user-mode networking.
+# Fleet on a Network gives it): on the NIC whose MAC the address makes (52:54 and its octets).
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
-    pulumi-qemu.ip=*) ip link set eth1 up && ip addr add "${arg#pulumi-qemu.ip=}" dev eth1 ;;
+    pulumi-qemu.ip=*)
+      cidr="${arg#pulumi-qemu.ip=}"
+      mac=$(echo "${cidr%/*}" | awk -F. '{printf "52:54:%02x:%02x:%02x:%02x", $1, $2, $3, $4}')
+      for n in /sys/class/net/*; do
+        [ "$(cat "$n/address")" = "$mac" ] && ip link set "${n##*/}" up && ip addr add "$cidr" dev "${n##*/}"
+      done ;;
   esac
+done
+# The QEMU guest agent, when the VM has its port (Vm guestAgent): found by the port's name.
+for p in /sys/class/virtio-ports/*; do
+  [ "$(cat "$p/name" 2>/dev/null)" = org.qemu.guest_agent.0 ] && mkdir -p /var/run && /sbin/qemu-ga -d -F/sbin/fsfreeze-hook -m virtio-serial -p "/dev/${p##*/}" -l /var/log/qemu-ga.log
 done
 echo "PULUMI-QEMU-GUEST-READY"
 # ACPI power button (QMP system_powerdown) ends the guest cleanly.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the tiny test guest from Debian packages: a cloud kernel and a busybox initramfs
-# that brings up virtio networking, starts dropbear on port 22 and prints a ready marker
-# on the serial console. Cached in $GUEST_DIR; rebuilt only when this recipe changes.
+# that brings up virtio networking, starts dropbear on port 22 and the QEMU guest agent on its
+# virtio-serial port, and prints a ready marker on the serial console. Cached in $GUEST_DIR; rebuilt only when this recipe changes.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 . "$HERE/common.sh"
@@ -26,7 +26,7 @@ R="$WORK/root"
 mkdir -p "$R"/{bin,sbin,etc,proc,sys,dev,tmp,root/.ssh,etc/dropbear,lib/mods,var/log}
 cp /bin/busybox "$R/bin/busybox"
 # Networking, virtio disks and ISO 9660 (for cloud-init seeds), in load order: modular in the cloud kernel.
-MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net virtio_blk cdrom isofs"
+MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net virtio_blk virtio_console cdrom isofs"
 echo "$MODULES" > "$R/lib/mods/order"
 for m in $MODULES; do
   f="$(find "$WORK/k/lib/modules" -name "$m.ko*" | head -n1)"
@@ -42,6 +42,18 @@ cp /usr/sbin/dropbear "$R/sbin/dropbear"
 for lib in $(ldd /usr/sbin/dropbear | grep -o '/[^ ]*'); do
   mkdir -p "$R$(dirname "$lib")"; cp -L "$lib" "$R$lib"
 done
+# The QEMU guest agent, from Debian's package (the version of this host's QEMU), with its libraries.
+(cd "$WORK" && apt-get download qemu-guest-agent >&2 2>/dev/null) || { apt-get update -qq >&2; (cd "$WORK" && apt-get download qemu-guest-agent >&2); }
+dpkg -x "$WORK"/qemu-guest-agent_*.deb "$WORK/qga"
+cp "$WORK/qga/usr/sbin/qemu-ga" "$R/sbin/qemu-ga"
+for lib in $(ldd "$R/sbin/qemu-ga" | grep -o '/[^ ]*'); do
+  mkdir -p "$R$(dirname "$lib")"; cp -L "$lib" "$R$lib"
+done
+# guest-shutdown runs /sbin/shutdown (busybox has none): power off at once.
+printf '#!/bin/sh\nsync\nexec /bin/busybox poweroff -f\n' > "$R/sbin/shutdown"; chmod 755 "$R/sbin/shutdown"
+# Run by the agent around a file-system freeze (Vm snapshots): a record the tests read.
+printf '#!/bin/sh\necho "$1" >> /run/fsfreeze.log\n' > "$R/sbin/fsfreeze-hook"; chmod 755 "$R/sbin/fsfreeze-hook"
+printf 'ID=pulumi-qemu-test\nNAME="pulumi-qemu test guest"\nPRETTY_NAME="pulumi-qemu test guest (busybox)"\nVERSION_ID=1\n' > "$R/etc/os-release"
 # A key pair that the tests use to log in to the guest as root.
 [ -f "$GUEST_DIR/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C pulumi-qemu-guest -f "$GUEST_DIR/id_ed25519"
 cp "$GUEST_DIR/id_ed25519.pub" "$R/root/.ssh/authorized_keys"

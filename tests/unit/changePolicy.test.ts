@@ -13,6 +13,9 @@ import * as image from "../../provider/resources/image";
 import * as network from "../../provider/resources/network";
 import * as snapshot from "../../provider/resources/snapshot";
 import * as vm from "../../provider/resources/vm";
+import * as guestCommand from "../../provider/resources/guestCommand";
+import * as guestFile from "../../provider/resources/guestFile";
+import { createHash } from "crypto";
 import { vmSpec } from "../../provider/vm/spec";
 import { specChanges } from "../../provider/vm/plan";
 import { imageCacheDir } from "../../provider/layout";
@@ -30,6 +33,7 @@ const hex = "ab".repeat(32);
 /** Per resource: the recorded state, its inputs, another value for each input, and the diff. */
 interface Case { olds: Record<string, unknown>; news: Record<string, unknown>; alt: Record<string, unknown>; diff(o: any, n: any): Promise<Diff>; restarts?(o: any, n: any): boolean }
 
+const guestTarget = { host: conn, stateDir: "/w/vms/web.ab12", vm: "web.ab12" };
 const vmBase = { host: conn, name: "web", memory: "256M", kernel: "/w/vmlinuz", networks: [{ type: "user" }] };
 const CASES: Record<string, Case> = {
   Host: {
@@ -76,9 +80,20 @@ const CASES: Record<string, Case> = {
       cdrom: "/w/c.iso", kernel: "/w/vmlinuz2", initrd: "/w/initrd", append: "console=ttyS0", networks: [{ type: "user", ports: [{ guest: 80, host: 8080 }] }],
       ports: [{ guest: 22, host: 2222 }], extraArgs: ["-nographic"], cloudInit: { userData: "#cloud-config\n" }, state: "stopped",
       readiness: { serialPattern: "login:" }, stopTimeouts: { powerdownMs: 1000 }, guestUser: "u", guestPrivateKey: "k", guestSshPort: 2200,
-      rolloutGroup: "g", adopt: true, expiresAfter: "2h" },
+      rolloutGroup: "g", adopt: true, expiresAfter: "2h", guestAgent: true },
     diff: (o, n) => vm.diff("id", o, n),
     restarts: (o, n) => specChanges(o.spec, vmSpec(n).spec).length > 0,
+  },
+  GuestCommand: {
+    olds: { ...guestTarget, create: "echo hi", stdout: "hi\n", stderr: "", exitCode: 0 }, news: { ...guestTarget, create: "echo hi" },
+    alt: { vm: "db.cd34", create: "echo bye", update: "echo up", delete: "echo bye", environment: { A: "1" }, stdin: "x", timeout: "1m", triggers: [1], shell: "/bin/bash" },
+    diff: (o, n) => guestCommand.diff("id", o, n),
+  },
+  GuestFile: {
+    olds: { ...guestTarget, path: "/etc/a.conf", content: "a", sha256: createHash("sha256").update("a").digest("hex"), size: 1 },
+    news: { ...guestTarget, path: "/etc/a.conf", content: "a" },
+    alt: { vm: "db.cd34", path: "/etc/b.conf", content: "b", source: "/tmp/b.conf", mode: "0600", owner: "nobody", overwrite: true },
+    diff: (o, n) => guestFile.diff("id", o, n),
   },
 };
 

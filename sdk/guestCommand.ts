@@ -1,0 +1,92 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { Connection } from "../provider/transport";
+import { stateDirName } from "../provider/layout";
+import type { GuestCommandLine } from "../provider/resources/guestCommand";
+import { placementOf } from "./hostId";
+import { shimProvider, withOutputs } from "./shim";
+import type { Vm } from "./vm";
+
+export type { GuestCommandLine };
+
+export interface GuestCommandArgs {
+  /**
+   * The VM to run in: a Vm with `guestAgent: true` whose guest runs qemu-guest-agent. Its guest
+   * needs no network: the agent's channel is a virtio-serial port.
+   * @change replace
+   */
+  vm: Vm;
+  /**
+   * Run when the resource is made: a string runs in `shell` (`shell -c`), a list is a program and its arguments.
+   * @change replace
+   */
+  create: pulumi.Input<GuestCommandLine>;
+  /**
+   * Run instead of a replace when `create`, `environment`, `stdin` or `shell` change.
+   * @change in place
+   */
+  update?: pulumi.Input<GuestCommandLine>;
+  /**
+   * Run when the resource is destroyed (skipped when the VM no longer runs).
+   * @change in place
+   */
+  delete?: pulumi.Input<GuestCommandLine>;
+  /**
+   * Variables for the commands. Always stored as a secret; their values are masked in error messages.
+   * @change replace
+   */
+  environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /**
+   * Given to the commands on standard input. Always stored as a secret.
+   * @change replace
+   */
+  stdin?: pulumi.Input<string>;
+  /**
+   * How long a command may run, for example "30s" or "10m"; then it is killed in the guest and the step fails. Default "5m".
+   * @change in place
+   */
+  timeout?: pulumi.Input<string>;
+  /**
+   * Any values: when one changes, the command is replaced (`delete`, then `create`, run again).
+   * @change replace
+   */
+  triggers?: pulumi.Input<unknown[]>;
+  /**
+   * The shell of string commands, a path in the guest. Default "/bin/sh".
+   * @change replace
+   */
+  shell?: pulumi.Input<string>;
+}
+
+/**
+ * Commands run inside a VM's guest through the QEMU guest agent: no guest network, no SSH, no
+ * keys. `create` runs once when made; a refresh runs nothing. A non-zero exit fails the step with
+ * the VM's name, the exit code and the tail of stderr.
+ */
+export class GuestCommand extends pulumi.dynamic.Resource {
+  /** What the last command run printed on standard output. Secret when any of its inputs is. */
+  declare readonly stdout: pulumi.Output<string>;
+  /** What the last command run printed on standard error. Secret when any of its inputs is. */
+  declare readonly stderr: pulumi.Output<string>;
+  /** The last run's exit code (0: a failure fails the step). */
+  declare readonly exitCode: pulumi.Output<number>;
+
+  constructor(name: string, args: GuestCommandArgs, opts?: pulumi.CustomResourceOptions) {
+    if (!args.vm) throw new Error(`GuestCommand ${name}: vm: must be a Vm`);
+    const { host, hostId } = placementOf(args.vm);
+    const inputs = withOutputs({
+      create: args.create, update: args.update, delete: args.delete, environment: args.environment, stdin: args.stdin,
+      timeout: args.timeout, triggers: args.triggers, shell: args.shell,
+      host: pulumi.secret(host as pulumi.Input<Connection>), ...(hostId ? { hostId } : {}),
+      stateDir: args.vm.stateDir, vm: args.vm.stateDir.apply(stateDirName),
+    }, ["stdout", "stderr", "exitCode"]);
+    // In state, what a command printed is always a secret (it may echo one); the outputs here are secret only when an input is.
+    super(guestCommandProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "environment", "stdin", "stdout", "stderr"] }, "qemu", "GuestCommand");
+    const anySecret = pulumi.all([args.create, args.update, args.delete, args.environment, args.stdin, args.shell]);
+    const asInputs = (o: pulumi.Output<string>) => pulumi.all([anySecret, pulumi.unsecret(o)]).apply(([, v]) => v);
+    (this as { stdout: pulumi.Output<string> }).stdout = asInputs(this.stdout);
+    (this as { stderr: pulumi.Output<string> }).stderr = asInputs(this.stderr);
+  }
+}
+
+/** @internal The serialized provider (exported for tests). */
+export const guestCommandProvider = shimProvider("guestCommand");
