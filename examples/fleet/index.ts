@@ -26,6 +26,11 @@ const baseImage: string | qemu.FleetImageSource = baseImageUrl
 const userData = config.get("userData");
 // Where the guest's kernel and initramfs are on the hosts (direct kernel boot reads them there).
 const hostGuestDir = config.get("hostGuestDir") ?? guestDir;
+// `pulumi config set guestAgent true`: every member gets the QEMU guest agent's channel, a
+// GuestCommand that reports its addresses and a GuestFile (`guestConfig`, its content). With
+// `privateOnly` (and a network) the members have no forwarded ports at all: only the agent reaches them.
+const guestAgent = config.getBoolean("guestAgent") ?? false;
+const privateOnly = config.getBoolean("privateOnly") ?? false;
 
 const fleet = new qemu.Fleet("ci", {
   hosts: Object.fromEntries(hosts.map((h) => [h.name, new qemu.Host(h.name, {
@@ -50,13 +55,32 @@ const fleet = new qemu.Fleet("ci", {
     ...(config.get("baseImage") ? {} : {
       // no_timer_check: an emulated guest on a busy host can fail Linux's IO-APIC timer check and panic.
       kernel: path.join(hostGuestDir, "vmlinuz"), initrd: path.join(hostGuestDir, "initramfs.gz"), append: "console=ttyS0 quiet no_timer_check",
-      readiness: { serialPattern: "PULUMI-QEMU-GUEST-READY", guestPort: 22, timeoutMs: config.getNumber("readinessTimeoutMs") ?? 300000 },
+      readiness: { serialPattern: "PULUMI-QEMU-GUEST-READY", ...(privateOnly ? {} : { guestPort: 22 }), ...(guestAgent ? { guestAgent: true } : {}),
+        timeoutMs: config.getNumber("readinessTimeoutMs") ?? 300000 },
       stopTimeouts: { powerdownMs: 1000 }, // the tiny guest cannot hear ACPI powerdown
     }),
     ...(userData ? { cloudInit: { userData } } : {}),
     guestPrivateKey: pulumi.secret(readFileSync(guestKeyFile, "utf8")),
+    ...(privateOnly ? { ports: [] } : {}),
+    guestAgent,
   },
 });
+
+// Through each member's guest agent: no SSH, no forwarded port, no guest network needed.
+const reports = guestAgent ? fleet.vms.map((vm, i) => new qemu.GuestCommand(`report-${i}`, {
+  vm, create: "echo joined > /run/pq-member; ip -o -4 addr show | awk '$2 != \"lo\" {print $4}'",
+})) : [];
+const configs = guestAgent ? fleet.vms.map((vm, i) => new qemu.GuestFile(`config-${i}`, {
+  vm, path: "/etc/pq-fleet.conf", content: config.get("guestConfig") ?? "role=member\n", mode: "0640",
+})) : [];
+// `pulumi config set failMember 1`: a command that fails in that member, on purpose.
+const failMember = config.getNumber("failMember");
+if (guestAgent && failMember !== undefined) {
+  new qemu.GuestCommand(`fail-${failMember}`, { vm: fleet.vms[failMember], create: "echo 'step one ok'; echo 'disk full on purpose' >&2; exit 3" });
+}
+export const guestReports = pulumi.all(reports.map((r) => r.stdout));
+export const guestConfigDigests = pulumi.all(configs.map((c) => c.sha256));
+export const guestAddresses = pulumi.all(fleet.vms.map((vm) => vm.guestInterfaces));
 
 // `pulumi config set runCommand true` runs `uname -a` in every guest with remote.Command. It
 // needs the pulumi-resource-command plugin, which Pulumi downloads from GitHub.

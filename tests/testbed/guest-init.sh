@@ -23,22 +23,29 @@ if [ -f /run/cidata/meta-data ]; then
   case "$(head -c2 /run/cidata/user-data)" in '#!') sh /run/cidata/user-data >/run/user-data.log 2>&1 ;; esac
 fi
 ip link set lo up
-if ip link set eth0 up 2>/dev/null; then
-  ip addr add 10.0.2.15/24 dev eth0
-  ip route add default via 10.0.2.2
-  /sbin/dropbear -R -E -p 22 2>/var/log/dropbear.log
-fi
 # A private network's address from the kernel command line (pulumi-qemu.ip=ADDR/PREFIX, as a
 # Fleet on a Network gives it): on the NIC whose MAC the address makes (52:54 and its octets).
+private_macs=
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     pulumi-qemu.ip=*)
       cidr="${arg#pulumi-qemu.ip=}"
       mac=$(echo "${cidr%/*}" | awk -F. '{printf "52:54:%02x:%02x:%02x:%02x", $1, $2, $3, $4}')
+      private_macs="$private_macs $mac"
       for n in /sys/class/net/*; do
         [ "$(cat "$n/address")" = "$mac" ] && ip link set "${n##*/}" up && ip addr add "$cidr" dev "${n##*/}"
       done ;;
   esac
+done
+# User-mode networking on the first NIC that is not a private network's (none: a private network only).
+for n in /sys/class/net/eth*; do
+  [ -e "$n" ] || continue
+  case "$private_macs" in *"$(cat "$n/address")"*) continue ;; esac
+  ip link set "${n##*/}" up
+  ip addr add 10.0.2.15/24 dev "${n##*/}"
+  ip route add default via 10.0.2.2
+  /sbin/dropbear -R -E -p 22 2>/var/log/dropbear.log
+  break
 done
 # The QEMU guest agent, when the VM has its port (Vm guestAgent): found by the port's name.
 for p in /sys/class/virtio-ports/*; do

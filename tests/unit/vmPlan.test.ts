@@ -19,6 +19,12 @@ describe("VM plan: stop and delete (the ladder)", () => {
     ["failed: cannot hear powerdown", "failed", 30000, ["quit", "SIGTERM", "SIGKILL"]],
   ];
   for (const [what, state, powerdownMs, expected] of cases) it(what, () => assert.deepStrictEqual(planStop(state, powerdownMs), expected));
+  const withAgent: Array<[string, RunState, number, StopRung[]]> = [
+    ["running with an agent: its shutdown after ACPI, before quit", "running", 30000, ["system_powerdown", "guest-shutdown", "quit", "SIGTERM", "SIGKILL"]],
+    ["running with an agent, powerdown wait 0: no graceful rung", "running", 0, ["quit", "SIGTERM", "SIGKILL"]],
+    ["paused with an agent: a paused guest's agent cannot answer", "paused", 30000, ["quit", "SIGTERM", "SIGKILL"]],
+  ];
+  for (const [what, state, powerdownMs, expected] of withAgent) it(what, () => assert.deepStrictEqual(planStop(state, powerdownMs, true), expected));
 });
 
 describe("VM plan: create", () => {
