@@ -82,6 +82,10 @@ export function table(r: BenchResults): string {
     row([`up to SSH as cloud-init's user, image not cached (${r.image.accelerator})`, r.image.uncachedUpToSshMs]),
     row([`up to SSH as cloud-init's user, image cached (${r.image.accelerator})`, r.image.cachedUpToSshMs]),
     "",
+    row(["A command in the test guest (h1, `echo`)", "ms"]), row(["---", "---:"]),
+    row([`GuestCommand create through the agent (of ${r.guestCommand.agentRunsMs.join(", ")})`, r.guestCommand.agentMs]),
+    row([`${r.guestCommand.peer} (of ${r.guestCommand.peerRunsMs.join(", ")})`, r.guestCommand.peerMs]),
+    "",
     row(["Target", "value", "limit", "met"]), row(["---", "---:", "---:", "---"]),
     ...r.targets.map((t) => row([t.target, t.value, t.limit, t.met ? "yes" : "**no**"])),
   ];

@@ -17,6 +17,7 @@ import { benchFleetBoot, type FleetFigures } from "./fleetBoot";
 import { benchRefresh, type RefreshFigure } from "./refresh";
 import { benchSnapshotRevert, type SnapshotFigures } from "./snapshotRevert";
 import { benchImageBoot, type ImageFigures } from "./imageBoot";
+import { benchGuestCommand, type GuestCommandFigures } from "./guestCommand";
 import { targetsOf, table } from "./report";
 
 export interface BenchResults {
@@ -30,6 +31,7 @@ export interface BenchResults {
   fleet: FleetFigures;
   snapshot: SnapshotFigures;
   image: ImageFigures;
+  guestCommand: GuestCommandFigures;
   targets: Array<{ target: string; value: number; limit: number; met: boolean }>;
 }
 
@@ -64,7 +66,9 @@ export async function runBench(sizes: BenchSizes, log: (m: string) => void = con
     const snapshot = await benchSnapshotRevert(ctx);
     log("bench: the real image, downloaded and booted");
     const realImage = await benchImageBoot(ctx);
-    const results = { date: new Date().toISOString(), machine: machine(), sizes, create, refresh, cli, peer, fleet, snapshot, image: realImage, targets: [] as BenchResults["targets"] };
+    log("bench: a command in a guest, through its agent and through ssh");
+    const guestCommand = await benchGuestCommand(ctx);
+    const results = { date: new Date().toISOString(), machine: machine(), sizes, create, refresh, cli, peer, fleet, snapshot, image: realImage, guestCommand, targets: [] as BenchResults["targets"] };
     results.targets = targetsOf(results);
     return results;
   } finally {

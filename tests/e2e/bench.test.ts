@@ -33,6 +33,9 @@ describe("e2e: npm run bench, smoke size", function () {
     // The real image: downloaded, and booted to an SSH login twice (each checked to answer as cloud-init's user).
     for (const k of ["curlMs", "fetchMs", "uncachedUpToSshMs", "cachedUpToSshMs", "imageMiB"] as const) assert.ok(r.image[k] > 0, JSON.stringify(r.image));
     assert.ok(["kvm", "tcg"].includes(r.image.accelerator), JSON.stringify(r.image));
+    // A command in the guest: each run's output was checked before it was counted, through the agent and through ssh.
+    assert.strictEqual(r.guestCommand.agentRunsMs.length, SMOKE.repeats);
+    assert.ok(r.guestCommand.agentMs > 0 && r.guestCommand.peerMs > 0, JSON.stringify(r.guestCommand));
     // The peer runs where the command provider's plugin is installed (built by hand, see
     // ../shared/TESTBED.md); elsewhere every size says why, and its four targets are absent.
     assert.deepStrictEqual(r.peer.map((p) => p.vms), SMOKE.cliSizes);
