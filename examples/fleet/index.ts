@@ -67,8 +67,11 @@ const fleet = new qemu.Fleet("ci", {
 });
 
 // Through each member's guest agent: no SSH, no forwarded port, no guest network needed.
+// `pulumi config set --secret guestToken ...` reaches each command's environment (a secret in the state).
+const guestToken = config.getSecret("guestToken");
 const reports = guestAgent ? fleet.vms.map((vm, i) => new qemu.GuestCommand(`report-${i}`, {
-  vm, create: "echo joined > /run/pq-member; ip -o -4 addr show | awk '$2 != \"lo\" {print $4}'",
+  vm, create: "echo joined > /run/pq-member; [ -n \"$TOKEN\" ] && echo \"$TOKEN\" > /run/pq-token; ip -o -4 addr show | awk '$2 != \"lo\" {print $4}'",
+  ...(guestToken ? { environment: { TOKEN: guestToken } } : {}),
 })) : [];
 const configs = guestAgent ? fleet.vms.map((vm, i) => new qemu.GuestFile(`config-${i}`, {
   vm, path: "/etc/pq-fleet.conf", content: config.get("guestConfig") ?? "role=member\n", mode: "0640",

@@ -32,3 +32,15 @@ export function cloudInitFailure(serial: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * What `cloud-init status --long`, run in the guest through its agent, says: "done", "error" (or
+ * "degraded", with the text to quote), or undefined while it still runs or has not started.
+ * Works where the serial console is not cloud-init's (no console=ttyS0).
+ */
+export function cloudInitStatus(output: string): { state: "done" } | { state: "error"; text: string } | undefined {
+  const status = /^status:\s*(\S+)/m.exec(output)?.[1];
+  if (status === "done") return { state: "done" };
+  if (status === "error" || status === "degraded") return { state: "error", text: output.trim() };
+  return undefined;
+}

@@ -5,8 +5,8 @@ import { qemuMessages } from "../qemu/messages";
 import { parseKeyValues } from "../keyValues";
 import { EXIT, makeDirectory, tailFile, type Transport } from "../transport";
 import { withVmQmp } from "./qmpEndpoint";
-import { guestShutdown, withVmGuestAgent } from "./guestAgent";
-import { CLOUD_INIT_FINISHED, cloudInitFailure } from "./cloudInitReadiness";
+import { guestExec, guestShutdown, withVmGuestAgent } from "./guestAgent";
+import { CLOUD_INIT_FINISHED, cloudInitFailure, cloudInitStatus } from "./cloudInitReadiness";
 import { hostOps } from "../platform";
 import { cloudInitSeedPath, type SeedDigest, type VmLayout } from "../layout";
 import { listStartedSpecs, observe } from "./observe";
@@ -210,6 +210,12 @@ async function portAnswers(transport: Transport, address: string, port: number):
   });
 }
 
+/** cloud-init's status in the guest through its agent; undefined when the agent, or cloud-init, cannot tell yet. */
+async function agentCloudInitStatus(handle: VmHandle): Promise<ReturnType<typeof cloudInitStatus>> {
+  const r = await withVmGuestAgent(handle, 2000, (agent) => guestExec(agent, { argv: ["cloud-init", "status", "--long"], timeoutMs: 10000 })).catch(() => undefined);
+  return r ? cloudInitStatus(r.stdout) : undefined;
+}
+
 /** The guest agent answers a ping within 2 s (one that is not running yet never answers). */
 function agentAnswers(handle: VmHandle): Promise<boolean> {
   return withVmGuestAgent(handle, 2000, (agent) => agent.execute("guest-ping", undefined, 2000)).then(() => true, () => false);
@@ -242,6 +248,7 @@ export async function waitReady(handle: VmHandle, spec: VmSpec, readiness: Readi
   let portSeen = !forward;
   let agentSeen = !readiness.guestAgent;
   let lastReport = 0;
+  let lastAgentStatus = 0;
   for (;;) {
     if (!serialSeen || !cloudInitDone) {
       const tail = await serialTail(handle);
@@ -250,6 +257,13 @@ export async function waitReady(handle: VmHandle, spec: VmSpec, readiness: Readi
         const failure = cloudInitFailure(tail);
         if (failure) throw new CloudInitError(`${transport.description}: VM ${spec.name}: cloud-init reported a problem before it finished:\n${failure}`, failure);
         cloudInitDone = CLOUD_INIT_FINISHED.test(tail);
+      }
+      // With an agent, cloud-init's own status too: it tells where the console is not cloud-init's.
+      if (!cloudInitDone && spec.guestAgent && Date.now() - lastAgentStatus >= 2000) {
+        lastAgentStatus = Date.now();
+        const said = await agentCloudInitStatus(handle);
+        if (said?.state === "error") throw new CloudInitError(`${transport.description}: VM ${spec.name}: cloud-init reported a problem (its status, through the guest agent):\n${said.text.slice(-2000)}`, said.text);
+        cloudInitDone = said?.state === "done";
       }
       const panic = serialSeen && cloudInitDone ? undefined : KERNEL_PANIC.exec(tail)?.[0].trim();
       if (panic) throw new GuestPanicError(`${transport.description}: VM ${spec.name}: the guest's kernel panicked before it was ready; serial log ends with:\n${tail.slice(-2000)}`, panic);

@@ -5,7 +5,8 @@
  * on the three SSH hosts and one working directory: the first stack's hosts download it once
  * each, the second downloads nothing (counted on the mirror); cloud-init creates the declared user
  * with the declared key, sets the hostname, writes the file and runs the command, and each member answers SSH as
- * that user; destroy keeps the cached image.
+ * that user, and the image's own guest agent answers (its OS name, a GuestCommand in each
+ * member); destroy keeps the cached image.
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
@@ -43,10 +44,14 @@ const fleet = new qemu.Fleet("deb", {
       write_files: [{ path: "/etc/pulumi-qemu-mark", content: config.require("mark") + "\\n" }],
       runcmd: [["sh", "-c", "echo ran > /var/tmp/runcmd-ran"]],
     } },
-    readiness: { cloudInit: true, guestPort: 22, timeoutMs: 900000 },
+    readiness: { cloudInit: true, guestPort: 22, guestAgent: true, timeoutMs: 900000 },
+    guestAgent: true,
   },
 });
 exports.members = fleet.members;
+// The image's own qemu-guest-agent: its OS name, and a command run through it in every member.
+exports.os = pulumi.all(fleet.vms.map((vm) => vm.guestOs));
+exports.agentSays = pulumi.all(fleet.vms.map((vm, i) => new qemu.GuestCommand("status-" + i, { vm, create: "cloud-init status; cat /etc/pulumi-qemu-mark" }).stdout));
 `;
 
 /** One VM of the image on one host, with user-data that is not YAML: the up must fail with cloud-init's words. */
@@ -106,6 +111,8 @@ describe("e2e: a Fleet of the real Debian cloud image from its URL, two stacks (
         const seen = await guestExec({ host: m.sshHost, port: m.sshPort, user: "tester" }, key, ["sh", "-c", "id -un; hostname; cat /etc/pulumi-qemu-mark /var/tmp/runcmd-ran; cloud-init status"]);
         assert.deepStrictEqual(seen.stdout.trim().split("\n"), ["tester", m.name, `stack-${who}`, "ran", "status: done"], `${who}/${m.name}: ${seen.stdout} ${seen.stderr}`);
       }
+      assert.deepStrictEqual(JSON.parse(await pulumi(who, "stack", "output", "os", "--json")), Array(3).fill("Debian GNU/Linux 12 (bookworm)"));
+      assert.deepStrictEqual(JSON.parse(await pulumi(who, "stack", "output", "agentSays", "--json")), Array(3).fill(`status: done\nstack-${who}\n`));
     };
 
     await pulumi("a", "up", "--yes", "--skip-preview");

@@ -4,12 +4,14 @@
  * A GuestCommand per member writes a file and reports the member's private address, a GuestFile
  * puts a config in each and a changed content updates it in place; each Vm's outputs list the
  * member's private address as its agent reports it. A failing command fails the update naming
- * the member, the exit code and stderr's tail.
+ * the member, the exit code and stderr's tail. The members ignore ACPI: destroy stops each
+ * through its agent's shutdown, before QMP quit.
  */
 import * as assert from "assert";
 import { randomBytes, createHash } from "crypto";
 import { execFileSync } from "child_process";
 import * as path from "path";
+import { readFileSync } from "fs";
 import { closeAllSshTransports } from "../../provider/transport";
 import type { FleetMember } from "../../provider/fleet/inventory";
 import type { GuestInterface } from "../../provider/vm/guestAgent";
@@ -40,8 +42,10 @@ describe("e2e: a fleet reached only through the guest agent, on a private networ
     networkSubnet: { value: "10.98.0.0/24" },
     guestAgent: { value: "true" },
     privateOnly: { value: "true" },
+    guestToken: { value: TOKEN, secret: true },
     ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, { value: v }])),
   });
+  const TOKEN = `tok-${randomBytes(8).toString("hex")}`;
   const sha = (s: string) => createHash("sha256").update(s).digest("hex");
   after(async () => {
     execFileSync("sh", ["-c", `pkill -KILL -f 'e2e-qga-${run}[/]' ; rm -rf ${workDirs.join(" ")}; exit 0`]);
@@ -59,6 +63,11 @@ describe("e2e: a fleet reached only through the guest agent, on a private networ
       assert.deepStrictEqual(privates, ["10.98.0.10", "10.98.0.11", "10.98.0.12", "10.98.0.13"]);
       // Each command ran in its own member and saw only the private NIC.
       assert.deepStrictEqual(up.outputs.guestReports.value, privates.map((a) => `${a}/24\n`));
+      // The secret environment reached the guests and stays out of the state; what the commands printed is a secret there too.
+      assert.strictEqual(up.outputs.guestReports.secret, true, "stdout of a command with a secret input is not secret");
+      const state = readFileSync(h.stateFile, "utf8");
+      assert.ok(!state.includes(TOKEN), "the token is in the state in clear text");
+      assert.ok(!state.includes(`${privates[0]}/24\\n`), "a command's stdout is in the state in clear text");
       // Each Vm's outputs: the private address as the member's agent reports it.
       const reported = (up.outputs.guestAddresses.value as GuestInterface[][]).map((ifs) => ifs.flatMap((i) => i.addresses).filter((a) => !a.includes(":")));
       assert.deepStrictEqual(reported, privates.map((a) => [`${a}/24`]));
@@ -84,8 +93,14 @@ describe("e2e: a fleet reached only through the guest agent, on a private networ
       await assert.rejects(h.stack.up({ onOutput: (s) => { said += s; } }));
       assert.match(said, /VM ci-1\.[0-9a-f]+: the create command exited with code 3; stderr ends with:\s+disk full on purpose/, said.slice(-3000));
 
+      // The tiny guest ignores ACPI: each member stops through its agent's rung, never reaching QMP quit.
       await configure(h);
-      await h.stack.destroy(capture(h));
+      let stopped = "";
+      await h.stack.destroy({ onOutput: (s) => { stopped += s; } });
+      for (const m of members) {
+        assert.match(stopped, new RegExp(`VM ${m.name}\\.[0-9a-f]+: guest-shutdown`), `${m.name} did not stop through its agent`);
+        assert.doesNotMatch(stopped, new RegExp(`VM ${m.name}\\.[0-9a-f]+: quit`), `${m.name} needed QMP quit`);
+      }
       for (const m of members) assert.deepStrictEqual(vmQemuPids(m.name), [], `${m.name} still runs after destroy`);
       assert.deepStrictEqual(liveQemuPids(`e2e-qga-${run}/`), [], "a switch still runs after destroy");
     });

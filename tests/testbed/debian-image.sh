@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the testbed's real guest from Debian packages: a Debian bookworm cloud image (cloud
-# kernel, systemd, cloud-init, openssh-server, qemu-guest-agent) that boots from its own disk
+# kernel, systemd with dbus (logind: ACPI power button, shutdown), cloud-init, openssh-server,
+# qemu-guest-agent) that boots from its own disk
 # with its own boot loader, as a published cloud image does: an MBR, syslinux on a small FAT
 # boot partition, an ext4 root. No loop device or mount: mmdebstrap makes the tree, mke2fs -d
 # and mtools make the file systems, sfdisk the partition table. Written as a compressed qcow2 with
@@ -25,7 +26,7 @@ fi
 WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT
 log "building the Debian cloud image in $OUT (about a minute of downloads and installs)"
 mmdebstrap --mode=root --variant=minbase \
-  --include=linux-image-cloud-amd64,systemd-sysv,udev,cloud-init,openssh-server,qemu-guest-agent,ifupdown,isc-dhcp-client,iproute2,sudo,netbase,ca-certificates,locales \
+  --include=linux-image-cloud-amd64,systemd-sysv,udev,dbus,cloud-init,openssh-server,qemu-guest-agent,ifupdown,isc-dhcp-client,iproute2,sudo,netbase,ca-certificates,locales \
   bookworm "$WORK/root" http://deb.debian.org/debian >"$WORK/mmdebstrap.log" 2>&1 || { tail -n 30 "$WORK/mmdebstrap.log" >&2; exit 1; }
 
 R="$WORK/root"

@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { CLOUD_INIT_FINISHED, cloudInitFailure } from "../../provider/vm/cloudInitReadiness";
+import { CLOUD_INIT_FINISHED, cloudInitFailure, cloudInitStatus } from "../../provider/vm/cloudInitReadiness";
 
 const recorded = (name: string) => readFileSync(path.join(__dirname, "../../../tests/unit/fixtures", name), "utf8");
 
@@ -37,5 +37,17 @@ describe("readiness.cloudInit (recorded serial logs of the real image)", () => {
     assert.strictEqual(cloudInitFailure(text), "2026-01-01 00:00:00 UTC WARNING: Failed to run module scripts-user\nstill the same message");
     assert.strictEqual(cloudInitFailure("sshd[9]: 2026-01-01 00:00:00,000 - util.py[WARNING]: not cloud-init's"), undefined);
     assert.strictEqual(cloudInitFailure("cloud-init[9]: 2026-01-01 00:00:00,000 - util.py[DEBUG]: fine"), undefined);
+  });
+});
+
+describe("readiness.cloudInit through the guest agent (`cloud-init status --long` recorded in the real image)", () => {
+  it("done: ready; error: the status quoted; running or not started: wait", () => {
+    assert.deepStrictEqual(cloudInitStatus(recorded("cloud-init-status-done.txt")), { state: "done" });
+    const error = cloudInitStatus(recorded("cloud-init-status-error.txt"));
+    assert.strictEqual(error?.state, "error");
+    assert.match((error as { text: string }).text, /Runparts: 1 failures \(runcmd\)/);
+    assert.strictEqual(cloudInitStatus("status: running\n"), undefined);
+    assert.strictEqual(cloudInitStatus("status: not run\n"), undefined);
+    assert.strictEqual(cloudInitStatus(""), undefined);
   });
 });

@@ -133,10 +133,11 @@ describe("a Windows host (replayed)", () => {
     assert.strictEqual((await vm.read(created.id, updated.outs)).props?.status, "stopped");
   });
 
-  it("Vm: a bridge network or adopt on Windows fails naming the property, and nothing is started", async () => {
+  it("Vm: a bridge network, adopt or the guest agent on Windows fails naming the property, and nothing is started", async () => {
     const before = win.ran.length;
     await assert.rejects(vm.create({ host: connection, name: "bridged", accelerator: "tcg", networks: [{ type: "bridge", bridge: "br0" }] }), /networks\[0\]\.type: bridge networks are not supported on Windows hosts/);
     await assert.rejects(vm.create({ host: connection, name: "adopted", accelerator: "tcg", adopt: true }), /adopt: is not supported on Windows hosts/);
+    await assert.rejects(vm.create({ host: connection, name: "agent", accelerator: "tcg", guestAgent: true }), /guestAgent: is not supported on Windows hosts yet/);
     assert.ok(!win.ran.slice(before).some((l) => l.includes("start")), "no start script ran");
     assert.strictEqual(win.procs.size, 0);
   });
