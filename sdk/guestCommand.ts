@@ -1,8 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { Connection } from "../provider/transport";
-import { stateDirName } from "../provider/layout";
 import type { GuestCommandLine } from "../provider/resources/guestCommand";
-import { placementOf } from "./hostId";
+import { guestTargetOf } from "./guestTarget";
 import { shimProvider, withOutputs } from "./shim";
 import type { Vm } from "./vm";
 
@@ -71,13 +69,10 @@ export class GuestCommand extends pulumi.dynamic.Resource {
   declare readonly exitCode: pulumi.Output<number>;
 
   constructor(name: string, args: GuestCommandArgs, opts?: pulumi.CustomResourceOptions) {
-    if (!args.vm) throw new Error(`GuestCommand ${name}: vm: must be a Vm`);
-    const { host, hostId } = placementOf(args.vm);
     const inputs = withOutputs({
       create: args.create, update: args.update, delete: args.delete, environment: args.environment, stdin: args.stdin,
       timeout: args.timeout, triggers: args.triggers, shell: args.shell,
-      host: pulumi.secret(host as pulumi.Input<Connection>), ...(hostId ? { hostId } : {}),
-      stateDir: args.vm.stateDir, vm: args.vm.stateDir.apply(stateDirName),
+      ...guestTargetOf(`GuestCommand ${name}`, args.vm),
     }, ["stdout", "stderr", "exitCode"]);
     // In state, what a command printed is always a secret (it may echo one); the outputs here are secret only when an input is.
     super(guestCommandProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "environment", "stdin", "stdout", "stderr"] }, "qemu", "GuestCommand");

@@ -1,7 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { Connection } from "../provider/transport";
-import { stateDirName } from "../provider/layout";
-import { placementOf } from "./hostId";
+import { guestTargetOf } from "./guestTarget";
 import { shimProvider, withOutputs } from "./shim";
 import type { Vm } from "./vm";
 
@@ -55,12 +53,9 @@ export class GuestFile extends pulumi.dynamic.Resource {
   declare readonly size: pulumi.Output<number>;
 
   constructor(name: string, args: GuestFileArgs, opts?: pulumi.CustomResourceOptions) {
-    if (!args.vm) throw new Error(`GuestFile ${name}: vm: must be a Vm`);
-    const { host, hostId } = placementOf(args.vm);
     const inputs = withOutputs({
       path: args.path, content: args.content, source: args.source, mode: args.mode, owner: args.owner, overwrite: args.overwrite,
-      host: pulumi.secret(host as pulumi.Input<Connection>), ...(hostId ? { hostId } : {}),
-      stateDir: args.vm.stateDir, vm: args.vm.stateDir.apply(stateDirName),
+      ...guestTargetOf(`GuestFile ${name}`, args.vm),
     }, ["sha256", "size", "sourceSha256"]);
     super(guestFileProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host"] }, "qemu", "GuestFile");
   }
