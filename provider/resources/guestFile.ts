@@ -51,8 +51,9 @@ function validations(i: GuestFileInputs): Validation[] {
   return [
     ...targetValidations(i),
     [[i.path], () => {
+      // A POSIX guest's: the mode, owner and rename run its chmod, chown and mv.
+      if (typeof i.path !== "string" || !i.path.startsWith("/") || i.path.endsWith("/")) throw new InvalidArgumentError("path", `must be the absolute path of a file in the guest (/...), got ${JSON.stringify(i.path)}`);
       absolutePath(i.path, "path");
-      if (!i.path.startsWith("/") || i.path.endsWith("/")) throw new InvalidArgumentError("path", `must be an absolute path of a file in the guest, got ${JSON.stringify(i.path)}`);
     }],
     [[i.content, i.source], () => {
       if ((i.content === undefined) === (i.source === undefined)) throw new InvalidArgumentError("content", "give exactly one of content and source");
