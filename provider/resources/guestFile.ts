@@ -10,8 +10,8 @@ import { readFileSync } from "fs";
 import { InvalidArgumentError, QemuError, tail } from "../errors";
 import { sameData } from "../canonical";
 import { absolutePath, booleanInput } from "../validate";
-import { GuestAgentError, type GuestAgentClient } from "../qemu/qga";
-import { guestExec, withVmGuestAgent } from "../vm/guestAgent";
+import type { GuestAgentClient } from "../qemu/qga";
+import { guestExec, readGuestFile, withVmGuestAgent } from "../vm/guestAgent";
 import type { VmHandle } from "../vm/handle";
 import { progress } from "../progress";
 import { hostInDiff } from "./connection";
@@ -109,27 +109,10 @@ export async function diff(_id: string, olds: GuestFileOutputs, given: GuestFile
 
 /** The sha256 and size of a guest file, read through the agent; undefined when there is none. */
 async function guestDigest(agent: GuestAgentClient, path: string): Promise<{ sha256: string; size: number } | undefined> {
-  let handle: number;
-  try {
-    handle = await agent.execute<number>("guest-file-open", { path, mode: "r" }, 10000);
-  } catch (e) {
-    if (e instanceof GuestAgentError && /No such file/i.test(e.message)) return undefined;
-    throw e;
-  }
   const hash = createHash("sha256");
   let size = 0;
-  try {
-    for (;;) {
-      const r = await agent.execute<{ count: number; "buf-b64": string; eof: boolean }>("guest-file-read", { handle, count: CHUNK }, 30000);
-      const b = Buffer.from(r["buf-b64"], "base64");
-      hash.update(b);
-      size += b.length;
-      if (r.eof || r.count === 0) break;
-    }
-  } finally {
-    await agent.execute("guest-file-close", { handle }, 10000).catch(() => undefined);
-  }
-  return { sha256: hash.digest("hex"), size };
+  const found = await readGuestFile(agent, path, (piece) => { hash.update(piece); size += piece.length; });
+  return found ? { sha256: hash.digest("hex"), size } : undefined;
 }
 
 /** Runs a program in the guest that must succeed (chmod, chown, mv, rm). */

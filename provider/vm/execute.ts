@@ -5,8 +5,8 @@ import { qemuMessages } from "../qemu/messages";
 import { parseKeyValues } from "../keyValues";
 import { EXIT, makeDirectory, tailFile, type Transport } from "../transport";
 import { withVmQmp } from "./qmpEndpoint";
-import { guestExec, guestShutdown, withVmGuestAgent } from "./guestAgent";
-import { CLOUD_INIT_FINISHED, cloudInitFailure, cloudInitStatus } from "./cloudInitReadiness";
+import { guestShutdown, readGuestFile, withVmGuestAgent } from "./guestAgent";
+import { CLOUD_INIT_FINISHED, CLOUD_INIT_RESULT, cloudInitFailure, cloudInitResult } from "./cloudInitReadiness";
 import { hostOps } from "../platform";
 import { cloudInitSeedPath, type SeedDigest, type VmLayout } from "../layout";
 import { listStartedSpecs, observe } from "./observe";
@@ -210,10 +210,11 @@ async function portAnswers(transport: Transport, address: string, port: number):
   });
 }
 
-/** cloud-init's status in the guest through its agent; undefined when the agent, or cloud-init, cannot tell yet. */
-async function agentCloudInitStatus(handle: VmHandle): Promise<ReturnType<typeof cloudInitStatus>> {
-  const r = await withVmGuestAgent(handle, 2000, (agent) => guestExec(agent, { argv: ["cloud-init", "status", "--long"], timeoutMs: 10000 })).catch(() => undefined);
-  return r ? cloudInitStatus(r.stdout) : undefined;
+/** cloud-init's result in the guest, read through its agent; undefined while there is none (or no agent answers). */
+async function agentCloudInitResult(handle: VmHandle): Promise<ReturnType<typeof cloudInitResult>> {
+  const pieces: Buffer[] = [];
+  const found = await withVmGuestAgent(handle, 2000, (agent) => readGuestFile(agent, CLOUD_INIT_RESULT, (p) => pieces.push(p))).catch(() => false);
+  return found ? cloudInitResult(Buffer.concat(pieces).toString("utf8")) : undefined;
 }
 
 /** The guest agent answers a ping within 2 s (one that is not running yet never answers). */
@@ -258,11 +259,11 @@ export async function waitReady(handle: VmHandle, spec: VmSpec, readiness: Readi
         if (failure) throw new CloudInitError(`${transport.description}: VM ${spec.name}: cloud-init reported a problem before it finished:\n${failure}`, failure);
         cloudInitDone = CLOUD_INIT_FINISHED.test(tail);
       }
-      // With an agent, cloud-init's own status too: it tells where the console is not cloud-init's.
+      // With an agent, cloud-init's own result file too: it tells where the console is not cloud-init's.
       if (!cloudInitDone && spec.guestAgent && Date.now() - lastAgentStatus >= 2000) {
         lastAgentStatus = Date.now();
-        const said = await agentCloudInitStatus(handle);
-        if (said?.state === "error") throw new CloudInitError(`${transport.description}: VM ${spec.name}: cloud-init reported a problem (its status, through the guest agent):\n${said.text.slice(-2000)}`, said.text);
+        const said = await agentCloudInitResult(handle);
+        if (said?.state === "error") throw new CloudInitError(`${transport.description}: VM ${spec.name}: cloud-init finished with errors (${CLOUD_INIT_RESULT}, read through the guest agent):\n${said.text.slice(-2000)}`, said.text);
         cloudInitDone = said?.state === "done";
       }
       const panic = serialSeen && cloudInitDone ? undefined : KERNEL_PANIC.exec(tail)?.[0].trim();

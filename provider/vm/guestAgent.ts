@@ -6,7 +6,7 @@
  */
 import { hostOps } from "../platform";
 import { QemuError } from "../errors";
-import { GuestAgentClient } from "../qemu/qga";
+import { GuestAgentClient, GuestAgentError } from "../qemu/qga";
 import type { VmHandle } from "./handle";
 
 const turns = new Map<string, Promise<unknown>>();
@@ -136,6 +136,29 @@ function execResult(s: ExecStatus, timedOut: boolean): GuestExecResult {
     stdout: text(s["out-data"]), stderr: text(s["err-data"]),
     truncated: !!(s["out-truncated"] || s["err-truncated"]), timedOut,
   };
+}
+
+/**
+ * Reads a file in the guest through the agent, a piece at a time (1 MiB); false when there is
+ * none. Any other failure to open it is thrown.
+ */
+export async function readGuestFile(agent: GuestAgentClient, path: string, onChunk: (piece: Buffer) => void): Promise<boolean> {
+  let handle: number;
+  try {
+    handle = await agent.execute<number>("guest-file-open", { path, mode: "r" }, 10000);
+  } catch (e) {
+    if (e instanceof GuestAgentError && /No such file/i.test(e.message)) return false;
+    throw e;
+  }
+  try {
+    for (;;) {
+      const r = await agent.execute<{ count: number; "buf-b64": string; eof: boolean }>("guest-file-read", { handle, count: 2 ** 20 }, 30000);
+      onChunk(Buffer.from(r["buf-b64"], "base64"));
+      if (r.eof || r.count === 0) return true;
+    }
+  } finally {
+    await agent.execute("guest-file-close", { handle }, 10000).catch(() => undefined);
+  }
 }
 
 /** Asks the guest to power off; the agent answers only when it cannot. */

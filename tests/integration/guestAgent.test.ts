@@ -141,6 +141,20 @@ describe("guest agent: readiness, outputs, GuestCommand, GuestFile, frozen snaps
     rmSync(path.dirname(local), { recursive: true, force: true });
   });
 
+  it("readiness.cloudInit through the agent, with no word of cloud-init on the console: ready on its result; its errors fail the create, quoted", async () => {
+    const tiny = (name: string, script: string) => ({
+      host: conn, name, memory: "160M", accelerator: "tcg", networks: [], guestAgent: true,
+      kernel: `${h1.guestDir}/vmlinuz`, initrd: `${h1.guestDir}/initramfs.gz`, append: GUEST_APPEND,
+      cloudInit: { userData: `#!/bin/sh\n${script}\n` }, readiness: { cloudInit: true, timeoutMs: 60000 }, stopTimeouts: { powerdownMs: 0 },
+    });
+    const good = await P.vm.create!(tiny("ci-good", "echo ok > /run/ok"));
+    assert.strictEqual(good.outs.status, "running");
+    await P.vm.delete!(good.id, good.outs);
+    await assert.rejects(P.vm.create!(tiny("ci-bad", "exit 4")), (e: Error & { code?: string }) =>
+      e.code === "CLOUD_INIT_FAILED" && /cloud-init finished with errors \(\/run\/cloud-init\/result.json, read through the guest agent\):\n\('scripts-user', 'the user-data script exited with 4'\)/.test(e.message));
+    assert.deepStrictEqual(vmQemuPids("ci-bad"), [], "the failed VM's QEMU is left");
+  });
+
   it("a disk snapshot of the running VM is taken between a freeze and a thaw of the guest's file systems", async () => {
     await P.snap.create!({ host: conn, vm: target.vm, name: "frozen" });
     assert.strictEqual(await inGuest("cat /run/fsfreeze.log"), "freeze\nthaw\n");

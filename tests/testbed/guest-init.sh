@@ -20,7 +20,13 @@ if [ -f /run/cidata/meta-data ]; then
   h=$(sed -n 's/^local-hostname: *//p' /run/cidata/meta-data | head -n1)
   [ -n "$h" ] && hostname "$h"
   echo "PULUMI-QEMU-GUEST-CIDATA $(sed -n 's/^instance-id: *//p' /run/cidata/meta-data)"
-  case "$(head -c2 /run/cidata/user-data)" in '#!') sh /run/cidata/user-data >/run/user-data.log 2>&1 ;; esac
+  # Its result where cloud-init writes its own (readiness.cloudInit reads it through the guest agent).
+  errors='[]'
+  case "$(head -c2 /run/cidata/user-data)" in
+    '#!') sh /run/cidata/user-data >/run/user-data.log 2>&1 || errors="[\"('scripts-user', 'the user-data script exited with $?')\"]" ;;
+  esac
+  mkdir -p /run/cloud-init
+  printf '{"v1": {"datasource": "the test guest'"'"'s NoCloud stand-in", "errors": %s}}\n' "$errors" > /run/cloud-init/result.json
 fi
 ip link set lo up
 # A private network's address from the kernel command line (pulumi-qemu.ip=ADDR/PREFIX, as a

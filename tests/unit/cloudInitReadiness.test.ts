@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { CLOUD_INIT_FINISHED, cloudInitFailure, cloudInitStatus } from "../../provider/vm/cloudInitReadiness";
+import { CLOUD_INIT_FINISHED, cloudInitFailure, cloudInitResult } from "../../provider/vm/cloudInitReadiness";
 
 const recorded = (name: string) => readFileSync(path.join(__dirname, "../../../tests/unit/fixtures", name), "utf8");
 
@@ -40,14 +40,13 @@ describe("readiness.cloudInit (recorded serial logs of the real image)", () => {
   });
 });
 
-describe("readiness.cloudInit through the guest agent (`cloud-init status --long` recorded in the real image)", () => {
-  it("done: ready; error: the status quoted; running or not started: wait", () => {
-    assert.deepStrictEqual(cloudInitStatus(recorded("cloud-init-status-done.txt")), { state: "done" });
-    const error = cloudInitStatus(recorded("cloud-init-status-error.txt"));
+describe("readiness.cloudInit through the guest agent (/run/cloud-init/result.json recorded in the real image)", () => {
+  it("no errors: done; errors: quoted; not its JSON (a partial write): wait", () => {
+    assert.deepStrictEqual(cloudInitResult(recorded("cloud-init-result-done.json")), { state: "done" });
+    const error = cloudInitResult(recorded("cloud-init-result-error.json"));
     assert.strictEqual(error?.state, "error");
     assert.match((error as { text: string }).text, /Runparts: 1 failures \(runcmd\)/);
-    assert.strictEqual(cloudInitStatus("status: running\n"), undefined);
-    assert.strictEqual(cloudInitStatus("status: not run\n"), undefined);
-    assert.strictEqual(cloudInitStatus(""), undefined);
+    assert.strictEqual(cloudInitResult('{"v1": {"datasource": '), undefined);
+    assert.strictEqual(cloudInitResult("{}"), undefined);
   });
 });
