@@ -8,7 +8,7 @@ import type { VmLayout } from "../layout";
 /** A script of the VM library run for one VM: its state-directory files first (vm-args.sh), then `extra`. */
 function vmScriptArgv(file: string, layout: VmLayout, name: string, extra: string[] = []): string[] {
   return shScriptArgv(["vm-args.sh", "vm-lib.sh", file], [name, layout.dir, layout.pidfile, layout.qmpSocket,
-    layout.startedSpec, layout.startLog, layout.lock, layout.qemuLog, layout.identity, ...extra]);
+    layout.startedSpec, layout.startLog, layout.lock, layout.qemuLog, layout.identity, layout.qgaSocket, ...extra]);
 }
 
 export interface ObserveTarget { layout: VmLayout; name: string }

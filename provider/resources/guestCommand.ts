@@ -131,12 +131,12 @@ export async function read(id: string, props: GuestCommandOutputs): Promise<Read
   return { id, props };
 }
 
-export async function update(_id: string, _olds: GuestCommandOutputs, i: GuestCommandInputs): Promise<{ outs: GuestCommandOutputs }> {
+export async function update(_id: string, olds: GuestCommandOutputs, i: GuestCommandInputs): Promise<{ outs: GuestCommandOutputs }> {
   throwFailures(collectFailures(validations(i)));
   const handle = targetHandle(i);
   await requireRunning(handle, i.vm);
   // Only a change that needs no rerun reaches here without `update` (delete, timeout): nothing runs.
-  if (i.update === undefined) return { outs: { ..._olds, ...plain(i) } };
+  if (i.update === undefined) return { outs: { ...olds, ...plain(i) } };
   return { outs: outputsOf(i, await run(handle, i, "update")) };
 }
 

@@ -129,9 +129,9 @@ async function put(agent: GuestAgentClient, handle: VmHandle, i: GuestFileInputs
   });
   try {
     try {
-      for (let at = 0; at < bytes.length || at === 0; at += CHUNK) {
+      // Opened with "w", the part file exists from here: an empty content needs no write.
+      for (let at = 0; at < bytes.length; at += CHUNK) {
         await agent.execute("guest-file-write", { handle: file, "buf-b64": bytes.subarray(at, at + CHUNK).toString("base64") }, 60000);
-        if (bytes.length === 0) break;
       }
     } finally {
       await agent.execute("guest-file-close", { handle: file }, 10000);

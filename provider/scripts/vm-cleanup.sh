@@ -4,6 +4,6 @@
 take_lock
 read_pid
 if is_ours "$pid"; then echo "the VM is still running (pid $pid); not removing its files" >&2; exit "$EXIT_STILL_RUNNING"; fi
-rm -f -- "$sock" "$dir/qga.sock" "$pidfile" "$identity"
+rm -f -- "$sock" "$agentsock" "$pidfile" "$identity"
 if [ "$1" = all ]; then rm -rf -- "$dir"; fi
 exit 0

@@ -13,7 +13,7 @@ if is_ours "$pid"; then
   echo existing=1; print_observation
   exit 0
 fi
-for f in "$sock" "$dir/qga.sock" "$pidfile" "$qemulog" "$identity"; do if [ -e "$f" ] || [ -L "$f" ]; then rm -f -- "$f"; fi; done
+for f in "$sock" "$agentsock" "$pidfile" "$qemulog" "$identity"; do if [ -e "$f" ] || [ -L "$f" ]; then rm -f -- "$f"; fi; done
 PATH="$PATH:$QEMU_PATH" "$@" 9>&- </dev/null >/dev/null 2>"$startlog"
 rc=$?
 # With -D, QEMU writes its errors to that log, not to stderr.

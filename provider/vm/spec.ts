@@ -33,6 +33,7 @@ export function managerOption(arg: string, previous: string | undefined): boolea
 
 /** The id of the guest agent's character device (argv.ts): extraArgs may not name it. */
 export const GUEST_AGENT_CHARDEV = "pq-qga";
+const NAMES_AGENT_CHARDEV = new RegExp(`(^|,)(chardev|id)=${GUEST_AGENT_CHARDEV}(,|$)`);
 
 export const DISK_INTERFACES = ["virtio", "ide", "scsi", "nvme"] as const;
 export const DISK_FORMATS = ["qcow2", "raw"] as const;
@@ -326,7 +327,7 @@ export function vmSpec(inputs: VmInputs): { spec: VmSpec; errors: InvalidArgumen
       throw new InvalidArgumentError(`extraArgs[${owned}]`, `${JSON.stringify(args[owned])} would take the VM from pulumi-qemu, which sets or needs what it controls ` +
         "(its pidfile, QMP and monitors, name, serial log, chardevs and drives, accelerator, daemon and user); QEMU reads --option as -option, so every spelling is refused");
     }
-    const agentChannel = args.findIndex((a) => new RegExp(`(^|,)(chardev|id)=${GUEST_AGENT_CHARDEV}(,|$)`).test(a));
+    const agentChannel = args.findIndex((a) => NAMES_AGENT_CHARDEV.test(a));
     if (agentChannel >= 0) throw new InvalidArgumentError(`extraArgs[${agentChannel}]`, `${JSON.stringify(args[agentChannel])} names the guest agent's channel ${GUEST_AGENT_CHARDEV}, which pulumi-qemu makes: use guestAgent: true`);
     return args;
   }) ?? [];

@@ -6,4 +6,4 @@ EXIT_LOCK_TIMEOUT=75
 # <file: vm-lib.sh>
 # <file: vm-adopt.sh>
 
-# $0 and arguments: ["pulumi-qemu-vm-adopt","web","/Users/ops/.pulumi-qemu/vms/web","/Users/ops/.pulumi-qemu/vms/web/qemu.pid","/Users/ops/.pulumi-qemu/vms/web/qmp.sock","/Users/ops/.pulumi-qemu/vms/web/spec.json","/Users/ops/.pulumi-qemu/vms/web/start.log","/Users/ops/.pulumi-qemu/vms/web/lock","/Users/ops/.pulumi-qemu/vms/web/qemu.log","/Users/ops/.pulumi-qemu/vms/web/qemu.identity","4242","Mon Nov 30 03:00:00 2026","{\"name\":\"web\"}","/tmp/hand.sock"]
+# $0 and arguments: ["pulumi-qemu-vm-adopt","web","/Users/ops/.pulumi-qemu/vms/web","/Users/ops/.pulumi-qemu/vms/web/qemu.pid","/Users/ops/.pulumi-qemu/vms/web/qmp.sock","/Users/ops/.pulumi-qemu/vms/web/spec.json","/Users/ops/.pulumi-qemu/vms/web/start.log","/Users/ops/.pulumi-qemu/vms/web/lock","/Users/ops/.pulumi-qemu/vms/web/qemu.log","/Users/ops/.pulumi-qemu/vms/web/qemu.identity","/Users/ops/.pulumi-qemu/vms/web/qga.sock","4242","Mon Nov 30 03:00:00 2026","{\"name\":\"web\"}","/tmp/hand.sock"]
