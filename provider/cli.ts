@@ -13,6 +13,7 @@ import { closeAllSshTransports, LocalTransport, sshTransport, type SshOptions, t
 import { parseSshTarget } from "./transport/sshOptions";
 import { collectExpired, formatInventory, inventory, isExpired } from "./resources/gc";
 import { removeUnusedImages } from "./resources/image";
+import { removeUnusedWarmStates } from "./resources/warmState";
 
 const SSH_FLAGS = "[--identity FILE] [--host-key KEY | --known-hosts FILE | --insecure-accept-any-host-key] [--work-dir DIR]";
 const USAGE = `usage: pulumi-qemu probe [ssh://user@host[:port]] [--json] ${SSH_FLAGS} [--guest-arch ARCH] [--reprobe] [--windows]\n` +
@@ -82,6 +83,9 @@ async function gc(transport: Transport, flags: Record<string, string | boolean>,
   if (flags["--json"] && !flags["--expired"]) return void console.log(JSON.stringify(entries.map((e) => ({ ...e, expired: isExpired(e, now) })), null, 2));
   console.log(`VMs in ${workDir} on ${transport.description}:\n${entries.length ? formatInventory(entries, now) : "(none)"}`);
   if (flags["--images"]) {
+    // Before the images: a WarmState's disk is a clone of one.
+    const warm = await removeUnusedWarmStates(transport, workDir, (m) => console.log(`pulumi-qemu: ${m}`));
+    console.log(`${warm.length} unused WarmState(s) removed`);
     const images = await removeUnusedImages(transport, workDir, (m) => console.log(`pulumi-qemu: ${m}`));
     console.log(`${images.length} unused cached image(s) removed`);
   }

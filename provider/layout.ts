@@ -19,6 +19,34 @@ export function sharedImagePath(workDir: string, stem: string, format: string): 
   return `${workDir}/images/${stem}.${format}`;
 }
 
+/**
+ * A WarmState (provider/resources/warmState.ts): a booted guest saved once per host and content
+ * key, that VMs resume instead of booting. `disk` is the backing file of their clones; `memory`
+ * the guest's RAM, which each of them maps copy-on-write; `state` the devices' state (QEMU's
+ * migration stream without the RAM); `meta` is written last: without it the state is unfinished.
+ */
+export interface WarmLayout {
+  root: string;
+  dir: string;
+  disk: string;
+  memory: string;
+  state: string;
+  meta: string;
+}
+
+export function warmRoot(workDir: string): string {
+  return `${trimmed(workDir)}/warm`;
+}
+
+export function warmLayout(workDir: string, key: string): WarmLayout {
+  return warmLayoutAt(`${warmRoot(workDir)}/${key}`);
+}
+
+/** The layout of the WarmState at `dir` (a Vm's warmFrom). */
+export function warmLayoutAt(dir: string): WarmLayout {
+  return { root: dir.slice(0, dir.lastIndexOf("/")), dir, disk: `${dir}/disk.qcow2`, memory: `${dir}/memory`, state: `${dir}/devices`, meta: `${dir}/meta.json` };
+}
+
 /** The capability probes' cache, relative to the working directory (the facts scripts read it there). */
 export const PROBE_CACHE_DIR = ".pulumi-qemu-probe";
 

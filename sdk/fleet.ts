@@ -23,6 +23,7 @@ import { HostCapabilities } from "./hostCapabilities";
 import { Network } from "./network";
 import { Snapshot } from "./snapshot";
 import { Vm } from "./vm";
+import { WarmState } from "./warmState";
 
 export type { FleetMember, Placement, PortRange };
 
@@ -112,6 +113,14 @@ export interface FleetArgs {
   network?: FleetNetwork;
   /** A lease on every member VM (see Vm `expiresAfter`): `pulumi-qemu gc --expired` removes them once it has passed. */
   expiresAfter?: string;
+  /**
+   * Members start warm: on each host one guest of the template boots once and is saved running
+   * (a WarmState, shared by every fleet of the same template there and kept for the next up), and
+   * each member resumes it from a linked clone of its disk with its RAM mapped copy-on-write, then
+   * is made itself through the guest agent (hostname, machine-id, SSH host keys, RNG, clock,
+   * private MAC and address). Needs `template.guestAgent`; a member restarted later boots its own disk.
+   */
+  warmStart?: boolean;
 }
 
 export interface FleetNetwork {
@@ -158,6 +167,8 @@ export class Fleet extends pulumi.ComponentResource {
   readonly snapshots: Snapshot[];
   /** The members' private network (with `network`). */
   readonly network?: Network;
+  /** With `warmStart`: the saved guest each host's members resume, by host key. */
+  readonly warmStates?: Record<string, WarmState>;
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("qemu:index:Fleet", name, {}, opts);
@@ -191,11 +202,21 @@ export class Fleet extends pulumi.ComponentResource {
       hosts: keys.map((k) => (net.hostAddresses?.[k] !== undefined ? { host: args.hosts[k], address: net.hostAddresses[k] } : args.hosts[k])),
     }, child) : undefined;
 
+    // The saved guest has the members' NICs: the user-mode one (with forwards), then the private one.
+    const nics = [...(forwards.length ? ["user" as const] : []), ...(net ? ["private" as const] : [])];
+    const warm = args.warmStart ? Object.fromEntries(keys.map((k) => [k, new WarmState(`${name}-${k}-warm`, {
+      host: args.hosts[k].connection, baseImage: bases[k].path, diskSize: t.diskSize, cpus: needs.cpus, memory: t.memory ?? "512M",
+      accelerator: typeof t.accelerator === "string" ? t.accelerator : undefined, machine: t.machine, kernel: t.kernel, initrd: t.initrd,
+      append: t.append, extraArgs: t.extraArgs, nics, readiness: t.readiness,
+    }, child)])) : undefined;
+    this.warmStates = warm;
+
     this.disks = [];
     const addresses: Array<pulumi.Output<string> | undefined> = [];
     this.vms = names.map((member, i) => {
       const host = onHost(i, (k) => args.hosts[k].connection);
-      const disk = new Disk(`${member}-disk`, { host, name: member, backingImage: onHost(i, (k) => bases[k].path), size: t.diskSize }, child);
+      const backingImage = onHost(i, (k) => (warm ? warm[k].disk : bases[k].path));
+      const disk = new Disk(`${member}-disk`, { host, name: member, backingImage, size: t.diskSize }, child);
       this.disks.push(disk);
       const ports = range
         ? slotOf(i).apply((slot) => invalidAsRunError(name, () => rangePorts(slot, forwards, range)))
@@ -213,6 +234,7 @@ export class Fleet extends pulumi.ComponentResource {
         state: t.state, readiness: t.readiness, stopTimeouts: t.stopTimeouts, cloudInit: t.cloudInit,
         rolloutGroup: args.rollingUpdate ? name : undefined, expiresAfter: args.expiresAfter,
         guestUser: t.guestUser, guestPrivateKey: t.guestPrivateKey, guestSshPort, guestAgent: t.guestAgent,
+        warmFrom: warm ? onHost(i, (k) => warm[k].dir) : undefined,
       }, child);
     });
 
@@ -298,6 +320,7 @@ function settings(name: string, args: FleetArgs) {
   }
   if (args.rebalance !== undefined) booleanInput(args.rebalance, "rebalance");
   booleanInput(t.guestAgent, "template.guestAgent");
+  if (booleanInput(args.warmStart, "warmStart")) warmSettings(t);
   checkPins(args.pin, names, keys);
   if (args.snapshot !== undefined) {
     snapshotTag(args.snapshot?.name, "snapshot.name");
@@ -308,6 +331,13 @@ function settings(name: string, args: FleetArgs) {
   }
   const { privateAddresses, prefix } = networkSettings(args.network, names.length);
   return { keys, names, placement, needs, guestSshPort, forwards, range, privateAddresses, prefix };
+}
+
+/** What a warm start needs of the template: the agent (a member is made itself through it), one accelerator, no cloud-init of its own. */
+function warmSettings(t: FleetTemplate): void {
+  if (t.guestAgent !== true) throw new InvalidArgumentError("warmStart", "needs template.guestAgent: true: each member resumed from the saved guest is given its own name, keys and addresses through the guest agent");
+  if (Array.isArray(t.accelerator)) throw new InvalidArgumentError("template.accelerator", "must be one accelerator or \"auto\" with warmStart: the saved guest resumes only under the one it ran under");
+  if (t.cloudInit !== undefined) throw new InvalidArgumentError("warmStart", "cannot go with template.cloudInit yet: the members would need the saved guest's seed disk; bake the guest's set-up into the base image, or leave warmStart off");
 }
 
 /**

@@ -9,3 +9,4 @@ export { Snapshot, type SnapshotArgs } from "./snapshot";
 export { Fleet, type FleetArgs, type FleetImageSource, type FleetSnapshot, type FleetTemplate, type FleetMember, type Placement, type PortRange } from "./fleet";
 export { GuestCommand, type GuestCommandArgs, type GuestCommandLine } from "./guestCommand";
 export { GuestFile, type GuestFileArgs } from "./guestFile";
+export { WarmState, type WarmStateArgs } from "./warmState";

@@ -148,6 +148,13 @@ export interface VmArgs {
    */
   guestAgent?: pulumi.Input<boolean>;
   /**
+   * A WarmState's `dir`: at its create the VM resumes that saved guest instead of booting (its
+   * first disk must be an unwritten clone of the state's `disk`; needs guestAgent), then is made
+   * itself through the agent before it counts as started. Every later start boots its own disk.
+   * @change restart
+   */
+  warmFrom?: pulumi.Input<string>;
+  /**
    * Restarts of VMs with the same group run one host at a time (Fleet's `rollingUpdate` sets it).
    * @change in place
    */

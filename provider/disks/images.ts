@@ -202,3 +202,27 @@ export async function forgetClone(t: Transport, props: Pick<ImageRecord, "path" 
   if (!hostOps(t).recordsBesideImages || base === undefined) return;
   await t.exec(forgetCloneArgv(base, cloneEntry(props.path)));
 }
+
+/**
+ * Why `disk` is not a qcow2 clone of `base` with nothing written to it yet (a VM resumed from a
+ * WarmState needs one: a written disk would not match the saved RAM); undefined when it is.
+ */
+export async function unwrittenCloneProblem(t: Transport, disk: string, base: string): Promise<string | undefined> {
+  const i = await info(t, disk);
+  if (!i) return `${disk} does not exist`;
+  if (i.format !== "qcow2" || i.backingFile !== base) return `${disk} is not a linked clone of ${base}`;
+  const argv = toolOn(t, ["qemu-img", "check", "--output=json", "-f", "qcow2", disk]);
+  const r = await t.exec(argv);
+  // check exits 0 (clean), 1-3 for problems in the image: its JSON says how many clusters hold data.
+  const out = r.exitCode !== null && r.exitCode <= 3 ? r.stdout : expectSuccess(`${t.description}: checking ${disk}`, argv, r).stdout;
+  let allocated: number | undefined;
+  try {
+    // qemu-img leaves allocated-clusters out when it is 0; total-clusters is always there.
+    const c = JSON.parse(out) as { "allocated-clusters"?: number; "total-clusters"?: number };
+    allocated = c["allocated-clusters"] ?? (typeof c["total-clusters"] === "number" ? 0 : undefined);
+  } catch {
+    allocated = undefined;
+  }
+  if (allocated === undefined) return `qemu-img check of ${disk} did not say what it holds`;
+  return allocated === 0 ? undefined : `${disk} has been written since it was cloned (${allocated} clusters)`;
+}

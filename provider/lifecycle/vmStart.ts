@@ -26,13 +26,24 @@ import { observe, observedFrom, type Observed } from "../vm/observe";
 import { planFound } from "../vm/plan";
 import { forwardedPorts, type VmInputs, type VmSpec } from "../vm/spec";
 import { progress } from "../progress";
-import { overlaysOf } from "../disks/images";
+import { overlaysOf, unwrittenCloneProblem } from "../disks/images";
+import { warmLayoutAt, type WarmLayout } from "../layout";
+import { readWarmMeta, resumeDevices, type WarmMeta } from "../vm/warm";
+import { reidentify } from "../vm/reidentify";
 
 /** A VM being reconciled: its handle (name: its state directory's), and its spec. */
 export interface Context extends VmHandle {
   spec: VmSpec;
   /** The seed image whose hash is in spec.cloudInit. */
   cloudInitImage?: Buffer;
+  /** The WarmState this start builds (its guest's RAM goes to the state's memory file): a WarmState's builder only. */
+  warmBuild?: WarmLayout;
+}
+
+/** A start that resumes a WarmState's saved guest instead of booting. */
+interface WarmResume {
+  layout: WarmLayout;
+  meta: WarmMeta;
 }
 
 /** What a start left: the accelerator it runs under, the instance as last seen, and what failed before. */
@@ -86,9 +97,17 @@ async function candidates(c: Context, inputs: VmInputs): Promise<{ accelerators:
   return { accelerators, os: report.host.os };
 }
 
+/** The accelerators a start of this VM would try, in order (for "auto" the host's probe may run); nothing of the VM is touched. */
+export async function acceleratorsToTry(c: Context, inputs: VmInputs): Promise<string[]> {
+  return (await candidates(c, inputs)).accelerators;
+}
+
 /** Refuses what the host's platform cannot run, before anything is started. */
 function checkPlatform(c: Context): void {
   const ops = hostOps(c.transport);
+  if (c.spec.warm && !ops.unixSockets) {
+    throw new InvalidArgumentError("warmFrom", `is not supported on ${ops.name} hosts yet: a resumed guest is made itself through the guest agent, whose channel is a Unix socket`);
+  }
   if (c.spec.guestAgent && !ops.unixSockets) {
     throw new InvalidArgumentError("guestAgent", `is not supported on ${ops.name} hosts yet: the agent's channel is a Unix socket, which QEMU there cannot make`);
   }
@@ -131,8 +150,10 @@ async function orDiscard<T>(c: Context, step: Promise<T>): Promise<T> {
  * One start under one accelerator, through readiness. An instance of ours whose guest failed is
  * stopped, not adopted; whatever this start ran is stopped again when it fails.
  */
-async function startUnder(c: Context, inputs: VmInputs, accelerator: string, firmware: string | undefined, creating: boolean): Promise<Observed> {
-  const argv = qemuArgv(c.spec, { qemuBinary: `qemu-system-${c.spec.arch}`, accelerators: [accelerator], layout: c.layout, platform: c.transport.platform, firmware, workDir: inputs.host.workDir });
+async function startUnder(c: Context, inputs: VmInputs, accelerator: string, firmware: string | undefined, creating: boolean, warm?: WarmResume): Promise<Observed> {
+  const warmMemory = c.warmBuild ? { path: c.warmBuild.memory, share: true, incoming: false }
+    : warm ? { path: warm.layout.memory, share: false, incoming: true } : undefined;
+  const argv = qemuArgv(c.spec, { qemuBinary: `qemu-system-${c.spec.arch}`, accelerators: [accelerator], layout: c.layout, platform: c.transport.platform, firmware, workDir: inputs.host.workDir, warmMemory });
   const t0 = Date.now();
   progress(`VM ${c.spec.name}: starting QEMU on ${c.transport.description} (${accelerator})`);
   // What to do with an instance the start script found already running (undefined: it started one).
@@ -156,16 +177,23 @@ async function startUnder(c: Context, inputs: VmInputs, accelerator: string, fir
       "or the state of an earlier create was lost. Not sharing it: give this Vm another name, or set adopt: true to take it over");
   }
   if (found?.kind === "keep") progress(`VM ${c.spec.name}: already running with this spec (pid ${started.pid}): adopted`);
+  const resumed = warm && !found;
+  if (resumed) {
+    await orDiscard(c, resumeDevices(c, warm.layout.state));
+    await orDiscard(c, reidentify(c, c.spec, warm.meta.macs));
+  }
   for (const n of c.spec.networks) {
     if (n.type === "private") await orDiscard(c, plugIn(c.transport, inputs.host.workDir, n.network, n.address));
   }
-  if (inputs.readiness) {
+  // A resumed guest booted long ago: what its serial console or cloud-init said then was the WarmState's readiness.
+  const readiness = resumed && inputs.readiness ? { ...inputs.readiness, serialPattern: undefined, cloudInit: undefined } : inputs.readiness;
+  if (readiness) {
     progress(`VM ${c.spec.name}: pid ${started.pid}; waiting until it is ready`);
-    await orDiscard(c, waitReady(c, c.spec, inputs.readiness, progress));
+    await orDiscard(c, waitReady(c, c.spec, readiness, progress));
   }
-  progress(`VM ${c.spec.name}: ${inputs.readiness ? "ready" : "started"} under ${accelerator} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  // After a readiness wait the start-time view is old: look again.
-  return inputs.readiness ? observe(c) : observedFrom(c, started.observation);
+  progress(`VM ${c.spec.name}: ${resumed ? "resumed from its WarmState, made its own and " : ""}${readiness ? "ready" : "started"} under ${accelerator} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  // After a readiness wait (or a resume) the start-time view is old: look again.
+  return readiness || resumed ? observe(c) : observedFrom(c, started.observation);
 }
 
 export interface Preflight {
@@ -227,6 +255,27 @@ export async function start(c: Context, inputs: VmInputs, creating = false, chec
   }
 }
 
+/**
+ * A create of a VM with warmFrom resumes the saved guest, under the accelerator it was saved
+ * under, when its first disk is still the unwritten clone of the state's; a later start, or a
+ * disk written since, boots. An unfinished or gone state refuses the create: nothing is started.
+ */
+async function warmResume(c: Context, creating: boolean): Promise<WarmResume | undefined> {
+  if (!c.spec.warm || !creating || c.warmBuild) return undefined;
+  const layout = warmLayoutAt(c.spec.warm);
+  const meta = await readWarmMeta(c.transport, layout);
+  if (!meta) throw new QemuError("NOT_FOUND", `${c.transport.description}: VM ${c.spec.name}: the WarmState at ${layout.dir} is unfinished or gone (no ${layout.meta}); nothing was started`);
+  if (meta.memoryBytes !== c.spec.memoryBytes) {
+    throw new InvalidArgumentError("memory", `is ${c.spec.memoryBytes / 2 ** 20} MiB, but the WarmState at ${layout.dir} saved a guest of ${meta.memoryBytes / 2 ** 20} MiB`);
+  }
+  const problem = await unwrittenCloneProblem(c.transport, c.spec.disks[0].path, layout.disk);
+  if (problem) {
+    progress(`VM ${c.spec.name}: ${problem}: it boots instead of resuming the saved guest`);
+    return undefined;
+  }
+  return { layout, meta };
+}
+
 async function startChecked(c: Context, inputs: VmInputs, creating: boolean, { accelerators, firmware }: Preflight): Promise<StartOutcome> {
   // A create owns its directory before anything is in it; an update claims one an older release made once it has succeeded.
   if (creating) await claim(c, inputs);
@@ -241,13 +290,19 @@ async function startChecked(c: Context, inputs: VmInputs, creating: boolean, { a
     const left = await linkMember(c.transport, inputs.host.workDir, c.layout, c.spec.name, n.network, n.address);
     if (left.length) progress(`VM ${c.spec.name}: left its old address ${left.join(", ")} on network ${n.network}`);
   }
+  let warm = await warmResume(c, creating);
+  if (warm && !accelerators.includes(warm.meta.accelerator)) {
+    progress(`VM ${c.spec.name}: its WarmState was saved under ${warm.meta.accelerator}, which is not among ${accelerators.join(", ")}: it boots instead`);
+    warm = undefined;
+  }
+  if (warm) accelerators = [warm.meta.accelerator];
   const fallbacks: AcceleratorFailure[] = [];
   // Recorded beside the next start, not before it: the facts a record needs cost a round trip.
   const records: Array<Promise<void>> = [];
   for (const [i, accelerator] of accelerators.entries()) {
     let observed: Observed;
     try {
-      observed = await startUnder(c, inputs, accelerator, firmware, creating);
+      observed = await startUnder(c, inputs, accelerator, firmware, creating, warm);
     } catch (e) {
       const failure = acceleratorFailure(accelerator, e);
       if (!failure) throw e;

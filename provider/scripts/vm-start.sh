@@ -25,7 +25,8 @@ printf '%s\n' "$desired" > "$spec.tmp" && mv -f -- "$spec.tmp" "$spec"
 for f in "$dir"/cidata-*.iso; do [ -f "$f" ] && [ "$f" != "$keep" ] && rm -f -- "$f"; done
 # QEMU enters its first run state just after it daemonizes: wait for that line (at most 2 s,
 # here on the host) so that the observation that follows needs no QMP session.
-i=0
+# A QEMU waiting for an incoming migration (-incoming) has none until the state arrives.
+i=0; for a in "$@"; do [ "$a" = -incoming ] && i=200; done
 while [ "$i" -lt 200 ] && last_runstate && [ -z "$runstate" ]; do sleep 0.01 2>/dev/null || break; i=$((i + 1)); done
 # The pidfile was just written by the QEMU this script ran (exit 0): record who it is.
 read_pid

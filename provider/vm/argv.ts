@@ -25,6 +25,27 @@ export interface ArgvContext {
   firmware?: string;
   /** The host's working directory: where the switches of private networks live. */
   workDir?: string;
+  /** The guest's RAM in a WarmState's memory file: the build writes it (share), a resume maps it copy-on-write and waits for the devices' state. */
+  warmMemory?: { path: string; share: boolean; incoming: boolean };
+}
+
+/** The id of the RAM's memory backend when it is a file (warmMemory). */
+export const WARM_MEMORY_ID = "pq-ram";
+
+/** The RAM in a file, and a resume's wait for the devices' state (provider/vm/warm.ts sends it). */
+function warmMemoryArgs(spec: VmSpec, context: ArgvContext): string[] {
+  const m = context.warmMemory;
+  if (!m) return [];
+  return ["-object", `memory-backend-file,id=${WARM_MEMORY_ID},size=${spec.memoryBytes / 2 ** 20}M,mem-path=${ov(m.path)},share=${m.share ? "on" : "off"}`,
+    ...(m.incoming ? ["-incoming", "defer"] : [])];
+}
+
+/**
+ * A VM made from a WarmState tells its guest it is a copy: a VM generation ID (a new one at each
+ * QEMU start) on which Linux reseeds its random number generator. ACPI machines only.
+ */
+function vmGenerationArgs(spec: VmSpec): string[] {
+  return spec.warm && (spec.arch === "x86_64" || spec.arch === "i386") ? ["-device", "vmgenid,guid=auto"] : [];
 }
 
 
@@ -124,7 +145,7 @@ export function qemuArgv(spec: VmSpec, context: ArgvContext): string[] {
     context.qemuBinary,
     "-name", `guest=${ov(layout.name)}`,
     "-nodefaults", "-no-user-config",
-    ...(machine ? ["-machine", machine] : []),
+    ...(machine || context.warmMemory ? ["-machine", [machine, ...(context.warmMemory ? [`memory-backend=${WARM_MEMORY_ID}`] : [])].filter(Boolean).join(",")] : []),
     ...context.accelerators.flatMap((a) => ["-accel", QEMU_ACCEL_NAME[a as AcceleratorName] ?? a]),
     ...(cpu ? ["-cpu", cpu] : []),
     "-smp", String(spec.cpus),
@@ -148,6 +169,8 @@ export function qemuArgv(spec: VmSpec, context: ArgvContext): string[] {
     ...(spec.append === undefined ? [] : qemuReadConfig(spec) !== undefined ? ["-readconfig", layout.readConfig] : ["-append", spec.append]),
     ...networkArgs(spec, context),
     ...guestAgentArgs(spec, layout),
+    ...vmGenerationArgs(spec),
+    ...warmMemoryArgs(spec, context),
     ...secretsToFiles(spec.extraArgs, layout.dir).args,
   ];
 }

@@ -124,7 +124,8 @@ export async function guestExec(agent: GuestAgentClient, run: GuestExec): Promis
       return execResult(after ?? { exited: true, signal: 9 }, true);
     }
     await new Promise((r) => setTimeout(r, Math.min(every, Math.max(1, deadline - Date.now()))));
-    every = Math.min(every * 2, 500);
+    // Short commands (most) are seen soon after they end; long ones are asked at most every 250 ms.
+    every = Math.min(Math.round(every * 1.5), 250);
   }
 }
 

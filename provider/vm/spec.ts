@@ -154,6 +154,12 @@ export interface VmInputs {
   rolloutGroup?: string;
   /** At create: take over a QEMU instance started by hand with `-name NAME` instead of starting one (never another resource's VM). */
   adopt?: boolean;
+  /**
+   * A WarmState's `dir`: at its create the VM resumes that saved, running guest instead of
+   * booting, then is made itself (provider/vm/reidentify.ts). Its first disk must be an unwritten
+   * clone of the WarmState's disk, and it needs guestAgent; every later start is a boot.
+   */
+  warmFrom?: string;
 }
 
 /** Everything QEMU is started with, normalized: two specs are equal exactly when the argv would be. */
@@ -177,6 +183,8 @@ export interface VmSpec {
   cloudInit?: SeedDigest;
   /** Present only when on: a VM started without it keeps an equal spec. */
   guestAgent?: true;
+  /** The WarmState directory it was made from (warmFrom): its machine has that state's devices. */
+  warm?: string;
 }
 
 /** A forward normalized; an auto one (not allocated yet: check and diff) has host port 0, which never reaches QEMU (see context in resources/vm.ts). */
@@ -241,6 +249,16 @@ export function forwardAddressFromClient(host: { kind: string; host?: string }, 
 export const SEED_KEY_V2 = "v2:";
 export function instanceIdKey(seedKey: string | undefined): string | undefined {
   return seedKey?.startsWith(SEED_KEY_V2) ? seedKey : undefined;
+}
+
+/** The WarmState directory a VM starts from: an absolute path, with the agent that makes it itself and a disk to clone. */
+function warmFrom(inputs: VmInputs, disks: number): string | undefined {
+  if (inputs.warmFrom === undefined) return undefined;
+  absolutePath(inputs.warmFrom, "warmFrom");
+  if (inputs.guestAgent !== true) throw new InvalidArgumentError("warmFrom", "needs guestAgent: true: a VM resumed from a saved guest is given its own name, addresses and keys through the guest agent");
+  if (disks === 0) throw new InvalidArgumentError("warmFrom", "needs a first disk: an unwritten clone of the WarmState's disk");
+  if (inputs.cloudInit !== undefined) throw new InvalidArgumentError("warmFrom", "cannot go with cloudInit: the saved guest ran cloud-init already; give the WarmState the cloudInit instead");
+  return inputs.warmFrom;
 }
 
 /** Validates every input and returns the spec; throws all failures together. */
@@ -331,6 +349,7 @@ export function vmSpec(inputs: VmInputs): { spec: VmSpec; errors: InvalidArgumen
     if (agentChannel >= 0) throw new InvalidArgumentError(`extraArgs[${agentChannel}]`, `${JSON.stringify(args[agentChannel])} names the guest agent's channel ${GUEST_AGENT_CHARDEV}, which pulumi-qemu makes: use guestAgent: true`);
     return args;
   }) ?? [];
+  const warm = e(() => warmFrom(inputs, disks.length));
   e(() => inputs.state === undefined ? undefined : oneOf(inputs.state, "state", VM_STATES));
   e(() => {
     booleanInput(inputs.adopt, "adopt");
@@ -366,6 +385,6 @@ export function vmSpec(inputs: VmInputs): { spec: VmSpec; errors: InvalidArgumen
   })();
   const cloudInit = !seed ? undefined
     : inputs.seedKey ? { hmacSha256: createHmac("sha256", inputs.seedKey).update(seed.image).digest("hex") } : { sha256: seed.sha256 };
-  const spec: VmSpec = JSON.parse(JSON.stringify({ name, arch, cpus, memoryBytes, machine, cpu, accelerators, disks, cdrom, kernel, initrd, append: inputs.append, networks: networkList, extraArgs, cloudInit, guestAgent }));
+  const spec: VmSpec = JSON.parse(JSON.stringify({ name, arch, cpus, memoryBytes, machine, cpu, accelerators, disks, cdrom, kernel, initrd, append: inputs.append, networks: networkList, extraArgs, cloudInit, guestAgent, warm }));
   return { spec, errors, cloudInitImage: seed?.image };
 }

@@ -15,6 +15,7 @@ import * as snapshot from "../../provider/resources/snapshot";
 import * as vm from "../../provider/resources/vm";
 import * as guestCommand from "../../provider/resources/guestCommand";
 import * as guestFile from "../../provider/resources/guestFile";
+import * as warmState from "../../provider/resources/warmState";
 import { createHash } from "crypto";
 import { vmSpec } from "../../provider/vm/spec";
 import { specChanges } from "../../provider/vm/plan";
@@ -34,7 +35,8 @@ const hex = "ab".repeat(32);
 interface Case { olds: Record<string, unknown>; news: Record<string, unknown>; alt: Record<string, unknown>; diff(o: any, n: any): Promise<Diff>; restarts?(o: any, n: any): boolean }
 
 const guestTarget = { host: conn, stateDir: "/w/vms/web.ab12", vm: "web.ab12" };
-const vmBase = { host: conn, name: "web", memory: "256M", kernel: "/w/vmlinuz", networks: [{ type: "user" }] };
+const vmBase = { host: conn, name: "web", memory: "256M", kernel: "/w/vmlinuz", networks: [{ type: "user" }], disks: ["/w/web.qcow2"], guestAgent: true };
+const warmBase = { host: conn, baseImage: "/w/images/b.qcow2", memory: "256M", kernel: "/w/vmlinuz", nics: ["user"] };
 const CASES: Record<string, Case> = {
   Host: {
     olds: { address: "h1", port: 22, user: "ops", privateKey: "k", workDir: "/w", workDirIsDefault: false, connection: conn },
@@ -80,9 +82,15 @@ const CASES: Record<string, Case> = {
       cdrom: "/w/c.iso", kernel: "/w/vmlinuz2", initrd: "/w/initrd", append: "console=ttyS0", networks: [{ type: "user", ports: [{ guest: 80, host: 8080 }] }],
       ports: [{ guest: 22, host: 2222 }], extraArgs: ["-nographic"], cloudInit: { userData: "#cloud-config\n" }, state: "stopped",
       readiness: { serialPattern: "login:" }, stopTimeouts: { powerdownMs: 1000 }, guestUser: "u", guestPrivateKey: "k", guestSshPort: 2200,
-      rolloutGroup: "g", adopt: true, expiresAfter: "2h", guestAgent: true },
+      rolloutGroup: "g", adopt: true, expiresAfter: "2h", guestAgent: false, warmFrom: "/w/warm/0123" },
     diff: (o, n) => vm.diff("id", o, n),
     restarts: (o, n) => specChanges(o.spec, vmSpec(n).spec).length > 0,
+  },
+  WarmState: {
+    olds: { ...warmBase, key: "ab", dir: "/w/warm/ab", disk: "/w/warm/ab/disk.qcow2", acceleratorInUse: "tcg", reused: false, buildMs: 1 }, news: warmBase,
+    alt: { host: other, baseImage: "/w/images/c.qcow2", baseFormat: "raw", diskSize: "1G", arch: "aarch64", cpus: 2, memory: "512M", machine: "pc", cpu: "max",
+      accelerator: "kvm", kernel: "/w/vmlinuz2", initrd: "/w/initrd", append: "quiet", extraArgs: ["-nographic"], nics: ["user", "private"], readiness: { guestPort: 22 } },
+    diff: (o, n) => warmState.diff("id", o, n),
   },
   GuestCommand: {
     olds: { ...guestTarget, create: "echo hi", stdout: "hi\n", stderr: "", exitCode: 0 }, news: { ...guestTarget, create: "echo hi" },
@@ -113,7 +121,7 @@ describe("what a change of each input does: sdk/'s @change tags against the prov
     for (const [name, tags] of Object.entries(policies)) assert.deepStrictEqual(Object.keys(CASES[name].alt).sort(), Object.keys(tags).sort(), name);
   });
   it("the recorded states change nothing as they are", async () => {
-    for (const [name, c] of Object.entries(CASES)) assert.deepStrictEqual(await c.diff(structuredClone(c.olds), c.news), { changes: false, replaces: [], ...(name === "Vm" || name === "Network" ? { deleteBeforeReplace: true } : name === "Snapshot" ? { deleteBeforeReplace: false } : {}) }, name);
+    for (const [name, c] of Object.entries(CASES)) assert.deepStrictEqual(await c.diff(structuredClone(c.olds), c.news), { changes: false, replaces: [], ...(name === "Vm" || name === "Network" ? { deleteBeforeReplace: true } : name === "Snapshot" || name === "WarmState" ? { deleteBeforeReplace: false } : {}) }, name);
   });
   for (const [name, tags] of Object.entries(policies)) {
     it(`${name}: each input's change does what its tag says`, async () => {

@@ -23,6 +23,7 @@ import { reserveArgv } from "../../provider/vm/capacity";
 import { vmLayout } from "../../provider/layout";
 import { cleanupScriptArgv, listSpecsScriptArgv, observeScriptArgv, signalScriptArgv, startScriptArgv } from "../../provider/platform/windowsVmScripts";
 
+import { reidentifyArgv } from "../../provider/vm/reidentify";
 const DIR = path.join(__dirname, "../../../tests/unit/golden/scripts");
 const mac = vmLayout("/Users/ops/.pulumi-qemu", "web");
 const win = vmLayout("C:/Users/ops/My VMs", "web");
@@ -72,6 +73,7 @@ const CASES: Record<string, string[]> = {
   "posix-probe-runner": probeRunnerArgv("/Users/ops/.pulumi-qemu/.pulumi-qemu-probe", ["qemu-system-x86_64", "-accel", "hvf", "-serial", "stdio"]),
   "posix-write-file": platformIo("posix").atomicWrite("/Users/ops/.pulumi-qemu/.pulumi-qemu-probe/x.json", 42, 0o600, "abc123"),
   ...files("posix", "posix"),
+  "guest-reidentify": ["sh", "-c", ...reidentifyArgv("web-3", 1800000000, [{ savedMac: "52:54:00:12:34:57", mac: "52:54:0a:4d:00:0d", cidr: "10.77.0.13/24" }]).slice(2)],
   "windows-prelude": psScriptArgv(""),
   "windows-script-loader": windowsInvocation(psScriptArgv("")).commandLine.split(" "),
   "windows-facts": windowsFactsArgv("C:/Users/ops/My VMs"),

@@ -20,7 +20,7 @@ interface Schema { resources: Record<string, Resource>; types: Record<string, { 
 
 /** Property names of each provider's Outputs (or Inputs) type, as the compiler resolves them. */
 function providerTypeNames(suffix: "Outputs" | "Inputs" = "Outputs"): Record<string, string[]> {
-  const files = [...["disk", "fleetPlacement", "host", "hostCapabilities", "image", "network", "snapshot", "vm", "guestCommand", "guestFile"].map((f) => path.join(ROOT, "provider/resources", `${f}.ts`)),
+  const files = [...["disk", "fleetPlacement", "host", "hostCapabilities", "image", "network", "snapshot", "vm", "guestCommand", "guestFile", "warmState"].map((f) => path.join(ROOT, "provider/resources", `${f}.ts`)),
     path.join(ROOT, "provider/vm/spec.ts")];
   const program = ts.createProgram(files, { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true });
   const checker = program.getTypeChecker();
@@ -47,13 +47,13 @@ describe("schema.json", function () {
 
   it("the reference pages' input and output tables are the schema's (run `npm run schema` after changing sdk/)", () => {
     const pages = referencePages(ROOT);
-    assert.strictEqual(Object.keys(pages).length, 10);
+    assert.strictEqual(Object.keys(pages).length, 11);
     for (const [file, text] of Object.entries(pages)) assert.strictEqual(readFileSync(file, "utf8"), text, `${path.relative(ROOT, file)} differs from the schema`);
   });
 
-  it("has the nine resources, the Fleet's placement record and the Fleet component with their type tokens", () => {
+  it("has every resource, the Fleet's placement record and the Fleet component with their type tokens", () => {
     assert.deepStrictEqual(Object.keys(committed.resources).sort(),
-      [...["Disk", "FleetPlacement", "GuestCommand", "GuestFile", "Host", "HostCapabilities", "Image", "Network", "Snapshot", "Vm"].map((t) => `pulumi-nodejs:dynamic/qemu:${t}`), "qemu:index:Fleet"]);
+      [...["Disk", "FleetPlacement", "GuestCommand", "GuestFile", "Host", "HostCapabilities", "Image", "Network", "Snapshot", "Vm", "WarmState"].map((t) => `pulumi-nodejs:dynamic/qemu:${t}`), "qemu:index:Fleet"]);
     assert.strictEqual(committed.resources["qemu:index:Fleet"].isComponent, true);
   });
 
@@ -101,6 +101,7 @@ describe("schema.json", function () {
       Vm: ["hostId", "ownerToken", "owner", "seedKey", "autoPorts"],
       // A Vm names the VM: its host, state directory and name reach the provider.
       GuestCommand: ["host", "hostId", "stateDir"], GuestFile: ["host", "hostId", "stateDir", "sourceSha256"],
+      WarmState: ["hostId", "ownerToken", "owner"],
     };
     const read = providerTypeNames("Inputs");
     for (const [token, r] of Object.entries(committed.resources)) {

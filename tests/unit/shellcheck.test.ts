@@ -18,6 +18,7 @@ import { portsTakeArgv } from "../../provider/vm/ports";
 import { reserveArgv } from "../../provider/vm/capacity";
 import { hostScriptsDir, hostScriptText, shScriptParts } from "../../provider/transport/hostScript";
 import { readdirSync } from "fs";
+import { reidentifyArgv } from "../../provider/vm/reidentify";
 
 const layout = vmLayout("/w", "a");
 const SCRIPTS: Record<string, string[]> = {
@@ -49,6 +50,8 @@ const SCRIPTS: Record<string, string[]> = {
   "file: atomic write": platformIo("posix").atomicWrite("/w/d", 10, 0o600, "x"),
   // Run by disk-overlays.sh as sh -c "$EACH", with P in the environment.
   "disk: overlay info (nested)": ["sh", "-c", hostScriptText("disk-overlay-info.sh")],
+  // Run in a guest resumed from a WarmState, by its agent (as /bin/sh -c).
+  "guest: reidentify": ["sh", "-c", ...reidentifyArgv("a", 1, [{ savedMac: "52:54:00:12:34:56", mac: "52:54:0a:00:00:0a", cidr: "10.0.0.10/24" }]).slice(2)],
 };
 
 function shellcheck(script: string): string {

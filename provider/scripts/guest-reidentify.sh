@@ -1,0 +1,66 @@
+# Run in a guest resumed from a WarmState (through the guest agent), so that it is itself and
+# not the saved guest: the kernel RNG mixed with the host's randomness (on stdin), the clock,
+# the hostname, /etc/machine-id, new SSH host keys (and the SSH server restarted on them), and
+# each private NIC's MAC and address.
+# Arguments: hostname, the host's time (seconds since the epoch), then per private NIC: the
+# saved guest's MAC of it, its own MAC, its ADDRESS/PREFIX.
+name=$1; now=$2; shift 2
+fail() { echo "$*" >&2; exit 1; }
+cat > /dev/urandom
+date -u -s "@$now" >/dev/null 2>&1 || date -u "$(date -u -d "@$now" +%m%d%H%M%Y.%S 2>/dev/null)" >/dev/null 2>&1 || echo "could not set the clock" >&2
+
+hostname "$name" || fail "could not set the hostname"
+echo "$name" > /etc/hostname
+[ -f /etc/hosts ] && grep -q '^127\.0\.1\.1[[:space:]]' /etc/hosts && sed -i "s/^127\.0\.1\.1[[:space:]].*/127.0.1.1 $name/" /etc/hosts
+
+id=$(tr -d '-' < /proc/sys/kernel/random/uuid) || fail "no /proc/sys/kernel/random/uuid"
+echo "$id" > /etc/machine-id
+[ -f /var/lib/dbus/machine-id ] && [ ! -L /var/lib/dbus/machine-id ] && echo "$id" > /var/lib/dbus/machine-id
+
+while [ $# -ge 3 ]; do
+  old=$1; new=$2; cidr=$3; shift 3
+  dev=
+  for n in /sys/class/net/*; do
+    [ "$(cat "$n/address" 2>/dev/null)" = "$old" ] && dev=${n##*/}
+  done
+  [ -n "$dev" ] || fail "no NIC with the saved guest's MAC $old"
+  { ip link set dev "$dev" down && ip link set dev "$dev" address "$new"; } || fail "could not give $dev the MAC $new"
+  ip addr flush dev "$dev"
+  ip link set dev "$dev" up || fail "could not bring $dev up"
+  ip addr add "$cidr" dev "$dev" || fail "could not put $cidr on $dev"
+done
+
+# New host keys, of the kinds the guest had; the server restarted on them.
+keys=0
+for k in /etc/ssh/ssh_host_*_key; do
+  [ -f "$k" ] || continue
+  t=${k#/etc/ssh/ssh_host_}; t=${t%_key}
+  { rm -f "$k" "$k.pub" && ssh-keygen -q -N '' -t "$t" -f "$k"; } || fail "could not make a new $t host key"
+  keys=$((keys + 1))
+done
+for k in /etc/dropbear/dropbear_*_host_key; do
+  [ -f "$k" ] || continue
+  # dropbear -R makes the missing keys at the next connection; dropbearkey now when there is no -R.
+  rm -f "$k"
+  t=${k#/etc/dropbear/dropbear_}; t=${t%_host_key}
+  command -v dropbearkey >/dev/null 2>&1 && { dropbearkey -t "$t" -f "$k" >/dev/null 2>&1 || fail "could not make a new $t host key"; }
+  keys=$((keys + 1))
+done
+if [ -d /run/systemd/system ]; then
+  systemctl try-restart ssh.service sshd.service dropbear.service 2>/dev/null
+else
+  # The listening server (its parent is init): stopped, and started again with its own arguments.
+  for p in /proc/[0-9]*; do
+    read -r comm < "$p/comm" 2>/dev/null || continue
+    case "$comm" in sshd|dropbear) ;; *) continue ;; esac
+    [ "$(awk '/^PPid:/{print $2}' "$p/status" 2>/dev/null)" = 1 ] || continue
+    # shellcheck disable=SC2046 # its arguments, split where the NULs were (a server's have no spaces)
+    set -- $(tr '\0' ' ' < "$p/cmdline")
+    [ $# -gt 0 ] || continue
+    kill "${p#/proc/}" 2>/dev/null
+    # Gone, or a zombie (an init that reaps late): its socket is closed either way.
+    i=0; while [ -d "$p" ] && ! grep -q '^State:[[:space:]]*Z' "$p/status" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    "$@" </dev/null >/dev/null 2>&1 || fail "could not start $comm again: $*"
+  done
+fi
+echo "keys=$keys machine-id=$id"

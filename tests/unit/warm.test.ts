@@ -1,0 +1,44 @@
+/** A WarmState's pure parts: the QEMU argv of a build, a resume and a later boot; a resumed VM's NICs; Vm warmFrom's checks. */
+import * as assert from "assert";
+import { qemuArgv } from "../../provider/vm/argv";
+import { vmSpec } from "../../provider/vm/spec";
+import { vmLayout } from "../../provider/layout";
+import { defaultMac } from "../../provider/vm/warm";
+import { ownNics, reidentifyArgv } from "../../provider/vm/reidentify";
+
+const base = { host: { kind: "local" as const, workDir: "/w" }, name: "m", memory: "256M", disks: ["/w/d.qcow2"], guestAgent: true, warmFrom: "/w/warm/ab" };
+const argv = (warmMemory?: { path: string; share: boolean; incoming: boolean }, inputs: object = base) =>
+  qemuArgv(vmSpec(inputs as never).spec, { qemuBinary: "qemu-system-x86_64", accelerators: ["tcg"], layout: vmLayout("/w", "m"), warmMemory }).join(" ");
+
+describe("WarmState: argv, NICs and checks", () => {
+  it("a build writes the RAM to the state's file (shared); a resume maps it private and waits for the devices' state; a later boot has neither", () => {
+    const build = argv({ path: "/w/warm/ab/memory", share: true, incoming: false });
+    assert.match(build, / -machine q35,memory-backend=pq-ram /);
+    assert.match(build, / -object memory-backend-file,id=pq-ram,size=256M,mem-path=\/w\/warm\/ab\/memory,share=on/);
+    assert.doesNotMatch(build, /-incoming/);
+    const resume = argv({ path: "/w/warm/ab/memory", share: false, incoming: true });
+    assert.match(resume, /share=off -incoming defer/);
+    const boot = argv(undefined);
+    assert.doesNotMatch(boot, /memory-backend|-incoming/);
+    // The devices are the state's in all three: the generation ID device tells the guest it is a copy.
+    for (const a of [build, resume, boot]) assert.match(a, / -device vmgenid,guid=auto/);
+    assert.doesNotMatch(argv(undefined, { ...base, warmFrom: undefined }), /vmgenid/);
+  });
+
+  it("a resumed VM's private NICs are found by the saved guest's MAC at the same position, and get the MAC and address of their own", () => {
+    const spec = vmSpec({ ...base, networks: [{ type: "user" }, { type: "private", network: "lab", subnet: "10.77.0.0/24", address: "10.77.0.13" }] } as never).spec;
+    const nics = ownNics(spec, [defaultMac(0), defaultMac(1)]);
+    assert.deepStrictEqual(nics, [{ savedMac: "52:54:00:12:34:57", mac: "52:54:0a:4d:00:0d", cidr: "10.77.0.13/24" }]);
+    assert.deepStrictEqual(reidentifyArgv("m", 5, nics).slice(3), ["reidentify", "m", "5", "52:54:00:12:34:57", "52:54:0a:4d:00:0d", "10.77.0.13/24"]);
+    assert.throws(() => ownNics(spec, [defaultMac(0)]), /saved guest had 1 NICs/);
+  });
+
+  it("warmFrom needs the agent and a disk, refuses cloudInit, and must be an absolute path", () => {
+    const errors = (o: object) => vmSpec({ ...base, ...o } as never).errors.map((e) => `${e.property}: ${e.reason}`);
+    assert.deepStrictEqual(errors({}), []);
+    assert.match(errors({ guestAgent: undefined }).join(), /^warmFrom: needs guestAgent: true/);
+    assert.match(errors({ disks: [] }).join(), /^warmFrom: needs a first disk/);
+    assert.match(errors({ cloudInit: { userData: "#cloud-config\n" } }).join(), /^warmFrom: cannot go with cloudInit/);
+    assert.match(errors({ warmFrom: "warm/ab" }).join(), /^warmFrom: /);
+  });
+});
