@@ -47,6 +47,8 @@ const fleet = new qemu.Fleet("ci", {
   } } : {}),
   // `pulumi config set snapshot clean` snapshots every member (disk and memory) once it runs;
   // then each change of `revert` brings the whole fleet back to it in place, in seconds.
+  // `pulumi config set warmStart true` (with guestAgent): members resume a guest saved once per host instead of booting.
+  warmStart: config.getBoolean("warmStart") ?? false,
   ...(config.get("snapshot") ? { snapshot: { name: config.require("snapshot"), memory: true, revertTrigger: config.get("revert") ?? "0" } } : {}),
   template: {
     baseImage,

@@ -64,7 +64,8 @@ function guestInputs(inputs: WarmStateInputs, name: string, disk: string): VmInp
     host: inputs.host, name, arch: inputs.arch, cpus: inputs.cpus, memory: inputs.memory, machine: inputs.machine, cpu: inputs.cpu,
     accelerator: inputs.accelerator ?? "auto", kernel: inputs.kernel, initrd: inputs.initrd, append: inputs.append, extraArgs: inputs.extraArgs,
     disks: [{ path: disk, format: "qcow2" }], networks: nics.map(() => ({ type: "user" as const })),
-    guestAgent: true, warmFrom: "/", readiness: { ...inputs.readiness, guestAgent: true },
+    // No forwards on the saved guest: a guest port is waited for by each VM made from it, not here.
+    guestAgent: true, warmFrom: "/", readiness: { ...inputs.readiness, guestPort: undefined, guestAgent: true },
   };
 }
 
