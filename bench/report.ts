@@ -14,6 +14,8 @@ export function targetsOf(r: Omit<BenchResults, "targets">): Target[] {
       t(`the same on open connections (no handshakes)`, Number((most.warmWallMs / one.warmWallMs).toFixed(2)), 2)] : []),
     t(`fleet of ${r.fleet.members}: bring-up / slowest single boot`, r.fleet.fleetOverSingle, 1.3),
     t(`fleet of ${r.fleet.members}: bring-up / the CPU floor of tcg on ${r.machine.cpus} cores`, round2(r.fleet.fleetMs / r.fleet.cpuBoundFloorMs), 1.3),
+    t(`fleet of ${r.fleet.members}: warm bring-up / cold`, r.fleet.warmOverCold, 0.15),
+    t(`fleet of ${r.fleet.members}: warm members' memory (PSS) / cold`, r.fleet.warmPssOverCold, 0.6),
     t(`snapshot revert with memory (${r.snapshot.guestMemoryMiB} MiB test guest), ms`, r.snapshot.revertMs, 3000),
     ...peerTargets(r),
   ];
@@ -71,6 +73,9 @@ export function table(r: BenchResults): string {
     row([`slowest single boot (of ${r.fleet.singleBootsMs.join(", ")})`, r.fleet.slowestSingleBootMs]),
     row([`${r.fleet.members} VMs over ${r.fleet.hosts} hosts at once`, r.fleet.fleetMs]),
     row([`CPU floor: ${r.fleet.members} x ${r.fleet.singleBootCpuMs} ms of CPU per boot / ${r.machine.cpus} cores`, r.fleet.cpuBoundFloorMs]),
+    row([`warm: a WarmState per host built at once (boot, save; once per template)`, r.fleet.warmBuildMs]),
+    row([`warm: ${r.fleet.members} VMs resumed from them at once, made their own, until SSH answers`, r.fleet.warmMs]),
+    row([`members' memory once all answer (sum of PSS, MiB): cold / warm`, `${r.fleet.coldPssMiB} / ${r.fleet.warmPssMiB}`]),
     "",
     row([`Snapshot with memory (test guest, ${r.snapshot.guestMemoryMiB} MiB, h1, provider calls)`, "ms"]), row(["---", "---:"]),
     row(["take (savevm)", r.snapshot.takeMs]),

@@ -27,6 +27,8 @@ describe("e2e: npm run bench, smoke size", function () {
     }
     assert.strictEqual(r.fleet.singleBootsMs.length, r.fleet.hosts);
     assert.ok(r.fleet.fleetMs > 0);
+    // Warm (issue 32): the states were built and the members resumed, and their memory was read.
+    assert.ok(r.fleet.warmBuildMs > 0 && r.fleet.warmMs > 0 && r.fleet.warmPssMiB > 0 && r.fleet.coldPssMiB > 0, JSON.stringify(r.fleet));
     // Each revert was checked to bring the guest's file back before it was counted.
     assert.strictEqual(r.snapshot.revertsMs.length, SMOKE.repeats);
     assert.ok(r.snapshot.takeMs > 0 && r.snapshot.revertMs > 0, JSON.stringify(r.snapshot));

@@ -18,7 +18,7 @@ function innermost(rootPid: number): number {
 }
 
 /** The machine's PID of the process whose PID in its own namespace is `pid`. */
-function rootPidOf(pid: number): number | undefined {
+export function rootPidOf(pid: number): number | undefined {
   if (innermost(pid) === pid && isProcess(pid)) return pid;
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
