@@ -4,33 +4,39 @@
 # each private NIC's MAC and address.
 # Arguments: hostname, the host's time (seconds since the epoch), then per private NIC: the
 # saved guest's MAC of it, its own MAC, its ADDRESS/PREFIX.
+# Every program started costs much in a guest just resumed under TCG (its code is translated
+# anew): builtins wherever they do.
 name=$1; now=$2; shift 2
 fail() { echo "$*" >&2; exit 1; }
-cat > /dev/urandom
-date -u -s "@$now" >/dev/null 2>&1 || date -u "$(date -u -d "@$now" +%m%d%H%M%Y.%S 2>/dev/null)" >/dev/null 2>&1 || echo "could not set the clock" >&2
+IFS= read -r seed || fail "no randomness on stdin"
+echo "$seed" > /dev/urandom
+date -u -s "@$now" >/dev/null 2>&1 || echo "could not set the clock" >&2
 
 hostname "$name" || fail "could not set the hostname"
 echo "$name" > /etc/hostname
-[ -f /etc/hosts ] && grep -q '^127\.0\.1\.1[[:space:]]' /etc/hosts && sed -i "s/^127\.0\.1\.1[[:space:]].*/127.0.1.1 $name/" /etc/hosts
+if [ -f /etc/hosts ]; then
+  grep -q '^127\.0\.1\.1[[:space:]]' /etc/hosts && sed -i "s/^127\.0\.1\.1[[:space:]].*/127.0.1.1 $name/" /etc/hosts
+fi
 
-id=$(tr -d '-' < /proc/sys/kernel/random/uuid) || fail "no /proc/sys/kernel/random/uuid"
+IFS=- read -r a b c d e < /proc/sys/kernel/random/uuid || fail "no /proc/sys/kernel/random/uuid"
+id=$a$b$c$d$e
 echo "$id" > /etc/machine-id
-[ -f /var/lib/dbus/machine-id ] && [ ! -L /var/lib/dbus/machine-id ] && echo "$id" > /var/lib/dbus/machine-id
+if [ -f /var/lib/dbus/machine-id ] && [ ! -L /var/lib/dbus/machine-id ]; then echo "$id" > /var/lib/dbus/machine-id; fi
 
 while [ $# -ge 3 ]; do
   old=$1; new=$2; cidr=$3; shift 3
   dev=
   for n in /sys/class/net/*; do
-    [ "$(cat "$n/address" 2>/dev/null)" = "$old" ] && dev=${n##*/}
+    read -r mac < "$n/address" 2>/dev/null && [ "$mac" = "$old" ] && dev=${n##*/}
   done
   [ -n "$dev" ] || fail "no NIC with the saved guest's MAC $old"
-  { ip link set dev "$dev" down && ip link set dev "$dev" address "$new"; } || fail "could not give $dev the MAC $new"
+  { ip link set dev "$dev" down && ip link set dev "$dev" address "$new" up; } || fail "could not give $dev the MAC $new"
   ip addr flush dev "$dev"
-  ip link set dev "$dev" up || fail "could not bring $dev up"
   ip addr add "$cidr" dev "$dev" || fail "could not put $cidr on $dev"
 done
 
-# New host keys, of the kinds the guest had; the server restarted on them.
+# New host keys, of the kinds the guest had. A server that had none loaded (dropbear -R makes
+# them at the first connection) is left running; one that had is restarted on the new ones.
 keys=0
 for k in /etc/ssh/ssh_host_*_key; do
   [ -f "$k" ] || continue
@@ -40,20 +46,21 @@ for k in /etc/ssh/ssh_host_*_key; do
 done
 for k in /etc/dropbear/dropbear_*_host_key; do
   [ -f "$k" ] || continue
-  # dropbear -R makes the missing keys at the next connection; dropbearkey now when there is no -R.
   rm -f "$k"
   t=${k#/etc/dropbear/dropbear_}; t=${t%_host_key}
-  command -v dropbearkey >/dev/null 2>&1 && { dropbearkey -t "$t" -f "$k" >/dev/null 2>&1 || fail "could not make a new $t host key"; }
+  if command -v dropbearkey >/dev/null 2>&1; then dropbearkey -t "$t" -f "$k" >/dev/null 2>&1 || fail "could not make a new $t host key"; fi
   keys=$((keys + 1))
 done
-if [ -d /run/systemd/system ]; then
+if [ "$keys" -gt 0 ] && [ -d /run/systemd/system ]; then
   systemctl try-restart ssh.service sshd.service dropbear.service 2>/dev/null
-else
+elif [ "$keys" -gt 0 ]; then
   # The listening server (its parent is init): stopped, and started again with its own arguments.
   for p in /proc/[0-9]*; do
     read -r comm < "$p/comm" 2>/dev/null || continue
     case "$comm" in sshd|dropbear) ;; *) continue ;; esac
-    [ "$(awk '/^PPid:/{print $2}' "$p/status" 2>/dev/null)" = 1 ] || continue
+    ppid=
+    while read -r field value _; do [ "$field" = PPid: ] && ppid=$value; done < "$p/status"
+    [ "$ppid" = 1 ] || continue
     # shellcheck disable=SC2046 # its arguments, split where the NULs were (a server's have no spaces)
     set -- $(tr '\0' ' ' < "$p/cmdline")
     [ $# -gt 0 ] || continue

@@ -39,7 +39,7 @@ export async function reidentify(handle: VmHandle, spec: VmSpec, savedMacs: stri
   const nics = ownNics(spec, savedMacs);
   const argv = reidentifyArgv(spec.name, Math.round(Date.now() / 1000), nics);
   // The host's randomness on stdin, never on a command line.
-  const r = await withVmGuestAgent(handle, timeoutMs, (agent) => guestExec(agent, { argv, stdin: randomBytes(64).toString("hex"), timeoutMs }));
+  const r = await withVmGuestAgent(handle, timeoutMs, (agent) => guestExec(agent, { argv, stdin: `${randomBytes(64).toString("hex")}\n`, timeoutMs }));
   if (r.exitCode !== 0 || r.timedOut) {
     throw new QemuError("COMMAND_FAILED", `${handle.transport.description}: VM ${spec.name}: making the resumed guest its own ` +
       `${r.timedOut ? `took longer than ${timeoutMs} ms` : `failed (exit ${r.exitCode})`}: ${r.stderr.trim().slice(-600) || r.stdout.trim().slice(-600)}`);

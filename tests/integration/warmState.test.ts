@@ -14,6 +14,9 @@ import { diskProvider } from "../../sdk/disk";
 import { vmProvider } from "../../sdk/vm";
 import { warmStateProvider } from "../../sdk/warmState";
 import { removeUnusedWarmStates } from "../../provider/resources/warmState";
+import { reidentify } from "../../provider/vm/reidentify";
+import { vmHandle } from "../../provider/vm/handle";
+import { vmLayoutAt } from "../../provider/layout";
 import { roundTripProvider } from "../helpers/dynamicProvider";
 import { guestExec } from "../helpers/guest";
 import { liveQemuPids } from "../helpers/processes";
@@ -94,6 +97,18 @@ describe("WarmState: a saved guest that VMs resume instead of booting (real QEMU
     const pid = members[0].vm.outs.pid;
     const maps = await sh(["grep", "-F", `${warm.outs.dir}/memory`, `/proc/${pid}/maps`]);
     assert.match(maps, / r[w-]-p /, "the saved RAM is not mapped private (copy-on-write)");
+  });
+
+  it("the script gives a guest whose SSH server has keys loaded new ones, and restarts it on them", async () => {
+    const { vm } = members[0];
+    const keyscan = () => execFileSync("ssh-keyscan", ["-T", "20", "-t", "ed25519", "-p", String(vm.outs.guestConnection.port), vm.outs.guestConnection.host], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().split(/\s+/).pop();
+    // The member's first connections made its keys; dropbear's listener loads them when it starts.
+    const before = keyscan();
+    const said = await reidentify(vmHandle(onHost(), vmLayoutAt(vm.outs.stateDir)), vm.outs.spec, []);
+    assert.match(said, /^keys=[1-9]/, said);
+    const after = keyscan();
+    assert.ok(before && after && before !== after, `the host key did not change: ${before}`);
+    assert.strictEqual(await inGuest(vm, "hostname"), `wa-${run}`);
   });
 
   it("a second declaration of the same guest reuses it; a clone written since boots instead of resuming", async () => {
