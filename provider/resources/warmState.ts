@@ -10,13 +10,13 @@ import { createHash } from "crypto";
 import { InvalidArgumentError, QemuError, expectSuccess } from "../errors";
 import { vmHandle } from "../vm/handle";
 import { connectionIdentity } from "./connection";
-import { makeDirectory, pathExists, toolOn, transportFor, type Connection, type Transport } from "../transport";
-import { vmLayout, warmLayout, warmLayoutAt, warmRoot, type WarmLayout } from "../layout";
+import { makeDirectory, parentDir, pathExists, toolOn, transportFor, type Connection, type Transport } from "../transport";
+import { sharedImagePath, vmLayout, warmLayout, warmLayoutAt, warmRoot, type WarmLayout } from "../layout";
 import { vmSpec, type ReadinessSpec, type VmInputs } from "../vm/spec";
 import { newOwnerToken, ownedName, type OwnerLabel } from "../vm/owner";
 import { claimDisk, releaseDisk, sharedOwnersOf } from "../disks/owner";
 import { createArgv } from "../qemu/img";
-import { info, qemuImg, reasonToKeep } from "../disks/images";
+import { forgetClone, info, qemuImg, reasonToKeep, recordClone, removeImage } from "../disks/images";
 import { acceleratorsToTry, start, type Context } from "../lifecycle/vmStart";
 import { stopVm } from "../vm/execute";
 import { defaultMac, readWarmMeta, saveDevices, type WarmMeta } from "../vm/warm";
@@ -148,6 +148,8 @@ async function build(t: Transport, inputs: WarmStateInputs, key: string, layout:
     const baseFormat = inputs.baseFormat ?? ((await info(t, inputs.baseImage))?.format === "raw" ? "raw" : "qcow2");
     const size = inputs.diskSize === undefined ? undefined : sizeBytes(inputs.diskSize, "diskSize");
     await qemuImg(t, createArgv({ path: layout.disk, format: "qcow2", sizeBytes: size, backing: { path: inputs.baseImage, format: baseFormat } }), `making ${layout.disk}`);
+    // Recorded beside the base, wherever it is: it is never deleted under the saved guest.
+    await recordClone(t, inputs.baseImage, layout.disk);
     progress(`WarmState ${layout.dir}: booting the guest to save (${accelerator})`);
     await start(c, guest, true);
     await saveDevices(c, `${layout.state}.part`);
@@ -179,10 +181,26 @@ async function abandoned(t: Transport, layout: WarmLayout): Promise<boolean> {
   return r.exitCode === 0;
 }
 
-/** Removes a state's directory (only a directory under the working directory's warm/, named by a key). */
+/** Removes a state's directory (only a directory under the working directory's warm/, named by a key), and its base's record of its disk. */
 async function discard(t: Transport, layout: WarmLayout): Promise<void> {
   if (!/\/warm\/[0-9a-f]{32}$/.test(layout.dir)) throw new QemuError("INVALID_ARGUMENT", `refusing to remove ${layout.dir}: not a WarmState's directory`);
+  const base = (await info(t, layout.disk).catch(() => undefined))?.backingFile;
   await t.exec(["rm", "-rf", "--", layout.dir]);
+  if (base) await forgetClone(t, { path: layout.disk, backingFile: base });
+}
+
+/**
+ * A Fleet's uploaded base (`<workDir>/images/<name>-<16 hex>.<format>`, a shared Disk) that the
+ * Fleet's destroy had to keep because a saved guest's disk was its clone: removed with the last
+ * such state, once no stack records a use of it and nothing else holds or reads it.
+ */
+async function removeLeftFleetBase(t: Transport, workDir: string, base: string | undefined, report: (m: string) => void): Promise<void> {
+  const imagesDir = parentDir(sharedImagePath(workDir, "x", "qcow2"));
+  if (!base || parentDir(base) !== imagesDir || !/^[^/]+-[0-9a-f]{16}\.(qcow2|raw)$/.test(base.slice(imagesDir.length + 1))) return;
+  if ((await sharedOwnersOf(t, base)).length) return;
+  if (await reasonToKeep(t, workDir, base).catch((e: Error) => e.message) !== undefined) return;
+  await removeImage(t, { path: base, shared: true });
+  report(`Disk ${base}: removed (a Fleet's base that only a saved guest still used)`);
 }
 
 function outputsOf(inputs: WarmStateInputs, key: string, layout: WarmLayout, meta: WarmMeta, reused: boolean): WarmStateOutputs {
@@ -251,9 +269,11 @@ export async function removeUnusedWarmStates(t: Transport, workDir: string, repo
       report(`WarmState ${layout.dir}: kept, ${kept}`);
       continue;
     }
+    const base = (await info(t, layout.disk).catch(() => undefined))?.backingFile;
     await discard(t, layout);
     report(`WarmState ${layout.dir}: removed (${finished ? "nothing uses it" : "an unfinished build"})`);
     removed.push(layout.dir);
+    await removeLeftFleetBase(t, workDir, base, report);
   }
   return removed;
 }

@@ -349,7 +349,8 @@ export function vmSpec(inputs: VmInputs): { spec: VmSpec; errors: InvalidArgumen
     if (agentChannel >= 0) throw new InvalidArgumentError(`extraArgs[${agentChannel}]`, `${JSON.stringify(args[agentChannel])} names the guest agent's channel ${GUEST_AGENT_CHARDEV}, which pulumi-qemu makes: use guestAgent: true`);
     return args;
   }) ?? [];
-  const warm = e(() => warmFrom(inputs, disks.length));
+  // The disks as given: one whose path a preview does not know yet still counts.
+  const warm = e(() => warmFrom(inputs, Array.isArray(inputs.disks) ? inputs.disks.length : 0));
   e(() => inputs.state === undefined ? undefined : oneOf(inputs.state, "state", VM_STATES));
   e(() => {
     booleanInput(inputs.adopt, "adopt");

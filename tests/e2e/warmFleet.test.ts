@@ -109,6 +109,8 @@ describe("e2e: a warm fleet on a private network over three SSH hosts: members r
         const removed = await removeUnusedWarmStates(sshTransport(sshOptionsFor(host)), workDirs[i], () => undefined);
         assert.strictEqual(removed.length, 1, `gc did not remove ${host.name}'s saved guest`);
         assert.deepStrictEqual(await ls(i, "warm"), []);
+        // The fleet's uploaded base, kept by destroy while the saved guest's disk was its clone, goes with it.
+        assert.deepStrictEqual(await ls(i, "images"), [], `${host.name}: the fleet's base image is left`);
       }
     });
   });

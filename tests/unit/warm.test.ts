@@ -2,6 +2,8 @@
 import * as assert from "assert";
 import { qemuArgv } from "../../provider/vm/argv";
 import { vmSpec } from "../../provider/vm/spec";
+import * as vm from "../../provider/resources/vm";
+import { UNKNOWN } from "../../provider/resources/types";
 import { vmLayout } from "../../provider/layout";
 import { defaultMac } from "../../provider/vm/warm";
 import { ownNics, reidentifyArgv } from "../../provider/vm/reidentify";
@@ -40,5 +42,10 @@ describe("WarmState: argv, NICs and checks", () => {
     assert.match(errors({ disks: [] }).join(), /^warmFrom: needs a first disk/);
     assert.match(errors({ cloudInit: { userData: "#cloud-config\n" } }).join(), /^warmFrom: cannot go with cloudInit/);
     assert.match(errors({ warmFrom: "warm/ab" }).join(), /^warmFrom: /);
+  });
+
+  it("a preview of a new member, whose clone's path is not known yet, passes the check", async () => {
+    const checked = await vm.check({}, { ...base, disks: [UNKNOWN] } as never);
+    assert.deepStrictEqual(checked.failures, undefined);
   });
 });
