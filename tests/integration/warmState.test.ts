@@ -52,6 +52,9 @@ describe("WarmState: a saved guest that VMs resume instead of booting (real QEMU
     });
     return { disk, vm };
   };
+  /** The guest's SSH host key (ed25519), as a client first connecting sees it. */
+  const keyscan = (vm: any) => execFileSync("ssh-keyscan", ["-T", "20", "-t", "ed25519", "-p", String(vm.outs.guestConnection.port), vm.outs.guestConnection.host],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().split(/\s+/).pop();
   const inGuest = (vm: any, command: string) => guestExec(vm.outs.guestConnection, key, ["sh", "-c", command]).then((r) => r.stdout.trim());
 
   before(async () => {
@@ -91,7 +94,7 @@ describe("WarmState: a saved guest that VMs resume instead of booting (real QEMU
     assert.match(a[1], /^[0-9a-f]{32}$/);
     assert.notStrictEqual(a[1], b[1], "two VMs share a machine-id");
     for (const s of [a, b]) assert.ok(Math.abs(Number(s[2]) - Date.now() / 1000) < 30, `the guest's clock is ${s[2]}, not now`);
-    const hostKeys = members.map(({ vm }) => execFileSync("ssh-keyscan", ["-T", "20", "-t", "ed25519", "-p", String(vm.outs.guestConnection.port), vm.outs.guestConnection.host], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().split(/\s+/).pop());
+    const hostKeys = members.map(({ vm }) => keyscan(vm));
     assert.ok(hostKeys[0] && hostKeys[1] && hostKeys[0] !== hostKeys[1], `the SSH host keys are the same: ${hostKeys}`);
     // Copy-on-write: the RAM file is mapped privately, and most of it is still the file's pages.
     const pid = members[0].vm.outs.pid;
@@ -101,12 +104,11 @@ describe("WarmState: a saved guest that VMs resume instead of booting (real QEMU
 
   it("the script gives a guest whose SSH server has keys loaded new ones, and restarts it on them", async () => {
     const { vm } = members[0];
-    const keyscan = () => execFileSync("ssh-keyscan", ["-T", "20", "-t", "ed25519", "-p", String(vm.outs.guestConnection.port), vm.outs.guestConnection.host], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().split(/\s+/).pop();
     // The member's first connections made its keys; dropbear's listener loads them when it starts.
-    const before = keyscan();
+    const before = keyscan(vm);
     const said = await reidentify(vmHandle(onHost(), vmLayoutAt(vm.outs.stateDir)), vm.outs.spec, []);
     assert.match(said, /^keys=[1-9]/, said);
-    const after = keyscan();
+    const after = keyscan(vm);
     assert.ok(before && after && before !== after, `the host key did not change: ${before}`);
     assert.strictEqual(await inGuest(vm, "hostname"), `wa-${run}`);
   });
