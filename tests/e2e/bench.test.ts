@@ -45,6 +45,6 @@ describe("e2e: npm run bench, smoke size", function () {
     if (ran) for (const p of r.peer) assert.ok(p.figure!.upMs > 0 && p.figure!.previewMs > 0 && p.figure!.previewRefreshMs > 0 && p.figure!.destroyMs > 0, JSON.stringify(p));
     else for (const p of r.peer) assert.match(p.blocked ?? "", /plugin is not installed/);
     console.log(`      peer: ${ran ? "ran" : r.peer[0].blocked}`);
-    assert.deepStrictEqual(r.targets.map((t) => typeof t.met), Array(ran ? 11 : 7).fill("boolean"));
+    assert.deepStrictEqual(r.targets.map((t) => typeof t.met), Array(ran ? 13 : 9).fill("boolean"));
   });
 });
