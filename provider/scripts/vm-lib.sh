@@ -13,13 +13,13 @@ read_pid() { pid=; [ -r "$pidfile" ] && read -r pid < "$pidfile"; case "$pid" in
 # of /proc/PID/stat, read once; without /proc, as ps's lstart column in the C locale) of a process.
 proc_state() {
   started=
-  if [ -r "/proc/$1/stat" ]; then
-    read -r st < "/proc/$1/stat"
+  # The process may end between the test and the read: then it is seen as gone (ps finds nothing).
+  if [ -r "/proc/$1/stat" ] && read -r st 2>/dev/null < "/proc/$1/stat"; then
     # The fields after the command name, split on purpose.
     # shellcheck disable=SC2086
     set -- ${st##*") "}
     state=$1
-    shift 19 && started=$1
+    [ "$#" -ge 20 ] && shift 19 && started=$1
   else
     st=$(LC_ALL=C ps -p "$1" -o stat= -o lstart= 2>/dev/null)
     # shellcheck disable=SC2086
