@@ -21,7 +21,7 @@ import { acceleratorsToTry, start, type Context } from "../lifecycle/vmStart";
 import { stopVm } from "../vm/execute";
 import { defaultMac, readWarmMeta, saveDevices, type WarmMeta } from "../vm/warm";
 import { progress } from "../progress";
-import { sizeBytes } from "../validate";
+import { collectInvalid, sizeBytes } from "../validate";
 import { containsUnknown, plain, type CheckResult, type CreateResult, type DiffResult, type ReadResult } from "./types";
 
 /** The guest a WarmState saves: a Vm's inputs for what QEMU runs, its NICs by kind, and its base image. */
@@ -71,7 +71,7 @@ function guestInputs(inputs: WarmStateInputs, name: string, disk: string): VmInp
 
 function validate(inputs: WarmStateInputs): InvalidArgumentError[] {
   const errors = vmSpec(guestInputs(inputs, "warm", "/d")).errors;
-  const add = (f: () => void) => { try { f(); } catch (e) { if (e instanceof InvalidArgumentError) errors.push(e); else throw e; } };
+  const add = (f: () => void) => collectInvalid(errors, f);
   add(() => { if (typeof inputs.baseImage !== "string" || !inputs.baseImage.startsWith("/")) throw new InvalidArgumentError("baseImage", "must be an absolute path on the host"); });
   add(() => { if (inputs.baseFormat !== undefined && !["qcow2", "raw"].includes(inputs.baseFormat)) throw new InvalidArgumentError("baseFormat", `must be "qcow2" or "raw", got ${JSON.stringify(inputs.baseFormat)}`); });
   add(() => (inputs.nics ?? []).forEach((k, i) => { if (!KINDS.includes(k)) throw new InvalidArgumentError(`nics[${i}]`, `must be "user" or "private", got ${JSON.stringify(k)}`); }));
@@ -181,12 +181,13 @@ async function abandoned(t: Transport, layout: WarmLayout): Promise<boolean> {
   return r.exitCode === 0;
 }
 
-/** Removes a state's directory (only a directory under the working directory's warm/, named by a key), and its base's record of its disk. */
-async function discard(t: Transport, layout: WarmLayout): Promise<void> {
+/** Removes a state's directory (only a directory under the working directory's warm/, named by a key), and its base's record of its disk; returns that base. */
+async function discard(t: Transport, layout: WarmLayout): Promise<string | undefined> {
   if (!/\/warm\/[0-9a-f]{32}$/.test(layout.dir)) throw new QemuError("INVALID_ARGUMENT", `refusing to remove ${layout.dir}: not a WarmState's directory`);
   const base = (await info(t, layout.disk).catch(() => undefined))?.backingFile;
   await t.exec(["rm", "-rf", "--", layout.dir]);
   if (base) await forgetClone(t, { path: layout.disk, backingFile: base });
+  return base;
 }
 
 /**
@@ -269,8 +270,7 @@ export async function removeUnusedWarmStates(t: Transport, workDir: string, repo
       report(`WarmState ${layout.dir}: kept, ${kept}`);
       continue;
     }
-    const base = (await info(t, layout.disk).catch(() => undefined))?.backingFile;
-    await discard(t, layout);
+    const base = await discard(t, layout);
     report(`WarmState ${layout.dir}: removed (${finished ? "nothing uses it" : "an unfinished build"})`);
     removed.push(layout.dir);
     await removeLeftFleetBase(t, workDir, base, report);
