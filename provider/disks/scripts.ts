@@ -4,7 +4,7 @@ import { cloneRecordDir } from "../layout";
 /** The upload move's exit status when the place was taken meanwhile (another upload of a shared image, say): see provider/platform. */
 export { APPEARED_EXIT } from "../platform";
 
-/** An image overlaysArgv looked at, with the backing file qemu-img's JSON names (none: not a clone). */
+/** An image overlaysArgv looked at, with the backing file its header (or qemu-img's JSON, on Windows) names (none: not a clone). */
 export interface OverlayCandidate {
   file: string;
   backing?: string;
@@ -31,10 +31,16 @@ export function parseOverlayRecords(stdout: string): { candidates: OverlayCandid
         unreadable.push(`${file} (qemu-img's JSON did not parse)`);
       }
       file = undefined;
+    } else if (tag === "B" && file !== undefined) {
+      candidates.push({ file, backing: rest });
+      file = undefined;
+    } else if (tag === "N" && file !== undefined && rest === "") {
+      candidates.push({ file, backing: undefined });
+      file = undefined;
     } else if (tag === "G" && file !== undefined && rest === "") {
       file = undefined; // deleted between the search and qemu-img: it uses nothing
     } else if (tag === "E" && file !== undefined) {
-      unreadable.push(`${file} (qemu-img info exited ${rest})`);
+      unreadable.push(`${file} (${/^\d+$/.test(rest) ? `qemu-img info exited ${rest}` : rest})`);
       file = undefined;
     } else if (tag === "D") {
       if (rest !== "0") unreadable.push(`(a directory search: find exited ${rest})`);

@@ -11,8 +11,24 @@ only_vanished() {
   [ -n "$1" ] || return 1
   printf "%s\n" "$1" | while IFS= read -r l; do case $l in *": No such file or directory") ;; *) exit 1 ;; esac; done
 }
+# A directory inside the first one (a disk's own directory under the working directory), or the
+# first again, was walked with it, when no part of the way down is a symbolic link (find follows none): not twice.
+within_first() {
+  case $1 in "$first"/*) ;; *) return 1 ;; esac
+  [ -L "$first" ] && return 1
+  rest=${1#"$first"/}; p=$first
+  case /$rest/ in */./*|*/../*|*//*) return 1 ;; esac
+  while [ -n "$rest" ]; do
+    p=$p/${rest%%/*}
+    [ -L "$p" ] && return 1
+    case $rest in */*) rest=${rest#*/} ;; *) rest= ;; esac
+  done
+}
+first=$1; i=0
 for d do
+  i=$((i + 1))
   [ -d "$d" ] || continue
+  if [ "$i" -gt 1 ] && { [ "$d" = "$first" ] || within_first "$d"; }; then printf "D0\n"; continue; fi
   { e=$(LC_ALL=C find "$d" -type f -name "*.qcow2" -exec sh -c "$EACH" sh {} + 2>&1 >&3); rc=$?; } 3>&1
   [ -n "$e" ] && printf "%s\n" "$e" >&2
   [ "$rc" -ne 0 ] && only_vanished "$e" && rc=0
