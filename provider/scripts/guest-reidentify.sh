@@ -12,7 +12,12 @@ IFS= read -r seed || fail "no randomness on stdin"
 echo "$seed" > /dev/urandom
 date -u -s "@$now" >/dev/null 2>&1 || echo "could not set the clock" >&2
 
-hostname "$name" || fail "could not set the hostname"
+# The kernel's hostname written directly (no program to start) where /proc has it.
+if [ -w /proc/sys/kernel/hostname ]; then
+  echo "$name" > /proc/sys/kernel/hostname || fail "could not set the hostname"
+else
+  hostname "$name" || fail "could not set the hostname"
+fi
 echo "$name" > /etc/hostname
 if [ -f /etc/hosts ]; then
   grep -q '^127\.0\.1\.1[[:space:]]' /etc/hosts && sed -i "s/^127\.0\.1\.1[[:space:]].*/127.0.1.1 $name/" /etc/hosts
