@@ -1,5 +1,6 @@
 /** The issue's targets, each a ratio or count from the same run, and the printed table. */
 import type { BenchResults } from "./run";
+import type { CliFigure } from "./cli";
 
 type Target = BenchResults["targets"][number];
 
@@ -28,15 +29,35 @@ function peerTargets(r: Omit<BenchResults, "targets">): Target[] {
     return peer ? [{ ours: f, peer }] : [];
   });
   if (!pairs.length) return [];
-  const [small, large] = [pairs[0], pairs[pairs.length - 1]];
+  // Issue 20's targets stop at 30 VMs; the largest size (100 in the full run) gives issue 32's cost per VM.
+  const small = pairs[0];
+  const large = [...pairs].reverse().find((p) => p.ours.vms <= 30) ?? small;
   const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
   const t = (target: string, value: number, limit: number): Target => ({ target, value, limit, met: value <= limit });
+  const most = pairs[pairs.length - 1];
+  const perVm = most === small ? [] : PER_VM_STEPS.map(({ step, key }) => {
+    const ours = perVmMs(small.ours, most.ours, key);
+    const peer = perVmMs(small.peer, most.peer, key);
+    return t(`CLI ${step}, each VM beyond the first (${small.ours.vms} to ${most.ours.vms}): ms / peer's`, ratio(ours, peer), 1.0);
+  });
   return [
     t(`CLI up of ${large.ours.vms} VMs / peer`, ratio(large.ours.upMs, large.peer.upMs), 1.0),
     t(`CLI destroy of ${large.ours.vms} VMs / peer`, ratio(large.ours.destroyMs, large.peer.destroyMs), 1.0),
     t(`CLI preview --refresh of ${large.ours.vms} VMs / peer`, ratio(large.ours.previewRefreshMs, large.peer.previewRefreshMs), 1.2),
     t(`CLI preview of ${small.ours.vms} VMs / peer`, ratio(small.ours.previewMs, small.peer.previewMs), 1.1),
+    ...perVm,
   ];
+}
+
+export const PER_VM_STEPS = [
+  { step: "up", key: "upMs" },
+  { step: "preview --refresh", key: "previewRefreshMs" },
+  { step: "destroy", key: "destroyMs" },
+] as const;
+
+/** What each VM beyond the first costs a step: the slope between the smallest and the largest stack, ms per VM. */
+export function perVmMs(small: CliFigure, large: CliFigure, key: (typeof PER_VM_STEPS)[number]["key"]): number {
+  return round2((large[key] - small[key]) / (large.vms - small.vms));
 }
 
 function round2(x: number): number {
@@ -44,6 +65,16 @@ function round2(x: number): number {
 }
 
 const row = (cells: Array<string | number>) => `| ${cells.join(" | ")} |`;
+
+/** Each VM beyond the first, ours and the peer's, where the CLI section ran two sizes or more. */
+function perVmTable(r: BenchResults): string[] {
+  if (r.cli.length < 2) return [];
+  const [small, large] = [r.cli[0], r.cli[r.cli.length - 1]];
+  const peer = (vms: number) => r.peer.find((p) => p.vms === vms)?.figure;
+  const [peerSmall, peerLarge] = [peer(small.vms), peer(large.vms)];
+  return ["", row([`Real CLI, each VM beyond the first (${small.vms} to ${large.vms} VMs)`, "pulumi-qemu ms/VM", "peer ms/VM"]), row(["---", "---:", "---:"]),
+    ...PER_VM_STEPS.map(({ step, key }) => row([step, perVmMs(small, large, key), peerSmall && peerLarge ? perVmMs(peerSmall, peerLarge, key) : "not run"]))];
+}
 
 export function table(r: BenchResults): string {
   const m = r.machine;
@@ -68,6 +99,7 @@ export function table(r: BenchResults): string {
         p ? row([`peer remote.Command, ${f.vms} VMs`, p.upMs, p.previewMs, p.previewRefreshMs, p.destroyMs, "", "", "", ""]) : row([`peer remote.Command, ${f.vms} VMs`, "not run", "", "", "", "", "", "", ""]),
       ];
     }),
+    ...perVmTable(r),
     "",
     row(["Fleet bring-up (real test guest, until SSH answers)", "ms"]), row(["---", "---:"]),
     row([`slowest single boot (of ${r.fleet.singleBootsMs.join(", ")})`, r.fleet.slowestSingleBootMs]),
