@@ -109,6 +109,18 @@ async function keyOf(t: Transport, inputs: WarmStateInputs, accelerator: string)
 
 const BUILD_WAIT_MS = 600000;
 
+/** What a build may take beyond its readiness wait: QEMU's start and the save (the RAM is already in its file). */
+const BUILD_MARGIN_MS = 180000;
+
+/**
+ * The builder VM's lease: its readiness wait and the margin. A build whose provider process was
+ * killed leaves its builder running; once the lease ends, `pulumi-qemu gc --expired` stops it,
+ * and two quiet minutes later the state's directory counts as abandoned.
+ */
+export function builderLease(inputs: Pick<WarmStateInputs, "readiness">): string {
+  return `${Math.ceil(((inputs.readiness?.timeoutMs ?? 120000) + BUILD_MARGIN_MS) / 1000)}s`;
+}
+
 /**
  * Takes the state's directory to build it (an atomic mkdir), or waits while another build of
  * the same key has it: "built" when that one finished, "taken" when this one builds.
@@ -141,7 +153,7 @@ async function build(t: Transport, inputs: WarmStateInputs, key: string, layout:
   const t0 = Date.now();
   const token = newOwnerToken();
   const name = builderName(key);
-  const guest: VmInputs = { ...guestInputs(inputs, name, layout.disk), accelerator, warmFrom: layout.dir, ownerToken: token, owner: inputs.owner };
+  const guest: VmInputs = { ...guestInputs(inputs, name, layout.disk), accelerator, warmFrom: layout.dir, ownerToken: token, owner: inputs.owner, expiresAfter: builderLease(inputs) };
   const { spec } = vmSpec(guest);
   const c: Context = { ...vmHandle(t, vmLayout(inputs.host.workDir, ownedName(name, token))), spec, warmBuild: layout };
   try {

@@ -5,7 +5,7 @@
  * gc keeps the state while a clone reads its disk and removes it after; a failed build leaves nothing.
  */
 import * as assert from "assert";
-import { execFileSync } from "child_process";
+import { execFileSync, spawn } from "child_process";
 import { randomBytes } from "crypto";
 import { readFileSync } from "fs";
 import type * as pulumi from "@pulumi/pulumi";
@@ -13,7 +13,11 @@ import { closeAllSshTransports, sshTransport, type Connection } from "../../prov
 import { diskProvider } from "../../sdk/disk";
 import { vmProvider } from "../../sdk/vm";
 import { warmStateProvider } from "../../sdk/warmState";
-import { removeUnusedWarmStates } from "../../provider/resources/warmState";
+import { builderLease, removeUnusedWarmStates } from "../../provider/resources/warmState";
+import { inventory, isExpired } from "../../provider/resources/gc";
+import { stopVm } from "../../provider/vm/execute";
+import { forgetClone } from "../../provider/disks/images";
+import { durationMs } from "../../provider/validate";
 import { reidentify } from "../../provider/vm/reidentify";
 import { vmHandle } from "../../provider/vm/handle";
 import { vmLayoutAt } from "../../provider/layout";
@@ -160,4 +164,38 @@ describe("WarmState: a saved guest that VMs resume instead of booting (real QEMU
     assert.deepStrictEqual(liveQemuPids(`/warm-${run}/`), []);
     assert.strictEqual((await sh(["sh", "-c", 'ls "$1"/warm "$1"/vms 2>/dev/null; exit 0', "ls", conn.workDir])).trim().split("\n").filter((l) => l && !l.endsWith(":")).join(","), "");
   });
+
+  it("a build whose provider process is killed leaves its builder with a lease, so gc --expired can stop it", async () => {
+    // Its own key (another kernel argument), built by a child process that is then killed outright.
+    const inputs = { ...template, append: `${GUEST_APPEND} pq-killed-build`, readiness: { serialPattern: READY, timeoutMs: 60000 } };
+    const child = spawn(process.execPath, ["-e", KILLED_BUILD, require.resolve("../../provider/resources/warmState")], { stdio: ["pipe", "ignore", "inherit"] });
+    child.stdin.end(JSON.stringify(inputs)); // the connection's key on stdin, not on a command line
+    const builder = async () => (await inventory(onHost(), conn.workDir)).find((e) => e.name.startsWith("warm-") && e.state === "running");
+    let found;
+    for (const deadline = Date.now() + 60000; !found && Date.now() < deadline;) {
+      found = await builder();
+      if (!found) await new Promise((r) => setTimeout(r, 500));
+    }
+    child.kill("SIGKILL");
+    assert.ok(found, "the child's build never started its builder");
+    const leaseMs = durationMs(builderLease(inputs), "lease");
+    assert.strictEqual(leaseMs, 60000 + 180000);
+    const expires = Date.parse(found.record?.expires ?? "");
+    const created = Date.parse(found.record?.created ?? "");
+    assert.ok(Math.abs(expires - created - leaseMs) < 5000, `the builder's lease: ${JSON.stringify(found.record)}`);
+    // Left running by the killed build; gc --expired would take it once the lease ends, not before.
+    assert.ok(!isExpired(found, Date.now()) && isExpired(found, expires + 1000));
+    await stopVm(vmHandle(onHost(), vmLayoutAt(found.dir), found.name), { powerdownMs: 0, quitMs: 3000 }, () => undefined, { removeState: "vms" });
+    const key12 = found.name.slice("warm-".length, "warm-".length + 12);
+    const dir = (await sh(["sh", "-c", 'ls -d "$1"/warm/"$2"*', "ls", conn.workDir, key12])).trim();
+    await forgetClone(onHost(), { path: `${dir}/disk.qcow2`, backingFile: template.baseImage });
+    await onHost().exec(["rm", "-rf", "--", dir]);
+    assert.deepStrictEqual(liveQemuPids(`/warm-${run}/`), []);
+  });
 });
+
+/** A WarmState build in a process of its own (argv[1]: the module; stdin: its inputs), to be killed in the middle. */
+const KILLED_BUILD = `
+let text = "";
+process.stdin.on("data", (d) => (text += d)).on("end", () => require(process.argv[1]).create(JSON.parse(text)).catch(() => undefined));
+`;
