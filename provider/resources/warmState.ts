@@ -18,7 +18,7 @@ import { claimDisk, releaseDisk, sharedOwnersOf } from "../disks/owner";
 import { createArgv } from "../qemu/img";
 import { forgetClone, info, qemuImg, reasonToKeep, recordClone, removeImage } from "../disks/images";
 import { acceleratorsToTry, start, type Context } from "../lifecycle/vmStart";
-import { stopVm } from "../vm/execute";
+import { DEFAULT_READINESS_TIMEOUT_MS, stopVm } from "../vm/execute";
 import { defaultMac, readWarmMeta, saveDevices, type WarmMeta } from "../vm/warm";
 import { progress } from "../progress";
 import { collectInvalid, sizeBytes } from "../validate";
@@ -118,7 +118,12 @@ const BUILD_MARGIN_MS = 180000;
  * and two quiet minutes later the state's directory counts as abandoned.
  */
 export function builderLease(inputs: Pick<WarmStateInputs, "readiness">): string {
-  return `${Math.ceil(((inputs.readiness?.timeoutMs ?? 120000) + BUILD_MARGIN_MS) / 1000)}s`;
+  return `${Math.ceil((readinessMs(inputs) + BUILD_MARGIN_MS) / 1000)}s`;
+}
+
+/** The builder's readiness wait, as its start will run it. */
+function readinessMs(inputs: Pick<WarmStateInputs, "readiness">): number {
+  return inputs.readiness?.timeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS;
 }
 
 /**
@@ -232,7 +237,7 @@ export async function create(given: WarmStateInputs): Promise<CreateResult<WarmS
   const key = await keyOf(t, inputs, accelerator);
   const layout = warmLayout(inputs.host.workDir, key);
   let meta = await readWarmMeta(t, layout);
-  const reused = meta !== undefined || (await takeOrWait(t, layout, (inputs.readiness?.timeoutMs ?? 120000) + BUILD_WAIT_MS)) === "built";
+  const reused = meta !== undefined || (await takeOrWait(t, layout, readinessMs(inputs) + BUILD_WAIT_MS)) === "built";
   meta = meta ?? (reused ? await readWarmMeta(t, layout) : await build(t, inputs, key, layout, accelerator));
   if (!meta) throw new QemuError("NOT_FOUND", `${t.description}: ${layout.dir} vanished right after it was made`);
   await claimDisk(t, layout.disk, inputs.ownerToken, inputs.owner ?? {}, true);

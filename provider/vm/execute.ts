@@ -236,10 +236,13 @@ function resetLoop(bootCpuResets: number | undefined): boolean {
 /** The line a Linux kernel prints on its console when it panics (the guest then spins or halts). */
 export const KERNEL_PANIC = /Kernel panic - not syncing:[^\n]*/;
 
+/** How long a readiness wait lasts when `readiness.timeoutMs` is not given. */
+export const DEFAULT_READINESS_TIMEOUT_MS = 120000;
+
 /** Waits for the serial pattern and the guest port; on timeout says what was last seen. */
 export async function waitReady(handle: VmHandle, spec: VmSpec, readiness: ReadinessSpec, progress: Progress = () => undefined): Promise<void> {
   const { transport } = handle;
-  const timeoutMs = readiness.timeoutMs ?? 120000;
+  const timeoutMs = readiness.timeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
   const pattern = readiness.serialPattern !== undefined ? new RegExp(readiness.serialPattern, "m") : undefined;
   const forward = readiness.guestPort === undefined ? undefined
