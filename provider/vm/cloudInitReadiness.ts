@@ -13,22 +13,32 @@ const LINE = /^(?:\[\s*[\d.]+\]\s*)?cloud-init\[(\d+)\]: ?(.*)$/;
 const REPORT = /^(?:(\d{4}-\d\d-\d\d [\d:]+),\d+ - )?[\w.]+\.py\[(WARNING|ERROR|CRITICAL)\]: (.*)$/;
 const CONTINUATION_LINES = 12;
 
-/** cloud-init's first report of a problem, with the lines that continue it; undefined when there is none. */
-export function cloudInitFailure(serial: string): string | undefined {
+/**
+ * cloud-init's first report of a problem, with the lines that continue it; undefined when there is
+ * none. `complete` is false while the report may go on: the log ends inside it (its lines reach
+ * the console one by one, and a read can come between them), so the caller reads again.
+ */
+export function cloudInitFailure(serial: string): { text: string; complete: boolean } | undefined {
   const lines = serial.replace(/\r/g, "").split("\n");
-  for (let i = 0; i < lines.length; i++) {
+  // The last piece has no line end yet: it is a line still being written.
+  const whole = lines.length - 1;
+  for (let i = 0; i < whole; i++) {
     const m = LINE.exec(lines[i]);
     const report = m && REPORT.exec(m[2]);
     if (!m || !report) continue;
     // The guest's own clock (UTC) says when: a reader can tell how long the wait went on after it.
     const quoted = [`${report[1] ? `${report[1]} UTC ` : ""}${report[2]}: ${report[3]}`];
     // The rest of a multi-line message: the same process's lines up to its next log record.
-    for (let j = i + 1; j < lines.length && quoted.length <= CONTINUATION_LINES; j++) {
+    // Another writer's line on the console (the kernel's, systemd's) can come between them: skipped.
+    let complete = false;
+    for (let j = i + 1; j < whole && !complete; j++) {
       const next = LINE.exec(lines[j]);
-      if (!next || next[1] !== m[1] || /^(?:\d{4}-\d\d-\d\d [\d:,]+ - )|^Cloud-init v\.|^ci-info:/.test(next[2])) break;
-      quoted.push(next[2]);
+      if (!next) complete = j - i > 3 * CONTINUATION_LINES;
+      else if (next[1] !== m[1] || /^(?:\d{4}-\d\d-\d\d [\d:,]+ - )|^Cloud-init v\.|^ci-info:/.test(next[2])) complete = true;
+      else quoted.push(next[2]);
+      if (quoted.length > CONTINUATION_LINES) complete = true;
     }
-    return quoted.join("\n");
+    return { text: quoted.join("\n"), complete };
   }
   return undefined;
 }

@@ -239,6 +239,9 @@ export const KERNEL_PANIC = /Kernel panic - not syncing:[^\n]*/;
 /** How long a readiness wait lasts when `readiness.timeoutMs` is not given. */
 export const DEFAULT_READINESS_TIMEOUT_MS = 120000;
 
+/** How long a cloud-init report whose lines are still reaching the console is waited for. */
+const REPORT_COMPLETION_MS = 5000;
+
 /** Waits for the serial pattern and the guest port; on timeout says what was last seen. */
 export async function waitReady(handle: VmHandle, spec: VmSpec, readiness: ReadinessSpec, progress: Progress = () => undefined): Promise<void> {
   const { transport } = handle;
@@ -253,13 +256,18 @@ export async function waitReady(handle: VmHandle, spec: VmSpec, readiness: Readi
   let agentSeen = !readiness.guestAgent;
   let lastReport = 0;
   let lastAgentStatus = 0;
+  let reportSeenAt: number | undefined;
   for (;;) {
     if (!serialSeen || !cloudInitDone) {
       const tail = await serialTail(handle);
       serialSeen ||= pattern!.test(tail);
       if (!cloudInitDone) {
         const failure = cloudInitFailure(tail);
-        if (failure) throw new CloudInitError(`${transport.description}: VM ${spec.name}: cloud-init reported a problem before it finished:\n${failure}`, failure);
+        reportSeenAt ??= failure && Date.now();
+        // A report still being written is read again, for a few seconds at most.
+        if (failure && (failure.complete || Date.now() - reportSeenAt! >= REPORT_COMPLETION_MS)) {
+          throw new CloudInitError(`${transport.description}: VM ${spec.name}: cloud-init reported a problem before it finished:\n${failure.text}`, failure.text);
+        }
         cloudInitDone = CLOUD_INIT_FINISHED.test(tail);
       }
       // With an agent, cloud-init's own result file too: it tells where the console is not cloud-init's.

@@ -141,7 +141,7 @@ describe("e2e: a Fleet of the real Debian cloud image from its URL, two stacks (
     const endedAt = Date.now();
     assert.match(failed, /cloud-init reported a problem before it finished:/, failed.slice(-3000));
     assert.match(failed, /WARNING: Failed loading yaml blob/);
-    assert.match(failed, /users: \[ \{name: tester/, "cloud-init's own detail (the YAML line) is not quoted");
+    assert.match(failed, /users: \[ \{name: tester/, `cloud-init's own detail (the YAML line) is not quoted:\n${failed.slice(-3000)}`);
     // cloud-init's report carries the guest's clock (UTC, from the host's RTC): the up ended within a minute of it.
     const reportedAt = Date.parse(`${/(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC WARNING/.exec(failed)![1].replace(" ", "T")}Z`);
     assert.ok(endedAt - reportedAt < 60000, `the up ended ${(endedAt - reportedAt) / 1000} s after cloud-init's report`);

@@ -19,7 +19,8 @@ describe("readiness.cloudInit (recorded serial logs of the real image)", () => {
 
   it("broken user-data: cloud-init's first warning with its YAML detail, nothing of the lines around it", () => {
     const failure = cloudInitFailure(recorded("cloud-init-bad-yaml.serial"))!;
-    assert.deepStrictEqual(failure.split("\n"), [
+    assert.strictEqual(failure.complete, true);
+    assert.deepStrictEqual(failure.text.split("\n"), [
       "2026-12-02 23:26:18 UTC WARNING: Failed loading yaml blob. Invalid format at line 2 column 10: \"while parsing a flow mapping",
       "  in \"<unicode string>\", line 2, column 10:",
       "    users: [ {name: tester",
@@ -31,12 +32,31 @@ describe("readiness.cloudInit (recorded serial logs of the real image)", () => {
     ]);
   });
 
-  it("reads a report without the kernel's time stamp, and with Windows line ends; ignores other processes' lines", () => {
+  it("reads a report without the kernel's time stamp, and with Windows line ends; skips other writers' lines", () => {
     const text = "cloud-init[9]: 2026-01-01 00:00:00,000 - cc_scripts_user.py[WARNING]: Failed to run module scripts-user\r\n" +
-      "cloud-init[9]: still the same message\r\nsystemd[1]: Started foo.\r\n";
-    assert.strictEqual(cloudInitFailure(text), "2026-01-01 00:00:00 UTC WARNING: Failed to run module scripts-user\nstill the same message");
+      "[   36.93] random: crng init done\r\ncloud-init[9]: still the same message\r\nsystemd[1]: Started foo.\r\ncloud-init[10]: other\r\n";
+    assert.deepStrictEqual(cloudInitFailure(text), { text: "2026-01-01 00:00:00 UTC WARNING: Failed to run module scripts-user\nstill the same message", complete: true });
     assert.strictEqual(cloudInitFailure("sshd[9]: 2026-01-01 00:00:00,000 - util.py[WARNING]: not cloud-init's"), undefined);
     assert.strictEqual(cloudInitFailure("cloud-init[9]: 2026-01-01 00:00:00,000 - util.py[DEBUG]: fine"), undefined);
+  });
+
+  it("a log read while the report's lines still reach the console: the report so far, not complete; a line being written is not read", () => {
+    const serial = recorded("cloud-init-bad-yaml.serial");
+    const lines = serial.split("\n");
+    const first = lines.findIndex((l) => l.includes("Failed loading yaml blob"));
+    // Cut after the report's first line and after each of its 7 continuation lines.
+    const cuts = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => lines.slice(0, first + n).join("\n") + "\n");
+    const seen = cuts.map((c) => { const f = cloudInitFailure(c)!; return [f.text.split("\n").length, f.complete]; });
+    assert.deepStrictEqual(seen, [[1, false], [2, false], [3, false], [4, false], [5, false], [6, false], [7, false], [8, false]]);
+    const after = lines.slice(0, first + 9).join("\n") + "\n";
+    assert.deepStrictEqual(cloudInitFailure(after), { text: cloudInitFailure(serial)!.text, complete: true });
+    // The next record half written is not read yet, so the report may still go on; a report's
+    // own first line half written is not read at all.
+    assert.strictEqual(cloudInitFailure(lines.slice(0, first + 8).join("\n") + "\n" + lines[first + 8].slice(0, 30))!.complete, false);
+    assert.strictEqual(cloudInitFailure(lines.slice(0, first).join("\n") + "\n" + lines[first].slice(0, 120)), undefined);
+    const long = ["cloud-init[9]: 2026-01-01 00:00:00,000 - util.py[ERROR]: x", ...Array.from({ length: 20 }, (_, i) => `cloud-init[9]: more ${i}`)].join("\n") + "\n";
+    assert.deepStrictEqual(cloudInitFailure(long)!.complete, true);
+    assert.strictEqual(cloudInitFailure(long)!.text.split("\n").length, 13);
   });
 });
 
