@@ -61,6 +61,8 @@ function buildSchema(root = ROOT, withChanges = false) {
         const name = nameText(node.typeName);
         if (name === "Input" || name === "Output") return typeSpec(node.typeArguments[0], owner);
         if (name === "Record") return { type: "object", additionalProperties: ANY };
+        // Array<T> is the array type, not TypeScript's own Array interface (its `length`).
+        if (name === "Array" || name === "ReadonlyArray") return { type: "array", items: typeSpec(node.typeArguments && node.typeArguments[0], owner) };
         const decl = declarationOf(node.typeName);
         if (decl && ts.isInterfaceDeclaration(decl)) return objectType(decl.name.text, decl.members, doc(decl));
         if (decl && ts.isTypeAliasDeclaration(decl)) return typeSpec(decl.type, decl.name.text);

@@ -57,6 +57,12 @@ describe("schema.json", function () {
     assert.strictEqual(committed.resources["qemu:index:Fleet"].isComponent, true);
   });
 
+  it("an Array<T> input is an array of T, not TypeScript's Array interface", () => {
+    const nics = committed.resources["pulumi-nodejs:dynamic/qemu:WarmState"].inputProperties.nics as Record<string, unknown>;
+    assert.deepStrictEqual([nics.type, nics.items, nics.$ref], ["array", { type: "string" }, undefined]);
+    assert.ok(!("qemu:index:Array" in (committed.types ?? {})));
+  });
+
   it("describes every resource, input and output", () => {
     const missing: string[] = [];
     for (const [token, r] of Object.entries(committed.resources)) {
