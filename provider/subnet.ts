@@ -81,3 +81,8 @@ export function macFor(address: string): string {
   const n = ipv4Number(address)!;
   return ["52", "54", ...[n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].map((x) => x.toString(16).padStart(2, "0"))].join(":");
 }
+
+/** The MAC QEMU gives the i-th NIC declared without one (QEMU's net.c: 52:54:00:12:34:56, then on). The saved guest's NICs get no MAC. */
+export function defaultMac(i: number): string {
+  return `52:54:00:12:34:${(0x56 + i).toString(16).padStart(2, "0")}`;
+}

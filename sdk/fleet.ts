@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import type { CloudInitInputs } from "../provider/cloudInit/seed";
+import { memberNetworkConfig } from "../provider/fleet/networkConfig";
 import { ansibleInventory, sshConfig, sshConfigPath, sshConfigWord, type FleetMember } from "../provider/fleet/inventory";
 import {
   checkPins, memberNames, memberPorts, PLACEMENTS, rangeCapacity,
@@ -58,6 +59,12 @@ export interface FleetTemplate {
   state?: "running" | "stopped" | "any";
   readiness?: ReadinessSpec;
   stopTimeouts?: StopTimeouts;
+  /**
+   * Each member's cloud-init seed, as a Vm's (its name the hostname). On a fleet `network`, a
+   * seed without `networkConfig` gets one giving the member its private address. With
+   * `warmStart` it runs once per host, in the saved guest; each member's seed then carries the
+   * saved guest's instance-id.
+   */
   cloudInit?: pulumi.Input<CloudInitInputs>;
   /** Default root. */
   guestUser?: string;
@@ -207,7 +214,7 @@ export class Fleet extends pulumi.ComponentResource {
     const warm = args.warmStart ? Object.fromEntries(keys.map((k) => [k, new WarmState(`${name}-${k}-warm`, {
       host: args.hosts[k].connection, baseImage: bases[k].path, diskSize: t.diskSize, cpus: needs.cpus, memory: t.memory ?? "512M",
       accelerator: typeof t.accelerator === "string" ? t.accelerator : undefined, machine: t.machine, kernel: t.kernel, initrd: t.initrd,
-      append: t.append, extraArgs: t.extraArgs, nics, readiness: t.readiness,
+      append: t.append, extraArgs: t.extraArgs, nics, readiness: t.readiness, cloudInit: t.cloudInit,
     }, child)])) : undefined;
     this.warmStates = warm;
 
@@ -231,7 +238,9 @@ export class Fleet extends pulumi.ComponentResource {
       return new Vm(member, {
         host, name: member, cpus: needs.cpus, memory: t.memory ?? "512M", accelerator: t.accelerator ?? "auto", machine: t.machine,
         disks: [disk.path], kernel: t.kernel, initrd: t.initrd, append, extraArgs: t.extraArgs, ...networking,
-        state: t.state, readiness: t.readiness, stopTimeouts: t.stopTimeouts, cloudInit: t.cloudInit,
+        state: t.state, readiness: t.readiness, stopTimeouts: t.stopTimeouts,
+        cloudInit: t.cloudInit === undefined ? undefined : memberSeed(t.cloudInit, address && { userNic: forwards.length > 0, address, prefix: prefix! },
+          warm && onHost(i, (k) => warm[k].instanceId)),
         rolloutGroup: args.rollingUpdate ? name : undefined, expiresAfter: args.expiresAfter,
         guestUser: t.guestUser, guestPrivateKey: t.guestPrivateKey, guestSshPort, guestAgent: t.guestAgent,
         warmFrom: warm ? onHost(i, (k) => warm[k].dir) : undefined,
@@ -333,11 +342,24 @@ function settings(name: string, args: FleetArgs) {
   return { keys, names, placement, needs, guestSshPort, forwards, range, privateAddresses, prefix };
 }
 
-/** What a warm start needs of the template: the agent (a member is made itself through it), one accelerator, no cloud-init of its own. */
+/** What a warm start needs of the template: the agent (a member is made itself through it), and one accelerator. */
 function warmSettings(t: FleetTemplate): void {
   if (t.guestAgent !== true) throw new InvalidArgumentError("warmStart", "needs template.guestAgent: true: each member resumed from the saved guest is given its own name, keys and addresses through the guest agent");
   if (Array.isArray(t.accelerator)) throw new InvalidArgumentError("template.accelerator", "must be one accelerator or \"auto\" with warmStart: the saved guest resumes only under the one it ran under");
-  if (t.cloudInit !== undefined) throw new InvalidArgumentError("warmStart", "cannot go with template.cloudInit yet: the members would need the saved guest's seed disk; bake the guest's set-up into the base image, or leave warmStart off");
+}
+
+/**
+ * A member's seed: the template's, with its private address in a network-config when the
+ * template gives none; a warm member's as the saved guest's instance, so that cloud-init takes
+ * it for the instance it already set up at its next boot.
+ */
+function memberSeed(cloudInit: pulumi.Input<CloudInitInputs>, net: { userNic: boolean; address: pulumi.Output<string>; prefix: number } | undefined,
+  instanceId: pulumi.Output<string | undefined> | undefined): pulumi.Output<CloudInitInputs> {
+  return pulumi.all([cloudInit, net?.address, instanceId]).apply(([c, address, id]) => ({
+    ...c,
+    ...(instanceId ? { metaData: { ...c.metaData, "instance-id": id } } : {}),
+    ...(address && c.networkConfig === undefined ? { networkConfig: memberNetworkConfig(net!.userNic, address, net!.prefix) } : {}),
+  }));
 }
 
 /**

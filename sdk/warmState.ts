@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "../provider/transport";
 import type { ReadinessSpec } from "../provider/vm/spec";
+import type { CloudInitInputs } from "../provider/cloudInit/seed";
 import { hostIdOf, recordPlacement } from "./hostId";
 import { ownerLabel } from "./ownerLabel";
 import { shimProvider, withOutputs } from "./shim";
@@ -86,6 +87,13 @@ export interface WarmStateArgs {
    * @change in place
    */
   readiness?: pulumi.Input<ReadinessSpec>;
+  /**
+   * The saved guest's cloud-init NoCloud seed, as a Vm's: it runs once, in the guest saved. A Vm
+   * made from the state must carry a seed too, with `metaData["instance-id"]` = `instanceId`
+   * (a Fleet does this). Kept secret.
+   * @change replace
+   */
+  cloudInit?: pulumi.Input<CloudInitInputs>;
 }
 
 /**
@@ -109,11 +117,14 @@ export class WarmState extends pulumi.dynamic.Resource {
   declare readonly reused: pulumi.Output<boolean>;
   /** How long its build took, in milliseconds. */
   declare readonly buildMs: pulumi.Output<number>;
+  /** With cloudInit: the saved guest's cloud-init instance-id, which each Vm made from it gives as its own. */
+  declare readonly instanceId: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: WarmStateArgs, opts?: pulumi.CustomResourceOptions) {
     const inputs = withOutputs({ ...args, host: pulumi.secret(args.host), ...hostIdOf(args.host), owner: ownerLabel(name) },
-      ["dir", "disk", "key", "acceleratorInUse", "reused", "buildMs"]);
-    super(warmStateProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "ownerToken"] }, "qemu", "WarmState");
+      ["dir", "disk", "key", "acceleratorInUse", "reused", "buildMs", "instanceId"]);
+    if (args.cloudInit !== undefined) inputs.cloudInit = pulumi.secret(args.cloudInit);
+    super(warmStateProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "ownerToken", "cloudInit"] }, "qemu", "WarmState");
     recordPlacement(this, args.host);
   }
 }

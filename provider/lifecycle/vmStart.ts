@@ -28,7 +28,7 @@ import { forwardedPorts, type VmInputs, type VmSpec } from "../vm/spec";
 import { progress } from "../progress";
 import { overlaysOf, unwrittenCloneProblem } from "../disks/images";
 import { warmLayoutAt, type WarmLayout } from "../layout";
-import { readWarmMeta, resumeDevices, type WarmMeta } from "../vm/warm";
+import { readWarmMeta, resumeDevices, warmSeedProblem, type WarmMeta } from "../vm/warm";
 import { reidentify } from "../vm/reidentify";
 
 /** A VM being reconciled: its handle (name: its state directory's), and its spec. */
@@ -36,6 +36,8 @@ export interface Context extends VmHandle {
   spec: VmSpec;
   /** The seed image whose hash is in spec.cloudInit. */
   cloudInitImage?: Buffer;
+  /** The seed's instance-id: a VM resumed from a WarmState must carry the saved guest's. */
+  cloudInitInstanceId?: string;
   /** The WarmState this start builds (its guest's RAM goes to the state's memory file): a WarmState's builder only. */
   warmBuild?: WarmLayout;
 }
@@ -268,6 +270,8 @@ async function warmResume(c: Context, creating: boolean): Promise<WarmResume | u
   if (meta.memoryBytes !== c.spec.memoryBytes) {
     throw new InvalidArgumentError("memory", `is ${c.spec.memoryBytes / 2 ** 20} MiB, but the WarmState at ${layout.dir} saved a guest of ${meta.memoryBytes / 2 ** 20} MiB`);
   }
+  const seedProblem = warmSeedProblem(meta.instanceId, c.cloudInitInstanceId);
+  if (seedProblem) throw new InvalidArgumentError(seedProblem.property, `${seedProblem.reason} (the WarmState at ${layout.dir})`);
   const problem = await unwrittenCloneProblem(c.transport, c.spec.disks[0].path, layout.disk);
   if (problem) {
     progress(`VM ${c.spec.name}: ${problem}: it boots instead of resuming the saved guest`);

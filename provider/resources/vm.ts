@@ -120,10 +120,10 @@ function sayWhatUpdateDoes(olds: VmOutputs, spec: VmSpec | undefined, desired: V
 
 /** `stateName`: the name on the host the state recorded (see VmLayout.name); by default the one the inputs' owner token gives. */
 async function context(inputs: VmInputs, stateName?: string): Promise<Context> {
-  const { spec, errors, cloudInitImage } = vmSpec(withAutoPorts(inputs, inputs.autoPorts));
+  const { spec, errors, cloudInitImage, cloudInitInstanceId } = vmSpec(withAutoPorts(inputs, inputs.autoPorts));
   if (errors.length) throw errors[0];
   const layout = vmLayout(inputs.host.workDir, stateName ?? nameOnHost(spec.name, inputs.ownerToken));
-  return { ...vmHandle(transportFor(inputs.host), layout), spec, cloudInitImage };
+  return { ...vmHandle(transportFor(inputs.host), layout), spec, cloudInitImage, cloudInitInstanceId };
 }
 
 /** The inputs' forwards without a host port get theirs from the host's ledger (ports.ts), held by the VM's state directory; the context follows. */

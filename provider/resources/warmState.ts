@@ -12,14 +12,16 @@ import { vmHandle } from "../vm/handle";
 import { connectionIdentity } from "./connection";
 import { makeDirectory, parentDir, pathExists, toolOn, transportFor, type Connection, type Transport } from "../transport";
 import { sharedImagePath, vmLayout, warmLayout, warmLayoutAt, warmRoot, type WarmLayout } from "../layout";
-import { vmSpec, type ReadinessSpec, type VmInputs } from "../vm/spec";
+import { SEED_KEY_V2, vmSpec, type ReadinessSpec, type VmInputs } from "../vm/spec";
+import type { CloudInitInputs } from "../cloudInit/seed";
 import { newOwnerToken, ownedName, type OwnerLabel } from "../vm/owner";
 import { claimDisk, releaseDisk, sharedOwnersOf } from "../disks/owner";
 import { createArgv } from "../qemu/img";
 import { forgetClone, info, qemuImg, reasonToKeep, recordClone, removeImage } from "../disks/images";
 import { acceleratorsToTry, start, type Context } from "../lifecycle/vmStart";
 import { DEFAULT_READINESS_TIMEOUT_MS, stopVm } from "../vm/execute";
-import { defaultMac, readWarmMeta, saveDevices, type WarmMeta } from "../vm/warm";
+import { readWarmMeta, saveDevices, type WarmMeta } from "../vm/warm";
+import { defaultMac } from "../subnet";
 import { progress } from "../progress";
 import { collectInvalid, sizeBytes } from "../validate";
 import { containsUnknown, plain, type CheckResult, type CreateResult, type DiffResult, type ReadResult } from "./types";
@@ -39,6 +41,8 @@ export interface WarmStateInputs extends Pick<VmInputs, "arch" | "cpus" | "memor
   nics?: Array<"user" | "private">;
   /** When the guest counts as booted, before it is saved (the agent is always waited for too). */
   readiness?: ReadinessSpec;
+  /** The saved guest's cloud-init seed (it runs once, in the guest saved); the VMs made from it carry one with its instance-id. */
+  cloudInit?: CloudInitInputs;
   ownerToken?: string;
   owner?: OwnerLabel;
 }
@@ -53,14 +57,21 @@ export interface WarmStateOutputs extends WarmStateInputs {
   /** Whether this create found the state already made (by an earlier up or another stack). */
   reused: boolean;
   buildMs: number;
+  /** The saved guest's cloud-init instance-id (with cloudInit): the VMs made from it give it as theirs. */
+  instanceId?: string;
 }
 
 const KINDS = ["user", "private"] as const;
 
-/** The saved guest's Vm inputs (its name and files aside): what the key and the build take. */
-function guestInputs(inputs: WarmStateInputs, name: string, disk: string): VmInputs {
+/**
+ * The saved guest's Vm inputs (its name and files aside): what the key and the build take.
+ * `seal` keys the seed's digest and instance-id (see hostSeal): the same on a host's workDir, so
+ * stacks share the state, yet no plain hash of user-data is on the host or in the guest.
+ */
+function guestInputs(inputs: WarmStateInputs, name: string, disk: string, seal?: string): VmInputs {
   const nics = inputs.nics ?? ["user"];
   return {
+    cloudInit: inputs.cloudInit, seedKey: inputs.cloudInit !== undefined && seal ? `${SEED_KEY_V2}${seal}` : undefined,
     host: inputs.host, name, arch: inputs.arch, cpus: inputs.cpus, memory: inputs.memory, machine: inputs.machine, cpu: inputs.cpu,
     accelerator: inputs.accelerator ?? "auto", kernel: inputs.kernel, initrd: inputs.initrd, append: inputs.append, extraArgs: inputs.extraArgs,
     disks: [{ path: disk, format: "qcow2" }], networks: nics.map(() => ({ type: "user" as const })),
@@ -87,7 +98,7 @@ export async function check(_olds: unknown, news: WarmStateInputs): Promise<Chec
 }
 
 /** What makes the saved guest: a change makes another state (the old one stays until gc). */
-const IN_KEY = ["arch", "cpus", "memory", "machine", "cpu", "accelerator", "kernel", "initrd", "append", "extraArgs", "baseImage", "baseFormat", "diskSize", "nics"] as const;
+const IN_KEY = ["arch", "cpus", "memory", "machine", "cpu", "accelerator", "kernel", "initrd", "append", "extraArgs", "baseImage", "baseFormat", "diskSize", "nics", "cloudInit"] as const;
 
 export async function diff(_id: string, olds: WarmStateOutputs, news: WarmStateInputs): Promise<DiffResult> {
   const replaces: string[] = IN_KEY.filter((k) => JSON.stringify(news[k]) !== JSON.stringify(olds[k]));
@@ -97,8 +108,8 @@ export async function diff(_id: string, olds: WarmStateOutputs, news: WarmStateI
 }
 
 /** The key of everything that makes the saved guest: a state is reused only when all of it is the same. */
-async function keyOf(t: Transport, inputs: WarmStateInputs, accelerator: string): Promise<string> {
-  const { spec } = vmSpec({ ...guestInputs(inputs, "warm", "/d"), accelerator });
+async function keyOf(t: Transport, inputs: WarmStateInputs, accelerator: string, seal: string | undefined): Promise<string> {
+  const { spec } = vmSpec({ ...guestInputs(inputs, "warm", "/d", seal), accelerator });
   const qemu = toolOn(t, [`qemu-system-${spec.arch}`, "--version"]);
   const version = expectSuccess(`${t.description}: asking QEMU its version`, qemu, await t.exec(qemu)).stdout.split("\n")[0];
   const stat = ["ls", "-lLin", "--", inputs.baseImage];
@@ -154,13 +165,13 @@ async function takeOrWait(t: Transport, layout: WarmLayout, timeoutMs: number): 
 }
 
 /** Boots the guest, waits until it is ready, saves it, and stops it; the state's files are complete only once meta.json is there. */
-async function build(t: Transport, inputs: WarmStateInputs, key: string, layout: WarmLayout, accelerator: string): Promise<WarmMeta> {
+async function build(t: Transport, inputs: WarmStateInputs, key: string, layout: WarmLayout, accelerator: string, seal: string | undefined): Promise<WarmMeta> {
   const t0 = Date.now();
   const token = newOwnerToken();
   const name = builderName(key);
-  const guest: VmInputs = { ...guestInputs(inputs, name, layout.disk), accelerator, warmFrom: layout.dir, ownerToken: token, owner: inputs.owner, expiresAfter: builderLease(inputs) };
-  const { spec } = vmSpec(guest);
-  const c: Context = { ...vmHandle(t, vmLayout(inputs.host.workDir, ownedName(name, token))), spec, warmBuild: layout };
+  const guest: VmInputs = { ...guestInputs(inputs, name, layout.disk, seal), accelerator, warmFrom: layout.dir, ownerToken: token, owner: inputs.owner, expiresAfter: builderLease(inputs) };
+  const { spec, cloudInitImage, cloudInitInstanceId } = vmSpec(guest);
+  const c: Context = { ...vmHandle(t, vmLayout(inputs.host.workDir, ownedName(name, token))), spec, cloudInitImage, warmBuild: layout };
   try {
     const baseFormat = inputs.baseFormat ?? ((await info(t, inputs.baseImage))?.format === "raw" ? "raw" : "qcow2");
     const size = inputs.diskSize === undefined ? undefined : sizeBytes(inputs.diskSize, "diskSize");
@@ -171,7 +182,7 @@ async function build(t: Transport, inputs: WarmStateInputs, key: string, layout:
     await start(c, guest, true);
     await saveDevices(c, `${layout.state}.part`);
     await stopVm(c, { powerdownMs: 0, quitMs: 5000 }, progress, { removeState: "vms" });
-    const meta: WarmMeta = { key, macs: spec.networks.map((_, i) => defaultMac(i)), accelerator, memoryBytes: spec.memoryBytes, created: new Date().toISOString(), buildMs: Date.now() - t0 };
+    const meta: WarmMeta = { key, macs: spec.networks.map((_, i) => defaultMac(i)), accelerator, memoryBytes: spec.memoryBytes, created: new Date().toISOString(), buildMs: Date.now() - t0, ...(cloudInitInstanceId ? { instanceId: cloudInitInstanceId } : {}) };
     await t.writeFile(`${layout.meta}.part`, JSON.stringify(meta), { mode: 0o600 });
     // The disk is a base from now on; meta.json last: the state is complete.
     const finish = ["sh", "-c", 'mv -f -- "$1.part" "$1" && chmod a-w -- "$2" && mv -f -- "$3.part" "$3"', "warm-finish", layout.state, layout.disk, layout.meta];
@@ -183,6 +194,20 @@ async function build(t: Transport, inputs: WarmStateInputs, key: string, layout:
     await discard(t, layout);
     throw e;
   }
+}
+
+/**
+ * The working directory's key for seeds of saved guests (`warm/.seal`, 32 random bytes, mode
+ * 0600), made once: the first writer links it in whole, so every reader sees one key.
+ */
+async function hostSeal(t: Transport, workDir: string): Promise<string> {
+  const file = `${warmRoot(workDir)}/.seal`;
+  const script = 'umask 077; mkdir -p -- "$(dirname -- "$1")" || exit 1; if [ ! -s "$1" ]; then tmp="$1.$$"; ' +
+    'head -c 32 /dev/urandom | od -An -tx1 | tr -d " \\n" > "$tmp" && { ln -- "$tmp" "$1" 2>/dev/null; rm -f -- "$tmp"; }; fi; cat -- "$1"';
+  const argv = ["sh", "-c", script, "warm-seal", file];
+  const seal = expectSuccess(`${t.description}: reading ${file}`, argv, await t.exec(argv)).stdout.trim();
+  if (!/^[0-9a-f]{64}$/.test(seal)) throw new QemuError("COMMAND_FAILED", `${t.description}: ${file} is not 64 hex digits; remove it when no WarmState is built`);
+  return seal;
 }
 
 /** The name of the QEMU that builds the state of `key` (`-name guest=`). */
@@ -222,7 +247,7 @@ async function removeLeftFleetBase(t: Transport, workDir: string, base: string |
 }
 
 function outputsOf(inputs: WarmStateInputs, key: string, layout: WarmLayout, meta: WarmMeta, reused: boolean): WarmStateOutputs {
-  return plain({ ...inputs, key, dir: layout.dir, disk: layout.disk, acceleratorInUse: meta.accelerator, reused, buildMs: meta.buildMs });
+  return plain({ ...inputs, key, dir: layout.dir, disk: layout.disk, acceleratorInUse: meta.accelerator, reused, buildMs: meta.buildMs, ...(meta.instanceId ? { instanceId: meta.instanceId } : {}) });
 }
 
 export async function create(given: WarmStateInputs): Promise<CreateResult<WarmStateOutputs>> {
@@ -234,11 +259,12 @@ export async function create(given: WarmStateInputs): Promise<CreateResult<WarmS
   const { spec } = vmSpec(probe);
   // The guest is saved under the host's best for "auto" (what a start would try first), and resumed only under it.
   const accelerator = (await acceleratorsToTry({ ...vmHandle(t, vmLayout(inputs.host.workDir, "warm-probe")), spec }, probe))[0];
-  const key = await keyOf(t, inputs, accelerator);
+  const seal = inputs.cloudInit !== undefined ? await hostSeal(t, inputs.host.workDir) : undefined;
+  const key = await keyOf(t, inputs, accelerator, seal);
   const layout = warmLayout(inputs.host.workDir, key);
   let meta = await readWarmMeta(t, layout);
   const reused = meta !== undefined || (await takeOrWait(t, layout, readinessMs(inputs) + BUILD_WAIT_MS)) === "built";
-  meta = meta ?? (reused ? await readWarmMeta(t, layout) : await build(t, inputs, key, layout, accelerator));
+  meta = meta ?? (reused ? await readWarmMeta(t, layout) : await build(t, inputs, key, layout, accelerator, seal));
   if (!meta) throw new QemuError("NOT_FOUND", `${t.description}: ${layout.dir} vanished right after it was made`);
   await claimDisk(t, layout.disk, inputs.ownerToken, inputs.owner ?? {}, true);
   if (reused) progress(`WarmState ${layout.dir}: already saved on ${t.description}; reused`);

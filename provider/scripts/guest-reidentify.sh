@@ -40,6 +40,14 @@ while [ $# -ge 3 ]; do
   ip addr add "$cidr" dev "$dev" || fail "could not put $cidr on $dev"
 done
 
+# cloud-init takes the VM for the saved guest's instance (its seed carries that instance-id), and
+# applies network config only to a new instance by default: at every boot, so that the VM's own
+# seed (its private address) is what a reboot brings up, not what the saved guest had.
+if [ -d /etc/cloud/cloud.cfg.d ]; then
+  printf 'updates:\n  network:\n    when: [boot-new-instance, boot]\n' > /etc/cloud/cloud.cfg.d/99-pulumi-qemu-warm.cfg ||
+    fail "could not write /etc/cloud/cloud.cfg.d/99-pulumi-qemu-warm.cfg"
+fi
+
 # New host keys, of the kinds the guest had. A server that had none loaded (dropbear -R makes
 # them at the first connection) is left running; one that had is restarted on the new ones.
 keys=0

@@ -257,12 +257,11 @@ function warmFrom(inputs: VmInputs, disks: number): string | undefined {
   absolutePath(inputs.warmFrom, "warmFrom");
   if (inputs.guestAgent !== true) throw new InvalidArgumentError("warmFrom", "needs guestAgent: true: a VM resumed from a saved guest is given its own name, addresses and keys through the guest agent");
   if (disks === 0) throw new InvalidArgumentError("warmFrom", "needs a first disk: an unwritten clone of the WarmState's disk");
-  if (inputs.cloudInit !== undefined) throw new InvalidArgumentError("warmFrom", "cannot go with cloudInit: the saved guest ran cloud-init already; give the WarmState the cloudInit instead");
   return inputs.warmFrom;
 }
 
 /** Validates every input and returns the spec; throws all failures together. */
-export function vmSpec(inputs: VmInputs): { spec: VmSpec; errors: InvalidArgumentError[]; cloudInitImage?: Buffer } {
+export function vmSpec(inputs: VmInputs): { spec: VmSpec; errors: InvalidArgumentError[]; cloudInitImage?: Buffer; cloudInitInstanceId?: string } {
   const errors: InvalidArgumentError[] = [];
   const e = <T>(f: () => T) => collectInvalid(errors, f);
   const host = e(() => validateConnection(inputs.host, "host"));
@@ -387,5 +386,5 @@ export function vmSpec(inputs: VmInputs): { spec: VmSpec; errors: InvalidArgumen
   const cloudInit = !seed ? undefined
     : inputs.seedKey ? { hmacSha256: createHmac("sha256", inputs.seedKey).update(seed.image).digest("hex") } : { sha256: seed.sha256 };
   const spec: VmSpec = JSON.parse(JSON.stringify({ name, arch, cpus, memoryBytes, machine, cpu, accelerators, disks, cdrom, kernel, initrd, append: inputs.append, networks: networkList, extraArgs, cloudInit, guestAgent, warm }));
-  return { spec, errors, cloudInitImage: seed?.image };
+  return { spec, errors, cloudInitImage: seed?.image, cloudInitInstanceId: seed?.instanceId };
 }

@@ -22,11 +22,21 @@ export interface WarmMeta {
   created: string;
   /** How long the build took, from the start of its QEMU to the saved state. */
   buildMs: number;
+  /** The saved guest's cloud-init instance-id, when it booted with a seed drive (the VMs made from it have one too). */
+  instanceId?: string;
 }
 
-/** The MAC QEMU gives the i-th NIC declared without one (QEMU's net.c: 52:54:00:12:34:56, then on). The saved guest's NICs get no MAC. */
-export function defaultMac(i: number): string {
-  return `52:54:00:12:34:${(0x56 + i).toString(16).padStart(2, "0")}`;
+/**
+ * Why a VM's cloud-init seed does not fit the saved guest; undefined when it does. The saved
+ * devices include the seed drive or not, so a VM has one exactly when the state does; and its
+ * instance-id must be the saved guest's, or cloud-init takes the VM for a new instance at its
+ * next boot and runs its first-boot set-up again (new host keys, user-data's commands). Pure.
+ */
+export function warmSeedProblem(saved: string | undefined, own: string | undefined): { property: string; reason: string } | undefined {
+  if (saved === own) return undefined;
+  if (own === undefined) return { property: "cloudInit", reason: `is needed: the saved guest has a cloud-init seed drive; give the state's cloudInit with metaData["instance-id"] = "${saved}" (its instanceId)` };
+  if (saved === undefined) return { property: "cloudInit", reason: "must be left out: the saved guest had no cloud-init seed drive" };
+  return { property: "cloudInit.metaData.instance-id", reason: `is "${own}", not the saved guest's "${saved}" (the WarmState's instanceId): cloud-init would take the VM for a new instance at its next boot and run its first-boot set-up again` };
 }
 
 const IGNORE_SHARED = { capabilities: [{ capability: "x-ignore-shared", state: true }] };

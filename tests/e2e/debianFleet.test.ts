@@ -6,7 +6,8 @@
  * each, the second downloads nothing (counted on the mirror); cloud-init creates the declared user
  * with the declared key, sets the hostname, writes the file and runs the command, and each member answers SSH as
  * that user, and the image's own guest agent answers (its OS name, a GuestCommand in each
- * member); destroy keeps the cached image.
+ * member); the first stack's members are on a private network, each with its address from the
+ * network-config the Fleet adds to its seed; destroy keeps the cached image.
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
@@ -35,6 +36,8 @@ const privateKey = pulumi.secret(readFileSync(config.require("privateKeyFile"), 
 const fleet = new qemu.Fleet("deb", {
   hosts: Object.fromEntries(hosts.map((h) => [h.name, new qemu.Host(h.name, { address: h.address, port: h.port, user: h.user, privateKey, hostKey: h.hostKey, workDir: h.workDir })])),
   count: 3,
+  // On a private network (stack a): each member's seed gets a network-config with its address.
+  ...(config.get("subnet") ? { network: { subnet: config.require("subnet"), hostAddresses: Object.fromEntries(hosts.map((h) => [h.name, h.lanAddress])) } } : {}),
   template: {
     baseImage: { url: config.require("url"), sha256: config.require("sha256") },
     diskSize: "3G", memory: "768M", guestUser: "tester",
@@ -92,12 +95,13 @@ describe("e2e: a Fleet of the real Debian cloud image from its URL, two stacks (
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", guestKey]);
     mirror = await startImageMirror(bed.hosts[2], bed.debianImage.dir);
     const tarball = packTarball(root);
-    const hosts = bed.hosts.map((h, i) => ({ name: h.name, address: h.address, port: h.port, user: bed.rootUser, hostKey: h.hostKey, workDir: workDirs[i] }));
+    const hosts = bed.hosts.map((h, i) => ({ name: h.name, address: h.address, lanAddress: h.lanAddress, port: h.port, user: bed.rootUser, hostKey: h.hostKey, workDir: workDirs[i] }));
     for (const who of ["a", "b"]) {
       userProject(path.join(root, who), "deb-fleet", PROGRAM, tarball);
       mkdirSync(path.join(root, `state-${who}`));
       await pulumi(who, "stack", "init", "ci");
-      for (const [k, v] of Object.entries({ hosts: JSON.stringify(hosts), privateKeyFile: bed.clientKey, guestKeyFile: guestKey, url: mirror.lanUrl(IMAGE), sha256, mark: `stack-${who}` })) {
+      for (const [k, v] of Object.entries({ hosts: JSON.stringify(hosts), privateKeyFile: bed.clientKey, guestKeyFile: guestKey, url: mirror.lanUrl(IMAGE), sha256, mark: `stack-${who}`,
+        ...(who === "a" ? { subnet: "10.99.0.0/24" } : {}) })) {
         await pulumi(who, "config", "set", k, v);
       }
     }
@@ -110,6 +114,15 @@ describe("e2e: a Fleet of the real Debian cloud image from its URL, two stacks (
       for (const m of list) {
         const seen = await guestExec({ host: m.sshHost, port: m.sshPort, user: "tester" }, key, ["sh", "-c", "id -un; hostname; cat /etc/pulumi-qemu-mark /var/tmp/runcmd-ran; cloud-init status"]);
         assert.deepStrictEqual(seen.stdout.trim().split("\n"), ["tester", m.name, `stack-${who}`, "ran", "status: done"], `${who}/${m.name}: ${seen.stdout} ${seen.stderr}`);
+      }
+      if (who === "a") {
+        // Each member has its address on its private NIC (from the network-config the Fleet wrote) and reaches the others' sshd over it (the image has no ping).
+        for (const m of list) {
+          const others = list.filter((o) => o !== m).map((o) => o.privateAddress!);
+          const seen = await guestExec({ host: m.sshHost, port: m.sshPort, user: "tester" }, key, ["sh", "-c",
+            `ip -o -4 addr | grep -c ' ${m.privateAddress}/24 '; for a in ${others.join(" ")}; do timeout 10 bash -c "exec 3<>/dev/tcp/$a/22" 2>/dev/null || echo "$a"; done`]);
+          assert.deepStrictEqual(seen.stdout.trim().split("\n"), ["1"], `${m.name} (${m.privateAddress}): ${seen.stdout} ${seen.stderr}`);
+        }
       }
       assert.deepStrictEqual(JSON.parse(await pulumi(who, "stack", "output", "os", "--json")), Array(3).fill("Debian GNU/Linux 12 (bookworm)"));
       assert.deepStrictEqual(JSON.parse(await pulumi(who, "stack", "output", "agentSays", "--json")), Array(3).fill(`status: done\nstack-${who}\n`));

@@ -89,7 +89,8 @@ const CASES: Record<string, Case> = {
   WarmState: {
     olds: { ...warmBase, key: "ab", dir: "/w/warm/ab", disk: "/w/warm/ab/disk.qcow2", acceleratorInUse: "tcg", reused: false, buildMs: 1 }, news: warmBase,
     alt: { host: other, baseImage: "/w/images/c.qcow2", baseFormat: "raw", diskSize: "1G", arch: "aarch64", cpus: 2, memory: "512M", machine: "pc", cpu: "max",
-      accelerator: "kvm", kernel: "/w/vmlinuz2", initrd: "/w/initrd", append: "quiet", extraArgs: ["-nographic"], nics: ["user", "private"], readiness: { guestPort: 22 } },
+      accelerator: "kvm", kernel: "/w/vmlinuz2", initrd: "/w/initrd", append: "quiet", extraArgs: ["-nographic"], nics: ["user", "private"], readiness: { guestPort: 22 },
+      cloudInit: { userData: "#cloud-config\n" } },
     diff: (o, n) => warmState.diff("id", o, n),
   },
   GuestCommand: {

@@ -5,7 +5,8 @@ import { vmSpec } from "../../provider/vm/spec";
 import * as vm from "../../provider/resources/vm";
 import { UNKNOWN } from "../../provider/resources/types";
 import { vmLayout } from "../../provider/layout";
-import { defaultMac } from "../../provider/vm/warm";
+import { warmSeedProblem } from "../../provider/vm/warm";
+import { defaultMac } from "../../provider/subnet";
 import { ownNics, reidentifyArgv } from "../../provider/vm/reidentify";
 
 const base = { host: { kind: "local" as const, workDir: "/w" }, name: "m", memory: "256M", disks: ["/w/d.qcow2"], guestAgent: true, warmFrom: "/w/warm/ab" };
@@ -35,13 +36,32 @@ describe("WarmState: argv, NICs and checks", () => {
     assert.throws(() => ownNics(spec, [defaultMac(0)]), /saved guest had 1 NICs/);
   });
 
-  it("warmFrom needs the agent and a disk, refuses cloudInit, and must be an absolute path", () => {
+  it("warmFrom needs the agent and a disk, and must be an absolute path; a seed is judged against the state's at the create", () => {
     const errors = (o: object) => vmSpec({ ...base, ...o } as never).errors.map((e) => `${e.property}: ${e.reason}`);
     assert.deepStrictEqual(errors({}), []);
     assert.match(errors({ guestAgent: undefined }).join(), /^warmFrom: needs guestAgent: true/);
     assert.match(errors({ disks: [] }).join(), /^warmFrom: needs a first disk/);
-    assert.match(errors({ cloudInit: { userData: "#cloud-config\n" } }).join(), /^warmFrom: cannot go with cloudInit/);
+    assert.deepStrictEqual(errors({ cloudInit: { userData: "#cloud-config\n" } }), []);
     assert.match(errors({ warmFrom: "warm/ab" }).join(), /^warmFrom: /);
+  });
+
+  it("a VM's seed fits the saved guest only with the saved guest's instance-id, and only when the saved guest had a seed", () => {
+    const cases: Array<[string | undefined, string | undefined, string | undefined]> = [
+      [undefined, undefined, undefined],
+      ["warm-ab-1", "warm-ab-1", undefined],
+      ["warm-ab-1", undefined, "cloudInit: is needed: the saved guest has a cloud-init seed drive"],
+      [undefined, "m-1", "cloudInit: must be left out: the saved guest had no cloud-init seed drive"],
+      ["warm-ab-1", "m-1", "cloudInit.metaData.instance-id: is \"m-1\", not the saved guest's \"warm-ab-1\""],
+    ];
+    for (const [saved, own, expected] of cases) {
+      const p = warmSeedProblem(saved, own);
+      const said = p && `${p.property}: ${p.reason}`;
+      if (expected === undefined) assert.strictEqual(said, undefined, `${saved} ${own}`);
+      else assert.ok(said?.startsWith(expected), `${saved} ${own}: ${said}`);
+    }
+    // The instance-id a VM's seed carries is the one it is judged by.
+    const own = vmSpec({ ...base, cloudInit: { userData: "#cloud-config\n", metaData: { "instance-id": "warm-ab-1" } } } as never).cloudInitInstanceId;
+    assert.strictEqual(warmSeedProblem("warm-ab-1", own), undefined);
   });
 
   it("a preview of a new member, whose clone's path is not known yet, passes the check", async () => {
