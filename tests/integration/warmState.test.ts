@@ -135,14 +135,18 @@ describe("WarmState: a saved guest that VMs resume instead of booting (real QEMU
     await P.disk.delete!(disk.id, disk.outs);
   });
 
-  it("a Vm with warmFrom needs the agent, and one whose memory differs from the state's is refused before anything starts", async () => {
+  it("a Vm with warmFrom needs the agent, and one whose memory differs from the state's, or with a seed the saved guest had not, is refused before anything starts", async () => {
     const checked = await P.vm.check!({}, { host: conn, name: "x", disks: ["/d"], warmFrom: warm.outs.dir });
     assert.deepStrictEqual(checked.failures?.map((f) => f.property), ["warmFrom"]);
     assert.match(checked.failures![0].reason, /guestAgent: true/);
     const disk = await P.disk.create!({ host: conn, name: `wd-${run}-disk`, backingImage: warm.outs.disk });
     await assert.rejects(P.vm.create!({ host: conn, name: `wd-${run}`, memory: "512M", accelerator: "tcg", disks: [disk.outs.path], kernel: template.kernel, guestAgent: true, warmFrom: warm.outs.dir }),
       /memory: is 512 MiB, but the WarmState .* saved a guest of 256 MiB/);
+    // The saved guest had no seed drive: a VM with one would not match its devices.
+    await assert.rejects(P.vm.create!({ host: conn, name: `wd-${run}`, memory: "256M", accelerator: "tcg", disks: [disk.outs.path], kernel: template.kernel, guestAgent: true, warmFrom: warm.outs.dir,
+      cloudInit: { userData: "#cloud-config\n" } }), /cloudInit: must be left out: the saved guest had no cloud-init seed drive/);
     assert.deepStrictEqual(liveQemuPids(`/wd-${run}/`), []);
+    assert.doesNotMatch(await sh(["sh", "-c", 'ls "$1"/vms; exit 0', "ls", conn.workDir]), new RegExp(`^wd-${run}\\b`, "m"), "the refused VM's state directory is left");
     await P.disk.delete!(disk.id, disk.outs);
   });
 
