@@ -5,6 +5,12 @@
  */
 import { createHash, createHmac } from "crypto";
 import { stringify } from "yaml";
+
+/**
+ * cloud-init reads YAML 1.1 (PyYAML): written as 1.2, the strings "yes", "on" and
+ * "52:54:00:12:34:56" would reach it as a boolean and a base-60 number. As 1.1 they are quoted.
+ */
+const yaml11 = (value: unknown) => stringify(value, { version: "1.1" });
 import { InvalidArgumentError } from "../errors";
 import { collectInvalid } from "../validate";
 import { buildIso } from "./iso9660";
@@ -12,7 +18,8 @@ import { buildIso } from "./iso9660";
 export interface CloudInitInputs {
   /**
    * user-data: text as cloud-init reads it (`#cloud-config` YAML, a `#!` script, a MIME
-   * multipart...), or an object, written as `#cloud-config` YAML.
+   * multipart...), or an object, written as `#cloud-config` YAML 1.1, as cloud-init reads it
+   * (a string such as "yes" or a MAC quoted, so that it stays a string).
    */
   userData?: string | Record<string, unknown>;
   /**
@@ -53,7 +60,7 @@ export function cloudInitSeed(inputs: CloudInitInputs, vmName: string, property 
   if (!isObject(inputs)) return { errors: [new InvalidArgumentError(property, "must be an object with userData, metaData and/or networkConfig")] };
   const unknownKeys = Object.keys(inputs).filter((k) => !["userData", "metaData", "networkConfig"].includes(k));
   if (unknownKeys.length) errors.push(new InvalidArgumentError(`${property}.${unknownKeys[0]}`, "is not a cloud-init seed property (userData, metaData, networkConfig)"));
-  const userData = e(() => (isObject(inputs.userData) ? `#cloud-config\n${stringify(inputs.userData)}` : text(inputs.userData, `${property}.userData`))) ?? "";
+  const userData = e(() => (isObject(inputs.userData) ? `#cloud-config\n${yaml11(inputs.userData)}` : text(inputs.userData, `${property}.userData`))) ?? "";
   const metaData = e(() => {
     const m = inputs.metaData ?? {};
     if (!isObject(m)) throw new InvalidArgumentError(`${property}.metaData`, "must be an object of meta-data keys");
@@ -65,17 +72,17 @@ export function cloudInitSeed(inputs: CloudInitInputs, vmName: string, property 
   }) ?? {};
   const networkConfig = e(() => {
     const n = inputs.networkConfig;
-    if (n === undefined || isObject(n)) return n === undefined ? undefined : stringify(n);
+    if (n === undefined || isObject(n)) return n === undefined ? undefined : yaml11(n);
     return text(n, `${property}.networkConfig`);
   });
   if (errors.length) return { errors };
 
   // Keyed: the guest reads its instance-id, and a plain hash of the seed would let it confirm a guess of a password in it.
-  const content = JSON.stringify([userData, networkConfig ?? null, stringify(metaData)]);
+  const content = JSON.stringify([userData, networkConfig ?? null, yaml11(metaData)]);
   const contentHash = (instanceIdKey ? createHmac("sha256", instanceIdKey) : createHash("sha256")).update(content).digest("hex");
   const fullMeta = { "instance-id": `${vmName}-${contentHash.slice(0, 12)}`, "local-hostname": vmName, ...metaData };
   const files = [
-    { name: "meta-data", data: Buffer.from(stringify(fullMeta)) },
+    { name: "meta-data", data: Buffer.from(yaml11(fullMeta)) },
     { name: "user-data", data: Buffer.from(userData) },
     ...(networkConfig !== undefined ? [{ name: "network-config", data: Buffer.from(networkConfig) }] : []),
   ];

@@ -71,6 +71,17 @@ describe("cloud-init seed (ISO 9660 + Joliet)", () => {
     assert.strictEqual(userData, "#cloud-config\nhostname: db\npackages:\n  - htop\n");
   });
 
+  it("objects are written as YAML 1.1, as cloud-init reads them: a string that 1.1 reads as another type is quoted", () => {
+    const s = cloudInitSeed({ userData: { ssh_pwauth: "no", mac: "52:54:00:12:34:56", at: "1:30", flag: true, port: 22 },
+      networkConfig: { version: 2, ethernets: { e: { match: { macaddress: "52:54:00:12:34:57" } } } }, metaData: { zone: "on" } }, "v");
+    const files = Object.fromEntries(rootEntries(s.seed!.image, 17).map((e) => [e.name, e.data.toString()]));
+    assert.strictEqual(files["user-data"], '#cloud-config\nssh_pwauth: "no"\nmac: "52:54:00:12:34:56"\nat: "1:30"\nflag: true\nport: 22\n');
+    assert.match(files["network-config"], /macaddress: "52:54:00:12:34:57"/);
+    assert.match(files["meta-data"], /zone: "on"/);
+    const read = parse(files["user-data"], { version: "1.1" });
+    assert.deepStrictEqual(read, { ssh_pwauth: "no", mac: "52:54:00:12:34:56", at: "1:30", flag: true, port: 22 });
+  });
+
   it("network-config is written only when given, as YAML from an object", () => {
     const names = (s: ReturnType<typeof cloudInitSeed>) => rootEntries(s.seed!.image, 17).map((e) => e.name);
     assert.deepStrictEqual(names(cloudInitSeed({}, "v")), ["meta-data", "user-data"]);
