@@ -5,15 +5,15 @@
  */
 import { createHash, createHmac } from "crypto";
 import { stringify } from "yaml";
+import { InvalidArgumentError } from "../errors";
+import { collectInvalid } from "../validate";
+import { buildIso } from "./iso9660";
 
 /**
  * cloud-init reads YAML 1.1 (PyYAML): written as 1.2, the strings "yes", "on" and
  * "52:54:00:12:34:56" would reach it as a boolean and a base-60 number. As 1.1 they are quoted.
  */
 const yaml11 = (value: unknown) => stringify(value, { version: "1.1" });
-import { InvalidArgumentError } from "../errors";
-import { collectInvalid } from "../validate";
-import { buildIso } from "./iso9660";
 
 export interface CloudInitInputs {
   /**

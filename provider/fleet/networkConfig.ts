@@ -6,13 +6,16 @@
 import { defaultMac, macFor } from "../subnet";
 
 /**
- * Version 2, as YAML text: the user-mode NIC (when the member has one, first: QEMU gives it its
- * default MAC) by DHCP, the private NIC its address; both matched by MAC, so the guest's names
- * stand. The MACs are quoted: cloud-init's YAML 1.1 reads 52:54:00:12:34:56 as a base-60 number.
+ * Version 2: the user-mode NIC (when the member has one, first: QEMU gives it its default MAC)
+ * by DHCP, the private NIC its address; both matched by MAC, so the guest's names stand. The
+ * seed writes it as YAML 1.1, which quotes the MACs (see seed.ts).
  */
-export function memberNetworkConfig(userNic: boolean, address: string, prefix: number): string {
-  const nic = (name: string, mac: string, how: string) => `  ${name}:\n    match:\n      macaddress: "${mac}"\n    ${how}\n`;
-  return "version: 2\nethernets:\n" +
-    (userNic ? nic("user0", defaultMac(0), "dhcp4: true") : "") +
-    nic("private0", macFor(address), `addresses: ["${address}/${prefix}"]`);
+export function memberNetworkConfig(userNic: boolean, address: string, prefix: number): Record<string, unknown> {
+  return {
+    version: 2,
+    ethernets: {
+      ...(userNic ? { user0: { match: { macaddress: defaultMac(0) }, dhcp4: true } } : {}),
+      private0: { match: { macaddress: macFor(address) }, addresses: [`${address}/${prefix}`] },
+    },
+  };
 }

@@ -71,7 +71,7 @@ const KINDS = ["user", "private"] as const;
 function guestInputs(inputs: WarmStateInputs, name: string, disk: string, seal?: string): VmInputs {
   const nics = inputs.nics ?? ["user"];
   return {
-    cloudInit: inputs.cloudInit, seedKey: inputs.cloudInit !== undefined && seal ? `${SEED_KEY_V2}${seal}` : undefined,
+    cloudInit: inputs.cloudInit, seedKey: seal ? `${SEED_KEY_V2}${seal}` : undefined,
     host: inputs.host, name, arch: inputs.arch, cpus: inputs.cpus, memory: inputs.memory, machine: inputs.machine, cpu: inputs.cpu,
     accelerator: inputs.accelerator ?? "auto", kernel: inputs.kernel, initrd: inputs.initrd, append: inputs.append, extraArgs: inputs.extraArgs,
     disks: [{ path: disk, format: "qcow2" }], networks: nics.map(() => ({ type: "user" as const })),

@@ -263,7 +263,7 @@ export async function waitReady(handle: VmHandle, spec: VmSpec, readiness: Readi
       serialSeen ||= pattern!.test(tail);
       if (!cloudInitDone) {
         const failure = cloudInitFailure(tail);
-        reportSeenAt ??= failure && Date.now();
+        if (failure) reportSeenAt ??= Date.now();
         // A report still being written is read again, for a few seconds at most.
         if (failure && (failure.complete || Date.now() - reportSeenAt! >= REPORT_COMPLETION_MS)) {
           throw new CloudInitError(`${transport.description}: VM ${spec.name}: cloud-init reported a problem before it finished:\n${failure.text}`, failure.text);

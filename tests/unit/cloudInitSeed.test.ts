@@ -93,8 +93,8 @@ describe("cloud-init seed (ISO 9660 + Joliet)", () => {
   it("a Fleet member's network-config: the user-mode NIC by DHCP when there is one, the private NIC its address, both by MAC", () => {
     const table: Array<[boolean, string, number, string]> = [
       [true, "10.98.0.11", 24, 'version: 2\nethernets:\n  user0:\n    match:\n      macaddress: "52:54:00:12:34:56"\n    dhcp4: true\n' +
-        '  private0:\n    match:\n      macaddress: "52:54:0a:62:00:0b"\n    addresses: ["10.98.0.11/24"]\n'],
-      [false, "192.168.7.200", 25, 'version: 2\nethernets:\n  private0:\n    match:\n      macaddress: "52:54:c0:a8:07:c8"\n    addresses: ["192.168.7.200/25"]\n'],
+        '  private0:\n    match:\n      macaddress: 52:54:0a:62:00:0b\n    addresses:\n      - 10.98.0.11/24\n'],
+      [false, "192.168.7.200", 25, 'version: 2\nethernets:\n  private0:\n    match:\n      macaddress: 52:54:c0:a8:07:c8\n    addresses:\n      - 192.168.7.200/25\n'],
     ];
     for (const [userNic, address, prefix, yaml] of table) {
       const seed = cloudInitSeed({ networkConfig: memberNetworkConfig(userNic, address, prefix) }, "m").seed!;
@@ -102,6 +102,7 @@ describe("cloud-init seed (ISO 9660 + Joliet)", () => {
       // Read back as YAML 1.1 reads it (cloud-init's PyYAML): a MAC stays a string, not a base-60 number.
       const read = parse(yaml, { version: "1.1" });
       assert.strictEqual(read.ethernets.private0.match.macaddress, macFor(address));
+      if (userNic) assert.strictEqual(read.ethernets.user0.match.macaddress, "52:54:00:12:34:56");
       assert.strictEqual(parse("m: 52:54:00:12:34:56", { version: "1.1" }).m, 1.0 * 52 * 60 ** 5 + 54 * 60 ** 4 + 0 + 12 * 60 ** 2 + 34 * 60 + 56);
     }
   });
