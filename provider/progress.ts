@@ -34,6 +34,13 @@ export function mib(bytes: number): string {
   return (bytes / 2 ** 20).toFixed(1);
 }
 
+let sink: (line: string) => void = (line) => console.log(line);
+
+/** Where progress lines go instead of stdout (the provider plugin: the engine's log). */
+export function setProgressSink(to: (line: string) => void): void {
+  sink = to;
+}
+
 export function progress(message: string): void {
-  if (enabled) console.log(`pulumi-qemu: ${message}`);
+  if (enabled) sink(`pulumi-qemu: ${message}`);
 }

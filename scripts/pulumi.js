@@ -3,7 +3,7 @@
 // check, no plugin download). Commands that run a program (preview, up, refresh, destroy) on a
 // Node.js project are served by @pulumi/pulumi's own language server in this process over
 // --client, because the pulumi-language-nodejs binary cannot be built here (see README).
-const { spawn } = require("child_process");
+const { execFileSync, spawn } = require("child_process");
 const fs = require("fs");
 const path = require("path");
 const { CACHE, engineEnv, pulumiBinDir } = require("./engine");
@@ -73,8 +73,19 @@ async function languageServer(dir) {
   return { server, address: `127.0.0.1:${port}` };
 }
 
+/** The project's runtime name (Pulumi.yaml `runtime: x` or `runtime: {name: x}`), or undefined. */
+function projectRuntime(dir) {
+  if (!fs.existsSync(path.join(dir, "Pulumi.yaml"))) return undefined;
+  const m = /^runtime:\s*(?:\n\s+name:\s*)?["']?(\w+)/m.exec(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"));
+  return m ? m[1] : undefined;
+}
+
 async function main() {
-  const runsProgram = PROGRAM_COMMANDS.has(args[0]) && fs.existsSync(path.join(cwd, "Pulumi.yaml"));
+  const runtime = projectRuntime(cwd);
+  // A YAML program: the CLI runs the pinned YAML language host (built once, beside the CLI).
+  if (runtime === "yaml") execFileSync("bash", [path.join(__dirname, "../tests/testbed/pulumi-yaml.sh")], { stdio: ["ignore", "ignore", "inherit"] });
+  // A Node.js program is served from this process (this machine has no pulumi-language-nodejs).
+  const runsProgram = PROGRAM_COMMANDS.has(args[0]) && runtime === "nodejs";
   let server;
   const cliArgs = [...args];
   if (runsProgram) {

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // schema.json from the TypeScript surface in sdk/: every resource (a class extending
-// pulumi.dynamic.Resource), its Args interface (inputs), its declared outputs, the secrets it
-// hands to additionalSecretOutputs, and the doc comments, read with the TypeScript compiler.
-// `npm run schema` writes schema.json; tests/unit/schema.test.ts fails when the two disagree.
-// The tokens are the ones Pulumi shows for these dynamic resources (pulumi-nodejs:dynamic/qemu:*).
+// QemuResource), its Args interface (inputs), its declared outputs, the secrets it hands to
+// additionalSecretOutputs, and the doc comments, read with the TypeScript compiler; the config
+// variables from provider/resources/stackConfig.ts. `npm run schema` writes schema.json;
+// tests/unit/schema.test.ts fails when the two disagree. The tokens are the provider plugin's
+// (qemu:index:*, for every language); a TypeScript program's dynamic resources show as
+// pulumi-nodejs:dynamic/qemu:* with the same properties.
 const fs = require("fs");
 const path = require("path");
 const ts = require("typescript");
@@ -60,12 +62,14 @@ function buildSchema(root = ROOT, withChanges = false) {
       case ts.SyntaxKind.TypeReference: {
         const name = nameText(node.typeName);
         if (name === "Input" || name === "Output") return typeSpec(node.typeArguments[0], owner);
-        if (name === "Record") return { type: "object", additionalProperties: ANY };
+        if (name === "Record") return { type: "object", additionalProperties: node.typeArguments ? typeSpec(node.typeArguments[1], owner) : ANY };
         // Array<T> is the array type, not TypeScript's own Array interface (its `length`).
         if (name === "Array" || name === "ReadonlyArray") return { type: "array", items: typeSpec(node.typeArguments && node.typeArguments[0], owner) };
         const decl = declarationOf(node.typeName);
         if (decl && ts.isInterfaceDeclaration(decl)) return objectType(decl.name.text, decl.members, doc(decl));
         if (decl && ts.isTypeAliasDeclaration(decl)) return typeSpec(decl.type, decl.name.text);
+        // A resource of the package: a reference to it (YAML writes `${host}`).
+        if (decl && ts.isClassDeclaration(decl) && decl.getSourceFile().fileName.startsWith(sdkDir)) return { $ref: `#/resources/qemu:index:${decl.name.text}` };
         return ANY;
       }
       default: return ANY; // intersections, mapped types: described in prose, not in structure
@@ -107,15 +111,14 @@ function buildSchema(root = ROOT, withChanges = false) {
       if (!ts.isClassDeclaration(node) || !node.heritageClauses) return;
       const base = node.heritageClauses.flatMap((h) => h.types.map((t) => t.expression.getText(source)));
       const isComponent = base.includes("pulumi.ComponentResource");
-      if (!base.includes("pulumi.dynamic.Resource") && !isComponent) return;
+      if (!base.includes("QemuResource") && !isComponent) return;
       const ctor = node.members.find(ts.isConstructorDeclaration);
       let secrets = [];
       let token = "";
       ctor.body.forEachChild(function visit(n) {
         if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.SuperKeyword) {
-          // A component's token is its first argument; a dynamic resource's, its module and type.
-          const [module, type] = n.arguments.slice(-2).map((a) => a.text);
-          token = isComponent ? n.arguments[0].text : `pulumi-nodejs:dynamic/${module}:${type}`;
+          // A component's token is its first argument; a resource's, its type (the last).
+          token = isComponent ? n.arguments[0].text : `qemu:index:${n.arguments[n.arguments.length - 1].text}`;
         }
         if (ts.isPropertyAssignment(n) && n.name.getText(source) === "additionalSecretOutputs") secrets = stringList(n.initializer);
         // A component's secret outputs are the ones it assigns with pulumi.secret(...).
@@ -156,7 +159,8 @@ function buildSchema(root = ROOT, withChanges = false) {
     keywords: ["pulumi", "qemu", "kvm", "virtual-machine", "ssh"],
     license: pkg.license,
     meta: { moduleFormat: "(.*)" },
-    language: { nodejs: { packageName: pkg.name, dynamicProvider: "pulumi-nodejs" } },
+    language: { nodejs: { packageName: pkg.name } },
+    config: { variables: configVariables(root) },
     types: sorted(types),
     ...(withChanges ? { changes } : {}),
     resources: sorted(Object.fromEntries(Object.entries(resources).map(([k, r]) => {
@@ -164,6 +168,23 @@ function buildSchema(root = ROOT, withChanges = false) {
       return [k, rest];
     }))),
   };
+}
+
+/** The stack's `qemu:*` keys, from the lists stackConfig.ts reads (their doc comments say what each is). */
+function configVariables(root) {
+  const source = fs.readFileSync(path.join(root, "provider/resources/stackConfig.ts"), "utf8");
+  const list = (name) => JSON.parse(source.match(new RegExp(`export const ${name} = (\\[[^\\]]*\\])`))[1]);
+  const DOCS = {
+    host: '"local" or [ssh://][user@]address[:port]: the default host of every Host that names none.',
+    port: "The default SSH port.", user: "The default SSH user.", hostKey: "The host's SSH public key, pinned.",
+    knownHostsFile: "A known_hosts file that pins the host's key.", agent: "An ssh-agent socket.",
+    workDir: "The default working directory on the host.", privateKey: "The SSH private key (set it with --secret).",
+    passphrase: "The private key's passphrase (set it with --secret).", password: "The SSH password (set it with --secret).",
+  };
+  const variables = {};
+  for (const key of list("PLAIN_KEYS")) variables[key] = { type: "string", description: DOCS[key] };
+  for (const key of list("SECRET_KEYS")) variables[key] = { type: "string", description: DOCS[key], secret: true };
+  return variables;
 }
 
 function capitalize(s) {

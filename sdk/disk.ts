@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { QemuResource } from "./resourceBase";
 import type { Connection } from "../provider/transport";
 import { hostIdOf, recordPlacement } from "./hostId";
 import { ownerLabel } from "./ownerLabel";
@@ -70,11 +71,14 @@ export interface DiskArgs {
   shared?: pulumi.Input<boolean>;
 }
 
+/** The properties kept secret in state (the provider plugin marks them too). */
+export const SECRET_OUTPUTS = ["host", "ownerToken"] as const;
+
 /**
  * A disk image on a host. Never overwrites an existing file, never shrinks by default, and is
  * not deleted while a running VM uses it or another image uses it as its base.
  */
-export class Disk extends pulumi.dynamic.Resource {
+export class Disk extends QemuResource {
   /** Absolute path of the image on the host. */
   declare readonly path: pulumi.Output<string>;
   /** The image's format as qemu-img reads it. */
@@ -92,7 +96,7 @@ export class Disk extends pulumi.dynamic.Resource {
     const owner = ownerLabel(name);
     const inputs = withOutputs({ ...args, name: args.name ?? name, host: pulumi.secret(args.host), ...hostIdOf(args.host), owner },
       ["path", "format", "virtualSizeBytes", "actualSizeBytes", "backingFile", "backingMissing"]);
-    super(diskProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "ownerToken"] }, "qemu", "Disk");
+    super(diskProvider, name, inputs, { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS] }, "qemu", "Disk");
     recordPlacement(this, args.host);
   }
 }

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { QemuResource } from "./resourceBase";
 import type { FleetHostCapacity, MemberNeeds, Placement, Seat } from "../provider/fleet/placement";
 import { memberHostKey } from "../provider/resources/fleetPlacement";
 import { shimProvider, withOutputs } from "./shim";
@@ -26,7 +27,7 @@ export interface FleetPlacementArgs {
  * Where a Fleet's members run, kept in the stack's state: a member stays on its host until a pin,
  * a rebalance or its host's removal moves it, and the preview names each move. Made by Fleet.
  */
-export class FleetPlacement extends pulumi.dynamic.Resource {
+export class FleetPlacement extends QemuResource {
   /** Member name -> its host key and slot (the slot picks its default private address and range ports). */
   declare readonly seats: pulumi.Output<Record<string, Seat>>;
   /** Member name -> its slot. */

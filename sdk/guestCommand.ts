@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { QemuResource } from "./resourceBase";
 import type { GuestCommandLine } from "../provider/resources/guestCommand";
 import { guestTargetOf } from "./guestTarget";
 import { shimProvider, withOutputs } from "./shim";
@@ -55,12 +56,15 @@ export interface GuestCommandArgs {
   shell?: pulumi.Input<string>;
 }
 
+/** The properties kept secret in state (the provider plugin marks them too). */
+export const SECRET_OUTPUTS = ["host", "environment", "stdin", "stdout", "stderr"] as const;
+
 /**
  * Commands run inside a VM's guest through the QEMU guest agent: no guest network, no SSH, no
  * keys. `create` runs once when made; a refresh runs nothing. A non-zero exit fails the step with
  * the VM's name, the exit code and the tail of stderr.
  */
-export class GuestCommand extends pulumi.dynamic.Resource {
+export class GuestCommand extends QemuResource {
   /** What the last command run printed on standard output. Secret when any of its inputs is. */
   declare readonly stdout: pulumi.Output<string>;
   /** What the last command run printed on standard error. Secret when any of its inputs is. */
@@ -75,7 +79,7 @@ export class GuestCommand extends pulumi.dynamic.Resource {
       ...guestTargetOf(`GuestCommand ${name}`, args.vm),
     }, ["stdout", "stderr", "exitCode"]);
     // In state, what a command printed is always a secret (it may echo one); the outputs here are secret only when an input is.
-    super(guestCommandProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "environment", "stdin", "stdout", "stderr"] }, "qemu", "GuestCommand");
+    super(guestCommandProvider, name, inputs, { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS] }, "qemu", "GuestCommand");
     const anySecret = pulumi.all([args.create, args.update, args.delete, args.environment, args.stdin, args.shell]);
     const asInputs = (o: pulumi.Output<string>) => pulumi.all([anySecret, pulumi.unsecret(o)]).apply(([, v]) => v);
     (this as { stdout: pulumi.Output<string> }).stdout = asInputs(this.stdout);

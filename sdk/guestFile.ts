@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { QemuResource } from "./resourceBase";
 import { guestTargetOf } from "./guestTarget";
 import { shimProvider, withOutputs } from "./shim";
 import type { Vm } from "./vm";
@@ -41,12 +42,15 @@ export interface GuestFileArgs {
   overwrite?: pulumi.Input<boolean>;
 }
 
+/** The properties kept secret in state (the provider plugin marks them too). */
+export const SECRET_OUTPUTS = ["host"] as const;
+
 /**
  * A file put into a VM's guest through the QEMU guest agent: written beside its path and renamed
  * into place, checked by digest on refresh (a file changed in the guest is put back by the next
  * up), rewritten when its content changes, removed on destroy while it still holds what was put there.
  */
-export class GuestFile extends pulumi.dynamic.Resource {
+export class GuestFile extends QemuResource {
   /** The file's sha256 in the guest: what was put there, or what a refresh found ("" when it is gone). */
   declare readonly sha256: pulumi.Output<string>;
   /** Its size in bytes. */
@@ -57,7 +61,7 @@ export class GuestFile extends pulumi.dynamic.Resource {
       path: args.path, content: args.content, source: args.source, mode: args.mode, owner: args.owner, overwrite: args.overwrite,
       ...guestTargetOf(`GuestFile ${name}`, args.vm),
     }, ["sha256", "size", "sourceSha256"]);
-    super(guestFileProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host"] }, "qemu", "GuestFile");
+    super(guestFileProvider, name, inputs, { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS] }, "qemu", "GuestFile");
   }
 }
 

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { QemuResource } from "./resourceBase";
 import type { QemuBinary } from "../provider/host/facts";
 import type { Connection, SshHop } from "../provider/transport";
 import { recordConnectionOwner } from "./hostId";
@@ -116,12 +117,15 @@ export interface HostArgs {
 
 const SECRET_INPUTS = ["privateKey", "passphrase", "password", "jumpHosts"] as const;
 
+/** The properties kept secret in state (the provider plugin marks them too). */
+export const SECRET_OUTPUTS = ["connection", ...SECRET_INPUTS] as const;
+
 /**
  * A machine that runs QEMU, reached over SSH with its host key verified (or the local machine).
  * Creating it connects, runs `sh`, finds QEMU and makes the working directory; a refresh reads
  * the facts again. Deleting it leaves the host untouched.
  */
-export class Host extends pulumi.dynamic.Resource {
+export class Host extends QemuResource {
   /** What Disk, Vm and HostCapabilities take as `host`. Secret: it carries the credentials. */
   declare readonly connection: pulumi.Output<Connection>;
   /** "local" or "user@address:port". */
@@ -154,7 +158,7 @@ export class Host extends pulumi.dynamic.Resource {
     const inputs = withOutputs({ ...args, ...secrets }, ["connection", "description", "hostKeyFingerprint", "os", "arch", "kernel",
       "sshUser", "cpuModel", "cores", "memoryBytes", "qemu", "qemuImg", "workDir", "workDirIsDefault"]);
     super(hostProvider, name, inputs,
-      { ...opts, additionalSecretOutputs: ["connection", ...SECRET_INPUTS] }, "qemu", "Host");
+      { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS] }, "qemu", "Host");
     recordConnectionOwner(this, this.connection);
   }
 }

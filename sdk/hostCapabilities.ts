@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { QemuResource } from "./resourceBase";
 import type { AcceleratorName, AcceleratorReport } from "../provider/host/accelerators/types";
 import type { Connection } from "../provider/transport";
 import type { QemuBinary } from "../provider/host/facts";
@@ -25,12 +26,15 @@ export interface HostCapabilitiesArgs {
   reprobe?: pulumi.Input<boolean>;
 }
 
+/** The properties kept secret in state (the provider plugin marks them too). */
+export const SECRET_OUTPUTS = ["host"] as const;
+
 /**
  * Which hypervisor APIs (kvm, hvf, whpx, haxm, aehd, tcg) a host can really use: present,
  * accessible to the SSH user, supported by its QEMU, and usable (a probe guest reached 64-bit
  * long mode under it), with a one-sentence reason when not. A refresh judges the host again.
  */
-export class HostCapabilities extends pulumi.dynamic.Resource {
+export class HostCapabilities extends QemuResource {
   /** One report per hypervisor API: present, accessible, supported by QEMU, usable, and why not. */
   declare readonly accelerators: pulumi.Output<AcceleratorReport[]>;
   /** The best usable accelerator for `guestArch`; undefined when none is usable. */
@@ -44,7 +48,7 @@ export class HostCapabilities extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: HostCapabilitiesArgs, opts?: pulumi.CustomResourceOptions) {
     const inputs = withOutputs({ ...args, host: pulumi.secret(args.host), ...hostIdOf(args.host) }, ["guestArch", "accelerators", "recommended", "qemu", "hostFacts"]);
-    super(hostCapabilitiesProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host"] }, "qemu", "HostCapabilities");
+    super(hostCapabilitiesProvider, name, inputs, { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS] }, "qemu", "HostCapabilities");
   }
 }
 

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { QemuResource } from "./resourceBase";
 import type { Connection } from "../provider/transport";
 import { hostIdOf, recordPlacement } from "./hostId";
 import { ownerLabel } from "./ownerLabel";
@@ -57,13 +58,16 @@ export interface ImageArgs {
   allowExternalFiles?: pulumi.Input<boolean>;
 }
 
+/** The properties kept secret in state (the provider plugin marks them too). */
+export const SECRET_OUTPUTS = ["host", "ownerToken"] as const;
+
 /**
  * A published disk image (a URL and its digest) in the host's cache under its working directory:
  * fetched once however many stacks ask, its digest checked before anything uses it, shared by
  * every stack and fleet there. Give its `path` to a Disk's `backingImage` for each VM's own clone.
  * Delete keeps the cached file for the next user; `pulumi-qemu gc --images` removes unused ones.
  */
-export class Image extends pulumi.dynamic.Resource {
+export class Image extends QemuResource {
   /** The cached image on the host, named by its digest. */
   declare readonly path: pulumi.Output<string>;
   /** The format QEMU opens it with. */
@@ -78,7 +82,7 @@ export class Image extends pulumi.dynamic.Resource {
   constructor(name: string, args: ImageArgs, opts?: pulumi.CustomResourceOptions) {
     const inputs = withOutputs({ ...args, host: pulumi.secret(args.host), ...hostIdOf(args.host), owner: ownerLabel(name) },
       ["path", "format", "virtualSizeBytes", "actualSizeBytes", "fetchedBy"]);
-    super(imageProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "ownerToken"] }, "qemu", "Image");
+    super(imageProvider, name, inputs, { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS] }, "qemu", "Image");
     recordPlacement(this, args.host);
   }
 }

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { QemuResource } from "./resourceBase";
 import type { NetworkHostInput, SwitchStatus } from "../provider/resources/network";
 import { hostIdOf } from "./hostId";
 import type { Host } from "./host";
@@ -44,13 +45,16 @@ export interface NetworkAttachment {
   address: pulumi.Input<string>;
 }
 
+/** The properties kept secret in state (the provider plugin marks them too). */
+export const SECRET_OUTPUTS = ["hosts", "ownerToken"] as const;
+
 /**
  * A private layer-2 network for VMs, with no root, bridge, tap or daemon on the hosts: on each
  * host a switch (a QEMU process with no guest, started, refreshed and stopped like a VM) takes its
  * members through private Unix datagram sockets, and the switches of several hosts are linked by
  * UDP. A VM joins with `networks: [..., network.attach("10.77.0.5")]` and keeps its user-mode network.
  */
-export class Network extends pulumi.dynamic.Resource {
+export class Network extends QemuResource {
   /** The name the program gave it. */
   declare readonly name: pulumi.Output<string>;
   /** Its name on the hosts (`NAME.TAG`, per owner: another stack's network of the same name is another network), what members join. */
@@ -72,7 +76,7 @@ export class Network extends pulumi.dynamic.Resource {
     const owner = ownerLabel(name);
     const inputs = withOutputs({ name: args.name ?? name, subnet: args.subnet, port: args.port, hosts: pulumi.secret(hosts as unknown as pulumi.Input<NetworkHostInput[]>), owner },
       ["hostName", "linkPorts", "switches", "status"]);
-    super(networkProvider, name, inputs, { ...opts, additionalSecretOutputs: ["hosts", "ownerToken"] }, "qemu", "Network");
+    super(networkProvider, name, inputs, { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS] }, "qemu", "Network");
   }
 
   /** A `networks` entry of a Vm: this network, with this address from its subnet. */

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { QemuResource } from "./resourceBase";
 import type { Connection } from "../provider/transport";
 import { stateDirName } from "../provider/layout";
 import { placementOf } from "./hostId";
@@ -35,13 +36,16 @@ export interface SnapshotArgs {
   revertTrigger?: pulumi.Input<unknown>;
 }
 
+/** The properties kept secret in state (the provider plugin marks them too). */
+export const SECRET_OUTPUTS = ["host", "machineAtSnapshot"] as const;
+
 /**
  * A named internal snapshot of a VM's qcow2 disks (and memory, when asked) or of a Disk, kept
  * inside the images. Taking one never overwrites another of the same name; deleting one never
  * frees data another snapshot or a clone needs (qcow2 counts references); a disk that linked
  * clones read through is never reverted.
  */
-export class Snapshot extends pulumi.dynamic.Resource {
+export class Snapshot extends QemuResource {
   /** The images that hold it. */
   declare readonly images: pulumi.Output<string[]>;
   /** It holds the guest's memory and devices. */
@@ -69,7 +73,7 @@ export class Snapshot extends pulumi.dynamic.Resource {
       : { disk: args.disk!.path };
     const inputs = withOutputs({ name: args.name ?? name, memory: args.memory, revertTrigger: args.revertTrigger, ...of,
       host: pulumi.secret(host as pulumi.Input<Connection>), ...(hostId ? { hostId } : {}) }, ["images", "withMemory", "takenAt", "present", "machineAtSnapshot"]);
-    super(snapshotProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "machineAtSnapshot"] }, "qemu", "Snapshot");
+    super(snapshotProvider, name, inputs, { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS] }, "qemu", "Snapshot");
   }
 }
 

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { QemuResource } from "./resourceBase";
 import type { GuestConnection } from "../provider/resources/vm";
 import type { GuestInterface } from "../provider/vm/guestAgent";
 import type { RunState } from "../provider/vm/observe";
@@ -177,13 +178,16 @@ export interface VmArgs {
   expiresAfter?: pulumi.Input<string>;
 }
 
+/** The properties kept secret in state (the provider plugin marks them too). */
+export const SECRET_OUTPUTS = ["host", "guestPrivateKey", "guestConnection", "cloudInit", "seedKey", "ownerToken", "spec"] as const;
+
 /**
  * A QEMU virtual machine on a host whose desired state is enforced: a refresh shows a VM that
  * died, and the next up starts it again. Changing cpus, memory, disks, ... restarts it; changing
  * the host or name replaces it. Deleting it stops it (powerdown, quit, SIGTERM, SIGKILL) and
  * removes its state directory; disks stay.
  */
-export class Vm extends pulumi.dynamic.Resource {
+export class Vm extends QemuResource {
   /** running, paused, failed (QEMU alive but the guest is not running) or stopped. */
   declare readonly status: pulumi.Output<RunState>;
   /** What was observed: QMP's run state, or why the VM counts as stopped. */
@@ -218,7 +222,7 @@ export class Vm extends pulumi.dynamic.Resource {
       ["status", "statusDetail", "pid", "acceleratorInUse", "acceleratorFallbacks", "forwardedPorts", "stateDir", "serialLog", "guestConnection", "guestOs", "guestInterfaces"]);
     if (args.guestPrivateKey !== undefined) inputs.guestPrivateKey = pulumi.secret(args.guestPrivateKey);
     if (args.cloudInit !== undefined) inputs.cloudInit = pulumi.secret(args.cloudInit);
-    super(vmProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "guestPrivateKey", "guestConnection", "cloudInit", "seedKey", "ownerToken", "spec"] }, "qemu", "Vm");
+    super(vmProvider, name, inputs, { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS] }, "qemu", "Vm");
     recordPlacement(this, args.host);
     if (declaresNoWritableDisk(args.disks)) vmsWithoutWritableDisk.set(this, name);
   }

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { QemuResource } from "./resourceBase";
 import type { Connection } from "../provider/transport";
 import type { ReadinessSpec } from "../provider/vm/spec";
 import type { CloudInitInputs } from "../provider/cloudInit/seed";
@@ -96,6 +97,9 @@ export interface WarmStateArgs {
   cloudInit?: pulumi.Input<CloudInitInputs>;
 }
 
+/** The properties kept secret in state (the provider plugin marks them too). */
+export const SECRET_OUTPUTS = ["host", "ownerToken", "cloudInit"] as const;
+
 /**
  * A guest booted once on a host and saved running: its disk (frozen, the base of the clones),
  * its RAM in a file, its devices' state. A Vm with `warmFrom: state.dir` and a clone of
@@ -104,7 +108,7 @@ export interface WarmStateArgs {
  * addresses) through the guest agent. Named by its content: stacks that declare the same guest
  * on a host share one. Delete keeps it; `pulumi-qemu gc --images` removes it once unused.
  */
-export class WarmState extends pulumi.dynamic.Resource {
+export class WarmState extends QemuResource {
   /** The state's directory on the host: a Vm's `warmFrom`. */
   declare readonly dir: pulumi.Output<string>;
   /** The saved guest's disk: the `backingImage` of each VM's clone. */
@@ -124,7 +128,7 @@ export class WarmState extends pulumi.dynamic.Resource {
     const inputs = withOutputs({ ...args, host: pulumi.secret(args.host), ...hostIdOf(args.host), owner: ownerLabel(name) },
       ["dir", "disk", "key", "acceleratorInUse", "reused", "buildMs", "instanceId"]);
     if (args.cloudInit !== undefined) inputs.cloudInit = pulumi.secret(args.cloudInit);
-    super(warmStateProvider, name, inputs, { ...opts, additionalSecretOutputs: ["host", "ownerToken", "cloudInit"] }, "qemu", "WarmState");
+    super(warmStateProvider, name, inputs, { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS] }, "qemu", "WarmState");
     recordPlacement(this, args.host);
   }
 }

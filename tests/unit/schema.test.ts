@@ -53,12 +53,20 @@ describe("schema.json", function () {
 
   it("has every resource, the Fleet's placement record and the Fleet component with their type tokens", () => {
     assert.deepStrictEqual(Object.keys(committed.resources).sort(),
-      [...["Disk", "FleetPlacement", "GuestCommand", "GuestFile", "Host", "HostCapabilities", "Image", "Network", "Snapshot", "Vm", "WarmState"].map((t) => `pulumi-nodejs:dynamic/qemu:${t}`), "qemu:index:Fleet"]);
+      ["Disk", "Fleet", "FleetPlacement", "GuestCommand", "GuestFile", "Host", "HostCapabilities", "Image", "Network", "Snapshot", "Vm", "WarmState"].map((t) => `qemu:index:${t}`));
     assert.strictEqual(committed.resources["qemu:index:Fleet"].isComponent, true);
   });
 
+  it("declares the stack config the plugin reads (credentials secret) and a Fleet's hosts as references to Hosts", () => {
+    const variables = (committed as unknown as { config: { variables: Record<string, { secret?: boolean }> } }).config.variables;
+    assert.deepStrictEqual(Object.keys(variables).filter((k) => variables[k].secret).sort(), ["passphrase", "password", "privateKey"]);
+    assert.ok(["host", "port", "user", "hostKey", "workDir"].every((k) => k in variables && !variables[k].secret));
+    const hosts = committed.resources["qemu:index:Fleet"].inputProperties.hosts as Record<string, unknown>;
+    assert.deepStrictEqual(hosts.additionalProperties, { $ref: "#/resources/qemu:index:Host" });
+  });
+
   it("an Array<T> input is an array of T, not TypeScript's Array interface", () => {
-    const nics = committed.resources["pulumi-nodejs:dynamic/qemu:WarmState"].inputProperties.nics as Record<string, unknown>;
+    const nics = committed.resources["qemu:index:WarmState"].inputProperties.nics as Record<string, unknown>;
     assert.deepStrictEqual([nics.type, nics.items, nics.$ref], ["array", { type: "string" }, undefined]);
     assert.ok(!("qemu:index:Array" in (committed.types ?? {})));
   });
@@ -75,7 +83,7 @@ describe("schema.json", function () {
 
   it("marks credentials and what carries them secret", () => {
     const secret = (t: string, where: "inputProperties" | "properties") =>
-      Object.entries(committed.resources[`pulumi-nodejs:dynamic/qemu:${t}`][where]).filter(([, p]) => p.secret).map(([k]) => k).sort();
+      Object.entries(committed.resources[`qemu:index:${t}`][where]).filter(([, p]) => p.secret).map(([k]) => k).sort();
     assert.deepStrictEqual(secret("Host", "inputProperties"), ["jumpHosts", "passphrase", "password", "privateKey"]);
     assert.deepStrictEqual(secret("Host", "properties"), ["connection"]);
     assert.deepStrictEqual(secret("Vm", "inputProperties"), ["cloudInit", "guestPrivateKey", "host"]);

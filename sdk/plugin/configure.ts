@@ -1,0 +1,32 @@
+/**
+ * The stack's `qemu:*` config for the plugin. @pulumi/pulumi's provider server answers the
+ * engine's Configure itself and drops the variables; this wraps its handler, before the server
+ * is made, so that the variables reach stackConfig as they do in the dynamic provider.
+ */
+import * as path from "path";
+
+type Get = (key: string) => string | undefined;
+
+export function onConfigure(use: (get: Get) => void): void {
+  const server = require.resolve("@pulumi/pulumi/provider/server");
+  // The grpc module the server itself loads: its Server class is the one main() makes.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const grpc = require(require.resolve("@grpc/grpc-js", { paths: [path.dirname(server)] }));
+  const addService = grpc.Server.prototype.addService;
+  grpc.Server.prototype.addService = function (service: unknown, impl: Record<string, unknown>) {
+    if (impl && typeof impl.configure === "function") {
+      const configure = (impl.configure as (...a: unknown[]) => void).bind(impl);
+      impl.configure = (call: { request: { getVariablesMap(): { get(k: string): string | undefined } } }, callback: (e: unknown) => void) => {
+        try {
+          const variables = call.request.getVariablesMap();
+          use((k) => variables.get(k));
+        } catch (e) {
+          callback(e);
+          return;
+        }
+        configure(call, callback);
+      };
+    }
+    return addService.call(this, service, impl);
+  };
+}
