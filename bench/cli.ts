@@ -40,7 +40,7 @@ export interface PeerFigure { vms: number; figure?: CliFigure; blocked?: string 
 interface ProviderStats { connections: number; channels: number; firstCallAfterStartMs?: number }
 
 /** The counters of every provider process of one step, summed; the slowest start among them. */
-function readStats(dir: string): Required<ProviderStats> {
+export function readStats(dir: string): Required<ProviderStats> {
   const sum = { connections: 0, channels: 0, firstCallAfterStartMs: 0 };
   for (const f of readdirSync(dir)) {
     const s = JSON.parse(readFileSync(path.join(dir, f), "utf8")) as ProviderStats;

@@ -72,8 +72,11 @@ function perVmTable(r: BenchResults): string[] {
   const [small, large] = [r.cli[0], r.cli[r.cli.length - 1]];
   const peer = (vms: number) => r.peer.find((p) => p.vms === vms)?.figure;
   const [peerSmall, peerLarge] = [peer(small.vms), peer(large.vms)];
-  return ["", row([`Real CLI, each VM beyond the first (${small.vms} to ${large.vms} VMs)`, "pulumi-qemu ms/VM", "peer ms/VM"]), row(["---", "---:", "---:"]),
-    ...PER_VM_STEPS.map(({ step, key }) => row([step, perVmMs(small, large, key), peerSmall && peerLarge ? perVmMs(peerSmall, peerLarge, key) : "not run"]))];
+  const plugin = (vms: number) => (r.pluginCli ?? []).find((p) => p.vms === vms);
+  const [pluginSmall, pluginLarge] = [plugin(small.vms), plugin(large.vms)];
+  return ["", row([`Real CLI, each VM beyond the first (${small.vms} to ${large.vms} VMs)`, "pulumi-qemu ms/VM", "plugin (YAML) ms/VM", "peer ms/VM"]), row(["---", "---:", "---:", "---:"]),
+    ...PER_VM_STEPS.map(({ step, key }) => row([step, perVmMs(small, large, key), pluginSmall && pluginLarge ? perVmMs(pluginSmall, pluginLarge, key) : "not run",
+      peerSmall && peerLarge ? perVmMs(peerSmall, peerLarge, key) : "not run"]))];
 }
 
 export function table(r: BenchResults): string {
@@ -94,8 +97,10 @@ export function table(r: BenchResults): string {
     row(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
     ...r.cli.flatMap((f) => {
       const p = r.peer.find((x) => x.vms === f.vms)?.figure;
+      const g = (r.pluginCli ?? []).find((x) => x.vms === f.vms);
       return [
         row([`pulumi-qemu, ${f.vms} VMs`, f.upMs, f.previewMs, f.previewRefreshMs, f.destroyMs, `${f.upConnections}/${f.upChannels}`, `${f.refreshConnections}/${f.refreshChannels}`, f.providerPeakRssMiB, f.providerStartMs]),
+        ...(g ? [row([`pulumi-qemu plugin (YAML), ${g.vms} VMs`, g.upMs, g.previewMs, g.previewRefreshMs, g.destroyMs, `${g.upConnections}/${g.upChannels}`, `${g.refreshConnections}/${g.refreshChannels}`, g.providerPeakRssMiB, g.providerStartMs])] : []),
         p ? row([`peer remote.Command, ${f.vms} VMs`, p.upMs, p.previewMs, p.previewRefreshMs, p.destroyMs, "", "", "", ""]) : row([`peer remote.Command, ${f.vms} VMs`, "not run", "", "", "", "", "", "", ""]),
       ];
     }),

@@ -8,6 +8,7 @@ import { writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { closeAllSshTransports } from "../provider/transport";
+import { benchPluginCli } from "./plugin";
 import { benchCli, peerAvailability, type CliFigure, type PeerFigure } from "./cli";
 import { medianFigure } from "./measure";
 import { benchContext, cleanHosts, FULL, placeHaltImage, SMOKE, type BenchSizes } from "./context";
@@ -27,6 +28,8 @@ export interface BenchResults {
   create: CreateFigures;
   refresh: RefreshFigure[];
   cli: CliFigure[];
+  /** The same steps through the provider plugin and a YAML program. */
+  pluginCli: CliFigure[];
   peer: PeerFigure[];
   fleet: FleetFigures;
   snapshot: SnapshotFigures;
@@ -51,14 +54,17 @@ export async function runBench(sizes: BenchSizes, log: (m: string) => void = con
     const blocked = peerAvailability();
     const ours: CliFigure[][] = [];
     const theirs: CliFigure[][] = [];
+    const plugin: CliFigure[][] = [];
     // Ours and the peer's in turn, so that drift of the shared machine hits both alike.
     for (let i = 0; i < sizes.cliRepeats; i++) {
       log(`bench: through the CLI (${i + 1} of ${sizes.cliRepeats})`);
       ours.push(await benchCli(ctx, image));
+      plugin.push(await benchPluginCli(ctx, image));
       if (!blocked) theirs.push(await benchPeer(ctx, image));
     }
     const medianAt = (runs: CliFigure[][], vms: number) => medianFigure(runs.map((r) => r.find((f) => f.vms === vms)!));
     const cli = sizes.cliSizes.map((vms) => medianAt(ours, vms));
+    const pluginCli = sizes.cliSizes.map((vms) => medianAt(plugin, vms));
     const peer: PeerFigure[] = sizes.cliSizes.map((vms) => ({ vms, ...(blocked ? { blocked } : { figure: medianAt(theirs, vms) }) }));
     log("bench: fleet bring-up");
     const fleet = await benchFleetBoot(ctx);
@@ -68,7 +74,7 @@ export async function runBench(sizes: BenchSizes, log: (m: string) => void = con
     const realImage = await benchImageBoot(ctx);
     log("bench: a command in a guest, through its agent and through ssh");
     const guestCommand = await benchGuestCommand(ctx);
-    const results = { date: new Date().toISOString(), machine: machine(), sizes, create, refresh, cli, peer, fleet, snapshot, image: realImage, guestCommand, targets: [] as BenchResults["targets"] };
+    const results = { date: new Date().toISOString(), machine: machine(), sizes, create, refresh, cli, pluginCli, peer, fleet, snapshot, image: realImage, guestCommand, targets: [] as BenchResults["targets"] };
     results.targets = targetsOf(results);
     return results;
   } finally {

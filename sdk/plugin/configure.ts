@@ -19,7 +19,8 @@ export function onConfigure(use: (get: Get) => void): void {
       impl.configure = (call: { request: { getVariablesMap(): { get(k: string): string | undefined } } }, callback: (e: unknown) => void) => {
         try {
           const variables = call.request.getVariablesMap();
-          use((k) => variables.get(k));
+          // The engine's keys are `qemu:config:<key>` (the protocol's older form) or `qemu:<key>`.
+          use((k) => variables.get(k.replace(/^([^:]+):/, "$1:config:")) ?? variables.get(k));
         } catch (e) {
           callback(e);
           return;

@@ -19,7 +19,8 @@ describe("e2e: npm run bench, smoke size", function () {
       assert.strictEqual(f.channels, Math.min(f.vms, r.fleet.hosts), JSON.stringify(f));
     }
     assert.deepStrictEqual(r.cli.map((f) => f.vms), SMOKE.cliSizes);
-    for (const f of r.cli) {
+    assert.deepStrictEqual(r.pluginCli.map((f) => f.vms), SMOKE.cliSizes, "the plugin's rows");
+    for (const f of [...r.cli, ...r.pluginCli]) {
       assert.ok(f.upMs > 0 && f.previewMs > 0 && f.previewRefreshMs > 0 && f.destroyMs > 0 && f.providerPeakRssMiB > 0, JSON.stringify(f));
       assert.ok(f.refreshConnections >= 1 && f.refreshChannels >= 1, `the provider process wrote no counters: ${JSON.stringify(f)}`);
       // Node.js and @pulumi/pulumi alone take hundreds of ms: a start cost of 0 means the counter was not written.
