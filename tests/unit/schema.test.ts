@@ -7,6 +7,7 @@ import * as assert from "assert";
 import { readFileSync } from "fs";
 import * as path from "path";
 import * as ts from "typescript";
+import { parse } from "yaml";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const { buildSchema, referencePages } = require(path.join(ROOT, "scripts/schema.js")) as {
@@ -63,6 +64,16 @@ describe("schema.json", function () {
     assert.ok(["host", "port", "user", "hostKey", "workDir"].every((k) => k in variables && !variables[k].secret));
     const hosts = committed.resources["qemu:index:Fleet"].inputProperties.hosts as Record<string, unknown>;
     assert.deepStrictEqual(hosts.additionalProperties, { $ref: "#/resources/qemu:index:Host" });
+  });
+
+  it("the YAML example uses only types and inputs the schema has", () => {
+    const example = parse(readFileSync(path.join(ROOT, "examples/yaml/Pulumi.yaml"), "utf8")) as { resources: Record<string, { type: string; properties?: object }> };
+    const unknown = Object.entries(example.resources).flatMap(([name, r]) => {
+      const spec = committed.resources[r.type];
+      if (!spec) return [`${name}: type ${r.type}`];
+      return Object.keys(r.properties ?? {}).filter((k) => !(k in spec.inputProperties)).map((k) => `${name}: ${r.type} input ${k}`);
+    });
+    assert.deepStrictEqual(unknown, []);
   });
 
   it("an Array<T> input is an array of T, not TypeScript's Array interface", () => {
