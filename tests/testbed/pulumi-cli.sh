@@ -28,38 +28,16 @@ if command -v pulumi >/dev/null 2>&1 && [ "$(pulumi version 2>/dev/null)" = "$PU
   mkdir -p "$BIN"; ln -sf "$(command -v pulumi)" "$BIN/pulumi"
   add_nodejs_provider_plugin "$BIN"; echo "$BIN"; exit 0
 fi
-command -v go >/dev/null || { log "Go is needed to build the Pulumi CLI and was not found"; exit 1; }
-
 # A wrapper module: upstream pkg/go.mod has `replace` lines, so `go install pkg@v` fails.
-SRC="$CACHE/pulumi-$PULUMI_VERSION/src"
-mkdir -p "$SRC" "$BIN"
-cat > "$SRC/go.mod" <<MOD
-module pulumiqemu.local/pulumi-cli
-
-go 1.25
-
-require (
+. "$(dirname "$0")/go-build.sh"
+log "building pulumi $PULUMI_VERSION from the Go module proxy (several minutes on 2 cores, first run only)"
+go_build_wrapped "$CACHE/pulumi-$PULUMI_VERSION/src" "$BIN/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
+  "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" "require (
 	github.com/pulumi/pulumi/pkg/v3 $PULUMI_VERSION
 	github.com/pulumi/pulumi/sdk/v3 $PULUMI_VERSION
 )
 
-replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
-MOD
-cat > "$SRC/tools.go" <<'GO'
-//go:build tools
-
-package tools
-
-import _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
-GO
-cd "$SRC"
-log "resolving modules for $PULUMI_VERSION (first run only)"
-GOFLAGS=-mod=mod go mod tidy -e >&2
-log "building pulumi $PULUMI_VERSION (several minutes on 2 cores, first run only)"
-CGO_ENABLED=0 go build -trimpath -o "$BIN/pulumi.tmp" \
-  -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
-  github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2
-mv "$BIN/pulumi.tmp" "$BIN/pulumi"
+replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e"
 add_nodejs_provider_plugin "$BIN"
 log "built $BIN/pulumi"
 echo "$BIN"
