@@ -3,17 +3,15 @@
  * engine's Configure itself and drops the variables; this wraps its handler, before the server
  * is made, so that the variables reach stackConfig as they do in the dynamic provider.
  */
-import * as path from "path";
+import { pulumiGrpc } from "./pulumiGrpc";
 
 type Get = (key: string) => string | undefined;
 
 export function onConfigure(use: (get: Get) => void): void {
-  const server = require.resolve("@pulumi/pulumi/provider/server");
-  // The grpc module the server itself loads: its Server class is the one main() makes.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const grpc = require(require.resolve("@grpc/grpc-js", { paths: [path.dirname(server)] }));
-  const addService = grpc.Server.prototype.addService;
-  grpc.Server.prototype.addService = function (service: unknown, impl: Record<string, unknown>) {
+  // The Server class main() makes is this copy's.
+  const server = pulumiGrpc().Server.prototype as unknown as { addService(service: unknown, impl: Record<string, unknown>): void };
+  const addService = server.addService;
+  server.addService = function (service: unknown, impl: Record<string, unknown>) {
     if (impl && typeof impl.configure === "function") {
       const configure = (impl.configure as (...a: unknown[]) => void).bind(impl);
       impl.configure = (call: { request: { getVariablesMap(): { get(k: string): string | undefined } } }, callback: (e: unknown) => void) => {

@@ -4,7 +4,7 @@
  * dynamic provider's stdout). Each provider call runs with its resource's URN in context.
  */
 import { AsyncLocalStorage } from "async_hooks";
-import * as path from "path";
+import { pulumiGrpc } from "./pulumiGrpc";
 
 const current = new AsyncLocalStorage<string>();
 
@@ -16,12 +16,10 @@ export function forResource<T>(urn: string, work: () => Promise<T>): Promise<T> 
 /** A sink for provider/progress.ts that logs at info level to the engine at `address`. */
 export function engineLogSink(address: string): (message: string) => void {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const from = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
-  const grpc = require(require.resolve("@grpc/grpc-js", { paths: [from] }));
   const rpc = require("@pulumi/pulumi/proto/engine_grpc_pb");
   const proto = require("@pulumi/pulumi/proto/engine_pb");
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const client = new rpc.EngineClient(address, grpc.credentials.createInsecure());
+  const client = new rpc.EngineClient(address, pulumiGrpc().credentials.createInsecure());
   return (message) => {
     const req = new proto.LogRequest();
     req.setSeverity(proto.LogSeverity.INFO);

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as plugin from "@pulumi/pulumi/provider";
-import { parseUrn } from "./urn";
+import { parseUrn, type UrnParts } from "./urn";
 import { concealProps, revealProps } from "./secrets";
 import { completeInputs } from "./inputs";
 import { forResource } from "./engineLog";
@@ -25,14 +25,14 @@ interface ResourceModule {
   remove(id: string, props: unknown): Promise<void>;
 }
 
-function moduleOf(urn: string): { type: string; code: ResourceModule; secrets: string[] } {
+function moduleOf(urn: string): { urn: UrnParts; code: ResourceModule; secrets: string[] } {
   const u = parseUrn(urn);
   const file = u.type.startsWith("qemu:index:") ? MODULES[u.type.slice("qemu:index:".length)] : undefined;
   if (!file) throw new Error(`pulumi-resource-qemu serves no resource of type ${u.type}`);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const secrets = [...((require(`../${file}`).SECRET_OUTPUTS as readonly string[] | undefined) ?? [])];
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return { type: u.type, code: require(`../../provider/resources/${file}`), secrets };
+  return { urn: u, code: require(`../../provider/resources/${file}`), secrets };
 }
 
 /** Outputs of a resource method, marked secret where the inputs were or the SDK says. */
@@ -45,9 +45,9 @@ export function qemuProvider(version: string, schema: string): plugin.Provider {
     version,
     schema,
     check: (urn, olds, news) => forResource(urn, async () => {
-      const { code, secrets } = moduleOf(urn);
+      const { urn: parts, code, secrets } = moduleOf(urn);
       const { plain, secretKeys } = revealProps(news);
-      const result = await code.check(revealProps(olds).plain, completeInputs(parseUrn(urn), plain));
+      const result = await code.check(revealProps(olds).plain, completeInputs(parts, plain));
       return { inputs: result.inputs && outputs(result.inputs, secrets, secretKeys), failures: result.failures };
     }),
     diff: (id, urn, olds, news) => forResource(urn, async () => {
