@@ -40,7 +40,7 @@ export interface PeerFigure { vms: number; figure?: CliFigure; blocked?: string 
 interface ProviderStats { connections: number; channels: number; firstCallAfterStartMs?: number }
 
 /** The counters of every provider process of one step, summed; the slowest start among them. */
-export function readStats(dir: string): Required<ProviderStats> {
+function readStats(dir: string): Required<ProviderStats> {
   const sum = { connections: 0, channels: 0, firstCallAfterStartMs: 0 };
   for (const f of readdirSync(dir)) {
     const s = JSON.parse(readFileSync(path.join(dir, f), "utf8")) as ProviderStats;
@@ -61,8 +61,42 @@ export async function stackFor(ctx: BenchContext, dir: string, project: string, 
   });
 }
 
+/** The four steps of one stack through the CLI; `up` says how many resources it created. */
+export interface CliSteps {
+  up(): Promise<number>;
+  preview(): Promise<unknown>;
+  /** Fails when the steady stack shows changes. */
+  previewRefresh(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * Up, preview, preview --refresh and destroy of a stack of `n` VMs, timed, with the provider
+ * process's counters of the up and of the refresh (in `statsDir`) and its peak RSS during the
+ * refresh (the processes whose command line holds `rssMarker`).
+ */
+export async function measureCliSteps(n: number, statsDir: string, rssMarker: string, steps: CliSteps): Promise<CliFigure> {
+  freshStatsDir(statsDir);
+  const up = await timed(steps.up);
+  if (up.value !== n + 1) throw new Error(`up of ${n} VMs created ${up.value} resources, not ${n + 1}`);
+  const upStats = readStats(statsDir);
+  freshStatsDir(statsDir);
+  const preview = await timed(steps.preview);
+  const rss = watchPeakRss(rssMarker);
+  const refresh = await timed(steps.previewRefresh);
+  const peakKiB = rss.stop();
+  const refreshStats = readStats(statsDir);
+  const destroy = await timed(steps.destroy);
+  return {
+    vms: n, upMs: round(up.ms), previewMs: round(preview.ms), destroyMs: round(destroy.ms), upConnections: upStats.connections, upChannels: upStats.channels,
+    providerStartMs: upStats.firstCallAfterStartMs,
+    previewRefreshMs: round(refresh.ms), refreshConnections: refreshStats.connections, refreshChannels: refreshStats.channels,
+    providerPeakRssMiB: round(peakKiB / 1024),
+  };
+}
+
 /** A fresh, empty directory for the provider process's counters of one step. */
-function freshStatsDir(statsDir: string): string {
+export function freshStatsDir(statsDir: string): string {
   rmSync(statsDir, { recursive: true, force: true });
   mkdirSync(statsDir, { recursive: true });
   return statsDir;
@@ -91,26 +125,15 @@ export async function benchCli(ctx: BenchContext, image: (h: TestHost) => string
     const stack = await stackFor(ctx, dir, `bench-vms${n}`, program, freshStatsDir(statsDir));
     let destroyed = false;
     try {
-      const up = await timed(() => stack.up({ parallel: 64 }));
-      const created = up.value.summary.resourceChanges?.create ?? 0;
-      if (created !== n + 1) throw new Error(`up of ${n} VMs created ${created} resources, not ${n + 1}`);
-      const upStats = readStats(statsDir);
-      freshStatsDir(statsDir);
-      const preview = await timed(() => stack.preview({ parallel: 64 }));
-      const rss = watchPeakRss("cmd/dynamic-provider");
-      const refresh = await timed(() => stack.preview({ refresh: true, parallel: 64 }));
-      const peakKiB = rss.stop();
-      const changes = refresh.value.changeSummary;
-      if (Object.keys(changes).some((k) => k !== "same")) throw new Error(`preview --refresh of a steady ${n}-VM stack shows changes: ${JSON.stringify(changes)}`);
-      const refreshStats = readStats(statsDir);
-      const destroy = await timed(() => stack.destroy({ parallel: 64 }));
-      destroyed = true;
-      figures.push({
-        vms: n, upMs: round(up.ms), previewMs: round(preview.ms), destroyMs: round(destroy.ms), upConnections: upStats.connections, upChannels: upStats.channels,
-        providerStartMs: upStats.firstCallAfterStartMs,
-        previewRefreshMs: round(refresh.ms), refreshConnections: refreshStats.connections, refreshChannels: refreshStats.channels,
-        providerPeakRssMiB: round(peakKiB / 1024),
-      });
+      figures.push(await measureCliSteps(n, statsDir, "cmd/dynamic-provider", {
+        up: async () => (await stack.up({ parallel: 64 })).summary.resourceChanges?.create ?? 0,
+        preview: () => stack.preview({ parallel: 64 }),
+        previewRefresh: async () => {
+          const changes = (await stack.preview({ refresh: true, parallel: 64 })).changeSummary;
+          if (Object.keys(changes).some((k) => k !== "same")) throw new Error(`preview --refresh of a steady ${n}-VM stack shows changes: ${JSON.stringify(changes)}`);
+        },
+        destroy: async () => { await stack.destroy({ parallel: 64 }); destroyed = true; },
+      }));
       ctx.log(`cli ${n}: ${JSON.stringify(figures[figures.length - 1])}`);
     } finally {
       if (!destroyed) await stack.destroy({ parallel: 64 });

@@ -10,9 +10,8 @@ import * as path from "path";
 import { haltingVm } from "../tests/helpers/haltingGuest";
 import { engineEnv, REPO } from "../tests/e2e/engine";
 import type { TestHost } from "../tests/testbed/testbed";
-import { readStats, scratchDir, type CliFigure } from "./cli";
+import { measureCliSteps, scratchDir, type CliFigure } from "./cli";
 import { connectionTo, type BenchContext } from "./context";
-import { round, timed, watchPeakRss } from "./measure";
 
 /** A YAML program (written as JSON, which YAML reads) of `n` halting VMs spread over the hosts. */
 export function pluginProgram(ctx: BenchContext, n: number, image: (h: TestHost) => string): object {
@@ -33,29 +32,17 @@ export async function benchPluginCli(ctx: BenchContext, image: (h: TestHost) => 
     mkdirSync(state);
     writeFileSync(path.join(dir, "Pulumi.yaml"), JSON.stringify(pluginProgram(ctx, n, image)));
     const env = { ...process.env, ...engineEnv(state), PULUMI_QEMU_STATS_DIR: statsDir };
-    const fresh = () => { rmSync(statsDir, { recursive: true, force: true }); mkdirSync(statsDir); };
     // Not a sync call: the RSS sampler runs on this process's event loop.
     const pulumi = async (...args: string[]) => (await promisify(execFile)("pulumi", [...args, "--non-interactive", "--parallel", "64"], { cwd: dir, env, maxBuffer: 64 << 20 })).stdout;
     execFileSync("pulumi", ["stack", "init", "bench", "--non-interactive"], { cwd: dir, env, stdio: "ignore" });
     let destroyed = false;
     try {
-      fresh();
-      const up = await timed(() => pulumi("up", "--yes"));
-      if (!new RegExp(`\\+ ${n + 1} created`).test(up.value)) throw new Error(`plugin up of ${n} VMs: ${up.value.slice(-2000)}`);
-      const upStats = readStats(statsDir);
-      fresh();
-      const preview = await timed(() => pulumi("preview"));
-      const rss = watchPeakRss("sdk/plugin/main.js");
-      const refresh = await timed(() => pulumi("preview", "--refresh", "--expect-no-changes"));
-      const peakKiB = rss.stop();
-      const refreshStats = readStats(statsDir);
-      const destroy = await timed(() => pulumi("destroy", "--yes"));
-      destroyed = true;
-      figures.push({
-        vms: n, upMs: round(up.ms), previewMs: round(preview.ms), destroyMs: round(destroy.ms), upConnections: upStats.connections, upChannels: upStats.channels,
-        providerStartMs: upStats.firstCallAfterStartMs, previewRefreshMs: round(refresh.ms), refreshConnections: refreshStats.connections,
-        refreshChannels: refreshStats.channels, providerPeakRssMiB: round(peakKiB / 1024),
-      });
+      figures.push(await measureCliSteps(n, statsDir, "sdk/plugin/main.js", {
+        up: async () => Number(/\+ (\d+) created/.exec(await pulumi("up", "--yes"))?.[1] ?? 0),
+        preview: () => pulumi("preview"),
+        previewRefresh: async () => { await pulumi("preview", "--refresh", "--expect-no-changes"); },
+        destroy: async () => { await pulumi("destroy", "--yes"); destroyed = true; },
+      }));
       ctx.log(`plugin ${n}: ${JSON.stringify(figures[figures.length - 1])}`);
     } finally {
       if (!destroyed) await pulumi("destroy", "--yes").catch(() => undefined);
