@@ -11,16 +11,13 @@
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
-import { randomBytes } from "crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "fs";
-import { tmpdir } from "os";
+import { mkdirSync, readFileSync } from "fs";
 import * as path from "path";
-import { closeAllSshTransports, sshTransport } from "../../provider/transport";
 import type { FleetMember } from "../../provider/fleet/inventory";
 import { guestExec } from "../helpers/guest";
 import { startImageMirror, type ImageMirror } from "../helpers/imageServer";
-import { killProcess, liveQemuPids } from "../helpers/processes";
-import { sshOptionsFor, testbed } from "../testbed/testbed";
+import { liveQemuPids } from "../helpers/processes";
+import { hostScratch } from "./hostScratch";
 import { packTarball, projectsUnder, userProject } from "./userProject";
 
 const IMAGE = "debian-12-pulumi-qemu.qcow2";
@@ -74,18 +71,8 @@ new qemu.Vm("broken", { host: host.connection, memory: "768M", disks: [disk.path
 
 describe("e2e: a Fleet of the real Debian cloud image from its URL, two stacks (npm pack, real CLI, test mirror)", function () {
   this.timeout(40 * 60 * 1000);
-  const bed = testbed();
-  const run = randomBytes(3).toString("hex");
-  const root = mkdtempSync(path.join(tmpdir(), "pq-debfleet-"));
-  const workDirs = bed.hosts.map((h) => `${h.workDir}/e2e-debfleet-${run}`);
   let mirror: ImageMirror | undefined;
-  after(async () => {
-    mirror?.stop();
-    for (const pid of liveQemuPids(`e2e-debfleet-${run}/`)) killProcess(pid);
-    await Promise.all(bed.hosts.map((h, i) => sshTransport(sshOptionsFor(h)).exec(["rm", "-rf", "--", workDirs[i]]).catch(() => undefined)));
-    rmSync(root, { recursive: true, force: true });
-    await closeAllSshTransports();
-  });
+  const { bed, run, root, workDirs } = hostScratch("debfleet", () => mirror?.stop());
   const pulumi = projectsUnder(root);
   const members = async (who: string): Promise<FleetMember[]> => JSON.parse(await pulumi(who, "stack", "output", "members", "--json"));
 

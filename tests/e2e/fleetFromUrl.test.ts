@@ -7,35 +7,25 @@
  * answers SSH with the declared key; destroy keeps the cached image for the next user.
  */
 import * as assert from "assert";
-import { createHash, randomBytes } from "crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "fs";
-import { tmpdir } from "os";
+import { createHash } from "crypto";
+import { mkdirSync, readFileSync } from "fs";
 import * as path from "path";
-import { closeAllSshTransports, sshTransport } from "../../provider/transport";
+import { sshTransport } from "../../provider/transport";
 import { imageCacheDir } from "../../provider/layout";
 import type { FleetMember } from "../../provider/fleet/inventory";
 import { guestExec } from "../helpers/guest";
 import { startImageMirror, type ImageMirror } from "../helpers/imageServer";
-import { killProcess, liveQemuPids } from "../helpers/processes";
-import { sshOptionsFor, testbed } from "../testbed/testbed";
+import { liveQemuPids } from "../helpers/processes";
+import { sshOptionsFor } from "../testbed/testbed";
 import { REPO } from "./engine";
+import { hostScratch } from "./hostScratch";
 import { packTarball, projectsUnder, userProject } from "./userProject";
 
 describe("e2e: a Fleet from an image URL over three SSH hosts, two stacks (npm pack, real CLI, test mirror)", function () {
   this.timeout(20 * 60 * 1000);
-  const bed = testbed();
-  const run = randomBytes(3).toString("hex");
-  const root = mkdtempSync(path.join(tmpdir(), "pq-urlfleet-"));
-  const workDirs = bed.hosts.map((h) => `${h.workDir}/e2e-urlfleet-${run}`);
-  const guestKey = readFileSync(`${bed.guest.dir}/id_ed25519`, "utf8");
   let mirror: ImageMirror | undefined;
-  after(async () => {
-    mirror?.stop();
-    for (const pid of liveQemuPids(`e2e-urlfleet-${run}/`)) killProcess(pid);
-    await Promise.all(bed.hosts.map((h, i) => sshTransport(sshOptionsFor(h)).exec(["rm", "-rf", "--", workDirs[i]]).catch(() => undefined)));
-    rmSync(root, { recursive: true, force: true });
-    await closeAllSshTransports();
-  });
+  const { bed, run, root, workDirs } = hostScratch("urlfleet", () => mirror?.stop());
+  const guestKey = readFileSync(`${bed.guest.dir}/id_ed25519`, "utf8");
   const pulumi = projectsUnder(root);
   const members = async (who: string): Promise<FleetMember[]> => JSON.parse(await pulumi(who, "stack", "output", "members", "--json"));
   const inGuest = async (m: FleetMember, script: string) => (await guestExec({ host: m.sshHost, port: m.sshPort }, guestKey, ["sh", "-c", script])).stdout.trim();

@@ -18,6 +18,11 @@ export function userProject(dir: string, name: string, program: string, tarball:
   writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${name}\nruntime: nodejs\n`);
   writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name, version: "1.0.0", main: "index.js" }));
   writeFileSync(path.join(dir, "index.js"), program);
+  installPackage(dir, tarball);
+}
+
+/** `npm install` of the package from `tarball` and this repository's @pulumi/pulumi version in the project `dir`. */
+export function installPackage(dir: string, tarball: string): void {
   const sdk = JSON.parse(readFileSync(path.join(REPO, "node_modules/@pulumi/pulumi/package.json"), "utf8")).version;
   execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball, `@pulumi/pulumi@${sdk}`], { cwd: dir, stdio: "ignore" });
 }

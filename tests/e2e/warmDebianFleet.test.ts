@@ -10,16 +10,13 @@
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
-import { randomBytes } from "crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "fs";
-import { tmpdir } from "os";
+import { mkdirSync, readFileSync } from "fs";
 import * as path from "path";
-import { closeAllSshTransports, sshTransport } from "../../provider/transport";
 import type { FleetMember } from "../../provider/fleet/inventory";
 import { guestExec } from "../helpers/guest";
 import { startImageMirror, type ImageMirror } from "../helpers/imageServer";
-import { killProcess, liveQemuPids } from "../helpers/processes";
-import { sshOptionsFor, testbed } from "../testbed/testbed";
+import { liveQemuPids } from "../helpers/processes";
+import { hostScratch } from "./hostScratch";
 import { packTarball, projectsUnder, userProject } from "./userProject";
 
 const IMAGE = "debian-12-pulumi-qemu.qcow2";
@@ -54,18 +51,8 @@ exports.instanceIds = pulumi.all(Object.values(fleet.warmStates).map((s) => s.in
 
 describe("e2e: a warm Fleet of the real Debian cloud image with cloud-init, on a private network over three SSH hosts (npm pack, real CLI)", function () {
   this.timeout(40 * 60 * 1000);
-  const bed = testbed();
-  const run = randomBytes(3).toString("hex");
-  const root = mkdtempSync(path.join(tmpdir(), "pq-warmdeb-"));
-  const workDirs = bed.hosts.map((h) => `${h.workDir}/e2e-warmdeb-${run}`);
   let mirror: ImageMirror | undefined;
-  after(async () => {
-    mirror?.stop();
-    for (const pid of liveQemuPids(`e2e-warmdeb-${run}/`)) killProcess(pid);
-    await Promise.all(bed.hosts.map((h, i) => sshTransport(sshOptionsFor(h)).exec(["rm", "-rf", "--", workDirs[i]]).catch(() => undefined)));
-    rmSync(root, { recursive: true, force: true });
-    await closeAllSshTransports();
-  });
+  const { bed, run, root, workDirs } = hostScratch("warmdeb", () => mirror?.stop());
   const pulumi = projectsUnder(root);
 
   it("each host saves the guest once after cloud-init; 3 members resume it, each itself, reaching each other's sshd privately; a rebooted member stays itself", async () => {

@@ -7,40 +7,29 @@
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
-import { randomBytes } from "crypto";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "fs";
-import { tmpdir } from "os";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "fs";
 import * as path from "path";
-import { closeAllSshTransports } from "../../provider/transport";
 import { guestExec } from "../helpers/guest";
 import { filesUnder } from "../helpers/hostFiles";
 import { killProcess, vmQemuPids } from "../helpers/processes";
-import { GUEST_APPEND, testbed } from "../testbed/testbed";
-import { REPO } from "./engine";
-import { packTarball } from "./userProject";
+import { GUEST_APPEND } from "../testbed/testbed";
+import { hostScratch } from "./hostScratch";
+import { installPackage, packTarball, PULUMI_SCRIPT, userProjectEnv } from "./userProject";
 
 interface Member { name: string; host: string; sshHost: string; sshPort: number; status: string }
 
 describe("e2e: a YAML program through the provider plugin (npm pack, real CLI)", function () {
   this.timeout(30 * 60 * 1000);
-  const bed = testbed();
-  const run = randomBytes(3).toString("hex");
-  const root = mkdtempSync(path.join(tmpdir(), "pq-yaml-"));
+  const { bed, run, root, workDirs } = hostScratch("yaml");
   const [project, state] = ["project", "state"].map((d) => path.join(root, d));
-  const workDirs = bed.hosts.map((h) => `${h.workDir}/e2e-yaml-${run}`);
   const [vmName, fleetName] = [`yv-${run}`, `yf-${run}`];
   const members = [0, 1, 2].map((i) => `${fleetName}-${i}`);
   const guestKey = readFileSync(`${bed.guest.dir}/id_ed25519`, "utf8");
-  after(async () => {
-    execFileSync("sh", ["-c", `pkill -KILL -f 'e2e-yaml-${run}/vm[s]/' ; rm -rf ${workDirs.join(" ")}; exit 0`]);
-    rmSync(root, { recursive: true, force: true });
-    await closeAllSshTransports();
-  });
 
-  const env = { ...process.env, PULUMI_BACKEND_URL: `file://${state}`, PULUMI_CONFIG_PASSPHRASE: "yaml", INIT_CWD: project };
+  const env = userProjectEnv(project, state, "yaml");
   const pulumi = (args: string[], input?: string) => {
     try {
-      return execFileSync("node", [path.join(REPO, "scripts/pulumi.js"), ...args], { cwd: project, env, input, stdio: ["pipe", "pipe", "pipe"] }).toString();
+      return execFileSync("node", [PULUMI_SCRIPT, ...args], { cwd: project, env, input, stdio: ["pipe", "pipe", "pipe"] }).toString();
     } catch (e) {
       const err = e as { stdout?: Buffer; stderr?: Buffer };
       throw new Error(`pulumi ${args.join(" ")}: ${String(err.stdout ?? "")}${String(err.stderr ?? "")}`.slice(-6000));
@@ -121,8 +110,7 @@ outputs:
   members: \${${fleetName}.members}
 `);
     writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "yaml-lab", version: "1.0.0", private: true }));
-    const sdk = JSON.parse(readFileSync(path.join(REPO, "node_modules/@pulumi/pulumi/package.json"), "utf8")).version;
-    execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", packTarball(root), `@pulumi/pulumi@${sdk}`], { cwd: project, stdio: "ignore" });
+    installPackage(project, packTarball(root));
   }
 
   it("preview says what starts; up; SSH; memory -> restart; refresh sees a kill; destroy leaves nothing", async () => {

@@ -17,7 +17,7 @@ export interface TestHost {
   hostKey: string;
 }
 
-interface TestbedFile {
+export interface TestbedFile {
   clientKey: string;
   /** uid 0 with /bin/sh as login shell (see hosts.sh for why not "root" itself). */
   rootUser: string;
